@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "spendlog",
+    products: [
+        .library(name: "SpendLog", targets: ["SpendLog"]),
+        .executable(name: "spendlog", targets: ["spendlog"]),
+    ],
+    dependencies: [
+        // The CLI's parsing, help and validation.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Typed file descriptors and Errno for every system call the log makes.
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        // libzstd, found through pkg-config; sealed segments are zstd frames.
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        // The few Linux calls neither Glibc's Swift overlay nor swift-system expose (statx).
+        .target(name: "CSystemShims"),
+        .target(
+            name: "SpendLog",
+            dependencies: [
+                "CZstd",
+                "CSystemShims",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "spendlog",
+            dependencies: [
+                "SpendLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SpendLogTests", dependencies: ["SpendLog"], resources: []),
+        .testTarget(name: "CLITests", dependencies: ["SpendLog"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

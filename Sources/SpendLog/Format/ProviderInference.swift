@@ -1,0 +1,58 @@
+/// Infers the OpenTelemetry `gen_ai.provider.name` of a model from its name, for records that
+/// do not say. The rules are documented in docs/FORMAT.md, "Provider".
+public enum ProviderInference {
+    /// Written when nothing in the model name identifies the provider.
+    public static let unknown = "unknown"
+
+    public static func provider(forModel model: String) -> String {
+        let name = model.lowercased()
+        // Explicit routing prefixes first: `bedrock/…`, `openai/…`, `vertex_ai/…`.
+        if let slash = name.firstIndex(of: "/") {
+            switch name[..<slash] {
+            case "openai": return "openai"
+            case "anthropic": return "anthropic"
+            case "gemini", "google": return "gcp.gemini"
+            case "vertex_ai", "vertex": return "gcp.vertex_ai"
+            case "bedrock", "bedrock_converse": return "aws.bedrock"
+            case "azure", "azure_ai": return "azure.ai.openai"
+            case "mistral": return "mistral_ai"
+            case "deepseek": return "deepseek"
+            case "xai", "x_ai": return "x_ai"
+            case "groq": return "groq"
+            case "cohere": return "cohere"
+            case "perplexity": return "perplexity"
+            default: break
+            }
+        }
+        // Bedrock model ids: `anthropic.claude-…-v1:0`, `us.anthropic.…`, `meta.llama3-…`, `amazon.nova-…`.
+        let bedrockFamilies = ["anthropic.", "meta.", "amazon.", "cohere.", "ai21.", "mistral.", "deepseek.", "writer."]
+        var bare = Substring(name)
+        for region in ["us.", "eu.", "apac.", "global.", "us-gov."] where bare.hasPrefix(region) {
+            bare = bare.dropFirst(region.count)
+        }
+        if bedrockFamilies.contains(where: { bare.hasPrefix($0) }) { return "aws.bedrock" }
+        let families: [(prefix: String, provider: String)] = [
+            ("gpt-", "openai"), ("o1", "openai"), ("o3", "openai"), ("o4", "openai"), ("chatgpt-", "openai"),
+            ("text-embedding-", "openai"), ("davinci", "openai"), ("babbage", "openai"), ("dall-e", "openai"),
+            ("whisper", "openai"), ("tts-", "openai"), ("codex-", "openai"), ("omni-moderation", "openai"),
+            ("claude", "anthropic"),
+            ("gemini", "gcp.gemini"), ("gemma", "gcp.gemini"),
+            ("mistral", "mistral_ai"), ("codestral", "mistral_ai"), ("ministral", "mistral_ai"),
+            ("pixtral", "mistral_ai"), ("magistral", "mistral_ai"), ("devstral", "mistral_ai"),
+            ("open-mistral", "mistral_ai"), ("open-mixtral", "mistral_ai"),
+            ("deepseek", "deepseek"),
+            ("grok", "x_ai"),
+            ("command", "cohere"),
+            ("sonar", "perplexity"),
+        ]
+        for family in families where bare.hasPrefix(family.prefix) {
+            // `o1`, `o3`, `o4` only as whole tokens (`o3-mini`, `o4`), not `o3something`.
+            if family.prefix.count == 2, family.prefix.hasPrefix("o") {
+                let rest = bare.dropFirst(2)
+                if let next = rest.first, next != "-" { continue }
+            }
+            return family.provider
+        }
+        return unknown
+    }
+}

@@ -1,0 +1,91 @@
+import Synchronization
+
+/// A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then version, a 12-bit counter and random
+/// bits. Ids sort by creation time and are unique across processes and hosts; consumers
+/// de-duplicate on them.
+public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var high: UInt64
+    public var low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    public static func < (lhs: RecordID, rhs: RecordID) -> Bool {
+        (lhs.high, lhs.low) < (rhs.high, rhs.low)
+    }
+
+    /// The Unix milliseconds embedded in the id.
+    public var milliseconds: Int64 { Int64(high >> 16) }
+    public var version: Int { Int((high >> 12) & 0xF) }
+
+    private static let generatorState = Mutex<(lastMs: UInt64, counter: UInt64)>((0, 0))
+
+    /// A new id for `now`. Within one process ids are strictly increasing (RFC 9562 method 1:
+    /// a counter in `rand_a`, reseeded each millisecond; an exhausted counter borrows the next
+    /// millisecond).
+    public static func generate(at now: Timestamp = .now()) -> RecordID {
+        var rng = SystemRandomNumberGenerator()
+        let (ms, counter) = generatorState.withLock { state -> (UInt64, UInt64) in
+            let wall = UInt64(max(0, now.millisecondsSinceEpoch))
+            if wall > state.lastMs {
+                state.lastMs = wall
+                state.counter = rng.next() & 0x7FF  // top bit clear leaves room to count up
+            } else if state.counter < 0xFFF {
+                state.counter += 1
+            } else {
+                state.lastMs += 1
+                state.counter = rng.next() & 0x7FF
+            }
+            return (state.lastMs, state.counter)
+        }
+        let high = (ms & 0xFFFF_FFFF_FFFF) << 16 | 0x7000 | counter
+        let low = (rng.next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // variant 10
+        return RecordID(high: high, low: low)
+    }
+
+    /// Lower-case, hyphenated: `019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a`.
+    public var description: String {
+        var bytes = [UInt8](repeating: 0x2D, count: 36)
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        var position = 0
+        for nibbleIndex in 0..<32 {
+            if position == 8 || position == 13 || position == 18 || position == 23 { position += 1 }
+            let word = nibbleIndex < 16 ? high : low
+            let shift = UInt64(60 - (nibbleIndex % 16) * 4)
+            bytes[position] = hex[Int((word >> shift) & 0xF)]
+            position += 1
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Parses the 36-character text form (either case). Returns nil for anything else.
+    public static func parse(_ text: String) -> RecordID? {
+        var copy = text
+        return copy.withUTF8 { parse(utf8: $0) }
+    }
+
+    public static func parse(utf8 b: UnsafeBufferPointer<UInt8>) -> RecordID? {
+        guard b.count == 36 else { return nil }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        var nibbles = 0
+        for (i, byte) in b.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                guard byte == 0x2D else { return nil }
+                continue
+            }
+            let value: UInt64
+            switch byte {
+            case 0x30...0x39: value = UInt64(byte - 0x30)
+            case 0x61...0x66: value = UInt64(byte - 0x61 + 10)
+            case 0x41...0x46: value = UInt64(byte - 0x41 + 10)
+            default: return nil
+            }
+            if nibbles < 16 { high = high << 4 | value } else { low = low << 4 | value }
+            nibbles += 1
+        }
+        return RecordID(high: high, low: low)
+    }
+}

@@ -1,0 +1,523 @@
+/// Where and why a line is not a valid record. `offset` is the byte offset within the line;
+/// `field` the JSON key concerned, when there is one.
+public struct RecordParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var offset: Int
+    public var field: String?
+    public var reason: String
+
+    public var description: String {
+        if let field { return "\(field): \(reason)" }
+        return "byte \(offset): \(reason)"
+    }
+}
+
+/// The fixed-schema JSON scanner for records: the hot path of reading, ingesting and indexing.
+///
+/// It reads one line of JSON straight from bytes into a ``UsageRecord`` without building a
+/// dictionary first, and implements all of RFC 8259 (escapes, surrogate pairs, nesting, number
+/// grammar) so that any line Foundation accepts it accepts with the same meaning; the tests check
+/// this differentially against `JSONSerialization`. Strictness beyond JSON: duplicate keys and
+/// invalid UTF-8 are errors.
+public enum RecordParser {
+    public enum Mode: Sendable {
+        /// A line read back from a segment: `v`, `id`, `ts`, `project` and `model` must be present.
+        case stored
+        /// A line given to `ingest`: `v`, `id` and `ts` are filled in when absent.
+        case input(now: Timestamp)
+    }
+
+    public struct Parsed: Sendable {
+        public var record: UsageRecord
+        /// Neither `cost_usd` nor `cost_source` was given: the caller may price the record.
+        public var costMissing: Bool
+    }
+
+    /// Parses and validates one line (without its `\n`).
+    public static func parse(_ line: UnsafeBufferPointer<UInt8>, mode: Mode) throws(RecordParseError) -> Parsed {
+        var scanner = JSONScanner(line)
+        return try scanner.parseRecord(mode: mode)
+    }
+
+    public static func parse(_ line: [UInt8], mode: Mode) throws(RecordParseError) -> Parsed {
+        let result = line.withUnsafeBufferPointer { buffer in
+            Result { () throws(RecordParseError) -> Parsed in try parse(buffer, mode: mode) }
+        }
+        return try result.get()
+    }
+
+    public static func parse(_ line: String, mode: Mode) throws(RecordParseError) -> Parsed {
+        try parse(Array(line.utf8), mode: mode)
+    }
+}
+
+/// Known keys, recognised from their bytes without allocating.
+enum RecordKey: UInt8 {
+    case v, id, ts, project, model, provider, inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens
+    case reasoningTokens, costUSD, costSource, latencyMs, user, caller, session, requestID, role, task, status, tags
+
+    static let names: [(RecordKey, [UInt8])] = {
+        let table: [(RecordKey, String)] = [
+            (.v, "v"), (.id, "id"), (.ts, "ts"), (.project, "project"), (.model, "model"), (.provider, "provider"),
+            (.inputTokens, "input_tokens"), (.outputTokens, "output_tokens"),
+            (.cachedInputTokens, "cached_input_tokens"), (.cacheWriteTokens, "cache_write_tokens"),
+            (.reasoningTokens, "reasoning_tokens"), (.costUSD, "cost_usd"), (.costSource, "cost_source"),
+            (.latencyMs, "latency_ms"), (.user, "user"), (.caller, "caller"), (.session, "session"),
+            (.requestID, "request_id"), (.role, "role"), (.task, "task"), (.status, "status"), (.tags, "tags"),
+        ]
+        return table.map { ($0.0, Array($0.1.utf8)) }
+    }()
+
+    var name: String { String(decoding: RecordKey.names[Int(rawValue)].1, as: UTF8.self) }
+
+    static func match(_ bytes: UnsafeBufferPointer<UInt8>) -> RecordKey? {
+        for (key, name) in names where name.count == bytes.count {
+            if name.withUnsafeBufferPointer({ memcmpEqual($0, bytes) }) { return key }
+        }
+        return nil
+    }
+}
+
+@inline(__always)
+func memcmpEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard a.count == b.count else { return false }
+    for i in 0..<a.count where a[i] != b[i] { return false }
+    return true
+}
+
+struct JSONScanner {
+    let b: UnsafeBufferPointer<UInt8>
+    var i = 0
+    static let maximumDepth = 64
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
+
+    func error(_ reason: String, field: String? = nil, at offset: Int? = nil) -> RecordParseError {
+        RecordParseError(offset: offset ?? i, field: field, reason: reason)
+    }
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while i < b.count {
+            let c = b[i]
+            guard c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D else { return }
+            i += 1
+        }
+    }
+
+    mutating func expect(_ byte: UInt8, _ what: String) throws(RecordParseError) {
+        skipWhitespace()
+        guard i < b.count else { throw error("unexpected end of line; expected \(what)") }
+        guard b[i] == byte else { throw error("expected \(what), found \(describeByte(b[i]))") }
+        i += 1
+    }
+
+    func describeByte(_ byte: UInt8) -> String {
+        if byte >= 0x21 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
+        return "byte 0x\(String(byte, radix: 16))"
+    }
+
+    /// Scans a string starting at `"`; returns the span of its raw contents and whether it has escapes.
+    mutating func scanString() throws(RecordParseError) -> (start: Int, end: Int, escaped: Bool, ascii: Bool) {
+        guard i < b.count, b[i] == 0x22 else {
+            throw error(i < b.count ? "expected a string, found \(describeByte(b[i]))" : "unexpected end of line")
+        }
+        i += 1
+        let start = i
+        var escaped = false
+        var ascii = true
+        while i < b.count {
+            let c = b[i]
+            if c == 0x22 {
+                let end = i
+                i += 1
+                return (start, end, escaped, ascii)
+            }
+            if c == 0x5C {
+                escaped = true
+                i += 2
+                continue
+            }
+            if c < 0x20 { throw error("control character 0x\(String(c, radix: 16)) inside a string must be escaped") }
+            if c >= 0x80 { ascii = false }
+            i += 1
+        }
+        throw error("unterminated string", at: start - 1)
+    }
+
+    /// Decodes a scanned string, validating UTF-8 and escapes.
+    func decodeString(_ span: (start: Int, end: Int, escaped: Bool, ascii: Bool)) throws(RecordParseError) -> String {
+        let raw = UnsafeBufferPointer(rebasing: b[span.start..<span.end])
+        if !span.escaped {
+            if span.ascii { return String(decoding: raw, as: UTF8.self) }
+            guard let s = String(validating: raw, as: UTF8.self) else {
+                throw error("invalid UTF-8 in string", at: span.start)
+            }
+            return s
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count)
+        var j = span.start
+        while j < span.end {
+            let c = b[j]
+            if c != 0x5C {
+                out.append(c)
+                j += 1
+                continue
+            }
+            guard j + 1 < span.end else { throw error("unterminated escape", at: j) }
+            let e = b[j + 1]
+            j += 2
+            switch e {
+            case 0x22: out.append(0x22)
+            case 0x5C: out.append(0x5C)
+            case 0x2F: out.append(0x2F)
+            case 0x62: out.append(0x08)
+            case 0x66: out.append(0x0C)
+            case 0x6E: out.append(0x0A)
+            case 0x72: out.append(0x0D)
+            case 0x74: out.append(0x09)
+            case 0x75:
+                var scalar = try hex4(at: j)
+                j += 4
+                if (0xD800...0xDBFF).contains(scalar) {
+                    guard j + 6 <= span.end, b[j] == 0x5C, b[j + 1] == 0x75 else {
+                        throw error("lone high surrogate in \\u escape", at: j - 6)
+                    }
+                    let low = try hex4(at: j + 2)
+                    guard (0xDC00...0xDFFF).contains(low) else {
+                        throw error("high surrogate not followed by a low surrogate", at: j)
+                    }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    j += 6
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    throw error("lone low surrogate in \\u escape", at: j - 6)
+                }
+                appendUTF8(scalar, to: &out)
+            default:
+                throw error("invalid escape \\\(Character(Unicode.Scalar(e)))", at: j - 2)
+            }
+        }
+        guard let s = String(validating: out, as: UTF8.self) else {
+            throw error("invalid UTF-8 in string", at: span.start)
+        }
+        return s
+    }
+
+    func hex4(at j: Int) throws(RecordParseError) -> UInt32 {
+        guard j + 4 <= b.count else { throw error("truncated \\u escape", at: j) }
+        var v: UInt32 = 0
+        for k in j..<(j + 4) {
+            let c = b[k]
+            let d: UInt32
+            switch c {
+            case 0x30...0x39: d = UInt32(c - 0x30)
+            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+            default: throw error("invalid hex digit in \\u escape", at: k)
+            }
+            v = v << 4 | d
+        }
+        return v
+    }
+
+    func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
+        switch scalar {
+        case 0..<0x80: out.append(UInt8(scalar))
+        case 0x80..<0x800:
+            out.append(UInt8(0xC0 | scalar >> 6)); out.append(UInt8(0x80 | scalar & 0x3F))
+        case 0x800..<0x10000:
+            out.append(UInt8(0xE0 | scalar >> 12)); out.append(UInt8(0x80 | (scalar >> 6) & 0x3F))
+            out.append(UInt8(0x80 | scalar & 0x3F))
+        default:
+            out.append(UInt8(0xF0 | scalar >> 18)); out.append(UInt8(0x80 | (scalar >> 12) & 0x3F))
+            out.append(UInt8(0x80 | (scalar >> 6) & 0x3F)); out.append(UInt8(0x80 | scalar & 0x3F))
+        }
+    }
+
+    mutating func parseString() throws(RecordParseError) -> String {
+        skipWhitespace()
+        return try decodeString(try scanString())
+    }
+
+    /// Scans a number by the JSON grammar; returns its span.
+    mutating func scanNumber() throws(RecordParseError) -> (start: Int, end: Int, integer: Bool) {
+        let start = i
+        var integer = true
+        if i < b.count, b[i] == 0x2D { i += 1 }
+        guard i < b.count, asciiDigit(b[i]) != nil else { throw error("invalid number", at: start) }
+        if b[i] == 0x30 {
+            i += 1
+            if i < b.count, asciiDigit(b[i]) != nil { throw error("numbers must not have leading zeros", at: start) }
+        } else {
+            while i < b.count, asciiDigit(b[i]) != nil { i += 1 }
+        }
+        if i < b.count, b[i] == 0x2E {
+            integer = false
+            i += 1
+            guard i < b.count, asciiDigit(b[i]) != nil else { throw error("invalid number", at: start) }
+            while i < b.count, asciiDigit(b[i]) != nil { i += 1 }
+        }
+        if i < b.count, b[i] == 0x65 || b[i] == 0x45 {
+            integer = false
+            i += 1
+            if i < b.count, b[i] == 0x2B || b[i] == 0x2D { i += 1 }
+            guard i < b.count, asciiDigit(b[i]) != nil else { throw error("invalid number", at: start) }
+            while i < b.count, asciiDigit(b[i]) != nil { i += 1 }
+        }
+        return (start, i, integer)
+    }
+
+    mutating func literal(_ word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        guard i + n <= b.count else { return false }
+        for k in 0..<n where b[i + k] != word.utf8Start[k] { return false }
+        i += n
+        return true
+    }
+
+    /// Any JSON value, for keys the format does not define.
+    mutating func parseValue(depth: Int = 0) throws(RecordParseError) -> JSONValue {
+        skipWhitespace()
+        guard i < b.count else { throw error("unexpected end of line; expected a value") }
+        guard depth < JSONScanner.maximumDepth else { throw error("nested more than 64 levels deep") }
+        switch b[i] {
+        case 0x22: return .string(try decodeString(try scanString()))
+        case 0x7B:
+            i += 1
+            var members: [(key: String, value: JSONValue)] = []
+            skipWhitespace()
+            if i < b.count, b[i] == 0x7D { i += 1; return .object(members) }
+            while true {
+                let key = try parseString()
+                try expect(0x3A, "':'")
+                members.append((key, try parseValue(depth: depth + 1)))
+                skipWhitespace()
+                guard i < b.count else { throw error("unexpected end of line inside an object") }
+                if b[i] == 0x2C { i += 1; continue }
+                if b[i] == 0x7D { i += 1; return .object(members) }
+                throw error("expected ',' or '}', found \(describeByte(b[i]))")
+            }
+        case 0x5B:
+            i += 1
+            var items: [JSONValue] = []
+            skipWhitespace()
+            if i < b.count, b[i] == 0x5D { i += 1; return .array(items) }
+            while true {
+                items.append(try parseValue(depth: depth + 1))
+                skipWhitespace()
+                guard i < b.count else { throw error("unexpected end of line inside an array") }
+                if b[i] == 0x2C { i += 1; continue }
+                if b[i] == 0x5D { i += 1; return .array(items) }
+                throw error("expected ',' or ']', found \(describeByte(b[i]))")
+            }
+        case 0x74: if literal("true") { return .bool(true) }
+        case 0x66: if literal("false") { return .bool(false) }
+        case 0x6E: if literal("null") { return .null }
+        case 0x2D, 0x30...0x39:
+            let span = try scanNumber()
+            return .number(String(decoding: UnsafeBufferPointer(rebasing: b[span.start..<span.end]), as: UTF8.self))
+        default: break
+        }
+        throw error("expected a value, found \(describeByte(b[i]))")
+    }
+
+    /// A whole non-negative integer of at most 2^53, named `field` in errors.
+    mutating func parseCount(_ field: RecordKey) throws(RecordParseError) -> Int64 {
+        skipWhitespace()
+        guard i < b.count else { throw error("unexpected end of line", field: field.name) }
+        let c = b[i]
+        guard c == 0x2D || asciiDigit(c) != nil else {
+            if c == 0x22 { throw error("must be a JSON number, not a string", field: field.name) }
+            throw error("must be a whole number", field: field.name)
+        }
+        let span = try scanNumber()
+        guard span.integer else { throw error("must be a whole number (no fraction or exponent)", field: field.name) }
+        if b[span.start] == 0x2D { throw error("must not be negative", field: field.name) }
+        guard span.end - span.start <= 16 else {
+            throw error("is above the maximum of 2^53 (9007199254740992)", field: field.name)
+        }
+        var v: Int64 = 0
+        for k in span.start..<span.end { v = v * 10 + Int64(b[k] &- 0x30) }
+        guard v <= UsageRecord.maximumTokenCount else {
+            throw error("\(v) is above the maximum of 2^53 (9007199254740992)", field: field.name)
+        }
+        return v
+    }
+
+    mutating func parseOptionalName(_ field: RecordKey) throws(RecordParseError) -> String? {
+        skipWhitespace()
+        if literal("null") { return nil }
+        guard i < b.count, b[i] == 0x22 else { throw error("must be a string", field: field.name) }
+        return try parseString()
+    }
+
+    mutating func parseRecord(mode: RecordParser.Mode) throws(RecordParseError) -> RecordParser.Parsed {
+        try expect(0x7B, "'{' (a record is a JSON object)")
+        var seen: UInt32 = 0
+        var version: Int?
+        var id: RecordID?
+        var ts: Timestamp?
+        var project: String?
+        var model: String?
+        var provider: String?
+        var record = UsageRecord(
+            id: RecordID(high: 0, low: 0), timestamp: .earliest, project: "", model: "", provider: "")
+        var cost: Money?
+        var costSource: UsageRecord.CostSource?
+        var extraKeys: Set<String> = []
+
+        skipWhitespace()
+        if i < b.count, b[i] == 0x7D {
+            i += 1
+        } else {
+            while true {
+                skipWhitespace()
+                let keyOffset = i
+                let span = try scanString()
+                let known: RecordKey? =
+                    span.escaped ? nil : RecordKey.match(UnsafeBufferPointer(rebasing: b[span.start..<span.end]))
+                try expect(0x3A, "':'")
+                skipWhitespace()
+                if let key = known {
+                    let bit: UInt32 = 1 << key.rawValue
+                    if seen & bit != 0 { throw error("duplicate key", field: key.name, at: keyOffset) }
+                    seen |= bit
+                    let valueOffset = i
+                    switch key {
+                    case .v:
+                        let span = try scanNumber()
+                        guard span.integer, span.end - span.start < 6 else {
+                            throw error("must be a whole number", field: "v", at: valueOffset)
+                        }
+                        var n = 0
+                        for k in span.start..<span.end where b[k] != 0x2D { n = n * 10 + Int(b[k] - 0x30) }
+                        version = b[span.start] == 0x2D ? -n : n
+                    case .id:
+                        let s = try scanString()
+                        guard !s.escaped, let parsed = RecordID.parse(utf8: UnsafeBufferPointer(rebasing: b[s.start..<s.end]))
+                        else { throw error("must be a UUID string like 019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a", field: "id", at: valueOffset) }
+                        id = parsed
+                    case .ts:
+                        let s = try scanString()
+                        guard !s.escaped, let parsed = Timestamp.parse(utf8: UnsafeBufferPointer(rebasing: b[s.start..<s.end]))
+                        else {
+                            throw error("must be an RFC 3339 time like 2026-11-23T10:15:02.123Z", field: "ts", at: valueOffset)
+                        }
+                        ts = parsed
+                    case .project: project = try parseOptionalName(.project)
+                    case .model: model = try parseOptionalName(.model)
+                    case .provider: provider = try parseOptionalName(.provider)
+                    case .inputTokens: record.inputTokens = try parseCount(key)
+                    case .outputTokens: record.outputTokens = try parseCount(key)
+                    case .cachedInputTokens: record.cachedInputTokens = try parseCount(key)
+                    case .cacheWriteTokens: record.cacheWriteTokens = try parseCount(key)
+                    case .reasoningTokens: record.reasoningTokens = try parseCount(key)
+                    case .latencyMs: record.latencyMs = try parseCount(key)
+                    case .costUSD:
+                        guard i < b.count, b[i] == 0x2D || asciiDigit(b[i]) != nil else {
+                            if i < b.count, b[i] == 0x22 {
+                                throw error("must be a JSON number, not a string", field: "cost_usd", at: valueOffset)
+                            }
+                            throw error("must be a number (NaN and infinity are not numbers)", field: "cost_usd", at: valueOffset)
+                        }
+                        let span = try scanNumber()
+                        do {
+                            cost = try Money.parse(utf8: UnsafeBufferPointer(rebasing: b[span.start..<span.end]))
+                        } catch {
+                            throw self.error(error.description, field: "cost_usd", at: valueOffset)
+                        }
+                    case .costSource:
+                        let text = try parseString()
+                        guard let source = UsageRecord.CostSource(rawValue: text) else {
+                            throw error("must be \"provided\", \"priced\" or \"unpriced\"", field: "cost_source", at: valueOffset)
+                        }
+                        costSource = source
+                    case .user: record.user = try parseOptionalName(key)
+                    case .caller: record.caller = try parseOptionalName(key)
+                    case .session: record.session = try parseOptionalName(key)
+                    case .requestID: record.requestID = try parseOptionalName(key)
+                    case .role: record.role = try parseOptionalName(key)
+                    case .task: record.task = try parseOptionalName(key)
+                    case .status:
+                        if let text = try parseOptionalName(key) {
+                            guard let status = UsageRecord.Status(rawValue: text) else {
+                                throw error("must be \"ok\" or \"error\"", field: "status", at: valueOffset)
+                            }
+                            record.status = status
+                        }
+                    case .tags:
+                        if literal("null") { break }
+                        guard i < b.count, b[i] == 0x7B else {
+                            throw error("must be an object of string to string", field: "tags", at: valueOffset)
+                        }
+                        i += 1
+                        skipWhitespace()
+                        if i < b.count, b[i] == 0x7D {
+                            i += 1
+                        } else {
+                            while true {
+                                let tagKey = try parseString()
+                                try expect(0x3A, "':'")
+                                skipWhitespace()
+                                guard i < b.count, b[i] == 0x22 else {
+                                    throw error("tag values must be strings", field: "tags.\(tagKey)")
+                                }
+                                let value = try parseString()
+                                if record.tags.updateValue(value, forKey: tagKey) != nil {
+                                    throw error("duplicate tag key", field: "tags.\(tagKey)")
+                                }
+                                skipWhitespace()
+                                guard i < b.count else { throw error("unexpected end of line inside tags") }
+                                if b[i] == 0x2C { i += 1; continue }
+                                if b[i] == 0x7D { i += 1; break }
+                                throw error("expected ',' or '}', found \(describeByte(b[i]))", field: "tags")
+                            }
+                        }
+                    }
+                } else {
+                    let name = try decodeString(span)
+                    if let key = RecordKey.names.first(where: { $0.1.elementsEqual(name.utf8) })?.0 {
+                        // A known key spelled with escapes: reject rather than silently treat as unknown.
+                        throw error("key must be written without escapes", field: key.name, at: keyOffset)
+                    }
+                    guard extraKeys.insert(name).inserted else { throw error("duplicate key", field: name, at: keyOffset) }
+                    record.extra.append((name, try parseValue(depth: 1)))
+                }
+                skipWhitespace()
+                guard i < b.count else { throw error("unexpected end of line; expected ',' or '}'") }
+                if b[i] == 0x2C { i += 1; continue }
+                if b[i] == 0x7D { i += 1; break }
+                throw error("expected ',' or '}', found \(describeByte(b[i]))")
+            }
+        }
+        skipWhitespace()
+        guard i == b.count else { throw error("unexpected \(describeByte(b[i])) after the record's closing '}'") }
+
+        switch mode {
+        case .stored:
+            guard let version else { throw error("is required", field: "v", at: 0) }
+            guard let id else { throw error("is required", field: "id", at: 0) }
+            guard let ts else { throw error("is required", field: "ts", at: 0) }
+            record.version = version
+            record.id = id
+            record.timestamp = ts
+        case .input(let now):
+            record.version = version ?? UsageRecord.currentVersion
+            record.timestamp = ts ?? now
+            record.id = id ?? RecordID.generate(at: now)
+        }
+        guard let project else { throw error("is required", field: "project", at: 0) }
+        guard let model else { throw error("is required", field: "model", at: 0) }
+        record.project = project
+        record.model = model
+        record.provider = provider ?? ProviderInference.provider(forModel: model)
+        record.cost = cost ?? .zero
+        record.costSource = costSource ?? (cost == nil ? .unpriced : .provided)
+        do {
+            try record.validate()
+        } catch {
+            throw self.error(error.reason, field: error.field, at: 0)
+        }
+        return RecordParser.Parsed(record: record, costMissing: cost == nil && costSource == nil)
+    }
+}

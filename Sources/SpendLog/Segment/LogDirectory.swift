@@ -1,0 +1,161 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A log directory: `FORMAT`, `segments/`, `budget/`, `index/` (docs/FORMAT.md, "Layout").
+///
+/// Opening checks the `FORMAT` marker and refuses anything but `spendlog-log 1`, so that a
+/// future format is never misread and a wrong `--dir` is never written into.
+public struct LogDirectory: Sendable {
+    public static let formatMarker = "spendlog-log 1"
+    public static let formatFileName = "FORMAT"
+
+    /// The directory, as given (made absolute when relative), without a trailing `/`.
+    public let path: String
+
+    public var segmentsPath: String { path + "/segments" }
+    public var budgetPath: String { path + "/budget" }
+    public var indexPath: String { path + "/index" }
+    public var formatPath: String { path + "/" + LogDirectory.formatFileName }
+
+    public func dayFolderPath(_ day: String) -> String { segmentsPath + "/" + SegmentName.dayFolderPrefix + day }
+
+    /// The path of the log directory from, in order: `explicit` (`--dir`), `$SPENDLOG_DIR`,
+    /// `$XDG_DATA_HOME/spendlog`, `~/.local/share/spendlog`.
+    public static func resolvePath(explicit: String?, environment: [String: String]) throws(SpendLogError) -> String {
+        if let explicit { return explicit }
+        if let dir = environment["SPENDLOG_DIR"], !dir.isEmpty { return dir }
+        if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/spendlog" }
+        if let home = environment["HOME"], !home.isEmpty { return home + "/.local/share/spendlog" }
+        throw .invalid("No log directory: pass --dir PATH or set SPENDLOG_DIR (HOME is not set either).")
+    }
+
+    /// Rejects paths that could escape where the user pointed: any `..` component, NUL bytes,
+    /// control characters, the empty path.
+    public static func validate(path: String) throws(SpendLogError) {
+        guard !path.isEmpty else { throw .invalid("--dir: the log directory path is empty.") }
+        if path.split(separator: "/", omittingEmptySubsequences: false).contains("..") {
+            throw .invalid("--dir: '\(path)' contains a '..' component; give the log directory without '..'.")
+        }
+        if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw .invalid("--dir: the path contains a control character.")
+        }
+        guard path.utf8.count < 3000 else { throw .invalid("--dir: the path is too long.") }
+    }
+
+    private init(path: String) { self.path = path }
+
+    /// Opens the log at `path`; when `create` is set, creates it (`0700`) and its `FORMAT` marker
+    /// if it does not exist yet.
+    public static func open(_ rawPath: String, create: Bool = true) throws(SpendLogError) -> LogDirectory {
+        try validate(path: rawPath)
+        var path = rawPath
+        if !path.hasPrefix("/") {
+            var buffer = [CChar](repeating: 0, count: 4096)
+            if getcwd(&buffer, buffer.count) != nil {
+                let cwd = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                path = cwd == "/" ? "/" + path : cwd + "/" + path
+            }
+        }
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        let directory = LogDirectory(path: path)
+
+        if !FileSystem.isDirectory(path) {
+            guard create else {
+                throw SpendLogError(
+                    code: .io,
+                    message: "No spendlog log at '\(path)'. Record something first (spendlog append) or check --dir / SPENDLOG_DIR.",
+                    path: path, errno: .noSuchFileOrDirectory)
+            }
+            try makeDirectories(path)
+        }
+        if let marker = try readSmallFile(directory.formatPath) {
+            let text = String(decoding: marker, as: UTF8.self)
+            guard text == formatMarker + "\n" || text == formatMarker else {
+                let shown = text.trimmingNewline.prefix(60)
+                throw SpendLogError(
+                    code: .formatMismatch,
+                    message: "'\(directory.formatPath)' says \"\(shown)\", not \"\(formatMarker)\": this directory is not a log this version of spendlog can read. Use another --dir, or a spendlog release that reads that format.",
+                    path: directory.formatPath)
+            }
+        } else {
+            let entries = try FileSystem.listDirectory(path) ?? []
+            guard entries.isEmpty else {
+                throw SpendLogError(
+                    code: .formatMismatch,
+                    message: "'\(path)' is not empty and has no FORMAT file, so it is not a spendlog log. Point --dir at an empty or new directory.",
+                    path: path)
+            }
+            guard create else {
+                throw SpendLogError(code: .io, message: "'\(path)' is empty: no log has been recorded there yet.", path: path)
+            }
+            try writeFileAtomically(directory.formatPath, contents: Array((formatMarker + "\n").utf8))
+        }
+        if create {
+            FileSystem.makeDirectoryDurably(directory.segmentsPath, parent: path)
+        }
+        return directory
+    }
+
+    /// `mkdir -p`, the last component `0700`, each new entry made durable in its parent.
+    static func makeDirectories(_ path: String) throws(SpendLogError) {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if !FileSystem.isDirectory(prefix) {
+                try FileSystem.makeDirectory(prefix)
+                let parent = String(prefix[..<prefix.lastIndex(of: "/")!])
+                try FileSystem.fsyncDirectory(parent.isEmpty ? "/" : parent)
+            }
+        }
+    }
+
+    static func readSmallFile(_ path: String) throws(SpendLogError) -> [UInt8]? {
+        guard let fd = try FileSystem.openIfExists(path, O_RDONLY) else { return nil }
+        defer { FileSystem.close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        let result = bytes.withUnsafeMutableBytes { raw in
+            Result { () throws(SpendLogError) -> Int in try FileSystem.pread(fd, into: raw, at: 0, path: path) }
+        }
+        let n = try result.get()
+        return Array(bytes[0..<n])
+    }
+
+    /// Replaces `path` atomically: a temporary file in the same folder, fsync, rename, fsync the
+    /// folder. A crash leaves either the old or the new contents, never a mix.
+    public static func writeFileAtomically(_ path: String, contents: [UInt8]) throws(SpendLogError) {
+        let folder = String(path[..<path.lastIndex(of: "/")!])
+        let temp = path + ".tmp-\(getpid())"
+        let fd = try FileSystem.open(temp, O_WRONLY | O_CREAT | O_TRUNC)
+        do {
+            defer { FileSystem.close(fd) }
+            try FileSystem.writeAll(fd, contents, path: temp)
+            try FileSystem.fsync(fd, path: temp)
+        } catch {
+            try? FileSystem.unlinkIfExists(temp)
+            throw error
+        }
+        do {
+            try FileSystem.rename(temp, path)
+        } catch {
+            try? FileSystem.unlinkIfExists(temp)
+            throw error
+        }
+        try FileSystem.fsyncDirectory(folder.isEmpty ? "/" : folder)
+    }
+}
+
+extension FileSystem {
+    /// Creates a folder if missing and makes its entry durable; failures surface on first use.
+    static func makeDirectoryDurably(_ path: String, parent: String) {
+        if (try? makeDirectory(path)) == true { try? fsyncDirectory(parent) }
+    }
+}
+
+extension String {
+    var trimmingNewline: String {
+        var s = self
+        while s.hasSuffix("\n") { s.removeLast() }
+        return s
+    }
+}

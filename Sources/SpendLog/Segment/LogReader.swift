@@ -1,0 +1,260 @@
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A segment file as found on disk.
+public struct SegmentFile: Sendable, Hashable {
+    public var name: SegmentName
+    public var sealed: Bool
+    public var path: String
+    public var size: Int64
+
+    public var fileName: String { sealed ? name.sealedFileName : name.activeFileName }
+}
+
+/// Which records to return. Time bounds are `[since, until)`.
+public struct RecordFilter: Sendable {
+    public var since: Timestamp?
+    public var until: Timestamp?
+    public var projects: Set<String> = []
+    public var models: Set<String> = []
+    public var providers: Set<String> = []
+    public var users: Set<String> = []
+
+    public init(since: Timestamp? = nil, until: Timestamp? = nil, projects: Set<String> = [], models: Set<String> = []) {
+        self.since = since
+        self.until = until
+        self.projects = projects
+        self.models = models
+    }
+
+    public static let all = RecordFilter()
+
+    public func matches(_ record: UsageRecord) -> Bool {
+        if let since, record.timestamp < since { return false }
+        if let until, record.timestamp >= until { return false }
+        if !projects.isEmpty && !projects.contains(record.project) { return false }
+        if !models.isEmpty && !models.contains(record.model) { return false }
+        if !providers.isEmpty && !providers.contains(record.provider) { return false }
+        if !users.isEmpty && !users.contains(record.user ?? "") { return false }
+        return true
+    }
+
+    /// Whether any record of `day` (`YYYY-MM-DD`) can match the time bounds.
+    public func mayMatch(day: String) -> Bool {
+        guard let start = Timestamp.parseDateOrTime(day) else { return true }
+        let end = Timestamp(millisecondsSinceEpoch: start.millisecondsSinceEpoch + Timestamp.millisecondsPerDay)
+        if let since, end <= since { return false }
+        if let until, start >= until { return false }
+        return true
+    }
+}
+
+/// Reads records back from sealed and active segments, oldest day first (docs/FORMAT.md,
+/// "Reading"). A torn last line of an active segment is its end, not an error. Anything else that
+/// is wrong is corruption: reported with the file and byte offset, while every other segment is
+/// still read.
+public struct LogReader: Sendable {
+    public let directory: LogDirectory
+
+    public init(directory: LogDirectory) { self.directory = directory }
+
+    /// Every segment, each record's file listed once: where a seal left both `<stem>.jsonl` and
+    /// `<stem>.jsonl.zst`, only the sealed one. Sorted by day, host, sequence.
+    public func segments(days dayFilter: ((String) -> Bool)? = nil) throws(SpendLogError) -> [SegmentFile] {
+        guard let folders = try FileSystem.listDirectory(directory.segmentsPath) else { return [] }
+        var result: [SegmentFile] = []
+        for folder in folders {
+            guard let day = SegmentName.day(fromFolder: folder) else { continue }
+            if let dayFilter, !dayFilter(day) { continue }
+            let folderPath = directory.segmentsPath + "/" + folder
+            let files = try FileSystem.listDirectory(folderPath) ?? []
+            var sealed = Set<SegmentName>()
+            var found: [(SegmentName, Bool)] = []
+            for file in files {
+                guard let (name, isSealed) = SegmentName.parse(fileName: file, day: day) else { continue }
+                found.append((name, isSealed))
+                if isSealed { sealed.insert(name) }
+            }
+            for (name, isSealed) in found where isSealed || !sealed.contains(name) {
+                let path = folderPath + "/" + (isSealed ? name.sealedFileName : name.activeFileName)
+                let size = (try? FileSystem.status(path: path))??.size ?? 0
+                result.append(SegmentFile(name: name, sealed: isSealed, path: path, size: size))
+            }
+        }
+        result.sort { $0.name < $1.name }
+        return result
+    }
+
+    /// Calls `body` with each record of `segment` and the byte offset of its line (in the
+    /// decompressed text for sealed segments). Throws a corruption error at the first bad byte.
+    /// `startOffset` skips that many bytes of the active file (lines before it were read already).
+    public func readSegment(
+        _ segment: SegmentFile, startOffset: Int64 = 0,
+        _ body: (UsageRecord, Int64) throws(SpendLogError) -> Void
+    ) throws(SpendLogError) -> SegmentReadSummary {
+        try readLines(segment, startOffset: startOffset) { line, offset throws(SpendLogError) in
+            let parsed: RecordParser.Parsed
+            do throws(RecordParseError) {
+                parsed = try RecordParser.parse(line, mode: .stored)
+            } catch {
+                throw SpendLogError.corruption(
+                    path: segment.path, offset: offset + Int64(error.offset),
+                    (segment.sealed ? "in the decompressed text, " : "") + "line is not a valid record: \(error.description)")
+            }
+            try body(parsed.record, offset)
+        }
+    }
+
+    /// Calls `body` with every complete line (without `\n`) of `segment` and its byte offset.
+    public func readLines(
+        _ segment: SegmentFile, startOffset: Int64 = 0,
+        _ body: (UnsafeBufferPointer<UInt8>, Int64) throws(SpendLogError) -> Void
+    ) throws(SpendLogError) -> SegmentReadSummary {
+        var file = segment
+        var fd: FileDescriptor
+        if let opened = try FileSystem.openIfExists(file.path, O_RDONLY) {
+            fd = opened
+        } else if !file.sealed,
+            let opened = try FileSystem.openIfExists(
+                String(file.path.dropLast(SegmentName.activeSuffix.count)) + SegmentName.sealedSuffix, O_RDONLY)
+        {
+            // Sealed between listing and opening: read the sealed file instead.
+            file.sealed = true
+            file.path = String(file.path.dropLast(SegmentName.activeSuffix.count)) + SegmentName.sealedSuffix
+            fd = opened
+        } else {
+            return SegmentReadSummary(segment: file, records: 0, bytes: 0, tornTailBytes: 0)
+        }
+        defer { FileSystem.close(fd) }
+        var splitter = LineSplitter(path: file.path)
+        let chunkSize = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+
+        if file.sealed {
+            let decompressor = try ZstdStreamDecompressor()
+            var sawInput = false
+            while true {
+                let n = try FileSystem.read(fd, into: buffer, path: file.path)
+                if n == 0 { break }
+                sawInput = true
+                do {
+                    try decompressor.decompress(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
+                        (bytes: UnsafeRawBufferPointer) throws(SpendLogError) in
+                        try splitter.feed(bytes, body)
+                    }
+                } catch {
+                    switch error {
+                    case .left(let failure):
+                        throw SpendLogError.corruption(path: file.path, offset: failure.offset, failure.reason)
+                    case .right(let inner): throw inner
+                    }
+                }
+            }
+            if !sawInput || decompressor.framesCompleted == 0 || !decompressor.atFrameBoundary {
+                throw SpendLogError.corruption(
+                    path: file.path, offset: decompressor.consumed,
+                    sawInput ? "the zstd frame is truncated (the file ends before the frame and its checksum)" : "the file is empty; a sealed segment is a zstd frame")
+            }
+            if splitter.pending > 0 {
+                throw SpendLogError.corruption(
+                    path: file.path, offset: splitter.offset,
+                    "in the decompressed text, the last line has no terminating newline")
+            }
+            return SegmentReadSummary(segment: file, records: splitter.lines, bytes: splitter.offset, tornTailBytes: 0)
+        }
+
+        var position = startOffset
+        splitter.offset = startOffset
+        while true {
+            let n = try FileSystem.pread(fd, into: buffer, at: position, path: file.path)
+            if n == 0 { break }
+            position += Int64(n)
+            try splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), body)
+            if n < chunkSize { break }
+        }
+        // A torn last line: a writer was killed mid-write, or is writing now. Not a record.
+        return SegmentReadSummary(segment: file, records: splitter.lines, bytes: splitter.offset, tornTailBytes: Int64(splitter.pending))
+    }
+
+    /// Streams every record that matches `filter`, oldest day first. Corrupt segments are
+    /// reported to `onCorruption` (their records up to the damage included), and reading goes on.
+    public func forEachRecord(
+        matching filter: RecordFilter = .all,
+        onCorruption: (SpendLogError) -> Void,
+        _ body: (UsageRecord) throws(SpendLogError) -> Void
+    ) throws(SpendLogError) {
+        for segment in try segments(days: { filter.mayMatch(day: $0) }) {
+            do {
+                _ = try readSegment(segment) { record, _ throws(SpendLogError) in
+                    if filter.matches(record) { try body(record) }
+                }
+            } catch {
+                if error.code == .corruption { onCorruption(error) } else { throw error }
+            }
+        }
+    }
+}
+
+public struct SegmentReadSummary: Sendable {
+    public var segment: SegmentFile
+    /// Complete lines read.
+    public var records: Int
+    /// Bytes of complete lines (end offset of the last complete line).
+    public var bytes: Int64
+    /// Bytes after the last newline of an active segment (a torn or in-progress line).
+    public var tornTailBytes: Int64
+}
+
+/// Cuts a byte stream into `\n`-terminated lines, carrying a partial line across chunks.
+struct LineSplitter {
+    let path: String
+    var carry: [UInt8] = []
+    /// Offset of the next line's first byte.
+    var offset: Int64 = 0
+    var lines = 0
+    var pending: Int { carry.count }
+    static let maximumLineBytes = 1 << 20
+
+    init(path: String) { self.path = path }
+
+    mutating func feed(
+        _ bytes: UnsafeRawBufferPointer, _ body: (UnsafeBufferPointer<UInt8>, Int64) throws(SpendLogError) -> Void
+    ) throws(SpendLogError) {
+        let b = bytes.bindMemory(to: UInt8.self)
+        var start = 0
+        let count = b.count
+        while start < count {
+            guard let raw = memchr(b.baseAddress! + start, 0x0A, count - start) else {
+                carry.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<count]))
+                if carry.count > LineSplitter.maximumLineBytes {
+                    throw SpendLogError.corruption(
+                        path: path, offset: offset, "a line is longer than 1 MiB; records are at most a few KiB")
+                }
+                return
+            }
+            let end = UnsafePointer(raw.assumingMemoryBound(to: UInt8.self)) - b.baseAddress!
+            if carry.isEmpty {
+                try body(UnsafeBufferPointer(rebasing: b[start..<end]), offset)
+            } else {
+                carry.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<end]))
+                let line = carry
+                carry.removeAll(keepingCapacity: true)
+                let result = line.withUnsafeBufferPointer { buffer in
+                    Result { () throws(SpendLogError) in try body(buffer, offset) }
+                }
+                try result.get()
+                offset += Int64(line.count + 1)
+                lines += 1
+                start = end + 1
+                continue
+            }
+            offset += Int64(end - start + 1)
+            lines += 1
+            start = end + 1
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import SpendLog
+
+@main
+struct Spendlog: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spendlog",
+        abstract: "Record what LLM calls cost and enforce spending limits, without a database.",
+        discussion: """
+            The log is a directory of JSON-lines segments (docs/FORMAT.md). It is found at --dir,
+            else $SPENDLOG_DIR, else $XDG_DATA_HOME/spendlog, else ~/.local/share/spendlog.
+
+            Exit codes: 0 success; 1 I/O or other failure; 64 invalid input or usage;
+            65 invalid or corrupt data (bad ingest lines, verify found problems).
+            """,
+        version: "0.1.0",
+        subcommands: [
+            AppendCommand.self,
+            IngestCommand.self,
+            TailCommand.self,
+            SealCommand.self,
+            VerifyCommand.self,
+        ]
+    )
+
+    static func main() {
+        ExitCodes.rejectInvalidUTF8Arguments()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

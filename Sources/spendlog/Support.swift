@@ -1,0 +1,122 @@
+import ArgumentParser
+import SpendLog
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--dir`, shared by every command.
+struct DirectoryOptions: ParsableArguments {
+    @Option(name: .long, help: "The log directory (default: $SPENDLOG_DIR, $XDG_DATA_HOME/spendlog, ~/.local/share/spendlog).")
+    var dir: String?
+
+    func validate() throws {
+        if let dir {
+            do { try LogDirectory.validate(path: dir) } catch { throw ValidationError(error.message) }
+        }
+    }
+
+    /// Opens (creating when `create`) the log directory.
+    func open(create: Bool) throws -> LogDirectory {
+        let path = try LogDirectory.resolvePath(explicit: dir, environment: ProcessEnvironment.all)
+        return try LogDirectory.open(path, create: create)
+    }
+}
+
+enum ProcessEnvironment {
+    static var all: [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(decoding: UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry)), as: UTF8.self)
+            if let eq = text.firstIndex(of: "=") {
+                result[String(text[..<eq])] = String(text[text.index(after: eq)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}
+
+/// The process exit codes, documented in the root command's help and docs/CLI.md.
+enum ExitCodes {
+    static let failure: Int32 = 1
+    static let usage: Int32 = 64
+    static let dataError: Int32 = 65
+
+    /// Arguments arrive as bytes; Swift would silently repair invalid UTF-8 with U+FFFD, which
+    /// would then be recorded. Refuse instead, naming the argument.
+    static func rejectInvalidUTF8Arguments() {
+        for index in 1..<Int(CommandLine.argc) {
+            guard let raw = CommandLine.unsafeArgv[index] else { continue }
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw))
+            if String(validating: bytes, as: UTF8.self) == nil {
+                let previous = index > 1 ? CommandLine.arguments[index - 1] : ""
+                let which = previous.hasPrefix("--") ? "the value of \(previous)" : "argument \(index)"
+                printError("Error: \(which) is not valid UTF-8; names and values must be UTF-8 text.")
+                exit(usage)
+            }
+        }
+    }
+}
+
+/// Turns library errors into messages and exit codes.
+struct CommandFailure: Error, CustomStringConvertible {
+    var message: String
+    var code: Int32
+    var description: String { message }
+}
+
+func printError(_ text: String) {
+    var line = text
+    if !line.hasSuffix("\n") { line += "\n" }
+    var bytes = Array(line.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
+        if n <= 0 { break }
+        offset += n
+    }
+}
+
+extension ParsableCommand {
+    /// Runs `body`, mapping ``SpendLogError`` to exit codes: invalid input 64, corruption or a
+    /// foreign format 65, I/O 1.
+    func reportingErrors(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as SpendLogError {
+            printError("Error: \(error.message)")
+            switch error.code {
+            case .invalidInput: throw ExitCode(ExitCodes.usage)
+            case .corruption, .formatMismatch: throw ExitCode(ExitCodes.dataError)
+            case .io: throw ExitCode(ExitCodes.failure)
+            }
+        }
+    }
+}
+
+/// Flushes standard output in large writes.
+struct OutputBuffer {
+    private var bytes: [UInt8] = []
+
+    mutating func write(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+        if bytes.count > 1 << 16 { flush() }
+    }
+
+    mutating func write(bytes more: [UInt8]) {
+        bytes.append(contentsOf: more)
+        if bytes.count > 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + offset, $0.count - offset) }
+            if n <= 0 { break }
+            offset += n
+        }
+        bytes.removeAll(keepingCapacity: true)
+    }
+}
