@@ -1,0 +1,88 @@
+import Foundation
+import SpendLog
+
+/// A fresh folder under the system temp directory, removed when the value goes away.
+final class TemporaryDirectory {
+    let path: String
+
+    init(_ label: String = "spendlog-test") {
+        let base = NSTemporaryDirectory() + "\(label)-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try! FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        path = base
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// A log directory inside this folder.
+    func log(_ name: String = "log") throws -> LogDirectory { try LogDirectory.open(path + "/" + name) }
+}
+
+/// Paths the tests use, from the environment `make test` sets, else relative to this package.
+enum TestPaths {
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// The built `spendlog` binary: `$SPENDLOG_BIN`, else `.build/debug/spendlog`.
+    static var binary: String {
+        ProcessInfo.processInfo.environment["SPENDLOG_BIN"] ?? packageRoot + "/.build/debug/spendlog"
+    }
+
+    /// `../shared/data` beside the project (reference data, read-only).
+    static var sharedData: String { packageRoot + "/../shared/data" }
+
+    static var python: String {
+        ProcessInfo.processInfo.environment["SPENDLOG_PYTHON"] ?? packageRoot + "/.venv/bin/python"
+    }
+}
+
+struct ProcessResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs a program to completion, feeding `input` on standard input.
+@discardableResult
+func runProcess(
+    _ executable: String, _ arguments: [String], input: Data? = nil, environment: [String: String] = [:]
+) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    // Output goes to files, not pipes: no deadlock however much a child prints.
+    let scratch = NSTemporaryDirectory() + "spendlog-proc-\(UUID().uuidString)"
+    FileManager.default.createFile(atPath: scratch + ".out", contents: nil)
+    FileManager.default.createFile(atPath: scratch + ".err", contents: nil)
+    FileManager.default.createFile(atPath: scratch + ".in", contents: input ?? Data())
+    defer {
+        for suffix in [".out", ".err", ".in"] { try? FileManager.default.removeItem(atPath: scratch + suffix) }
+    }
+    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + ".out"))
+    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + ".err"))
+    let inHandle = try FileHandle(forReadingFrom: URL(fileURLWithPath: scratch + ".in"))
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = inHandle
+    try process.run()
+    process.waitUntilExit()
+    try? out.close()
+    try? err.close()
+    try? inHandle.close()
+    let outData = FileManager.default.contents(atPath: scratch + ".out") ?? Data()
+    let errData = FileManager.default.contents(atPath: scratch + ".err") ?? Data()
+    return ProcessResult(
+        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// Runs the built `spendlog` binary.
+@discardableResult
+func spendlog(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
+    try runProcess(TestPaths.binary, arguments, input: input.map { Data($0.utf8) }, environment: environment)
+}
