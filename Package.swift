@@ -37,7 +37,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SpendLogTests", dependencies: ["SpendLog"], resources: []),
+        // A writer child process for the concurrency and crash tests (not installed).
+        .executableTarget(name: "spendlog-harness", dependencies: ["SpendLog"]),
+        .testTarget(name: "SpendLogTests", dependencies: ["SpendLog"]),
         .testTarget(name: "CLITests", dependencies: ["SpendLog"]),
     ]
 )
