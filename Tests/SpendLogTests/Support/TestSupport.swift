@@ -30,6 +30,11 @@ enum TestPaths {
         ProcessInfo.processInfo.environment["SPENDLOG_BIN"] ?? packageRoot + "/.build/debug/spendlog"
     }
 
+    /// The writer child process of the concurrency and crash tests, beside the `spendlog` binary.
+    static var harness: String {
+        String(binary[..<binary.lastIndex(of: "/")!]) + "/spendlog-harness"
+    }
+
     /// `../shared/data` beside the project (reference data, read-only).
     static var sharedData: String { packageRoot + "/../shared/data" }
 

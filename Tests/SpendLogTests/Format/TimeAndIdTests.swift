@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+@testable import SpendLog
+
+@Suite struct TimestampTests {
+    @Test(arguments: [
+        ("2026-11-23T10:15:02.123Z", "2026-11-23T10:15:02.123Z"), ("2026-11-23T10:15:02Z", "2026-11-23T10:15:02.000Z"),
+        ("2026-11-23T10:15:02.123456789Z", "2026-11-23T10:15:02.123Z"), ("2026-11-23T11:15:02.5+01:00", "2026-11-23T10:15:02.500Z"),
+        ("2026-11-23T00:15:00-05:30", "2026-11-23T05:45:00.000Z"), ("2024-02-29T23:59:59.999Z", "2024-02-29T23:59:59.999Z"),
+        ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00.000Z"), ("2026-11-23t10:15:02z", "2026-11-23T10:15:02.000Z"),
+    ])
+    func parsesRFC3339ToUTCMilliseconds(text: String, expected: String) throws {
+        #expect(try #require(Timestamp.parse(text)).rfc3339 == expected)
+    }
+
+    @Test(arguments: [
+        "2026-11-23", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-11-23T24:00:00Z", "2026-11-23T10:15:02",
+        "2026-11-23T10:15:02.Z", "2026-11-23T10:15:60Z", "1969-12-31T23:59:59Z", "2026-11-23T10:15:02+0100", "",
+    ])
+    func rejectsWhatIsNotRFC3339(text: String) {
+        #expect(Timestamp.parse(text) == nil)
+    }
+
+    @Test func agreesWithFoundationOnRandomInstants() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var rng = SplitMix(state: 1)
+        for _ in 0..<5_000 {
+            let ms = Int64.random(in: 0...253_402_300_799_999, using: &rng)
+            let t = Timestamp(millisecondsSinceEpoch: ms)
+            let date = Date(timeIntervalSince1970: Double(ms) / 1000)
+            #expect(t.rfc3339 == formatter.string(from: date))
+            #expect(Timestamp.parse(t.rfc3339) == t)
+        }
+    }
+
+    @Test func dayOfNegativeAndBoundaryInstants() {
+        #expect(Timestamp(millisecondsSinceEpoch: 86_399_999).dayString == "1970-01-01")
+        #expect(Timestamp(millisecondsSinceEpoch: 86_400_000).dayString == "1970-01-02")
+        #expect(Timestamp.parseDateOrTime("2026-11-23")?.rfc3339 == "2026-11-23T00:00:00.000Z")
+    }
+}
+
+@Suite struct RecordIDTests {
+    @Test func idsAreVersion7AndStrictlyIncreasingWithinAProcess() {
+        var previous = RecordID.generate()
+        let now = Timestamp.now()
+        for _ in 0..<100_000 {
+            let id = RecordID.generate(at: now)  // same millisecond: the counter orders them
+            #expect(id > previous)
+            #expect(id.version == 7)
+            #expect(id.low >> 62 == 0b10)
+            previous = id
+        }
+    }
+
+    @Test func embedsTheMillisecondsAndRoundTripsThroughText() throws {
+        let t = try #require(Timestamp.parse("2026-11-23T10:15:02.123Z"))
+        let id = RecordID.generate(at: Timestamp(millisecondsSinceEpoch: t.millisecondsSinceEpoch + 10_000))
+        #expect(id.milliseconds >= t.millisecondsSinceEpoch)
+        #expect(RecordID.parse(id.description) == id)
+        #expect(UUID(uuidString: id.description)?.uuidString.lowercased() == id.description)
+        #expect(RecordID.parse("019A6F3C-5B2E-7C41-8D2A-3F9E1B7C6D5A")?.description == "019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a")
+        #expect(RecordID.parse("019a6f3c5b2e7c418d2a3f9e1b7c6d5a") == nil)
+    }
+}
+
+@Suite struct SegmentNameTests {
+    @Test func namesAndParsesSegmentFiles() throws {
+        let name = SegmentName(day: "2026-11-23", host: "web-1.example", sequence: 7)
+        #expect(name.activeFileName == "web-1.example-000007.jsonl")
+        #expect(name.sealedFileName == "web-1.example-000007.jsonl.zst")
+        #expect(name.dayFolder == "day=2026-11-23")
+        let parsed = try #require(SegmentName.parse(fileName: "web-1.example-000007.jsonl.zst", day: "2026-11-23"))
+        #expect(parsed.name == name)
+        #expect(parsed.sealed)
+        #expect(SegmentName.parse(fileName: "web-1.example-000007.sealing", day: "2026-11-23") == nil)
+        #expect(SegmentName.parse(fileName: "web-1.example.lock", day: "2026-11-23") == nil)
+        #expect(SegmentName.parse(fileName: "host-12.jsonl", day: "2026-11-23") == nil)
+        #expect(SegmentName.parse(fileName: "host-1234567.jsonl", day: "2026-11-23")?.name.sequence == 1_234_567)
+    }
+
+    @Test func sanitizesHostNames() {
+        #expect(SegmentName.sanitizeHost("my host/../x") == "my_host_.._x")
+        #expect(SegmentName.sanitizeHost(".hidden") == "_hidden")
+        #expect(SegmentName.sanitizeHost("") == "localhost")
+        #expect(SegmentName.sanitizeHost(String(repeating: "h", count: 100)).count == 64)
+    }
+
+    @Test func dayFoldersMustBeRealDates() {
+        #expect(SegmentName.day(fromFolder: "day=2026-11-23") == "2026-11-23")
+        #expect(SegmentName.day(fromFolder: "day=2026-02-30") == nil)
+        #expect(SegmentName.day(fromFolder: "2026-11-23") == nil)
+    }
+
+    @Test func segmentsSortByDayHostSequence() {
+        let a = SegmentName(day: "2026-11-22", host: "b", sequence: 9)
+        let b = SegmentName(day: "2026-11-23", host: "a", sequence: 1)
+        let c = SegmentName(day: "2026-11-23", host: "a", sequence: 10)
+        #expect([c, b, a].sorted() == [a, b, c])
+    }
+}

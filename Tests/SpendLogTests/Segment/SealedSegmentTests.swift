@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+@testable import SpendLog
+
+@Suite struct SealedSegmentTests {
+    func sealedLog(_ temp: TemporaryDirectory) throws -> (LogDirectory, [UsageRecord]) {
+        let log = try temp.log()
+        let writer = LogWriter(directory: log, options: WriterOptions(fsync: .none))
+        let dayOne = (0..<200).map { sampleRecord($0, at: "2026-11-22T08:00:00.000Z") }
+        let dayTwo = (0..<50).map { sampleRecord($0, at: "2026-11-23T08:00:00.000Z", project: "web") }
+        try writer.append(contentsOf: dayOne + dayTwo)
+        try writer.sealAll()
+        return (log, dayOne + dayTwo)
+    }
+
+    @Test func sealingKeepsEveryRecordOnceAndRemovesThePlainFile() throws {
+        let temp = TemporaryDirectory()
+        let (log, records) = try sealedLog(temp)
+        #expect(allSegmentFiles(log).filter { !$0.hasSuffix(".lock") } == [
+            "day=2026-11-22/\(WriterOptions.defaultHost())-000000.jsonl.zst",
+            "day=2026-11-23/\(WriterOptions.defaultHost())-000000.jsonl.zst",
+        ])
+        #expect(try readAll(log) == records)
+    }
+
+    @Test func aFlippedByteIsReportedWithFileAndOffsetAndOtherSegmentsStayReadable() throws {
+        let temp = TemporaryDirectory()
+        let (log, records) = try sealedLog(temp)
+        let segments = try LogReader(directory: log).segments()
+        let damaged = segments[0]
+        let original = FileManager.default.bytes(damaged.path)
+        for position in [0, 5, original.count / 2, original.count - 5, original.count - 1] {
+            var bytes = original
+            bytes[position] ^= 0x40
+            writeBytes(bytes, to: damaged.path)
+            var problems: [SpendLogError] = []
+            var fromOther: [UsageRecord] = []
+            try LogReader(directory: log).forEachRecord(onCorruption: { problems.append($0) }) { record in
+                if record.project == "web" { fromOther.append(record) }
+            }
+            #expect(problems.count == 1, "flip at \(position)")
+            #expect(problems.first?.code == .corruption)
+            #expect(problems.first?.path == damaged.path)
+            #expect(problems.first?.offset != nil)
+            #expect(problems.first?.message.contains(damaged.path) == true)
+            #expect(fromOther == Array(records.suffix(50)))
+            let report = try LogVerifier(directory: log).verify()
+            #expect(report.problems.count == 1)
+        }
+    }
+
+    @Test func aTruncatedSealedSegmentIsCorruption() throws {
+        let temp = TemporaryDirectory()
+        let (log, _) = try sealedLog(temp)
+        let damaged = try LogReader(directory: log).segments()[0]
+        let original = FileManager.default.bytes(damaged.path)
+        for length in [0, 1, 4, original.count / 2, original.count - 1] {
+            writeBytes(Array(original.prefix(length)), to: damaged.path)
+            var problems: [SpendLogError] = []
+            try LogReader(directory: log).forEachRecord(onCorruption: { problems.append($0) }) { _ in }
+            #expect(problems.count == 1, "length \(length)")
+            #expect(problems.first?.path == damaged.path)
+        }
+    }
+
+    @Test func zstdTestAndZstdcatReadSealedSegmentsAsTheReaderDoes() throws {
+        let temp = TemporaryDirectory()
+        let (log, records) = try sealedLog(temp)
+        let sealed = try LogReader(directory: log).segments().filter(\.sealed).map(\.path)
+        #expect(sealed.count == 2)
+        let test = try runProcess("/usr/bin/zstd", ["-t", "-q"] + sealed)
+        #expect(test.status == 0, "\(test.stderr)")
+        let cat = try runProcess("/usr/bin/zstdcat", sealed)
+        #expect(cat.status == 0)
+        let lines = cat.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == records.count)
+        let fromZstd = try lines.map { try RecordParser.parse($0, mode: .stored).record }
+        #expect(fromZstd == records)
+        // The frames carry a content checksum (frame header descriptor bit 2).
+        let header = FileManager.default.bytes(sealed[0])
+        #expect(Array(header.prefix(4)) == [0x28, 0xB5, 0x2F, 0xFD])
+        #expect(header[4] & 0x04 == 0x04)
+    }
+}
