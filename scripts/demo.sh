@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: record a realistic sample of LLM usage into a temporary
+# log, seal it, check it, and report what was recorded.
+set -euo pipefail
+BIN=${1:-.build/release/spendlog}
+LOG=$(mktemp -d "${TMPDIR:-/tmp}/spendlog-demo.XXXXXX")/log
+trap 'rm -rf "$(dirname "$LOG")"' EXIT
+
+echo "== recording into $LOG"
+# A few calls the way a script in any language would record them, one process per call.
+"$BIN" append --dir "$LOG" --project support-bot --model gpt-4.1 --input-tokens 1840 --output-tokens 212 \
+    --cached-input-tokens 1024 --cost 0.005152 --user u-1042 --caller zendesk-webhook --latency-ms 1380 --status ok \
+    --tag env=prod >/dev/null
+"$BIN" append --dir "$LOG" --project research --model claude-sonnet-4-5 --input-tokens 52310 --output-tokens 3120 \
+    --cache-write-tokens 48000 --cost 0.3498 --role summarizer --task weekly-digest --latency-ms 24110 >/dev/null
+"$BIN" append --dir "$LOG" --project etl --model o3 --input-tokens 9000 --output-tokens 4100 --reasoning-tokens 3500 \
+    --cost 0.0508 --status error --caller nightly-batch >/dev/null
+
+# A week of traffic from five projects and six models, as JSON lines through one group commit.
+awk -v seed=7 'BEGIN {
+    srand(seed)
+    split("support-bot research etl search-rerank marketing-copy", projects, " ")
+    split("gpt-4.1 gpt-4.1-mini claude-sonnet-4-5 claude-haiku-4-5 gemini-2.5-flash o3", models, " ")
+    split("2.00 0.40 3.00 1.00 0.30 2.00", inPrice, " ")
+    split("8.00 1.60 15.00 5.00 2.50 8.00", outPrice, " ")
+    now = systime()
+    for (i = 0; i < 5000; i++) {
+        p = 1 + int(rand() * 5); m = 1 + int(rand() * 6)
+        t = now - int(rand() * 7 * 86400)
+        inTok = 200 + int(rand() * 6000); outTok = 20 + int(rand() * 900)
+        cached = (rand() < 0.4) ? int(inTok * 0.5) : 0
+        cost = sprintf("%.9f", (inTok * inPrice[m] + outTok * outPrice[m]) / 1000000)
+        sub(/0+$/, "", cost); sub(/\.$/, "", cost)
+        status = (rand() < 0.02) ? "error" : "ok"
+        printf "{\"ts\":\"%s\",\"project\":\"%s\",\"model\":\"%s\",\"input_tokens\":%d,\"output_tokens\":%d,\"cached_input_tokens\":%d,\"cost_usd\":%s,\"latency_ms\":%d,\"user\":\"u-%d\",\"status\":\"%s\"}\n",
+            strftime("%Y-%m-%dT%H:%M:%SZ", t, 1), projects[p], models[m], inTok, outTok, cached, cost,
+            300 + int(rand() * 9000), 1000 + int(rand() * 40), status
+    }
+}' | "$BIN" ingest --dir "$LOG" -
+
+echo "== sealing (zstd) and verifying"
+"$BIN" seal --dir "$LOG"
+"$BIN" verify --dir "$LOG"
+du -sh "$LOG/segments" | awk '{print "segments on disk: " $1}'
+
+echo "== the five most recent calls"
+"$BIN" tail --dir "$LOG" -n 5
