@@ -39,8 +39,10 @@ let package = Package(
         ),
         // A writer child process for the concurrency and crash tests (not installed).
         .executableTarget(name: "spendlog-harness", dependencies: ["SpendLog"]),
-        .testTarget(name: "SpendLogTests", dependencies: ["SpendLog"]),
-        .testTarget(name: "CLITests", dependencies: ["SpendLog"]),
+        // Helpers shared by the test targets (temporary folders, child processes, paths).
+        .target(name: "SpendLogTestSupport", dependencies: ["SpendLog"], path: "Tests/Support"),
+        .testTarget(name: "SpendLogTests", dependencies: ["SpendLog", "SpendLogTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["SpendLog", "SpendLogTestSupport"]),
     ]
 )
 

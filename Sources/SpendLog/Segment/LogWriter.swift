@@ -264,6 +264,14 @@ public final class LogWriter: @unchecked Sendable {
     /// The segment to append to, with the writers' lock held: the cached one if it is still the
     /// live file, else found on disk (finishing interrupted seals, sealing orphans) or created.
     private func currentSegment(_ state: DayState) throws(SpendLogError) -> OpenSegment {
+        guard let segment = try findSegment(state, create: true) else {
+            throw SpendLogError(code: .io, message: "Could not create a segment in '\(state.folder)'.", path: state.folder)
+        }
+        return segment
+    }
+
+    /// Like ``currentSegment(_:)``, but with `create` false returns nil instead of starting a new segment.
+    private func findSegment(_ state: DayState, create: Bool) throws(SpendLogError) -> OpenSegment? {
         if let segment = state.segment {
             let status = try FileSystem.status(segment.file.fd, path: segment.file.path)
             if status.linkCount > 0 {
@@ -300,6 +308,7 @@ public final class LogWriter: @unchecked Sendable {
             state.segment = segment
             return segment
         }
+        guard create else { return nil }
         let name = SegmentName(day: state.day, host: options.host, sequence: highest + 1)
         let path = state.folder + "/" + name.activeFileName
         let fd = try FileSystem.open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL)
@@ -348,13 +357,12 @@ public final class LogWriter: @unchecked Sendable {
             let state = try dayState(day)
             try FileSystem.lock(state.lock.fd, path: state.lock.path)
             defer { FileSystem.unlock(state.lock.fd) }
-            let segment = try currentSegment(state)  // also recovers interrupted seals and orphans
+            // Also recovers interrupted seals and seals orphans; never starts a new segment.
+            guard let segment = try findSegment(state, create: false) else { continue }
             let status = try FileSystem.status(segment.file.fd, path: segment.file.path)
             if due(day, (status.size, segment.createdMs)) {
                 try SegmentSealer.seal(segment.name, in: state.folder)
                 state.segment = nil
-            } else if status.size == 0 && segment.name.sequence > 0 {
-                // currentSegment created a fresh file only to find nothing due; leave it for writers.
             }
         }
     }

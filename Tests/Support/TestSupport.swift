@@ -1,11 +1,13 @@
+// Helpers shared by the test targets: temporary folders, the paths of the built binaries and
+// reference data, and a runner for child processes.
 import Foundation
 import SpendLog
 
 /// A fresh folder under the system temp directory, removed when the value goes away.
-final class TemporaryDirectory {
-    let path: String
+public final class TemporaryDirectory {
+    public let path: String
 
-    init(_ label: String = "spendlog-test") {
+    public init(_ label: String = "spendlog-test") {
         let base = NSTemporaryDirectory() + "\(label)-\(getpid())-\(UUID().uuidString.prefix(8))"
         try! FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         path = base
@@ -14,44 +16,44 @@ final class TemporaryDirectory {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 
     /// A log directory inside this folder.
-    func log(_ name: String = "log") throws -> LogDirectory { try LogDirectory.open(path + "/" + name) }
+    public func log(_ name: String = "log") throws -> LogDirectory { try LogDirectory.open(path + "/" + name) }
 }
 
 /// Paths the tests use, from the environment `make test` sets, else relative to this package.
-enum TestPaths {
-    static let packageRoot: String = {
+public enum TestPaths {
+    public static let packageRoot: String = {
         var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }
+        for _ in 0..<3 { url.deleteLastPathComponent() }
         return url.path
     }()
 
     /// The built `spendlog` binary: `$SPENDLOG_BIN`, else `.build/debug/spendlog`.
-    static var binary: String {
+    public static var binary: String {
         ProcessInfo.processInfo.environment["SPENDLOG_BIN"] ?? packageRoot + "/.build/debug/spendlog"
     }
 
     /// The writer child process of the concurrency and crash tests, beside the `spendlog` binary.
-    static var harness: String {
+    public static var harness: String {
         String(binary[..<binary.lastIndex(of: "/")!]) + "/spendlog-harness"
     }
 
     /// `../shared/data` beside the project (reference data, read-only).
-    static var sharedData: String { packageRoot + "/../shared/data" }
+    public static var sharedData: String { packageRoot + "/../shared/data" }
 
-    static var python: String {
+    public static var python: String {
         ProcessInfo.processInfo.environment["SPENDLOG_PYTHON"] ?? packageRoot + "/.venv/bin/python"
     }
 }
 
-struct ProcessResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
 }
 
 /// Runs a program to completion, feeding `input` on standard input.
 @discardableResult
-func runProcess(
+public func runProcess(
     _ executable: String, _ arguments: [String], input: Data? = nil, environment: [String: String] = [:]
 ) throws -> ProcessResult {
     let process = Process()
@@ -88,6 +90,6 @@ func runProcess(
 
 /// Runs the built `spendlog` binary.
 @discardableResult
-func spendlog(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
+public func spendlog(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
     try runProcess(TestPaths.binary, arguments, input: input.map { Data($0.utf8) }, environment: environment)
 }
