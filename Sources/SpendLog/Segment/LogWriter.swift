@@ -129,11 +129,25 @@ public final class LogWriter: @unchecked Sendable {
         var placements: [AppendReceipt.Placement] = []
         var written: [OwnedDescriptor] = []
         for day in byDay.keys.sorted() {
+            // One write() per chunk of whole lines, each chunk small enough to respect rotation.
             var bytes: [UInt8] = []
-            let batch = byDay[day]!
-            bytes.reserveCapacity(batch.count * 320)
-            for record in batch { record.appendJSONLine(to: &bytes) }
-            let (placement, file) = try write(day: Timestamp.dayString(utcDay: day), bytes: bytes, count: batch.count)
+            var count = 0
+            var line: [UInt8] = []
+            let dayString = Timestamp.dayString(utcDay: day)
+            for record in byDay[day]! {
+                line.removeAll(keepingCapacity: true)
+                record.appendJSONLine(to: &line)
+                if count > 0 && Int64(bytes.count + line.count) > options.maxSegmentBytes {
+                    let (placement, file) = try write(day: dayString, bytes: bytes, count: count)
+                    placements.append(placement)
+                    written.append(file)
+                    bytes.removeAll(keepingCapacity: true)
+                    count = 0
+                }
+                bytes.append(contentsOf: line)
+                count += 1
+            }
+            let (placement, file) = try write(day: dayString, bytes: bytes, count: count)
             placements.append(placement)
             written.append(file)
         }

@@ -38,6 +38,20 @@ import Testing
         #expect(try readAll(log) == records)
     }
 
+    @Test func aLargeBatchIsSplitAtLineBoundariesToRespectTheSegmentSize() throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        var options = WriterOptions(fsync: .none)
+        options.maxSegmentBytes = 4_000
+        let records = (0..<100).map { sampleRecord($0) }
+        let receipt = try LogWriter(directory: log, options: options).append(contentsOf: records)
+        #expect(receipt.placements.count > 5)
+        #expect(receipt.placements.map(\.records).reduce(0, +) == 100)
+        let segments = try LogReader(directory: log).segments()
+        #expect(segments.count == receipt.placements.count)
+        #expect(try readAll(log) == records)
+    }
+
     @Test func ageRotationSealsAnOldSegmentOnTheNextAppend() throws {
         let temp = TemporaryDirectory()
         let log = try temp.log()
