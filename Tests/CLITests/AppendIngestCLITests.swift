@@ -98,7 +98,7 @@ import Testing
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try "spendlog-log 9\n".write(toFile: dir + "/FORMAT", atomically: true, encoding: .utf8)
+        writeFile(dir + "/FORMAT", Data("spendlog-log 9\n".utf8))
         let result = try spendlog(baseArguments(dir))
         #expect(result.status == 65)
         #expect(result.stderr.contains("spendlog-log 9"))
@@ -152,7 +152,7 @@ import Testing
             #"{"project":"p","model":"m","input_tokens":1,"output_tokens":1}"#,
         ].joined(separator: "\n")
         let file = temp.path + "/in.jsonl"
-        try input.write(toFile: file, atomically: true, encoding: .utf8)
+        writeFile(file, Data(input.utf8))
         let result = try spendlog(["ingest", "--dir", dir, file])
         #expect(result.status == 65)
         #expect(result.stderr.contains("line 2: input_tokens: must not be negative"))
@@ -200,7 +200,7 @@ import Testing
         let sealed = try #require(try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".zst") })
         var bytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + sealed))
         bytes[bytes.count / 2] ^= 0xFF
-        try bytes.write(to: URL(fileURLWithPath: folder + "/" + sealed))
+        writeFile(folder + "/" + sealed, bytes)
         let broken = try spendlog(["verify", "--dir", dir])
         #expect(broken.status == 65)
         #expect(broken.stderr.contains(sealed))

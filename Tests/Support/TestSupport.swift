@@ -45,6 +45,22 @@ public enum TestPaths {
     }
 }
 
+/// Writes a file in place. (Foundation's `createFile` and atomic writes on Linux leave a
+/// `TemporaryDirectory.*` folder behind in /tmp for every call.)
+public func writeFile(_ path: String, _ data: Data) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    precondition(fd >= 0, "could not create \(path)")
+    data.withUnsafeBytes { raw in
+        var done = 0
+        while done < raw.count {
+            let n = write(fd, raw.baseAddress! + done, raw.count - done)
+            precondition(n > 0, "could not write \(path)")
+            done += n
+        }
+    }
+    close(fd)
+}
+
 public struct ProcessResult: Sendable {
     public var status: Int32
     public var stdout: String
@@ -64,9 +80,9 @@ public func runProcess(
     process.environment = env
     // Output goes to files, not pipes: no deadlock however much a child prints.
     let scratch = NSTemporaryDirectory() + "spendlog-proc-\(UUID().uuidString)"
-    FileManager.default.createFile(atPath: scratch + ".out", contents: nil)
-    FileManager.default.createFile(atPath: scratch + ".err", contents: nil)
-    FileManager.default.createFile(atPath: scratch + ".in", contents: input ?? Data())
+    writeFile(scratch + ".out", Data())
+    writeFile(scratch + ".err", Data())
+    writeFile(scratch + ".in", input ?? Data())
     defer {
         for suffix in [".out", ".err", ".in"] { try? FileManager.default.removeItem(atPath: scratch + suffix) }
     }

@@ -9,7 +9,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.harness)
         process.arguments = ["append"] + arguments
-        FileManager.default.createFile(atPath: output, contents: nil)
+        writeFile(output, Data())
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         try process.run()
         return process

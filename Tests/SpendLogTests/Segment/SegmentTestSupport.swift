@@ -34,5 +34,5 @@ extension FileManager {
 }
 
 func writeBytes(_ bytes: [UInt8], to path: String) {
-    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    writeFile(path, Data(bytes))
 }
