@@ -20,6 +20,10 @@ struct Spendlog: ParsableCommand {
             TailCommand.self,
             SealCommand.self,
             VerifyCommand.self,
+            IndexCommand.self,
+            StatsCommand.self,
+            TopCommand.self,
+            LogsCommand.self,
         ]
     )
 

@@ -67,9 +67,9 @@ struct CommandFailure: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-func printError(_ text: String) {
+func printError(_ text: String, newline: Bool = true) {
     var line = text
-    if !line.hasSuffix("\n") { line += "\n" }
+    if newline && !line.hasSuffix("\n") { line += "\n" }
     var bytes = Array(line.utf8)
     var offset = 0
     while offset < bytes.count {

@@ -113,6 +113,15 @@ public struct LogReader: Sendable {
         _ segment: SegmentFile, startOffset: Int64 = 0,
         _ body: (UnsafeBufferPointer<UInt8>, Int64) throws(SpendLogError) -> Void
     ) throws(SpendLogError) -> SegmentReadSummary {
+        try readLines(segment, startOffset: startOffset, fileBytes: nil, body)
+    }
+
+    /// `fileBytes` sees the file's own bytes (compressed, for a sealed segment) as they are read.
+    func readLines(
+        _ segment: SegmentFile, startOffset: Int64 = 0,
+        fileBytes: ((UnsafeRawBufferPointer) -> Void)?,
+        _ body: (UnsafeBufferPointer<UInt8>, Int64) throws(SpendLogError) -> Void
+    ) throws(SpendLogError) -> SegmentReadSummary {
         var file = segment
         var fd: FileDescriptor
         if let opened = try FileSystem.openIfExists(file.path, O_RDONLY) {
@@ -141,6 +150,7 @@ public struct LogReader: Sendable {
                 let n = try FileSystem.read(fd, into: buffer, path: file.path)
                 if n == 0 { break }
                 sawInput = true
+                fileBytes?(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                 do {
                     try decompressor.decompress(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
                         (bytes: UnsafeRawBufferPointer) throws(SpendLogError) in

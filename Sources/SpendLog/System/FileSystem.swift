@@ -209,6 +209,39 @@ enum FileSystem {
         return names
     }
 
+    /// The whole file, nil when it does not exist.
+    static func readFile(_ path: String) throws(SpendLogError) -> [UInt8]? {
+        guard let fd = try openIfExists(path, O_RDONLY) else { return nil }
+        defer { close(fd) }
+        let size = Int(try status(fd, path: path).size)
+        var bytes = [UInt8](repeating: 0, count: size)
+        let result = bytes.withUnsafeMutableBytes { raw in
+            Result { () throws(SpendLogError) -> Int in try pread(fd, into: raw, at: 0, path: path) }
+        }
+        let n = try result.get()
+        if n < size { bytes.removeLast(size - n) }
+        return bytes
+    }
+
+    /// Writes a new file and fsyncs it (the caller fsyncs the folder).
+    static func writeNewFile(_ path: String, _ bytes: [UInt8]) throws(SpendLogError) {
+        let fd = try open(path, O_WRONLY | O_CREAT | O_TRUNC)
+        defer { close(fd) }
+        try writeAll(fd, bytes, path: path)
+        try fsync(fd, path: path)
+    }
+
+    /// A second name for a file. The corresponding C function is `link`.
+    static func link(_ from: String, _ to: String) throws(SpendLogError) {
+        guard Glibc.link(from, to) == 0 else { throw .io("link '\(from)' to", path: to, errno: lastErrno) }
+    }
+
+    /// Removes a folder of plain files.
+    static func removeFolder(_ path: String) throws(SpendLogError) {
+        for name in try listDirectory(path) ?? [] { try unlinkIfExists(path + "/" + name) }
+        if Glibc.rmdir(path) != 0 && Glibc.errno != ENOENT { throw .io("remove", path: path, errno: lastErrno) }
+    }
+
     static func hostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }

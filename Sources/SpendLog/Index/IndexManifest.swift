@@ -1,0 +1,109 @@
+/// Which sealed segments an index generation covers (docs/FORMAT.md, "Index"): one line per
+/// segment, `day=YYYY-MM-DD/<file>`, its size, the FNV-1a-64 of its bytes and its record count,
+/// tab-separated, sorted by path, after the header line.
+public struct IndexManifest: Sendable, Equatable {
+    public static let header = "spendlog-index 1"
+
+    public struct Entry: Sendable, Equatable {
+        /// `day=YYYY-MM-DD/<host>-<seq>.jsonl.zst`
+        public var path: String
+        public var bytes: Int64
+        public var checksum: UInt64
+        public var records: Int64
+    }
+
+    public var entries: [String: Entry] = [:]
+
+    public init() {}
+
+    public static func key(for segment: SegmentFile) -> String { segment.name.dayFolder + "/" + segment.fileName }
+
+    public func covers(_ segment: SegmentFile) -> Bool { segment.sealed && entries[IndexManifest.key(for: segment)] != nil }
+
+    public var totalRecords: Int64 { entries.values.reduce(0) { $0 + $1.records } }
+
+    func encoded() -> [UInt8] {
+        var text = IndexManifest.header + "\n"
+        for path in entries.keys.sorted() {
+            let e = entries[path]!
+            let hex = String(e.checksum, radix: 16)
+            text += "\(path)\t\(e.bytes)\t\(String(repeating: "0", count: 16 - hex.count) + hex)\t\(e.records)\n"
+        }
+        return Array(text.utf8)
+    }
+
+    static func decode(_ bytes: [UInt8], path: String) throws(SpendLogError) -> IndexManifest {
+        var manifest = IndexManifest()
+        var offset = 0
+        var first = true
+        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            defer { offset += line.count + 1 }
+            if first {
+                first = false
+                guard String(decoding: line, as: UTF8.self) == header else {
+                    throw damaged(path, 0, "the first line is not '\(header)'")
+                }
+                continue
+            }
+            if line.isEmpty { continue }
+            let fields = line.split(separator: 0x09, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+            guard fields.count == 4, let size = Int64(fields[1]), let checksum = UInt64(fields[2], radix: 16),
+                let records = Int64(fields[3])
+            else { throw damaged(path, offset, "a line is not <segment> <bytes> <checksum> <records>") }
+            manifest.entries[fields[0]] = Entry(path: fields[0], bytes: size, checksum: checksum, records: records)
+        }
+        if first { throw damaged(path, 0, "the file is empty") }
+        return manifest
+    }
+
+    static func damaged(_ path: String, _ offset: Int, _ reason: String) -> SpendLogError {
+        SpendLogError(
+            code: .corruption,
+            message: "Index manifest '\(path)' is damaged at byte \(offset): \(reason). "
+                + "The index is derived data: run `spendlog index --rebuild` to rebuild it from the segments.",
+            path: path, offset: Int64(offset))
+    }
+}
+
+/// One consistent generation of the index: the folder `index/CURRENT` names, its manifest, and
+/// its rollup files, loaded on demand.
+public struct IndexSnapshot: Sendable {
+    public static let currentFileName = "CURRENT"
+    public static let manifestFileName = "MANIFEST"
+    static let generationPrefix = "gen-"
+
+    public let generation: String
+    public let path: String
+    public let manifest: IndexManifest
+
+    /// The current generation, nil when nothing was indexed yet.
+    public static func open(_ directory: LogDirectory) throws(SpendLogError) -> IndexSnapshot? {
+        for _ in 0..<10 {
+            guard let raw = try LogDirectory.readSmallFile(directory.indexPath + "/" + currentFileName) else { return nil }
+            let generation = String(decoding: raw, as: UTF8.self).trimmingNewline
+            guard generation.hasPrefix(generationPrefix), !generation.contains("/") else {
+                throw IndexManifest.damaged(directory.indexPath + "/" + currentFileName, 0, "it does not name a generation")
+            }
+            let path = directory.indexPath + "/" + generation
+            // A concurrent `index` may have replaced and removed this generation since CURRENT was read.
+            guard let bytes = try FileSystem.readFile(path + "/" + manifestFileName) else { continue }
+            return IndexSnapshot(
+                generation: generation, path: path, manifest: try IndexManifest.decode(bytes, path: path + "/" + manifestFileName))
+        }
+        throw SpendLogError(
+            code: .io,
+            message: "The index in '\(directory.indexPath)' kept changing while it was read; try again, or run `spendlog index --rebuild`.")
+    }
+
+    /// A rollup file of this generation; nil for an hour file of a month without records.
+    func rollup(cube: RollupCube, granularity: Granularity, month: Int64? = nil) throws(SpendLogError) -> RollupFile? {
+        let file = path + "/" + RollupFile.fileName(cube: cube, granularity: granularity, month: month)
+        guard let bytes = try FileSystem.readFile(file) else {
+            if month != nil && FileSystem.isDirectory(path) { return nil }
+            throw SpendLogError(
+                code: .io, message: "The index generation '\(path)' was removed while it was read (a concurrent `spendlog index`); try again.",
+                path: file)
+        }
+        return try RollupFile.decode(bytes, path: file)
+    }
+}

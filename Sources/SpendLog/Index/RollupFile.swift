@@ -1,0 +1,152 @@
+/// One rollup file: the sums of one cube at one granularity (docs/FORMAT.md, "Rollup files").
+///
+/// Little-endian, fixed width, so that loading is a copy: magic `SPLR`, version, granularity,
+/// the cube's dimension codes, a string table sorted by bytes (id = position + 1, 0 = absent),
+/// the cells sorted by (time, ids), and an FNV-1a-64 checksum of everything before it. Equal sums
+/// encode to equal bytes, which is what makes `index --rebuild` byte-identical.
+struct RollupFile {
+    static let magic: [UInt8] = Array("SPLR".utf8)
+    static let version: UInt16 = 1
+
+    var granularity: Granularity
+    var dimensions: [Dimension]
+    /// Index 0 is the absent value.
+    var strings: [String]
+    /// Per cell: lane 0 the time bucket, lanes 1… the string ids of `dimensions`.
+    var keys: [SIMD8<UInt32>]
+    var metrics: [RollupMetrics]
+
+    static func fileName(cube: RollupCube, granularity: Granularity, month: Int64? = nil) -> String {
+        if let month { return "\(cube.name).\(granularity.fileLabel).\(TimeBuckets.monthLabel(month)).roll" }
+        return "\(cube.name).\(granularity.fileLabel).roll"
+    }
+
+    /// Encodes `cells`, whose lanes 1… are ids of `interner`, canonically.
+    static func encode(
+        cells: [SIMD8<UInt32>: RollupMetrics], cube: RollupCube, granularity: Granularity, interner: StringInterner
+    ) -> [UInt8] {
+        let k = cube.dimensions.count
+        var used = Set<UInt32>()
+        for key in cells.keys {
+            for lane in 1...k where key[lane] != 0 { used.insert(key[lane]) }
+        }
+        let sortedIDs = used.sorted { interner.strings[Int($0)].utf8.lexicographicallyPrecedes(interner.strings[Int($1)].utf8) }
+        var remap = [UInt32: UInt32](minimumCapacity: sortedIDs.count)
+        for (position, id) in sortedIDs.enumerated() { remap[id] = UInt32(position + 1) }
+        var entries: [(SIMD8<UInt32>, RollupMetrics)] = cells.map { key, value in
+            var mapped = SIMD8<UInt32>(repeating: 0)
+            mapped[0] = key[0]
+            for lane in 1...k { mapped[lane] = key[lane] == 0 ? 0 : remap[key[lane]]! }
+            return (mapped, value)
+        }
+        entries.sort { a, b in
+            for lane in 0...k where a.0[lane] != b.0[lane] { return a.0[lane] < b.0[lane] }
+            return false
+        }
+
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + sortedIDs.count * 24 + entries.count * (4 + 4 * k + 8 * RollupMetrics.fieldCount))
+        out += magic
+        append(&out, version)
+        out.append(granularity.rawValue)
+        out.append(UInt8(k))
+        for dimension in cube.dimensions { out.append(dimension.code) }
+        append(&out, UInt32(sortedIDs.count))
+        for id in sortedIDs {
+            let bytes = Array(interner.strings[Int(id)].utf8)
+            append(&out, UInt16(bytes.count))
+            out += bytes
+        }
+        append(&out, UInt32(entries.count))
+        for (key, value) in entries {
+            for lane in 0...k { append(&out, key[lane]) }
+            for field in value.fields { append(&out, UInt64(bitPattern: field)) }
+        }
+        let checksum = out.withUnsafeBufferPointer { fnv1a64($0) }
+        append(&out, checksum)
+        return out
+    }
+
+    static func append<T: FixedWidthInteger>(_ out: inout [UInt8], _ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+    }
+
+    /// Decodes a file, checking its checksum and structure; errors name the file and offset.
+    static func decode(_ bytes: [UInt8], path: String) throws(SpendLogError) -> RollupFile {
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(SpendLogError) -> RollupFile in try decode(raw, path: path) }
+        }
+        return try result.get()
+    }
+
+    private static func decode(_ raw: UnsafeRawBufferPointer, path: String) throws(SpendLogError) -> RollupFile {
+        func corrupt(_ offset: Int, _ reason: String) -> SpendLogError {
+            SpendLogError(
+                code: .corruption,
+                message: "Rollup file '\(path)' is damaged at byte \(offset): \(reason). "
+                    + "The index is derived data: run `spendlog index --rebuild` to rebuild it from the segments.",
+                path: path, offset: Int64(offset))
+        }
+        guard raw.count >= 24, Array(raw[0..<4]) == magic else { throw corrupt(0, "not a rollup file (bad magic)") }
+        let stored = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self))
+        guard fnv1a64(UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[0..<(raw.count - 8)])) == stored else {
+            throw corrupt(raw.count - 8, "checksum mismatch")
+        }
+        var at = 4
+        func read<T: FixedWidthInteger>(_: T.Type) throws(SpendLogError) -> T {
+            guard at + MemoryLayout<T>.size <= raw.count - 8 else { throw corrupt(at, "file ends early") }
+            let value = T(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: T.self))
+            at += MemoryLayout<T>.size
+            return value
+        }
+        guard try read(UInt16.self) == version else { throw corrupt(4, "unsupported rollup file version") }
+        guard let granularity = Granularity(rawValue: try read(UInt8.self)) else { throw corrupt(6, "unknown granularity") }
+        let k = Int(try read(UInt8.self))
+        guard (1...RollupCube.maximumDimensions).contains(k) else { throw corrupt(7, "bad dimension count") }
+        var dimensions: [Dimension] = []
+        for _ in 0..<k {
+            guard let dimension = Dimension(code: try read(UInt8.self)) else { throw corrupt(at - 1, "unknown dimension") }
+            dimensions.append(dimension)
+        }
+        let stringCount = Int(try read(UInt32.self))
+        var strings = [""]
+        strings.reserveCapacity(stringCount + 1)
+        for _ in 0..<stringCount {
+            let length = Int(try read(UInt16.self))
+            guard at + length <= raw.count - 8,
+                let text = String(validating: UnsafeRawBufferPointer(rebasing: raw[at..<(at + length)]).bindMemory(to: UInt8.self), as: UTF8.self)
+            else { throw corrupt(at, "bad string") }
+            strings.append(text)
+            at += length
+        }
+        let cellCount = Int(try read(UInt32.self))
+        let cellSize = 4 * (k + 1) + 8 * RollupMetrics.fieldCount
+        guard at + cellCount * cellSize == raw.count - 8 else { throw corrupt(at, "cell table has the wrong size") }
+        var keys: [SIMD8<UInt32>] = []
+        var metrics: [RollupMetrics] = []
+        keys.reserveCapacity(cellCount)
+        metrics.reserveCapacity(cellCount)
+        for _ in 0..<cellCount {
+            var key = SIMD8<UInt32>(repeating: 0)
+            for lane in 0...k {
+                key[lane] = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))
+                at += 4
+                if lane > 0 && Int(key[lane]) > stringCount { throw corrupt(at - 4, "string id out of range") }
+            }
+            keys.append(key)
+            metrics.append(RollupMetrics(fields: UnsafeRawBufferPointer(rebasing: raw[at..<(at + 8 * RollupMetrics.fieldCount)])))
+            at += 8 * RollupMetrics.fieldCount
+        }
+        return RollupFile(granularity: granularity, dimensions: dimensions, strings: strings, keys: keys, metrics: metrics)
+    }
+}
+
+/// FNV-1a, 64 bits: the checksum of rollup files and of the segments the index covers.
+func fnv1a64(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+    var h = seed
+    for byte in bytes {
+        h ^= UInt64(byte)
+        h = h &* 0x0000_0100_0000_01b3
+    }
+    return h
+}

@@ -1,0 +1,122 @@
+/// The dimensions a record is grouped by. The raw value is the JSON key; `code` is the byte that
+/// names the dimension in rollup files (docs/FORMAT.md, "Index").
+public enum Dimension: String, CaseIterable, Sendable, Hashable {
+    case project, model, provider, user, caller, role, task, status
+
+    public var code: UInt8 {
+        switch self {
+        case .project: 0
+        case .model: 1
+        case .provider: 2
+        case .user: 3
+        case .caller: 4
+        case .role: 5
+        case .task: 6
+        case .status: 7
+        }
+    }
+
+    public init?(code: UInt8) {
+        guard Int(code) < Dimension.allCases.count else { return nil }
+        self = Dimension.allCases[Int(code)]
+    }
+
+    /// The dimension's value in `record`, nil when the record has none.
+    public func value(in record: UsageRecord) -> String? {
+        switch self {
+        case .project: record.project
+        case .model: record.model
+        case .provider: record.provider
+        case .user: record.user
+        case .caller: record.caller
+        case .role: record.role
+        case .task: record.task
+        case .status: record.status?.rawValue
+        }
+    }
+}
+
+/// What a rollup cell (or a query row) adds up. Sums wrap past 2^63: the cost sum holds up to
+/// $9.2 billion, token sums 9.2 × 10^18.
+public struct RollupMetrics: Equatable, Hashable, Sendable {
+    public var requests: Int64 = 0
+    public var inputTokens: Int64 = 0
+    public var outputTokens: Int64 = 0
+    public var cachedInputTokens: Int64 = 0
+    public var cacheWriteTokens: Int64 = 0
+    public var reasoningTokens: Int64 = 0
+    /// Exact cost in nano-dollars.
+    public var costNanos: Int64 = 0
+    /// Records with `status: "error"`.
+    public var errors: Int64 = 0
+    /// Records with `cost_source: "unpriced"`: calls whose cost is not known.
+    public var unpricedRequests: Int64 = 0
+    public var latencySumMs: Int64 = 0
+    /// Records that carry `latency_ms`.
+    public var latencyCount: Int64 = 0
+
+    public static let fieldCount = 11
+
+    public init() {}
+
+    public init(record: UsageRecord) {
+        requests = 1
+        inputTokens = record.inputTokens
+        outputTokens = record.outputTokens
+        cachedInputTokens = record.cachedInputTokens
+        cacheWriteTokens = record.cacheWriteTokens
+        reasoningTokens = record.reasoningTokens
+        costNanos = record.cost.nanos
+        errors = record.status == .error ? 1 : 0
+        unpricedRequests = record.costSource == .unpriced ? 1 : 0
+        if let latency = record.latencyMs {
+            latencySumMs = latency
+            latencyCount = 1
+        }
+    }
+
+    public var cost: Money { Money(nanos: costNanos) }
+
+    /// Mean latency in whole milliseconds (rounded half up), nil when no record had one.
+    public var averageLatencyMs: Int64? {
+        latencyCount > 0 ? (latencySumMs + latencyCount / 2) / latencyCount : nil
+    }
+
+    @inline(__always)
+    public mutating func add(_ other: RollupMetrics) {
+        requests &+= other.requests
+        inputTokens &+= other.inputTokens
+        outputTokens &+= other.outputTokens
+        cachedInputTokens &+= other.cachedInputTokens
+        cacheWriteTokens &+= other.cacheWriteTokens
+        reasoningTokens &+= other.reasoningTokens
+        costNanos &+= other.costNanos
+        errors &+= other.errors
+        unpricedRequests &+= other.unpricedRequests
+        latencySumMs &+= other.latencySumMs
+        latencyCount &+= other.latencyCount
+    }
+
+    /// The fields in file order (docs/FORMAT.md, "Rollup files").
+    var fields: [Int64] {
+        [
+            requests, inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens, costNanos,
+            errors, unpricedRequests, latencySumMs, latencyCount,
+        ]
+    }
+
+    init(fields f: UnsafeRawBufferPointer) {
+        func at(_ k: Int) -> Int64 { Int64(littleEndian: f.loadUnaligned(fromByteOffset: k * 8, as: Int64.self)) }
+        requests = at(0)
+        inputTokens = at(1)
+        outputTokens = at(2)
+        cachedInputTokens = at(3)
+        cacheWriteTokens = at(4)
+        reasoningTokens = at(5)
+        costNanos = at(6)
+        errors = at(7)
+        unpricedRequests = at(8)
+        latencySumMs = at(9)
+        latencyCount = at(10)
+    }
+}

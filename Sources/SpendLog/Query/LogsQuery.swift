@@ -1,0 +1,40 @@
+/// A page of raw records, newest first.
+public struct LogsPage: Sendable {
+    public var records: [UsageRecord]
+    /// Damaged segments left out.
+    public var problems: [SpendLogError] = []
+}
+
+extension Query {
+    /// Records matching `filter`, newest first (by time, then id), skipping `offset`, at most
+    /// `limit`. Reads day folders from the newest and stops as soon as the page is full: a day
+    /// folder holds exactly the records of its UTC day.
+    public func logs(filter: RecordFilter, limit: Int, offset: Int) throws(SpendLogError) -> LogsPage {
+        let reader = LogReader(directory: directory)
+        let segments = try reader.segments(days: { filter.mayMatch(day: $0) })
+        let days = Array(Set(segments.map(\.name.day))).sorted(by: >)
+        var page = LogsPage(records: [])
+        var skip = offset
+        for day in days where page.records.count < limit {
+            var found: [UsageRecord] = []
+            for segment in segments where segment.name.day == day {
+                do {
+                    _ = try reader.readSegment(segment) { record, _ throws(SpendLogError) in
+                        if filter.matches(record) { found.append(record) }
+                    }
+                } catch {
+                    guard error.code == .corruption else { throw error }
+                    page.problems.append(error)
+                }
+            }
+            found.sort { ($0.timestamp, $0.id) > ($1.timestamp, $1.id) }
+            if skip >= found.count {
+                skip -= found.count
+                continue
+            }
+            page.records += found[skip...].prefix(limit - page.records.count)
+            skip = 0
+        }
+        return page
+    }
+}

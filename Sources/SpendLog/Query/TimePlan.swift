@@ -1,0 +1,86 @@
+/// How a time range `[since, until)` is split between rollups and raw records: the whole months
+/// inside it from month cells, the remaining whole days from day cells, the remaining whole hours
+/// from hour cells, and the sub-hour edges from the records themselves. nil bounds are open.
+struct TimePlan {
+    /// Hours answered by rollups, `[lo, hi)`.
+    var hours: (lo: Int64?, hi: Int64?)?
+    /// Days answered by day or month cells.
+    var days: (lo: Int64?, hi: Int64?)?
+    /// Months answered by month cells.
+    var months: (lo: Int64?, hi: Int64?)?
+    /// Millisecond ranges that indexed segments must answer from their records.
+    var rawEdges: [(lo: Int64, hi: Int64)] = []
+
+    init(since: Int64?, until: Int64?, allowMonths: Bool) {
+        let h = TimeBuckets.millisecondsPerHour
+        let hLo = since.map { ceilDiv($0, h) }
+        let hHi = until.map { floorDiv($0, h) }
+        if let since, let until, let hLo, let hHi, hLo >= hHi {
+            rawEdges = since < until ? [(since, until)] : []
+            return
+        }
+        hours = (hLo, hHi)
+        if let since, let hLo, since < hLo * h { rawEdges.append((since, hLo * h)) }
+        if let until, let hHi, hHi * h < until { rawEdges.append((hHi * h, until)) }
+        let dLo = hLo.map { ceilDiv($0, 24) }
+        let dHi = hHi.map { floorDiv($0, 24) }
+        if let dLo, let dHi, dLo >= dHi { return }
+        days = (dLo, dHi)
+        guard allowMonths else { return }
+        let mLo = dLo.map { day -> Int64 in
+            let m = TimeBuckets.month(ofDay: day)
+            return TimeBuckets.firstDay(ofMonth: m) < day ? m + 1 : m
+        }
+        let mHi = dHi.map { TimeBuckets.month(ofDay: $0) }
+        if let mLo, let mHi, mLo >= mHi { return }
+        months = (mLo, mHi)
+    }
+
+    static func contains(_ range: (lo: Int64?, hi: Int64?)?, _ value: Int64) -> Bool {
+        guard let range else { return false }
+        if let lo = range.lo, value < lo { return false }
+        if let hi = range.hi, value >= hi { return false }
+        return true
+    }
+
+    /// Whether a cell of `granularity` at bucket `time` belongs to this plan's rollup part.
+    func owns(_ granularity: Granularity, _ time: Int64) -> Bool {
+        switch granularity {
+        case .month: return TimePlan.contains(months, time)
+        case .day: return TimePlan.contains(days, time) && !TimePlan.contains(months, TimeBuckets.month(ofDay: time))
+        case .hour:
+            return TimePlan.contains(hours, time) && !TimePlan.contains(days, floorDiv(time, 24))
+        }
+    }
+
+    /// Months whose hour files hold hours this plan takes from hour cells.
+    var hourFileMonths: [Int64] {
+        guard let hours else { return [] }
+        var ranges: [(Int64, Int64)] = []
+        if let days {
+            if let lo = hours.lo, let dLo = days.lo, lo < dLo * 24 { ranges.append((lo, dLo * 24)) }
+            if let hi = hours.hi, let dHi = days.hi, dHi * 24 < hi { ranges.append((dHi * 24, hi)) }
+        } else if let lo = hours.lo, let hi = hours.hi {
+            ranges.append((lo, hi))
+        }
+        var result = Set<Int64>()
+        for (lo, hi) in ranges {
+            let first = TimeBuckets.month(ofDay: floorDiv(lo, 24))
+            let last = TimeBuckets.month(ofDay: floorDiv(hi - 1, 24))
+            for m in first...last { result.insert(m) }
+        }
+        return result.sorted()
+    }
+
+    /// Whether any raw edge overlaps the UTC day `day`.
+    func edgesOverlap(day: Int64) -> Bool {
+        let start = day * Timestamp.millisecondsPerDay
+        let end = start + Timestamp.millisecondsPerDay
+        return rawEdges.contains { $0.lo < end && $0.hi > start }
+    }
+
+    func inEdges(_ ms: Int64) -> Bool { rawEdges.contains { ms >= $0.lo && ms < $0.hi } }
+}
+
+@inline(__always)
+func ceilDiv(_ a: Int64, _ b: Int64) -> Int64 { -floorDiv(-a, b) }
