@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where and why a line is not a valid record. `offset` is the byte offset within the line;
 /// `field` the JSON key concerned, when there is one.
 public struct RecordParseError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -69,11 +73,35 @@ enum RecordKey: UInt8 {
 
     var name: String { String(decoding: RecordKey.names[Int(rawValue)].1, as: UTF8.self) }
 
+    /// The key spelled by `bytes`, picked by length and first byte, then compared whole.
+    @inline(__always)
     static func match(_ bytes: UnsafeBufferPointer<UInt8>) -> RecordKey? {
-        for (key, name) in names where name.count == bytes.count {
-            if name.withUnsafeBufferPointer({ memcmpEqual($0, bytes) }) { return key }
+        let candidate: RecordKey
+        switch bytes.count {
+        case 1: candidate = .v
+        case 2: candidate = bytes[0] == 0x69 ? .id : .ts
+        case 4:
+            switch bytes[0] {
+            case 0x75: candidate = .user
+            case 0x72: candidate = .role
+            case 0x74: candidate = bytes[1] == 0x61 && bytes[2] == 0x73 ? .task : .tags
+            default: return nil
+            }
+        case 5: candidate = .model
+        case 6: candidate = bytes[0] == 0x63 ? .caller : .status
+        case 7: candidate = bytes[0] == 0x70 ? .project : .session
+        case 8: candidate = bytes[0] == 0x70 ? .provider : .costUSD
+        case 10: candidate = bytes[0] == 0x6C ? .latencyMs : .requestID
+        case 11: candidate = .costSource
+        case 12: candidate = .inputTokens
+        case 13: candidate = .outputTokens
+        case 16: candidate = .reasoningTokens
+        case 18: candidate = .cacheWriteTokens
+        case 19: candidate = .cachedInputTokens
+        default: return nil
         }
-        return nil
+        let name = names[Int(candidate.rawValue)].1
+        return name.withUnsafeBufferPointer { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 } ? candidate : nil
     }
 }
 
@@ -104,6 +132,19 @@ struct JSONScanner {
         }
     }
 
+    /// Whether any byte of `word` is '"', '\\', below 0x20 or 0x80 and above (SWAR: the high bit of
+    /// each byte lane of the tests is set where the lane matches).
+    @inline(__always)
+    static func hasStringSpecial(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func zeroByte(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+        let quote = zeroByte(word ^ (ones &* 0x22))
+        let backslash = zeroByte(word ^ (ones &* 0x5C))
+        let control = (word &- ones &* 0x20) & ~word & highs
+        return (quote | backslash | control | (word & highs)) != 0
+    }
+
     mutating func expect(_ byte: UInt8, _ what: String) throws(RecordParseError) {
         skipWhitespace()
         guard i < b.count else { throw error("unexpected end of line; expected \(what)") }
@@ -125,7 +166,16 @@ struct JSONScanner {
         let start = i
         var escaped = false
         var ascii = true
-        while i < b.count {
+        let count = b.count
+        let base = UnsafeRawPointer(b.baseAddress!)
+        while true {
+            // Eight bytes at a time while none of them is '"', '\\', a control character or non-ASCII.
+            while i + 8 <= count {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                if JSONScanner.hasStringSpecial(word) { break }
+                i += 8
+            }
+            guard i < count else { break }
             let c = b[i]
             if c == 0x22 {
                 let end = i

@@ -93,12 +93,11 @@ public final class Indexer: Sendable {
 
         let global = StringInterner()
         let cubes = RollupCube.all
-        var days = [[SIMD8<UInt32>: RollupMetrics]](repeating: [:], count: cubes.count)
-        var months = days
+        let sums = cubes.map { _ in CubeSums() }
         if let base {
             for (c, cube) in cubes.enumerated() {
-                if let file = try base.rollup(cube: cube, granularity: .day) { add(file, into: &days[c], interner: global) }
-                if let file = try base.rollup(cube: cube, granularity: .month) { add(file, into: &months[c], interner: global) }
+                if let file = try base.rollup(cube: cube, granularity: .day) { add(file, into: &sums[c].days, interner: global) }
+                if let file = try base.rollup(cube: cube, granularity: .month) { add(file, into: &sums[c].months, interner: global) }
             }
         }
 
@@ -113,26 +112,51 @@ public final class Indexer: Sendable {
         var writtenHourFiles = Set<String>()
         for month in byMonth.keys.sorted() {
             try IndexWorker.process(byMonth[month]!, workers: workers, counter: counter)
-            var hours = [[SIMD8<UInt32>: RollupMetrics]](repeating: [:], count: cubes.count)
-            for worker in workers {
-                let translate = worker.translation(into: global)
-                for (key, metrics) in worker.fine {
-                    let hour = key[0]
-                    let day = UInt32(truncatingIfNeeded: Int64(hour) / 24)
-                    let monthIndex = UInt32(truncatingIfNeeded: TimeBuckets.month(ofDay: Int64(day)))
-                    for (c, cube) in cubes.enumerated() {
-                        var cell = SIMD8<UInt32>(repeating: 0)
-                        cell[0] = hour
-                        for (lane, dimension) in cube.dimensions.enumerated() {
-                            cell[lane + 1] = translate[Int(key[Int(dimension.code) + 1])]
+            let translations = workers.map { $0.translation(into: global) }
+            for (c, cube) in cubes.enumerated() where cube.finest == .hour {
+                sums[c].hours = CellMap(capacity: workers.reduce(0) { $0 + $1.cubes[c].count })
+                if let old = try base?.rollup(cube: cube, granularity: .hour, month: month) {
+                    add(old, into: &sums[c].hours, interner: global)
+                }
+            }
+            // The interner is only read from here on: cubes are merged and written in parallel.
+            let failures = FailureBox()
+            DispatchQueue.concurrentPerform(iterations: cubes.count) { c in
+                let cube = cubes[c]
+                let state = sums[c]
+                let k = cube.dimensions.count
+                for (w, worker) in workers.enumerated() {
+                    let translate = translations[w]
+                    let cells = worker.cubes[c]
+                    for index in 0..<cells.count {
+                        var key = cells.keys[index]
+                        for lane in 1...k { key[lane] = translate[Int(key[lane])] }
+                        let metrics = cells.values[index]
+                        var day = key[0]
+                        if cube.finest == .hour {
+                            state.hours.add(key, metrics)
+                            day /= 24
+                            key[0] = day
                         }
-                        hours[c][cell, default: RollupMetrics()].add(metrics)
-                        cell[0] = day
-                        days[c][cell, default: RollupMetrics()].add(metrics)
-                        cell[0] = monthIndex
-                        months[c][cell, default: RollupMetrics()].add(metrics)
+                        state.days.add(key, metrics)
+                        key[0] = UInt32(truncatingIfNeeded: TimeBuckets.month(ofDay: Int64(day)))
+                        state.months.add(key, metrics)
                     }
                 }
+                guard cube.finest == .hour else { return }
+                let name = RollupFile.fileName(cube: cube, granularity: .hour, month: month)
+                do throws(SpendLogError) {
+                    try FileSystem.writeNewFile(
+                        generationPath + "/" + name,
+                        RollupFile.encode(cells: state.hours, cube: cube, granularity: .hour, interner: global))
+                } catch {
+                    failures.record(error)
+                }
+                state.hours = CellMap()
+            }
+            if let failure = failures.first { throw failure }
+            for cube in cubes where cube.finest == .hour { writtenHourFiles.insert(RollupFile.fileName(cube: cube, granularity: .hour, month: month)) }
+            for worker in workers {
                 for entry in worker.covered {
                     manifest.entries[entry.path] = entry
                     report.segmentsIndexed += 1
@@ -142,16 +166,6 @@ public final class Indexer: Sendable {
                 report.fastLines += worker.scanner.fastLines
                 report.fullLines += worker.scanner.fullLines
                 worker.reset()
-            }
-            for (c, cube) in cubes.enumerated() {
-                if let old = try base?.rollup(cube: cube, granularity: .hour, month: month) {
-                    add(old, into: &hours[c], interner: global)
-                }
-                let name = RollupFile.fileName(cube: cube, granularity: .hour, month: month)
-                try FileSystem.writeNewFile(
-                    generationPath + "/" + name,
-                    RollupFile.encode(cells: hours[c], cube: cube, granularity: .hour, interner: global))
-                writtenHourFiles.insert(name)
             }
         }
         if let base {
@@ -164,10 +178,10 @@ public final class Indexer: Sendable {
         for (c, cube) in cubes.enumerated() {
             try FileSystem.writeNewFile(
                 generationPath + "/" + RollupFile.fileName(cube: cube, granularity: .day),
-                RollupFile.encode(cells: days[c], cube: cube, granularity: .day, interner: global))
+                RollupFile.encode(cells: sums[c].days, cube: cube, granularity: .day, interner: global))
             try FileSystem.writeNewFile(
                 generationPath + "/" + RollupFile.fileName(cube: cube, granularity: .month),
-                RollupFile.encode(cells: months[c], cube: cube, granularity: .month, interner: global))
+                RollupFile.encode(cells: sums[c].months, cube: cube, granularity: .month, interner: global))
         }
         try FileSystem.writeNewFile(generationPath + "/" + IndexSnapshot.manifestFileName, manifest.encoded())
         try FileSystem.fsyncDirectory(generationPath)
@@ -183,13 +197,13 @@ public final class Indexer: Sendable {
         return report
     }
 
-    private func add(_ file: RollupFile, into cells: inout [SIMD8<UInt32>: RollupMetrics], interner: StringInterner) {
+    private func add(_ file: RollupFile, into cells: inout CellMap, interner: StringInterner) {
         let translate = file.strings.map { $0.isEmpty ? 0 : interner.id(for: $0) }
         let k = file.dimensions.count
         for (index, key) in file.keys.enumerated() {
             var cell = key
             for lane in 1...k { cell[lane] = translate[Int(key[lane])] }
-            cells[cell, default: RollupMetrics()].add(file.metrics[index])
+            cells.add(cell, file.metrics[index])
         }
     }
 
@@ -213,6 +227,21 @@ public final class Indexer: Sendable {
         }
         try FileSystem.fsyncDirectory(directory.indexPath)
     }
+}
+
+/// One cube's sums during a run; each cube is merged and written by one thread.
+final class CubeSums: @unchecked Sendable {
+    var hours = CellMap()
+    var days = CellMap(capacity: 4096)
+    var months = CellMap(capacity: 1024)
+}
+
+/// The first error of parallel work.
+final class FailureBox: @unchecked Sendable {
+    private let lock = PThreadMutex()
+    private(set) var first: SpendLogError?
+
+    func record(_ error: SpendLogError) { lock.withLock { if first == nil { first = error } } }
 }
 
 /// Counts finished segments across workers and reports progress.
@@ -244,8 +273,8 @@ final class ProgressCounter: @unchecked Sendable {
 final class IndexWorker: @unchecked Sendable {
     let reader: LogReader
     var scanner = RecordScanner()
-    /// Lane 0: hour; lanes 1…8: ids by ``Dimension/code``.
-    var fine: [SIMD16<UInt32>: RollupMetrics] = [:]
+    /// Cells at each cube's finest granularity (``RollupCube/all`` order), keyed by this worker's ids.
+    var cubes = RollupCube.all.map { _ in CellMap(capacity: 4096) }
     var covered: [IndexManifest.Entry] = []
     var bytesRead: Int64 = 0
     var failure: SpendLogError?
@@ -253,7 +282,7 @@ final class IndexWorker: @unchecked Sendable {
     init(reader: LogReader) { self.reader = reader }
 
     func reset() {
-        fine.removeAll(keepingCapacity: true)
+        for c in cubes.indices { cubes[c].removeAll() }
         covered.removeAll()
         bytesRead = 0
     }
@@ -268,6 +297,14 @@ final class IndexWorker: @unchecked Sendable {
     func index(_ segment: SegmentFile) throws(SpendLogError) -> Int64 {
         var checksum: UInt64 = 0xcbf2_9ce4_8422_2325
         var records: Int64 = 0
+        // Locals, not properties, inside the loop: no dynamic exclusivity check per record.
+        var cubes = self.cubes
+        var scanner = self.scanner
+        self.cubes = []
+        defer {
+            self.cubes = cubes
+            self.scanner = scanner
+        }
         let summary = try reader.readLines(
             segment,
             fileBytes: { bytes in checksum = fnv1a64(bytes.bindMemory(to: UInt8.self), seed: checksum) }
@@ -280,17 +317,13 @@ final class IndexWorker: @unchecked Sendable {
                     path: segment.path, offset: offset + Int64(error.offset),
                     "in the decompressed text, line is not a valid record: \(error.description)")
             }
-            var key = SIMD16<UInt32>(repeating: 0)
-            key[0] = UInt32(truncatingIfNeeded: TimeBuckets.hour(ofMilliseconds: scanned.timestampMs))
-            key[1] = scanned.ids.project
-            key[2] = scanned.ids.model
-            key[3] = scanned.ids.provider
-            key[4] = scanned.ids.user
-            key[5] = scanned.ids.caller
-            key[6] = scanned.ids.role
-            key[7] = scanned.ids.task
-            key[8] = scanned.ids.status
-            fine[key, default: RollupMetrics()].add(scanned.metrics)
+            let hour = TimeBuckets.hour(ofMilliseconds: scanned.timestampMs)
+            let day = UInt32(truncatingIfNeeded: floorDiv(hour, 24))
+            for c in 0..<cubes.count {
+                let cube = RollupCube.all[c]
+                let time = cube.finest == .hour ? UInt32(truncatingIfNeeded: hour) : day
+                cubes[c].add(cube.cellKey(time: time, ids: scanned.ids.lanes), scanned.metrics)
+            }
             records += 1
         }
         bytesRead += summary.bytes

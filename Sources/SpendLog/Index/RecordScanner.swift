@@ -10,30 +10,45 @@ struct ScannedRecord {
     var metrics = RollupMetrics()
 }
 
-/// One interned id per ``Dimension``, in code order.
+/// One interned id per ``Dimension``, lane = ``Dimension/code``.
 struct DimensionIDs: Hashable {
-    var project: UInt32 = 0
-    var model: UInt32 = 0
-    var provider: UInt32 = 0
-    var user: UInt32 = 0
-    var caller: UInt32 = 0
-    var role: UInt32 = 0
-    var task: UInt32 = 0
-    var status: UInt32 = 0
+    var lanes = SIMD8<UInt32>(repeating: 0)
+
+    var project: UInt32 {
+        get { lanes[0] }
+        set { lanes[0] = newValue }
+    }
+    var model: UInt32 {
+        get { lanes[1] }
+        set { lanes[1] = newValue }
+    }
+    var provider: UInt32 {
+        get { lanes[2] }
+        set { lanes[2] = newValue }
+    }
+    var user: UInt32 {
+        get { lanes[3] }
+        set { lanes[3] = newValue }
+    }
+    var caller: UInt32 {
+        get { lanes[4] }
+        set { lanes[4] = newValue }
+    }
+    var role: UInt32 {
+        get { lanes[5] }
+        set { lanes[5] = newValue }
+    }
+    var task: UInt32 {
+        get { lanes[6] }
+        set { lanes[6] = newValue }
+    }
+    var status: UInt32 {
+        get { lanes[7] }
+        set { lanes[7] = newValue }
+    }
 
     @inline(__always)
-    subscript(dimension: Dimension) -> UInt32 {
-        switch dimension {
-        case .project: project
-        case .model: model
-        case .provider: provider
-        case .user: user
-        case .caller: caller
-        case .role: role
-        case .task: task
-        case .status: status
-        }
-    }
+    subscript(dimension: Dimension) -> UInt32 { lanes[Int(dimension.code)] }
 }
 
 /// The scan on the indexer's and the queries' hot path: one line of a segment to a

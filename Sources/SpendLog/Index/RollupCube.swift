@@ -1,18 +1,44 @@
-/// A set of dimensions the indexer keeps sums for, at hour, day and month granularity
-/// (docs/FORMAT.md, "Index"). `core` answers every question about projects, models, providers
-/// and status; the others pair a finer dimension with the project.
+/// A set of dimensions the indexer keeps sums for (docs/FORMAT.md, "Index"). `core` answers
+/// every question about projects, models, providers and status, down to the hour; the others pair
+/// a finer dimension with the project, down to the day.
+///
+/// Why the pairs stop at days: users, callers and tasks have hundreds to thousands of values, so
+/// at hour granularity nearly every record would be a cell of its own — as large as the log and
+/// no faster to read. Queries by them with bounds inside a day read the records of the (at most
+/// two) edge days.
 public struct RollupCube: Sendable, Hashable {
     public let name: String
     public let dimensions: [Dimension]
+    /// The finest cells kept: `.hour` or `.day`.
+    public let finest: Granularity
 
-    public static let core = RollupCube(name: "core", dimensions: [.project, .model, .provider, .status])
+    public static let core = RollupCube(name: "core", dimensions: [.project, .model, .provider, .status], finest: .hour)
     public static let all: [RollupCube] = [
         core,
-        RollupCube(name: "user", dimensions: [.project, .user]),
-        RollupCube(name: "caller", dimensions: [.project, .caller]),
-        RollupCube(name: "role", dimensions: [.project, .role]),
-        RollupCube(name: "task", dimensions: [.project, .task]),
+        RollupCube(name: "user", dimensions: [.project, .user], finest: .day),
+        RollupCube(name: "caller", dimensions: [.project, .caller], finest: .day),
+        RollupCube(name: "role", dimensions: [.project, .role], finest: .day),
+        RollupCube(name: "task", dimensions: [.project, .task], finest: .day),
     ]
+
+    /// The cell key of a record's values `ids` (lanes by dimension code) at time bucket `time`.
+    @inline(__always)
+    func cellKey(time: UInt32, ids: SIMD8<UInt32>) -> SIMD8<UInt32> {
+        var key = SIMD8<UInt32>(repeating: 0)
+        key[0] = time
+        for lane in 0..<codes.count { key[lane + 1] = ids[codes[lane]] }
+        return key
+    }
+
+    /// ``dimensions`` as lane numbers.
+    let codes: [Int]
+
+    init(name: String, dimensions: [Dimension], finest: Granularity) {
+        self.name = name
+        self.dimensions = dimensions
+        self.finest = finest
+        codes = dimensions.map { Int($0.code) }
+    }
 
     /// At most this many dimensions per cube: a cell key is a `SIMD8<UInt32>` of time + values.
     static let maximumDimensions = 7

@@ -23,17 +23,18 @@ struct RollupFile {
 
     /// Encodes `cells`, whose lanes 1… are ids of `interner`, canonically.
     static func encode(
-        cells: [SIMD8<UInt32>: RollupMetrics], cube: RollupCube, granularity: Granularity, interner: StringInterner
+        cells: CellMap, cube: RollupCube, granularity: Granularity, interner: StringInterner
     ) -> [UInt8] {
         let k = cube.dimensions.count
         var used = Set<UInt32>()
         for key in cells.keys {
             for lane in 1...k where key[lane] != 0 { used.insert(key[lane]) }
         }
+        let values = cells.values
         let sortedIDs = used.sorted { interner.strings[Int($0)].utf8.lexicographicallyPrecedes(interner.strings[Int($1)].utf8) }
         var remap = [UInt32: UInt32](minimumCapacity: sortedIDs.count)
         for (position, id) in sortedIDs.enumerated() { remap[id] = UInt32(position + 1) }
-        var entries: [(SIMD8<UInt32>, RollupMetrics)] = cells.map { key, value in
+        var entries: [(SIMD8<UInt32>, RollupMetrics)] = zip(cells.keys, values).map { key, value in
             var mapped = SIMD8<UInt32>(repeating: 0)
             mapped[0] = key[0]
             for lane in 1...k { mapped[lane] = key[lane] == 0 ? 0 : remap[key[lane]]! }

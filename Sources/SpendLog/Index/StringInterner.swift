@@ -7,7 +7,8 @@ import Glibc
 ///
 /// A value is validated (UTF-8, the name rules of docs/FORMAT.md) once, when it is first added;
 /// the table holds only valid names, so a hit needs no further check.
-final class StringInterner {
+/// Not thread-safe for writes; the indexer shares one only while no thread adds to it.
+final class StringInterner: @unchecked Sendable {
     private(set) var strings: [String] = [""]
     private var arena: [UInt8] = []
     private var starts: [Int] = [0]

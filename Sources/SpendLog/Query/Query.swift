@@ -46,9 +46,9 @@ public struct Query: Sendable {
         if !filter.providers.isEmpty { needed.insert(.provider) }
         if !filter.users.isEmpty { needed.insert(.user) }
         let allowMonths = !query.groupBy.contains(.day) && !query.groupBy.contains(.week)
-        let plan = TimePlan(since: since, until: until, allowMonths: allowMonths)
         let cube = snapshot == nil ? nil : RollupCube.covering(needed)
-        let useRollups = cube != nil && plan.hours != nil
+        let plan = TimePlan(since: since, until: until, finest: cube?.finest ?? .hour, allowMonths: allowMonths)
+        let useRollups = cube != nil && plan.usesRollups
 
         if let snapshot, let cube, useRollups {
             trace.cube = cube.name

@@ -11,20 +11,28 @@ struct TimePlan {
     /// Millisecond ranges that indexed segments must answer from their records.
     var rawEdges: [(lo: Int64, hi: Int64)] = []
 
-    init(since: Int64?, until: Int64?, allowMonths: Bool) {
-        let h = TimeBuckets.millisecondsPerHour
-        let hLo = since.map { ceilDiv($0, h) }
-        let hHi = until.map { floorDiv($0, h) }
-        if let since, let until, let hLo, let hHi, hLo >= hHi {
+    /// `finest`: the finest cells the cube keeps (hour or day).
+    init(since: Int64?, until: Int64?, finest: Granularity, allowMonths: Bool) {
+        let unit = finest == .hour ? TimeBuckets.millisecondsPerHour : Timestamp.millisecondsPerDay
+        let uLo = since.map { ceilDiv($0, unit) }
+        let uHi = until.map { floorDiv($0, unit) }
+        if let since, let until, let uLo, let uHi, uLo >= uHi {
             rawEdges = since < until ? [(since, until)] : []
             return
         }
-        hours = (hLo, hHi)
-        if let since, let hLo, since < hLo * h { rawEdges.append((since, hLo * h)) }
-        if let until, let hHi, hHi * h < until { rawEdges.append((hHi * h, until)) }
-        let dLo = hLo.map { ceilDiv($0, 24) }
-        let dHi = hHi.map { floorDiv($0, 24) }
-        if let dLo, let dHi, dLo >= dHi { return }
+        if let since, let uLo, since < uLo * unit { rawEdges.append((since, uLo * unit)) }
+        if let until, let uHi, uHi * unit < until { rawEdges.append((uHi * unit, until)) }
+        let dLo: Int64?
+        let dHi: Int64?
+        if finest == .hour {
+            hours = (uLo, uHi)
+            dLo = uLo.map { ceilDiv($0, 24) }
+            dHi = uHi.map { floorDiv($0, 24) }
+            if let dLo, let dHi, dLo >= dHi { return }
+        } else {
+            dLo = uLo
+            dHi = uHi
+        }
         days = (dLo, dHi)
         guard allowMonths else { return }
         let mLo = dLo.map { day -> Int64 in
@@ -35,6 +43,9 @@ struct TimePlan {
         if let mLo, let mHi, mLo >= mHi { return }
         months = (mLo, mHi)
     }
+
+    /// Whether any part of the range is answered from rollups.
+    var usesRollups: Bool { hours != nil || days != nil }
 
     static func contains(_ range: (lo: Int64?, hi: Int64?)?, _ value: Int64) -> Bool {
         guard let range else { return false }
