@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// A record reduced to what rollups need: its time, its dimensions as interned ids, its sums.
-struct ScannedRecord {
+struct ScannedRecord: Equatable {
     var timestampMs: Int64 = 0
     /// Interned values indexed by ``Dimension/code``; 0 = absent.
     var ids: DimensionIDs = DimensionIDs()

@@ -43,9 +43,10 @@ public struct RollupCube: Sendable, Hashable {
     /// At most this many dimensions per cube: a cell key is a `SIMD8<UInt32>` of time + values.
     static let maximumDimensions = 7
 
-    /// The smallest cube holding every dimension of `needed`, nil when none does.
+    /// The cube that answers a question about `needed`: `core` when it holds them all (it goes
+    /// down to hours), else the pair that does; nil when none does.
     public static func covering(_ needed: Set<Dimension>) -> RollupCube? {
-        all.filter { needed.isSubset(of: $0.dimensions) }.min { $0.dimensions.count < $1.dimensions.count }
+        all.first { needed.isSubset(of: $0.dimensions) }
     }
 }
 
