@@ -27,11 +27,15 @@ struct TopCommand: ParsableCommand {
             let total = result.total
             let shown = result.rows.prefix(n)
             var out = OutputBuffer()
-            func share(_ m: RollupMetrics) -> (basisPoints: Int64, text: String) {
-                guard total.costNanos > 0 else { return (0, "-") }
-                // Hundredths of a percent, for display only.
+            /// Percent of the total cost with two decimals, for display ("-" when nothing cost anything).
+            func percent(_ m: RollupMetrics) -> String {
+                guard total.costNanos > 0 else { return "-" }
                 let bp = Int64((Double(m.costNanos) / Double(total.costNanos) * 10_000).rounded())
-                return (bp, "\(bp / 100).\(pad2(bp % 100))%")
+                return "\(bp / 100).\(pad2(bp % 100))"
+            }
+            func share(_ m: RollupMetrics) -> String {
+                let p = percent(m)
+                return p == "-" ? p : p + "%"
             }
             switch format {
             case .json:
@@ -47,19 +51,19 @@ struct TopCommand: ParsableCommand {
             case .csv:
                 out.write("rank,\(key.rawValue),requests,cost_usd,share_percent\r\n")
                 for (rank, row) in shown.enumerated() {
-                    out.write("\(rank + 1),\(StatsOutput.csvField(row.keys[0] ?? "")),\(row.metrics.requests),\(row.metrics.cost.decimalString),\(share(row.metrics).text.replacingOccurrences(of: "%", with: ""))\r\n")
+                    out.write("\(rank + 1),\(StatsOutput.csvField(row.keys[0] ?? "")),\(row.metrics.requests),\(row.metrics.cost.decimalString),\(percent(row.metrics))\r\n")
                 }
             case .table:
                 let digits = shown.contains { $0.metrics.costNanos >= 100 * Money.nanosPerDollar } ? 2 : 4
                 var rows = shown.enumerated().map { rank, row in
                     [String(rank + 1), row.keys[0] ?? "(none)", StatsOutput.grouped(row.metrics.requests),
-                     "$" + row.metrics.cost.formatted(fractionDigits: digits), share(row.metrics).text]
+                     "$" + row.metrics.cost.formatted(fractionDigits: digits), share(row.metrics)]
                 }
                 if result.rows.count > n {
                     var rest = RollupMetrics()
                     for row in result.rows.dropFirst(n) { rest.add(row.metrics) }
                     rows.append(["", "(\(result.rows.count - n) more)", StatsOutput.grouped(rest.requests),
-                                 "$" + rest.cost.formatted(fractionDigits: digits), share(rest).text])
+                                 "$" + rest.cost.formatted(fractionDigits: digits), share(rest)])
                 }
                 rows.append(["", "TOTAL", StatsOutput.grouped(total.requests), "$" + total.cost.formatted(fractionDigits: digits),
                              total.costNanos > 0 ? "100.00%" : "-"])
