@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: record a realistic sample of LLM usage into a temporary
-# log, seal it, check it, and report what was recorded.
+# log, seal it, check it, index it, and report what was spent, on what.
 set -euo pipefail
 BIN=${1:-.build/release/spendlog}
 LOG=$(mktemp -d "${TMPDIR:-/tmp}/spendlog-demo.XXXXXX")/log
@@ -43,5 +43,17 @@ echo "== sealing (zstd) and verifying"
 "$BIN" verify --dir "$LOG"
 du -sh "$LOG/segments" | awk '{print "segments on disk: " $1}'
 
-echo "== the five most recent calls"
-"$BIN" tail --dir "$LOG" -n 5
+echo "== indexing"
+"$BIN" index --dir "$LOG"
+
+echo "== the three most recent calls"
+"$BIN" logs --dir "$LOG" --limit 3
+
+echo "== spend by project"
+"$BIN" stats --dir "$LOG" --by project
+
+echo "== spend by model"
+"$BIN" stats --dir "$LOG" --by model
+
+echo "== the last seven days, by day"
+"$BIN" stats --dir "$LOG" --by day --since "$(date -u -d '6 days ago' +%Y-%m-%d)"

@@ -1,6 +1,6 @@
 /// A set of dimensions the indexer keeps sums for (docs/FORMAT.md, "Index"). `core` answers
 /// every question about projects, models, providers and status, down to the hour; the others pair
-/// a finer dimension with the project, down to the day.
+/// a finer dimension with the project, down to the day. docs/FORMAT.md, "Index" has the table.
 ///
 /// Why the pairs stop at days: users, callers and tasks have hundreds to thousands of values, so
 /// at hour granularity nearly every record would be a cell of its own — as large as the log and

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Index build and query latency. Writes the "index" section of docs/PERFORMANCE.md.
+#   1,000,000 records over 90 days (20 projects, 10 models, users, callers, roles, tasks), sealed;
+#   full index build next to DuckDB's read_ndjson aggregation and `zstd -d` of the same files,
+#   with the same thread count; `stats` latency at 10k, 100k and 1M records.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product spendlog >/dev/null
+BIN=$PWD/.build/release/spendlog
+PY=$PWD/.venv/bin/python
+THREADS=${THREADS:-$(nproc)}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/spendlog-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+END=1795392000  # 2026-11-24T00:00:00Z: fixed, so every run indexes the same records
+
+now_ms() { date +%s%3N; }
+# median_ms RUNS COMMAND... — median wall time of RUNS runs, in milliseconds
+median_ms() {
+    local runs=$1; shift
+    local times=()
+    for _ in $(seq 1 "$runs"); do
+        local start end
+        start=$(now_ms); "$@" >/dev/null 2>&1; end=$(now_ms)
+        times+=($(( end - start )))
+    done
+    printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+peak_rss_mb() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.0f", $1/1024}'; }
+
+make_log() {  # make_log NAME RECORDS
+    scripts/gen-records.sh "$2" 90 7 "$END" > "$WORK/$1.jsonl"
+    "$BIN" ingest --dir "$WORK/$1" "$WORK/$1.jsonl" >/dev/null
+    "$BIN" seal --dir "$WORK/$1"
+    rm "$WORK/$1.jsonl"
+}
+for size in 10k:10000 100k:100000 1m:1000000; do make_log "${size%%:*}" "${size##*:}"; done
+LOG=$WORK/1m
+raw_bytes=$(zstd -d -c "$LOG"/segments/*/*.zst | wc -c)
+raw_mb=$((raw_bytes / 1000000))
+zst_mb=$(du -cm "$LOG"/segments/*/*.zst | tail -1 | cut -f1)
+segments=$(ls "$LOG"/segments/*/*.zst | wc -l)
+
+cat > "$WORK/duck.py" <<PY
+import duckdb, sys
+con = duckdb.connect()
+con.execute("SET threads=$THREADS")
+src = "read_ndjson('$LOG/segments/*/*.jsonl.zst', hive_partitioning=true)"
+if sys.argv[1] == "simple":
+    con.execute(f"SELECT project, model, count(*), sum(cost_usd) FROM {src} GROUP BY ALL").fetchall()
+else:
+    con.execute(f"""SELECT date_trunc('hour', CAST(ts AS TIMESTAMP)), project, model, provider, status, count(*),
+        sum(input_tokens), sum(output_tokens), sum(cached_input_tokens), sum(cache_write_tokens),
+        sum(reasoning_tokens), sum(CAST(cost_usd AS DECIMAL(18,9))), sum(latency_ms)
+        FROM {src} GROUP BY ALL""").fetchall()
+PY
+
+index_ms=$(median_ms 3 "$BIN" index --dir "$LOG" --rebuild --threads "$THREADS")
+duck_simple_ms=$(median_ms 3 "$PY" "$WORK/duck.py" simple)
+duck_cube_ms=$(median_ms 3 "$PY" "$WORK/duck.py" cube)
+zstd_ms=$(median_ms 3 bash -c "zstd -q -d -c $LOG/segments/*/*.zst >/dev/null")
+index_1t_ms=$(median_ms 3 "$BIN" index --dir "$LOG" --rebuild --threads 1)
+index_mb=$(du -sm "$(readlink -f "$LOG/index")/$(cat "$LOG/index/CURRENT")" | cut -f1)
+
+"$BIN" index --dir "$WORK/100k" >/dev/null
+"$BIN" index --dir "$WORK/10k" >/dev/null
+rss_100k=$(peak_rss_mb "$BIN" index --dir "$WORK/100k" --rebuild)
+rss_1m=$(peak_rss_mb "$BIN" index --dir "$LOG" --rebuild)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+query_row() {  # query_row LABEL ARGS...
+    local label=$1; shift
+    local a b c
+    a=$(median_ms 15 "$BIN" stats --dir "$WORK/10k" "$@")
+    b=$(median_ms 15 "$BIN" stats --dir "$WORK/100k" "$@")
+    c=$(median_ms 15 "$BIN" stats --dir "$WORK/1m" "$@")
+    printf '| `stats %s` | %d ms | %d ms | %d ms | %s |\n' "$label" "$a" "$b" "$c" "$(ratio "$c" "$((a > 0 ? a : 1))")"
+}
+
+out=$WORK/section.md
+{
+    echo "## Index and queries"
+    echo
+    echo "Command: \`make bench\` (scripts/bench-index.sh), release build, medians of 3 runs (builds) and 15 runs (queries)."
+    echo "Machine: $(scripts/machine.sh)."
+    echo
+    echo "Data: scripts/gen-records.sh — 1,000,000 records over 90 days, 20 projects, 10 models, 60 users per"
+    echo "project, 5 callers, 5 roles, 10 tasks; ${raw_mb} MB of JSON lines ($((raw_bytes / 1000000)) bytes per record),"
+    echo "${zst_mb} MB sealed in ${segments} zstd segments."
+    echo
+    echo "### Full index build, same files, $THREADS threads each"
+    echo
+    echo "| reader | time | vs spendlog index |"
+    echo "|---|---|---|"
+    echo "| \`spendlog index --rebuild\` (5 cubes: hour, day and month rollups) | $index_ms ms | 1.00 |"
+    echo "| DuckDB \`read_ndjson\`, same cells as the core cube (hour × project × model × provider × status, all sums) | $duck_cube_ms ms | $(ratio "$duck_cube_ms" "$index_ms") |"
+    echo "| DuckDB \`read_ndjson\`, \`GROUP BY project, model\` with count and cost only | $duck_simple_ms ms | $(ratio "$duck_simple_ms" "$index_ms") |"
+    echo "| \`zstd -d\` of the same files to /dev/null (1 thread: decompression alone) | $zstd_ms ms | $(ratio "$zstd_ms" "$index_ms") |"
+    echo "| \`spendlog index --rebuild --threads 1\` | $index_1t_ms ms | $(ratio "$index_1t_ms" "$index_ms") |"
+    echo
+    echo "Index size: ${index_mb} MB. Peak memory of \`index --rebuild\`: ${rss_100k} MB at 100k records, ${rss_1m} MB at 1M"
+    echo "(segments are streamed; the hour cells of one month at a time are held)."
+    echo
+    echo "### Query latency (whole process, indexed log)"
+    echo
+    echo "| query | 10k records | 100k records | 1M records | 1M / 10k |"
+    echo "|---|---|---|---|---|"
+    query_row "--by project"
+    query_row "--by model --format json" --by model --format json
+    query_row "--by day --by model" --by day --by model
+    query_row "--by project --since 2026-10-15T06:30:00Z" --by project --since 2026-10-15T06:30:00Z
+    query_row "--by user --project etl" --by user --project etl
+} > "$out"
+cat "$out"
+scripts/perf-section.sh index "$out"
