@@ -156,6 +156,8 @@ struct AppendCommand: ParsableCommand {
     @OptionGroup var directory: DirectoryOptions
     @OptionGroup var record: RecordOptions
     @OptionGroup var durability: FsyncOption
+    @Flag(help: "Append only if every matching limit allows it; otherwise write nothing and exit 3.")
+    var enforce = false
 
     func validate() throws {
         _ = try record.makeRecord()
@@ -163,11 +165,19 @@ struct AppendCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
-            let built = try record.makeRecord()
+        try reportingBudgetErrors {
+            var built = try record.makeRecord()
             let log = try directory.open(create: true)
             var options = WriterOptions()
             options.fsync = try durability.policy()
+            if enforce {
+                let now = try budgetClock()
+                if record.ts == nil { built.timestamp = now }
+                let result = try Budget(directory: log, writerOptions: options).appendIfWithinLimits(built, now: now)
+                printWarnings(result.warnings)
+                print(result.record.id)
+                return
+            }
             let writer = LogWriter(directory: log, options: options)
             let written = try writer.append(built)
             print(written.id)
