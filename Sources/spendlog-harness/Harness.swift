@@ -9,6 +9,7 @@
 // after each append returns, so a killed run tells which appends were acknowledged.
 //
 //   spendlog-harness enforce --dir D --count N --seed S [--fsync none] [--min-nanos A] [--max-nanos B]
+//                            [--checkpoint-bytes C]
 //
 // Enforced appends (Budget.appendIfWithinLimits) of pseudo-random costs in [A, B] nano-dollars,
 // printing "ok <nanos>" or "refused <nanos>" after each.
@@ -86,6 +87,7 @@ func enforce(_ options: [String: String]) {
     writerOptions.fsync = FsyncPolicy(rawValue: options["--fsync"] ?? "none") ?? .none
     do {
         let budget = Budget(directory: try LogDirectory.open(dir), writerOptions: writerOptions)
+        if let bytes = options["--checkpoint-bytes"], let value = Int64(bytes) { budget.checkpointIntervalBytes = value }
         for i in 0..<count {
             seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let nanos = low + Int64((seed >> 33) % UInt64(high - low + 1))

@@ -173,7 +173,9 @@ struct AppendCommand: ParsableCommand {
             if enforce {
                 let now = try budgetClock()
                 if record.ts == nil { built.timestamp = now }
-                let result = try Budget(directory: log, writerOptions: options).appendIfWithinLimits(built, now: now)
+                let budget = Budget(directory: log, writerOptions: options)
+                budget.checkpointIntervalBytes = 0
+                let result = try budget.appendIfWithinLimits(built, now: now)
                 printWarnings(result.warnings)
                 print(result.record.id)
                 return

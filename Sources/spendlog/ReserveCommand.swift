@@ -86,6 +86,7 @@ struct SettleCommand: ParsableCommand {
             var options = WriterOptions()
             options.fsync = try durability.policy()
             let budget = Budget(directory: try directory.open(create: true), writerOptions: options)
+            budget.checkpointIntervalBytes = 0
             let result = try budget.settle(id, record: built, now: now)
             printWarnings(result.warnings)
             print(result.record.id)

@@ -15,6 +15,10 @@ import Glibc
 public final class Budget: @unchecked Sendable {
     public let directory: LogDirectory
     public let writer: LogWriter
+    /// The sidecar is rewritten after every journal change, and after appends once this many
+    /// bytes of log have been counted since the last checkpoint (0: after every append). Between
+    /// checkpoints the counters live in memory and the next process catches up from the log.
+    public var checkpointIntervalBytes: Int64 = 64 << 10
 
     private let mutex = PThreadMutex()
     private var lockDescriptor: FileDescriptor?
@@ -63,7 +67,7 @@ public final class Budget: @unchecked Sendable {
     }
 
     public func limits() throws -> [LimitRule] {
-        try locked(now: .now(), checkpoint: false) { state in state.sortedRules }
+        try locked(now: .now(), checkpoint: .never) { state in state.sortedRules }
     }
 
     /// Records that nothing before `now` counts any more for the rules of `scope`. Survives a
@@ -183,7 +187,7 @@ public final class Budget: @unchecked Sendable {
 
     /// Every rule's spend in its current window, held amounts, and when the window resets.
     public func status(now: Timestamp = .now()) throws -> [RuleStatus] {
-        try locked(now: now) { state in
+        try locked(now: now, checkpoint: .whenChanged) { state in
             let at = now.millisecondsSinceEpoch
             return state.sortedRules.map { rule in
                 RuleStatus(
@@ -196,7 +200,7 @@ public final class Budget: @unchecked Sendable {
     /// Brings the sidecar up to date and returns its bytes.
     @discardableResult
     public func checkpoint(now: Timestamp = .now()) throws -> [UInt8] {
-        try locked(now: now) { state in state.encode() }
+        try locked(now: now, checkpoint: .whenChanged) { state in state.encode() }
     }
 
     /// Recounts everything from the journal and the whole log and replaces the sidecar. Returns
@@ -242,7 +246,7 @@ public final class Budget: @unchecked Sendable {
 
     /// Runs `body` under the lock with the state brought up to date; checkpoints afterwards when
     /// the state changed. A failure drops the cached state: the next operation reloads it.
-    private func locked<T>(now: Timestamp, checkpoint: Bool = true, _ body: (inout BudgetState) throws -> T) throws -> T {
+    private func locked<T>(now: Timestamp, checkpoint: Checkpoint = .whenDue, _ body: (inout BudgetState) throws -> T) throws -> T {
         try withLockFile {
             do {
                 var state = try loadState()
@@ -251,7 +255,7 @@ public final class Budget: @unchecked Sendable {
                 cached = state
                 let result = try body(&state)
                 cached = state
-                if checkpoint && state != lastWritten {
+                if checkpointDue(state, checkpoint) {
                     try BudgetSidecar.replaceAtomically(sidecarPath, contents: state.encode(), sync: syncsSidecar)
                     lastWritten = state
                 }
@@ -264,6 +268,23 @@ public final class Budget: @unchecked Sendable {
                 throw error
             }
         }
+    }
+
+    enum Checkpoint {
+        /// After journal changes, and after appends per ``checkpointIntervalBytes``.
+        case whenDue
+        /// Whenever the state differs from the last checkpoint.
+        case whenChanged
+        case never
+    }
+
+    private func checkpointDue(_ state: BudgetState, _ policy: Checkpoint) -> Bool {
+        guard policy != .never else { return false }
+        guard let lastWritten else { return true }
+        if state.journalBytes != lastWritten.journalBytes { return true }
+        if policy == .whenChanged || checkpointIntervalBytes == 0 { return state != lastWritten }
+        func covered(_ s: BudgetState) -> Int64 { s.coverage.values.reduce(0) { $0 + $1.bytes } }
+        return covered(state) - covered(lastWritten) >= checkpointIntervalBytes
     }
 
     /// The cached state, else the sidecar, else (none, or unreadable) an empty state that the

@@ -12,6 +12,8 @@ struct ControlJournal {
 
     /// The complete events after byte `offset`, and the offset just past the last complete line.
     func read(from offset: Int64) throws(SpendLogError) -> (events: [BudgetEvent], end: Int64) {
+        // The common case, nothing new: one stat.
+        if let status = try FileSystem.status(path: path), status.size == offset { return ([], offset) }
         guard let fd = try FileSystem.openIfExists(path, O_RDONLY) else { return ([], 0) }
         defer { FileSystem.close(fd) }
         let size = try FileSystem.status(fd, path: path).size
