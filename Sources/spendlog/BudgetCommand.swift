@@ -18,7 +18,9 @@ struct BudgetStatusCommand: ParsableCommand {
     var format: String = "table"
 
     func validate() throws {
-        guard ["table", "json"].contains(format) else { throw ValidationError("--format: must be table or json (got '\(format)').") }
+        guard ["table", "json"].contains(format) else {
+            throw ValidationError("--format: must be table or json (got '\(format)').")
+        }
     }
 
     func run() throws {
@@ -89,7 +91,8 @@ struct BudgetRebuildCommand: ParsableCommand {
         try reportingBudgetErrors {
             let result = try Budget(directory: try directory.open(create: true)).rebuild(now: try budgetClock())
             if check && result.differed {
-                printError("Error: the live budget counters differed from a rebuild; the sidecar now holds the rebuilt ones.")
+                printError(
+                    "Error: the live budget counters differed from a rebuild; the sidecar now holds the rebuilt ones.")
                 throw ExitCode(ExitCodes.dataError)
             }
             print(check ? "rebuilt; the live counters were identical" : "rebuilt")

@@ -2,7 +2,7 @@ import ArgumentParser
 import SpendLog
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension ExitCodes {
@@ -26,7 +26,8 @@ func parseDuration(_ text: String, option: String) throws -> Int64 {
     guard let unit = text.last, let size = units[unit], let count = Int64(text.dropLast()), count > 0,
         text.dropLast().allSatisfy(\.isNumber), count <= 366 * 86_400_000 / size
     else {
-        throw ValidationError("\(option): '\(text)' is not a duration like 30s, 10m, 2h or 1d (above 0, at most 366 days).")
+        throw ValidationError(
+            "\(option): '\(text)' is not a duration like 30s, 10m, 2h or 1d (above 0, at most 366 days).")
     }
     return count * size
 }

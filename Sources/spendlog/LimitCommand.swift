@@ -30,7 +30,8 @@ struct LimitSetCommand: ParsableCommand {
     var window: String
     @Option(help: "IANA time zone of calendar windows (default UTC).")
     var tz: String = "UTC"
-    @Option(parsing: .unconditional, help: "Soft threshold: a fraction of --max (0.8 or 80%) that warns once per window.")
+    @Option(
+        parsing: .unconditional, help: "Soft threshold: a fraction of --max (0.8 or 80%) that warns once per window.")
     var soft: String?
 
     func rule() throws -> LimitRule {
@@ -61,7 +62,9 @@ struct LimitListCommand: ParsableCommand {
     var format: String = "table"
 
     func validate() throws {
-        guard ["table", "json"].contains(format) else { throw ValidationError("--format: must be table or json (got '\(format)').") }
+        guard ["table", "json"].contains(format) else {
+            throw ValidationError("--format: must be table or json (got '\(format)').")
+        }
     }
 
     func run() throws {
@@ -98,7 +101,8 @@ func ruleJSON(_ rule: LimitRule) -> String {
 }
 
 struct LimitDeleteCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a limit by id (L1, L2, …).")
+    static let configuration = CommandConfiguration(
+        commandName: "delete", abstract: "Delete a limit by id (L1, L2, …).")
 
     @OptionGroup var directory: DirectoryOptions
     @Argument(help: "The limit's id, as `limit list` shows it.")

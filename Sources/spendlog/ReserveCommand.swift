@@ -2,7 +2,7 @@ import ArgumentParser
 import SpendLog
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct ReserveCommand: ParsableCommand {
@@ -20,13 +20,16 @@ struct ReserveCommand: ParsableCommand {
             """)
 
     @OptionGroup var directory: DirectoryOptions
-    @Option(name: .customLong("scope-fields"), help: "The call's fields: key=value[,key=value…] (project, model, provider, user, caller, tag:KEY).")
+    @Option(
+        name: .customLong("scope-fields"),
+        help: "The call's fields: key=value[,key=value…] (project, model, provider, user, caller, tag:KEY).")
     var scopeFields: String
     @Option(name: .customLong("max-usd"), parsing: .unconditional, help: "The most the call may cost, in USD.")
     var maxUSD: String
     @Option(help: "How long the hold lasts at most: 30s, 10m, 2h, 1d.")
     var ttl: String = "10m"
-    @Option(name: .customLong("holder-pid"), help: "The process whose exit ends the hold (default: the parent process).")
+    @Option(
+        name: .customLong("holder-pid"), help: "The process whose exit ends the hold (default: the parent process).")
     var holderPID: Int32?
 
     func parsed() throws -> (LimitScope, Money, Int64) {
@@ -34,7 +37,9 @@ struct ReserveCommand: ParsableCommand {
         do { fields = try LimitScope.parse(scopeFields, option: "--scope-fields") } catch {
             throw ValidationError(error.message)
         }
-        guard !fields.fields.isEmpty else { throw ValidationError("--scope-fields: give the call's fields, e.g. project=etl,model=gpt-4.1.") }
+        guard !fields.fields.isEmpty else {
+            throw ValidationError("--scope-fields: give the call's fields, e.g. project=etl,model=gpt-4.1.")
+        }
         let amount: Money
         do { amount = try Money.parse(maxUSD) } catch {
             throw ValidationError("--max-usd: '\(maxUSD.prefix(40))' \(error.description).")

@@ -9,8 +9,11 @@ import Testing
         -> ProcessResult
     {
         try spendlog(
-            ["append", "--dir", dir, "--project", "etl", "--model", "gpt-4.1", "--input-tokens", "10", "--output-tokens",
-             "1", "--cost", cost] + (enforce ? ["--enforce"] : []),
+            [
+                "append", "--dir", dir, "--project", "etl", "--model", "gpt-4.1", "--input-tokens", "10",
+                "--output-tokens",
+                "1", "--cost", cost,
+            ] + (enforce ? ["--enforce"] : []),
             environment: ["SPENDLOG_NOW": now])
     }
 
@@ -22,7 +25,10 @@ import Testing
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
         let set = try spendlog(
-            ["limit", "set", "--dir", dir, "--scope", "project=etl", "--type", "cost", "--max", "0.01", "--window", "day"],
+            [
+                "limit", "set", "--dir", dir, "--scope", "project=etl", "--type", "cost", "--max", "0.01", "--window",
+                "day",
+            ],
             environment: env)
         #expect(set.status == 0, "\(set.stderr)")
         #expect(set.stdout == "L1\n")
@@ -48,13 +54,18 @@ import Testing
         let dir = temp.path + "/log"
         #expect(
             try spendlog(
-                ["limit", "set", "--dir", dir, "--scope", "project=etl", "--type", "cost", "--max", "2", "--window", "day",
-                 "--soft", "0.5"], environment: env
+                [
+                    "limit", "set", "--dir", dir, "--scope", "project=etl", "--type", "cost", "--max", "2", "--window",
+                    "day",
+                    "--soft", "0.5",
+                ], environment: env
             ).status == 0)
         #expect(
             try spendlog(
-                ["limit", "set", "--dir", dir, "--scope", "global", "--type", "requests", "--max", "10", "--window",
-                 "rolling:1h"], environment: env
+                [
+                    "limit", "set", "--dir", dir, "--scope", "global", "--type", "requests", "--max", "10", "--window",
+                    "rolling:1h",
+                ], environment: env
             ).status == 0)
         #expect(try append(dir, "0.5").stderr.isEmpty)
         let crossing = try append(dir, "0.75")
@@ -65,7 +76,10 @@ import Testing
         )
         #expect(try append(dir, "0.05").stderr.isEmpty, "a soft limit warns once per window")
         let reserve = try spendlog(
-            ["reserve", "--dir", dir, "--scope-fields", "project=etl,model=gpt-4.1", "--max-usd", "0.2", "--ttl", "10m"],
+            [
+                "reserve", "--dir", dir, "--scope-fields", "project=etl,model=gpt-4.1", "--max-usd", "0.2", "--ttl",
+                "10m",
+            ],
             environment: env)
         #expect(reserve.status == 0, "\(reserve.stderr)")
         let json = try spendlog(["budget", "status", "--dir", dir, "--format", "json"], environment: env)
@@ -95,12 +109,16 @@ import Testing
         let dir = temp.path + "/log"
         #expect(
             try spendlog(
-                ["limit", "set", "--dir", dir, "--scope", "project=etl", "--type", "cost", "--max", "1", "--window", "day"],
+                [
+                    "limit", "set", "--dir", dir, "--scope", "project=etl", "--type", "cost", "--max", "1", "--window",
+                    "day",
+                ],
                 environment: env
             ).status == 0)
         func reserve(_ usd: String) throws -> ProcessResult {
             try spendlog(
-                ["reserve", "--dir", dir, "--scope-fields", "project=etl,model=gpt-4.1", "--max-usd", usd], environment: env)
+                ["reserve", "--dir", dir, "--scope-fields", "project=etl,model=gpt-4.1", "--max-usd", usd],
+                environment: env)
         }
         let first = try reserve("0.6")
         #expect(first.status == 0)
@@ -109,8 +127,10 @@ import Testing
         #expect(try reserve("0.5").status == 3)
         #expect(try append(dir, "0.5").status == 3)
         let settled = try spendlog(
-            ["settle", id, "--dir", dir, "--project", "etl", "--model", "gpt-4.1", "--input-tokens", "10",
-             "--output-tokens", "1", "--cost", "0.25"], environment: env)
+            [
+                "settle", id, "--dir", dir, "--project", "etl", "--model", "gpt-4.1", "--input-tokens", "10",
+                "--output-tokens", "1", "--cost", "0.25",
+            ], environment: env)
         #expect(settled.status == 0, "\(settled.stderr)")
         #expect(settled.stdout.count == 37)
         #expect(try recordCount(dir) == 1)
@@ -131,13 +151,16 @@ import Testing
         let dir = temp.path + "/log"
         #expect(
             try spendlog(
-                ["limit", "set", "--dir", dir, "--scope", "project=etl", "--type", "cost", "--max", "1", "--window",
-                 "lifetime"], environment: env
+                [
+                    "limit", "set", "--dir", dir, "--scope", "project=etl", "--type", "cost", "--max", "1", "--window",
+                    "lifetime",
+                ], environment: env
             ).status == 0)
         #expect(try append(dir, "1").status == 0)
         #expect(try append(dir, "0.1", at: "2026-11-23T10:05:00Z").status == 3)
         let reset = try spendlog(
-            ["budget", "reset", "--dir", dir, "--scope", "project=etl"], environment: ["SPENDLOG_NOW": "2026-11-23T11:00:00Z"])
+            ["budget", "reset", "--dir", dir, "--scope", "project=etl"],
+            environment: ["SPENDLOG_NOW": "2026-11-23T11:00:00Z"])
         #expect(reset.status == 0, "\(reset.stderr)")
         #expect(try append(dir, "1", at: "2026-11-23T11:00:00Z").status == 0)
         #expect(try spendlog(["budget", "rebuild", "--dir", dir]).status == 0)
@@ -150,23 +173,48 @@ import Testing
     }
 
     /// Every bad value: exit 64, a message naming the flag, and nothing written (no journal, no log).
-    @Test(arguments: [
-        (["limit", "set", "--scope", "global", "--type", "cost", "--max", "NaN", "--window", "day"], "--max"),
-        (["limit", "set", "--scope", "global", "--type", "cost", "--max", "-1", "--window", "day"], "--max"),
-        (["limit", "set", "--scope", "global", "--type", "cost", "--max", "1", "--window", "rolling:0h"], "--window"),
-        (["limit", "set", "--scope", "global", "--type", "cost", "--max", "1", "--window", "fortnight"], "--window"),
-        (["limit", "set", "--scope", "global", "--type", "dollars", "--max", "1", "--window", "day"], "--type"),
-        (["limit", "set", "--scope", "team=a", "--type", "cost", "--max", "1", "--window", "day"], "--scope"),
-        (["limit", "set", "--scope", "global", "--type", "cost", "--max", "1", "--window", "day", "--tz", "Nowhere/City"], "--tz"),
-        (["limit", "set", "--scope", "global", "--type", "cost", "--max", "1", "--window", "day", "--soft", "2"], "--soft"),
-        (["budget", "status", "--format", "xml"], "--format"),
-        (["budget", "reset", "--scope", "project="], "--scope"),
-        (["reserve", "--scope-fields", "project=etl", "--max-usd", "-1"], "--max-usd"),
-        (["reserve", "--scope-fields", "project=etl", "--max-usd", "1", "--ttl", "0m"], "--ttl"),
-        (["reserve", "--scope-fields", "nope", "--max-usd", "1"], "--scope-fields"),
-        (["settle", "R1", "--project", "etl", "--model", "m", "--input-tokens", "x", "--output-tokens", "1"], "--input-tokens"),
-        (["append", "--enforce", "--project", "etl", "--model", "m", "--input-tokens", "1", "--output-tokens", "1", "--cost", "inf"], "--cost"),
-    ] as [([String], String)])
+    @Test(
+        arguments: [
+            (["limit", "set", "--scope", "global", "--type", "cost", "--max", "NaN", "--window", "day"], "--max"),
+            (["limit", "set", "--scope", "global", "--type", "cost", "--max", "-1", "--window", "day"], "--max"),
+            (
+                ["limit", "set", "--scope", "global", "--type", "cost", "--max", "1", "--window", "rolling:0h"],
+                "--window"
+            ),
+            (
+                ["limit", "set", "--scope", "global", "--type", "cost", "--max", "1", "--window", "fortnight"],
+                "--window"
+            ),
+            (["limit", "set", "--scope", "global", "--type", "dollars", "--max", "1", "--window", "day"], "--type"),
+            (["limit", "set", "--scope", "team=a", "--type", "cost", "--max", "1", "--window", "day"], "--scope"),
+            (
+                [
+                    "limit", "set", "--scope", "global", "--type", "cost", "--max", "1", "--window", "day", "--tz",
+                    "Nowhere/City",
+                ], "--tz"
+            ),
+            (
+                [
+                    "limit", "set", "--scope", "global", "--type", "cost", "--max", "1", "--window", "day", "--soft",
+                    "2",
+                ], "--soft"
+            ),
+            (["budget", "status", "--format", "xml"], "--format"),
+            (["budget", "reset", "--scope", "project="], "--scope"),
+            (["reserve", "--scope-fields", "project=etl", "--max-usd", "-1"], "--max-usd"),
+            (["reserve", "--scope-fields", "project=etl", "--max-usd", "1", "--ttl", "0m"], "--ttl"),
+            (["reserve", "--scope-fields", "nope", "--max-usd", "1"], "--scope-fields"),
+            (
+                ["settle", "R1", "--project", "etl", "--model", "m", "--input-tokens", "x", "--output-tokens", "1"],
+                "--input-tokens"
+            ),
+            (
+                [
+                    "append", "--enforce", "--project", "etl", "--model", "m", "--input-tokens", "1", "--output-tokens",
+                    "1", "--cost", "inf",
+                ], "--cost"
+            ),
+        ] as [([String], String)])
     func badValuesAreRejectedBeforeAnythingIsWritten(arguments: [String], flag: String) throws {
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"

@@ -1,7 +1,7 @@
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Spending limits that hold under concurrency (docs/FORMAT.md, "Budgets").
@@ -75,7 +75,8 @@ public final class Budget: @unchecked Sendable {
     public func reset(scope: LimitScope, now: Timestamp = .now()) throws {
         try locked(now: now) { state throws in
             guard state.rules.values.contains(where: { $0.scope == scope }) else {
-                throw SpendLogError.invalid("--scope: no limit has the scope '\(scope)'; `spendlog limit list` shows them.")
+                throw SpendLogError.invalid(
+                    "--scope: no limit has the scope '\(scope)'; `spendlog limit list` shows them.")
             }
             try record([.reset(scope: scope, at: now.millisecondsSinceEpoch)], into: &state)
         }
@@ -159,7 +160,8 @@ public final class Budget: @unchecked Sendable {
             guard state.reservations[id] != nil else { throw Budget.noReservation(id) }
             try appendAndCount(record, into: &state)
             FaultInjection.reach("budget.settle.afterAppend")
-            try self.record([.settle(id: id, record: record.id.description, at: now.millisecondsSinceEpoch)], into: &state)
+            try self.record(
+                [.settle(id: id, record: record.id.description, at: now.millisecondsSinceEpoch)], into: &state)
             let warnings = try softWarnings(for: record, state: &state, now: now.millisecondsSinceEpoch)
             return EnforcedAppend(record: record, warnings: warnings)
         }
@@ -246,7 +248,9 @@ public final class Budget: @unchecked Sendable {
 
     /// Runs `body` under the lock with the state brought up to date; checkpoints afterwards when
     /// the state changed. A failure drops the cached state: the next operation reloads it.
-    private func locked<T>(now: Timestamp, checkpoint: Checkpoint = .whenDue, _ body: (inout BudgetState) throws -> T) throws -> T {
+    private func locked<T>(now: Timestamp, checkpoint: Checkpoint = .whenDue, _ body: (inout BudgetState) throws -> T)
+        throws -> T
+    {
         try withLockFile {
             do {
                 var state = try loadState()
@@ -375,7 +379,9 @@ public final class Budget: @unchecked Sendable {
         if !events.isEmpty { try record(events, into: &state) }
     }
 
-    private func softWarnings(for record: UsageRecord, state: inout BudgetState, now: Int64) throws -> [SoftLimitWarning] {
+    private func softWarnings(for record: UsageRecord, state: inout BudgetState, now: Int64) throws
+        -> [SoftLimitWarning]
+    {
         var warnings: [SoftLimitWarning] = []
         var events: [BudgetEvent] = []
         for rule in state.sortedRules where rule.softPartsPerMillion != nil && rule.scope.matches(record) {

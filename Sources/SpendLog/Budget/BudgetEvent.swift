@@ -147,27 +147,37 @@ struct JSONObject {
     func has(_ key: String) -> Bool { members[key] != nil }
 
     func string(_ key: String) throws(BudgetDecodingError) -> String {
-        guard case .string(let text) = try value(key) else { throw BudgetDecodingError(reason: "'\(key)' is not a string") }
+        guard case .string(let text) = try value(key) else {
+            throw BudgetDecodingError(reason: "'\(key)' is not a string")
+        }
         return text
     }
 
     func numberText(_ key: String) throws(BudgetDecodingError) -> String {
-        guard case .number(let text) = try value(key) else { throw BudgetDecodingError(reason: "'\(key)' is not a number") }
+        guard case .number(let text) = try value(key) else {
+            throw BudgetDecodingError(reason: "'\(key)' is not a number")
+        }
         return text
     }
 
     func integer(_ key: String) throws(BudgetDecodingError) -> Int64 {
-        guard let value = Int64(try numberText(key)) else { throw BudgetDecodingError(reason: "'\(key)' is not an integer") }
+        guard let value = Int64(try numberText(key)) else {
+            throw BudgetDecodingError(reason: "'\(key)' is not an integer")
+        }
         return value
     }
 
     func money(_ key: String) throws(BudgetDecodingError) -> Int64 {
         let text = try numberText(key)
-        do { return try Money.parse(text).nanos } catch { throw BudgetDecodingError(reason: "'\(key)' \(error.description)") }
+        do { return try Money.parse(text).nanos } catch {
+            throw BudgetDecodingError(reason: "'\(key)' \(error.description)")
+        }
     }
 
     func time(_ key: String) throws(BudgetDecodingError) -> Int64 {
-        guard let t = Timestamp.parse(try string(key)) else { throw BudgetDecodingError(reason: "'\(key)' is not a time") }
+        guard let t = Timestamp.parse(try string(key)) else {
+            throw BudgetDecodingError(reason: "'\(key)' is not a time")
+        }
         return t.millisecondsSinceEpoch
     }
 
@@ -184,7 +194,9 @@ struct JSONObject {
     func object(_ key: String) throws(BudgetDecodingError) -> JSONObject { try JSONObject(try value(key)) }
 
     func array(_ key: String) throws(BudgetDecodingError) -> [JSONValue] {
-        guard case .array(let items) = try value(key) else { throw BudgetDecodingError(reason: "'\(key)' is not an array") }
+        guard case .array(let items) = try value(key) else {
+            throw BudgetDecodingError(reason: "'\(key)' is not an array")
+        }
         return items
     }
 

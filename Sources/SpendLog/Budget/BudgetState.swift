@@ -137,20 +137,27 @@ struct BudgetState: Equatable, Sendable {
         line("journal_bytes", String(journalBytes))
         line("next_rule", String(nextRuleNumber))
         line("high_water", String(highWater))
-        line("rules", "[" + sortedRules.map { eventObject(.limitSet($0, at: $0.createdAt)) }.joined(separator: ",") + "]")
-        line("resets", "{" + resets.keys.sorted().map { quoted($0) + ":" + String(resets[$0]!) }.joined(separator: ",") + "}")
+        line(
+            "rules", "[" + sortedRules.map { eventObject(.limitSet($0, at: $0.createdAt)) }.joined(separator: ",") + "]"
+        )
+        line(
+            "resets",
+            "{" + resets.keys.sorted().map { quoted($0) + ":" + String(resets[$0]!) }.joined(separator: ",") + "}")
         line(
             "reservations",
-            "[" + reservations.keys.sorted().map { eventObject(.reserve(reservations[$0]!)) }.joined(separator: ",") + "]")
+            "[" + reservations.keys.sorted().map { eventObject(.reserve(reservations[$0]!)) }.joined(separator: ",")
+                + "]")
         line(
             "soft_warned",
-            "{" + softWarned.keys.sorted().map { quoted($0) + ":" + String(softWarned[$0]!) }.joined(separator: ",") + "}")
+            "{" + softWarned.keys.sorted().map { quoted($0) + ":" + String(softWarned[$0]!) }.joined(separator: ",")
+                + "}")
         line(
             "log",
-            "{" + coverage.keys.sorted().map { key in
-                let c = coverage[key]!
-                return quoted(key) + ":[" + String(c.bytes) + "," + (c.sealed ? "true" : "false") + "]"
-            }.joined(separator: ",") + "}")
+            "{"
+                + coverage.keys.sorted().map { key in
+                    let c = coverage[key]!
+                    return quoted(key) + ":[" + String(c.bytes) + "," + (c.sealed ? "true" : "false") + "]"
+                }.joined(separator: ",") + "}")
         let counterText = sortedRules.compactMap { rule -> String? in
             guard let buckets = counters[rule.id] else { return nil }
             let body = buckets.keys.sorted().map { quoted(String($0)) + ":" + String(buckets[$0]!) }
@@ -180,7 +187,9 @@ struct BudgetState: Equatable, Sendable {
             state.rules[rule.id] = rule
         }
         for (key, value) in try object.object("resets").members {
-            guard case .number(let text) = value, let ms = Int64(text) else { throw BudgetDecodingError(reason: "bad reset") }
+            guard case .number(let text) = value, let ms = Int64(text) else {
+                throw BudgetDecodingError(reason: "bad reset")
+            }
             state.resets[key] = ms
         }
         for item in try object.array("reservations") {
@@ -190,7 +199,9 @@ struct BudgetState: Equatable, Sendable {
             state.reservations[r.id] = r
         }
         for (key, value) in try object.object("soft_warned").members {
-            guard case .number(let text) = value, let ms = Int64(text) else { throw BudgetDecodingError(reason: "bad soft_warned") }
+            guard case .number(let text) = value, let ms = Int64(text) else {
+                throw BudgetDecodingError(reason: "bad soft_warned")
+            }
             state.softWarned[key] = ms
         }
         for (key, value) in try object.object("log").members {

@@ -1,7 +1,7 @@
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `budget/journal.jsonl`: the append-only control journal (docs/FORMAT.md, "Budgets"). Only
@@ -35,7 +35,8 @@ struct ControlJournal {
             case .failure(let error):
                 throw SpendLogError(
                     code: .corruption,
-                    message: "'\(path)' is corrupt at byte \(lineOffset): the line is not a budget event (\(error.reason)). "
+                    message:
+                        "'\(path)' is corrupt at byte \(lineOffset): the line is not a budget event (\(error.reason)). "
                         + "Restore the journal from a backup, or remove that line (its event is lost).",
                     path: path, offset: lineOffset)
             }
@@ -61,7 +62,8 @@ struct ControlJournal {
             Result { () throws(SpendLogError) in
                 var done = 0
                 while done < raw.count {
-                    let n = Glibc.pwrite(fd.rawValue, raw.baseAddress! + done, raw.count - done, off_t(end) + off_t(done))
+                    let n = Glibc.pwrite(
+                        fd.rawValue, raw.baseAddress! + done, raw.count - done, off_t(end) + off_t(done))
                     if n < 0 {
                         if Glibc.errno == EINTR { continue }
                         throw SpendLogError.io("write to", path: path, errno: FileSystem.lastErrno)

@@ -20,7 +20,8 @@ public struct LimitExceeded: Error, CustomStringConvertible, Sendable {
         var text = "Limit \(rule.id) (\(rule.scope), \(m.rawValue), \(rule.window)) would be exceeded: "
         text += "\(m.format(spent)) spent in the current window"
         if held > 0 { text += " + \(m.format(held)) held by reservations" }
-        text += " + \(m.format(requested)) requested > limit \(m.format(rule.maximum)); remaining \(m.format(remaining)). "
+        text +=
+            " + \(m.format(requested)) requested > limit \(m.format(rule.maximum)); remaining \(m.format(remaining)). "
         text += "Nothing was recorded."
         return text
     }

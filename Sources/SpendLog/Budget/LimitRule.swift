@@ -73,7 +73,9 @@ public struct LimitRule: Hashable, Sendable {
         let ppm = percent ? nanos / 100_000 : nanos / 1000
         let exact = percent ? nanos % 100_000 == 0 : nanos % 1000 == 0
         guard exact, ppm > 0, ppm <= 1_000_000 else {
-            throw .invalid("--soft: '\(text.prefix(40))' must be a fraction above 0 and at most 1 (like 0.8 or 80%), with at most 6 decimals.")
+            throw .invalid(
+                "--soft: '\(text.prefix(40))' must be a fraction above 0 and at most 1 (like 0.8 or 80%), with at most 6 decimals."
+            )
         }
         return ppm
     }

@@ -54,7 +54,8 @@ public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
             _ = try ZoneInfo.named(zone)
             return .calendar(unit, zone: zone)
         }
-        let usage = "use lifetime, hour, day, week, month or rolling:<n>m|h|d (e.g. rolling:30m, rolling:24h, rolling:7d)"
+        let usage =
+            "use lifetime, hour, day, week, month or rolling:<n>m|h|d (e.g. rolling:30m, rolling:24h, rolling:7d)"
         guard text.hasPrefix("rolling:") else { throw .invalid("--window: unknown window '\(text)'; \(usage).") }
         let spec = text.dropFirst("rolling:".count)
         guard let unit = spec.last, let count = Int64(spec.dropLast()), spec.dropLast().allSatisfy(\.isNumber) else {

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// UTC offsets of an IANA time zone, read from the system's TZif files (`$TZDIR`, else
@@ -38,7 +38,8 @@ public struct ZoneInfo: Sendable {
     }
 
     static func load(_ name: String) throws(SpendLogError) -> ZoneInfo {
-        let valid = !name.isEmpty && name.utf8.count < 128 && !name.hasPrefix("/")
+        let valid =
+            !name.isEmpty && name.utf8.count < 128 && !name.hasPrefix("/")
             && !name.split(separator: "/").contains("..")
             && name.utf8.allSatisfy { b in
                 (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2F
@@ -49,7 +50,8 @@ public struct ZoneInfo: Sendable {
         if let raw = getenv("TZDIR"), raw.pointee != 0 { folder = String(cString: raw) }
         let path = folder + "/" + name
         guard let fd = try FileSystem.openIfExists(path, O_RDONLY) else {
-            throw .invalid("--tz: unknown time zone '\(name)' (no '\(path)'); use an IANA name like Europe/Berlin or UTC.")
+            throw .invalid(
+                "--tz: unknown time zone '\(name)' (no '\(path)'); use an IANA name like Europe/Berlin or UTC.")
         }
         defer { FileSystem.close(fd) }
         let bytes = try FileSystem.pread(fd, count: 1 << 17, at: 0, path: path)

@@ -16,8 +16,10 @@ import Testing
     func append(_ dir: String, _ cost: String, environment: [String: String] = [:]) throws -> ProcessResult {
         try runProcess(
             TestPaths.binary,
-            ["append", "--enforce", "--dir", dir, "--project", "etl", "--model", "gpt-4.1", "--input-tokens", "10",
-             "--output-tokens", "1", "--cost", cost],
+            [
+                "append", "--enforce", "--dir", dir, "--project", "etl", "--model", "gpt-4.1", "--input-tokens", "10",
+                "--output-tokens", "1", "--cost", cost,
+            ],
             environment: environment.merging(["SPENDLOG_NOW": "2026-11-23T10:00:00Z"]) { a, _ in a })
     }
 
@@ -58,8 +60,10 @@ import Testing
         #expect(reserved.status == 0, "\(reserved.stderr)")
         let id = reserved.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let crashed = try spendlog(
-            ["settle", id, "--dir", log.path, "--project", "etl", "--model", "gpt-4.1", "--input-tokens", "5",
-             "--output-tokens", "5", "--cost", "0.3"],
+            [
+                "settle", id, "--dir", log.path, "--project", "etl", "--model", "gpt-4.1", "--input-tokens", "5",
+                "--output-tokens", "5", "--cost", "0.3",
+            ],
             environment: env.merging(["SPENDLOG_CRASH_AT": "budget.settle.afterAppend"]) { a, _ in a })
         #expect(crashed.status != 0)
         let now = time("2026-11-23T10:00:01Z")

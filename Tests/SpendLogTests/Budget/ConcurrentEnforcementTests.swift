@@ -24,11 +24,15 @@ import Testing
     func race(_ log: LogDirectory, in temp: TemporaryDirectory, round: Int, costs: (Int64, Int64)) throws -> Round {
         let processes = try (0..<8).map { p in
             try launchHarness(
-                ["enforce", "--dir", log.path, "--count", "500", "--seed", String(round * 100 + p),
-                 "--fsync", round == 0 ? "always" : "none", "--min-nanos", String(costs.0), "--max-nanos", String(costs.1)]
+                [
+                    "enforce", "--dir", log.path, "--count", "500", "--seed", String(round * 100 + p),
+                    "--fsync", round == 0 ? "always" : "none", "--min-nanos", String(costs.0), "--max-nanos",
+                    String(costs.1),
+                ]
                     + (p == 0 ? ["--checkpoint-bytes", "0"] : []),
                 output: temp.path + "/out\(p)",
-                environment: p == 0 ? ["SPENDLOG_CRASH_AT": "\(Self.killPoints[round % Self.killPoints.count])@\(1 + round)"] : [:])
+                environment: p == 0
+                    ? ["SPENDLOG_CRASH_AT": "\(Self.killPoints[round % Self.killPoints.count])@\(1 + round)"] : [:])
         }
         for process in processes { process.waitUntilExit() }
         var result = Round()
@@ -38,7 +42,11 @@ import Testing
         for p in 0..<8 {
             for line in lines(temp.path + "/out\(p)") {
                 let parts = line.split(separator: " ")
-                if parts[0] == "ok" { result.accepted.append(Int64(parts[1])!) } else { result.refused.append(Int64(parts[1])!) }
+                if parts[0] == "ok" {
+                    result.accepted.append(Int64(parts[1])!)
+                } else {
+                    result.refused.append(Int64(parts[1])!)
+                }
             }
         }
         return result

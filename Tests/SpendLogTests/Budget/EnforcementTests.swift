@@ -45,7 +45,8 @@ import Testing
     @Test func aDailyLimitInATimeZoneRollsOverAtLocalMidnight() throws {
         let temp = TemporaryDirectory()
         let budget = Budget(directory: try temp.log())
-        try budget.setLimit(try rule("global", "requests", "1", "day", zone: "Asia/Tokyo"), now: time("2026-11-23T00:00:00Z"))
+        try budget.setLimit(
+            try rule("global", "requests", "1", "day", zone: "Asia/Tokyo"), now: time("2026-11-23T00:00:00Z"))
         #expect(try enforced(budget, call("0", at: "2026-11-23T14:00:00Z")))  // 23:00 in Tokyo
         #expect(try !enforced(budget, call("0", at: "2026-11-23T14:59:59.999Z")))
         #expect(try enforced(budget, call("0", at: "2026-11-23T15:00:00Z")))  // midnight in Tokyo
@@ -80,7 +81,8 @@ import Testing
     @Test func requestsAndTokenLimitsCountTheirOwnMetric() throws {
         let temp = TemporaryDirectory()
         let budget = Budget(directory: try temp.log())
-        try budget.setLimit(try rule("model=gpt-4.1", "total-tokens", "250", "lifetime"), now: time("2026-11-23T09:00:00Z"))
+        try budget.setLimit(
+            try rule("model=gpt-4.1", "total-tokens", "250", "lifetime"), now: time("2026-11-23T09:00:00Z"))
         try budget.setLimit(try rule("global", "requests", "3", "hour"), now: time("2026-11-23T09:00:00Z"))
         #expect(try enforced(budget, call("0", at: "2026-11-23T10:00:00Z")))  // 110 tokens
         #expect(try enforced(budget, call("0", at: "2026-11-23T10:00:01Z")))  // 220
@@ -147,8 +149,10 @@ import Testing
         #expect(try warnings("0.4", "2026-11-23T10:00:00Z") == 0)
         #expect(try warnings("0.1", "2026-11-23T10:01:00Z") == 1)
         #expect(try warnings("0.1", "2026-11-23T10:02:00Z") == 0)
-        #expect(try Budget(directory: budget.directory).appendIfWithinLimits(
-            call("0.1", at: "2026-11-23T10:03:00Z"), now: time("2026-11-23T10:03:00Z")).warnings.isEmpty)
+        #expect(
+            try Budget(directory: budget.directory).appendIfWithinLimits(
+                call("0.1", at: "2026-11-23T10:03:00Z"), now: time("2026-11-23T10:03:00Z")
+            ).warnings.isEmpty)
         #expect(try warnings("0.6", "2026-11-24T10:00:00Z") == 1)
     }
 

@@ -64,7 +64,8 @@ import Testing
         let budget = Budget(directory: log)
         try budget.setLimit(try rule("project=etl", "cost", "1", "day"))
         let holder = try launchHarness(
-            ["hold", "--dir", log.path, "--fields", "project=etl,model=gpt-4.1", "--usd", "0.9"], output: temp.path + "/hold")
+            ["hold", "--dir", log.path, "--fields", "project=etl,model=gpt-4.1", "--usd", "0.9"],
+            output: temp.path + "/hold")
         // Wait for the holder to report its reservation (it then waits to be killed).
         var id = ""
         while id.isEmpty && holder.isRunning {
