@@ -22,7 +22,8 @@ import Testing
     }
 
     func race(_ log: LogDirectory, in temp: TemporaryDirectory, round: Int, costs: (Int64, Int64)) throws -> Round {
-        let processes = try (0..<8).map { p in
+        let killAt = 1 + round
+        func launch(_ p: Int) throws -> Process {
             try launchHarness(
                 [
                     "enforce", "--dir", log.path, "--count", "500", "--seed", String(round * 100 + p),
@@ -32,8 +33,13 @@ import Testing
                     + (p == 0 ? ["--checkpoint-bytes", "0"] : []),
                 output: temp.path + "/out\(p)",
                 environment: p == 0
-                    ? ["SPENDLOG_CRASH_AT": "\(Self.killPoints[round % Self.killPoints.count])@\(1 + round)"] : [:])
+                    ? ["SPENDLOG_CRASH_AT": "\(Self.killPoints[round % Self.killPoints.count])@\(killAt)"] : [:])
         }
+        // The doomed process starts first and is let through `killAt - 1` appends before the others
+        // start, so that it certainly reaches its kill point however the race is scheduled.
+        let doomed = try launch(0)
+        while doomed.isRunning && lines(temp.path + "/out0").count < killAt - 1 { usleep(1000) }
+        let processes = try [doomed] + (1..<8).map { try launch($0) }
         for process in processes { process.waitUntilExit() }
         var result = Round()
         result.killedStatus = processes[0].terminationStatus
