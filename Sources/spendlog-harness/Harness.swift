@@ -7,6 +7,16 @@
 // Each record carries `task` = "<label>-<thread>-<i>" so a test can check that every
 // acknowledged append is present exactly once. With `--acks 1`, "acked <task>" goes to stdout
 // after each append returns, so a killed run tells which appends were acknowledged.
+//
+//   spendlog-harness enforce --dir D --count N --seed S [--fsync none] [--min-nanos A] [--max-nanos B]
+//                            [--checkpoint-bytes C]
+//
+// Enforced appends (Budget.appendIfWithinLimits) of pseudo-random costs in [A, B] nano-dollars,
+// printing "ok <nanos>" or "refused <nanos>" after each.
+//
+//   spendlog-harness hold --dir D --fields project=p --usd X [--ttl-ms T]
+//
+// Reserves X against the limits as this process, prints the reservation id, and waits to be killed.
 import SpendLog
 
 #if canImport(Glibc)
@@ -68,17 +78,67 @@ func startThread(_ start: ThreadStart) -> pthread_t {
     return handle
 }
 
+func enforce(_ options: [String: String]) {
+    guard let dir = options["--dir"], let count = Int(options["--count"] ?? ""), var seed = UInt64(options["--seed"] ?? "")
+    else { fail("--dir, --count and --seed are required") }
+    let low = Int64(options["--min-nanos"] ?? "") ?? 100_000
+    let high = Int64(options["--max-nanos"] ?? "") ?? 1_000_000
+    var writerOptions = WriterOptions()
+    writerOptions.fsync = FsyncPolicy(rawValue: options["--fsync"] ?? "none") ?? .none
+    do {
+        let budget = Budget(directory: try LogDirectory.open(dir), writerOptions: writerOptions)
+        if let bytes = options["--checkpoint-bytes"], let value = Int64(bytes) { budget.checkpointIntervalBytes = value }
+        for i in 0..<count {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let nanos = low + Int64((seed >> 33) % UInt64(high - low + 1))
+            var record = UsageRecord(
+                project: options["--project"] ?? "harness", model: "gpt-4.1-mini", inputTokens: 10, outputTokens: 1,
+                cost: Money(nanos: nanos))
+            record.task = "\(options["--seed"]!)-\(i)"
+            do {
+                try budget.appendIfWithinLimits(record)
+                writeLine(1, "ok \(nanos)")
+            } catch is LimitExceeded {
+                writeLine(1, "refused \(nanos)")
+            }
+        }
+    } catch {
+        fail("\(error)")
+    }
+}
+
+func hold(_ options: [String: String]) -> Never {
+    guard let dir = options["--dir"], let fields = options["--fields"], let usd = options["--usd"] else {
+        fail("--dir, --fields and --usd are required")
+    }
+    do {
+        let budget = Budget(directory: try LogDirectory.open(dir))
+        let reservation = try budget.reserve(
+            fields: try LimitScope.parse(fields), amount: try Money.parse(usd),
+            ttlMs: Int64(options["--ttl-ms"] ?? "") ?? 3_600_000)
+        writeLine(1, reservation.id)
+    } catch {
+        fail("\(error)")
+    }
+    while true { pause() }
+}
+
 @main
 enum Harness {
     nonisolated static func main() {
         var arguments = Array(CommandLine.arguments.dropFirst())
-        guard arguments.first == "append" else { fail("usage: spendlog-harness append --dir D --count N --label L …") }
+        let mode = arguments.first ?? ""
+        guard ["append", "enforce", "hold"].contains(mode) else {
+            fail("usage: spendlog-harness append|enforce|hold --dir D …")
+        }
         arguments.removeFirst()
         var options: [String: String] = [:]
         while arguments.count >= 2 {
             options[arguments[0]] = arguments[1]
             arguments.removeFirst(2)
         }
+        if mode == "enforce" { return enforce(options) }
+        if mode == "hold" { hold(options) }
         guard let dir = options["--dir"], let count = Int(options["--count"] ?? ""), let label = options["--label"] else {
             fail("--dir, --count and --label are required")
         }

@@ -156,6 +156,8 @@ struct AppendCommand: ParsableCommand {
     @OptionGroup var directory: DirectoryOptions
     @OptionGroup var record: RecordOptions
     @OptionGroup var durability: FsyncOption
+    @Flag(help: "Append only if every matching limit allows it; otherwise write nothing and exit 3.")
+    var enforce = false
 
     func validate() throws {
         _ = try record.makeRecord()
@@ -163,11 +165,21 @@ struct AppendCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
-            let built = try record.makeRecord()
+        try reportingBudgetErrors {
+            var built = try record.makeRecord()
             let log = try directory.open(create: true)
             var options = WriterOptions()
             options.fsync = try durability.policy()
+            if enforce {
+                let now = try budgetClock()
+                if record.ts == nil { built.timestamp = now }
+                let budget = Budget(directory: log, writerOptions: options)
+                budget.checkpointIntervalBytes = 0
+                let result = try budget.appendIfWithinLimits(built, now: now)
+                printWarnings(result.warnings)
+                print(result.record.id)
+                return
+            }
             let writer = LogWriter(directory: log, options: options)
             let written = try writer.append(built)
             print(written.id)

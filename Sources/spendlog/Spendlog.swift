@@ -11,7 +11,8 @@ struct Spendlog: ParsableCommand {
             else $SPENDLOG_DIR, else $XDG_DATA_HOME/spendlog, else ~/.local/share/spendlog.
 
             Exit codes: 0 success; 1 I/O or other failure; 64 invalid input or usage;
-            65 invalid or corrupt data (bad ingest lines, verify found problems).
+            65 invalid or corrupt data (bad ingest lines, verify found problems);
+            3 a spending limit would be exceeded (append --enforce, reserve): nothing was recorded.
             """,
         version: "0.1.0",
         subcommands: [
@@ -24,6 +25,11 @@ struct Spendlog: ParsableCommand {
             StatsCommand.self,
             TopCommand.self,
             LogsCommand.self,
+            LimitCommand.self,
+            BudgetCommand.self,
+            ReserveCommand.self,
+            SettleCommand.self,
+            ReleaseCommand.self,
         ]
     )
 

@@ -272,3 +272,15 @@ final class OwnedDescriptor: @unchecked Sendable {
 
     deinit { FileSystem.close(fd) }
 }
+
+extension FileSystem {
+    /// Reads up to `count` bytes at `offset` into a new array (shorter at end of file).
+    static func pread(_ fd: FileDescriptor, count: Int, at offset: Int64, path: String) throws(SpendLogError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let result = bytes.withUnsafeMutableBytes { raw in
+            Result { () throws(SpendLogError) -> Int in try pread(fd, into: raw, at: offset, path: path) }
+        }
+        let n = try result.get()
+        return n == count ? bytes : Array(bytes[0..<n])
+    }
+}

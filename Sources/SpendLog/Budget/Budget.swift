@@ -1,0 +1,401 @@
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Spending limits that hold under concurrency (docs/FORMAT.md, "Budgets").
+///
+/// Every operation holds `budget/lock` (an exclusive `flock`, plus a mutex for the threads of
+/// this process) from the check to the last write: it first brings the counters up to date with
+/// the control journal and with every line appended to the log since they were last updated (by
+/// any process, enforcing or not), expires dead or overdue reservations, then checks, appends,
+/// updates and checkpoints. A crash anywhere leaves the log and journal as the truth; the next
+/// holder of the lock counts what the checkpoint missed, so spend is counted exactly once.
+public final class Budget: @unchecked Sendable {
+    public let directory: LogDirectory
+    public let writer: LogWriter
+    /// The sidecar is rewritten after every journal change, and after appends once this many
+    /// bytes of log have been counted since the last checkpoint (0: after every append). Between
+    /// checkpoints the counters live in memory and the next process catches up from the log.
+    public var checkpointIntervalBytes: Int64 = 64 << 10
+
+    private let mutex = PThreadMutex()
+    private var lockDescriptor: FileDescriptor?
+    /// The state as of the end of the last locked operation, valid while nobody else has run
+    /// one (checked by catching up, which is cheap when nothing changed).
+    private var cached: BudgetState?
+    private var lastWritten: BudgetState?
+
+    public var lockPath: String { directory.budgetPath + "/lock" }
+    public var journalPath: String { directory.budgetPath + "/journal.jsonl" }
+    public var sidecarPath: String { directory.budgetPath + "/sidecar" }
+
+    var journal: ControlJournal { ControlJournal(path: journalPath) }
+    var syncsSidecar: Bool { writer.options.fsync != .none }
+
+    public init(directory: LogDirectory, writerOptions: WriterOptions = WriterOptions()) {
+        self.directory = directory
+        self.writer = LogWriter(directory: directory, options: writerOptions)
+    }
+
+    deinit {
+        if let lockDescriptor { FileSystem.close(lockDescriptor) }
+    }
+
+    // MARK: - Rules
+
+    /// Adds a rule (its id is assigned) and counts the whole log for it.
+    @discardableResult
+    public func setLimit(_ rule: LimitRule, now: Timestamp = .now()) throws -> LimitRule {
+        try locked(now: now) { state throws -> LimitRule in
+            var added = rule
+            added.id = "L\(state.nextRuleNumber)"
+            added.createdAt = now.millisecondsSinceEpoch
+            try record([.limitSet(added, at: now.millisecondsSinceEpoch)], into: &state)
+            return added
+        }
+    }
+
+    public func deleteLimit(id: String, now: Timestamp = .now()) throws {
+        try locked(now: now) { state throws in
+            guard state.rules[id] != nil else {
+                throw SpendLogError.invalid("No limit '\(id)'. `spendlog limit list` shows the rules and their ids.")
+            }
+            try record([.limitDelete(id: id, at: now.millisecondsSinceEpoch)], into: &state)
+        }
+    }
+
+    public func limits() throws -> [LimitRule] {
+        try locked(now: .now(), checkpoint: .never) { state in state.sortedRules }
+    }
+
+    /// Records that nothing before `now` counts any more for the rules of `scope`. Survives a
+    /// rebuild: it is an event in the journal, applied by record time.
+    public func reset(scope: LimitScope, now: Timestamp = .now()) throws {
+        try locked(now: now) { state throws in
+            guard state.rules.values.contains(where: { $0.scope == scope }) else {
+                throw SpendLogError.invalid(
+                    "--scope: no limit has the scope '\(scope)'; `spendlog limit list` shows them.")
+            }
+            try record([.reset(scope: scope, at: now.millisecondsSinceEpoch)], into: &state)
+        }
+    }
+
+    // MARK: - Enforcement
+
+    public struct EnforcedAppend: Sendable {
+        public var record: UsageRecord
+        /// Soft thresholds this append reached, each reported once per window.
+        public var warnings: [SoftLimitWarning]
+    }
+
+    /// Appends `record` only if no matching rule would pass its maximum in its window at `now`;
+    /// otherwise throws ``LimitExceeded`` and writes nothing.
+    @discardableResult
+    public func appendIfWithinLimits(_ record: UsageRecord, now: Timestamp = .now()) throws -> EnforcedAppend {
+        do { try record.validate() } catch {
+            throw SpendLogError.invalid("\(error.field): \(error.reason)")
+        }
+        return try locked(now: now) { state throws -> EnforcedAppend in
+            let at = now.millisecondsSinceEpoch
+            for rule in state.sortedRules where rule.scope.matches(record) {
+                let spent = state.spent(rule, now: at)
+                let held = state.held(rule)
+                let requested = rule.metric.amount(of: record)
+                if spent + held + requested > rule.maximum {
+                    throw LimitExceeded(
+                        rule: rule, windowStart: windowStart(rule, state, at), spent: spent, held: held,
+                        requested: requested)
+                }
+            }
+            FaultInjection.reach("budget.afterCheck")
+            try appendAndCount(record, into: &state)
+            let warnings = try softWarnings(for: record, state: &state, now: at)
+            return EnforcedAppend(record: record, warnings: warnings)
+        }
+    }
+
+    // MARK: - Reservations
+
+    /// Holds `amount` (and one request) against every rule whose scope `fields` covers, until
+    /// settled, released, the holder exits, or `ttlMs` passes. Throws ``LimitExceeded`` when the
+    /// hold does not fit.
+    public func reserve(
+        fields: LimitScope, amount: Money, ttlMs: Int64, holder: HolderProcess = .current(), now: Timestamp = .now()
+    ) throws -> Reservation {
+        guard amount >= .zero, amount <= Money.maximumPerRecord else {
+            throw SpendLogError.invalid("--max-usd: must be between 0 and 1000000.")
+        }
+        guard ttlMs > 0 else { throw SpendLogError.invalid("--ttl: must be longer than 0.") }
+        return try locked(now: now) { state throws -> Reservation in
+            let at = now.millisecondsSinceEpoch
+            let reservation = Reservation(
+                id: "R" + RecordID.generate(at: now).description, scope: fields, amount: amount, holder: holder,
+                deadline: at + ttlMs, createdAt: at)
+            for rule in state.sortedRules where rule.scope.isCovered(by: fields) {
+                let spent = state.spent(rule, now: at)
+                let held = state.held(rule)
+                let requested = reservation.held(rule.metric)
+                if spent + held + requested > rule.maximum {
+                    throw LimitExceeded(
+                        rule: rule, windowStart: windowStart(rule, state, at), spent: spent, held: held,
+                        requested: requested)
+                }
+            }
+            try self.record([.reserve(reservation)], into: &state)
+            return reservation
+        }
+    }
+
+    /// Appends the call's real record and frees the hold. The record is written whatever it
+    /// costs — the money is spent — and only then is the hold freed, so a crash in between counts
+    /// the call twice until the hold expires, never zero times.
+    @discardableResult
+    public func settle(_ id: String, record: UsageRecord, now: Timestamp = .now()) throws -> EnforcedAppend {
+        do { try record.validate() } catch {
+            throw SpendLogError.invalid("\(error.field): \(error.reason)")
+        }
+        return try locked(now: now) { state throws -> EnforcedAppend in
+            guard state.reservations[id] != nil else { throw Budget.noReservation(id) }
+            try appendAndCount(record, into: &state)
+            FaultInjection.reach("budget.settle.afterAppend")
+            try self.record(
+                [.settle(id: id, record: record.id.description, at: now.millisecondsSinceEpoch)], into: &state)
+            let warnings = try softWarnings(for: record, state: &state, now: now.millisecondsSinceEpoch)
+            return EnforcedAppend(record: record, warnings: warnings)
+        }
+    }
+
+    /// Frees a hold without recording anything.
+    public func release(_ id: String, now: Timestamp = .now()) throws {
+        try locked(now: now) { state throws in
+            guard state.reservations[id] != nil else { throw Budget.noReservation(id) }
+            try record([.release(id: id, at: now.millisecondsSinceEpoch)], into: &state)
+        }
+    }
+
+    public func reservations(now: Timestamp = .now()) throws -> [Reservation] {
+        try locked(now: now) { state in state.reservations.values.sorted { $0.id < $1.id } }
+    }
+
+    static func noReservation(_ id: String) -> SpendLogError {
+        .invalid(
+            "No open reservation '\(id)': it was settled, released or expired, or never made. "
+                + "Record the call with `spendlog append` instead.")
+    }
+
+    // MARK: - Status, checkpoint, rebuild
+
+    /// Every rule's spend in its current window, held amounts, and when the window resets.
+    public func status(now: Timestamp = .now()) throws -> [RuleStatus] {
+        try locked(now: now, checkpoint: .whenChanged) { state in
+            let at = now.millisecondsSinceEpoch
+            return state.sortedRules.map { rule in
+                RuleStatus(
+                    rule: rule, windowStart: windowStart(rule, state, at), spent: state.spent(rule, now: at),
+                    held: state.held(rule), resetsAt: rule.window.resetTime(after: at))
+            }
+        }
+    }
+
+    /// Brings the sidecar up to date and returns its bytes.
+    @discardableResult
+    public func checkpoint(now: Timestamp = .now()) throws -> [UInt8] {
+        try locked(now: now, checkpoint: .whenChanged) { state in state.encode() }
+    }
+
+    /// Recounts everything from the journal and the whole log and replaces the sidecar. Returns
+    /// the new sidecar's bytes and whether they differ from the previous checkpoint brought up
+    /// to date (they never should).
+    @discardableResult
+    public func rebuild(now: Timestamp = .now()) throws -> (sidecar: [UInt8], differed: Bool) {
+        try withLockFile {
+            var live = try loadState()
+            try catchUp(&live)
+            try expireHolds(&live, now: now.millisecondsSinceEpoch)
+            let rebuilt = try rebuiltState()
+            try BudgetSidecar.replaceAtomically(sidecarPath, contents: rebuilt.encode(), sync: syncsSidecar)
+            cached = rebuilt
+            lastWritten = rebuilt
+            return (rebuilt.encode(), rebuilt != live)
+        }
+    }
+
+    /// The state a rebuild would write now, without writing it (for tests and checks).
+    public func rebuiltSidecar() throws -> [UInt8] {
+        try withLockFile { try rebuiltState().encode() }
+    }
+
+    // MARK: - Locked operations
+
+    private func withLockFile<T>(_ body: () throws -> T) throws -> T {
+        mutex.lock()
+        defer { mutex.unlock() }
+        let fd: FileDescriptor
+        if let lockDescriptor {
+            fd = lockDescriptor
+        } else {
+            try LogDirectory.makeDirectories(directory.budgetPath)
+            fd = try FileSystem.open(lockPath, O_RDWR | O_CREAT)
+            lockDescriptor = fd
+        }
+        try FileSystem.lock(fd, path: lockPath)
+        defer { FileSystem.unlock(fd) }
+        FaultInjection.reach("budget.locked")
+        return try body()
+    }
+
+    /// Runs `body` under the lock with the state brought up to date; checkpoints afterwards when
+    /// the state changed. A failure drops the cached state: the next operation reloads it.
+    private func locked<T>(now: Timestamp, checkpoint: Checkpoint = .whenDue, _ body: (inout BudgetState) throws -> T)
+        throws -> T
+    {
+        try withLockFile {
+            do {
+                var state = try loadState()
+                try catchUp(&state)
+                try expireHolds(&state, now: now.millisecondsSinceEpoch)
+                cached = state
+                let result = try body(&state)
+                cached = state
+                if checkpointDue(state, checkpoint) {
+                    try BudgetSidecar.replaceAtomically(sidecarPath, contents: state.encode(), sync: syncsSidecar)
+                    lastWritten = state
+                }
+                return result
+            } catch let refusal as LimitExceeded {
+                throw refusal
+            } catch {
+                cached = nil
+                lastWritten = nil
+                throw error
+            }
+        }
+    }
+
+    enum Checkpoint {
+        /// After journal changes, and after appends per ``checkpointIntervalBytes``.
+        case whenDue
+        /// Whenever the state differs from the last checkpoint.
+        case whenChanged
+        case never
+    }
+
+    private func checkpointDue(_ state: BudgetState, _ policy: Checkpoint) -> Bool {
+        guard policy != .never else { return false }
+        guard let lastWritten else { return true }
+        if state.journalBytes != lastWritten.journalBytes { return true }
+        if policy == .whenChanged || checkpointIntervalBytes == 0 { return state != lastWritten }
+        func covered(_ s: BudgetState) -> Int64 { s.coverage.values.reduce(0) { $0 + $1.bytes } }
+        return covered(state) - covered(lastWritten) >= checkpointIntervalBytes
+    }
+
+    /// The cached state, else the sidecar, else (none, or unreadable) an empty state that the
+    /// catch-up fills from the journal and the whole log.
+    private func loadState() throws -> BudgetState {
+        if let cached { return cached }
+        guard let bytes = try BudgetSidecar.read(sidecarPath), !bytes.isEmpty else { return BudgetState() }
+        if let state = try? BudgetState.decode(bytes) {
+            lastWritten = state
+            return state
+        }
+        return BudgetState()  // a damaged checkpoint is only a cache: count again
+    }
+
+    private func rebuiltState() throws -> BudgetState {
+        var state = BudgetState()
+        try catchUp(&state)
+        return state
+    }
+
+    /// Applies journal events past the checkpoint, then counts log lines past it.
+    private func catchUp(_ state: inout BudgetState) throws {
+        let (events, end) = try journal.read(from: state.journalBytes)
+        var recount = false
+        for event in events where state.apply(event) { recount = true }
+        state.journalBytes = end
+        if recount { state.clearCounts() }
+        try catchUpLog(&state)
+    }
+
+    /// Counts every whole line past the covered position of each segment. Sealed segments are
+    /// read through (the position is in their decompressed text) once, then marked done.
+    private func catchUpLog(_ state: inout BudgetState) throws {
+        let reader = LogReader(directory: directory)
+        for segment in try reader.segments() {
+            let key = segment.name.description
+            let covered = state.coverage[key] ?? SegmentCoverage(bytes: 0, sealed: false)
+            if covered.sealed { continue }
+            if !segment.sealed && segment.size <= covered.bytes { continue }
+            let summary = try reader.readSegment(segment, startOffset: segment.sealed ? 0 : covered.bytes) {
+                record, offset throws(SpendLogError) in
+                if offset >= covered.bytes { state.fold(record) }
+            }
+            state.coverage[key] = SegmentCoverage(
+                bytes: max(summary.bytes, covered.bytes), sealed: summary.segment.sealed)
+        }
+        state.prune()
+    }
+
+    /// Appends under the lock and counts the record: directly when nothing else was appended to
+    /// that segment since the catch-up, else by catching up (which reads it with the others).
+    private func appendAndCount(_ record: UsageRecord, into state: inout BudgetState) throws {
+        let receipt = try writer.append(contentsOf: [record])
+        FaultInjection.reach("budget.afterAppend")
+        let placement = receipt.placements[0]
+        let key = placement.segment.description
+        let covered = state.coverage[key] ?? SegmentCoverage(bytes: 0, sealed: false)
+        if !covered.sealed && covered.bytes == placement.startOffset {
+            state.fold(record)
+            state.coverage[key] = SegmentCoverage(bytes: placement.endOffset, sealed: false)
+            state.prune()
+        } else {
+            try catchUpLog(&state)
+        }
+    }
+
+    /// Writes events to the journal and applies them.
+    private func record(_ events: [BudgetEvent], into state: inout BudgetState) throws {
+        state.journalBytes = try journal.append(events, end: state.journalBytes)
+        var recount = false
+        for event in events where state.apply(event) { recount = true }
+        if recount {
+            state.clearCounts()
+            try catchUpLog(&state)
+        }
+    }
+
+    /// Ends holds whose deadline passed or whose holder process is gone, as journal events.
+    private func expireHolds(_ state: inout BudgetState, now: Int64) throws {
+        var events: [BudgetEvent] = []
+        for reservation in state.reservations.values.sorted(by: { $0.id < $1.id }) {
+            if now >= reservation.deadline {
+                events.append(.expire(id: reservation.id, reason: "deadline", at: now))
+            } else if !reservation.holder.mayBeAlive {
+                events.append(.expire(id: reservation.id, reason: "holder-exited", at: now))
+            }
+        }
+        if !events.isEmpty { try record(events, into: &state) }
+    }
+
+    private func softWarnings(for record: UsageRecord, state: inout BudgetState, now: Int64) throws
+        -> [SoftLimitWarning]
+    {
+        var warnings: [SoftLimitWarning] = []
+        var events: [BudgetEvent] = []
+        for rule in state.sortedRules where rule.softPartsPerMillion != nil && rule.scope.matches(record) {
+            let spent = state.spent(rule, now: now)
+            let window = state.softWindow(rule, now: now)
+            guard rule.softReached(spent), state.softWarned[rule.id] != window else { continue }
+            warnings.append(SoftLimitWarning(rule: rule, spent: spent))
+            events.append(.softWarning(rule: rule.id, window: window, at: now))
+        }
+        try self.record(events, into: &state)
+        return warnings
+    }
+
+    private func windowStart(_ rule: LimitRule, _ state: BudgetState, _ now: Int64) -> Int64 {
+        max(rule.window.firstCountedBucket(at: now), state.resets[rule.scope.description] ?? 0)
+    }
+}

@@ -1,0 +1,221 @@
+/// One line of the control journal `budget/journal.jsonl` (docs/FORMAT.md, "Budgets"): every
+/// change that is not a usage record — rules, resets, reservations, soft-limit warnings.
+enum BudgetEvent: Equatable, Sendable {
+    case limitSet(LimitRule, at: Int64)
+    case limitDelete(id: String, at: Int64)
+    case reset(scope: LimitScope, at: Int64)
+    case reserve(Reservation)
+    case settle(id: String, record: String, at: Int64)
+    case release(id: String, at: Int64)
+    case expire(id: String, reason: String, at: Int64)
+    case softWarning(rule: String, window: Int64, at: Int64)
+
+    /// The JSON line, `\n`-terminated, keys in a fixed order.
+    func jsonLine() -> [UInt8] {
+        var out: [UInt8] = []
+        var first = true
+        func key(_ name: String) {
+            out.append(first ? 0x7B : 0x2C)
+            first = false
+            JSONWriter.writeString(name, into: &out)
+            out.append(0x3A)
+        }
+        func string(_ name: String, _ value: String) {
+            key(name)
+            JSONWriter.writeString(value, into: &out)
+        }
+        func number(_ name: String, _ value: String) {
+            key(name)
+            out.append(contentsOf: value.utf8)
+        }
+        func time(_ name: String, _ ms: Int64) { string(name, Timestamp(millisecondsSinceEpoch: ms).rfc3339) }
+        switch self {
+        case .limitSet(let rule, let at):
+            string("event", "limit.set")
+            time("at", at)
+            BudgetEvent.writeRule(rule, string: string, number: number)
+        case .limitDelete(let id, let at):
+            string("event", "limit.delete")
+            time("at", at)
+            string("id", id)
+        case .reset(let scope, let at):
+            string("event", "reset")
+            time("at", at)
+            string("scope", scope.description)
+        case .reserve(let r):
+            string("event", "reserve")
+            time("at", r.createdAt)
+            string("id", r.id)
+            string("scope", r.scope.description)
+            number("usd", r.amount.decimalString)
+            number("pid", String(r.holder.pid))
+            number("pid_start", String(r.holder.startTicks))
+            string("host", r.holder.host)
+            time("deadline", r.deadline)
+        case .settle(let id, let record, let at):
+            string("event", "settle")
+            time("at", at)
+            string("id", id)
+            string("record", record)
+        case .release(let id, let at):
+            string("event", "release")
+            time("at", at)
+            string("id", id)
+        case .expire(let id, let reason, let at):
+            string("event", "expire")
+            time("at", at)
+            string("id", id)
+            string("reason", reason)
+        case .softWarning(let rule, let window, let at):
+            string("event", "soft")
+            time("at", at)
+            string("rule", rule)
+            number("window", String(window))
+        }
+        out.append(contentsOf: [0x7D, 0x0A])
+        return out
+    }
+
+    static func writeRule(_ rule: LimitRule, string: (String, String) -> Void, number: (String, String) -> Void) {
+        string("id", rule.id)
+        string("scope", rule.scope.description)
+        string("type", rule.metric.rawValue)
+        number("max", rule.metric.jsonNumber(rule.maximum))
+        string("window", rule.window.name)
+        string("tz", rule.window.zoneName)
+        if let soft = rule.softPartsPerMillion { number("soft", Money(nanos: soft * 1000).decimalString) }
+    }
+
+    /// Decodes one journal line; nil for an event kind this version does not know (skipped).
+    static func parse(_ line: UnsafeBufferPointer<UInt8>) throws(BudgetDecodingError) -> BudgetEvent? {
+        try parse(try JSONObject(line))
+    }
+
+    static func parse(_ object: JSONObject) throws(BudgetDecodingError) -> BudgetEvent? {
+        let at = try object.time("at")
+        switch try object.string("event") {
+        case "limit.set":
+            var rule = try object.rule()
+            rule.createdAt = at
+            return .limitSet(rule, at: at)
+        case "limit.delete": return .limitDelete(id: try object.string("id"), at: at)
+        case "reset": return .reset(scope: try object.scope("scope"), at: at)
+        case "reserve":
+            return .reserve(
+                Reservation(
+                    id: try object.string("id"), scope: try object.scope("scope"),
+                    amount: Money(nanos: try object.money("usd")),
+                    holder: HolderProcess(
+                        pid: Int32(truncatingIfNeeded: try object.integer("pid")),
+                        startTicks: try object.integer("pid_start"), host: try object.string("host")),
+                    deadline: try object.time("deadline"), createdAt: at))
+        case "settle": return .settle(id: try object.string("id"), record: try object.string("record"), at: at)
+        case "release": return .release(id: try object.string("id"), at: at)
+        case "expire": return .expire(id: try object.string("id"), reason: try object.string("reason"), at: at)
+        case "soft": return .softWarning(rule: try object.string("rule"), window: try object.integer("window"), at: at)
+        default: return nil
+        }
+    }
+}
+
+/// Why a journal line or the sidecar could not be read.
+struct BudgetDecodingError: Error {
+    var reason: String
+}
+
+/// Typed access to the members of a JSON object, for the journal and the sidecar.
+struct JSONObject {
+    var members: [String: JSONValue] = [:]
+
+    init(_ line: UnsafeBufferPointer<UInt8>) throws(BudgetDecodingError) {
+        var scanner = JSONScanner(line)
+        let value: JSONValue
+        do { value = try scanner.parseValue() } catch { throw BudgetDecodingError(reason: error.description) }
+        try self.init(value)
+    }
+
+    init(_ value: JSONValue) throws(BudgetDecodingError) {
+        guard case .object(let list) = value else { throw BudgetDecodingError(reason: "not a JSON object") }
+        for member in list { members[member.key] = member.value }
+    }
+
+    func value(_ key: String) throws(BudgetDecodingError) -> JSONValue {
+        guard let value = members[key] else { throw BudgetDecodingError(reason: "'\(key)' is missing") }
+        return value
+    }
+
+    func has(_ key: String) -> Bool { members[key] != nil }
+
+    func string(_ key: String) throws(BudgetDecodingError) -> String {
+        guard case .string(let text) = try value(key) else {
+            throw BudgetDecodingError(reason: "'\(key)' is not a string")
+        }
+        return text
+    }
+
+    func numberText(_ key: String) throws(BudgetDecodingError) -> String {
+        guard case .number(let text) = try value(key) else {
+            throw BudgetDecodingError(reason: "'\(key)' is not a number")
+        }
+        return text
+    }
+
+    func integer(_ key: String) throws(BudgetDecodingError) -> Int64 {
+        guard let value = Int64(try numberText(key)) else {
+            throw BudgetDecodingError(reason: "'\(key)' is not an integer")
+        }
+        return value
+    }
+
+    func money(_ key: String) throws(BudgetDecodingError) -> Int64 {
+        let text = try numberText(key)
+        do { return try Money.parse(text).nanos } catch {
+            throw BudgetDecodingError(reason: "'\(key)' \(error.description)")
+        }
+    }
+
+    func time(_ key: String) throws(BudgetDecodingError) -> Int64 {
+        guard let t = Timestamp.parse(try string(key)) else {
+            throw BudgetDecodingError(reason: "'\(key)' is not a time")
+        }
+        return t.millisecondsSinceEpoch
+    }
+
+    func scope(_ key: String) throws(BudgetDecodingError) -> LimitScope {
+        let text = try string(key)
+        return try lift { () throws(SpendLogError) in try LimitScope.parse(text) }
+    }
+
+    /// Runs a parser of command-line values, turning its error into a decoding error.
+    func lift<T>(_ body: () throws(SpendLogError) -> T) throws(BudgetDecodingError) -> T {
+        do { return try body() } catch { throw BudgetDecodingError(reason: error.message) }
+    }
+
+    func object(_ key: String) throws(BudgetDecodingError) -> JSONObject { try JSONObject(try value(key)) }
+
+    func array(_ key: String) throws(BudgetDecodingError) -> [JSONValue] {
+        guard case .array(let items) = try value(key) else {
+            throw BudgetDecodingError(reason: "'\(key)' is not an array")
+        }
+        return items
+    }
+
+    func rule() throws(BudgetDecodingError) -> LimitRule {
+        let metricText = try string("type")
+        guard let metric = LimitMetric(rawValue: metricText) else {
+            throw BudgetDecodingError(reason: "unknown type '\(metricText)'")
+        }
+        let windowText = try string("window")
+        let zone = try string("tz")
+        let maximumText = try numberText("max")
+        var rule = LimitRule(
+            id: try string("id"), scope: try scope("scope"), metric: metric,
+            window: try lift { () throws(SpendLogError) in try LimitWindow.parse(windowText, zone: zone) },
+            maximum: try lift { () throws(SpendLogError) in try LimitRule.parseMaximum(maximumText, metric: metric) })
+        if has("soft") {
+            let softText = try numberText("soft")
+            rule.softPartsPerMillion = try lift { () throws(SpendLogError) in try LimitRule.parseSoft(softText) }
+        }
+        return rule
+    }
+}

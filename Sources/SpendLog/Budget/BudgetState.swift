@@ -1,0 +1,225 @@
+/// How much of one segment the counters cover: bytes of whole lines (of the decompressed text
+/// for sealed segments), and whether the segment was sealed when it was read to its end.
+struct SegmentCoverage: Equatable, Sendable {
+    var bytes: Int64
+    var sealed: Bool
+}
+
+/// Everything the budget knows, derived from the control journal and the log: the rules, resets,
+/// open reservations and soft warnings (from the journal), and the counters with the log
+/// position they cover (docs/FORMAT.md, "Budgets", "Sidecar"). The sidecar is this, encoded.
+///
+/// Counters depend only on the rules, the resets and the set of records covered — never on the
+/// order things were read in or on the clock — so a rebuild from scratch encodes to the same bytes.
+struct BudgetState: Equatable, Sendable {
+    static let formatMarker = "spendlog-budget 1"
+
+    var journalBytes: Int64 = 0
+    var nextRuleNumber = 1
+    var rules: [String: LimitRule] = [:]
+    /// Scope (canonical text) → time of its latest reset.
+    var resets: [String: Int64] = [:]
+    var reservations: [String: Reservation] = [:]
+    /// Rule id → key of the window of its latest soft-limit warning.
+    var softWarned: [String: Int64] = [:]
+    /// Segment (`day=YYYY-MM-DD/<host>-<seq>`) → coverage.
+    var coverage: [String: SegmentCoverage] = [:]
+    /// The latest record time seen (-1: none); buckets too old to count at that time are pruned.
+    var highWater: Int64 = -1
+    /// Rule id → bucket → amount.
+    var counters: [String: [Int64: Int64]] = [:]
+
+    var sortedRules: [LimitRule] { rules.values.sorted { $0.number < $1.number } }
+
+    /// Applies one journal event. Returns true when the counters must be recounted from the log
+    /// (a rule was added or a reset changed what counts).
+    mutating func apply(_ event: BudgetEvent) -> Bool {
+        switch event {
+        case .limitSet(let rule, _):
+            rules[rule.id] = rule
+            nextRuleNumber = max(nextRuleNumber, rule.number + 1)
+            return true
+        case .limitDelete(let id, _):
+            rules[id] = nil
+            counters[id] = nil
+            softWarned[id] = nil
+            return false
+        case .reset(let scope, let at):
+            resets[scope.description] = max(resets[scope.description] ?? at, at)
+            return true
+        case .reserve(let reservation):
+            reservations[reservation.id] = reservation
+        case .settle(let id, _, _), .release(let id, _), .expire(let id, _, _):
+            reservations[id] = nil
+        case .softWarning(let rule, let window, _):
+            if rules[rule] != nil { softWarned[rule] = max(softWarned[rule] ?? window, window) }
+        }
+        return false
+    }
+
+    /// Forgets every count and log position, to count the whole log again.
+    mutating func clearCounts() {
+        counters = [:]
+        coverage = [:]
+        highWater = -1
+    }
+
+    /// Adds one record to the counters of every rule whose scope it matches.
+    mutating func fold(_ record: UsageRecord) {
+        let ts = record.timestamp.millisecondsSinceEpoch
+        if ts > highWater { highWater = ts }
+        for (id, rule) in rules where rule.scope.matches(record) {
+            if let reset = resets[rule.scope.description], ts < reset { continue }
+            let amount = rule.metric.amount(of: record)
+            if amount == 0 { continue }
+            let key = rule.window.bucket(at: ts)
+            // Too old to count at the newest record's time: a rebuild prunes it as well.
+            if key < rule.window.pruneBelow(highWater: highWater) { continue }
+            counters[id, default: [:]][key, default: 0] += amount
+        }
+    }
+
+    /// Drops buckets that can no longer count (relative to the newest record, not the clock).
+    mutating func prune() {
+        for (id, rule) in rules {
+            guard let buckets = counters[id] else { continue }
+            let floor = rule.window.pruneBelow(highWater: highWater)
+            let kept = buckets.filter { $0.key >= floor }
+            counters[id] = kept.isEmpty ? nil : kept
+        }
+    }
+
+    /// Recorded spend of `rule` in its window at `now`.
+    func spent(_ rule: LimitRule, now: Int64) -> Int64 {
+        guard let buckets = counters[rule.id] else { return 0 }
+        let range = rule.window.countedRange(at: now)
+        if range.lowerBound == range.upperBound { return buckets[range.lowerBound] ?? 0 }
+        return buckets.reduce(0) { range.contains($1.key) ? $0 + $1.value : $0 }
+    }
+
+    /// What open reservations hold against `rule`.
+    func held(_ rule: LimitRule) -> Int64 {
+        reservations.values.reduce(0) { rule.scope.isCovered(by: $1.scope) ? $0 + $1.held(rule.metric) : $0 }
+    }
+
+    /// The key soft warnings are remembered by: the window's start (a rolling window counts in
+    /// periods of its length), or the scope's latest reset if later.
+    func softWindow(_ rule: LimitRule, now: Int64) -> Int64 {
+        let natural: Int64
+        switch rule.window {
+        case .lifetime: natural = 0
+        case .calendar: natural = rule.window.windowStart(at: now)
+        case .rolling(let length): natural = floorDiv(now, length) * length
+        }
+        return max(natural, resets[rule.scope.description] ?? natural)
+    }
+
+    // MARK: - Sidecar encoding
+
+    /// The sidecar's bytes: one JSON object, members one per line, every map sorted.
+    func encode() -> [UInt8] {
+        var out: [UInt8] = []
+        func line(_ key: String, _ value: String) {
+            out.append(contentsOf: (out.isEmpty ? "{" : ",\n").utf8)
+            JSONWriter.writeString(key, into: &out)
+            out.append(0x3A)
+            out.append(contentsOf: value.utf8)
+        }
+        func quoted(_ text: String) -> String {
+            var bytes: [UInt8] = []
+            JSONWriter.writeString(text, into: &bytes)
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        func eventObject(_ event: BudgetEvent) -> String {
+            String(decoding: event.jsonLine().dropLast(), as: UTF8.self)
+        }
+        line("format", quoted(BudgetState.formatMarker))
+        line("journal_bytes", String(journalBytes))
+        line("next_rule", String(nextRuleNumber))
+        line("high_water", String(highWater))
+        line(
+            "rules", "[" + sortedRules.map { eventObject(.limitSet($0, at: $0.createdAt)) }.joined(separator: ",") + "]"
+        )
+        line(
+            "resets",
+            "{" + resets.keys.sorted().map { quoted($0) + ":" + String(resets[$0]!) }.joined(separator: ",") + "}")
+        line(
+            "reservations",
+            "[" + reservations.keys.sorted().map { eventObject(.reserve(reservations[$0]!)) }.joined(separator: ",")
+                + "]")
+        line(
+            "soft_warned",
+            "{" + softWarned.keys.sorted().map { quoted($0) + ":" + String(softWarned[$0]!) }.joined(separator: ",")
+                + "}")
+        line(
+            "log",
+            "{"
+                + coverage.keys.sorted().map { key in
+                    let c = coverage[key]!
+                    return quoted(key) + ":[" + String(c.bytes) + "," + (c.sealed ? "true" : "false") + "]"
+                }.joined(separator: ",") + "}")
+        let counterText = sortedRules.compactMap { rule -> String? in
+            guard let buckets = counters[rule.id] else { return nil }
+            let body = buckets.keys.sorted().map { quoted(String($0)) + ":" + String(buckets[$0]!) }
+            return quoted(rule.id) + ":{" + body.joined(separator: ",") + "}"
+        }
+        line("counters", "{" + counterText.joined(separator: ",") + "}")
+        out.append(contentsOf: "}\n".utf8)
+        return out
+    }
+
+    static func decode(_ bytes: [UInt8]) throws(BudgetDecodingError) -> BudgetState {
+        let result = bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(BudgetDecodingError) -> JSONObject in try JSONObject(buffer) }
+        }
+        let object = try result.get()
+        guard try object.string("format") == formatMarker else {
+            throw BudgetDecodingError(reason: "the format is not \"\(formatMarker)\"")
+        }
+        var state = BudgetState()
+        state.journalBytes = try object.integer("journal_bytes")
+        state.nextRuleNumber = Int(try object.integer("next_rule"))
+        state.highWater = try object.integer("high_water")
+        for item in try object.array("rules") {
+            guard case .limitSet(let rule, _)? = try BudgetEvent.parse(try JSONObject(item)) else {
+                throw BudgetDecodingError(reason: "a rule is not a limit.set object")
+            }
+            state.rules[rule.id] = rule
+        }
+        for (key, value) in try object.object("resets").members {
+            guard case .number(let text) = value, let ms = Int64(text) else {
+                throw BudgetDecodingError(reason: "bad reset")
+            }
+            state.resets[key] = ms
+        }
+        for item in try object.array("reservations") {
+            guard case .reserve(let r)? = try BudgetEvent.parse(try JSONObject(item)) else {
+                throw BudgetDecodingError(reason: "a reservation is not a reserve object")
+            }
+            state.reservations[r.id] = r
+        }
+        for (key, value) in try object.object("soft_warned").members {
+            guard case .number(let text) = value, let ms = Int64(text) else {
+                throw BudgetDecodingError(reason: "bad soft_warned")
+            }
+            state.softWarned[key] = ms
+        }
+        for (key, value) in try object.object("log").members {
+            guard case .array(let pair) = value, pair.count == 2, case .number(let text) = pair[0], let n = Int64(text),
+                case .bool(let sealed) = pair[1]
+            else { throw BudgetDecodingError(reason: "bad log position for '\(key)'") }
+            state.coverage[key] = SegmentCoverage(bytes: n, sealed: sealed)
+        }
+        for (rule, value) in try object.object("counters").members {
+            var buckets: [Int64: Int64] = [:]
+            for (key, amount) in try JSONObject(value).members {
+                guard let bucket = Int64(key), case .number(let text) = amount, let n = Int64(text) else {
+                    throw BudgetDecodingError(reason: "bad counter of '\(rule)'")
+                }
+                buckets[bucket] = n
+            }
+            state.counters[rule] = buckets
+        }
+        return state
+    }
+}

@@ -1,0 +1,115 @@
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `budget/journal.jsonl`: the append-only control journal (docs/FORMAT.md, "Budgets"). Only
+/// a holder of `budget/lock` reads it to its end or appends to it. A torn last line (a process
+/// killed inside `write()`) is not an event; it is cut off before the next append.
+struct ControlJournal {
+    let path: String
+
+    /// The complete events after byte `offset`, and the offset just past the last complete line.
+    func read(from offset: Int64) throws(SpendLogError) -> (events: [BudgetEvent], end: Int64) {
+        // The common case, nothing new: one stat.
+        if let status = try FileSystem.status(path: path), status.size == offset { return ([], offset) }
+        guard let fd = try FileSystem.openIfExists(path, O_RDONLY) else { return ([], 0) }
+        defer { FileSystem.close(fd) }
+        let size = try FileSystem.status(fd, path: path).size
+        guard size > offset else { return ([], offset) }
+        let bytes = try FileSystem.pread(fd, count: Int(size - offset), at: offset, path: path)
+        let n = bytes.count
+        var events: [BudgetEvent] = []
+        var start = 0
+        var end = offset
+        while start < n, let newline = bytes[start..<n].firstIndex(of: 0x0A) {
+            let lineOffset = offset + Int64(start)
+            let parsed = bytes.withUnsafeBufferPointer { buffer in
+                Result { () throws(BudgetDecodingError) -> BudgetEvent? in
+                    try BudgetEvent.parse(UnsafeBufferPointer(rebasing: buffer[start..<newline]))
+                }
+            }
+            switch parsed {
+            case .success(let event): if let event { events.append(event) }
+            case .failure(let error):
+                throw SpendLogError(
+                    code: .corruption,
+                    message:
+                        "'\(path)' is corrupt at byte \(lineOffset): the line is not a budget event (\(error.reason)). "
+                        + "Restore the journal from a backup, or remove that line (its event is lost).",
+                    path: path, offset: lineOffset)
+            }
+            start = newline + 1
+            end = offset + Int64(start)
+        }
+        return (events, end)
+    }
+
+    /// Appends events in one `write()` and fsyncs, after cutting off a torn tail past `end` (the
+    /// end of the last complete line, as returned by ``read(from:)`` under the same lock).
+    func append(_ events: [BudgetEvent], end: Int64) throws(SpendLogError) -> Int64 {
+        guard !events.isEmpty else { return end }
+        let created = !FileSystem.exists(path)
+        let fd = try FileSystem.open(path, O_RDWR | O_CREAT)
+        defer { FileSystem.close(fd) }
+        if created { try FileSystem.fsyncDirectory(String(path[..<path.lastIndex(of: "/")!])) }
+        let size = try FileSystem.status(fd, path: path).size
+        if size > end { try FileSystem.truncate(fd, to: end, path: path) }
+        var bytes: [UInt8] = []
+        for event in events { bytes.append(contentsOf: event.jsonLine()) }
+        let written = bytes.withUnsafeBytes { raw in
+            Result { () throws(SpendLogError) in
+                var done = 0
+                while done < raw.count {
+                    let n = Glibc.pwrite(
+                        fd.rawValue, raw.baseAddress! + done, raw.count - done, off_t(end) + off_t(done))
+                    if n < 0 {
+                        if Glibc.errno == EINTR { continue }
+                        throw SpendLogError.io("write to", path: path, errno: FileSystem.lastErrno)
+                    }
+                    done += n
+                }
+            }
+        }
+        do { try written.get() } catch {
+            try? FileSystem.truncate(fd, to: end, path: path)
+            throw error
+        }
+        FaultInjection.reach("budget.journal.afterWrite")
+        try FileSystem.fsync(fd, path: path)
+        return end + Int64(bytes.count)
+    }
+}
+
+/// `budget/sidecar`: the checkpoint, replaced atomically (docs/FORMAT.md, "Budgets").
+enum BudgetSidecar {
+    static func read(_ path: String) throws(SpendLogError) -> [UInt8]? {
+        guard let fd = try FileSystem.openIfExists(path, O_RDONLY) else { return nil }
+        defer { FileSystem.close(fd) }
+        let size = try FileSystem.status(fd, path: path).size
+        return try FileSystem.pread(fd, count: Int(size), at: 0, path: path)
+    }
+
+    /// Temporary file in the same folder, fsync, rename over the sidecar, fsync the folder: a
+    /// crash leaves the old or the new checkpoint, never a mix. `sync` false skips both fsyncs
+    /// (fsync policy `none`): a checkpoint lost to a power cut is recounted from the log.
+    static func replaceAtomically(_ path: String, contents: [UInt8], sync: Bool) throws(SpendLogError) {
+        let folder = String(path[..<path.lastIndex(of: "/")!])
+        let temp = path + ".tmp"
+        let fd = try FileSystem.open(temp, O_WRONLY | O_CREAT | O_TRUNC)
+        do {
+            defer { FileSystem.close(fd) }
+            try FileSystem.writeAll(fd, contents, path: temp)
+            FaultInjection.reach("budget.sidecar.afterTempWrite")
+            if sync { try FileSystem.fsync(fd, path: temp) }
+        } catch {
+            try? FileSystem.unlinkIfExists(temp)
+            throw error
+        }
+        FaultInjection.reach("budget.sidecar.beforeRename")
+        try FileSystem.rename(temp, path)
+        FaultInjection.reach("budget.sidecar.afterRename")
+        if sync { try FileSystem.fsyncDirectory(folder) }
+    }
+}

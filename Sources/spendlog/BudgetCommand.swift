@@ -1,0 +1,101 @@
+import ArgumentParser
+import SpendLog
+
+struct BudgetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "budget",
+        abstract: "Show spend against the limits, reset a scope, rebuild the counters.",
+        subcommands: [BudgetStatusCommand.self, BudgetResetCommand.self, BudgetRebuildCommand.self])
+}
+
+struct BudgetStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Per limit: spend in the current window, limit, % used, remaining, reset time, held.")
+
+    @OptionGroup var directory: DirectoryOptions
+    @Option(help: "table or json.")
+    var format: String = "table"
+
+    func validate() throws {
+        guard ["table", "json"].contains(format) else {
+            throw ValidationError("--format: must be table or json (got '\(format)').")
+        }
+    }
+
+    func run() throws {
+        try reportingBudgetErrors {
+            let statuses = try Budget(directory: try directory.open(create: true)).status(now: try budgetClock())
+            if format == "json" {
+                let items = statuses.map { s -> String in
+                    let m = s.rule.metric
+                    let fields = [
+                        String(ruleJSON(s.rule).dropLast()), "\"spent\":" + m.jsonNumber(s.spent),
+                        "\"held\":" + m.jsonNumber(s.held), "\"remaining\":" + m.jsonNumber(s.remaining),
+                        "\"percent_used\":" + s.percentUsed,
+                        "\"window_start\":" + jsonString(timeText(s.windowStart)),
+                        "\"resets_at\":" + (s.resetsAt.map { jsonString(timeText($0)) } ?? "null"),
+                    ]
+                    return fields.joined(separator: ",") + "}"
+                }
+                print("[" + items.joined(separator: ",") + "]")
+                return
+            }
+            var rows = [["ID", "SCOPE", "TYPE", "WINDOW", "SPENT", "LIMIT", "USED", "REMAINING", "HELD", "RESETS"]]
+            for s in statuses {
+                let m = s.rule.metric
+                rows.append([
+                    s.rule.id, s.rule.scope.description, m.rawValue, s.rule.window.description, m.format(s.spent),
+                    m.format(s.rule.maximum), s.percentUsed + "%", m.format(s.remaining), m.format(s.held),
+                    timeText(s.resetsAt),
+                ])
+            }
+            print(renderTable(rows), terminator: "")
+        }
+    }
+}
+
+struct BudgetResetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reset",
+        abstract: "Stop counting everything recorded so far for the limits of a scope.",
+        discussion: "Records with a time before the reset no longer count for those limits; a rebuild keeps it so.")
+
+    @OptionGroup var directory: DirectoryOptions
+    @Option(help: "The scope of the limits to reset, exactly as `limit list` shows it.")
+    var scope: String
+
+    func validate() throws {
+        do { _ = try LimitScope.parse(scope) } catch { throw ValidationError(error.message) }
+    }
+
+    func run() throws {
+        try reportingBudgetErrors {
+            let budget = Budget(directory: try directory.open(create: true))
+            try budget.reset(scope: try LimitScope.parse(scope), now: try budgetClock())
+        }
+    }
+}
+
+struct BudgetRebuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild",
+        abstract: "Recount the sidecar from the control journal and the whole log.",
+        discussion: "With --check, exits 65 if the rebuilt counters differ from the live ones (they never should).")
+
+    @OptionGroup var directory: DirectoryOptions
+    @Flag(help: "Report whether the live sidecar differed from the rebuilt one.")
+    var check = false
+
+    func run() throws {
+        try reportingBudgetErrors {
+            let result = try Budget(directory: try directory.open(create: true)).rebuild(now: try budgetClock())
+            if check && result.differed {
+                printError(
+                    "Error: the live budget counters differed from a rebuild; the sidecar now holds the rebuilt ones.")
+                throw ExitCode(ExitCodes.dataError)
+            }
+            print(check ? "rebuilt; the live counters were identical" : "rebuilt")
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import SpendLog
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension ExitCodes {
+    /// A limit would be exceeded: nothing was recorded (docs/FORMAT.md, "Budgets").
+    static let limitExceeded: Int32 = 3
+}
+
+/// The clock of budget commands: `$SPENDLOG_NOW` (RFC 3339; for tests only), else the wall clock.
+func budgetClock() throws -> Timestamp {
+    guard let raw = getenv("SPENDLOG_NOW"), raw.pointee != 0 else { return .now() }
+    let text = String(cString: raw)
+    guard let time = Timestamp.parse(text) else {
+        throw ValidationError("SPENDLOG_NOW: '\(text)' is not an RFC 3339 time like 2026-11-23T10:15:02.123Z.")
+    }
+    return time
+}
+
+/// `10m`, `30s`, `2h`, `1d` → milliseconds.
+func parseDuration(_ text: String, option: String) throws -> Int64 {
+    let units: [Character: Int64] = ["s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000]
+    guard let unit = text.last, let size = units[unit], let count = Int64(text.dropLast()), count > 0,
+        text.dropLast().allSatisfy(\.isNumber), count <= 366 * 86_400_000 / size
+    else {
+        throw ValidationError(
+            "\(option): '\(text)' is not a duration like 30s, 10m, 2h or 1d (above 0, at most 366 days).")
+    }
+    return count * size
+}
+
+extension ParsableCommand {
+    /// Like `reportingErrors`, and a refused append or reservation exits with code 3.
+    func reportingBudgetErrors(_ body: () throws -> Void) throws {
+        try reportingErrors {
+            do {
+                try body()
+            } catch let refusal as LimitExceeded {
+                printError("Error: \(refusal.description)")
+                throw ExitCode(ExitCodes.limitExceeded)
+            }
+        }
+    }
+}
+
+func printWarnings(_ warnings: [SoftLimitWarning]) {
+    for warning in warnings { printError(warning.description) }
+}
+
+/// A time for people and JSON: RFC 3339, or `-`/null when absent.
+func timeText(_ ms: Int64?) -> String {
+    ms.map { Timestamp(millisecondsSinceEpoch: $0).rfc3339 } ?? "-"
+}
+
+func jsonString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        default:
+            if scalar.value < 0x20 {
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}
+
+/// Left-aligned columns separated by two spaces.
+func renderTable(_ rows: [[String]]) -> String {
+    guard let header = rows.first else { return "" }
+    var widths = header.map(\.count)
+    for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+    return rows.map { row in
+        row.enumerated().map { i, cell in
+            i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+        }.joined(separator: "  ")
+    }.joined(separator: "\n") + "\n"
+}

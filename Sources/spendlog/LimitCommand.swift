@@ -1,0 +1,116 @@
+import ArgumentParser
+import SpendLog
+
+struct LimitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "limit",
+        abstract: "Set, list and delete spending limits.",
+        subcommands: [LimitSetCommand.self, LimitListCommand.self, LimitDeleteCommand.self])
+}
+
+struct LimitSetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Add a limit and print its id.",
+        discussion: """
+            Examples:
+              spendlog limit set --scope project=etl --type cost --max 25 --window day --soft 0.8
+              spendlog limit set --scope global --type requests --max 1000 --window rolling:1h
+              spendlog limit set --scope project=etl,model=gpt-4.1 --type total-tokens --max 5000000 --window month --tz Europe/Berlin
+            """)
+
+    @OptionGroup var directory: DirectoryOptions
+    @Option(help: "global, or key=value[,key=value…] with keys project, model, provider, user, caller, tag:KEY.")
+    var scope: String
+    @Option(help: "cost (USD), requests, input-tokens, output-tokens or total-tokens.")
+    var type: String
+    @Option(parsing: .unconditional, help: "The hard maximum: exact USD for cost, a whole number otherwise.")
+    var max: String
+    @Option(help: "lifetime, hour, day, week (from Monday), month, or rolling:<n>m|h|d.")
+    var window: String
+    @Option(help: "IANA time zone of calendar windows (default UTC).")
+    var tz: String = "UTC"
+    @Option(
+        parsing: .unconditional, help: "Soft threshold: a fraction of --max (0.8 or 80%) that warns once per window.")
+    var soft: String?
+
+    func rule() throws -> LimitRule {
+        do {
+            return try LimitRule.parse(scope: scope, type: type, maximum: max, window: window, zone: tz, soft: soft)
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func validate() throws { _ = try rule() }
+
+    func run() throws {
+        try reportingBudgetErrors {
+            let parsed = try rule()
+            let budget = Budget(directory: try directory.open(create: true))
+            let added = try budget.setLimit(parsed, now: try budgetClock())
+            print(added.id)
+        }
+    }
+}
+
+struct LimitListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the limits.")
+
+    @OptionGroup var directory: DirectoryOptions
+    @Option(help: "table or json.")
+    var format: String = "table"
+
+    func validate() throws {
+        guard ["table", "json"].contains(format) else {
+            throw ValidationError("--format: must be table or json (got '\(format)').")
+        }
+    }
+
+    func run() throws {
+        try reportingBudgetErrors {
+            let rules = try Budget(directory: try directory.open(create: true)).limits()
+            if format == "json" {
+                print("[" + rules.map(ruleJSON).joined(separator: ",") + "]")
+                return
+            }
+            var rows = [["ID", "SCOPE", "TYPE", "MAX", "WINDOW", "SOFT"]]
+            for rule in rules {
+                rows.append([
+                    rule.id, rule.scope.description, rule.metric.rawValue, rule.metric.format(rule.maximum),
+                    rule.window.description, softText(rule),
+                ])
+            }
+            print(renderTable(rows), terminator: "")
+        }
+    }
+}
+
+func softText(_ rule: LimitRule) -> String {
+    rule.softPartsPerMillion.map { Money(nanos: $0 * 1000).decimalString } ?? "-"
+}
+
+func ruleJSON(_ rule: LimitRule) -> String {
+    var fields = [
+        "\"id\":" + jsonString(rule.id), "\"scope\":" + jsonString(rule.scope.description),
+        "\"type\":" + jsonString(rule.metric.rawValue), "\"max\":" + rule.metric.jsonNumber(rule.maximum),
+        "\"window\":" + jsonString(rule.window.name), "\"tz\":" + jsonString(rule.window.zoneName),
+    ]
+    if let soft = rule.softPartsPerMillion { fields.append("\"soft\":" + Money(nanos: soft * 1000).decimalString) }
+    return "{" + fields.joined(separator: ",") + "}"
+}
+
+struct LimitDeleteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete", abstract: "Delete a limit by id (L1, L2, …).")
+
+    @OptionGroup var directory: DirectoryOptions
+    @Argument(help: "The limit's id, as `limit list` shows it.")
+    var id: String
+
+    func run() throws {
+        try reportingBudgetErrors {
+            try Budget(directory: try directory.open(create: true)).deleteLimit(id: id, now: try budgetClock())
+        }
+    }
+}

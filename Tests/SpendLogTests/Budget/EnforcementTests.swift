@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+
+@testable import SpendLog
+
+@Suite struct EnforcementTests {
+    @Test func aRefusedAppendWritesNothingAndNamesTheRuleWindowSpendLimitAndRemaining() throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        let budget = Budget(directory: log)
+        try budget.setLimit(try rule("project=etl", "cost", "1", "day"), now: time("2026-11-23T09:00:00Z"))
+        #expect(try enforced(budget, call("0.6", at: "2026-11-23T10:00:00Z")))
+        do {
+            try budget.appendIfWithinLimits(call("0.5", at: "2026-11-23T10:01:00Z"), now: time("2026-11-23T10:01:00Z"))
+            Issue.record("the append should have been refused")
+        } catch let refusal as LimitExceeded {
+            #expect(refusal.rule.id == "L1")
+            #expect(refusal.spent == 600_000_000)
+            #expect(refusal.remaining == 400_000_000)
+            #expect(
+                refusal.description
+                    == "Limit L1 (project=etl, cost, day) would be exceeded: $0.6 spent in the current window + $0.5 requested > limit $1; remaining $0.4. Nothing was recorded."
+            )
+        }
+        #expect(try readAll(log).count == 1)
+        // Other scopes are not limited.
+        #expect(try enforced(budget, call("5", at: "2026-11-23T10:02:00Z", project: "web")))
+        #expect(try enforced(budget, call("0.4", at: "2026-11-23T10:03:00Z")))
+        #expect(try !enforced(budget, call("0.000000001", at: "2026-11-23T10:04:00Z")))
+    }
+
+    @Test func aDailyLimitStartsAfreshAtMidnightUTC() throws {
+        let temp = TemporaryDirectory()
+        let budget = Budget(directory: try temp.log())
+        try budget.setLimit(try rule("global", "cost", "0.01", "day"), now: time("2026-11-23T00:00:00Z"))
+        #expect(try enforced(budget, call("0.01", at: "2026-11-23T23:59:59.000Z")))
+        #expect(try !enforced(budget, call("0.001", at: "2026-11-23T23:59:59.999Z")))
+        #expect(try enforced(budget, call("0.01", at: "2026-11-24T00:00:00.000Z")))
+        #expect(try !enforced(budget, call("0.001", at: "2026-11-24T12:00:00.000Z")))
+        let status = try budget.status(now: time("2026-11-24T12:00:00Z"))
+        #expect(status[0].spent == 10_000_000)
+        #expect(status[0].resetsAt == time("2026-11-25T00:00:00Z").millisecondsSinceEpoch)
+    }
+
+    @Test func aDailyLimitInATimeZoneRollsOverAtLocalMidnight() throws {
+        let temp = TemporaryDirectory()
+        let budget = Budget(directory: try temp.log())
+        try budget.setLimit(
+            try rule("global", "requests", "1", "day", zone: "Asia/Tokyo"), now: time("2026-11-23T00:00:00Z"))
+        #expect(try enforced(budget, call("0", at: "2026-11-23T14:00:00Z")))  // 23:00 in Tokyo
+        #expect(try !enforced(budget, call("0", at: "2026-11-23T14:59:59.999Z")))
+        #expect(try enforced(budget, call("0", at: "2026-11-23T15:00:00Z")))  // midnight in Tokyo
+    }
+
+    @Test func aMonthlyLimitRollsOverOnTheFirst() throws {
+        let temp = TemporaryDirectory()
+        let budget = Budget(directory: try temp.log())
+        try budget.setLimit(try rule("global", "cost", "3", "month"), now: time("2026-11-01T00:00:00Z"))
+        #expect(try enforced(budget, call("2", at: "2026-11-03T00:00:00Z")))
+        #expect(try enforced(budget, call("1", at: "2026-11-30T23:59:59.999Z")))
+        #expect(try !enforced(budget, call("0.5", at: "2026-11-30T23:59:59.999Z")))
+        #expect(try enforced(budget, call("3", at: "2026-12-01T00:00:00Z")))
+    }
+
+    @Test func aRollingWindowLetsSpendAgeOutBucketByBucket() throws {
+        let temp = TemporaryDirectory()
+        let budget = Budget(directory: try temp.log())
+        try budget.setLimit(try rule("global", "cost", "1", "rolling:30m"), now: time("2026-11-23T09:00:00Z"))
+        #expect(try enforced(budget, call("0.7", at: "2026-11-23T10:00:10Z")))  // bucket [10:00:00, 10:00:30)
+        #expect(try enforced(budget, call("0.3", at: "2026-11-23T10:20:00Z")))
+        #expect(try !enforced(budget, call("0.1", at: "2026-11-23T10:30:29.999Z")))
+        // At 10:30:30 the first bucket has left the window; 0.3 remains counted.
+        #expect(try enforced(budget, call("0.7", at: "2026-11-23T10:30:30Z")))
+        #expect(try !enforced(budget, call("0.01", at: "2026-11-23T10:49:59Z")))
+        #expect(try !enforced(budget, call("0.3", at: "2026-11-23T10:50:29.999Z")))
+        #expect(try enforced(budget, call("0.3", at: "2026-11-23T10:50:30Z")))
+        #expect(try budget.status(now: time("2026-11-23T10:50:30Z"))[0].spent == 1_000_000_000)
+        #expect(try budget.rebuiltSidecar() == budget.checkpoint(now: time("2026-11-23T10:50:30Z")))
+    }
+
+    @Test func requestsAndTokenLimitsCountTheirOwnMetric() throws {
+        let temp = TemporaryDirectory()
+        let budget = Budget(directory: try temp.log())
+        try budget.setLimit(
+            try rule("model=gpt-4.1", "total-tokens", "250", "lifetime"), now: time("2026-11-23T09:00:00Z"))
+        try budget.setLimit(try rule("global", "requests", "3", "hour"), now: time("2026-11-23T09:00:00Z"))
+        #expect(try enforced(budget, call("0", at: "2026-11-23T10:00:00Z")))  // 110 tokens
+        #expect(try enforced(budget, call("0", at: "2026-11-23T10:00:01Z")))  // 220
+        #expect(try !enforced(budget, call("0", at: "2026-11-23T10:00:02Z")))  // 330 > 250
+        #expect(try enforced(budget, call("0", at: "2026-11-23T10:00:03Z", model: "claude-sonnet-4")))
+        #expect(try !enforced(budget, call("0", at: "2026-11-23T10:00:04Z", model: "claude-sonnet-4")))  // 4th request
+        let status = try budget.status(now: time("2026-11-23T10:00:05Z"))
+        #expect(status.map(\.spent) == [220, 3])
+    }
+
+    @Test func appendsWithoutEnforcementAreCountedIncludingSealedSegments() throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        let budget = Budget(directory: log)
+        try budget.setLimit(try rule("global", "cost", "1", "day"), now: time("2026-11-23T09:00:00Z"))
+        #expect(try enforced(budget, call("0.25", at: "2026-11-23T10:00:00Z")))
+        let plain = LogWriter(directory: log)
+        try plain.append(call("0.25", at: "2026-11-23T10:01:00Z"))
+        try plain.sealAll()
+        try plain.append(call("0.25", at: "2026-11-23T10:02:00Z"))
+        #expect(try enforced(budget, call("0.25", at: "2026-11-23T10:03:00Z")))
+        #expect(try !enforced(budget, call("0.000000001", at: "2026-11-23T10:04:00Z")))
+        // A second budget object (as another process would) sees the same.
+        let other = Budget(directory: log)
+        #expect(try other.status(now: time("2026-11-23T10:05:00Z"))[0].spent == 1_000_000_000)
+        try plain.sealAll()
+        #expect(try other.rebuiltSidecar() == other.checkpoint(now: time("2026-11-23T10:05:00Z")))
+    }
+
+    @Test func aLimitSetLaterCountsWhatWasAlreadyRecorded() throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        try LogWriter(directory: log).append(call("0.75", at: "2026-11-23T08:00:00Z"))
+        let budget = Budget(directory: log)
+        try budget.setLimit(try rule("global", "cost", "1", "day"), now: time("2026-11-23T09:00:00Z"))
+        #expect(try !enforced(budget, call("0.5", at: "2026-11-23T10:00:00Z")))
+        #expect(try enforced(budget, call("0.25", at: "2026-11-23T10:00:00Z")))
+    }
+
+    @Test func aResetStopsCountingEarlierSpendAndSurvivesARebuild() throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        let budget = Budget(directory: log)
+        try budget.setLimit(try rule("project=etl", "cost", "1", "lifetime"), now: time("2026-11-23T09:00:00Z"))
+        #expect(try enforced(budget, call("0.9", at: "2026-11-23T10:00:00Z")))
+        #expect(try !enforced(budget, call("0.2", at: "2026-11-23T10:01:00Z")))
+        try budget.reset(scope: try LimitScope.parse("project=etl"), now: time("2026-11-23T11:00:00Z"))
+        #expect(try enforced(budget, call("0.2", at: "2026-11-23T11:00:00Z")))
+        #expect(throws: SpendLogError.self) { try budget.reset(scope: try LimitScope.parse("project=web")) }
+        let (_, differed) = try Budget(directory: log).rebuild(now: time("2026-11-23T11:00:01Z"))
+        #expect(!differed)
+        #expect(try Budget(directory: log).status(now: time("2026-11-23T11:00:01Z"))[0].spent == 200_000_000)
+        try FileManager.default.removeItem(atPath: log.budgetPath + "/sidecar")
+        #expect(try Budget(directory: log).status(now: time("2026-11-23T11:00:01Z"))[0].spent == 200_000_000)
+    }
+
+    @Test func aSoftLimitWarnsOncePerWindow() throws {
+        let temp = TemporaryDirectory()
+        let budget = Budget(directory: try temp.log())
+        try budget.setLimit(try rule("global", "cost", "1", "day", soft: "0.5"), now: time("2026-11-23T09:00:00Z"))
+        func warnings(_ cost: String, _ at: String) throws -> Int {
+            try budget.appendIfWithinLimits(call(cost, at: at), now: time(at)).warnings.count
+        }
+        #expect(try warnings("0.4", "2026-11-23T10:00:00Z") == 0)
+        #expect(try warnings("0.1", "2026-11-23T10:01:00Z") == 1)
+        #expect(try warnings("0.1", "2026-11-23T10:02:00Z") == 0)
+        #expect(
+            try Budget(directory: budget.directory).appendIfWithinLimits(
+                call("0.1", at: "2026-11-23T10:03:00Z"), now: time("2026-11-23T10:03:00Z")
+            ).warnings.isEmpty)
+        #expect(try warnings("0.6", "2026-11-24T10:00:00Z") == 1)
+    }
+
+    @Test func aDeletedLimitNoLongerApplies() throws {
+        let temp = TemporaryDirectory()
+        let budget = Budget(directory: try temp.log())
+        let added = try budget.setLimit(try rule("global", "requests", "0", "lifetime"))
+        #expect(try !enforced(budget, call("0", at: "2026-11-23T10:00:00Z")))
+        try budget.deleteLimit(id: added.id)
+        #expect(try enforced(budget, call("0", at: "2026-11-23T10:00:00Z")))
+        #expect(try budget.limits().isEmpty)
+    }
+
+    @Test func aTornJournalLineIsIgnoredAndCutBeforeTheNextEvent() throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        try Budget(directory: log).setLimit(try rule("global", "requests", "1", "lifetime"))
+        let journal = log.budgetPath + "/journal.jsonl"
+        let intact = FileManager.default.bytes(journal)
+        writeBytes(intact + Array(#"{"event":"limit.set","at":"2026"#.utf8), to: journal)
+        let budget = Budget(directory: log)
+        #expect(try budget.limits().count == 1)
+        try budget.setLimit(try rule("global", "requests", "5", "day"))
+        let text = String(decoding: FileManager.default.bytes(journal), as: UTF8.self)
+        #expect(text.split(separator: "\n").count == 2)
+        #expect(try budget.limits().map(\.id) == ["L1", "L2"])
+    }
+}

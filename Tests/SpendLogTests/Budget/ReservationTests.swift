@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+@testable import SpendLog
+
+@Suite struct ReservationTests {
+    let fields = try! LimitScope.parse("project=etl,model=gpt-4.1")
+
+    func budget(_ temp: TemporaryDirectory, max: String = "1") throws -> Budget {
+        let budget = Budget(directory: try temp.log())
+        try budget.setLimit(try rule("project=etl", "cost", max, "day"), now: time("2026-11-23T09:00:00Z"))
+        return budget
+    }
+
+    @Test func aHoldCountsAgainstTheLimitUntilSettledWithTheRealCost() throws {
+        let temp = TemporaryDirectory()
+        let budget = try budget(temp)
+        let now = time("2026-11-23T10:00:00Z")
+        let hold = try budget.reserve(fields: fields, amount: dollars("0.7"), ttlMs: 600_000, now: now)
+        #expect(try !enforced(budget, call("0.4", at: "2026-11-23T10:00:01Z")))
+        #expect(throws: LimitExceeded.self) {
+            try budget.reserve(fields: fields, amount: dollars("0.31"), ttlMs: 600_000, now: now)
+        }
+        var status = try budget.status(now: now)
+        #expect(status[0].held == 700_000_000)
+        #expect(status[0].remaining == 300_000_000)
+        try budget.settle(hold.id, record: call("0.5", at: "2026-11-23T10:00:02Z"), now: time("2026-11-23T10:00:02Z"))
+        status = try budget.status(now: time("2026-11-23T10:00:03Z"))
+        #expect(status[0].held == 0)
+        #expect(status[0].spent == 500_000_000)
+        #expect(try readAll(budget.directory).map(\.cost) == [dollars("0.5")])
+        #expect(throws: SpendLogError.self) {
+            try budget.settle(hold.id, record: call("0.5", at: "2026-11-23T10:00:04Z"))
+        }
+        #expect(try readAll(budget.directory).count == 1)
+        #expect(try budget.rebuiltSidecar() == budget.checkpoint(now: time("2026-11-23T10:00:05Z")))
+    }
+
+    @Test func aReleasedHoldFreesItsAmountWithoutARecord() throws {
+        let temp = TemporaryDirectory()
+        let budget = try budget(temp)
+        let now = time("2026-11-23T10:00:00Z")
+        let hold = try budget.reserve(fields: fields, amount: dollars("1"), ttlMs: 600_000, now: now)
+        #expect(try !enforced(budget, call("0.1", at: "2026-11-23T10:00:01Z")))
+        try budget.release(hold.id, now: now)
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:02Z")))
+        #expect(try budget.reservations(now: now).isEmpty)
+    }
+
+    @Test func aHoldExpiresAtItsDeadline() throws {
+        let temp = TemporaryDirectory()
+        let budget = try budget(temp)
+        _ = try budget.reserve(fields: fields, amount: dollars("1"), ttlMs: 60_000, now: time("2026-11-23T10:00:00Z"))
+        #expect(try !enforced(budget, call("0.1", at: "2026-11-23T10:00:59.999Z")))
+        #expect(try enforced(budget, call("0.1", at: "2026-11-23T10:01:00Z")))
+        let journal = String(decoding: FileManager.default.bytes(budget.journalPath), as: UTF8.self)
+        #expect(journal.contains(#""event":"expire","at":"2026-11-23T10:01:00.000Z""#))
+        #expect(journal.contains(#""reason":"deadline""#))
+    }
+
+    @Test func aHoldExpiresWhenItsHolderIsKilled() throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        let budget = Budget(directory: log)
+        try budget.setLimit(try rule("project=etl", "cost", "1", "day"))
+        let holder = try launchHarness(
+            ["hold", "--dir", log.path, "--fields", "project=etl,model=gpt-4.1", "--usd", "0.9"],
+            output: temp.path + "/hold")
+        // Wait for the holder to report its reservation (it then waits to be killed).
+        var id = ""
+        while id.isEmpty && holder.isRunning {
+            usleep(10_000)
+            id = lines(temp.path + "/hold").first ?? ""
+        }
+        #expect(id.hasPrefix("R"))
+        #expect(try budget.status()[0].held == 900_000_000)
+        #expect(try !enforced(budget, call("0.2", at: Timestamp.now().rfc3339)))
+        kill(holder.processIdentifier, SIGKILL)
+        holder.waitUntilExit()
+        #expect(try budget.status()[0].held == 0)
+        #expect(try enforced(budget, call("0.2", at: Timestamp.now().rfc3339)))
+        let journal = String(decoding: FileManager.default.bytes(budget.journalPath), as: UTF8.self)
+        #expect(journal.contains(#""reason":"holder-exited""#))
+        #expect(try budget.rebuiltSidecar() == budget.checkpoint())
+    }
+
+    @Test func aHoldOfAnotherHostExpiresOnlyByItsDeadline() throws {
+        let temp = TemporaryDirectory()
+        let budget = try budget(temp)
+        let elsewhere = HolderProcess(pid: 999_999, startTicks: 1, host: "another-host")
+        _ = try budget.reserve(
+            fields: fields, amount: dollars("1"), ttlMs: 60_000, holder: elsewhere, now: time("2026-11-23T10:00:00Z"))
+        #expect(try budget.status(now: time("2026-11-23T10:00:30Z"))[0].held == 1_000_000_000)
+        #expect(try budget.status(now: time("2026-11-23T10:01:00Z"))[0].held == 0)
+    }
+}
