@@ -95,11 +95,11 @@ public struct IndexSnapshot: Sendable {
             message: "The index in '\(directory.indexPath)' kept changing while it was read; try again, or run `spendlog index --rebuild`.")
     }
 
-    /// A rollup file of this generation; nil for an hour file of a month without records.
-    func rollup(cube: RollupCube, granularity: Granularity, month: Int64? = nil) throws(SpendLogError) -> RollupFile? {
-        let file = path + "/" + RollupFile.fileName(cube: cube, granularity: granularity, month: month)
+    /// A rollup file of this generation; nil for an hour file of a day without records.
+    func rollup(cube: RollupCube, granularity: Granularity, day: Int64? = nil) throws(SpendLogError) -> RollupFile? {
+        let file = path + "/" + RollupFile.fileName(cube: cube, granularity: granularity, day: day)
         guard let bytes = try FileSystem.readFile(file) else {
-            if month != nil && FileSystem.isDirectory(path) { return nil }
+            if day != nil && FileSystem.isDirectory(path) { return nil }
             throw SpendLogError(
                 code: .io, message: "The index generation '\(path)' was removed while it was read (a concurrent `spendlog index`); try again.",
                 path: file)

@@ -113,10 +113,20 @@ public final class Indexer: Sendable {
         for month in byMonth.keys.sorted() {
             try IndexWorker.process(byMonth[month]!, workers: workers, counter: counter)
             let translations = workers.map { $0.translation(into: global) }
+            // Hour files are per day: the days this batch touches get new files, merged with the
+            // previous generation's; the others are hard-linked below.
             for (c, cube) in cubes.enumerated() where cube.finest == .hour {
-                sums[c].hours = CellMap(capacity: workers.reduce(0) { $0 + $1.cubes[c].count })
-                if let old = try base?.rollup(cube: cube, granularity: .hour, month: month) {
-                    add(old, into: &sums[c].hours, interner: global)
+                var touched = Set<Int64>()
+                for worker in workers {
+                    for key in worker.cubes[c].keys { touched.insert(Int64(key[0] / 24)) }
+                }
+                sums[c].hourFiles = [:]
+                for day in touched {
+                    var cells = CellMap()
+                    if let old = try base?.rollup(cube: cube, granularity: .hour, day: day) {
+                        add(old, into: &cells, interner: global)
+                    }
+                    sums[c].hourFiles[day] = cells
                 }
             }
             // The interner is only read from here on: cubes are merged and written in parallel.
@@ -134,8 +144,8 @@ public final class Indexer: Sendable {
                         let metrics = cells.values[index]
                         var day = key[0]
                         if cube.finest == .hour {
-                            state.hours.add(key, metrics)
                             day /= 24
+                            state.hourFiles[Int64(day)]!.add(key, metrics)
                             key[0] = day
                         }
                         state.days.add(key, metrics)
@@ -143,19 +153,24 @@ public final class Indexer: Sendable {
                         state.months.add(key, metrics)
                     }
                 }
-                guard cube.finest == .hour else { return }
-                let name = RollupFile.fileName(cube: cube, granularity: .hour, month: month)
-                do throws(SpendLogError) {
-                    try FileSystem.writeNewFile(
-                        generationPath + "/" + name,
-                        RollupFile.encode(cells: state.hours, cube: cube, granularity: .hour, interner: global))
-                } catch {
-                    failures.record(error)
+                for (day, cells) in state.hourFiles {
+                    let name = RollupFile.fileName(cube: cube, granularity: .hour, day: day)
+                    do throws(SpendLogError) {
+                        try FileSystem.writeNewFile(
+                            generationPath + "/" + name,
+                            RollupFile.encode(cells: cells, cube: cube, granularity: .hour, interner: global))
+                    } catch {
+                        failures.record(error)
+                    }
                 }
-                state.hours = CellMap()
             }
             if let failure = failures.first { throw failure }
-            for cube in cubes where cube.finest == .hour { writtenHourFiles.insert(RollupFile.fileName(cube: cube, granularity: .hour, month: month)) }
+            for (c, cube) in cubes.enumerated() {
+                for day in sums[c].hourFiles.keys {
+                    writtenHourFiles.insert(RollupFile.fileName(cube: cube, granularity: .hour, day: day))
+                }
+                sums[c].hourFiles = [:]
+            }
             for worker in workers {
                 for entry in worker.covered {
                     manifest.entries[entry.path] = entry
@@ -231,7 +246,8 @@ public final class Indexer: Sendable {
 
 /// One cube's sums during a run; each cube is merged and written by one thread.
 final class CubeSums: @unchecked Sendable {
-    var hours = CellMap()
+    /// Hour cells of the days the current batch touches, by day.
+    var hourFiles: [Int64: CellMap] = [:]
     var days = CellMap(capacity: 4096)
     var months = CellMap(capacity: 1024)
 }

@@ -16,8 +16,9 @@ struct RollupFile {
     var keys: [SIMD8<UInt32>]
     var metrics: [RollupMetrics]
 
-    static func fileName(cube: RollupCube, granularity: Granularity, month: Int64? = nil) -> String {
-        if let month { return "\(cube.name).\(granularity.fileLabel).\(TimeBuckets.monthLabel(month)).roll" }
+    /// `core.month.roll`, `core.day.roll`, `core.hour.2026-11-23.roll` (hour cells: one file per day).
+    static func fileName(cube: RollupCube, granularity: Granularity, day: Int64? = nil) -> String {
+        if let day { return "\(cube.name).\(granularity.fileLabel).\(TimeBuckets.dayLabel(day)).roll" }
         return "\(cube.name).\(granularity.fileLabel).roll"
     }
 

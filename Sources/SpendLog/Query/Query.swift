@@ -54,9 +54,9 @@ public struct Query: Sendable {
             trace.cube = cube.name
             var files: [RollupFile] = []
             if plan.months != nil, let file = try snapshot.rollup(cube: cube, granularity: .month) { files.append(file) }
-            if plan.days != nil, let file = try snapshot.rollup(cube: cube, granularity: .day) { files.append(file) }
-            for month in plan.hourFileMonths {
-                if let file = try snapshot.rollup(cube: cube, granularity: .hour, month: month) { files.append(file) }
+            if plan.needsDayCells, let file = try snapshot.rollup(cube: cube, granularity: .day) { files.append(file) }
+            for day in plan.hourFileDays {
+                if let file = try snapshot.rollup(cube: cube, granularity: .hour, day: day) { files.append(file) }
             }
             for file in files { trace.rollupCells += accumulator.add(file, plan: plan) }
         }

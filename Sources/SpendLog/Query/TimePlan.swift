@@ -64,8 +64,9 @@ struct TimePlan {
         }
     }
 
-    /// Months whose hour files hold hours this plan takes from hour cells.
-    var hourFileMonths: [Int64] {
+    /// Days whose hour files hold hours this plan takes from hour cells (at most two runs of
+    /// less than a day each, or one short range).
+    var hourFileDays: [Int64] {
         guard let hours else { return [] }
         var ranges: [(Int64, Int64)] = []
         if let days {
@@ -76,11 +77,18 @@ struct TimePlan {
         }
         var result = Set<Int64>()
         for (lo, hi) in ranges {
-            let first = TimeBuckets.month(ofDay: floorDiv(lo, 24))
-            let last = TimeBuckets.month(ofDay: floorDiv(hi - 1, 24))
-            for m in first...last { result.insert(m) }
+            for day in floorDiv(lo, 24)...floorDiv(hi - 1, 24) { result.insert(day) }
         }
         return result.sorted()
+    }
+
+    /// Whether some days are taken from day cells (not all of them covered by whole months).
+    var needsDayCells: Bool {
+        guard let days else { return false }
+        guard let months else { return true }
+        if let dLo = days.lo, let mLo = months.lo, TimeBuckets.firstDay(ofMonth: mLo) > dLo { return true }
+        if let dHi = days.hi, let mHi = months.hi, TimeBuckets.firstDay(ofMonth: mHi) < dHi { return true }
+        return false
     }
 
     /// Whether any raw edge overlaps the UTC day `day`.
