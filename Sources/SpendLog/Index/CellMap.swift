@@ -1,22 +1,39 @@
 /// Rollup cells being summed: an open-addressing hash map from a cell key (lane 0 the time
 /// bucket, lanes 1… value ids) to its sums. The scan adds to it once per record and cube, so it
-/// avoids `Dictionary`'s per-lookup hashing cost: a multiply-xor mix and linear probing.
-struct CellMap {
-    private(set) var keys: [SIMD8<UInt32>] = []
-    private(set) var values: [RollupMetrics] = []
-    /// Slot → index into `keys` + 1; 0 = empty.
-    private var slots: [UInt32]
+/// avoids `Dictionary`'s costs (SipHash, copy-on-write checks): a multiply-xor mix, linear probing,
+/// and storage it owns outright.
+final class CellMap: @unchecked Sendable {
+    private(set) var count = 0
+    private var capacity: Int
+    private var keyStorage: UnsafeMutablePointer<SIMD8<UInt32>>
+    private var valueStorage: UnsafeMutablePointer<RollupMetrics>
+    /// Slot → index into the storage + 1; 0 = empty.
+    private var slots: UnsafeMutablePointer<UInt32>
     private var mask: Int
 
     init(capacity: Int = 256) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        slots = Array(repeating: 0, count: size)
         mask = size - 1
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: 0, count: size)
+        self.capacity = size / 2
+        keyStorage = .allocate(capacity: self.capacity)
+        valueStorage = .allocate(capacity: self.capacity)
     }
 
-    var count: Int { keys.count }
-    var isEmpty: Bool { keys.isEmpty }
+    deinit {
+        slots.deallocate()
+        keyStorage.deinitialize(count: count)
+        keyStorage.deallocate()
+        valueStorage.deinitialize(count: count)
+        valueStorage.deallocate()
+    }
+
+    var isEmpty: Bool { count == 0 }
+    /// Valid until the next `add` or `removeAll`.
+    var keys: UnsafeBufferPointer<SIMD8<UInt32>> { UnsafeBufferPointer(start: keyStorage, count: count) }
+    var values: UnsafeBufferPointer<RollupMetrics> { UnsafeBufferPointer(start: valueStorage, count: count) }
 
     @inline(__always)
     static func hash(_ key: SIMD8<UInt32>) -> Int {
@@ -32,39 +49,58 @@ struct CellMap {
     }
 
     @inline(__always)
-    mutating func add(_ key: SIMD8<UInt32>, _ metrics: RollupMetrics) {
+    func add(_ key: SIMD8<UInt32>, _ metrics: RollupMetrics) {
         var slot = CellMap.hash(key) & mask
         while true {
             let entry = slots[slot]
             if entry == 0 { break }
             let index = Int(entry) - 1
-            if keys[index] == key {
-                values[index].add(metrics)
+            if keyStorage[index] == key {
+                valueStorage[index].add(metrics)
                 return
             }
             slot = (slot + 1) & mask
         }
-        keys.append(key)
-        values.append(metrics)
-        slots[slot] = UInt32(keys.count)
-        if keys.count * 2 > slots.count { grow() }
+        if count == capacity {
+            grow()
+            add(key, metrics)
+            return
+        }
+        (keyStorage + count).initialize(to: key)
+        (valueStorage + count).initialize(to: metrics)
+        count += 1
+        slots[slot] = UInt32(count)
     }
 
-    mutating func add(_ other: CellMap) {
-        for index in 0..<other.keys.count { add(other.keys[index], other.values[index]) }
+    func add(_ other: CellMap) {
+        for index in 0..<other.count { add(other.keyStorage[index], other.valueStorage[index]) }
     }
 
-    mutating func removeAll() {
-        keys.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
-        for index in slots.indices { slots[index] = 0 }
+    func removeAll() {
+        keyStorage.deinitialize(count: count)
+        valueStorage.deinitialize(count: count)
+        count = 0
+        slots.update(repeating: 0, count: mask + 1)
     }
 
-    private mutating func grow() {
-        slots = Array(repeating: 0, count: slots.count * 2)
-        mask = slots.count - 1
-        for (index, key) in keys.enumerated() {
-            var slot = CellMap.hash(key) & mask
+    private func grow() {
+        let newCapacity = capacity * 2
+        let keys = UnsafeMutablePointer<SIMD8<UInt32>>.allocate(capacity: newCapacity)
+        keys.moveInitialize(from: keyStorage, count: count)
+        keyStorage.deallocate()
+        keyStorage = keys
+        let values = UnsafeMutablePointer<RollupMetrics>.allocate(capacity: newCapacity)
+        values.moveInitialize(from: valueStorage, count: count)
+        valueStorage.deallocate()
+        valueStorage = values
+        capacity = newCapacity
+        slots.deallocate()
+        let size = newCapacity * 2
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: 0, count: size)
+        mask = size - 1
+        for index in 0..<count {
+            var slot = CellMap.hash(keyStorage[index]) & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
             slots[slot] = UInt32(index + 1)
         }

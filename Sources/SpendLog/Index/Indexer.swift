@@ -314,7 +314,7 @@ final class IndexWorker: @unchecked Sendable {
         var checksum: UInt64 = 0xcbf2_9ce4_8422_2325
         var records: Int64 = 0
         // Locals, not properties, inside the loop: no dynamic exclusivity check per record.
-        var cubes = self.cubes
+        let cubes = self.cubes
         var scanner = self.scanner
         self.cubes = []
         defer {

@@ -229,7 +229,7 @@ func generationFiles(_ log: LogDirectory) throws -> [String: [UInt8]] {
 
     @Test func rollupFilesRoundTrip() throws {
         let interner = StringInterner()
-        var cells = CellMap()
+        let cells = CellMap()
         let a = interner.id(for: "etl")
         let b = interner.id(for: "données")
         var m = RollupMetrics()
