@@ -20,6 +20,8 @@ struct Spendlog: ParsableCommand {
             TailCommand.self,
             SealCommand.self,
             VerifyCommand.self,
+            CostCommand.self,
+            PricesCommand.self,
         ]
     )
 
