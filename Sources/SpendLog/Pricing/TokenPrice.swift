@@ -85,7 +85,7 @@ enum ExactDecimal {
             }
             guard fraction else { throw .notANumber }
         }
-        guard sawDigit || !digits.isEmpty else { throw .notANumber }
+        guard sawDigit else { throw .notANumber }
         if index < bytes.endIndex, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
             var negative = false
