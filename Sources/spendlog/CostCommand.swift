@@ -14,15 +14,25 @@ struct CostCommand: ParsableCommand {
 
     @Option(help: "Model name as the provider reports it.")
     var model: String
-    @Option(name: .customLong("input-tokens"), parsing: .unconditional, help: "All input tokens, including cache reads and writes.")
+    @Option(
+        name: .customLong("input-tokens"), parsing: .unconditional,
+        help: "All input tokens, including cache reads and writes.")
     var inputTokens: String
-    @Option(name: .customLong("output-tokens"), parsing: .unconditional, help: "All output tokens, including reasoning tokens.")
+    @Option(
+        name: .customLong("output-tokens"), parsing: .unconditional,
+        help: "All output tokens, including reasoning tokens.")
     var outputTokens: String = "0"
-    @Option(name: .customLong("cached-input-tokens"), parsing: .unconditional, help: "Cache reads (part of --input-tokens).")
+    @Option(
+        name: .customLong("cached-input-tokens"), parsing: .unconditional, help: "Cache reads (part of --input-tokens)."
+    )
     var cachedInputTokens: String = "0"
-    @Option(name: .customLong("cache-write-tokens"), parsing: .unconditional, help: "Cache writes (part of --input-tokens).")
+    @Option(
+        name: .customLong("cache-write-tokens"), parsing: .unconditional, help: "Cache writes (part of --input-tokens)."
+    )
     var cacheWriteTokens: String = "0"
-    @Option(name: .customLong("reasoning-tokens"), parsing: .unconditional, help: "Reasoning tokens (part of --output-tokens).")
+    @Option(
+        name: .customLong("reasoning-tokens"), parsing: .unconditional,
+        help: "Reasoning tokens (part of --output-tokens).")
     var reasoningTokens: String = "0"
     @OptionGroup var service: ServiceOptions
     @OptionGroup var pricing: PriceFileOption
@@ -30,10 +40,14 @@ struct CostCommand: ParsableCommand {
     var format: String = "table"
 
     func validate() throws {
-        guard format == "table" || format == "json" else { throw ValidationError("--format: must be table or json (got '\(format)').") }
+        guard format == "table" || format == "json" else {
+            throw ValidationError("--format: must be table or json (got '\(format)').")
+        }
         _ = try usage()
         _ = try service.tier()
-        do { try UsageRecord.validateName(model, field: "model") } catch { throw ValidationError("--model: \(error.reason).") }
+        do { try UsageRecord.validateName(model, field: "model") } catch {
+            throw ValidationError("--model: \(error.reason).")
+        }
     }
 
     func usage() throws -> TokenUsage {
@@ -53,10 +67,11 @@ struct CostCommand: ParsableCommand {
             guard let match = table.lookup(model) else {
                 printError("Warning: " + RecordPricer.unpricedWarning(model: model))
                 if format == "json" {
-                    print(JSONValue.object([
-                        ("model", .string(model)), ("cost_usd", .number("0")), ("cost_source", .string("unpriced")),
-                        ("price_entry", .null), ("components", .array([])),
-                    ]).prettyText())
+                    print(
+                        JSONValue.object([
+                            ("model", .string(model)), ("cost_usd", .number("0")), ("cost_source", .string("unpriced")),
+                            ("price_entry", .null), ("components", .array([])),
+                        ]).prettyText())
                 } else {
                     print("\(model): no price (unpriced); cost 0")
                 }
@@ -87,20 +102,27 @@ struct CostCommand: ParsableCommand {
             ("rounding", .string("half up to 0.000000001")),
             ("service_tier", .string(breakdown.serviceTier.rawValue)),
             ("prompt_tier_above_input_tokens", breakdown.promptTierAbove.map { .number(String($0)) } ?? .null),
-            ("price_entry", .object([
-                ("name", .string(match.entry.model)),
-                ("match", .string(match.exact ? "exact" : "normalized")),
-                ("as_of", asOf.map(JSONValue.string) ?? .null),
-                ("prices_per_million_tokens", PriceTable.encode(match.entry)),
-            ])),
-            ("components", .array(breakdown.lines.map { line in
+            (
+                "price_entry",
                 .object([
-                    ("component", .string(line.component)),
-                    ("tokens", .number(String(line.tokens))),
-                    ("usd_per_million_tokens", .number(line.price.perMillionTokensText)),
-                    ("cost_usd", .number(line.exactUSD)),
+                    ("name", .string(match.entry.model)),
+                    ("match", .string(match.exact ? "exact" : "normalized")),
+                    ("as_of", asOf.map(JSONValue.string) ?? .null),
+                    ("prices_per_million_tokens", PriceTable.encode(match.entry)),
                 ])
-            })),
+            ),
+            (
+                "components",
+                .array(
+                    breakdown.lines.map { line in
+                        .object([
+                            ("component", .string(line.component)),
+                            ("tokens", .number(String(line.tokens))),
+                            ("usd_per_million_tokens", .number(line.price.perMillionTokensText)),
+                            ("cost_usd", .number(line.exactUSD)),
+                        ])
+                    })
+            ),
         ])
     }
 
@@ -113,9 +135,12 @@ struct CostCommand: ParsableCommand {
         let rows = breakdown.lines.map { line in
             [line.component, String(line.tokens), line.price.perMillionTokensText, line.exactUSD]
         }
-        out += TextTable.render(header: ["COMPONENT", "TOKENS", "USD/1M", "COST USD"], rows: rows, rightAligned: [1, 2, 3])
+        out += TextTable.render(
+            header: ["COMPONENT", "TOKENS", "USD/1M", "COST USD"], rows: rows, rightAligned: [1, 2, 3])
         out += "\ntotal: \(breakdown.total.decimalString) USD"
-        if breakdown.exactUSD != breakdown.total.decimalString { out += " (exact \(breakdown.exactUSD), rounded half up)" }
+        if breakdown.exactUSD != breakdown.total.decimalString {
+            out += " (exact \(breakdown.exactUSD), rounded half up)"
+        }
         return out + "\n"
     }
 }

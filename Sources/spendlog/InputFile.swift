@@ -2,7 +2,7 @@ import ArgumentParser
 import SpendLog
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads a whole input: a file, or `-` for standard input.
@@ -12,11 +12,13 @@ func readInputBytes(_ file: String) throws -> [UInt8] {
         fd = 0
     } else {
         if file.split(separator: "/", omittingEmptySubsequences: false).contains("..") {
-            throw SpendLogError(code: .invalidInput, message: "FILE: '\(file)' contains a '..' component; give the path without '..'.")
+            throw SpendLogError(
+                code: .invalidInput, message: "FILE: '\(file)' contains a '..' component; give the path without '..'.")
         }
         fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw SpendLogError(code: .invalidInput, message: "Could not open '\(file)': \(String(cString: strerror(errno))).")
+            throw SpendLogError(
+                code: .invalidInput, message: "Could not open '\(file)': \(String(cString: strerror(errno))).")
         }
     }
     defer { if fd != 0 { Glibc.close(fd) } }
@@ -26,7 +28,10 @@ func readInputBytes(_ file: String) throws -> [UInt8] {
         let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
         if n < 0 {
             if errno == EINTR { continue }
-            throw SpendLogError(code: .io, message: "Could not read '\(file == "-" ? "standard input" : file)': \(String(cString: strerror(errno))).")
+            throw SpendLogError(
+                code: .io,
+                message:
+                    "Could not read '\(file == "-" ? "standard input" : file)': \(String(cString: strerror(errno))).")
         }
         if n == 0 { break }
         data.append(contentsOf: chunk[0..<n])

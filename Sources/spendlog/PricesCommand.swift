@@ -14,7 +14,8 @@ struct PricesCommand: ParsableCommand {
 }
 
 struct PricesListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List every priced model (USD per 1M tokens).")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List every priced model (USD per 1M tokens).")
 
     @OptionGroup var pricing: PriceFileOption
     @Flag(help: "Print the effective table in the price-file format (JSON).")
@@ -38,11 +39,13 @@ struct PricesListCommand: ParsableCommand {
                         tiers.isEmpty ? "-" : tiers, user?.entries[name] != nil ? "user" : "built-in",
                     ]
                 }
-                out.write(TextTable.render(
-                    header: ["MODEL", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "TIERS", "FROM"], rows: rows,
-                    rightAligned: [1, 2, 3, 4]))
-                out.write("\(table.count) models; built-in prices as of \(PriceTable.builtin.asOf ?? "unknown")"
-                    + (user != nil ? "; user file \(location.path) (\(user!.count) models)" : "") + "\n")
+                out.write(
+                    TextTable.render(
+                        header: ["MODEL", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "TIERS", "FROM"], rows: rows,
+                        rightAligned: [1, 2, 3, 4]))
+                out.write(
+                    "\(table.count) models; built-in prices as of \(PriceTable.builtin.asOf ?? "unknown")"
+                        + (user != nil ? "; user file \(location.path) (\(user!.count) models)" : "") + "\n")
             }
             out.flush()
         }
@@ -65,11 +68,16 @@ struct PricesShowCommand: ParsableCommand {
             guard let match = table.lookup(model) else {
                 printError(
                     "Error: no price for model '\(model)' (looked up as: \(ModelNameNormalizer.candidates(for: model).joined(separator: ", "))). "
-                        + "Add it to your price file (docs/PRICING.md, \"Price files\") or import LiteLLM's table with `spendlog prices import FILE`.")
+                        + "Add it to your price file (docs/PRICING.md, \"Price files\") or import LiteLLM's table with `spendlog prices import FILE`."
+                )
                 throw ExitCode(ExitCodes.failure)
             }
-            let origin = user?.entries[match.entry.model] != nil ? "user file \(location.path)" : "built-in table (as of \(PriceTable.builtin.asOf ?? "unknown"))"
-            print("\(model): \(match.exact ? "found" : "found as '\(match.entry.model)'") in the \(origin); USD per 1M tokens:")
+            let origin =
+                user?.entries[match.entry.model] != nil
+                ? "user file \(location.path)" : "built-in table (as of \(PriceTable.builtin.asOf ?? "unknown"))"
+            print(
+                "\(model): \(match.exact ? "found" : "found as '\(match.entry.model)'") in the \(origin); USD per 1M tokens:"
+            )
             print(JSONValue.object([(match.entry.model, PriceTable.encode(match.entry))]).prettyText())
         }
     }
@@ -94,15 +102,19 @@ struct PricesImportCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let bytes = try readInputBytes(file)
-            let result = try LiteLLMImporter.importTable(bytes, path: file == "-" ? "standard input" : file, asOf: Timestamp.now().rfc3339.prefix(10).description)
+            let result = try LiteLLMImporter.importTable(
+                bytes, path: file == "-" ? "standard input" : file, asOf: Timestamp.now().rfc3339.prefix(10).description
+            )
             if output == "-" {
                 print(result.table.encoded(), terminator: "")
                 return
             }
             let destination = try output.map { PriceFile(path: $0, isExplicit: true) } ?? pricing.location()
             try destination.replace(with: result.table)
-            print("imported \(result.table.count) models into \(destination.path)"
-                + (result.skipped.isEmpty ? "" : "; skipped \(result.skipped.count) without usable per-token prices"))
+            print(
+                "imported \(result.table.count) models into \(destination.path)"
+                    + (result.skipped.isEmpty
+                        ? "" : "; skipped \(result.skipped.count) without usable per-token prices"))
             for skipped in result.skipped.prefix(20) { printError("Skipped \(skipped.model): \(skipped.reason)") }
             if result.skipped.count > 20 { printError("… and \(result.skipped.count - 20) more skipped") }
         }

@@ -5,7 +5,9 @@ import SpendLog
 struct PriceFileOption: ParsableArguments {
     @Option(
         name: .customLong("prices"),
-        help: "Price file (default: $SPENDLOG_PRICES, else $XDG_CONFIG_HOME/spendlog/prices.json, else ~/.config/spendlog/prices.json).")
+        help:
+            "Price file (default: $SPENDLOG_PRICES, else $XDG_CONFIG_HOME/spendlog/prices.json, else ~/.config/spendlog/prices.json)."
+    )
     var prices: String?
 
     func location() throws -> PriceFile {
@@ -18,7 +20,9 @@ struct PriceFileOption: ParsableArguments {
 
 /// What prices a call besides its token counts: service tier and 1-hour cache writes.
 struct ServiceOptions: ParsableArguments {
-    @Option(name: .customLong("service-tier"), help: "batch, priority or flex when the call was not served at standard prices.")
+    @Option(
+        name: .customLong("service-tier"),
+        help: "batch, priority or flex when the call was not served at standard prices.")
     var serviceTier: String?
     @Option(
         name: .customLong("cache-write-1h-tokens"), parsing: .unconditional,
@@ -42,7 +46,9 @@ struct ServiceOptions: ParsableArguments {
         if let tier = try tier() { record.serviceTier = tier == .standard ? nil : tier }
         if let writes = try writes1h() {
             guard writes <= record.cacheWriteTokens else {
-                throw ValidationError("--cache-write-1h-tokens: \(writes) is more than cache_write_tokens (\(record.cacheWriteTokens)); 1-hour writes are part of the cache writes.")
+                throw ValidationError(
+                    "--cache-write-1h-tokens: \(writes) is more than cache_write_tokens (\(record.cacheWriteTokens)); 1-hour writes are part of the cache writes."
+                )
             }
             record.cacheWrite1hTokens = writes == 0 ? nil : writes
         }
@@ -53,7 +59,9 @@ struct ServiceOptions: ParsableArguments {
 struct ResponseOptions: ParsableArguments {
     @Option(
         name: .customLong("from-response"),
-        help: "Read usage from a provider response body: openai, anthropic, gemini, bedrock or auto. Flags given explicitly override what the response says.")
+        help:
+            "Read usage from a provider response body: openai, anthropic, gemini, bedrock or auto. Flags given explicitly override what the response says."
+    )
     var fromResponse: String?
     @Argument(help: "With --from-response: the response body file, or - for standard input (default).")
     var responseFile: String?
@@ -68,7 +76,8 @@ struct ResponseOptions: ParsableArguments {
     func format() throws -> ResponseFormat? {
         guard let fromResponse else { return nil }
         guard let format = ResponseFormat(rawValue: fromResponse) else {
-            throw ValidationError("--from-response: must be openai, anthropic, gemini, bedrock or auto (got '\(fromResponse)').")
+            throw ValidationError(
+                "--from-response: must be openai, anthropic, gemini, bedrock or auto (got '\(fromResponse)').")
         }
         return format
     }
@@ -82,7 +91,8 @@ struct ResponseOptions: ParsableArguments {
             return try UsageCapture.capture(body, format: format)
         } catch {
             let source = file == "-" ? "standard input" : "'\(file)'"
-            throw ValidationError("--from-response \(format.rawValue): \(source): \(error.description). Nothing was recorded.")
+            throw ValidationError(
+                "--from-response \(format.rawValue): \(source): \(error.description). Nothing was recorded.")
         }
     }
 }

@@ -18,9 +18,16 @@ enum AnthropicUsage {
         func take(_ usage: JSONValue) {
             sawUsage = true
             for member in usage.objectMembers ?? [] where member.value != .null {
-                if member.key == "cache_creation" { cacheCreation = member.value; continue }
-                if member.key == "service_tier" { tier = member.value.stringValue.flatMap(ServiceTier.init(name:)) ?? tier }
-                if let index = merged.firstIndex(where: { $0.key == member.key }) { merged[index].value = member.value } else {
+                if member.key == "cache_creation" {
+                    cacheCreation = member.value
+                    continue
+                }
+                if member.key == "service_tier" {
+                    tier = member.value.stringValue.flatMap(ServiceTier.init(name:)) ?? tier
+                }
+                if let index = merged.firstIndex(where: { $0.key == member.key }) {
+                    merged[index].value = member.value
+                } else {
                     merged.append(member)
                 }
             }
@@ -38,14 +45,19 @@ enum AnthropicUsage {
         guard usage["input_tokens"] != nil else {
             throw UsageCaptureError(
                 field: "usage.input_tokens",
-                reason: "is missing; a message_delta event carries only output tokens, so give the whole stream (message_start carries the input tokens)")
+                reason:
+                    "is missing; a message_delta event carries only output tokens, so give the whole stream (message_start carries the input tokens)"
+            )
         }
         let uncached = try UsageCapture.count(usage, ["input_tokens"], prefix: "usage", required: true)!
         let reads = try UsageCapture.count(usage, ["cache_read_input_tokens"], prefix: "usage", required: false) ?? 0
-        let writes = try UsageCapture.count(usage, ["cache_creation_input_tokens"], prefix: "usage", required: false) ?? 0
+        let writes =
+            try UsageCapture.count(usage, ["cache_creation_input_tokens"], prefix: "usage", required: false) ?? 0
         var writes1h: Int64 = 0
         if let cacheCreation {
-            writes1h = try UsageCapture.count(cacheCreation, ["ephemeral_1h_input_tokens"], prefix: "usage.cache_creation", required: false) ?? 0
+            writes1h =
+                try UsageCapture.count(
+                    cacheCreation, ["ephemeral_1h_input_tokens"], prefix: "usage.cache_creation", required: false) ?? 0
         }
         let output = try UsageCapture.count(usage, ["output_tokens"], prefix: "usage", required: true)!
         let tokens = TokenUsage(

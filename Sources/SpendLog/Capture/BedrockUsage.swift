@@ -14,8 +14,10 @@ enum BedrockUsage {
         let writes = try UsageCapture.count(usage, ["cacheWriteInputTokens"], prefix: "usage", required: false) ?? 0
         let output = try UsageCapture.count(usage, ["outputTokens"], prefix: "usage", required: true)!
         var writes1h: Int64 = 0
-        for (index, detail) in (usage["cacheDetails"]?.arrayValue ?? []).enumerated() where detail["ttl"]?.stringValue == "1h" {
-            writes1h += try UsageCapture.count(detail, ["inputTokens"], prefix: "usage.cacheDetails[\(index)]", required: true)!
+        for (index, detail) in (usage["cacheDetails"]?.arrayValue ?? []).enumerated()
+        where detail["ttl"]?.stringValue == "1h" {
+            writes1h += try UsageCapture.count(
+                detail, ["inputTokens"], prefix: "usage.cacheDetails[\(index)]", required: true)!
         }
         let tokens = TokenUsage(
             inputTokens: uncached + reads + writes, outputTokens: output, cachedInputTokens: reads,

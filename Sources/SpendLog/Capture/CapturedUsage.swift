@@ -12,7 +12,10 @@ public struct CapturedUsage: Equatable, Sendable {
     /// The tier the provider reports serving the request at (OpenAI `service_tier`).
     public var serviceTier: ServiceTier?
 
-    public init(provider: String, model: String? = nil, requestID: String? = nil, usage: TokenUsage, serviceTier: ServiceTier? = nil) {
+    public init(
+        provider: String, model: String? = nil, requestID: String? = nil, usage: TokenUsage,
+        serviceTier: ServiceTier? = nil
+    ) {
         self.provider = provider
         self.model = model
         self.requestID = requestID
@@ -21,9 +24,13 @@ public struct CapturedUsage: Equatable, Sendable {
     }
 
     /// A record of this usage; the caller sets the cost (``RecordPricer``) and any other fields.
-    public func record(project: String, model explicitModel: String? = nil, timestamp: Timestamp = .now()) throws(UsageCaptureError) -> UsageRecord {
+    public func record(project: String, model explicitModel: String? = nil, timestamp: Timestamp = .now())
+        throws(UsageCaptureError) -> UsageRecord
+    {
         guard let name = explicitModel ?? model else {
-            throw UsageCaptureError(field: "model", reason: "the response does not name the model (Bedrock Converse never does); give it with --model")
+            throw UsageCaptureError(
+                field: "model",
+                reason: "the response does not name the model (Bedrock Converse never does); give it with --model")
         }
         var record = UsageRecord(
             timestamp: timestamp, project: project, model: name, provider: provider,

@@ -12,11 +12,15 @@ enum GeminiUsage {
         let id = events.reversed().lazy.compactMap { $0["responseId"]?.stringValue }.first
         let prompt = try UsageCapture.count(usage, ["promptTokenCount"], prefix: "usageMetadata", required: true)!
         // A response cut off before any candidate may omit candidatesTokenCount: zero tokens.
-        let candidates = try UsageCapture.count(usage, ["candidatesTokenCount"], prefix: "usageMetadata", required: false) ?? 0
-        let thoughts = try UsageCapture.count(usage, ["thoughtsTokenCount"], prefix: "usageMetadata", required: false) ?? 0
-        let cached = try UsageCapture.count(usage, ["cachedContentTokenCount"], prefix: "usageMetadata", required: false) ?? 0
+        let candidates =
+            try UsageCapture.count(usage, ["candidatesTokenCount"], prefix: "usageMetadata", required: false) ?? 0
+        let thoughts =
+            try UsageCapture.count(usage, ["thoughtsTokenCount"], prefix: "usageMetadata", required: false) ?? 0
+        let cached =
+            try UsageCapture.count(usage, ["cachedContentTokenCount"], prefix: "usageMetadata", required: false) ?? 0
         let tokens = TokenUsage(
-            inputTokens: prompt, outputTokens: candidates + thoughts, cachedInputTokens: cached, reasoningTokens: thoughts)
+            inputTokens: prompt, outputTokens: candidates + thoughts, cachedInputTokens: cached,
+            reasoningTokens: thoughts)
         return CapturedUsage(provider: "gcp.gemini", model: model, requestID: id, usage: tokens)
     }
 }

@@ -15,7 +15,9 @@ enum ResponseEvents {
             } catch {
                 // Not one document: maybe JSON lines.
                 if let lines = try? jsonLines(body), lines.count > 1 { return lines }
-                throw UsageCaptureError(field: nil, reason: "the response is not valid JSON (byte \(error.offset + start): \(error.reason))")
+                throw UsageCaptureError(
+                    field: nil, reason: "the response is not valid JSON (byte \(error.offset + start): \(error.reason))"
+                )
             }
         }
         return try serverSentEvents(body)
@@ -46,11 +48,16 @@ enum ResponseEvents {
             let text = String(decoding: data, as: UTF8.self)
             if data.isEmpty || text == "[DONE]" { return }
             do { events.append(try JSONValue.parse(data)) } catch {
-                throw UsageCaptureError(field: nil, reason: "a server-sent event's data is not valid JSON (\(error.reason)): \(text.prefix(80))")
+                throw UsageCaptureError(
+                    field: nil,
+                    reason: "a server-sent event's data is not valid JSON (\(error.reason)): \(text.prefix(80))")
             }
         }
         for line in lines(body) {
-            if line.isEmpty { try flush(); continue }
+            if line.isEmpty {
+                try flush()
+                continue
+            }
             if line.starts(with: Array("data:".utf8)) {
                 var payload = line.dropFirst(5)
                 if payload.first == 0x20 { payload = payload.dropFirst() }
@@ -63,7 +70,9 @@ enum ResponseEvents {
                 continue
             } else {
                 let shown = String(decoding: line.prefix(60), as: UTF8.self)
-                throw UsageCaptureError(field: nil, reason: "the response is neither JSON nor a server-sent-event stream (starts with '\(shown)')")
+                throw UsageCaptureError(
+                    field: nil,
+                    reason: "the response is neither JSON nor a server-sent-event stream (starts with '\(shown)')")
             }
         }
         try flush()

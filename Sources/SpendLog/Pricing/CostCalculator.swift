@@ -86,8 +86,10 @@ public enum CostCalculator {
         let thresholds = (entry.standard.promptTiers + schedule.promptTiers).map(\.aboveInputTokens)
         let threshold = thresholds.filter { usage.inputTokens > $0 }.max()
         // Most specific first: the service tier at this prompt size, the service tier, then standard.
-        let layers = [schedule.tier(above: threshold), schedule.base, entry.standard.tier(above: threshold), entry.standard.base]
-            .compactMap { $0 }
+        let layers = [
+            schedule.tier(above: threshold), schedule.base, entry.standard.tier(above: threshold), entry.standard.base,
+        ]
+        .compactMap { $0 }
         func price(_ keyPath: KeyPath<PriceComponents, TokenPrice?>) -> TokenPrice? {
             for layer in layers { if let value = layer[keyPath: keyPath] { return value } }
             return nil
@@ -124,7 +126,9 @@ public enum CostCalculator {
     }
 
     static func tooLarge(_ model: String) -> SpendLogError {
-        .invalid("The cost of this \(model) call would be above the per-record maximum of 1000000 USD; check the token counts.")
+        .invalid(
+            "The cost of this \(model) call would be above the per-record maximum of 1000000 USD; check the token counts."
+        )
     }
 
     /// The same rules a record obeys (docs/FORMAT.md, "Record"), so that no component is negative.
@@ -144,11 +148,13 @@ public enum CostCalculator {
         }
         if usage.cacheWrite1hTokens > usage.cacheWriteTokens {
             throw .invalid(
-                "cache_write_1h_tokens (\(usage.cacheWrite1hTokens)) is more than cache_write_tokens (\(usage.cacheWriteTokens)); 1-hour writes are part of the cache writes.")
+                "cache_write_1h_tokens (\(usage.cacheWrite1hTokens)) is more than cache_write_tokens (\(usage.cacheWriteTokens)); 1-hour writes are part of the cache writes."
+            )
         }
         if usage.reasoningTokens > usage.outputTokens {
             throw .invalid(
-                "reasoning_tokens (\(usage.reasoningTokens)) is more than output_tokens (\(usage.outputTokens)); output_tokens includes reasoning.")
+                "reasoning_tokens (\(usage.reasoningTokens)) is more than output_tokens (\(usage.outputTokens)); output_tokens includes reasoning."
+            )
         }
     }
 }

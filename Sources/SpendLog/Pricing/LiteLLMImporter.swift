@@ -16,32 +16,37 @@ public enum LiteLLMImporter {
     /// LiteLLM's base key → the component it prices.
     static var baseKeys: [(key: String, keyPath: WritableKeyPath<PriceComponents, TokenPrice?>)] {
         [
-        ("input_cost_per_token", \.input),
-        ("output_cost_per_token", \.output),
-        ("cache_read_input_token_cost", \.cacheRead),
-        ("cache_creation_input_token_cost_above_1hr", \.cacheWrite1h),
-        ("cache_creation_input_token_cost", \.cacheWrite),
-        ("output_cost_per_reasoning_token", \.reasoning),
+            ("input_cost_per_token", \.input),
+            ("output_cost_per_token", \.output),
+            ("cache_read_input_token_cost", \.cacheRead),
+            ("cache_creation_input_token_cost_above_1hr", \.cacheWrite1h),
+            ("cache_creation_input_token_cost", \.cacheWrite),
+            ("output_cost_per_reasoning_token", \.reasoning),
         ]
     }
     static let serviceSuffixes: [(suffix: String, tier: ServiceTier)] = [
         ("_batches", .batch), ("_priority", .priority), ("_flex", .flex),
     ]
 
-    public static func importTable(_ bytes: [UInt8], path: String, asOf: String? = nil) throws(SpendLogError) -> Result {
+    public static func importTable(_ bytes: [UInt8], path: String, asOf: String? = nil) throws(SpendLogError) -> Result
+    {
         let document: JSONValue
         do { document = try JSONValue.parse(bytes) } catch {
             throw .invalid("'\(path)' is not valid JSON at byte \(error.offset): \(error.reason).", path: path)
         }
         guard let models = document.objectMembers else {
-            throw .invalid("'\(path)' is not a LiteLLM price table: the document must be an object of model name → entry.", path: path)
+            throw .invalid(
+                "'\(path)' is not a LiteLLM price table: the document must be an object of model name → entry.",
+                path: path)
         }
         var table = PriceTable(asOf: asOf, source: "LiteLLM model_prices_and_context_window.json")
         var skipped: [(model: String, reason: String)] = []
         for (name, value) in models where name != "sample_spec" {
             guard let mode = value["mode"]?.stringValue, importedModes.contains(mode) else { continue }
             do {
-                if let entry = try entry(name: name, value) { table.insert(entry) } else {
+                if let entry = try entry(name: name, value) {
+                    table.insert(entry)
+                } else {
                     skipped.append((name, "no input_cost_per_token and output_cost_per_token"))
                 }
             } catch {
@@ -49,7 +54,9 @@ public enum LiteLLMImporter {
             }
         }
         if table.count == 0 {
-            throw .invalid("'\(path)' holds no chat model with per-token prices; is it LiteLLM's model_prices_and_context_window.json?", path: path)
+            throw .invalid(
+                "'\(path)' holds no chat model with per-token prices; is it LiteLLM's model_prices_and_context_window.json?",
+                path: path)
         }
         return Result(table: table, skipped: skipped)
     }
@@ -58,7 +65,9 @@ public enum LiteLLMImporter {
 
     /// One LiteLLM entry, or nil when it has no per-token input and output price.
     static func entry(name: String, _ value: JSONValue) throws(EntryError) -> PriceEntry? {
-        do { try UsageRecord.validateName(name, field: "model") } catch { throw EntryError(reason: "model name \(error.reason)") }
+        do { try UsageRecord.validateName(name, field: "model") } catch {
+            throw EntryError(reason: "model name \(error.reason)")
+        }
         var schedules: [ServiceTier: PriceSchedule] = [:]
         var tiers: [ServiceTier: [Int64: PriceComponents]] = [:]
         for (key, member) in value.objectMembers ?? [] {
@@ -79,7 +88,9 @@ public enum LiteLLMImporter {
             }
             guard let keyPath = baseKeys.first(where: { $0.key == rest })?.keyPath else { continue }
             let price: TokenPrice
-            do { price = try TokenPrice.parse(perToken: text) } catch { throw EntryError(reason: "\(key): '\(text)' \(error.description)") }
+            do { price = try TokenPrice.parse(perToken: text) } catch {
+                throw EntryError(reason: "\(key): '\(text)' \(error.description)")
+            }
             if let threshold {
                 tiers[service, default: [:]][threshold, default: PriceComponents()][keyPath: keyPath] = price
             } else {
@@ -93,7 +104,9 @@ public enum LiteLLMImporter {
                 promptTiers: byThreshold.map { PromptTier(aboveInputTokens: $0.key, prices: $0.value) })
             schedules[service] = schedule
         }
-        guard let standard = schedules[.standard], standard.base.input != nil, standard.base.output != nil else { return nil }
+        guard let standard = schedules[.standard], standard.base.input != nil, standard.base.output != nil else {
+            return nil
+        }
         var entry = PriceEntry(model: name, standard: standard)
         for tier in [ServiceTier.batch, .priority, .flex] {
             if let schedule = schedules[tier], !schedule.isEmpty { entry.serviceTiers[tier] = schedule }

@@ -42,14 +42,15 @@ public struct PriceComponents: Equatable, Sendable {
     }
 
     public var isEmpty: Bool {
-        input == nil && output == nil && cacheRead == nil && cacheWrite == nil && cacheWrite1h == nil && reasoning == nil
+        input == nil && output == nil && cacheRead == nil && cacheWrite == nil && cacheWrite1h == nil
+            && reasoning == nil
     }
 
     /// The component names as written in price files, with their key paths.
     static var fields: [(name: String, keyPath: WritableKeyPath<PriceComponents, TokenPrice?>)] {
         [
-        ("input", \.input), ("output", \.output), ("cache_read", \.cacheRead), ("cache_write", \.cacheWrite),
-        ("cache_write_1h", \.cacheWrite1h), ("reasoning", \.reasoning),
+            ("input", \.input), ("output", \.output), ("cache_read", \.cacheRead), ("cache_write", \.cacheWrite),
+            ("cache_write_1h", \.cacheWrite1h), ("reasoning", \.reasoning),
         ]
     }
 }

@@ -1,7 +1,7 @@
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where the user's price file lives, and reading and replacing it.
@@ -36,7 +36,9 @@ public struct PriceFile: Sendable {
     public func load() throws(SpendLogError) -> PriceTable? {
         guard let bytes = try FileSystem.readWholeFile(path) else {
             if isExplicit {
-                throw .invalid("The price file '\(path)' does not exist. Create it with `spendlog prices import FILE --prices '\(path)'`, or fix the path.", path: path)
+                throw .invalid(
+                    "The price file '\(path)' does not exist. Create it with `spendlog prices import FILE --prices '\(path)'`, or fix the path.",
+                    path: path)
             }
             return nil
         }

@@ -46,7 +46,8 @@ public struct PriceTable: Equatable, Sendable {
         var result = self
         for (name, entry) in overrides.entries { result.entries[name] = entry }
         result.asOf = overrides.asOf ?? asOf
-        result.source = [overrides.source, source].compactMap { $0 }.joined(separator: " over ")
+        let sources = [overrides.source, source].compactMap { $0 }
+        result.source = sources.isEmpty ? nil : sources.joined(separator: " over ")
         return result
     }
 }
@@ -58,17 +59,22 @@ extension PriceTable {
     public static func decode(_ bytes: [UInt8], path: String) throws(SpendLogError) -> PriceTable {
         let document: JSONValue
         do { document = try JSONValue.parse(bytes) } catch {
-            throw .invalid("'\(path)' is not valid JSON at byte \(error.offset): \(error.reason). Fix the file, or write it again with `spendlog prices import`.", path: path)
+            throw .invalid(
+                "'\(path)' is not valid JSON at byte \(error.offset): \(error.reason). Fix the file, or write it again with `spendlog prices import`.",
+                path: path)
         }
         func fail(_ field: String, _ reason: String) -> SpendLogError {
             .invalid("'\(path)': \(field) \(reason). See docs/PRICING.md, \"Price files\".", path: path)
         }
         guard document.objectMembers != nil else { throw fail("the document", "must be a JSON object") }
         guard document["format"]?.stringValue == formatName else {
-            throw fail("\"format\"", "must be \"\(formatName)\" (a LiteLLM table is read with `spendlog prices import`)")
+            throw fail(
+                "\"format\"", "must be \"\(formatName)\" (a LiteLLM table is read with `spendlog prices import`)")
         }
         var table = PriceTable(asOf: document["as_of"]?.stringValue, source: document["source"]?.stringValue)
-        guard let models = document["models"]?.objectMembers else { throw fail("\"models\"", "must be an object of model name → prices") }
+        guard let models = document["models"]?.objectMembers else {
+            throw fail("\"models\"", "must be an object of model name → prices")
+        }
         for (name, value) in models {
             let field = "models.\(name)"
             do { try UsageRecord.validateName(name, field: field) } catch { throw fail(field, error.reason) }
@@ -80,8 +86,11 @@ extension PriceTable {
             var entry = PriceEntry(model: name, standard: standard)
             for tier in [ServiceTier.batch, .priority, .flex] {
                 if let nested = value[tier.rawValue] {
-                    guard nested.objectMembers != nil else { throw fail("\(field).\(tier.rawValue)", "must be an object") }
-                    entry.serviceTiers[tier] = try decodeSchedule(nested, field: "\(field).\(tier.rawValue)", fail: fail)
+                    guard nested.objectMembers != nil else {
+                        throw fail("\(field).\(tier.rawValue)", "must be an object")
+                    }
+                    entry.serviceTiers[tier] = try decodeSchedule(
+                        nested, field: "\(field).\(tier.rawValue)", fail: fail)
                 }
             }
             table.insert(entry)
@@ -95,7 +104,9 @@ extension PriceTable {
         var components = PriceComponents()
         for (name, keyPath) in PriceComponents.fields {
             guard let member = value[name], member != .null else { continue }
-            guard let text = member.numberText else { throw fail("\(field).\(name)", "must be a JSON number (USD per million tokens)") }
+            guard let text = member.numberText else {
+                throw fail("\(field).\(name)", "must be a JSON number (USD per million tokens)")
+            }
             do { components[keyPath: keyPath] = try TokenPrice.parse(perMillionTokens: text) } catch {
                 throw fail("\(field).\(name)", "'\(text)' \(error.description)")
             }
@@ -108,7 +119,9 @@ extension PriceTable {
     ) throws(SpendLogError) -> PriceSchedule {
         let known = Set(PriceComponents.fields.map(\.name) + ["prompt_tiers", "batch", "priority", "flex", "note"])
         for member in value.objectMembers ?? [] where !known.contains(member.key) {
-            throw fail("\(field).\(member.key)", "is not a price this format knows (\(known.sorted().joined(separator: ", ")))")
+            throw fail(
+                "\(field).\(member.key)", "is not a price this format knows (\(known.sorted().joined(separator: ", ")))"
+            )
         }
         var schedule = PriceSchedule(base: try decodeComponents(value, field: field, fail: fail))
         if let tiers = value["prompt_tiers"] {
@@ -119,7 +132,9 @@ extension PriceTable {
                 guard let above = item["above_input_tokens"]?.integerValue, above >= 0 else {
                     throw fail("\(tierField).above_input_tokens", "must be a whole number of tokens")
                 }
-                result.append(PromptTier(aboveInputTokens: above, prices: try decodeComponents(item, field: tierField, fail: fail)))
+                result.append(
+                    PromptTier(
+                        aboveInputTokens: above, prices: try decodeComponents(item, field: tierField, fail: fail)))
             }
             schedule = PriceSchedule(base: schedule.base, promptTiers: result)
         }
@@ -156,9 +171,15 @@ extension PriceTable {
     static func encode(_ schedule: PriceSchedule) -> [(key: String, value: JSONValue)] {
         var members = encode(schedule.base)
         if !schedule.promptTiers.isEmpty {
-            members.append(("prompt_tiers", .array(schedule.promptTiers.map { tier in
-                .object([("above_input_tokens", .number(String(tier.aboveInputTokens)))] + encode(tier.prices))
-            })))
+            members.append(
+                (
+                    "prompt_tiers",
+                    .array(
+                        schedule.promptTiers.map { tier in
+                            .object(
+                                [("above_input_tokens", .number(String(tier.aboveInputTokens)))] + encode(tier.prices))
+                        })
+                ))
         }
         return members
     }

@@ -66,7 +66,10 @@ public struct UnpricedSummary: Equatable, Sendable {
             rows[i].outputTokens += record.outputTokens
         } else {
             index[record.model] = rows.count
-            rows.append(Row(model: record.model, requests: 1, inputTokens: record.inputTokens, outputTokens: record.outputTokens))
+            rows.append(
+                Row(
+                    model: record.model, requests: 1, inputTokens: record.inputTokens, outputTokens: record.outputTokens
+                ))
         }
     }
 

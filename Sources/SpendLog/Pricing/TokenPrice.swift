@@ -24,19 +24,27 @@ public struct TokenPrice: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// Parses USD per token (`3e-06`, `0.000003`) exactly.
     public static func parse(perToken text: String) throws(PriceParseError) -> TokenPrice {
-        TokenPrice(yoctoDollarsPerToken: try ExactDecimal.parse(text, fractionDigits: perTokenDigits, limit: maximum.yoctoDollarsPerToken))
+        TokenPrice(
+            yoctoDollarsPerToken: try ExactDecimal.parse(
+                text, fractionDigits: perTokenDigits, limit: maximum.yoctoDollarsPerToken))
     }
 
     /// Parses USD per million tokens (`1.25`, `0.075`) exactly.
     public static func parse(perMillionTokens text: String) throws(PriceParseError) -> TokenPrice {
-        TokenPrice(yoctoDollarsPerToken: try ExactDecimal.parse(text, fractionDigits: perMillionDigits, limit: maximum.yoctoDollarsPerToken))
+        TokenPrice(
+            yoctoDollarsPerToken: try ExactDecimal.parse(
+                text, fractionDigits: perMillionDigits, limit: maximum.yoctoDollarsPerToken))
     }
 
     /// USD per million tokens, shortest exact decimal: `1.25`.
-    public var perMillionTokensText: String { ExactDecimal.format(yoctoDollarsPerToken, fractionDigits: TokenPrice.perMillionDigits) }
+    public var perMillionTokensText: String {
+        ExactDecimal.format(yoctoDollarsPerToken, fractionDigits: TokenPrice.perMillionDigits)
+    }
 
     /// USD per token, shortest exact decimal: `0.00000125`.
-    public var perTokenText: String { ExactDecimal.format(yoctoDollarsPerToken, fractionDigits: TokenPrice.perTokenDigits) }
+    public var perTokenText: String {
+        ExactDecimal.format(yoctoDollarsPerToken, fractionDigits: TokenPrice.perTokenDigits)
+    }
 
     public var description: String { "$\(perMillionTokensText)/1M" }
 }
@@ -66,7 +74,9 @@ enum ExactDecimal {
         guard let first = bytes.first else { throw .notANumber }
         if first == UInt8(ascii: "-") {
             // `-0` is zero, anything else below zero is not a price.
-            if bytes.dropFirst().allSatisfy({ $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: ".") }) && bytes.count > 1 { return 0 }
+            if bytes.dropFirst().allSatisfy({ $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: ".") }) && bytes.count > 1 {
+                return 0
+            }
             throw .negative
         }
         if first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
@@ -75,13 +85,18 @@ enum ExactDecimal {
         var sawDigit = false
         var index = bytes.startIndex
         while index < bytes.endIndex, let d = asciiDigit(bytes[index]) {
-            digits.append(UInt8(d)); sawDigit = true; index += 1
+            digits.append(UInt8(d))
+            sawDigit = true
+            index += 1
         }
         if index < bytes.endIndex, bytes[index] == UInt8(ascii: ".") {
             index += 1
             var fraction = false
             while index < bytes.endIndex, let d = asciiDigit(bytes[index]) {
-                digits.append(UInt8(d)); exponent -= 1; fraction = true; index += 1
+                digits.append(UInt8(d))
+                exponent -= 1
+                fraction = true
+                index += 1
             }
             guard fraction else { throw .notANumber }
         }
@@ -90,19 +105,24 @@ enum ExactDecimal {
             index += 1
             var negative = false
             if index < bytes.endIndex, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
-                negative = bytes[index] == UInt8(ascii: "-"); index += 1
+                negative = bytes[index] == UInt8(ascii: "-")
+                index += 1
             }
             var value = 0
             var any = false
             while index < bytes.endIndex, let d = asciiDigit(bytes[index]) {
                 if value < 10_000 { value = value * 10 + d }
-                any = true; index += 1
+                any = true
+                index += 1
             }
             guard any else { throw .notANumber }
             exponent += negative ? -value : value
         }
         guard index == bytes.endIndex else { throw .notANumber }
-        while let last = digits.last, last == 0, digits.count > 1 { digits.removeLast(); exponent += 1 }
+        while let last = digits.last, last == 0, digits.count > 1 {
+            digits.removeLast()
+            exponent += 1
+        }
         while let head = digits.first, head == 0, digits.count > 1 { digits.removeFirst() }
         if digits == [0] { return 0 }
         let shift = exponent + fractionDigits
@@ -125,7 +145,10 @@ enum ExactDecimal {
         var text = (negative ? "-" : "") + String(whole)
         if fraction != 0 {
             var width = fractionDigits
-            while fraction % 10 == 0 { fraction /= 10; width -= 1 }
+            while fraction % 10 == 0 {
+                fraction /= 10
+                width -= 1
+            }
             let digits = String(fraction)
             text += "." + String(repeating: "0", count: width - digits.count) + digits
         }

@@ -6,7 +6,9 @@ import Testing
 @Suite struct SpendLogRecorderTests {
     func records(_ log: LogDirectory) throws -> [UsageRecord] {
         var found: [UsageRecord] = []
-        try LogReader(directory: log).forEachRecord(matching: RecordFilter(), onCorruption: { Issue.record("\($0)") }) { found.append($0) }
+        try LogReader(directory: log).forEachRecord(matching: RecordFilter(), onCorruption: { Issue.record("\($0)") }) {
+            found.append($0)
+        }
         return found
     }
 
@@ -14,7 +16,10 @@ import Testing
         let temp = TemporaryDirectory()
         let log = try temp.log()
         let recorder = SpendLogRecorder(writer: LogWriter(directory: log))
-        let body = Array(try #require(FileManager.default.contents(atPath: TestPaths.sharedData + "/provider-responses/anthropic_messages.json")))
+        let body = Array(
+            try #require(
+                FileManager.default.contents(
+                    atPath: TestPaths.sharedData + "/provider-responses/anthropic_messages.json")))
         let result = try await recorder.record(project: "app", configure: { $0.user = "ann" }) { body }
         #expect(result.value == body)
         let stored = try records(log)
@@ -43,7 +48,9 @@ import Testing
             _ = try await recorder.record(project: "app") { () async throws -> [UInt8] in throw CallFailed() }
         }
         await #expect(throws: UsageCaptureError.self) {
-            _ = try await recorder.record(project: "app", format: .openai) { Array(#"{"id":"x","model":"gpt-4o"}"#.utf8) }
+            _ = try await recorder.record(project: "app", format: .openai) {
+                Array(#"{"id":"x","model":"gpt-4o"}"#.utf8)
+            }
         }
         #expect(try records(log).isEmpty)
     }

@@ -30,7 +30,8 @@ import Testing
             requestID: "resp_67ccd7eca01881908ff0b5146584e408072912b2993db808",
             usage: TokenUsage(inputTokens: 81, outputTokens: 1035, reasoningTokens: 832)),
         Expected(
-            file: "anthropic_messages.json", format: .anthropic, provider: "anthropic", model: "claude-sonnet-4-5-20250929",
+            file: "anthropic_messages.json", format: .anthropic, provider: "anthropic",
+            model: "claude-sonnet-4-5-20250929",
             requestID: "msg_01Egs18hRzhru3uGon3qesbA", usage: TokenUsage(inputTokens: 249, outputTokens: 26)),
         // promptTokenCount includes the cache; output = candidates 15 + thoughts 73.
         Expected(
@@ -65,8 +66,11 @@ import Testing
              "cache_creation": {"ephemeral_5m_input_tokens": 200, "ephemeral_1h_input_tokens": 300}, "output_tokens": 40}}
             """
         let captured = try UsageCapture.capture(body)
-        #expect(captured.usage == TokenUsage(
-            inputTokens: 2510, outputTokens: 40, cachedInputTokens: 2000, cacheWriteTokens: 500, cacheWrite1hTokens: 300))
+        #expect(
+            captured.usage
+                == TokenUsage(
+                    inputTokens: 2510, outputTokens: 40, cachedInputTokens: 2000, cacheWriteTokens: 500,
+                    cacheWrite1hTokens: 300))
     }
 
     @Test func anOpenAIChatStreamTakesUsageFromTheFinalChunk() throws {
@@ -94,7 +98,9 @@ import Testing
 
             """
         let captured = try UsageCapture.capture(stream, format: .openai)
-        #expect(captured.usage == TokenUsage(inputTokens: 500, outputTokens: 300, cachedInputTokens: 100, reasoningTokens: 200))
+        #expect(
+            captured.usage
+                == TokenUsage(inputTokens: 500, outputTokens: 300, cachedInputTokens: 100, reasoningTokens: 200))
         #expect(captured.serviceTier == .flex)
         #expect(captured.requestID == "resp_1")
     }
@@ -125,10 +131,13 @@ import Testing
 
     @Test func aLoneAnthropicMessageDeltaWithoutInputIsRejected() {
         let chunk = #"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":42}}"#
-        #expect(throws: UsageCaptureError(
-            field: "usage.input_tokens",
-            reason: "is missing; a message_delta event carries only output tokens, so give the whole stream (message_start carries the input tokens)"
-        )) { try UsageCapture.capture(chunk, format: .anthropic) }
+        #expect(
+            throws: UsageCaptureError(
+                field: "usage.input_tokens",
+                reason:
+                    "is missing; a message_delta event carries only output tokens, so give the whole stream (message_start carries the input tokens)"
+            )
+        ) { try UsageCapture.capture(chunk, format: .anthropic) }
     }
 
     @Test func aGeminiStreamArrayTakesTheLastUsageMetadata() throws {
@@ -142,18 +151,35 @@ import Testing
     }
 
     @Test func aBedrockStreamMetadataEventAndOneHourCacheDetails() throws {
-        let event = #"{"metadata":{"usage":{"inputTokens":3,"outputTokens":7,"cacheReadInputTokens":10,"cacheWriteInputTokens":500,"cacheDetails":[{"inputTokens":200,"ttl":"1h"},{"inputTokens":300,"ttl":"5m"}]},"metrics":{"latencyMs":10}}}"#
+        let event =
+            #"{"metadata":{"usage":{"inputTokens":3,"outputTokens":7,"cacheReadInputTokens":10,"cacheWriteInputTokens":500,"cacheDetails":[{"inputTokens":200,"ttl":"1h"},{"inputTokens":300,"ttl":"5m"}]},"metrics":{"latencyMs":10}}}"#
         let captured = try UsageCapture.capture(event)
         #expect(captured.provider == "aws.bedrock")
-        #expect(captured.usage == TokenUsage(inputTokens: 513, outputTokens: 7, cachedInputTokens: 10, cacheWriteTokens: 500, cacheWrite1hTokens: 200))
+        #expect(
+            captured.usage
+                == TokenUsage(
+                    inputTokens: 513, outputTokens: 7, cachedInputTokens: 10, cacheWriteTokens: 500,
+                    cacheWrite1hTokens: 200))
     }
 
     @Test(arguments: [
         (#"{"id":"x","object":"chat.completion","model":"gpt-4o","choices":[]}"#, ResponseFormat.openai, "usage"),
-        (#"{"id":"x","object":"chat.completion","model":"gpt-4o","usage":{"completion_tokens":3}}"#, .openai, "usage.prompt_tokens"),
-        (#"{"id":"x","object":"chat.completion","model":"gpt-4o","usage":{"prompt_tokens":-1,"completion_tokens":3}}"#, .openai, "usage.prompt_tokens"),
-        (#"{"id":"x","object":"chat.completion","model":"gpt-4o","usage":{"prompt_tokens":"7","completion_tokens":3}}"#, .openai, "usage.prompt_tokens"),
-        (#"{"id":"x","object":"chat.completion","model":"gpt-4o","usage":{"prompt_tokens":1.5,"completion_tokens":3}}"#, .openai, "usage.prompt_tokens"),
+        (
+            #"{"id":"x","object":"chat.completion","model":"gpt-4o","usage":{"completion_tokens":3}}"#, .openai,
+            "usage.prompt_tokens"
+        ),
+        (
+            #"{"id":"x","object":"chat.completion","model":"gpt-4o","usage":{"prompt_tokens":-1,"completion_tokens":3}}"#,
+            .openai, "usage.prompt_tokens"
+        ),
+        (
+            #"{"id":"x","object":"chat.completion","model":"gpt-4o","usage":{"prompt_tokens":"7","completion_tokens":3}}"#,
+            .openai, "usage.prompt_tokens"
+        ),
+        (
+            #"{"id":"x","object":"chat.completion","model":"gpt-4o","usage":{"prompt_tokens":1.5,"completion_tokens":3}}"#,
+            .openai, "usage.prompt_tokens"
+        ),
         (#"{"type":"message","model":"claude-haiku-4-5","content":[]}"#, .anthropic, "usage"),
         (#"{"type":"message","usage":{"input_tokens":1}}"#, .anthropic, "usage.output_tokens"),
         (#"{"candidates":[]}"#, .gemini, "usageMetadata"),
@@ -178,7 +204,9 @@ import Testing
     @Test func aRecordFromCapturedUsageKeepsRequestIdAndOneHourWrites() throws {
         let captured = CapturedUsage(
             provider: "anthropic", model: "claude-opus-4-5", requestID: "msg_1",
-            usage: TokenUsage(inputTokens: 2510, outputTokens: 40, cachedInputTokens: 2000, cacheWriteTokens: 500, cacheWrite1hTokens: 300))
+            usage: TokenUsage(
+                inputTokens: 2510, outputTokens: 40, cachedInputTokens: 2000, cacheWriteTokens: 500,
+                cacheWrite1hTokens: 300))
         var record = try captured.record(project: "p")
         #expect(record.requestID == "msg_1")
         #expect(record.cacheWrite1hTokens == 300)

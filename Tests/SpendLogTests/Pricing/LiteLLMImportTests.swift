@@ -32,20 +32,21 @@ import Testing
     }
 
     /// Spot checks of ten models against the file's own numbers (USD per token, as written there).
-    @Test(arguments: [
-        ("gpt-5", "standard", "input", nil, "1.25e-06"),
-        ("gpt-5", "priority", "output", nil, "2e-05"),
-        ("claude-sonnet-4-5", "standard", "cache_write", nil, "3.75e-06"),
-        ("claude-sonnet-4-5", "standard", "cache_write_1h", nil, "6e-06"),
-        ("claude-opus-4-5", "batch", "cache_read", nil, "2.5e-07"),
-        ("gemini-2.5-pro", "standard", "input", 200_000, "2.5e-06"),
-        ("gemini/gemini-2.5-flash", "standard", "reasoning", nil, "2.5e-06"),
-        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "standard", "cache_write_1h", 200_000, "1.32e-05"),
-        ("deepseek/deepseek-chat", "standard", "cache_read", nil, "2.8e-08"),
-        ("gpt-5.4", "flex", "output", 272_000, "1.125e-05"),
-        ("o3", "flex", "cache_read", nil, "2.5e-07"),
-        ("novita/google/gemma-4-26b-a4b-it", "standard", "output", nil, "4.0000000000000003e-07"),
-    ] as [(String, String, String, Int64?, String)])
+    @Test(
+        arguments: [
+            ("gpt-5", "standard", "input", nil, "1.25e-06"),
+            ("gpt-5", "priority", "output", nil, "2e-05"),
+            ("claude-sonnet-4-5", "standard", "cache_write", nil, "3.75e-06"),
+            ("claude-sonnet-4-5", "standard", "cache_write_1h", nil, "6e-06"),
+            ("claude-opus-4-5", "batch", "cache_read", nil, "2.5e-07"),
+            ("gemini-2.5-pro", "standard", "input", 200_000, "2.5e-06"),
+            ("gemini/gemini-2.5-flash", "standard", "reasoning", nil, "2.5e-06"),
+            ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "standard", "cache_write_1h", 200_000, "1.32e-05"),
+            ("deepseek/deepseek-chat", "standard", "cache_read", nil, "2.8e-08"),
+            ("gpt-5.4", "flex", "output", 272_000, "1.125e-05"),
+            ("o3", "flex", "cache_read", nil, "2.5e-07"),
+            ("novita/google/gemma-4-26b-a4b-it", "standard", "output", nil, "4.0000000000000003e-07"),
+        ] as [(String, String, String, Int64?, String)])
     func pricesMatchTheFile(model: String, tier: String, component: String, above: Int64?, perToken: String) throws {
         let entry = try #require(try Self.imported().table.entries[model])
         let schedule = try #require(tier == "standard" ? entry.standard : entry.serviceTiers[ServiceTier(name: tier)!])
@@ -62,7 +63,9 @@ import Testing
 
     @Test func somethingElseIsRejectedNamingTheFile() {
         #expect(throws: SpendLogError.self) { try LiteLLMImporter.importTable(Array("[1,2]".utf8), path: "x.json") }
-        #expect(throws: SpendLogError.self) { try LiteLLMImporter.importTable(Array(#"{"a": {"mode": "embedding"}}"#.utf8), path: "x.json") }
+        #expect(throws: SpendLogError.self) {
+            try LiteLLMImporter.importTable(Array(#"{"a": {"mode": "embedding"}}"#.utf8), path: "x.json")
+        }
         #expect(throws: SpendLogError.self) { try LiteLLMImporter.importTable(Array("{".utf8), path: "x.json") }
     }
 }
