@@ -29,7 +29,7 @@ struct RecordOptions: ParsableArguments {
     var cacheWriteTokens: String?
     @Option(name: .customLong("reasoning-tokens"), parsing: .unconditional, help: "Reasoning tokens (part of --output-tokens).")
     var reasoningTokens: String?
-    @Option(parsing: .unconditional, help: "Cost in USD, exact decimal with at most 9 decimals. Without it the record is marked unpriced.")
+    @Option(parsing: .unconditional, help: "Cost in USD, exact decimal with at most 9 decimals. Without it the cost is computed from the price table (or the record is marked unpriced).")
     var cost: String?
     @Option(help: "Provider (OpenTelemetry gen_ai.provider.name); inferred from the model when absent.")
     var provider: String?
@@ -54,12 +54,19 @@ struct RecordOptions: ParsableArguments {
     @Option(help: "Time of the call, RFC 3339 (default: now).")
     var ts: String?
 
-    /// Builds the record, or throws a ValidationError naming the flag.
-    func makeRecord() throws -> UsageRecord {
+    /// Builds the record, or throws a ValidationError naming the flag. Values of `captured` (read
+    /// from a provider response) fill in whatever the flags do not give.
+    func makeRecord(captured: CapturedUsage? = nil) throws -> UsageRecord {
         guard let project else { throw ValidationError("--project is required.") }
-        guard let model else { throw ValidationError("--model is required.") }
-        guard let inputTokens else { throw ValidationError("--input-tokens is required.") }
-        guard let outputTokens else { throw ValidationError("--output-tokens is required.") }
+        guard let model = model ?? captured?.model else {
+            throw ValidationError(captured == nil ? "--model is required." : "--model is required: the response does not name the model.")
+        }
+        let capturedCount = { (count: Int64?) in count.map(String.init) }
+        guard let inputTokens = inputTokens ?? capturedCount(captured?.usage.inputTokens) else { throw ValidationError("--input-tokens is required.") }
+        guard let outputTokens = outputTokens ?? capturedCount(captured?.usage.outputTokens) else { throw ValidationError("--output-tokens is required.") }
+        let cachedInputTokens = cachedInputTokens ?? capturedCount(captured?.usage.cachedInputTokens)
+        let cacheWriteTokens = cacheWriteTokens ?? capturedCount(captured?.usage.cacheWriteTokens)
+        let reasoningTokens = reasoningTokens ?? capturedCount(captured?.usage.reasoningTokens)
         var timestamp = Timestamp.now()
         if let ts {
             guard let parsed = Timestamp.parse(ts) else {
@@ -75,7 +82,7 @@ struct RecordOptions: ParsableArguments {
             }
         }
         var record = UsageRecord(
-            timestamp: timestamp, project: project, model: model, provider: provider,
+            timestamp: timestamp, project: project, model: model, provider: provider ?? captured?.provider,
             inputTokens: try parseCount(inputTokens, option: "--input-tokens"),
             outputTokens: try parseCount(outputTokens, option: "--output-tokens"),
             cachedInputTokens: try cachedInputTokens.map { try parseCount($0, option: "--cached-input-tokens") } ?? 0,
@@ -86,7 +93,11 @@ struct RecordOptions: ParsableArguments {
         record.user = user
         record.caller = caller
         record.session = session
-        record.requestID = requestID
+        record.requestID = requestID ?? captured?.requestID
+        if let captured, captured.usage.cacheWrite1hTokens > 0, self.cacheWriteTokens == nil {
+            record.cacheWrite1hTokens = captured.usage.cacheWrite1hTokens
+        }
+        if let tier = captured?.serviceTier, tier != .standard { record.serviceTier = tier }
         record.role = role
         record.task = task
         if let status {
@@ -151,22 +162,32 @@ struct AppendCommand: ParsableCommand {
         discussion: """
             Example:
               spendlog append --project etl --model gpt-4.1 --input-tokens 1200 --output-tokens 300 --cost 0.0048
+              curl … | spendlog append --from-response openai - --project etl
+
+            Without --cost the cost is computed from the price table (docs/PRICING.md); a model the
+            table lacks is recorded as unpriced (cost 0) with a warning.
             """)
 
     @OptionGroup var directory: DirectoryOptions
     @OptionGroup var record: RecordOptions
     @OptionGroup var durability: FsyncOption
+    @OptionGroup var service: ServiceOptions
+    @OptionGroup var pricing: PriceFileOption
+    @OptionGroup var response: ResponseOptions
     @Flag(help: "Append only if every matching limit allows it; otherwise write nothing and exit 3.")
     var enforce = false
 
     func validate() throws {
-        _ = try record.makeRecord()
+        if response.fromResponse == nil { _ = try record.makeRecord() }
         _ = try durability.policy()
+        _ = try service.tier()
     }
 
     func run() throws {
         try reportingBudgetErrors {
-            var built = try record.makeRecord()
+            var built = try record.makeRecord(captured: try response.capture())
+            try service.apply(to: &built)
+            try priceRecord(&built, table: try pricing.table())
             let log = try directory.open(create: true)
             var options = WriterOptions()
             options.fsync = try durability.policy()

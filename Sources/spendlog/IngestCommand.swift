@@ -13,7 +13,8 @@ struct IngestCommand: ParsableCommand {
             Each line is a record in the log's format (docs/FORMAT.md); v, id and ts are filled in
             when absent. All or nothing: if any line is invalid, every bad line is reported as
             'line N: field: reason' and nothing is written (exit 65). With --skip-invalid the valid
-            lines are written and the others reported. The whole input is one group commit.
+            lines are written and the others reported. The whole input is one group commit. Lines
+            without cost_usd are priced from the price table (docs/PRICING.md).
             """)
 
     @OptionGroup var directory: DirectoryOptions
@@ -22,12 +23,14 @@ struct IngestCommand: ParsableCommand {
     @Flag(name: .customLong("skip-invalid"), help: "Write the valid lines and report the invalid ones.")
     var skipInvalid = false
     @OptionGroup var durability: FsyncOption
+    @OptionGroup var pricing: PriceFileOption
 
     func run() throws {
         try reportingErrors {
             let input = try readInput()
             let now = Timestamp.now()
             var records: [UsageRecord] = []
+            var unpricedIndices: [Int] = []
             var problems: [String] = []
             var lineNumber = 0
             input.withUnsafeBufferPointer { bytes in
@@ -42,6 +45,7 @@ struct IngestCommand: ParsableCommand {
                     if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
                     do throws(RecordParseError) {
                         let parsed = try RecordParser.parse(line, mode: .input(now: now))
+                        if parsed.costMissing { unpricedIndices.append(records.count) }
                         records.append(parsed.record)
                     } catch {
                         problems.append("line \(lineNumber): \(error.description)")
@@ -55,6 +59,8 @@ struct IngestCommand: ParsableCommand {
                 printError("Error: \(problems.count) invalid line\(problems.count == 1 ? "" : "s"); nothing was written. Fix them, or pass --skip-invalid to write the valid lines.")
                 throw ExitCode(ExitCodes.dataError)
             }
+            // Lines without cost_usd are priced from the table, as `append` prices a call without --cost.
+            if !unpricedIndices.isEmpty { try priceRecords(&records, at: unpricedIndices, table: try pricing.table()) }
             let log = try directory.open(create: true)
             var options = WriterOptions()
             options.fsync = try durability.policy()
@@ -65,31 +71,21 @@ struct IngestCommand: ParsableCommand {
         }
     }
 
-    private func readInput() throws -> [UInt8] {
-        let fd: Int32
-        if file == "-" {
-            fd = 0
-        } else {
-            if file.split(separator: "/", omittingEmptySubsequences: false).contains("..") {
-                throw SpendLogError(code: .invalidInput, message: "FILE: '\(file)' contains a '..' component; give the path without '..'.")
-            }
-            fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else {
-                throw SpendLogError(code: .invalidInput, message: "Could not open '\(file)': \(String(cString: strerror(errno))).")
+    private func readInput() throws -> [UInt8] { try readInputBytes(file) }
+
+    /// One warning per unpriced model, not one per line.
+    private func priceRecords(_ records: inout [UsageRecord], at indices: [Int], table: PriceTable) throws {
+        let pricer = RecordPricer(table: table)
+        var unpriced: [(model: String, count: Int)] = []
+        for index in indices {
+            if case .unpriced = try pricer.price(&records[index]) {
+                if let i = unpriced.firstIndex(where: { $0.model == records[index].model }) { unpriced[i].count += 1 } else {
+                    unpriced.append((records[index].model, 1))
+                }
             }
         }
-        defer { if fd != 0 { Glibc.close(fd) } }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SpendLogError(code: .io, message: "Could not read '\(file == "-" ? "standard input" : file)': \(String(cString: strerror(errno))).")
-            }
-            if n == 0 { break }
-            data.append(contentsOf: chunk[0..<n])
+        for (model, count) in unpriced {
+            printError("Warning: \(count) line\(count == 1 ? "" : "s") of model '\(model)': " + RecordPricer.unpricedWarning(model: model))
         }
-        return data
     }
 }

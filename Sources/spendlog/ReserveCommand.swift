@@ -77,16 +77,22 @@ struct SettleCommand: ParsableCommand {
     var id: String
     @OptionGroup var record: RecordOptions
     @OptionGroup var durability: FsyncOption
+    @OptionGroup var service: ServiceOptions
+    @OptionGroup var pricing: PriceFileOption
+    @OptionGroup var response: ResponseOptions
 
     func validate() throws {
-        _ = try record.makeRecord()
+        if response.fromResponse == nil { _ = try record.makeRecord() }
         _ = try durability.policy()
+        _ = try service.tier()
     }
 
     func run() throws {
         try reportingBudgetErrors {
             let now = try budgetClock()
-            var built = try record.makeRecord()
+            var built = try record.makeRecord(captured: try response.capture())
+            try service.apply(to: &built)
+            try priceRecord(&built, table: try pricing.table())
             if record.ts == nil { built.timestamp = now }
             var options = WriterOptions()
             options.fsync = try durability.policy()

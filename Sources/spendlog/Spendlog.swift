@@ -30,6 +30,8 @@ struct Spendlog: ParsableCommand {
             ReserveCommand.self,
             SettleCommand.self,
             ReleaseCommand.self,
+            CostCommand.self,
+            PricesCommand.self,
         ]
     )
 

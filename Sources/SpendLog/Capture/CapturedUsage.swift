@@ -1,0 +1,73 @@
+/// Token usage read from a provider's response, in the record's terms (docs/FORMAT.md, "Record"):
+/// `inputTokens` includes cache reads and writes, `outputTokens` includes reasoning. How each
+/// provider's fields map is in docs/PRICING.md, "Capture from provider responses".
+public struct CapturedUsage: Equatable, Sendable {
+    /// OpenTelemetry `gen_ai.provider.name`: `openai`, `anthropic`, `gcp.gemini`, `aws.bedrock`.
+    public var provider: String
+    /// The model the response names; nil when it names none (Bedrock Converse).
+    public var model: String?
+    /// The response's id (`chatcmpl-…`, `resp_…`, `msg_…`, Gemini's `responseId`).
+    public var requestID: String?
+    public var usage: TokenUsage
+    /// The tier the provider reports serving the request at (OpenAI `service_tier`).
+    public var serviceTier: ServiceTier?
+
+    public init(
+        provider: String, model: String? = nil, requestID: String? = nil, usage: TokenUsage,
+        serviceTier: ServiceTier? = nil
+    ) {
+        self.provider = provider
+        self.model = model
+        self.requestID = requestID
+        self.usage = usage
+        self.serviceTier = serviceTier
+    }
+
+    /// A record of this usage; the caller sets the cost (``RecordPricer``) and any other fields.
+    public func record(project: String, model explicitModel: String? = nil, timestamp: Timestamp = .now())
+        throws(UsageCaptureError) -> UsageRecord
+    {
+        guard let name = explicitModel ?? model else {
+            throw UsageCaptureError(
+                field: "model",
+                reason: "the response does not name the model (Bedrock Converse never does); give it with --model")
+        }
+        var record = UsageRecord(
+            timestamp: timestamp, project: project, model: name, provider: provider,
+            inputTokens: usage.inputTokens, outputTokens: usage.outputTokens,
+            cachedInputTokens: usage.cachedInputTokens, cacheWriteTokens: usage.cacheWriteTokens,
+            reasoningTokens: usage.reasoningTokens)
+        record.requestID = requestID
+        if usage.cacheWrite1hTokens > 0 { record.cacheWrite1hTokens = usage.cacheWrite1hTokens }
+        if let serviceTier, serviceTier != .standard { record.serviceTier = serviceTier }
+        return record
+    }
+}
+
+/// A response body that usage could not be read from. `field` is the JSON path that is missing
+/// or wrong (`usage.prompt_tokens`); nothing is recorded.
+public struct UsageCaptureError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var field: String?
+    public var reason: String
+
+    public init(field: String?, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+
+    public var description: String {
+        if let field { return "\(field): \(reason)" }
+        return reason
+    }
+}
+
+/// The response formats usage is read from.
+public enum ResponseFormat: String, CaseIterable, Sendable {
+    /// OpenAI Chat Completions or Responses (told apart by shape).
+    case openai
+    case anthropic
+    case gemini
+    case bedrock
+    /// Recognised from the body's shape.
+    case auto
+}

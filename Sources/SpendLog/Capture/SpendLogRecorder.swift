@@ -1,0 +1,67 @@
+/// Records the calls an app makes: wraps the call, times it, reads usage from the response body,
+/// prices it and appends the record.
+///
+/// ```swift
+/// let recorder = SpendLogRecorder(writer: LogWriter(directory: log), prices: try PriceFile
+///     .locate(explicit: nil, environment: env).effectiveTable())
+/// let body = try await recorder.record(project: "etl", format: .openai) {
+///     try await client.post(request)          // returns the response body as [UInt8]
+/// }
+/// ```
+///
+/// When the call throws, nothing is recorded (no usage is known) and the error is rethrown. When
+/// the body has no usage, ``UsageCaptureError`` is thrown and nothing is recorded; the body is
+/// lost to the caller in that case, so pass a `response` closure that keeps it if needed.
+public final class SpendLogRecorder: Sendable {
+    public let writer: LogWriter
+    public let pricer: RecordPricer
+
+    public init(writer: LogWriter, prices: PriceTable = .builtin) {
+        self.writer = writer
+        self.pricer = RecordPricer(table: prices)
+    }
+
+    /// The result of a recorded call: the call's value, the record written, and how it was priced.
+    public struct Recorded<Value: Sendable>: Sendable {
+        public var value: Value
+        public var record: UsageRecord
+        public var pricing: RecordPricer.Outcome
+    }
+
+    /// Runs `call`, reads usage from `body(value)`, and appends a record for `project`.
+    /// `configure` sets the other fields (user, caller, tags, a model the response does not name).
+    public func record<Value: Sendable>(
+        project: String,
+        format: ResponseFormat = .auto,
+        model: String? = nil,
+        configure: (inout UsageRecord) -> Void = { _ in },
+        call: () async throws -> Value,
+        body: (Value) -> [UInt8]
+    ) async throws -> Recorded<Value> {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let value = try await call()
+        let elapsed = clock.now - start
+        let captured = try UsageCapture.capture(body(value), format: format)
+        var record = try captured.record(project: project, model: model)
+        let (seconds, attoseconds) = elapsed.components
+        record.latencyMs = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        record.status = .ok
+        configure(&record)
+        let outcome = try pricer.price(&record)
+        do { try record.validate() } catch { throw UsageCaptureError(field: error.field, reason: error.reason) }
+        let written = try writer.append(record)
+        return Recorded(value: value, record: written, pricing: outcome)
+    }
+
+    /// The common case: the call returns the response body itself.
+    public func record(
+        project: String,
+        format: ResponseFormat = .auto,
+        model: String? = nil,
+        configure: (inout UsageRecord) -> Void = { _ in },
+        call: () async throws -> [UInt8]
+    ) async throws -> Recorded<[UInt8]> {
+        try await record(project: project, format: format, model: model, configure: configure, call: call, body: { $0 })
+    }
+}

@@ -1,0 +1,186 @@
+/// A set of model prices: the built-in table, a user's file, or both overlaid.
+///
+/// The file format (`spendlog-prices 1`) is documented in docs/PRICING.md, "Price files": prices
+/// are JSON numbers in USD per million tokens, read from their exact decimal text.
+public struct PriceTable: Equatable, Sendable {
+    public static let formatName = "spendlog-prices 1"
+
+    /// The day the prices were taken from their source, `YYYY-MM-DD`.
+    public var asOf: String?
+    public var source: String?
+    public private(set) var entries: [String: PriceEntry]
+
+    public init(asOf: String? = nil, source: String? = nil, entries: [PriceEntry] = []) {
+        self.asOf = asOf
+        self.source = source
+        self.entries = [:]
+        for entry in entries { self.entries[entry.model] = entry }
+    }
+
+    public mutating func insert(_ entry: PriceEntry) { entries[entry.model] = entry }
+
+    public var count: Int { entries.count }
+
+    /// Model names in byte order.
+    public var modelNames: [String] { entries.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) } }
+
+    /// A found price: the entry and the name it was found under.
+    public struct Match: Equatable, Sendable {
+        public var entry: PriceEntry
+        /// `exact`, or the normalisation that found it (`normalized`).
+        public var exact: Bool
+    }
+
+    /// Finds a model by its exact name, then by the normalised names of ``ModelNameNormalizer``;
+    /// never by prefix.
+    public func lookup(_ model: String) -> Match? {
+        for (index, candidate) in ModelNameNormalizer.candidates(for: model).enumerated() {
+            if let entry = entries[candidate] { return Match(entry: entry, exact: index == 0) }
+        }
+        return nil
+    }
+
+    /// This table with `overrides`' entries in place of (or beside) its own: a user's file over
+    /// the built-in table. An entry replaces the one of the same exact name as a whole.
+    public func overlaid(by overrides: PriceTable) -> PriceTable {
+        var result = self
+        for (name, entry) in overrides.entries { result.entries[name] = entry }
+        result.asOf = overrides.asOf ?? asOf
+        let sources = [overrides.source, source].compactMap { $0 }
+        result.source = sources.isEmpty ? nil : sources.joined(separator: " over ")
+        return result
+    }
+}
+
+// MARK: - The price-file format
+
+extension PriceTable {
+    /// Reads a `spendlog-prices 1` file's bytes; `path` names the file in errors.
+    public static func decode(_ bytes: [UInt8], path: String) throws(SpendLogError) -> PriceTable {
+        let document: JSONValue
+        do { document = try JSONValue.parse(bytes) } catch {
+            throw .invalid(
+                "'\(path)' is not valid JSON at byte \(error.offset): \(error.reason). Fix the file, or write it again with `spendlog prices import`.",
+                path: path)
+        }
+        func fail(_ field: String, _ reason: String) -> SpendLogError {
+            .invalid("'\(path)': \(field) \(reason). See docs/PRICING.md, \"Price files\".", path: path)
+        }
+        guard document.objectMembers != nil else { throw fail("the document", "must be a JSON object") }
+        guard document["format"]?.stringValue == formatName else {
+            throw fail(
+                "\"format\"", "must be \"\(formatName)\" (a LiteLLM table is read with `spendlog prices import`)")
+        }
+        var table = PriceTable(asOf: document["as_of"]?.stringValue, source: document["source"]?.stringValue)
+        guard let models = document["models"]?.objectMembers else {
+            throw fail("\"models\"", "must be an object of model name → prices")
+        }
+        for (name, value) in models {
+            let field = "models.\(name)"
+            do { try UsageRecord.validateName(name, field: field) } catch { throw fail(field, error.reason) }
+            guard value.objectMembers != nil else { throw fail(field, "must be an object") }
+            let standard = try decodeSchedule(value, field: field, fail: fail)
+            guard standard.base.input != nil, standard.base.output != nil else {
+                throw fail(field, "needs both \"input\" and \"output\" prices")
+            }
+            var entry = PriceEntry(model: name, standard: standard)
+            for tier in [ServiceTier.batch, .priority, .flex] {
+                if let nested = value[tier.rawValue] {
+                    guard nested.objectMembers != nil else {
+                        throw fail("\(field).\(tier.rawValue)", "must be an object")
+                    }
+                    entry.serviceTiers[tier] = try decodeSchedule(
+                        nested, field: "\(field).\(tier.rawValue)", fail: fail)
+                }
+            }
+            table.insert(entry)
+        }
+        return table
+    }
+
+    static func decodeComponents(
+        _ value: JSONValue, field: String, fail: (String, String) -> SpendLogError
+    ) throws(SpendLogError) -> PriceComponents {
+        var components = PriceComponents()
+        for (name, keyPath) in PriceComponents.fields {
+            guard let member = value[name], member != .null else { continue }
+            guard let text = member.numberText else {
+                throw fail("\(field).\(name)", "must be a JSON number (USD per million tokens)")
+            }
+            do { components[keyPath: keyPath] = try TokenPrice.parse(perMillionTokens: text) } catch {
+                throw fail("\(field).\(name)", "'\(text)' \(error.description)")
+            }
+        }
+        return components
+    }
+
+    static func decodeSchedule(
+        _ value: JSONValue, field: String, fail: (String, String) -> SpendLogError
+    ) throws(SpendLogError) -> PriceSchedule {
+        let known = Set(PriceComponents.fields.map(\.name) + ["prompt_tiers", "batch", "priority", "flex", "note"])
+        for member in value.objectMembers ?? [] where !known.contains(member.key) {
+            throw fail(
+                "\(field).\(member.key)", "is not a price this format knows (\(known.sorted().joined(separator: ", ")))"
+            )
+        }
+        var schedule = PriceSchedule(base: try decodeComponents(value, field: field, fail: fail))
+        if let tiers = value["prompt_tiers"] {
+            guard let items = tiers.arrayValue else { throw fail("\(field).prompt_tiers", "must be an array") }
+            var result: [PromptTier] = []
+            for (index, item) in items.enumerated() {
+                let tierField = "\(field).prompt_tiers[\(index)]"
+                guard let above = item["above_input_tokens"]?.integerValue, above >= 0 else {
+                    throw fail("\(tierField).above_input_tokens", "must be a whole number of tokens")
+                }
+                result.append(
+                    PromptTier(
+                        aboveInputTokens: above, prices: try decodeComponents(item, field: tierField, fail: fail)))
+            }
+            schedule = PriceSchedule(base: schedule.base, promptTiers: result)
+        }
+        return schedule
+    }
+
+    /// The `spendlog-prices 1` JSON text of this table, models in byte order, one per line group.
+    public func encoded() -> String {
+        var members: [(key: String, value: JSONValue)] = [("format", .string(PriceTable.formatName))]
+        if let asOf { members.append(("as_of", .string(asOf))) }
+        if let source { members.append(("source", .string(source))) }
+        members.append(("unit", .string("USD per 1M tokens")))
+        var models: [(key: String, value: JSONValue)] = []
+        for name in modelNames { models.append((name, PriceTable.encode(entries[name]!))) }
+        members.append(("models", .object(models)))
+        return JSONValue.object(members).prettyText() + "\n"
+    }
+
+    /// One entry as JSON (also what `spendlog cost --format json` shows as the matched entry).
+    public static func encode(_ entry: PriceEntry) -> JSONValue {
+        var members = encode(entry.standard)
+        for tier in [ServiceTier.batch, .priority, .flex] {
+            if let schedule = entry.serviceTiers[tier] { members.append((tier.rawValue, .object(encode(schedule)))) }
+        }
+        return .object(members)
+    }
+
+    static func encode(_ components: PriceComponents) -> [(key: String, value: JSONValue)] {
+        PriceComponents.fields.compactMap { field in
+            components[keyPath: field.keyPath].map { (field.name, JSONValue.number($0.perMillionTokensText)) }
+        }
+    }
+
+    static func encode(_ schedule: PriceSchedule) -> [(key: String, value: JSONValue)] {
+        var members = encode(schedule.base)
+        if !schedule.promptTiers.isEmpty {
+            members.append(
+                (
+                    "prompt_tiers",
+                    .array(
+                        schedule.promptTiers.map { tier in
+                            .object(
+                                [("above_input_tokens", .number(String(tier.aboveInputTokens)))] + encode(tier.prices))
+                        })
+                ))
+        }
+        return members
+    }
+}

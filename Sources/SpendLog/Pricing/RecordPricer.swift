@@ -1,0 +1,82 @@
+/// Prices records that arrive without a cost: `priced` from the table, or `unpriced` (cost 0,
+/// flagged) with a warning that names the model and how to add its price. A cost the caller
+/// gave (`provided`) is never touched.
+public struct RecordPricer: Sendable {
+    public var table: PriceTable
+
+    public init(table: PriceTable) { self.table = table }
+
+    public enum Outcome: Equatable, Sendable {
+        /// The record already carried a cost.
+        case provided
+        case priced(CostBreakdown)
+        /// Not in the table; the message is for the user (standard error).
+        case unpriced(warning: String)
+    }
+
+    /// Sets `cost_usd` and `cost_source` of a record that has no cost yet (`costSource ==
+    /// .unpriced`), using its `service_tier` and `cache_write_1h_tokens` extra keys when present.
+    @discardableResult
+    public func price(_ record: inout UsageRecord) throws(SpendLogError) -> Outcome {
+        guard record.costSource == .unpriced else { return .provided }
+        guard let match = table.lookup(record.model) else {
+            record.cost = .zero
+            return .unpriced(warning: RecordPricer.unpricedWarning(model: record.model))
+        }
+        let breakdown = try CostCalculator.cost(
+            of: TokenUsage(record: record), entry: match.entry, model: record.model,
+            serviceTier: record.serviceTier ?? .standard)
+        record.cost = breakdown.total
+        record.costSource = .priced
+        return .priced(breakdown)
+    }
+
+    public static func unpricedWarning(model: String) -> String {
+        "no price for model '\(model)': recorded as unpriced (cost 0, cost_source \"unpriced\"). "
+            + "Add it to your price file (docs/PRICING.md, \"Price files\") or import LiteLLM's table with "
+            + "`spendlog prices import FILE`; `spendlog prices show '\(model)'` tells whether it is found."
+    }
+}
+
+/// How many requests of each model were recorded without a price, so the gap is visible in
+/// reports: a model priced at $0 by omission must never look free.
+public struct UnpricedSummary: Equatable, Sendable {
+    public struct Row: Equatable, Sendable {
+        public var model: String
+        public var requests: Int
+        public var inputTokens: Int64
+        public var outputTokens: Int64
+    }
+
+    /// Most requests first, then by model name.
+    public private(set) var rows: [Row] = []
+    private var index: [String: Int] = [:]
+
+    public init() {}
+
+    public init(_ records: some Sequence<UsageRecord>) {
+        for record in records { add(record) }
+    }
+
+    public mutating func add(_ record: UsageRecord) {
+        guard record.costSource == .unpriced else { return }
+        if let i = index[record.model] {
+            rows[i].requests += 1
+            rows[i].inputTokens += record.inputTokens
+            rows[i].outputTokens += record.outputTokens
+        } else {
+            index[record.model] = rows.count
+            rows.append(
+                Row(
+                    model: record.model, requests: 1, inputTokens: record.inputTokens, outputTokens: record.outputTokens
+                ))
+        }
+    }
+
+    /// The rows, most requests first, ties by model name.
+    public var sortedRows: [Row] {
+        rows.sorted { ($0.requests, $1.model) > ($1.requests, $0.model) }
+    }
+
+    public var totalRequests: Int { rows.reduce(0) { $0 + $1.requests } }
+}

@@ -1,0 +1,122 @@
+import ArgumentParser
+import SpendLog
+
+struct PricesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prices",
+        abstract: "Show the price table and import LiteLLM's.",
+        discussion: """
+            Prices come from the user's price file over the built-in table (docs/PRICING.md). The
+            file is --prices FILE, else $SPENDLOG_PRICES, else $XDG_CONFIG_HOME/spendlog/prices.json,
+            else ~/.config/spendlog/prices.json.
+            """,
+        subcommands: [PricesListCommand.self, PricesShowCommand.self, PricesImportCommand.self])
+}
+
+struct PricesListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List every priced model (USD per 1M tokens).")
+
+    @OptionGroup var pricing: PriceFileOption
+    @Flag(help: "Print the effective table in the price-file format (JSON).")
+    var json = false
+
+    func run() throws {
+        try reportingErrors {
+            let location = try pricing.location()
+            let user = try location.load()
+            let table = user.map { PriceTable.builtin.overlaid(by: $0) } ?? .builtin
+            var out = OutputBuffer()
+            if json {
+                out.write(table.encoded())
+            } else {
+                let rows = table.modelNames.map { name -> [String] in
+                    let base = table.entries[name]!.standard.base
+                    let tiers = table.entries[name]!.serviceTiers.keys.map(\.rawValue).sorted().joined(separator: ",")
+                    return [
+                        name, base.input?.perMillionTokensText ?? "-", base.output?.perMillionTokensText ?? "-",
+                        base.cacheRead?.perMillionTokensText ?? "-", base.cacheWrite?.perMillionTokensText ?? "-",
+                        tiers.isEmpty ? "-" : tiers, user?.entries[name] != nil ? "user" : "built-in",
+                    ]
+                }
+                out.write(
+                    TextTable.render(
+                        header: ["MODEL", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "TIERS", "FROM"], rows: rows,
+                        rightAligned: [1, 2, 3, 4]))
+                out.write(
+                    "\(table.count) models; built-in prices as of \(PriceTable.builtin.asOf ?? "unknown")"
+                        + (user != nil ? "; user file \(location.path) (\(user!.count) models)" : "") + "\n")
+            }
+            out.flush()
+        }
+    }
+}
+
+struct PricesShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show the prices a model is charged at, and the name they were found under.")
+
+    @Argument(help: "Model name as the provider reports it.")
+    var model: String
+    @OptionGroup var pricing: PriceFileOption
+
+    func run() throws {
+        try reportingErrors {
+            let location = try pricing.location()
+            let user = try location.load()
+            let table = user.map { PriceTable.builtin.overlaid(by: $0) } ?? .builtin
+            guard let match = table.lookup(model) else {
+                printError(
+                    "Error: no price for model '\(model)' (looked up as: \(ModelNameNormalizer.candidates(for: model).joined(separator: ", "))). "
+                        + "Add it to your price file (docs/PRICING.md, \"Price files\") or import LiteLLM's table with `spendlog prices import FILE`."
+                )
+                throw ExitCode(ExitCodes.failure)
+            }
+            let origin =
+                user?.entries[match.entry.model] != nil
+                ? "user file \(location.path)" : "built-in table (as of \(PriceTable.builtin.asOf ?? "unknown"))"
+            print(
+                "\(model): \(match.exact ? "found" : "found as '\(match.entry.model)'") in the \(origin); USD per 1M tokens:"
+            )
+            print(JSONValue.object([(match.entry.model, PriceTable.encode(match.entry))]).prettyText())
+        }
+    }
+}
+
+struct PricesImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Read LiteLLM's model_prices_and_context_window.json and write it as the user's price file.",
+        discussion: """
+            Every chat, completion and responses model with per-token input and output prices is
+            imported, with cache, reasoning, prompt-size and batch/priority/flex prices. The user's
+            file is replaced atomically; its entries override the built-in table.
+            """)
+
+    @Argument(help: "LiteLLM's JSON file, or - for standard input.")
+    var file: String
+    @OptionGroup var pricing: PriceFileOption
+    @Option(help: "Write the table here instead (- for standard output).")
+    var output: String?
+
+    func run() throws {
+        try reportingErrors {
+            let bytes = try readInputBytes(file)
+            let result = try LiteLLMImporter.importTable(
+                bytes, path: file == "-" ? "standard input" : file, asOf: Timestamp.now().rfc3339.prefix(10).description
+            )
+            if output == "-" {
+                print(result.table.encoded(), terminator: "")
+                return
+            }
+            let destination = try output.map { PriceFile(path: $0, isExplicit: true) } ?? pricing.location()
+            try destination.replace(with: result.table)
+            print(
+                "imported \(result.table.count) models into \(destination.path)"
+                    + (result.skipped.isEmpty
+                        ? "" : "; skipped \(result.skipped.count) without usable per-token prices"))
+            for skipped in result.skipped.prefix(20) { printError("Skipped \(skipped.model): \(skipped.reason)") }
+            if result.skipped.count > 20 { printError("… and \(result.skipped.count - 20) more skipped") }
+        }
+    }
+}

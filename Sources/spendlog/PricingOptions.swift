@@ -1,0 +1,108 @@
+import ArgumentParser
+import SpendLog
+
+/// `--prices FILE`: the user's price file, over the built-in table.
+struct PriceFileOption: ParsableArguments {
+    @Option(
+        name: .customLong("prices"),
+        help:
+            "Price file (default: $SPENDLOG_PRICES, else $XDG_CONFIG_HOME/spendlog/prices.json, else ~/.config/spendlog/prices.json)."
+    )
+    var prices: String?
+
+    func location() throws -> PriceFile {
+        try PriceFile.locate(explicit: prices, environment: ProcessEnvironment.all)
+    }
+
+    /// The built-in table with the user's file over it.
+    func table() throws -> PriceTable { try location().effectiveTable() }
+}
+
+/// What prices a call besides its token counts: service tier and 1-hour cache writes.
+struct ServiceOptions: ParsableArguments {
+    @Option(
+        name: .customLong("service-tier"),
+        help: "batch, priority or flex when the call was not served at standard prices.")
+    var serviceTier: String?
+    @Option(
+        name: .customLong("cache-write-1h-tokens"), parsing: .unconditional,
+        help: "Cache writes with a 1-hour lifetime (part of --cache-write-tokens).")
+    var cacheWrite1hTokens: String?
+
+    func tier() throws -> ServiceTier? {
+        guard let serviceTier else { return nil }
+        guard let tier = ServiceTier(name: serviceTier) else {
+            throw ValidationError("--service-tier: must be standard, batch, priority or flex (got '\(serviceTier)').")
+        }
+        return tier
+    }
+
+    func writes1h() throws -> Int64? {
+        try cacheWrite1hTokens.map { try parseCount($0, option: "--cache-write-1h-tokens") }
+    }
+
+    /// Stores the tier and 1-hour writes on the record (extra keys `service_tier`, `cache_write_1h_tokens`).
+    func apply(to record: inout UsageRecord) throws {
+        if let tier = try tier() { record.serviceTier = tier == .standard ? nil : tier }
+        if let writes = try writes1h() {
+            guard writes <= record.cacheWriteTokens else {
+                throw ValidationError(
+                    "--cache-write-1h-tokens: \(writes) is more than cache_write_tokens (\(record.cacheWriteTokens)); 1-hour writes are part of the cache writes."
+                )
+            }
+            record.cacheWrite1hTokens = writes == 0 ? nil : writes
+        }
+    }
+}
+
+/// `--from-response FORMAT [FILE|-]`: read usage, model and request id from a provider's response.
+struct ResponseOptions: ParsableArguments {
+    @Option(
+        name: .customLong("from-response"),
+        help:
+            "Read usage from a provider response body: openai, anthropic, gemini, bedrock or auto. Flags given explicitly override what the response says."
+    )
+    var fromResponse: String?
+    @Argument(help: "With --from-response: the response body file, or - for standard input (default).")
+    var responseFile: String?
+
+    func validate() throws {
+        if fromResponse == nil, responseFile != nil {
+            throw ValidationError("A FILE argument is only read with --from-response FORMAT.")
+        }
+        _ = try format()
+    }
+
+    func format() throws -> ResponseFormat? {
+        guard let fromResponse else { return nil }
+        guard let format = ResponseFormat(rawValue: fromResponse) else {
+            throw ValidationError(
+                "--from-response: must be openai, anthropic, gemini, bedrock or auto (got '\(fromResponse)').")
+        }
+        return format
+    }
+
+    /// The usage in the response, or nil without --from-response.
+    func capture() throws -> CapturedUsage? {
+        guard let format = try format() else { return nil }
+        let file = responseFile ?? "-"
+        let body = try readInputBytes(file)
+        do {
+            return try UsageCapture.capture(body, format: format)
+        } catch {
+            let source = file == "-" ? "standard input" : "'\(file)'"
+            throw ValidationError(
+                "--from-response \(format.rawValue): \(source): \(error.description). Nothing was recorded.")
+        }
+    }
+}
+
+/// Prices a record that has no cost, printing the warning for a model the table lacks.
+func priceRecord(_ record: inout UsageRecord, table: PriceTable) throws {
+    let outcome = try RecordPricer(table: table).price(&record)
+    switch outcome {
+    case .unpriced(let warning): printError("Warning: " + warning)
+    case .priced(let breakdown): for note in breakdown.notes { printError("Note: " + note) }
+    case .provided: break
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+@testable import SpendLog
+
+@Suite struct SpendLogRecorderTests {
+    func records(_ log: LogDirectory) throws -> [UsageRecord] {
+        var found: [UsageRecord] = []
+        try LogReader(directory: log).forEachRecord(matching: RecordFilter(), onCorruption: { Issue.record("\($0)") }) {
+            found.append($0)
+        }
+        return found
+    }
+
+    @Test func aWrappedCallIsTimedPricedAndRecorded() async throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        let recorder = SpendLogRecorder(writer: LogWriter(directory: log))
+        let body = Array(
+            try #require(
+                FileManager.default.contents(
+                    atPath: TestPaths.sharedData + "/provider-responses/anthropic_messages.json")))
+        let result = try await recorder.record(project: "app", configure: { $0.user = "ann" }) { body }
+        #expect(result.value == body)
+        let stored = try records(log)
+        #expect(stored.count == 1)
+        let record = try #require(stored.first)
+        #expect(record.model == "claude-sonnet-4-5-20250929")
+        #expect(record.provider == "anthropic")
+        #expect(record.inputTokens == 249)
+        #expect(record.outputTokens == 26)
+        // 249 × 3e-6 + 26 × 15e-6
+        #expect(record.cost.decimalString == "0.001137")
+        #expect(record.costSource == .priced)
+        #expect(record.user == "ann")
+        #expect(record.status == .ok)
+        #expect(record.latencyMs != nil)
+        #expect(record.requestID == "msg_01Egs18hRzhru3uGon3qesbA")
+    }
+
+    struct CallFailed: Error {}
+
+    @Test func aFailedCallOrAUsagelessBodyRecordsNothing() async throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        let recorder = SpendLogRecorder(writer: LogWriter(directory: log))
+        await #expect(throws: CallFailed.self) {
+            _ = try await recorder.record(project: "app") { () async throws -> [UInt8] in throw CallFailed() }
+        }
+        await #expect(throws: UsageCaptureError.self) {
+            _ = try await recorder.record(project: "app", format: .openai) {
+                Array(#"{"id":"x","model":"gpt-4o"}"#.utf8)
+            }
+        }
+        #expect(try records(log).isEmpty)
+    }
+}

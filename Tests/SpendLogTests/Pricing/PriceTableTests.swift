@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+
+@testable import SpendLog
+
+@Suite struct PriceTableTests {
+    /// Normalisation finds dated, prefixed and regional names; each expected entry is the exact
+    /// built-in name that must be found.
+    @Test(arguments: [
+        ("gpt-4.1", "gpt-4.1"), ("GPT-4.1", "gpt-4.1"), ("openai/gpt-4.1", "gpt-4.1"),
+        ("gpt-4.1-2025-04-14", "gpt-4.1"),
+        ("gpt-4o-2024-05-13", "gpt-4o-2024-05-13"), ("gpt-4o-2024-08-06", "gpt-4o"),
+        ("gpt-4o-mini-2024-07-18", "gpt-4o-mini"),
+        ("o1-2024-12-17", "o1"), ("o3-pro", "o3-pro"),
+        ("claude-3-5-sonnet-20241022", "claude-3-5-sonnet"), ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5"),
+        ("anthropic/claude-sonnet-4-5", "claude-sonnet-4-5"), ("claude-sonnet-4-5@20250929", "claude-sonnet-4-5"),
+        ("anthropic.claude-3-5-sonnet-20241022-v2:0", "claude-3-5-sonnet"),
+        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+        ("bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+        ("apac.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+        ("us.meta.llama3-3-70b-instruct-v1:0", "meta.llama3-3-70b-instruct-v1:0"),
+        ("gemini/gemini-2.5-pro", "gemini-2.5-pro"), ("models/gemini-2.5-flash", "gemini-2.5-flash"),
+        ("vertex_ai/gemini-2.5-flash-lite", "gemini-2.5-flash-lite"),
+        ("mistral/mistral-large-latest", "mistral-large-latest"),
+        ("deepseek/deepseek-chat", "deepseek-chat"), ("xai/grok-4", "grok-4"),
+    ])
+    func modelNamesAreFoundByDocumentedNormalisation(model: String, expected: String) throws {
+        #expect(PriceTable.builtin.lookup(model)?.entry.model == expected)
+    }
+
+    /// Never a loose prefix: these are different (or unknown) models.
+    @Test(arguments: [
+        "gpt-4o-turbo-x", "gpt-5-super", "claude-sonnet-4-5-x", "o3-deep-research-preview", "gemini-2.5", "gpt",
+        "grok-4-heavy",
+    ])
+    func noPrefixMatchPicksAnotherModel(model: String) {
+        #expect(PriceTable.builtin.lookup(model) == nil)
+    }
+
+    @Test func theBuiltinTableParsesAndIsDated() {
+        let table = PriceTable.builtin
+        #expect(table.count == 71)
+        #expect(table.asOf == "2026-11-23")
+        for model in [
+            "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4.1-mini", "gpt-4o", "gpt-4o-mini", "o3", "o4-mini",
+            "claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5", "claude-3-7-sonnet", "claude-3-5-sonnet",
+            "gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite", "mistral-large-latest", "deepseek-chat",
+            "grok-4", "meta.llama3-3-70b-instruct-v1:0",
+        ] {
+            #expect(table.entries[model] != nil, "\(model) is missing from the built-in table")
+        }
+        #expect(table.entries["gemini-2.5-pro"]?.standard.promptTiers.map(\.aboveInputTokens) == [200_000])
+    }
+
+    /// Every built-in row carries exactly the prices of the LiteLLM entry it was derived from.
+    @Test func theBuiltinTableAgreesWithLiteLLMsFile() throws {
+        let bytes = try #require(
+            FileManager.default.contents(atPath: TestPaths.sharedData + "/litellm-model-prices.json"))
+        let imported = try LiteLLMImporter.importTable(Array(bytes), path: "litellm").table
+        let derivedFrom: [String: String] = [
+            "claude-opus-4-1": "anthropic.claude-opus-4-1-20250805-v1:0",
+            "claude-opus-4": "anthropic.claude-opus-4-20250514-v1:0",
+            "claude-sonnet-4": "anthropic.claude-sonnet-4-20250514-v1:0",
+            "claude-3-7-sonnet": "anthropic.claude-3-7-sonnet-20250219-v1:0",
+            "claude-3-5-sonnet": "anthropic.claude-3-5-sonnet-20241022-v2:0",
+            "claude-3-5-haiku": "anthropic.claude-3-5-haiku-20241022-v1:0",
+            "claude-3-opus": "anthropic.claude-3-opus-20240229-v1:0",
+            "gemini-2.0-flash": "vertex_ai/gemini-2.0-flash",
+            "gemini-2.0-flash-lite": "vertex_ai/gemini-2.0-flash-lite",
+            "deepseek-chat": "deepseek/deepseek-chat", "deepseek-reasoner": "deepseek/deepseek-reasoner",
+            "grok-4": "vercel_ai_gateway/xai/grok-4", "grok-3": "vercel_ai_gateway/xai/grok-3",
+            "grok-3-mini": "vercel_ai_gateway/xai/grok-3-mini",
+        ]
+        for (name, entry) in PriceTable.builtin.entries {
+            // Gemini rows take the Gemini API's prices (`gemini/…`), not Vertex AI's.
+            var source = derivedFrom[name] ?? name
+            for prefix in ["gemini/", "mistral/", "xai/"] where imported.entries[prefix + name] != nil {
+                source = prefix + name
+            }
+            let original = try #require(imported.entries[source], "no LiteLLM entry for \(name)")
+            #expect(original.standard == entry.standard, "\(name)")
+            #expect(original.serviceTiers == entry.serviceTiers, "\(name)")
+        }
+    }
+
+    @Test func aUserFileOverridesAndExtendsTheBuiltinTable() throws {
+        let user = try PriceTable.decode(
+            Array(
+                """
+                {"format": "spendlog-prices 1", "models": {
+                  "gpt-4.1": {"input": 1, "output": 2},
+                  "in-house-7b": {"input": 0.01, "output": 0.02}
+                }}
+                """.utf8), path: "user.json")
+        let table = PriceTable.builtin.overlaid(by: user)
+        #expect(
+            table.lookup("gpt-4.1-2025-04-14")?.entry.standard.base.input
+                == (try TokenPrice.parse(perMillionTokens: "1")))
+        #expect(table.lookup("in-house-7b") != nil)
+        #expect(table.lookup("gpt-4o") == PriceTable.builtin.lookup("gpt-4o"))
+        #expect(table.count == PriceTable.builtin.count + 1)
+    }
+
+    @Test func thePriceFileFormatRoundTrips() throws {
+        let table = try CostCalculatorTests.table()
+        let again = try PriceTable.decode(Array(table.encoded().utf8), path: "again")
+        #expect(again == table)
+        #expect(
+            PriceTable.builtin == (try PriceTable.decode(Array(PriceTable.builtin.encoded().utf8), path: "builtin")))
+    }
+
+    @Test(arguments: [
+        (
+            #"{"format": "spendlog-prices 1", "models": {"m": {"input": 1}}}"#,
+            "models.m needs both \"input\" and \"output\""
+        ),
+        (
+            #"{"format": "spendlog-prices 1", "models": {"m": {"input": "1", "output": 2}}}"#,
+            "models.m.input must be a JSON number"
+        ),
+        (
+            #"{"format": "spendlog-prices 1", "models": {"m": {"input": -1, "output": 2}}}"#,
+            "models.m.input '-1' must not be negative"
+        ),
+        (
+            #"{"format": "spendlog-prices 1", "models": {"m": {"input": 1, "output": 2, "inptu": 3}}}"#,
+            "models.m.inptu is not a price"
+        ),
+        (#"{"models": {}}"#, "\"format\" must be \"spendlog-prices 1\""),
+        (#"{"format": "spendlog-prices 1", "models": {"m": {"input": 1, "output": 2,}}}"#, "not valid JSON at byte 73"),
+    ])
+    func aBadPriceFileIsRejectedNamingTheFileAndField(text: String, message: String) {
+        do {
+            _ = try PriceTable.decode(Array(text.utf8), path: "/etc/prices.json")
+            Issue.record("accepted \(text)")
+        } catch {
+            #expect(error.message.contains("'/etc/prices.json'"))
+            #expect(error.message.contains(message), "\(error.message)")
+            #expect(error.code == .invalidInput)
+        }
+    }
+}
