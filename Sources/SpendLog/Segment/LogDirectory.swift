@@ -69,17 +69,25 @@ public struct LogDirectory: Sendable {
             }
             try makeDirectories(path)
         }
-        if let marker = try readSmallFile(directory.formatPath) {
-            let text = String(decoding: marker, as: UTF8.self)
-            guard text == formatMarker + "\n" || text == formatMarker else {
-                let shown = text.trimmingNewline.prefix(60)
-                throw SpendLogError(
-                    code: .formatMismatch,
-                    message: "'\(directory.formatPath)' says \"\(shown)\", not \"\(formatMarker)\": this directory is not a log this version of spendlog can read. Use another --dir, or a spendlog release that reads that format.",
-                    path: directory.formatPath)
+        // Several processes may create the same new log at once: each writes FORMAT through its
+        // own temporary file and renames it into place, so a `FORMAT.tmp-*` or a FORMAT that
+        // appeared after the first look means "being created", not "not a log".
+        var attempt = 0
+        while true {
+            attempt += 1
+            if let marker = try readSmallFile(directory.formatPath) {
+                let text = String(decoding: marker, as: UTF8.self)
+                guard text == formatMarker + "\n" || text == formatMarker else {
+                    let shown = text.trimmingNewline.prefix(60)
+                    throw SpendLogError(
+                        code: .formatMismatch,
+                        message: "'\(directory.formatPath)' says \"\(shown)\", not \"\(formatMarker)\": this directory is not a log this version of spendlog can read. Use another --dir, or a spendlog release that reads that format.",
+                        path: directory.formatPath)
+                }
+                break
             }
-        } else {
-            let entries = try FileSystem.listDirectory(path) ?? []
+            let entries = (try FileSystem.listDirectory(path) ?? []).filter { !$0.hasPrefix(formatFileName + ".tmp-") }
+            if entries.contains(formatFileName) && attempt < 3 { continue }
             guard entries.isEmpty else {
                 throw SpendLogError(
                     code: .formatMismatch,
@@ -90,6 +98,7 @@ public struct LogDirectory: Sendable {
                 throw SpendLogError(code: .io, message: "'\(path)' is empty: no log has been recorded there yet.", path: path)
             }
             try writeFileAtomically(directory.formatPath, contents: Array((formatMarker + "\n").utf8))
+            break
         }
         if create {
             FileSystem.makeDirectoryDurably(directory.segmentsPath, parent: path)

@@ -40,6 +40,21 @@ import Testing
         #expect(report.sealedSegments > 4)
     }
 
+    /// Many processes starting on a log directory that does not exist yet: each one creates or
+    /// finds it, none mistakes the others' half-made FORMAT for a foreign directory.
+    @Test func processesCreatingTheSameNewLogAtOnceAllSucceed() throws {
+        for round in 0..<5 {
+            let temp = TemporaryDirectory()
+            let dir = temp.path + "/fresh"
+            let processes = try (0..<6).map { p in
+                try launchHarness(["--dir", dir, "--count", "5", "--label", "r\(round)p\(p)", "--fsync", "none"], output: temp.path + "/out\(p)")
+            }
+            for process in processes { process.waitUntilExit() }
+            #expect(processes.map(\.terminationStatus) == Array(repeating: 0, count: 6), "round \(round)")
+            #expect(try tasks(LogDirectory.open(dir, create: false)).count == 30)
+        }
+    }
+
     @Test func threadsOfOneProcessShareAGroupCommit() throws {
         let temp = TemporaryDirectory()
         let log = try temp.log()
