@@ -98,7 +98,7 @@ out=$WORK/section.md
     echo "| \`spendlog index --rebuild --threads 1\` | $index_1t_ms ms | $(ratio "$index_1t_ms" "$index_ms") |"
     echo
     echo "Index size: ${index_mb} MB. Peak memory of \`index --rebuild\`: ${rss_100k} MB at 100k records, ${rss_1m} MB at 1M"
-    echo "(segments are streamed; the hour cells of one month at a time are held)."
+    echo "(segments are streamed; a thread holds the hour cells of one day, plus the day cells)."
     echo
     echo "### Query latency (whole process, indexed log)"
     echo

@@ -91,97 +91,68 @@ public final class Indexer: Sendable {
         try? FileSystem.removeFolder(generationPath)
         try FileSystem.makeDirectory(generationPath)
 
-        let global = StringInterner()
+        // Work is split by day: a segment holds records of one day only, so the worker that takes
+        // a day writes that day's hour files itself, and only day cells are merged afterwards.
+        var byDay: [String: [SegmentFile]] = [:]
+        for segment in pending { byDay[segment.name.day, default: []].append(segment) }
+        let units = byDay.keys.sorted().map { byDay[$0]! }
         let cubes = RollupCube.all
+        let workers = (0..<max(1, options.threads)).map { _ in
+            IndexWorker(reader: reader, base: base, generationPath: generationPath)
+        }
+        try IndexWorker.process(units, workers: workers, counter: ProgressCounter(total: pending.count, callback: progress))
+
+        let global = StringInterner()
         let sums = cubes.map { _ in CubeSums() }
         if let base {
             for (c, cube) in cubes.enumerated() {
-                if let file = try base.rollup(cube: cube, granularity: .day) { add(file, into: &sums[c].days, interner: global) }
-                if let file = try base.rollup(cube: cube, granularity: .month) { add(file, into: &sums[c].months, interner: global) }
+                if let file = try base.rollup(cube: cube, granularity: .day) { add(file, into: sums[c].days, interner: global) }
+                if let file = try base.rollup(cube: cube, granularity: .month) { add(file, into: sums[c].months, interner: global) }
             }
         }
+        let translations = workers.map { $0.translation(into: global) }
+        // The interner is only read from here on: cubes are merged and written in parallel.
+        let failures = FailureBox()
+        DispatchQueue.concurrentPerform(iterations: cubes.count) { c in
+            let cube = cubes[c]
+            let state = sums[c]
+            let k = cube.dimensions.count
+            for (w, worker) in workers.enumerated() {
+                let translate = translations[w]
+                let cells = worker.days[c]
+                for index in 0..<cells.count {
+                    var key = cells.keys[index]
+                    for lane in 1...k { key[lane] = translate[Int(key[lane])] }
+                    let metrics = cells.values[index]
+                    state.days.add(key, metrics)
+                    key[0] = UInt32(truncatingIfNeeded: TimeBuckets.month(ofDay: Int64(key[0])))
+                    state.months.add(key, metrics)
+                }
+            }
+            do throws(SpendLogError) {
+                try FileSystem.writeNewFile(
+                    generationPath + "/" + RollupFile.fileName(cube: cube, granularity: .day),
+                    RollupFile.encode(cells: state.days, cube: cube, granularity: .day, interner: global))
+                try FileSystem.writeNewFile(
+                    generationPath + "/" + RollupFile.fileName(cube: cube, granularity: .month),
+                    RollupFile.encode(cells: state.months, cube: cube, granularity: .month, interner: global))
+            } catch {
+                failures.record(error)
+            }
+        }
+        if let failure = failures.first { throw failure }
 
-        // Month by month, so memory holds one month of hour cells whatever the log's size.
-        var byMonth: [Int64: [SegmentFile]] = [:]
-        for segment in pending {
-            let day = Timestamp.parseDateOrTime(segment.name.day).map { TimeBuckets.day(ofMilliseconds: $0.millisecondsSinceEpoch) } ?? 0
-            byMonth[TimeBuckets.month(ofDay: day), default: []].append(segment)
-        }
-        let workers = (0..<max(1, options.threads)).map { _ in IndexWorker(reader: reader) }
-        let counter = ProgressCounter(total: pending.count, callback: progress)
         var writtenHourFiles = Set<String>()
-        for month in byMonth.keys.sorted() {
-            try IndexWorker.process(byMonth[month]!, workers: workers, counter: counter)
-            let translations = workers.map { $0.translation(into: global) }
-            // Hour files are per day: the days this batch touches get new files, merged with the
-            // previous generation's; the others are hard-linked below.
-            for (c, cube) in cubes.enumerated() where cube.finest == .hour {
-                var touched = Set<Int64>()
-                for worker in workers {
-                    for key in worker.cubes[c].keys { touched.insert(Int64(key[0] / 24)) }
-                }
-                sums[c].hourFiles = [:]
-                for day in touched {
-                    var cells = CellMap()
-                    if let old = try base?.rollup(cube: cube, granularity: .hour, day: day) {
-                        add(old, into: &cells, interner: global)
-                    }
-                    sums[c].hourFiles[day] = cells
-                }
+        for worker in workers {
+            writtenHourFiles.formUnion(worker.hourFiles)
+            for entry in worker.covered {
+                manifest.entries[entry.path] = entry
+                report.segmentsIndexed += 1
+                report.recordsIndexed += entry.records
             }
-            // The interner is only read from here on: cubes are merged and written in parallel.
-            let failures = FailureBox()
-            DispatchQueue.concurrentPerform(iterations: cubes.count) { c in
-                let cube = cubes[c]
-                let state = sums[c]
-                let k = cube.dimensions.count
-                for (w, worker) in workers.enumerated() {
-                    let translate = translations[w]
-                    let cells = worker.cubes[c]
-                    for index in 0..<cells.count {
-                        var key = cells.keys[index]
-                        for lane in 1...k { key[lane] = translate[Int(key[lane])] }
-                        let metrics = cells.values[index]
-                        var day = key[0]
-                        if cube.finest == .hour {
-                            day /= 24
-                            state.hourFiles[Int64(day)]!.add(key, metrics)
-                            key[0] = day
-                        }
-                        state.days.add(key, metrics)
-                        key[0] = UInt32(truncatingIfNeeded: TimeBuckets.month(ofDay: Int64(day)))
-                        state.months.add(key, metrics)
-                    }
-                }
-                for (day, cells) in state.hourFiles {
-                    let name = RollupFile.fileName(cube: cube, granularity: .hour, day: day)
-                    do throws(SpendLogError) {
-                        try FileSystem.writeNewFile(
-                            generationPath + "/" + name,
-                            RollupFile.encode(cells: cells, cube: cube, granularity: .hour, interner: global))
-                    } catch {
-                        failures.record(error)
-                    }
-                }
-            }
-            if let failure = failures.first { throw failure }
-            for (c, cube) in cubes.enumerated() {
-                for day in sums[c].hourFiles.keys {
-                    writtenHourFiles.insert(RollupFile.fileName(cube: cube, granularity: .hour, day: day))
-                }
-                sums[c].hourFiles = [:]
-            }
-            for worker in workers {
-                for entry in worker.covered {
-                    manifest.entries[entry.path] = entry
-                    report.segmentsIndexed += 1
-                    report.recordsIndexed += entry.records
-                }
-                report.bytesRead += worker.bytesRead
-                report.fastLines += worker.scanner.fastLines
-                report.fullLines += worker.scanner.fullLines
-                worker.reset()
-            }
+            report.bytesRead += worker.bytesRead
+            report.fastLines += worker.scanner.fastLines
+            report.fullLines += worker.scanner.fullLines
         }
         if let base {
             for name in try FileSystem.listDirectory(base.path) ?? [] where name.hasSuffix(".roll") && !writtenHourFiles.contains(name) {
@@ -189,14 +160,6 @@ public final class Indexer: Sendable {
                     try FileSystem.link(base.path + "/" + name, generationPath + "/" + name)
                 }
             }
-        }
-        for (c, cube) in cubes.enumerated() {
-            try FileSystem.writeNewFile(
-                generationPath + "/" + RollupFile.fileName(cube: cube, granularity: .day),
-                RollupFile.encode(cells: sums[c].days, cube: cube, granularity: .day, interner: global))
-            try FileSystem.writeNewFile(
-                generationPath + "/" + RollupFile.fileName(cube: cube, granularity: .month),
-                RollupFile.encode(cells: sums[c].months, cube: cube, granularity: .month, interner: global))
         }
         try FileSystem.writeNewFile(generationPath + "/" + IndexSnapshot.manifestFileName, manifest.encoded())
         try FileSystem.fsyncDirectory(generationPath)
@@ -212,7 +175,7 @@ public final class Indexer: Sendable {
         return report
     }
 
-    private func add(_ file: RollupFile, into cells: inout CellMap, interner: StringInterner) {
+    private func add(_ file: RollupFile, into cells: CellMap, interner: StringInterner) {
         let translate = file.strings.map { $0.isEmpty ? 0 : interner.id(for: $0) }
         let k = file.dimensions.count
         for (index, key) in file.keys.enumerated() {
@@ -246,10 +209,8 @@ public final class Indexer: Sendable {
 
 /// One cube's sums during a run; each cube is merged and written by one thread.
 final class CubeSums: @unchecked Sendable {
-    /// Hour cells of the days the current batch touches, by day.
-    var hourFiles: [Int64: CellMap] = [:]
-    var days = CellMap(capacity: 4096)
-    var months = CellMap(capacity: 1024)
+    let days = CellMap(capacity: 4096)
+    let months = CellMap(capacity: 1024)
 }
 
 /// The first error of parallel work.
@@ -284,23 +245,27 @@ final class ProgressCounter: @unchecked Sendable {
     }
 }
 
-/// One thread's share of an index run: it scans whole segments into hour cells keyed by all
-/// eight dimensions, with its own interner, so threads share nothing while scanning.
+/// One thread's share of an index run. It takes whole days: scans their segments with its own
+/// interner (threads share nothing while scanning), writes each day's hour files (merged with the
+/// previous generation's), and keeps day cells for the final merge.
 final class IndexWorker: @unchecked Sendable {
     let reader: LogReader
+    let base: IndexSnapshot?
+    let generationPath: String
     var scanner = RecordScanner()
-    /// Cells at each cube's finest granularity (``RollupCube/all`` order), keyed by this worker's ids.
-    var cubes = RollupCube.all.map { _ in CellMap(capacity: 4096) }
+    /// Day cells per cube of ``RollupCube/all``, keyed by this worker's ids.
+    var days = RollupCube.all.map { _ in CellMap(capacity: 4096) }
+    /// Hour cells of the day being scanned, for cubes whose finest cells are hours.
+    var hours = RollupCube.all.map { _ in CellMap(capacity: 4096) }
     var covered: [IndexManifest.Entry] = []
+    var hourFiles: [String] = []
     var bytesRead: Int64 = 0
     var failure: SpendLogError?
 
-    init(reader: LogReader) { self.reader = reader }
-
-    func reset() {
-        for c in cubes.indices { cubes[c].removeAll() }
-        covered.removeAll()
-        bytesRead = 0
+    init(reader: LogReader, base: IndexSnapshot?, generationPath: String) {
+        self.reader = reader
+        self.base = base
+        self.generationPath = generationPath
     }
 
     /// Ids of this worker's interner mapped to `global`'s.
@@ -310,17 +275,46 @@ final class IndexWorker: @unchecked Sendable {
         return map
     }
 
+    /// Scans the segments of one day, then writes its hour files and folds them into day cells.
+    func index(day segments: [SegmentFile], counter: ProgressCounter) throws(SpendLogError) {
+        for segment in segments { counter.finished(records: try index(segment)) }
+        guard let first = segments.first, let start = Timestamp.parseDateOrTime(first.name.day) else { return }
+        let day = TimeBuckets.day(ofMilliseconds: start.millisecondsSinceEpoch)
+        for (c, cube) in RollupCube.all.enumerated() where cube.finest == .hour {
+            let cells = hours[c]
+            // The day's new sums go to the day cells first: the previous generation's day and
+            // month files already hold what its hour file holds.
+            for index in 0..<cells.count {
+                var key = cells.keys[index]
+                key[0] /= 24
+                days[c].add(key, cells.values[index])
+            }
+            if let old = try base?.rollup(cube: cube, granularity: .hour, day: day) {
+                let translate = old.strings.map { $0.isEmpty ? UInt32(0) : scanner.interner.id(for: $0) }
+                for (index, key) in old.keys.enumerated() {
+                    var cell = key
+                    for lane in 1...cube.dimensions.count { cell[lane] = translate[Int(key[lane])] }
+                    cells.add(cell, old.metrics[index])
+                }
+            }
+            guard !cells.isEmpty else { continue }
+            let name = RollupFile.fileName(cube: cube, granularity: .hour, day: day)
+            try FileSystem.writeNewFile(
+                generationPath + "/" + name,
+                RollupFile.encode(cells: cells, cube: cube, granularity: .hour, interner: scanner.interner))
+            hourFiles.append(name)
+            cells.removeAll()
+        }
+    }
+
     func index(_ segment: SegmentFile) throws(SpendLogError) -> Int64 {
         var checksum: UInt64 = 0xcbf2_9ce4_8422_2325
         var records: Int64 = 0
         // Locals, not properties, inside the loop: no dynamic exclusivity check per record.
-        let cubes = self.cubes
+        let days = self.days
+        let hours = self.hours
         var scanner = self.scanner
-        self.cubes = []
-        defer {
-            self.cubes = cubes
-            self.scanner = scanner
-        }
+        defer { self.scanner = scanner }
         let summary = try reader.readLines(
             segment,
             fileBytes: { bytes in checksum = fnv1a64(bytes.bindMemory(to: UInt8.self), seed: checksum) }
@@ -335,10 +329,13 @@ final class IndexWorker: @unchecked Sendable {
             }
             let hour = TimeBuckets.hour(ofMilliseconds: scanned.timestampMs)
             let day = UInt32(truncatingIfNeeded: floorDiv(hour, 24))
-            for c in 0..<cubes.count {
+            for c in 0..<days.count {
                 let cube = RollupCube.all[c]
-                let time = cube.finest == .hour ? UInt32(truncatingIfNeeded: hour) : day
-                cubes[c].add(cube.cellKey(time: time, ids: scanned.ids.lanes), scanned.metrics)
+                if cube.finest == .hour {
+                    hours[c].add(cube.cellKey(time: UInt32(truncatingIfNeeded: hour), ids: scanned.ids.lanes), scanned.metrics)
+                } else {
+                    days[c].add(cube.cellKey(time: day, ids: scanned.ids.lanes), scanned.metrics)
+                }
             }
             records += 1
         }
@@ -348,15 +345,15 @@ final class IndexWorker: @unchecked Sendable {
         return records
     }
 
-    /// Indexes `segments` on every worker's thread, each taking the next segment when it is free.
-    static func process(_ segments: [SegmentFile], workers: [IndexWorker], counter: ProgressCounter) throws(SpendLogError) {
-        let queue = SegmentQueue(segments)
+    /// Indexes `units` (the segments of one day each) on every worker's thread, each taking the
+    /// next day when it is free.
+    static func process(_ units: [[SegmentFile]], workers: [IndexWorker], counter: ProgressCounter) throws(SpendLogError) {
+        let queue = SegmentQueue(units)
         DispatchQueue.concurrentPerform(iterations: workers.count) { w in
             let worker = workers[w]
-            while worker.failure == nil, let segment = queue.next() {
+            while worker.failure == nil, let unit = queue.next() {
                 do throws(SpendLogError) {
-                    let records = try worker.index(segment)
-                    counter.finished(records: records)
+                    try worker.index(day: unit, counter: counter)
                 } catch {
                     worker.failure = error
                     queue.stop()
@@ -369,12 +366,12 @@ final class IndexWorker: @unchecked Sendable {
 
 final class SegmentQueue: @unchecked Sendable {
     private let lock = PThreadMutex()
-    private var segments: [SegmentFile]
+    private var segments: [[SegmentFile]]
     private var position = 0
 
-    init(_ segments: [SegmentFile]) { self.segments = segments }
+    init(_ segments: [[SegmentFile]]) { self.segments = segments }
 
-    func next() -> SegmentFile? {
+    func next() -> [SegmentFile]? {
         lock.withLock {
             guard position < segments.count else { return nil }
             position += 1
