@@ -169,31 +169,19 @@ struct AppendCommand: ParsableCommand {
             """)
 
     @OptionGroup var directory: DirectoryOptions
-    @OptionGroup var record: RecordOptions
-    @OptionGroup var durability: FsyncOption
-    @OptionGroup var service: ServiceOptions
-    @OptionGroup var pricing: PriceFileOption
-    @OptionGroup var response: ResponseOptions
+    @OptionGroup var recording: RecordingOptions
     @Flag(help: "Append only if every matching limit allows it; otherwise write nothing and exit 3.")
     var enforce = false
 
-    func validate() throws {
-        if response.fromResponse == nil { _ = try record.makeRecord() }
-        _ = try durability.policy()
-        _ = try service.tier()
-    }
-
     func run() throws {
         try reportingBudgetErrors {
-            var built = try record.makeRecord(captured: try response.capture())
-            try service.apply(to: &built)
-            try priceRecord(&built, table: try pricing.table())
+            var built = try recording.makePricedRecord()
             let log = try directory.open(create: true)
             var options = WriterOptions()
-            options.fsync = try durability.policy()
+            options.fsync = try recording.durability.policy()
             if enforce {
                 let now = try budgetClock()
-                if record.ts == nil { built.timestamp = now }
+                if recording.record.ts == nil { built.timestamp = now }
                 let budget = Budget(directory: log, writerOptions: options)
                 budget.checkpointIntervalBytes = 0
                 let result = try budget.appendIfWithinLimits(built, now: now)
@@ -205,5 +193,29 @@ struct AppendCommand: ParsableCommand {
             let written = try writer.append(built)
             print(written.id)
         }
+    }
+}
+
+/// Everything that describes and records one call, shared by `append` and `settle`: the record's
+/// flags, or a provider response, its service tier and price table, and the fsync policy.
+struct RecordingOptions: ParsableArguments {
+    @OptionGroup var record: RecordOptions
+    @OptionGroup var durability: FsyncOption
+    @OptionGroup var service: ServiceOptions
+    @OptionGroup var pricing: PriceFileOption
+    @OptionGroup var response: ResponseOptions
+
+    func validate() throws {
+        if response.fromResponse == nil { _ = try record.makeRecord() }
+        _ = try durability.policy()
+        _ = try service.tier()
+    }
+
+    /// The record from the flags (and the response), priced when it has no cost.
+    func makePricedRecord() throws -> UsageRecord {
+        var built = try record.makeRecord(captured: try response.capture())
+        try service.apply(to: &built)
+        try priceRecord(&built, table: try pricing.table())
+        return built
     }
 }

@@ -75,27 +75,15 @@ struct SettleCommand: ParsableCommand {
     @OptionGroup var directory: DirectoryOptions
     @Argument(help: "The reservation id printed by `reserve`.")
     var id: String
-    @OptionGroup var record: RecordOptions
-    @OptionGroup var durability: FsyncOption
-    @OptionGroup var service: ServiceOptions
-    @OptionGroup var pricing: PriceFileOption
-    @OptionGroup var response: ResponseOptions
-
-    func validate() throws {
-        if response.fromResponse == nil { _ = try record.makeRecord() }
-        _ = try durability.policy()
-        _ = try service.tier()
-    }
+    @OptionGroup var recording: RecordingOptions
 
     func run() throws {
         try reportingBudgetErrors {
             let now = try budgetClock()
-            var built = try record.makeRecord(captured: try response.capture())
-            try service.apply(to: &built)
-            try priceRecord(&built, table: try pricing.table())
-            if record.ts == nil { built.timestamp = now }
+            var built = try recording.makePricedRecord()
+            if recording.record.ts == nil { built.timestamp = now }
             var options = WriterOptions()
-            options.fsync = try durability.policy()
+            options.fsync = try recording.durability.policy()
             let budget = Budget(directory: try directory.open(create: true), writerOptions: options)
             budget.checkpointIntervalBytes = 0
             let result = try budget.settle(id, record: built, now: now)

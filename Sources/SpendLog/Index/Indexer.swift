@@ -319,14 +319,7 @@ final class IndexWorker: @unchecked Sendable {
             segment,
             fileBytes: { bytes in checksum = fnv1a64(bytes.bindMemory(to: UInt8.self), seed: checksum) }
         ) { line, offset throws(SpendLogError) in
-            let scanned: ScannedRecord
-            do throws(RecordParseError) {
-                scanned = try scanner.scan(line)
-            } catch {
-                throw SpendLogError.corruption(
-                    path: segment.path, offset: offset + Int64(error.offset),
-                    "in the decompressed text, line is not a valid record: \(error.description)")
-            }
+            let scanned = try scanner.scan(line, of: segment, at: offset)
             let hour = TimeBuckets.hour(ofMilliseconds: scanned.timestampMs)
             let day = UInt32(truncatingIfNeeded: floorDiv(hour, 24))
             for c in 0..<days.count {

@@ -14,41 +14,11 @@ struct ScannedRecord: Equatable {
 struct DimensionIDs: Hashable {
     var lanes = SIMD8<UInt32>(repeating: 0)
 
-    var project: UInt32 {
-        get { lanes[0] }
-        set { lanes[0] = newValue }
-    }
-    var model: UInt32 {
-        get { lanes[1] }
-        set { lanes[1] = newValue }
-    }
-    var provider: UInt32 {
-        get { lanes[2] }
-        set { lanes[2] = newValue }
-    }
-    var user: UInt32 {
-        get { lanes[3] }
-        set { lanes[3] = newValue }
-    }
-    var caller: UInt32 {
-        get { lanes[4] }
-        set { lanes[4] = newValue }
-    }
-    var role: UInt32 {
-        get { lanes[5] }
-        set { lanes[5] = newValue }
-    }
-    var task: UInt32 {
-        get { lanes[6] }
-        set { lanes[6] = newValue }
-    }
-    var status: UInt32 {
-        get { lanes[7] }
-        set { lanes[7] = newValue }
-    }
-
     @inline(__always)
-    subscript(dimension: Dimension) -> UInt32 { lanes[Int(dimension.code)] }
+    subscript(dimension: Dimension) -> UInt32 {
+        get { lanes[Int(dimension.code)] }
+        set { lanes[Int(dimension.code)] = newValue }
+    }
 }
 
 /// The scan on the indexer's and the queries' hot path: one line of a segment to a
@@ -77,6 +47,20 @@ struct RecordScanner {
         return try scanFully(line)
     }
 
+    /// `scan`, with a line that is not a record reported as corruption of `segment` at its offset.
+    @inline(__always)
+    mutating func scan(_ line: UnsafeBufferPointer<UInt8>, of segment: SegmentFile, at offset: Int64)
+        throws(SpendLogError) -> ScannedRecord
+    {
+        do throws(RecordParseError) {
+            return try scan(line)
+        } catch {
+            throw SpendLogError.corruption(
+                path: segment.path, offset: offset + Int64(error.offset),
+                (segment.sealed ? "in the decompressed text, " : "") + "line is not a valid record: \(error.description)")
+        }
+    }
+
     /// The fast path alone, for tests: nil where it would hand the line to the full parser.
     func scanFast(_ line: UnsafeBufferPointer<UInt8>) -> ScannedRecord? {
         var out = ScannedRecord()
@@ -92,14 +76,14 @@ struct RecordScanner {
     func scanned(_ record: UsageRecord) -> ScannedRecord {
         var out = ScannedRecord()
         out.timestampMs = record.timestamp.millisecondsSinceEpoch
-        out.ids.project = interner.id(for: record.project)
-        out.ids.model = interner.id(for: record.model)
-        out.ids.provider = interner.id(for: record.provider)
-        out.ids.user = interner.id(for: record.user)
-        out.ids.caller = interner.id(for: record.caller)
-        out.ids.role = interner.id(for: record.role)
-        out.ids.task = interner.id(for: record.task)
-        out.ids.status = interner.id(for: record.status?.rawValue)
+        out.ids[.project] = interner.id(for: record.project)
+        out.ids[.model] = interner.id(for: record.model)
+        out.ids[.provider] = interner.id(for: record.provider)
+        out.ids[.user] = interner.id(for: record.user)
+        out.ids[.caller] = interner.id(for: record.caller)
+        out.ids[.role] = interner.id(for: record.role)
+        out.ids[.task] = interner.id(for: record.task)
+        out.ids[.status] = interner.id(for: record.status?.rawValue)
         out.metrics = RollupMetrics(record: record)
         return out
     }
@@ -158,33 +142,33 @@ extension JSONScanner {
                     haveTimestamp = true
                 case .project:
                     guard let id = plainName(interner), id != 0 else { return false }
-                    out.ids.project = id
+                    out.ids[.project] = id
                 case .model:
                     guard let id = plainName(interner), id != 0 else { return false }
-                    out.ids.model = id
+                    out.ids[.model] = id
                 case .provider:
                     guard let id = plainName(interner) else { return false }
-                    out.ids.provider = id
+                    out.ids[.provider] = id
                 case .user:
                     guard let id = plainName(interner) else { return false }
-                    out.ids.user = id
+                    out.ids[.user] = id
                 case .caller:
                     guard let id = plainName(interner) else { return false }
-                    out.ids.caller = id
+                    out.ids[.caller] = id
                 case .role:
                     guard let id = plainName(interner) else { return false }
-                    out.ids.role = id
+                    out.ids[.role] = id
                 case .task:
                     guard let id = plainName(interner) else { return false }
-                    out.ids.task = id
+                    out.ids[.task] = id
                 case .status:
                     if literal("null") { break }
                     guard let s = try? scanString(), !s.escaped else { return false }
                     let n = s.end - s.start
                     if n == 2 && b[s.start] == 0x6F && b[s.start + 1] == 0x6B {
-                        out.ids.status = interner.id(for: "ok")
+                        out.ids[.status] = interner.id(for: "ok")
                     } else if n == 5 && literalAt(s.start, "error") {
-                        out.ids.status = interner.id(for: "error")
+                        out.ids[.status] = interner.id(for: "error")
                         m.errors = 1
                     } else {
                         return false
@@ -254,7 +238,7 @@ extension JSONScanner {
             break
         }
         skipWhitespace()
-        guard i == b.count, haveVersion, haveID, haveTimestamp, out.ids.project != 0, out.ids.model != 0 else {
+        guard i == b.count, haveVersion, haveID, haveTimestamp, out.ids[.project] != 0, out.ids[.model] != 0 else {
             return false
         }
         guard m.cachedInputTokens &+ m.cacheWriteTokens <= m.inputTokens, m.reasoningTokens <= m.outputTokens
@@ -266,7 +250,7 @@ extension JSONScanner {
             m.unpricedRequests = 1
         default: break
         }
-        if out.ids.provider == 0 { out.ids.provider = interner.inferredProvider(forModel: out.ids.model) }
+        if out.ids[.provider] == 0 { out.ids[.provider] = interner.inferredProvider(forModel: out.ids[.model]) }
         out.metrics = m
         return true
     }

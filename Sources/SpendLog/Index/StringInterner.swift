@@ -38,13 +38,7 @@ final class StringInterner: @unchecked Sendable {
     @inline(__always)
     func id(forName bytes: UnsafeBufferPointer<UInt8>) -> UInt32? {
         let h = StringInterner.hash(bytes)
-        var slot = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let id = slots[slot]
-            if id == 0 { break }
-            if hashes[Int(id)] == h && lengths[Int(id)] == bytes.count && equalsStored(Int(id), bytes) { return id }
-            slot = (slot + 1) & mask
-        }
+        if let id = lookup(bytes, hash: h) { return id }
         guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
         do throws(RecordValidationError) {
             try UsageRecord.validateName(text, field: "")
@@ -59,14 +53,7 @@ final class StringInterner: @unchecked Sendable {
         var copy = text
         return copy.withUTF8 { bytes in
             let h = StringInterner.hash(bytes)
-            var slot = Int(truncatingIfNeeded: h) & mask
-            while true {
-                let id = slots[slot]
-                if id == 0 { break }
-                if hashes[Int(id)] == h && lengths[Int(id)] == bytes.count && equalsStored(Int(id), bytes) { return id }
-                slot = (slot + 1) & mask
-            }
-            return insert(text, bytes: bytes, hash: h)
+            return lookup(bytes, hash: h) ?? insert(text, bytes: bytes, hash: h)
         }
     }
 
@@ -79,6 +66,17 @@ final class StringInterner: @unchecked Sendable {
         let provider = id(for: ProviderInference.provider(forModel: strings[Int(model)]))
         inferredProviders[Int(model)] = provider
         return provider
+    }
+
+    @inline(__always)
+    private func lookup(_ bytes: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> UInt32? {
+        var slot = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let id = slots[slot]
+            if id == 0 { return nil }
+            if hashes[Int(id)] == h && lengths[Int(id)] == bytes.count && equalsStored(Int(id), bytes) { return id }
+            slot = (slot + 1) & mask
+        }
     }
 
     @inline(__always)

@@ -184,14 +184,7 @@ final class RowAccumulator {
     func scan(_ segment: SegmentFile, reader: LogReader, include: (Int64) -> Bool) throws(SpendLogError) -> Int {
         var count = 0
         _ = try reader.readLines(segment) { line, offset throws(SpendLogError) in
-            let record: ScannedRecord
-            do throws(RecordParseError) {
-                record = try scanner.scan(line)
-            } catch {
-                throw SpendLogError.corruption(
-                    path: segment.path, offset: offset + Int64(error.offset),
-                    (segment.sealed ? "in the decompressed text, " : "") + "line is not a valid record: \(error.description)")
-            }
+            let record = try scanner.scan(line, of: segment, at: offset)
             guard include(record.timestampMs) else { return }
             for code in 0..<allowed.count {
                 if let set = allowed[code], !set.contains(record.ids[Dimension.allCases[code]]) { return }

@@ -141,7 +141,7 @@ import Testing
         let scanner = RecordScanner()
         let line = #"{"v":1,"id":"019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a","ts":"2026-11-23T10:15:02.123Z","project":"p","model":"claude-sonnet-4-5"}"#
         let scanned = try Array(line.utf8).withUnsafeBufferPointer { buffer in try scanner.scanFast(buffer) }
-        #expect(scanned.map { scanner.interner.strings[Int($0.ids.provider)] } == "anthropic")
+        #expect(scanned.map { scanner.interner.strings[Int($0.ids[.provider])] } == "anthropic")
         #expect(scanned?.metrics.unpricedRequests == 1)
     }
 
