@@ -20,7 +20,7 @@
 import SpendLog
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func writeLine(_ fd: Int32, _ text: String) {
@@ -70,16 +70,19 @@ final class ThreadStart: @unchecked Sendable {
 func startThread(_ start: ThreadStart) -> pthread_t {
     var handle = pthread_t()
     let raw = Unmanaged.passRetained(start).toOpaque()
-    pthread_create(&handle, nil, { pointer in
-        let start = Unmanaged<ThreadStart>.fromOpaque(pointer!).takeRetainedValue()
-        start.job.run(thread: start.thread)
-        return nil
-    }, raw)
+    pthread_create(
+        &handle, nil,
+        { pointer in
+            let start = Unmanaged<ThreadStart>.fromOpaque(pointer!).takeRetainedValue()
+            start.job.run(thread: start.thread)
+            return nil
+        }, raw)
     return handle
 }
 
 func enforce(_ options: [String: String]) {
-    guard let dir = options["--dir"], let count = Int(options["--count"] ?? ""), var seed = UInt64(options["--seed"] ?? "")
+    guard let dir = options["--dir"], let count = Int(options["--count"] ?? ""),
+        var seed = UInt64(options["--seed"] ?? "")
     else { fail("--dir, --count and --seed are required") }
     let low = Int64(options["--min-nanos"] ?? "") ?? 100_000
     let high = Int64(options["--max-nanos"] ?? "") ?? 1_000_000
@@ -87,7 +90,9 @@ func enforce(_ options: [String: String]) {
     writerOptions.fsync = FsyncPolicy(rawValue: options["--fsync"] ?? "none") ?? .none
     do {
         let budget = Budget(directory: try LogDirectory.open(dir), writerOptions: writerOptions)
-        if let bytes = options["--checkpoint-bytes"], let value = Int64(bytes) { budget.checkpointIntervalBytes = value }
+        if let bytes = options["--checkpoint-bytes"], let value = Int64(bytes) {
+            budget.checkpointIntervalBytes = value
+        }
         for i in 0..<count {
             seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let nanos = low + Int64((seed >> 33) % UInt64(high - low + 1))
@@ -139,13 +144,16 @@ enum Harness {
         }
         if mode == "enforce" { return enforce(options) }
         if mode == "hold" { hold(options) }
-        guard let dir = options["--dir"], let count = Int(options["--count"] ?? ""), let label = options["--label"] else {
+        guard let dir = options["--dir"], let count = Int(options["--count"] ?? ""), let label = options["--label"]
+        else {
             fail("--dir, --count and --label are required")
         }
         var writerOptions = WriterOptions()
         writerOptions.fsync = FsyncPolicy(rawValue: options["--fsync"] ?? "none") ?? .none
         if let ms = options["--batch-delay-ms"], let value = Int(ms) { writerOptions.batchMaxDelayMs = value }
-        if let bytes = options["--max-segment-bytes"], let value = Int64(bytes) { writerOptions.maxSegmentBytes = value }
+        if let bytes = options["--max-segment-bytes"], let value = Int64(bytes) {
+            writerOptions.maxSegmentBytes = value
+        }
         let threads = Int(options["--threads"] ?? "1") ?? 1
         do {
             let log = try LogDirectory.open(dir)

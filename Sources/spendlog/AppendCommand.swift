@@ -19,17 +19,31 @@ struct RecordOptions: ParsableArguments {
     var project: String?
     @Option(help: "Model name as the provider reports it.")
     var model: String?
-    @Option(name: .customLong("input-tokens"), parsing: .unconditional, help: "All input tokens, including cache reads and writes.")
+    @Option(
+        name: .customLong("input-tokens"), parsing: .unconditional,
+        help: "All input tokens, including cache reads and writes.")
     var inputTokens: String?
-    @Option(name: .customLong("output-tokens"), parsing: .unconditional, help: "All output tokens, including reasoning tokens.")
+    @Option(
+        name: .customLong("output-tokens"), parsing: .unconditional,
+        help: "All output tokens, including reasoning tokens.")
     var outputTokens: String?
-    @Option(name: .customLong("cached-input-tokens"), parsing: .unconditional, help: "Cache reads (part of --input-tokens).")
+    @Option(
+        name: .customLong("cached-input-tokens"), parsing: .unconditional, help: "Cache reads (part of --input-tokens)."
+    )
     var cachedInputTokens: String?
-    @Option(name: .customLong("cache-write-tokens"), parsing: .unconditional, help: "Cache writes (part of --input-tokens).")
+    @Option(
+        name: .customLong("cache-write-tokens"), parsing: .unconditional, help: "Cache writes (part of --input-tokens)."
+    )
     var cacheWriteTokens: String?
-    @Option(name: .customLong("reasoning-tokens"), parsing: .unconditional, help: "Reasoning tokens (part of --output-tokens).")
+    @Option(
+        name: .customLong("reasoning-tokens"), parsing: .unconditional,
+        help: "Reasoning tokens (part of --output-tokens).")
     var reasoningTokens: String?
-    @Option(parsing: .unconditional, help: "Cost in USD, exact decimal with at most 9 decimals. Without it the cost is computed from the price table (or the record is marked unpriced).")
+    @Option(
+        parsing: .unconditional,
+        help:
+            "Cost in USD, exact decimal with at most 9 decimals. Without it the cost is computed from the price table (or the record is marked unpriced)."
+    )
     var cost: String?
     @Option(help: "Provider (OpenTelemetry gen_ai.provider.name); inferred from the model when absent.")
     var provider: String?
@@ -59,11 +73,16 @@ struct RecordOptions: ParsableArguments {
     func makeRecord(captured: CapturedUsage? = nil) throws -> UsageRecord {
         guard let project else { throw ValidationError("--project is required.") }
         guard let model = model ?? captured?.model else {
-            throw ValidationError(captured == nil ? "--model is required." : "--model is required: the response does not name the model.")
+            throw ValidationError(
+                captured == nil ? "--model is required." : "--model is required: the response does not name the model.")
         }
         let capturedCount = { (count: Int64?) in count.map(String.init) }
-        guard let inputTokens = inputTokens ?? capturedCount(captured?.usage.inputTokens) else { throw ValidationError("--input-tokens is required.") }
-        guard let outputTokens = outputTokens ?? capturedCount(captured?.usage.outputTokens) else { throw ValidationError("--output-tokens is required.") }
+        guard let inputTokens = inputTokens ?? capturedCount(captured?.usage.inputTokens) else {
+            throw ValidationError("--input-tokens is required.")
+        }
+        guard let outputTokens = outputTokens ?? capturedCount(captured?.usage.outputTokens) else {
+            throw ValidationError("--output-tokens is required.")
+        }
         let cachedInputTokens = cachedInputTokens ?? capturedCount(captured?.usage.cachedInputTokens)
         let cacheWriteTokens = cacheWriteTokens ?? capturedCount(captured?.usage.cacheWriteTokens)
         let reasoningTokens = reasoningTokens ?? capturedCount(captured?.usage.reasoningTokens)

@@ -2,7 +2,7 @@ import ArgumentParser
 import SpendLog
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct IndexCommand: ParsableCommand {
@@ -19,7 +19,9 @@ struct IndexCommand: ParsableCommand {
     @OptionGroup var directory: DirectoryOptions
     @Flag(help: "Rebuild from every segment instead of adding to the current index.")
     var rebuild = false
-    @Flag(name: .customLong("allow-dropping-deleted"), help: "With --rebuild: drop the sums of indexed segments deleted since.")
+    @Flag(
+        name: .customLong("allow-dropping-deleted"),
+        help: "With --rebuild: drop the sums of indexed segments deleted since.")
     var allowDroppingDeleted = false
     @Option(parsing: .unconditional, help: "Threads to scan with (default: one per core).")
     var threads: String?
@@ -54,7 +56,8 @@ struct IndexCommand: ParsableCommand {
                 ])
                 out.write(value.jsonText + "\n")
             } else if report.generation == nil {
-                out.write("Index is up to date: \(report.segmentsCovered) segments, \(report.recordsCovered) records.\n")
+                out.write(
+                    "Index is up to date: \(report.segmentsCovered) segments, \(report.recordsCovered) records.\n")
             } else {
                 out.write(
                     "Indexed \(report.segmentsIndexed) segments (\(report.recordsIndexed) records, "

@@ -2,7 +2,7 @@ import ArgumentParser
 import SpendLog
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct IngestCommand: ParsableCommand {
@@ -56,7 +56,9 @@ struct IngestCommand: ParsableCommand {
             for problem in shown { printError(problem) }
             if problems.count > shown.count { printError("… and \(problems.count - shown.count) more invalid lines") }
             if !problems.isEmpty && !skipInvalid {
-                printError("Error: \(problems.count) invalid line\(problems.count == 1 ? "" : "s"); nothing was written. Fix them, or pass --skip-invalid to write the valid lines.")
+                printError(
+                    "Error: \(problems.count) invalid line\(problems.count == 1 ? "" : "s"); nothing was written. Fix them, or pass --skip-invalid to write the valid lines."
+                )
                 throw ExitCode(ExitCodes.dataError)
             }
             // Lines without cost_usd are priced from the table, as `append` prices a call without --cost.
@@ -66,7 +68,10 @@ struct IngestCommand: ParsableCommand {
             options.fsync = try durability.policy()
             let writer = LogWriter(directory: log, options: options)
             if !records.isEmpty { try writer.append(contentsOf: records) }
-            print("ingested \(records.count) record\(records.count == 1 ? "" : "s")" + (problems.isEmpty ? "" : ", skipped \(problems.count) invalid line\(problems.count == 1 ? "" : "s")"))
+            print(
+                "ingested \(records.count) record\(records.count == 1 ? "" : "s")"
+                    + (problems.isEmpty
+                        ? "" : ", skipped \(problems.count) invalid line\(problems.count == 1 ? "" : "s")"))
             if !problems.isEmpty { throw ExitCode(ExitCodes.dataError) }
         }
     }
@@ -79,13 +84,17 @@ struct IngestCommand: ParsableCommand {
         var unpriced: [(model: String, count: Int)] = []
         for index in indices {
             if case .unpriced = try pricer.price(&records[index]) {
-                if let i = unpriced.firstIndex(where: { $0.model == records[index].model }) { unpriced[i].count += 1 } else {
+                if let i = unpriced.firstIndex(where: { $0.model == records[index].model }) {
+                    unpriced[i].count += 1
+                } else {
                     unpriced.append((records[index].model, 1))
                 }
             }
         }
         for (model, count) in unpriced {
-            printError("Warning: \(count) line\(count == 1 ? "" : "s") of model '\(model)': " + RecordPricer.unpricedWarning(model: model))
+            printError(
+                "Warning: \(count) line\(count == 1 ? "" : "s") of model '\(model)': "
+                    + RecordPricer.unpricedWarning(model: model))
         }
     }
 }

@@ -27,7 +27,8 @@ struct LogsCommand: ParsableCommand {
                 throw ValidationError("--offset: must be a whole number, 0 or more (got '\(offset)').")
             }
             let log = try directory.open(create: false)
-            let page = try Query(directory: log).logs(filter: try filters.makeFilter(), limit: limitValue, offset: offsetValue)
+            let page = try Query(directory: log).logs(
+                filter: try filters.makeFilter(), limit: limitValue, offset: offsetValue)
             var out = OutputBuffer()
             switch format {
             case .jsonl:
@@ -40,7 +41,9 @@ struct LogsCommand: ParsableCommand {
                 }
                 out.write("]\n")
             case .csv:
-                out.write("ts,id,project,model,provider,input_tokens,output_tokens,cached_input_tokens,cache_write_tokens,reasoning_tokens,cost_usd,cost_source,latency_ms,user,caller,role,task,status\r\n")
+                out.write(
+                    "ts,id,project,model,provider,input_tokens,output_tokens,cached_input_tokens,cache_write_tokens,reasoning_tokens,cost_usd,cost_source,latency_ms,user,caller,role,task,status\r\n"
+                )
                 for r in page.records {
                     let cells = [
                         r.timestamp.rfc3339, r.id.description, r.project, r.model, r.provider, String(r.inputTokens),
@@ -53,10 +56,17 @@ struct LogsCommand: ParsableCommand {
                 }
             case .table:
                 let rows = page.records.map { r in
-                    [r.timestamp.rfc3339, r.project, r.model, StatsOutput.grouped(r.inputTokens), StatsOutput.grouped(r.outputTokens),
-                     r.costSource == .unpriced ? "unpriced" : "$" + r.cost.decimalString, r.status?.rawValue ?? "", r.user ?? ""]
+                    [
+                        r.timestamp.rfc3339, r.project, r.model, StatsOutput.grouped(r.inputTokens),
+                        StatsOutput.grouped(r.outputTokens),
+                        r.costSource == .unpriced ? "unpriced" : "$" + r.cost.decimalString, r.status?.rawValue ?? "",
+                        r.user ?? "",
+                    ]
                 }
-                out.write(TextTable.render(header: ["TIME", "PROJECT", "MODEL", "IN", "OUT", "COST", "STATUS", "USER"], rows: rows, rightAligned: [3, 4, 5]))
+                out.write(
+                    TextTable.render(
+                        header: ["TIME", "PROJECT", "MODEL", "IN", "OUT", "COST", "STATUS", "USER"], rows: rows,
+                        rightAligned: [3, 4, 5]))
                 if page.records.isEmpty { out.write("(no records match)\n") }
             }
             out.flush()

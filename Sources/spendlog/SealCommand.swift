@@ -5,7 +5,9 @@ struct SealCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seal",
         abstract: "Seal active segments into zstd files now.",
-        discussion: "Seals every active segment of this host, or with --due only those past their size or age limit or of an earlier day (for a periodic job).")
+        discussion:
+            "Seals every active segment of this host, or with --due only those past their size or age limit or of an earlier day (for a periodic job)."
+    )
 
     @OptionGroup var directory: DirectoryOptions
     @Flag(help: "Seal only segments that are due (size, age, or an earlier day).")

@@ -23,7 +23,9 @@ struct QueryFilterOptions: ParsableArguments {
         if let since = filter.since, let until = filter.until, since >= until {
             throw ValidationError("--since (\(since.rfc3339)) must be before --until (\(until.rfc3339)).")
         }
-        for (values, option) in [(project, "--project"), (model, "--model"), (provider, "--provider"), (user, "--user")] {
+        for (values, option) in [
+            (project, "--project"), (model, "--model"), (provider, "--provider"), (user, "--user"),
+        ] {
             for value in values {
                 do { try UsageRecord.validateName(value, field: option) } catch {
                     throw ValidationError("\(option): \(error.reason).")
@@ -40,7 +42,8 @@ struct QueryFilterOptions: ParsableArguments {
     static func parseTime(_ text: String, option: String) throws -> Timestamp {
         guard let time = Timestamp.parseDateOrTime(text) else {
             let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
-            throw ValidationError("\(option): '\(shown)' is not a date (2026-11-23) or an RFC 3339 time (2026-11-23T10:15:00Z).")
+            throw ValidationError(
+                "\(option): '\(shown)' is not a date (2026-11-23) or an RFC 3339 time (2026-11-23T10:15:00Z).")
         }
         return time
     }
@@ -61,7 +64,9 @@ struct StatsCommand: ParsableCommand {
             """)
 
     @OptionGroup var directory: DirectoryOptions
-    @Option(name: .customLong("by"), help: "Group by project, model, provider, user, caller, role, task, status, day, week or month (repeatable).")
+    @Option(
+        name: .customLong("by"),
+        help: "Group by project, model, provider, user, caller, role, task, status, day, week or month (repeatable).")
     var by: [String] = []
     @OptionGroup var filters: QueryFilterOptions
     @Option(help: "table, json or csv.")
@@ -73,7 +78,8 @@ struct StatsCommand: ParsableCommand {
         try reportingErrors {
             let groupBy = try by.map { name -> GroupKey in
                 guard let key = GroupKey(rawValue: name) else {
-                    throw ValidationError("--by: '\(name)' is not one of \(GroupKey.allCases.map(\.rawValue).joined(separator: ", ")).")
+                    throw ValidationError(
+                        "--by: '\(name)' is not one of \(GroupKey.allCases.map(\.rawValue).joined(separator: ", ")).")
                 }
                 return key
             }
@@ -180,7 +186,8 @@ enum StatsOutput {
             var cells = keys
             cells += [
                 grouped(m.requests), grouped(m.inputTokens), grouped(m.outputTokens), grouped(m.cachedInputTokens),
-                grouped(m.cacheWriteTokens), grouped(m.reasoningTokens), "$" + m.cost.formatted(fractionDigits: fractionDigits),
+                grouped(m.cacheWriteTokens), grouped(m.reasoningTokens),
+                "$" + m.cost.formatted(fractionDigits: fractionDigits),
             ]
             if showUnpriced { cells.append(grouped(m.unpricedRequests)) }
             if showErrors { cells.append(grouped(m.errors)) }
@@ -195,7 +202,8 @@ enum StatsOutput {
         var text = TextTable.render(header: header, rows: lines, rightAligned: Set(first..<header.count))
         if rows.isEmpty && !result.groupBy.isEmpty { text += "(no records match)\n" }
         if showUnpriced {
-            text += "\n\(grouped(total.unpricedRequests)) request(s) are unpriced: their model has no price, so their cost "
+            text +=
+                "\n\(grouped(total.unpricedRequests)) request(s) are unpriced: their model has no price, so their cost "
                 + "is not in COST. Add a price, or pass --cost when recording.\n"
         }
         return text

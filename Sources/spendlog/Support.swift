@@ -2,12 +2,14 @@ import ArgumentParser
 import SpendLog
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `--dir`, shared by every command.
 struct DirectoryOptions: ParsableArguments {
-    @Option(name: .long, help: "The log directory (default: $SPENDLOG_DIR, $XDG_DATA_HOME/spendlog, ~/.local/share/spendlog).")
+    @Option(
+        name: .long,
+        help: "The log directory (default: $SPENDLOG_DIR, $XDG_DATA_HOME/spendlog, ~/.local/share/spendlog).")
     var dir: String?
 
     func validate() throws {
@@ -28,7 +30,10 @@ enum ProcessEnvironment {
         var result: [String: String] = [:]
         var pointer = environ
         while let entry = pointer.pointee {
-            let text = String(decoding: UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry)), as: UTF8.self)
+            let text = String(
+                decoding: UnsafeBufferPointer(
+                    start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry)),
+                as: UTF8.self)
             if let eq = text.firstIndex(of: "=") {
                 result[String(text[..<eq])] = String(text[text.index(after: eq)...])
             }
@@ -49,7 +54,8 @@ enum ExitCodes {
     static func rejectInvalidUTF8Arguments() {
         for index in 1..<Int(CommandLine.argc) {
             guard let raw = CommandLine.unsafeArgv[index] else { continue }
-            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw))
+            let bytes = UnsafeBufferPointer(
+                start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw))
             if String(validating: bytes, as: UTF8.self) == nil {
                 let previous = index > 1 ? CommandLine.arguments[index - 1] : ""
                 let which = previous.hasPrefix("--") ? "the value of \(previous)" : "argument \(index)"

@@ -47,10 +47,15 @@ struct TailCommand: ParsableCommand {
                 for record in found.suffix(n) { out.write(bytes: record.jsonLine()) }
             } else {
                 let rows = found.suffix(n).map { r in
-                    [r.timestamp.rfc3339, r.project, r.model, String(r.inputTokens), String(r.outputTokens),
-                     r.costSource == .unpriced ? "unpriced" : "$" + r.cost.decimalString, r.id.description]
+                    [
+                        r.timestamp.rfc3339, r.project, r.model, String(r.inputTokens), String(r.outputTokens),
+                        r.costSource == .unpriced ? "unpriced" : "$" + r.cost.decimalString, r.id.description,
+                    ]
                 }
-                out.write(TextTable.render(header: ["TIME", "PROJECT", "MODEL", "IN", "OUT", "COST", "ID"], rows: rows, rightAligned: [3, 4, 5]))
+                out.write(
+                    TextTable.render(
+                        header: ["TIME", "PROJECT", "MODEL", "IN", "OUT", "COST", "ID"], rows: rows,
+                        rightAligned: [3, 4, 5]))
             }
             out.flush()
             if corrupt { throw ExitCode(ExitCodes.dataError) }

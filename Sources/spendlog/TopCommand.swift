@@ -20,7 +20,9 @@ struct TopCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard let n = Int(limit), n > 0 else { throw ValidationError("--limit: must be a whole number above 0 (got '\(limit)').") }
+            guard let n = Int(limit), n > 0 else {
+                throw ValidationError("--limit: must be a whole number above 0 (got '\(limit)').")
+            }
             let key = GroupKey(rawValue: by.rawValue)!
             let log = try directory.open(create: false)
             let result = try Query(directory: log).stats(StatsQuery(groupBy: [key], filter: try filters.makeFilter()))
@@ -44,32 +46,52 @@ struct TopCommand: ParsableCommand {
                         ("rank", .number(String(rank + 1))), (key.rawValue, row.keys[0].map { .string($0) } ?? .null),
                     ]
                     members += StatsOutput.metricMembers(row.metrics)
-                    members.append(("share", .number(total.costNanos > 0 ? String(format4: Double(row.metrics.costNanos) / Double(total.costNanos)) : "0")))
+                    members.append(
+                        (
+                            "share",
+                            .number(
+                                total.costNanos > 0
+                                    ? String(format4: Double(row.metrics.costNanos) / Double(total.costNanos)) : "0")
+                        ))
                     return .object(members)
                 }
                 out.write(JSONValue.array(rows).jsonText + "\n")
             case .csv:
                 out.write("rank,\(key.rawValue),requests,cost_usd,share_percent\r\n")
                 for (rank, row) in shown.enumerated() {
-                    out.write("\(rank + 1),\(StatsOutput.csvField(row.keys[0] ?? "")),\(row.metrics.requests),\(row.metrics.cost.decimalString),\(percent(row.metrics))\r\n")
+                    out.write(
+                        "\(rank + 1),\(StatsOutput.csvField(row.keys[0] ?? "")),\(row.metrics.requests),\(row.metrics.cost.decimalString),\(percent(row.metrics))\r\n"
+                    )
                 }
             case .table:
                 let digits = shown.contains { $0.metrics.costNanos >= 100 * Money.nanosPerDollar } ? 2 : 4
                 var rows = shown.enumerated().map { rank, row in
-                    [String(rank + 1), row.keys[0] ?? "(none)", StatsOutput.grouped(row.metrics.requests),
-                     "$" + row.metrics.cost.formatted(fractionDigits: digits), share(row.metrics)]
+                    [
+                        String(rank + 1), row.keys[0] ?? "(none)", StatsOutput.grouped(row.metrics.requests),
+                        "$" + row.metrics.cost.formatted(fractionDigits: digits), share(row.metrics),
+                    ]
                 }
                 if result.rows.count > n {
                     var rest = RollupMetrics()
                     for row in result.rows.dropFirst(n) { rest.add(row.metrics) }
-                    rows.append(["", "(\(result.rows.count - n) more)", StatsOutput.grouped(rest.requests),
-                                 "$" + rest.cost.formatted(fractionDigits: digits), share(rest)])
+                    rows.append([
+                        "", "(\(result.rows.count - n) more)", StatsOutput.grouped(rest.requests),
+                        "$" + rest.cost.formatted(fractionDigits: digits), share(rest),
+                    ])
                 }
-                rows.append(["", "TOTAL", StatsOutput.grouped(total.requests), "$" + total.cost.formatted(fractionDigits: digits),
-                             total.costNanos > 0 ? "100.00%" : "-"])
-                out.write(TextTable.render(header: ["#", key.rawValue.uppercased(), "REQUESTS", "COST", "SHARE"], rows: rows, rightAligned: [0, 2, 3, 4]))
+                rows.append([
+                    "", "TOTAL", StatsOutput.grouped(total.requests),
+                    "$" + total.cost.formatted(fractionDigits: digits),
+                    total.costNanos > 0 ? "100.00%" : "-",
+                ])
+                out.write(
+                    TextTable.render(
+                        header: ["#", key.rawValue.uppercased(), "REQUESTS", "COST", "SHARE"], rows: rows,
+                        rightAligned: [0, 2, 3, 4]))
                 if total.unpricedRequests > 0 {
-                    out.write("\n\(StatsOutput.grouped(total.unpricedRequests)) request(s) are unpriced and not in COST (see `spendlog stats --by model`).\n")
+                    out.write(
+                        "\n\(StatsOutput.grouped(total.unpricedRequests)) request(s) are unpriced and not in COST (see `spendlog stats --by model`).\n"
+                    )
                 }
             }
             out.flush()

@@ -15,7 +15,9 @@ struct VerifyCommand: ParsableCommand {
             let report = try LogVerifier(directory: log).verify()
             for problem in report.problems { printError("Problem: \(problem)") }
             for note in report.notes { printError("Note: \(note)") }
-            print("\(report.segmentsChecked) segments (\(report.sealedSegments) sealed, \(report.activeSegments) active), \(report.records) records, \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")")
+            print(
+                "\(report.segmentsChecked) segments (\(report.sealedSegments) sealed, \(report.activeSegments) active), \(report.records) records, \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")"
+            )
             if !report.problems.isEmpty { throw ExitCode(ExitCodes.dataError) }
         }
     }

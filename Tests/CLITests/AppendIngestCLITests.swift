@@ -4,14 +4,19 @@ import Testing
 /// The built `spendlog` binary, as a user runs it.
 @Suite struct AppendCLITests {
     func baseArguments(_ dir: String) -> [String] {
-        ["append", "--dir", dir, "--project", "etl", "--model", "gpt-4.1", "--input-tokens", "1200", "--output-tokens", "300"]
+        [
+            "append", "--dir", dir, "--project", "etl", "--model", "gpt-4.1", "--input-tokens", "1200",
+            "--output-tokens", "300",
+        ]
     }
 
     func segmentFiles(_ dir: String) -> [String] {
         let segments = dir + "/segments"
         let days = (try? FileManager.default.contentsOfDirectory(atPath: segments)) ?? []
         return days.flatMap { day in
-            ((try? FileManager.default.contentsOfDirectory(atPath: segments + "/" + day)) ?? []).filter { $0.contains(".jsonl") }
+            ((try? FileManager.default.contentsOfDirectory(atPath: segments + "/" + day)) ?? []).filter {
+                $0.contains(".jsonl")
+            }
         }
     }
 
@@ -19,15 +24,20 @@ import Testing
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
         let result = try spendlog(
-            baseArguments(dir) + ["--cost", "0.0048", "--cached-input-tokens", "200", "--reasoning-tokens", "100",
-                                  "--tag", "env=prod", "--tag", "team=data", "--user", "ann", "--status", "ok",
-                                  "--latency-ms", "850", "--ts", "2026-11-23T10:15:02.123Z"])
+            baseArguments(dir) + [
+                "--cost", "0.0048", "--cached-input-tokens", "200", "--reasoning-tokens", "100",
+                "--tag", "env=prod", "--tag", "team=data", "--user", "ann", "--status", "ok",
+                "--latency-ms", "850", "--ts", "2026-11-23T10:15:02.123Z",
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         let id = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(id.count == 36)
         let tail = try spendlog(["tail", "--dir", dir, "--json"])
         #expect(tail.status == 0)
-        #expect(tail.stdout == #"{"v":1,"id":"\#(id)","ts":"2026-11-23T10:15:02.123Z","project":"etl","model":"gpt-4.1","provider":"openai","input_tokens":1200,"output_tokens":300,"cached_input_tokens":200,"cache_write_tokens":0,"reasoning_tokens":100,"cost_usd":0.0048,"cost_source":"provided","latency_ms":850,"user":"ann","status":"ok","tags":{"env":"prod","team":"data"}}"# + "\n")
+        #expect(
+            tail.stdout
+                == #"{"v":1,"id":"\#(id)","ts":"2026-11-23T10:15:02.123Z","project":"etl","model":"gpt-4.1","provider":"openai","input_tokens":1200,"output_tokens":300,"cached_input_tokens":200,"cache_write_tokens":0,"reasoning_tokens":100,"cost_usd":0.0048,"cost_source":"provided","latency_ms":850,"user":"ann","status":"ok","tags":{"env":"prod","team":"data"}}"#
+                + "\n")
         let table = try spendlog(["tail", "--dir", dir])
         #expect(table.stdout.contains("$0.0048"))
         #expect(table.stdout.contains("2026-11-23T10:15:02.123Z"))
@@ -36,7 +46,8 @@ import Testing
     @Test func theEnvironmentChoosesTheDirectoryWhenDirIsAbsent() throws {
         let temp = TemporaryDirectory()
         let dir = temp.path + "/fromenv"
-        let arguments = Array(baseArguments("x").enumerated().filter { $0.offset != 1 && $0.offset != 2 }.map(\.element))
+        let arguments = Array(
+            baseArguments("x").enumerated().filter { $0.offset != 1 && $0.offset != 2 }.map(\.element))
         let result = try spendlog(arguments, environment: ["SPENDLOG_DIR": dir])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(segmentFiles(dir).count == 1)
@@ -109,7 +120,8 @@ import Testing
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
         // Pass raw bytes through a shell so the argument is not valid UTF-8.
-        let script = "exec \"$0\" append --dir \"$1\" --project $(printf 'ab\\377') --model m --input-tokens 1 --output-tokens 1"
+        let script =
+            "exec \"$0\" append --dir \"$1\" --project $(printf 'ab\\377') --model m --input-tokens 1 --output-tokens 1"
         let result = try runProcess("/bin/sh", ["-c", script, TestPaths.binary, dir])
         #expect(result.status == 64)
         #expect(result.stderr.contains("--project"))
@@ -122,8 +134,12 @@ import Testing
     @Test func ingestWritesEveryLineWithIdsAndTimesFilledIn() throws {
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
-        var lines = (0..<500).map { #"{"project":"p\#($0 % 3)","model":"gpt-4.1","input_tokens":\#($0),"output_tokens":1,"cost_usd":0.1}"# }
-        lines.append(#"{"ts":"2026-11-20T08:00:00Z","project":"old","model":"claude-sonnet-4-5","input_tokens":5,"output_tokens":2,"extra":{"k":[1,2]}}"#)
+        var lines = (0..<500).map {
+            #"{"project":"p\#($0 % 3)","model":"gpt-4.1","input_tokens":\#($0),"output_tokens":1,"cost_usd":0.1}"#
+        }
+        lines.append(
+            #"{"ts":"2026-11-20T08:00:00Z","project":"old","model":"claude-sonnet-4-5","input_tokens":5,"output_tokens":2,"extra":{"k":[1,2]}}"#
+        )
         lines.append("")
         let result = try spendlog(["ingest", "--dir", dir, "-"], input: lines.joined(separator: "\n"))
         #expect(result.status == 0, "\(result.stderr)")
@@ -188,7 +204,8 @@ import Testing
     @Test func sealThenVerifyAndCorruptionIsNamed() throws {
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
-        let input = (0..<100).map { #"{"project":"p","model":"m","input_tokens":\#($0),"output_tokens":1}"# }.joined(separator: "\n")
+        let input = (0..<100).map { #"{"project":"p","model":"m","input_tokens":\#($0),"output_tokens":1}"# }.joined(
+            separator: "\n")
         #expect(try spendlog(["ingest", "--dir", dir], input: input).status == 0)
         #expect(try spendlog(["seal", "--dir", dir]).status == 0)
         let verify = try spendlog(["verify", "--dir", dir])
@@ -197,7 +214,8 @@ import Testing
 
         let days = try FileManager.default.contentsOfDirectory(atPath: dir + "/segments")
         let folder = dir + "/segments/" + days[0]
-        let sealed = try #require(try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".zst") })
+        let sealed = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".zst") })
         var bytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + sealed))
         bytes[bytes.count / 2] ^= 0xFF
         writeFile(folder + "/" + sealed, bytes)

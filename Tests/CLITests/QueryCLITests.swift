@@ -13,7 +13,8 @@ import Testing
     /// A log of the four records above: the first three sealed and indexed, the last active.
     func makeLog(_ temp: TemporaryDirectory, index: Bool = true) throws -> String {
         let dir = temp.path + "/log"
-        let ingest = try spendlog(["ingest", "--dir", dir, "-"], input: QueryCLITests.lines.prefix(3).joined(separator: "\n") + "\n")
+        let ingest = try spendlog(
+            ["ingest", "--dir", dir, "-"], input: QueryCLITests.lines.prefix(3).joined(separator: "\n") + "\n")
         #expect(ingest.status == 0, "\(ingest.stderr)")
         #expect(try spendlog(["seal", "--dir", dir]).status == 0)
         if index {
@@ -30,12 +31,15 @@ import Testing
         let dir = try makeLog(temp)
         let result = try spendlog(["stats", "--dir", dir, "--by", "project", "--format", "json"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout == """
-            [{"project":"etl","requests":3,"input_tokens":4007,"output_tokens":307,"cached_input_tokens":400,"cache_write_tokens":500,"reasoning_tokens":0,"cost_usd":0.35,"unpriced_requests":1,"errors":1,"avg_latency_ms":201},\
-            {"project":"support, \\"bot\\"","requests":1,"input_tokens":10,"output_tokens":5,"cached_input_tokens":0,"cache_write_tokens":0,"reasoning_tokens":2,"cost_usd":0.000000001,"unpriced_requests":0,"errors":0,"avg_latency_ms":null}]
+        #expect(
+            result.stdout == """
+                [{"project":"etl","requests":3,"input_tokens":4007,"output_tokens":307,"cached_input_tokens":400,"cache_write_tokens":500,"reasoning_tokens":0,"cost_usd":0.35,"unpriced_requests":1,"errors":1,"avg_latency_ms":201},\
+                {"project":"support, \\"bot\\"","requests":1,"input_tokens":10,"output_tokens":5,"cached_input_tokens":0,"cache_write_tokens":0,"reasoning_tokens":2,"cost_usd":0.000000001,"unpriced_requests":0,"errors":0,"avg_latency_ms":null}]
 
-            """)
-        let time = try spendlog(["stats", "--dir", dir, "--by", "month", "--by", "week", "--by", "day", "--format", "json"])
+                """)
+        let time = try spendlog([
+            "stats", "--dir", dir, "--by", "month", "--by", "week", "--by", "day", "--format", "json",
+        ])
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(time.stdout.utf8)) as? [[String: Any]])
         #expect(rows.map { $0["day"] as? String } == ["2026-11-23", "2026-11-24", "2026-12-01"])
         #expect(rows.map { $0["week"] as? String } == ["2026-W48", "2026-W48", "2026-W49"])
@@ -45,15 +49,18 @@ import Testing
     @Test func statsCSVAndTableKeepValuesExactAndReadable() throws {
         let temp = TemporaryDirectory()
         let dir = try makeLog(temp)
-        let csv = try spendlog(["stats", "--dir", dir, "--by", "model", "--since", "2026-11-23T10:30:00Z", "--format", "csv"])
+        let csv = try spendlog([
+            "stats", "--dir", dir, "--by", "model", "--since", "2026-11-23T10:30:00Z", "--format", "csv",
+        ])
         #expect(csv.status == 0)
-        #expect(csv.stdout == """
-            model,requests,input_tokens,output_tokens,cached_input_tokens,cache_write_tokens,reasoning_tokens,cost_usd,unpriced_requests,errors,avg_latency_ms\r
-            claude-sonnet-4-5,1,3000,100,0,500,0,0.25,0,1,301\r
-            gpt-4.1,1,10,5,0,0,2,0.000000001,0,0,\r
-            mystery-model,1,7,7,0,0,0,0,1,0,\r
+        #expect(
+            csv.stdout == """
+                model,requests,input_tokens,output_tokens,cached_input_tokens,cache_write_tokens,reasoning_tokens,cost_usd,unpriced_requests,errors,avg_latency_ms\r
+                claude-sonnet-4-5,1,3000,100,0,500,0,0.25,0,1,301\r
+                gpt-4.1,1,10,5,0,0,2,0.000000001,0,0,\r
+                mystery-model,1,7,7,0,0,0,0,1,0,\r
 
-            """)
+                """)
         let table = try spendlog(["stats", "--dir", dir, "--by", "model"])
         let lines = table.stdout.split(separator: "\n").map(String.init)
         #expect(lines[0].hasPrefix("MODEL "))
@@ -79,13 +86,14 @@ import Testing
         let dir = try makeLog(temp)
         let result = try spendlog(["top", "--dir", dir, "--by", "model", "--format", "csv"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout == """
-            rank,model,requests,cost_usd,share_percent\r
-            1,claude-sonnet-4-5,1,0.25,71.43\r
-            2,gpt-4.1,2,0.100000001,28.57\r
-            3,mystery-model,1,0,0.00\r
+        #expect(
+            result.stdout == """
+                rank,model,requests,cost_usd,share_percent\r
+                1,claude-sonnet-4-5,1,0.25,71.43\r
+                2,gpt-4.1,2,0.100000001,28.57\r
+                3,mystery-model,1,0,0.00\r
 
-            """)
+                """)
         let table = try spendlog(["top", "--dir", dir, "--by", "project", "--limit", "1"])
         #expect(table.stdout.contains("(1 more)") && table.stdout.contains("100.00%"))
     }
@@ -141,9 +149,12 @@ import Testing
             #expect(after.status == 0 && after.stdout == before, "answers after a crash at \(point)")
         }
         #expect(try spendlog(["index", "--dir", dir, "--rebuild"]).status == 0)
-        let generations = try FileManager.default.contentsOfDirectory(atPath: dir + "/index").filter { $0.hasPrefix("gen-") }
+        let generations = try FileManager.default.contentsOfDirectory(atPath: dir + "/index").filter {
+            $0.hasPrefix("gen-")
+        }
         #expect(generations.count <= 2, "old generations are removed: \(generations)")
-        #expect(try spendlog(["stats", "--dir", dir, "--by", "day", "--format", "json", "--indexed-only"]).stdout == before)
+        #expect(
+            try spendlog(["stats", "--dir", dir, "--by", "day", "--format", "json", "--indexed-only"]).stdout == before)
     }
 
     /// The files are the interface: DuckDB reading the segments as they are must agree with `stats`.
@@ -171,7 +182,8 @@ import Testing
             """
         let duck = try runProcess(TestPaths.python, ["-c", script])
         #expect(duck.status == 0, "\(duck.stderr)")
-        let fromDuck = try #require(try JSONSerialization.jsonObject(with: Data(duck.stdout.utf8)) as? [String: [String: [Any]]])
+        let fromDuck = try #require(
+            try JSONSerialization.jsonObject(with: Data(duck.stdout.utf8)) as? [String: [String: [Any]]])
         for key in ["model", "day"] {
             let stats = try spendlog(["stats", "--dir", dir, "--by", key, "--format", "csv"])
             var ours: [String: String] = [:]
@@ -181,7 +193,8 @@ import Testing
             }
             var theirs: [String: String] = [:]
             for (group, values) in fromDuck[key] ?? [:] {
-                theirs[group] = ["\(values[0])", "\(values[1])", "\(values[2])", decimal(values[3] as! String)].joined(separator: " ")
+                theirs[group] = ["\(values[0])", "\(values[1])", "\(values[2])", decimal(values[3] as! String)].joined(
+                    separator: " ")
             }
             #expect(ours.count > 5)
             #expect(ours == theirs, "per-\(key) totals")

@@ -106,6 +106,8 @@ public func runProcess(
 
 /// Runs the built `spendlog` binary.
 @discardableResult
-public func spendlog(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
+public func spendlog(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws
+    -> ProcessResult
+{
     try runProcess(TestPaths.binary, arguments, input: input.map { Data($0.utf8) }, environment: environment)
 }

@@ -25,7 +25,9 @@ public enum ProviderInference {
             }
         }
         // Bedrock model ids: `anthropic.claude-…-v1:0`, `us.anthropic.…`, `meta.llama3-…`, `amazon.nova-…`.
-        let bedrockFamilies = ["anthropic.", "meta.", "amazon.", "cohere.", "ai21.", "mistral.", "deepseek.", "writer."]
+        let bedrockFamilies = [
+            "anthropic.", "meta.", "amazon.", "cohere.", "ai21.", "mistral.", "deepseek.", "writer.",
+        ]
         var bare = Substring(name)
         for region in ["us.", "eu.", "apac.", "global.", "us-gov."] where bare.hasPrefix(region) {
             bare = bare.dropFirst(region.count)

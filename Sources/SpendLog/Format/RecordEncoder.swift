@@ -19,32 +19,70 @@ extension UsageRecord {
         func int(_ value: Int64) { out.append(contentsOf: String(value).utf8) }
         func string(_ value: String) { JSONWriter.writeString(value, into: &out) }
 
-        key("v"); int(Int64(version))
-        key("id"); out.append(0x22); out.append(contentsOf: id.description.utf8); out.append(0x22)
+        key("v")
+        int(Int64(version))
+        key("id")
+        out.append(0x22)
+        out.append(contentsOf: id.description.utf8)
+        out.append(0x22)
         key("ts")
         out.append(0x22)
         let start = out.count
         out.append(contentsOf: repeatElement(0, count: 24))
         out.withUnsafeMutableBufferPointer { timestamp.writeRFC3339(into: $0.baseAddress! + start) }
         out.append(0x22)
-        key("project"); string(project)
-        key("model"); string(model)
-        key("provider"); string(provider)
-        key("input_tokens"); int(inputTokens)
-        key("output_tokens"); int(outputTokens)
-        key("cached_input_tokens"); int(cachedInputTokens)
-        key("cache_write_tokens"); int(cacheWriteTokens)
-        key("reasoning_tokens"); int(reasoningTokens)
-        key("cost_usd"); out.append(contentsOf: cost.decimalString.utf8)
-        key("cost_source"); string(costSource.rawValue)
-        if let latencyMs { key("latency_ms"); int(latencyMs) }
-        if let user { key("user"); string(user) }
-        if let caller { key("caller"); string(caller) }
-        if let session { key("session"); string(session) }
-        if let requestID { key("request_id"); string(requestID) }
-        if let role { key("role"); string(role) }
-        if let task { key("task"); string(task) }
-        if let status { key("status"); string(status.rawValue) }
+        key("project")
+        string(project)
+        key("model")
+        string(model)
+        key("provider")
+        string(provider)
+        key("input_tokens")
+        int(inputTokens)
+        key("output_tokens")
+        int(outputTokens)
+        key("cached_input_tokens")
+        int(cachedInputTokens)
+        key("cache_write_tokens")
+        int(cacheWriteTokens)
+        key("reasoning_tokens")
+        int(reasoningTokens)
+        key("cost_usd")
+        out.append(contentsOf: cost.decimalString.utf8)
+        key("cost_source")
+        string(costSource.rawValue)
+        if let latencyMs {
+            key("latency_ms")
+            int(latencyMs)
+        }
+        if let user {
+            key("user")
+            string(user)
+        }
+        if let caller {
+            key("caller")
+            string(caller)
+        }
+        if let session {
+            key("session")
+            string(session)
+        }
+        if let requestID {
+            key("request_id")
+            string(requestID)
+        }
+        if let role {
+            key("role")
+            string(role)
+        }
+        if let task {
+            key("task")
+            string(task)
+        }
+        if let status {
+            key("status")
+            string(status.rawValue)
+        }
         if !tags.isEmpty {
             key("tags")
             out.append(0x7B)

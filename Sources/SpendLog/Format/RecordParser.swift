@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where and why a line is not a valid record. `offset` is the byte offset within the line;
@@ -101,7 +101,8 @@ enum RecordKey: UInt8 {
         default: return nil
         }
         let name = names[Int(candidate.rawValue)].1
-        return name.withUnsafeBufferPointer { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 } ? candidate : nil
+        return name.withUnsafeBufferPointer { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
+            ? candidate : nil
     }
 }
 
@@ -274,13 +275,17 @@ struct JSONScanner {
         switch scalar {
         case 0..<0x80: out.append(UInt8(scalar))
         case 0x80..<0x800:
-            out.append(UInt8(0xC0 | scalar >> 6)); out.append(UInt8(0x80 | scalar & 0x3F))
+            out.append(UInt8(0xC0 | scalar >> 6))
+            out.append(UInt8(0x80 | scalar & 0x3F))
         case 0x800..<0x10000:
-            out.append(UInt8(0xE0 | scalar >> 12)); out.append(UInt8(0x80 | (scalar >> 6) & 0x3F))
+            out.append(UInt8(0xE0 | scalar >> 12))
+            out.append(UInt8(0x80 | (scalar >> 6) & 0x3F))
             out.append(UInt8(0x80 | scalar & 0x3F))
         default:
-            out.append(UInt8(0xF0 | scalar >> 18)); out.append(UInt8(0x80 | (scalar >> 12) & 0x3F))
-            out.append(UInt8(0x80 | (scalar >> 6) & 0x3F)); out.append(UInt8(0x80 | scalar & 0x3F))
+            out.append(UInt8(0xF0 | scalar >> 18))
+            out.append(UInt8(0x80 | (scalar >> 12) & 0x3F))
+            out.append(UInt8(0x80 | (scalar >> 6) & 0x3F))
+            out.append(UInt8(0x80 | scalar & 0x3F))
         }
     }
 
@@ -336,28 +341,46 @@ struct JSONScanner {
             i += 1
             var members: [(key: String, value: JSONValue)] = []
             skipWhitespace()
-            if i < b.count, b[i] == 0x7D { i += 1; return .object(members) }
+            if i < b.count, b[i] == 0x7D {
+                i += 1
+                return .object(members)
+            }
             while true {
                 let key = try parseString()
                 try expect(0x3A, "':'")
                 members.append((key, try parseValue(depth: depth + 1)))
                 skipWhitespace()
                 guard i < b.count else { throw error("unexpected end of line inside an object") }
-                if b[i] == 0x2C { i += 1; continue }
-                if b[i] == 0x7D { i += 1; return .object(members) }
+                if b[i] == 0x2C {
+                    i += 1
+                    continue
+                }
+                if b[i] == 0x7D {
+                    i += 1
+                    return .object(members)
+                }
                 throw error("expected ',' or '}', found \(describeByte(b[i]))")
             }
         case 0x5B:
             i += 1
             var items: [JSONValue] = []
             skipWhitespace()
-            if i < b.count, b[i] == 0x5D { i += 1; return .array(items) }
+            if i < b.count, b[i] == 0x5D {
+                i += 1
+                return .array(items)
+            }
             while true {
                 items.append(try parseValue(depth: depth + 1))
                 skipWhitespace()
                 guard i < b.count else { throw error("unexpected end of line inside an array") }
-                if b[i] == 0x2C { i += 1; continue }
-                if b[i] == 0x5D { i += 1; return .array(items) }
+                if b[i] == 0x2C {
+                    i += 1
+                    continue
+                }
+                if b[i] == 0x5D {
+                    i += 1
+                    return .array(items)
+                }
                 throw error("expected ',' or ']', found \(describeByte(b[i]))")
             }
         case 0x74: if literal("true") { return .bool(true) }
@@ -444,14 +467,21 @@ struct JSONScanner {
                         version = b[span.start] == 0x2D ? -n : n
                     case .id:
                         let s = try scanString()
-                        guard !s.escaped, let parsed = RecordID.parse(utf8: UnsafeBufferPointer(rebasing: b[s.start..<s.end]))
-                        else { throw error("must be a UUID string like 019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a", field: "id", at: valueOffset) }
+                        guard !s.escaped,
+                            let parsed = RecordID.parse(utf8: UnsafeBufferPointer(rebasing: b[s.start..<s.end]))
+                        else {
+                            throw error(
+                                "must be a UUID string like 019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a", field: "id",
+                                at: valueOffset)
+                        }
                         id = parsed
                     case .ts:
                         let s = try scanString()
-                        guard !s.escaped, let parsed = Timestamp.parse(utf8: UnsafeBufferPointer(rebasing: b[s.start..<s.end]))
+                        guard !s.escaped,
+                            let parsed = Timestamp.parse(utf8: UnsafeBufferPointer(rebasing: b[s.start..<s.end]))
                         else {
-                            throw error("must be an RFC 3339 time like 2026-11-23T10:15:02.123Z", field: "ts", at: valueOffset)
+                            throw error(
+                                "must be an RFC 3339 time like 2026-11-23T10:15:02.123Z", field: "ts", at: valueOffset)
                         }
                         ts = parsed
                     case .project: project = try parseOptionalName(.project)
@@ -468,7 +498,9 @@ struct JSONScanner {
                             if i < b.count, b[i] == 0x22 {
                                 throw error("must be a JSON number, not a string", field: "cost_usd", at: valueOffset)
                             }
-                            throw error("must be a number (NaN and infinity are not numbers)", field: "cost_usd", at: valueOffset)
+                            throw error(
+                                "must be a number (NaN and infinity are not numbers)", field: "cost_usd",
+                                at: valueOffset)
                         }
                         let span = try scanNumber()
                         do {
@@ -479,7 +511,9 @@ struct JSONScanner {
                     case .costSource:
                         let text = try parseString()
                         guard let source = UsageRecord.CostSource(rawValue: text) else {
-                            throw error("must be \"provided\", \"priced\" or \"unpriced\"", field: "cost_source", at: valueOffset)
+                            throw error(
+                                "must be \"provided\", \"priced\" or \"unpriced\"", field: "cost_source",
+                                at: valueOffset)
                         }
                         costSource = source
                     case .user: record.user = try parseOptionalName(key)
@@ -518,8 +552,14 @@ struct JSONScanner {
                                 }
                                 skipWhitespace()
                                 guard i < b.count else { throw error("unexpected end of line inside tags") }
-                                if b[i] == 0x2C { i += 1; continue }
-                                if b[i] == 0x7D { i += 1; break }
+                                if b[i] == 0x2C {
+                                    i += 1
+                                    continue
+                                }
+                                if b[i] == 0x7D {
+                                    i += 1
+                                    break
+                                }
                                 throw error("expected ',' or '}', found \(describeByte(b[i]))", field: "tags")
                             }
                         }
@@ -530,13 +570,21 @@ struct JSONScanner {
                         // A known key spelled with escapes: reject rather than silently treat as unknown.
                         throw error("key must be written without escapes", field: key.name, at: keyOffset)
                     }
-                    guard extraKeys.insert(name).inserted else { throw error("duplicate key", field: name, at: keyOffset) }
+                    guard extraKeys.insert(name).inserted else {
+                        throw error("duplicate key", field: name, at: keyOffset)
+                    }
                     record.extra.append((name, try parseValue(depth: 1)))
                 }
                 skipWhitespace()
                 guard i < b.count else { throw error("unexpected end of line; expected ',' or '}'") }
-                if b[i] == 0x2C { i += 1; continue }
-                if b[i] == 0x7D { i += 1; break }
+                if b[i] == 0x2C {
+                    i += 1
+                    continue
+                }
+                if b[i] == 0x7D {
+                    i += 1
+                    break
+                }
                 throw error("expected ',' or '}', found \(describeByte(b[i]))")
             }
         }

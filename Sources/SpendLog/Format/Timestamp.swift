@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A point in time with millisecond precision, always written as RFC 3339 UTC:
@@ -60,13 +60,20 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
                 i -= 1
             }
         }
-        put(y, 4, 0); out[4] = 0x2D
-        put(m, 2, 5); out[7] = 0x2D
-        put(d, 2, 8); out[10] = 0x54  // T
-        put(msOfDay / 3_600_000, 2, 11); out[13] = 0x3A
-        put(msOfDay / 60_000 % 60, 2, 14); out[16] = 0x3A
-        put(msOfDay / 1000 % 60, 2, 17); out[19] = 0x2E
-        put(msOfDay % 1000, 3, 20); out[23] = 0x5A  // Z
+        put(y, 4, 0)
+        out[4] = 0x2D
+        put(m, 2, 5)
+        out[7] = 0x2D
+        put(d, 2, 8)
+        out[10] = 0x54  // T
+        put(msOfDay / 3_600_000, 2, 11)
+        out[13] = 0x3A
+        put(msOfDay / 60_000 % 60, 2, 14)
+        out[16] = 0x3A
+        put(msOfDay / 1000 % 60, 2, 17)
+        out[19] = 0x2E
+        put(msOfDay % 1000, 3, 20)
+        out[23] = 0x5A  // Z
     }
 
     /// Parses RFC 3339 (`2026-11-23T10:15:02Z`, `…02.123456Z`, `…02+01:00`); fractions finer than
@@ -105,7 +112,10 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
                 i += 1
             }
             guard digits > 0 else { return nil }
-            while digits < 3 { millis *= 10; digits += 1 }
+            while digits < 3 {
+                millis *= 10
+                digits += 1
+            }
         }
         guard i < n else { return nil }
         var offsetMinutes: Int64 = 0

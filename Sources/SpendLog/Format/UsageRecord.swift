@@ -139,12 +139,16 @@ extension UsageRecord {
         guard cachedInputTokens <= inputTokens else {
             throw RecordValidationError(
                 field: "cached_input_tokens",
-                reason: "\(cachedInputTokens) is more than input_tokens (\(inputTokens)); input_tokens includes cache reads")
+                reason:
+                    "\(cachedInputTokens) is more than input_tokens (\(inputTokens)); input_tokens includes cache reads"
+            )
         }
         guard cacheWriteTokens <= inputTokens else {
             throw RecordValidationError(
                 field: "cache_write_tokens",
-                reason: "\(cacheWriteTokens) is more than input_tokens (\(inputTokens)); input_tokens includes cache writes")
+                reason:
+                    "\(cacheWriteTokens) is more than input_tokens (\(inputTokens)); input_tokens includes cache writes"
+            )
         }
         guard cachedInputTokens + cacheWriteTokens <= inputTokens else {
             throw RecordValidationError(
@@ -156,7 +160,8 @@ extension UsageRecord {
         guard reasoningTokens <= outputTokens else {
             throw RecordValidationError(
                 field: "reasoning_tokens",
-                reason: "\(reasoningTokens) is more than output_tokens (\(outputTokens)); output_tokens includes reasoning")
+                reason:
+                    "\(reasoningTokens) is more than output_tokens (\(outputTokens)); output_tokens includes reasoning")
         }
         guard cost >= .zero else { throw RecordValidationError(field: "cost_usd", reason: "must not be negative") }
         guard cost <= Money.maximumPerRecord else {
@@ -164,7 +169,8 @@ extension UsageRecord {
         }
         if costSource == .unpriced && cost != .zero {
             throw RecordValidationError(
-                field: "cost_source", reason: "is \"unpriced\" but cost_usd is \(cost); use \"provided\" for a given cost")
+                field: "cost_source",
+                reason: "is \"unpriced\" but cost_usd is \(cost); use \"provided\" for a given cost")
         }
         if let latencyMs { try UsageRecord.validateCount(latencyMs, field: "latency_ms") }
         if let user { try UsageRecord.validateName(user, field: "user") }
@@ -209,7 +215,8 @@ extension UsageRecord {
     public static func validateCount(_ value: Int64, field: String) throws(RecordValidationError) {
         if value < 0 { throw RecordValidationError(field: field, reason: "must not be negative (got \(value))") }
         if value > maximumTokenCount {
-            throw RecordValidationError(field: field, reason: "\(value) is above the maximum of 2^53 (9007199254740992)")
+            throw RecordValidationError(
+                field: field, reason: "\(value) is above the maximum of 2^53 (9007199254740992)")
         }
     }
 

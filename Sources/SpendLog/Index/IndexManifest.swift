@@ -18,7 +18,9 @@ public struct IndexManifest: Sendable, Equatable {
 
     public static func key(for segment: SegmentFile) -> String { segment.name.dayFolder + "/" + segment.fileName }
 
-    public func covers(_ segment: SegmentFile) -> Bool { segment.sealed && entries[IndexManifest.key(for: segment)] != nil }
+    public func covers(_ segment: SegmentFile) -> Bool {
+        segment.sealed && entries[IndexManifest.key(for: segment)] != nil
+    }
 
     public var totalRecords: Int64 { entries.values.reduce(0) { $0 + $1.records } }
 
@@ -46,7 +48,9 @@ public struct IndexManifest: Sendable, Equatable {
                 continue
             }
             if line.isEmpty { continue }
-            let fields = line.split(separator: 0x09, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+            let fields = line.split(separator: 0x09, omittingEmptySubsequences: false).map {
+                String(decoding: $0, as: UTF8.self)
+            }
             guard fields.count == 4, let size = Int64(fields[1]), let checksum = UInt64(fields[2], radix: 16),
                 let records = Int64(fields[3])
             else { throw damaged(path, offset, "a line is not <segment> <bytes> <checksum> <records>") }
@@ -79,20 +83,26 @@ public struct IndexSnapshot: Sendable {
     /// The current generation, nil when nothing was indexed yet.
     public static func open(_ directory: LogDirectory) throws(SpendLogError) -> IndexSnapshot? {
         for _ in 0..<10 {
-            guard let raw = try LogDirectory.readSmallFile(directory.indexPath + "/" + currentFileName) else { return nil }
+            guard let raw = try LogDirectory.readSmallFile(directory.indexPath + "/" + currentFileName) else {
+                return nil
+            }
             let generation = String(decoding: raw, as: UTF8.self).trimmingNewline
             guard generation.hasPrefix(generationPrefix), !generation.contains("/") else {
-                throw IndexManifest.damaged(directory.indexPath + "/" + currentFileName, 0, "it does not name a generation")
+                throw IndexManifest.damaged(
+                    directory.indexPath + "/" + currentFileName, 0, "it does not name a generation")
             }
             let path = directory.indexPath + "/" + generation
             // A concurrent `index` may have replaced and removed this generation since CURRENT was read.
             guard let bytes = try FileSystem.readFile(path + "/" + manifestFileName) else { continue }
             return IndexSnapshot(
-                generation: generation, path: path, manifest: try IndexManifest.decode(bytes, path: path + "/" + manifestFileName))
+                generation: generation, path: path,
+                manifest: try IndexManifest.decode(bytes, path: path + "/" + manifestFileName))
         }
         throw SpendLogError(
             code: .io,
-            message: "The index in '\(directory.indexPath)' kept changing while it was read; try again, or run `spendlog index --rebuild`.")
+            message:
+                "The index in '\(directory.indexPath)' kept changing while it was read; try again, or run `spendlog index --rebuild`."
+        )
     }
 
     /// A rollup file of this generation; nil for an hour file of a day without records.
@@ -101,7 +111,9 @@ public struct IndexSnapshot: Sendable {
         guard let bytes = try FileSystem.readFile(file) else {
             if day != nil && FileSystem.isDirectory(path) { return nil }
             throw SpendLogError(
-                code: .io, message: "The index generation '\(path)' was removed while it was read (a concurrent `spendlog index`); try again.",
+                code: .io,
+                message:
+                    "The index generation '\(path)' was removed while it was read (a concurrent `spendlog index`); try again.",
                 path: file)
         }
         return try RollupFile.decode(bytes, path: file)

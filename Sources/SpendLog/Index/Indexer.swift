@@ -1,7 +1,7 @@
 import Dispatch
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What `spendlog index` did.
@@ -68,7 +68,8 @@ public final class Indexer: Sendable {
                 if !deleted.isEmpty && !options.allowDroppingDeleted {
                     throw SpendLogError(
                         code: .invalidInput,
-                        message: "A rebuild would drop \(deleted.count) indexed segment(s) deleted since they were indexed "
+                        message:
+                            "A rebuild would drop \(deleted.count) indexed segment(s) deleted since they were indexed "
                             + "(first: \(deleted[0])); the current index still holds their sums. "
                             + "Run `spendlog index` without --rebuild, or add --allow-dropping-deleted.")
                 }
@@ -100,14 +101,19 @@ public final class Indexer: Sendable {
         let workers = (0..<max(1, options.threads)).map { _ in
             IndexWorker(reader: reader, base: base, generationPath: generationPath)
         }
-        try IndexWorker.process(units, workers: workers, counter: ProgressCounter(total: pending.count, callback: progress))
+        try IndexWorker.process(
+            units, workers: workers, counter: ProgressCounter(total: pending.count, callback: progress))
 
         let global = StringInterner()
         let sums = cubes.map { _ in CubeSums() }
         if let base {
             for (c, cube) in cubes.enumerated() {
-                if let file = try base.rollup(cube: cube, granularity: .day) { add(file, into: sums[c].days, interner: global) }
-                if let file = try base.rollup(cube: cube, granularity: .month) { add(file, into: sums[c].months, interner: global) }
+                if let file = try base.rollup(cube: cube, granularity: .day) {
+                    add(file, into: sums[c].days, interner: global)
+                }
+                if let file = try base.rollup(cube: cube, granularity: .month) {
+                    add(file, into: sums[c].months, interner: global)
+                }
             }
         }
         let translations = workers.map { $0.translation(into: global) }
@@ -155,7 +161,8 @@ public final class Indexer: Sendable {
             report.fullLines += worker.scanner.fullLines
         }
         if let base {
-            for name in try FileSystem.listDirectory(base.path) ?? [] where name.hasSuffix(".roll") && !writtenHourFiles.contains(name) {
+            for name in try FileSystem.listDirectory(base.path) ?? []
+            where name.hasSuffix(".roll") && !writtenHourFiles.contains(name) {
                 if name.contains(".\(Granularity.hour.fileLabel).") {
                     try FileSystem.link(base.path + "/" + name, generationPath + "/" + name)
                 }
@@ -325,7 +332,8 @@ final class IndexWorker: @unchecked Sendable {
             for c in 0..<days.count {
                 let cube = RollupCube.all[c]
                 if cube.finest == .hour {
-                    hours[c].add(cube.cellKey(time: UInt32(truncatingIfNeeded: hour), ids: scanned.ids.lanes), scanned.metrics)
+                    hours[c].add(
+                        cube.cellKey(time: UInt32(truncatingIfNeeded: hour), ids: scanned.ids.lanes), scanned.metrics)
                 } else {
                     days[c].add(cube.cellKey(time: day, ids: scanned.ids.lanes), scanned.metrics)
                 }
@@ -334,13 +342,16 @@ final class IndexWorker: @unchecked Sendable {
         }
         bytesRead += summary.bytes
         covered.append(
-            IndexManifest.Entry(path: IndexManifest.key(for: segment), bytes: segment.size, checksum: checksum, records: records))
+            IndexManifest.Entry(
+                path: IndexManifest.key(for: segment), bytes: segment.size, checksum: checksum, records: records))
         return records
     }
 
     /// Indexes `units` (the segments of one day each) on every worker's thread, each taking the
     /// next day when it is free.
-    static func process(_ units: [[SegmentFile]], workers: [IndexWorker], counter: ProgressCounter) throws(SpendLogError) {
+    static func process(_ units: [[SegmentFile]], workers: [IndexWorker], counter: ProgressCounter)
+        throws(SpendLogError)
+    {
         let queue = SegmentQueue(units)
         DispatchQueue.concurrentPerform(iterations: workers.count) { w in
             let worker = workers[w]

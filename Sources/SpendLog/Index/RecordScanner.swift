@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A record reduced to what rollups need: its time, its dimensions as interned ids, its sums.
@@ -57,7 +57,8 @@ struct RecordScanner {
         } catch {
             throw SpendLogError.corruption(
                 path: segment.path, offset: offset + Int64(error.offset),
-                (segment.sealed ? "in the decompressed text, " : "") + "line is not a valid record: \(error.description)")
+                (segment.sealed ? "in the decompressed text, " : "")
+                    + "line is not a valid record: \(error.description)")
         }
     }
 

@@ -12,7 +12,8 @@ public struct RollupCube: Sendable, Hashable {
     /// The finest cells kept: `.hour` or `.day`.
     public let finest: Granularity
 
-    public static let core = RollupCube(name: "core", dimensions: [.project, .model, .provider, .status], finest: .hour)
+    public static let core = RollupCube(
+        name: "core", dimensions: [.project, .model, .provider, .status], finest: .hour)
     public static let all: [RollupCube] = [
         core,
         RollupCube(name: "user", dimensions: [.project, .user], finest: .day),

@@ -32,7 +32,9 @@ struct RollupFile {
             for lane in 1...k where key[lane] != 0 { used.insert(key[lane]) }
         }
         let values = cells.values
-        let sortedIDs = used.sorted { interner.strings[Int($0)].utf8.lexicographicallyPrecedes(interner.strings[Int($1)].utf8) }
+        let sortedIDs = used.sorted {
+            interner.strings[Int($0)].utf8.lexicographicallyPrecedes(interner.strings[Int($1)].utf8)
+        }
         var remap = [UInt32: UInt32](minimumCapacity: sortedIDs.count)
         for (position, id) in sortedIDs.enumerated() { remap[id] = UInt32(position + 1) }
         var entries: [(SIMD8<UInt32>, RollupMetrics)] = zip(cells.keys, values).map { key, value in
@@ -91,7 +93,8 @@ struct RollupFile {
         }
         guard raw.count >= 24, Array(raw[0..<4]) == magic else { throw corrupt(0, "not a rollup file (bad magic)") }
         let stored = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self))
-        guard fnv1a64(UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[0..<(raw.count - 8)])) == stored else {
+        guard fnv1a64(UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[0..<(raw.count - 8)])) == stored
+        else {
             throw corrupt(raw.count - 8, "checksum mismatch")
         }
         var at = 4
@@ -102,12 +105,16 @@ struct RollupFile {
             return value
         }
         guard try read(UInt16.self) == version else { throw corrupt(4, "unsupported rollup file version") }
-        guard let granularity = Granularity(rawValue: try read(UInt8.self)) else { throw corrupt(6, "unknown granularity") }
+        guard let granularity = Granularity(rawValue: try read(UInt8.self)) else {
+            throw corrupt(6, "unknown granularity")
+        }
         let k = Int(try read(UInt8.self))
         guard (1...RollupCube.maximumDimensions).contains(k) else { throw corrupt(7, "bad dimension count") }
         var dimensions: [Dimension] = []
         for _ in 0..<k {
-            guard let dimension = Dimension(code: try read(UInt8.self)) else { throw corrupt(at - 1, "unknown dimension") }
+            guard let dimension = Dimension(code: try read(UInt8.self)) else {
+                throw corrupt(at - 1, "unknown dimension")
+            }
             dimensions.append(dimension)
         }
         let stringCount = Int(try read(UInt32.self))
@@ -116,7 +123,9 @@ struct RollupFile {
         for _ in 0..<stringCount {
             let length = Int(try read(UInt16.self))
             guard at + length <= raw.count - 8,
-                let text = String(validating: UnsafeRawBufferPointer(rebasing: raw[at..<(at + length)]).bindMemory(to: UInt8.self), as: UTF8.self)
+                let text = String(
+                    validating: UnsafeRawBufferPointer(rebasing: raw[at..<(at + length)]).bindMemory(to: UInt8.self),
+                    as: UTF8.self)
             else { throw corrupt(at, "bad string") }
             strings.append(text)
             at += length
@@ -136,10 +145,12 @@ struct RollupFile {
                 if lane > 0 && Int(key[lane]) > stringCount { throw corrupt(at - 4, "string id out of range") }
             }
             keys.append(key)
-            metrics.append(RollupMetrics(fields: UnsafeRawBufferPointer(rebasing: raw[at..<(at + 8 * RollupMetrics.fieldCount)])))
+            metrics.append(
+                RollupMetrics(fields: UnsafeRawBufferPointer(rebasing: raw[at..<(at + 8 * RollupMetrics.fieldCount)])))
             at += 8 * RollupMetrics.fieldCount
         }
-        return RollupFile(granularity: granularity, dimensions: dimensions, strings: strings, keys: keys, metrics: metrics)
+        return RollupFile(
+            granularity: granularity, dimensions: dimensions, strings: strings, keys: keys, metrics: metrics)
     }
 }
 

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Gives each distinct dimension value a small integer id, looked up straight from the bytes of a

@@ -24,7 +24,9 @@ public struct Query: Sendable {
 
     private func validate(_ query: StatsQuery) throws(SpendLogError) {
         guard Set(query.groupBy).count == query.groupBy.count else {
-            throw .invalid("--by: each dimension may be given once (got \(query.groupBy.map(\.rawValue).joined(separator: ", "))).")
+            throw .invalid(
+                "--by: each dimension may be given once (got \(query.groupBy.map(\.rawValue).joined(separator: ", ")))."
+            )
         }
         guard query.groupBy.count <= 15 else { throw .invalid("--by: at most 15 dimensions.") }
     }
@@ -53,7 +55,9 @@ public struct Query: Sendable {
         if let snapshot, let cube, useRollups {
             trace.cube = cube.name
             var files: [RollupFile] = []
-            if plan.months != nil, let file = try snapshot.rollup(cube: cube, granularity: .month) { files.append(file) }
+            if plan.months != nil, let file = try snapshot.rollup(cube: cube, granularity: .month) {
+                files.append(file)
+            }
             if plan.needsDayCells, let file = try snapshot.rollup(cube: cube, granularity: .day) { files.append(file) }
             for day in plan.hourFileDays {
                 if let file = try snapshot.rollup(cube: cube, granularity: .hour, day: day) { files.append(file) }
@@ -85,7 +89,8 @@ public struct Query: Sendable {
                 trace.problems.append(error)
             }
         }
-        return StatsResult(groupBy: query.groupBy, rows: StatsResult.sorted(accumulator.rows(), groupBy: query.groupBy), trace: trace)
+        return StatsResult(
+            groupBy: query.groupBy, rows: StatsResult.sorted(accumulator.rows(), groupBy: query.groupBy), trace: trace)
     }
 
     /// The reference answer: every record read and grouped, no index involved. Slow on big logs;
@@ -94,7 +99,9 @@ public struct Query: Sendable {
         try validate(query)
         var groups: [[[UInt8]?]: (keys: [String?], metrics: RollupMetrics)] = [:]
         var trace = QueryTrace()
-        try LogReader(directory: directory).forEachRecord(matching: query.filter, onCorruption: { trace.problems.append($0) }) {
+        try LogReader(directory: directory).forEachRecord(
+            matching: query.filter, onCorruption: { trace.problems.append($0) }
+        ) {
             record throws(SpendLogError) in
             if query.indexedOnly { return }
             let keys = query.groupBy.map { key -> String? in
@@ -164,7 +171,9 @@ final class RowAccumulator {
             guard plan.owns(file.granularity, time) else { continue }
             for (lane, set) in filters where !set.contains(translate[Int(key[lane])]) { continue cells }
             if timeCache?.0 != time {
-                timeCache = (time, groupBy.map { $0.isTime ? timeLane($0, granularity: file.granularity, time: time) : 0 })
+                timeCache = (
+                    time, groupBy.map { $0.isTime ? timeLane($0, granularity: file.granularity, time: time) : 0 }
+                )
             }
             var row = SIMD16<UInt32>(repeating: 0)
             for (lane, group) in groupBy.enumerated() {
@@ -194,7 +203,8 @@ final class RowAccumulator {
                 if let dimension = group.dimension {
                     row[lane] = record.ids[dimension]
                 } else {
-                    row[lane] = timeLane(group, granularity: .day, time: TimeBuckets.day(ofMilliseconds: record.timestampMs))
+                    row[lane] = timeLane(
+                        group, granularity: .day, time: TimeBuckets.day(ofMilliseconds: record.timestampMs))
                 }
             }
             rowsByKey[row, default: RollupMetrics()].add(record.metrics)

@@ -73,7 +73,7 @@ public struct StatsResult: Sendable {
     private static func bytesEqual(_ a: String?, _ b: String?) -> Bool {
         switch (a, b) {
         case (nil, nil): true
-        case let (x?, y?): x.utf8.elementsEqual(y.utf8)
+        case (let x?, let y?): x.utf8.elementsEqual(y.utf8)
         default: false
         }
     }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A log directory: `FORMAT`, `segments/`, `budget/`, `index/` (docs/FORMAT.md, "Layout").
@@ -53,7 +53,8 @@ public struct LogDirectory: Sendable {
         if !path.hasPrefix("/") {
             var buffer = [CChar](repeating: 0, count: 4096)
             if getcwd(&buffer, buffer.count) != nil {
-                let cwd = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                let cwd = String(
+                    decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 path = cwd == "/" ? "/" + path : cwd + "/" + path
             }
         }
@@ -64,7 +65,8 @@ public struct LogDirectory: Sendable {
             guard create else {
                 throw SpendLogError(
                     code: .io,
-                    message: "No spendlog log at '\(path)'. Record something first (spendlog append) or check --dir / SPENDLOG_DIR.",
+                    message:
+                        "No spendlog log at '\(path)'. Record something first (spendlog append) or check --dir / SPENDLOG_DIR.",
                     path: path, errno: .noSuchFileOrDirectory)
             }
             try makeDirectories(path)
@@ -81,7 +83,8 @@ public struct LogDirectory: Sendable {
                     let shown = text.trimmingNewline.prefix(60)
                     throw SpendLogError(
                         code: .formatMismatch,
-                        message: "'\(directory.formatPath)' says \"\(shown)\", not \"\(formatMarker)\": this directory is not a log this version of spendlog can read. Use another --dir, or a spendlog release that reads that format.",
+                        message:
+                            "'\(directory.formatPath)' says \"\(shown)\", not \"\(formatMarker)\": this directory is not a log this version of spendlog can read. Use another --dir, or a spendlog release that reads that format.",
                         path: directory.formatPath)
                 }
                 break
@@ -91,11 +94,13 @@ public struct LogDirectory: Sendable {
             guard entries.isEmpty else {
                 throw SpendLogError(
                     code: .formatMismatch,
-                    message: "'\(path)' is not empty and has no FORMAT file, so it is not a spendlog log. Point --dir at an empty or new directory.",
+                    message:
+                        "'\(path)' is not empty and has no FORMAT file, so it is not a spendlog log. Point --dir at an empty or new directory.",
                     path: path)
             }
             guard create else {
-                throw SpendLogError(code: .io, message: "'\(path)' is empty: no log has been recorded there yet.", path: path)
+                throw SpendLogError(
+                    code: .io, message: "'\(path)' is empty: no log has been recorded there yet.", path: path)
             }
             try writeFileAtomically(directory.formatPath, contents: Array((formatMarker + "\n").utf8))
             break

@@ -1,7 +1,7 @@
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A segment file as found on disk.
@@ -23,7 +23,8 @@ public struct RecordFilter: Sendable {
     public var providers: Set<String> = []
     public var users: Set<String> = []
 
-    public init(since: Timestamp? = nil, until: Timestamp? = nil, projects: Set<String> = [], models: Set<String> = []) {
+    public init(since: Timestamp? = nil, until: Timestamp? = nil, projects: Set<String> = [], models: Set<String> = [])
+    {
         self.since = since
         self.until = until
         self.projects = projects
@@ -102,7 +103,8 @@ public struct LogReader: Sendable {
             } catch {
                 throw SpendLogError.corruption(
                     path: segment.path, offset: offset + Int64(error.offset),
-                    (segment.sealed ? "in the decompressed text, " : "") + "line is not a valid record: \(error.description)")
+                    (segment.sealed ? "in the decompressed text, " : "")
+                        + "line is not a valid record: \(error.description)")
             }
             try body(parsed.record, offset)
         }
@@ -167,7 +169,9 @@ public struct LogReader: Sendable {
             if !sawInput || decompressor.framesCompleted == 0 || !decompressor.atFrameBoundary {
                 throw SpendLogError.corruption(
                     path: file.path, offset: decompressor.consumed,
-                    sawInput ? "the zstd frame is truncated (the file ends before the frame and its checksum)" : "the file is empty; a sealed segment is a zstd frame")
+                    sawInput
+                        ? "the zstd frame is truncated (the file ends before the frame and its checksum)"
+                        : "the file is empty; a sealed segment is a zstd frame")
             }
             if splitter.pending > 0 {
                 throw SpendLogError.corruption(
@@ -187,7 +191,8 @@ public struct LogReader: Sendable {
             if n < chunkSize { break }
         }
         // A torn last line: a writer was killed mid-write, or is writing now. Not a record.
-        return SegmentReadSummary(segment: file, records: splitter.lines, bytes: splitter.offset, tornTailBytes: Int64(splitter.pending))
+        return SegmentReadSummary(
+            segment: file, records: splitter.lines, bytes: splitter.offset, tornTailBytes: Int64(splitter.pending))
     }
 
     /// Streams every record that matches `filter`, oldest day first. Corrupt segments are

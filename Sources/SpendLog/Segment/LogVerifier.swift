@@ -30,7 +30,8 @@ public struct LogVerifier: Sendable {
                     if record.timestamp.dayString != segment.name.day {
                         throw SpendLogError.corruption(
                             path: segment.path, offset: offset,
-                            "record \(record.id) has ts \(record.timestamp) but lies in the folder of \(segment.name.day)")
+                            "record \(record.id) has ts \(record.timestamp) but lies in the folder of \(segment.name.day)"
+                        )
                     }
                     if !seen.insert(record.id).inserted {
                         throw SpendLogError.corruption(
@@ -40,7 +41,8 @@ public struct LogVerifier: Sendable {
                 }
                 if summary.tornTailBytes > 0 {
                     report.notes.append(
-                        "'\(segment.path)' ends with \(summary.tornTailBytes) bytes of an unfinished line at byte \(summary.bytes) (a writer was interrupted or is writing); it is not a record and the next append removes it.")
+                        "'\(segment.path)' ends with \(summary.tornTailBytes) bytes of an unfinished line at byte \(summary.bytes) (a writer was interrupted or is writing); it is not a record and the next append removes it."
+                    )
                 }
             } catch {
                 if error.code != .corruption { throw error }

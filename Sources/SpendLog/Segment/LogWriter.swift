@@ -1,7 +1,7 @@
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// When an append is durable (docs/FORMAT.md, "Durability").
@@ -180,7 +180,9 @@ public final class LogWriter: @unchecked Sendable {
 
     // MARK: - Writing
 
-    private func write(day: String, bytes: [UInt8], count: Int) throws(SpendLogError) -> (AppendReceipt.Placement, OwnedDescriptor) {
+    private func write(day: String, bytes: [UInt8], count: Int) throws(SpendLogError) -> (
+        AppendReceipt.Placement, OwnedDescriptor
+    ) {
         mutex.lock()
         defer { mutex.unlock() }
         let state = try dayState(day)
@@ -192,7 +194,8 @@ public final class LogWriter: @unchecked Sendable {
         var size = try FileSystem.status(segment.file.fd, path: segment.file.path).size
         let now = Timestamp.now().millisecondsSinceEpoch
         if size > 0
-            && (size + Int64(bytes.count) > options.maxSegmentBytes || now - segment.createdMs >= options.maxSegmentAgeMs)
+            && (size + Int64(bytes.count) > options.maxSegmentBytes
+                || now - segment.createdMs >= options.maxSegmentAgeMs)
         {
             try rotate(state, segment)
             segment = try currentSegment(state)
@@ -279,7 +282,8 @@ public final class LogWriter: @unchecked Sendable {
     /// live file, else found on disk (finishing interrupted seals, sealing orphans) or created.
     private func currentSegment(_ state: DayState) throws(SpendLogError) -> OpenSegment {
         guard let segment = try findSegment(state, create: true) else {
-            throw SpendLogError(code: .io, message: "Could not create a segment in '\(state.folder)'.", path: state.folder)
+            throw SpendLogError(
+                code: .io, message: "Could not create a segment in '\(state.folder)'.", path: state.folder)
         }
         return segment
     }

@@ -74,7 +74,8 @@ public struct SegmentName: Hashable, Comparable, Sendable, CustomStringConvertib
     /// A host name made safe for file names: other characters become `_`, long names are cut.
     public static func sanitizeHost(_ raw: String) -> String {
         var bytes = raw.utf8.map { b -> UInt8 in
-            let ok = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E
+            let ok =
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E
                 || b == 0x5F || b == 0x2D
             return ok ? b : 0x5F
         }

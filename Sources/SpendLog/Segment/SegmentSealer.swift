@@ -1,7 +1,7 @@
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Turns an active segment into a sealed one (docs/FORMAT.md, "Sealing"), and finishes or undoes
@@ -18,7 +18,9 @@ public enum SegmentSealer {
     public static let compressionLevel: Int32 = 3
 
     /// Seals `name` in `folder`. An empty segment is removed instead (it holds no record).
-    public static func seal(_ name: SegmentName, in folder: String, level: Int32 = compressionLevel) throws(SpendLogError) {
+    public static func seal(_ name: SegmentName, in folder: String, level: Int32 = compressionLevel)
+        throws(SpendLogError)
+    {
         let activePath = folder + "/" + name.activeFileName
         let sealingPath = folder + "/" + name.sealingFileName
         let sealedPath = folder + "/" + name.sealedFileName
@@ -48,14 +50,18 @@ public enum SegmentSealer {
             while offset < length {
                 let want = Int(min(Int64(chunk), length - offset))
                 let n = try FileSystem.pread(
-                    source, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset, path: activePath)
+                    source, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset,
+                    path: activePath)
                 guard n == want else {
                     throw SpendLogError(
-                        code: .io, message: "'\(activePath)' shrank while it was being sealed (at byte \(offset + Int64(n))). Another program is changing the log; stop it and run `spendlog seal` again.",
+                        code: .io,
+                        message:
+                            "'\(activePath)' shrank while it was being sealed (at byte \(offset + Int64(n))). Another program is changing the log; stop it and run `spendlog seal` again.",
                         path: activePath, offset: offset + Int64(n))
                 }
                 offset += Int64(n)
-                try compressor.compress(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), end: offset == length, sink: sink)
+                try compressor.compress(
+                    UnsafeRawBufferPointer(rebasing: buffer[0..<n]), end: offset == length, sink: sink)
             }
             try FileSystem.fsync(target, path: sealingPath)
         } catch {
@@ -80,7 +86,9 @@ public enum SegmentSealer {
             let window = Int(min(end, 65_536))
             var buffer = [UInt8](repeating: 0, count: window)
             let result = buffer.withUnsafeMutableBytes { raw in
-                Result { () throws(SpendLogError) -> Int in try FileSystem.pread(fd, into: raw, at: end - Int64(window), path: path) }
+                Result { () throws(SpendLogError) -> Int in
+                    try FileSystem.pread(fd, into: raw, at: end - Int64(window), path: path)
+                }
             }
             let n = try result.get()
             guard n == window else { return end }
@@ -94,7 +102,8 @@ public enum SegmentSealer {
     /// (its `.jsonl` is intact); a `.jsonl` beside its `.jsonl.zst` is removed (the seal had
     /// finished). Returns whether anything changed.
     @discardableResult
-    static func recoverInterruptedSeals(in folder: String, names: [String], host: String?) throws(SpendLogError) -> Bool {
+    static func recoverInterruptedSeals(in folder: String, names: [String], host: String?) throws(SpendLogError) -> Bool
+    {
         var changed = false
         let set = Set(names)
         for file in names {

@@ -30,7 +30,8 @@ final class ZstdFileCompressor {
                 return (r, outBuffer.pos)
             }
             if ZSTD_isError(remaining) != 0 {
-                throw SpendLogError(code: .io, message: "zstd compression failed: \(String(cString: ZSTD_getErrorName(remaining))).")
+                throw SpendLogError(
+                    code: .io, message: "zstd compression failed: \(String(cString: ZSTD_getErrorName(remaining))).")
             }
             if produced > 0 {
                 let result = output.withUnsafeBytes { raw in

@@ -2,7 +2,7 @@ import CSystemShims
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Every system call the log makes, wrapped once: EINTR retried, failures turned into a
@@ -70,7 +70,8 @@ enum FileSystem {
     {
         var done = 0
         while done < buffer.count {
-            let n = Glibc.pread(fd.rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            let n = Glibc.pread(
+                fd.rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
             if n < 0 {
                 if Glibc.errno == EINTR { continue }
                 throw .io("read", path: path, errno: lastErrno)
@@ -81,7 +82,9 @@ enum FileSystem {
         return done
     }
 
-    static func read(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(SpendLogError) -> Int {
+    static func read(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, path: String)
+        throws(SpendLogError) -> Int
+    {
         while true {
             let n = Glibc.read(fd.rawValue, buffer.baseAddress!, buffer.count)
             if n < 0 {
@@ -127,7 +130,8 @@ enum FileSystem {
         if Glibc.errno == EEXIST {
             guard isDirectory(path) else {
                 throw SpendLogError(
-                    code: .io, message: "'\(path)' exists but is not a directory. Move it away or choose another --dir.",
+                    code: .io,
+                    message: "'\(path)' exists but is not a directory. Move it away or choose another --dir.",
                     path: path, errno: .fileExists)
             }
             return false
@@ -275,7 +279,8 @@ final class OwnedDescriptor: @unchecked Sendable {
 
 extension FileSystem {
     /// Reads up to `count` bytes at `offset` into a new array (shorter at end of file).
-    static func pread(_ fd: FileDescriptor, count: Int, at offset: Int64, path: String) throws(SpendLogError) -> [UInt8] {
+    static func pread(_ fd: FileDescriptor, count: Int, at offset: Int64, path: String) throws(SpendLogError) -> [UInt8]
+    {
         var bytes = [UInt8](repeating: 0, count: count)
         let result = bytes.withUnsafeMutableBytes { raw in
             Result { () throws(SpendLogError) -> Int in try pread(fd, into: raw, at: offset, path: path) }

@@ -49,7 +49,8 @@ struct RandomRecords {
         let output = Int64.random(in: 0...100_000, using: &rng)
         let cached = Int64.random(in: 0...input, using: &rng)
         var r = UsageRecord(
-            id: RecordID.generate(at: Timestamp(millisecondsSinceEpoch: Int64.random(in: 0...4_000_000_000_000, using: &rng))),
+            id: RecordID.generate(
+                at: Timestamp(millisecondsSinceEpoch: Int64.random(in: 0...4_000_000_000_000, using: &rng))),
             timestamp: Timestamp(millisecondsSinceEpoch: Int64.random(in: 0...4_102_444_800_000, using: &rng)),
             project: name(), model: name(), provider: Bool.random(using: &rng) ? name() : nil,
             inputTokens: input, outputTokens: output, cachedInputTokens: cached,
@@ -153,7 +154,8 @@ func foundationEquals(_ any: Any, _ value: JSONValue) -> Bool {
             ]
             if let user = record.user { object["user"] = user }
             if !record.tags.isEmpty { object["tags"] = record.tags }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .withoutEscapingSlashes])
+            let data = try JSONSerialization.data(
+                withJSONObject: object, options: [.prettyPrinted, .withoutEscapingSlashes])
             // Pretty-printed JSON spans lines; fold it to one line as a writer of JSON lines would.
             let line = Array(data).map { $0 == 0x0A ? 0x20 : $0 }
             let parsed = try RecordParser.parse(line, mode: .stored).record
@@ -167,7 +169,8 @@ func foundationEquals(_ any: Any, _ value: JSONValue) -> Bool {
     }
 
     @Test func escapesAndSurrogatePairsDecode() throws {
-        let line = #"{"v":1,"id":"019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a","ts":"2026-11-23T10:15:02.123Z","project":"a\"b\\c\/d\u00e9\ud83d\ude00","model":"m","x":{"k":[1,2.5,"\n"]}}"#
+        let line =
+            #"{"v":1,"id":"019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a","ts":"2026-11-23T10:15:02.123Z","project":"a\"b\\c\/d\u00e9\ud83d\ude00","model":"m","x":{"k":[1,2.5,"\n"]}}"#
         let record = try RecordParser.parse(line, mode: .stored).record
         #expect(record.project == "a\"b\\c/dé😀")
         #expect(record.extra.count == 1)
@@ -177,7 +180,8 @@ func foundationEquals(_ any: Any, _ value: JSONValue) -> Bool {
     }
 
     @Test func unknownKeysSurviveARoundTrip() throws {
-        let line = #"{"v":1,"id":"019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a","ts":"2026-11-23T10:15:02.123Z","project":"p","model":"m","future_field":{"a":[true,null,1.10]},"another":"x"}"#
+        let line =
+            #"{"v":1,"id":"019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a","ts":"2026-11-23T10:15:02.123Z","project":"p","model":"m","future_field":{"a":[true,null,1.10]},"another":"x"}"#
         let record = try RecordParser.parse(line, mode: .stored).record
         let written = String(decoding: record.jsonLine(), as: UTF8.self)
         #expect(written.hasSuffix(#","future_field":{"a":[true,null,1.10]},"another":"x"}"# + "\n"))
@@ -188,9 +192,11 @@ func foundationEquals(_ any: Any, _ value: JSONValue) -> Bool {
     @Test(arguments: [
         #"{"project":"p","model":"m"} x"#, #"{"project":"p","model":"m",}"#, #"{"project":"p" "model":"m"}"#,
         #"{"project":"p","model":"m""#, #"{'project':'p'}"#, #"{"project":"p\x","model":"m"}"#,
-        #"{"project":"p","model":"m","n":01}"#, #"{"project":"p","model":"m","n":1.}"#, #"{"project":"p","model":"m","n":-}"#,
+        #"{"project":"p","model":"m","n":01}"#, #"{"project":"p","model":"m","n":1.}"#,
+        #"{"project":"p","model":"m","n":-}"#,
         #"{"project":"p","model":"m","n":NaN}"#, #"{"project":"p","model":"m","n":[1,]}"#, #"["project"]"#, "",
-        #"{"project":"\ud800","model":"m"}"#, #"{"project":"p","model":"m","n":tru}"#, "{\"project\":\"a\u{1}b\",\"model\":\"m\"}",
+        #"{"project":"\ud800","model":"m"}"#, #"{"project":"p","model":"m","n":tru}"#,
+        "{\"project\":\"a\u{1}b\",\"model\":\"m\"}",
     ])
     func invalidJSONIsRejected(line: String) {
         // Foundation on Linux accepts some of these (trailing commas, lone surrogates, raw control
@@ -217,8 +223,14 @@ func foundationEquals(_ any: Any, _ value: JSONValue) -> Bool {
         (#"{"project":"p","model":"m","cost_usd":-0.5}"#, "cost_usd", "negative"),
         (#"{"project":"p","model":"m","cost_usd":0.0000000001}"#, "cost_usd", "9 decimal"),
         (#"{"project":"p","model":"m","cost_usd":"0.1"}"#, "cost_usd", "not a string"),
-        (#"{"project":"p","model":"m","input_tokens":5,"cached_input_tokens":6}"#, "cached_input_tokens", "more than input_tokens"),
-        (#"{"project":"p","model":"m","output_tokens":5,"reasoning_tokens":6}"#, "reasoning_tokens", "more than output_tokens"),
+        (
+            #"{"project":"p","model":"m","input_tokens":5,"cached_input_tokens":6}"#, "cached_input_tokens",
+            "more than input_tokens"
+        ),
+        (
+            #"{"project":"p","model":"m","output_tokens":5,"reasoning_tokens":6}"#, "reasoning_tokens",
+            "more than output_tokens"
+        ),
         (#"{"project":"","model":"m"}"#, "project", "must not be empty"),
         (#"{"model":"m"}"#, "project", "is required"),
         (#"{"project":"p","model":"a\u0007b"}"#, "model", "control character U+0007"),
@@ -254,7 +266,8 @@ func foundationEquals(_ any: Any, _ value: JSONValue) -> Bool {
 
     @Test func inputModeFillsIdTimeVersionAndProvider() throws {
         let now = try #require(Timestamp.parse("2026-11-23T10:00:00.000Z"))
-        let parsed = try RecordParser.parse(#"{"project":"p","model":"claude-sonnet-4-5","input_tokens":3}"#, mode: .input(now: now))
+        let parsed = try RecordParser.parse(
+            #"{"project":"p","model":"claude-sonnet-4-5","input_tokens":3}"#, mode: .input(now: now))
         #expect(parsed.record.timestamp == now)
         #expect(parsed.record.id.version == 7)
         #expect(parsed.record.provider == "anthropic")

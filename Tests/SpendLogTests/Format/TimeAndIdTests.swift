@@ -6,8 +6,10 @@ import Testing
 @Suite struct TimestampTests {
     @Test(arguments: [
         ("2026-11-23T10:15:02.123Z", "2026-11-23T10:15:02.123Z"), ("2026-11-23T10:15:02Z", "2026-11-23T10:15:02.000Z"),
-        ("2026-11-23T10:15:02.123456789Z", "2026-11-23T10:15:02.123Z"), ("2026-11-23T11:15:02.5+01:00", "2026-11-23T10:15:02.500Z"),
-        ("2026-11-23T00:15:00-05:30", "2026-11-23T05:45:00.000Z"), ("2024-02-29T23:59:59.999Z", "2024-02-29T23:59:59.999Z"),
+        ("2026-11-23T10:15:02.123456789Z", "2026-11-23T10:15:02.123Z"),
+        ("2026-11-23T11:15:02.5+01:00", "2026-11-23T10:15:02.500Z"),
+        ("2026-11-23T00:15:00-05:30", "2026-11-23T05:45:00.000Z"),
+        ("2024-02-29T23:59:59.999Z", "2024-02-29T23:59:59.999Z"),
         ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00.000Z"), ("2026-11-23t10:15:02z", "2026-11-23T10:15:02.000Z"),
     ])
     func parsesRFC3339ToUTCMilliseconds(text: String, expected: String) throws {
@@ -61,7 +63,9 @@ import Testing
         #expect(id.milliseconds >= t.millisecondsSinceEpoch)
         #expect(RecordID.parse(id.description) == id)
         #expect(UUID(uuidString: id.description)?.uuidString.lowercased() == id.description)
-        #expect(RecordID.parse("019A6F3C-5B2E-7C41-8D2A-3F9E1B7C6D5A")?.description == "019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a")
+        #expect(
+            RecordID.parse("019A6F3C-5B2E-7C41-8D2A-3F9E1B7C6D5A")?.description
+                == "019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a")
         #expect(RecordID.parse("019a6f3c5b2e7c418d2a3f9e1b7c6d5a") == nil)
     }
 }

@@ -10,7 +10,9 @@ struct RandomLog {
     let start = Timestamp.parse("2026-01-20T00:00:00Z")!.millisecondsSinceEpoch
     let spanDays: Int64 = 75  // crosses three month boundaries
     static let projects = ["etl", "support-bot", "données", "research", "a,b\"c"]
-    static let models = ["gpt-4.1", "claude-sonnet-4-5", "gemini-2.5-flash", "o3", "mystery-model", "us.anthropic.claude-3-7"]
+    static let models = [
+        "gpt-4.1", "claude-sonnet-4-5", "gemini-2.5-flash", "o3", "mystery-model", "us.anthropic.claude-3-7",
+    ]
     static let users = ["u1", "u2", "u3", "ünï"]
     static let callers = ["api", "batch"]
     static let roles = ["planner", "writer"]
@@ -18,16 +20,20 @@ struct RandomLog {
 
     mutating func record(day: Int64? = nil) -> UsageRecord {
         let d = day ?? Int64.random(in: 0..<spanDays, using: &rng)
-        let ms = start + d * Timestamp.millisecondsPerDay + Int64.random(in: 0..<Timestamp.millisecondsPerDay, using: &rng)
+        let ms =
+            start + d * Timestamp.millisecondsPerDay + Int64.random(in: 0..<Timestamp.millisecondsPerDay, using: &rng)
         let input = Int64.random(in: 0...50_000, using: &rng)
         let output = Int64.random(in: 0...5_000, using: &rng)
         let cached = Int64.random(in: 0...input / 2, using: &rng)
         var r = UsageRecord(
             timestamp: Timestamp(millisecondsSinceEpoch: ms), project: RandomLog.projects.randomElement(using: &rng)!,
-            model: RandomLog.models.randomElement(using: &rng)!, provider: Int.random(in: 0..<5, using: &rng) == 0 ? "azure.ai.openai" : nil,
+            model: RandomLog.models.randomElement(using: &rng)!,
+            provider: Int.random(in: 0..<5, using: &rng) == 0 ? "azure.ai.openai" : nil,
             inputTokens: input, outputTokens: output, cachedInputTokens: cached,
-            cacheWriteTokens: Int64.random(in: 0...(input - cached) / 4, using: &rng), reasoningTokens: Int64.random(in: 0...output, using: &rng),
-            cost: Int.random(in: 0..<6, using: &rng) == 0 ? nil : Money(nanos: Int64.random(in: 0...90_000_000_000, using: &rng)))
+            cacheWriteTokens: Int64.random(in: 0...(input - cached) / 4, using: &rng),
+            reasoningTokens: Int64.random(in: 0...output, using: &rng),
+            cost: Int.random(in: 0..<6, using: &rng) == 0
+                ? nil : Money(nanos: Int64.random(in: 0...90_000_000_000, using: &rng)))
         if Bool.random(using: &rng) { r.user = RandomLog.users.randomElement(using: &rng)! }
         if Bool.random(using: &rng) { r.caller = RandomLog.callers.randomElement(using: &rng)! }
         if Bool.random(using: &rng) { r.role = RandomLog.roles.randomElement(using: &rng)! }
@@ -44,7 +50,10 @@ struct RandomLog {
         var ms = start + d * Timestamp.millisecondsPerDay
         switch Int.random(in: 0..<6, using: &rng) {
         case 0: return nil
-        case 1: ms = TimeBuckets.firstDay(ofMonth: TimeBuckets.month(ofDay: TimeBuckets.day(ofMilliseconds: ms))) * Timestamp.millisecondsPerDay
+        case 1:
+            ms =
+                TimeBuckets.firstDay(ofMonth: TimeBuckets.month(ofDay: TimeBuckets.day(ofMilliseconds: ms)))
+                * Timestamp.millisecondsPerDay
         case 2: break
         case 3: ms += Int64.random(in: 0..<24, using: &rng) * TimeBuckets.millisecondsPerHour
         default: ms += Int64.random(in: 0..<Timestamp.millisecondsPerDay, using: &rng)
@@ -61,8 +70,12 @@ struct RandomLog {
         if let x = a, let y = b, x > y { swap(&a, &b) }
         filter.since = a
         filter.until = b
-        if Int.random(in: 0..<4, using: &rng) == 0 { filter.projects = [RandomLog.projects.randomElement(using: &rng)!] }
-        if Int.random(in: 0..<5, using: &rng) == 0 { filter.models = Set(RandomLog.models.shuffled(using: &rng).prefix(2)) }
+        if Int.random(in: 0..<4, using: &rng) == 0 {
+            filter.projects = [RandomLog.projects.randomElement(using: &rng)!]
+        }
+        if Int.random(in: 0..<5, using: &rng) == 0 {
+            filter.models = Set(RandomLog.models.shuffled(using: &rng).prefix(2))
+        }
         if Int.random(in: 0..<8, using: &rng) == 0 { filter.providers = ["anthropic", "azure.ai.openai"] }
         if Int.random(in: 0..<6, using: &rng) == 0 { filter.users = [RandomLog.users.randomElement(using: &rng)!] }
         return StatsQuery(groupBy: keys, filter: filter)
@@ -75,16 +88,25 @@ func describe(_ q: StatsQuery) -> String {
 }
 
 /// Asserts that `count` random queries (and a few fixed ones) agree with a full scan.
-func expectQueriesMatchScan(_ log: LogDirectory, _ generator: inout RandomLog, count: Int, stage: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+func expectQueriesMatchScan(
+    _ log: LogDirectory, _ generator: inout RandomLog, count: Int, stage: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
     let query = Query(directory: log)
     var queries = (0..<count).map { _ in generator.query() }
-    queries += [StatsQuery(), StatsQuery(groupBy: [.project]), StatsQuery(groupBy: [.day, .model]), StatsQuery(groupBy: [.week]),
-                StatsQuery(groupBy: [.month, .user]), StatsQuery(groupBy: [.task, .status])]
+    queries += [
+        StatsQuery(), StatsQuery(groupBy: [.project]), StatsQuery(groupBy: [.day, .model]),
+        StatsQuery(groupBy: [.week]),
+        StatsQuery(groupBy: [.month, .user]), StatsQuery(groupBy: [.task, .status]),
+    ]
     for q in queries {
         let fast = try query.stats(q)
         let scan = try query.statsByScanning(q)
         #expect(fast.trace.problems.isEmpty && scan.trace.problems.isEmpty, sourceLocation: sourceLocation)
-        #expect(fast.rows == scan.rows, "\(stage): \(describe(q)) — \(fast.rows.count) rows vs \(scan.rows.count); cube \(fast.trace.cube ?? "none")", sourceLocation: sourceLocation)
+        #expect(
+            fast.rows == scan.rows,
+            "\(stage): \(describe(q)) — \(fast.rows.count) rows vs \(scan.rows.count); cube \(fast.trace.cube ?? "none")",
+            sourceLocation: sourceLocation)
     }
 }
 
@@ -263,7 +285,8 @@ func generationFiles(_ log: LogDirectory) throws -> [String: [UInt8]] {
 
     @Test func timePlansSplitRangesAtMonthDayAndHourBoundaries() throws {
         func ms(_ t: String) -> Int64 { Timestamp.parse(t)!.millisecondsSinceEpoch }
-        let plan = TimePlan(since: ms("2026-10-30T05:30:00Z"), until: ms("2026-12-02T03:00:00Z"), finest: .hour, allowMonths: true)
+        let plan = TimePlan(
+            since: ms("2026-10-30T05:30:00Z"), until: ms("2026-12-02T03:00:00Z"), finest: .hour, allowMonths: true)
         #expect(plan.rawEdges.map(\.lo) == [ms("2026-10-30T05:30:00Z")])
         #expect(plan.rawEdges.map(\.hi) == [ms("2026-10-30T06:00:00Z")])
         let nov = TimeBuckets.month(ofDay: TimeBuckets.day(ofMilliseconds: ms("2026-11-01T00:00:00Z")))
@@ -275,7 +298,8 @@ func generationFiles(_ log: LogDirectory) throws -> [String: [UInt8]] {
         #expect(plan.hourFileDays == [TimeBuckets.day(ofMilliseconds: ms("2026-10-30T00:00:00Z")), dec1 + 1])
         #expect(plan.needsDayCells)
         #expect(!TimePlan(since: nil, until: nil, finest: .hour, allowMonths: true).needsDayCells)
-        let inside = TimePlan(since: ms("2026-10-30T05:10:00Z"), until: ms("2026-10-30T05:50:00Z"), finest: .hour, allowMonths: true)
+        let inside = TimePlan(
+            since: ms("2026-10-30T05:10:00Z"), until: ms("2026-10-30T05:50:00Z"), finest: .hour, allowMonths: true)
         #expect(!inside.usesRollups && inside.rawEdges.count == 1)
         let dayCube = TimePlan(since: ms("2026-10-30T05:10:00Z"), until: nil, finest: .day, allowMonths: true)
         #expect(dayCube.rawEdges.map(\.hi) == [ms("2026-10-31T00:00:00Z")] && dayCube.hours == nil)

@@ -10,7 +10,10 @@ import Testing
     static func line(_ record: UsageRecord) -> [UInt8] { Array(record.jsonLine().dropLast()) }
 
     /// Fast path alone, full parser alone, and `scan` (fast, else full) on one line.
-    static func check(_ line: [UInt8], scanner: RecordScanner, expectFast: Bool? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func check(
+        _ line: [UInt8], scanner: RecordScanner, expectFast: Bool? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         var scanner = scanner
         line.withUnsafeBufferPointer { buffer in
             let fast = scanner.scanFast(buffer)
@@ -21,19 +24,26 @@ import Testing
             }
             if let fast {
                 guard let full else {
-                    Issue.record("fast path accepted a line the full parser rejects: \(text)", sourceLocation: sourceLocation)
+                    Issue.record(
+                        "fast path accepted a line the full parser rejects: \(text)", sourceLocation: sourceLocation)
                     return
                 }
                 #expect(fast == scanner.scanned(full), "fast path differs on \(text)", sourceLocation: sourceLocation)
                 let foundation = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]
-                #expect(foundation != nil, "Foundation rejects a line the fast path accepts: \(text)", sourceLocation: sourceLocation)
+                #expect(
+                    foundation != nil, "Foundation rejects a line the fast path accepts: \(text)",
+                    sourceLocation: sourceLocation)
                 if let foundation {
                     #expect(foundation["project"] as? String == full.project, sourceLocation: sourceLocation)
-                    #expect((foundation["input_tokens"] as? NSNumber)?.int64Value ?? 0 == full.inputTokens, sourceLocation: sourceLocation)
+                    #expect(
+                        (foundation["input_tokens"] as? NSNumber)?.int64Value ?? 0 == full.inputTokens,
+                        sourceLocation: sourceLocation)
                 }
             }
             let scanned = try? scanner.scan(buffer)
-            #expect(scanned == full.map { scanner.scanned($0) }, "scan differs from the full parser on \(text)", sourceLocation: sourceLocation)
+            #expect(
+                scanned == full.map { scanner.scanned($0) }, "scan differs from the full parser on \(text)",
+                sourceLocation: sourceLocation)
         }
     }
 
@@ -47,7 +57,8 @@ import Testing
                 timestamp: Timestamp(millisecondsSinceEpoch: Int64.random(in: 0...4_102_444_800_000, using: &rng)),
                 project: names.randomElement(using: &rng)!, model: names.randomElement(using: &rng)!,
                 provider: Bool.random(using: &rng) ? "openai" : nil,
-                inputTokens: 1000, outputTokens: 500, cachedInputTokens: Int64(i % 500), cacheWriteTokens: Int64(i % 300),
+                inputTokens: 1000, outputTokens: 500, cachedInputTokens: Int64(i % 500),
+                cacheWriteTokens: Int64(i % 300),
                 reasoningTokens: Int64(i % 400),
                 cost: i % 3 == 0 ? nil : Money(nanos: Int64.random(in: 0...1_000_000_000_000_000, using: &rng)))
             if i % 2 == 0 { record.user = names.randomElement(using: &rng)! }
@@ -56,9 +67,16 @@ import Testing
             if i % 7 == 0 { record.task = "digest" }
             if i % 4 == 0 { record.status = i % 8 == 0 ? .ok : .error }
             if i % 6 == 0 { record.latencyMs = Int64(i) }
-            if i % 9 == 0 { record.session = "s-\(i)"; record.requestID = "req_\(i)" }
+            if i % 9 == 0 {
+                record.session = "s-\(i)"
+                record.requestID = "req_\(i)"
+            }
             if i % 10 == 0 { record.tags = ["env": "prod", "team": "中文", "empty": ""] }
-            if i % 11 == 0 { record.extra = [("service_tier", .string("batch")), ("x_nested", .array([.number("1"), .object([("k", .null)])]))] }
+            if i % 11 == 0 {
+                record.extra = [
+                    ("service_tier", .string("batch")), ("x_nested", .array([.number("1"), .object([("k", .null)])])),
+                ]
+            }
             if i % 13 == 0 { record.costSource = .priced }
             RecordScannerTests.check(RecordScannerTests.line(record), scanner: scanner, expectFast: true)
         }
@@ -76,8 +94,11 @@ import Testing
     @Test func mutatedLinesNeverFoolTheFastPath() {
         var rng = SplitMix(state: 99)
         let scanner = RecordScanner()
-        let interesting: [UInt8] = Array("\"\\{}[],:0123456789-+.eE nulltrf\t".utf8) + [0x00, 0x1F, 0x7F, 0xC2, 0x85, 0xFF, 0xED, 0xA0]
-        var base = UsageRecord(project: "etl", model: "gpt-4.1", inputTokens: 120, outputTokens: 30, cachedInputTokens: 20, cost: Money(nanos: 4_800_000))
+        let interesting: [UInt8] =
+            Array("\"\\{}[],:0123456789-+.eE nulltrf\t".utf8) + [0x00, 0x1F, 0x7F, 0xC2, 0x85, 0xFF, 0xED, 0xA0]
+        var base = UsageRecord(
+            project: "etl", model: "gpt-4.1", inputTokens: 120, outputTokens: 30, cachedInputTokens: 20,
+            cost: Money(nanos: 4_800_000))
         base.user = "u-1"
         base.status = .error
         base.latencyMs = 812
@@ -103,7 +124,9 @@ import Testing
         #"{"v":1.0,"#, #"{"v":10,"#, #"{"v":01,"#, #"{"v":-1,"#, #"{"v":1e0,"#,
     ])
     func versionSpellingsOtherThanOneAreLeftToTheFullParser(prefix: String) {
-        let line = prefix + #""id":"019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a","ts":"2026-11-23T10:15:02.123Z","project":"p","model":"m"}"#
+        let line =
+            prefix
+            + #""id":"019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a","ts":"2026-11-23T10:15:02.123Z","project":"p","model":"m"}"#
         RecordScannerTests.check(Array(line.utf8), scanner: RecordScanner(), expectFast: false)
     }
 
@@ -127,19 +150,24 @@ import Testing
         (#""project":"p","input_tokens":9007199254740993"#, "count above 2^53"),
     ])
     func awkwardLinesReadTheSameEitherWay(fields: String, label: String) {
-        let line = #"{"v":1,"id":"019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a","ts":"2026-11-23T10:15:02.123Z","model":"m","# + fields + "}"
+        let line =
+            #"{"v":1,"id":"019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a","ts":"2026-11-23T10:15:02.123Z","model":"m","# + fields
+            + "}"
         RecordScannerTests.check(Array(line.utf8), scanner: RecordScanner())
     }
 
     @Test func deepNestingInAnUnknownKeyIsLeftToTheFullParser() {
         let deep = String(repeating: "[", count: 70) + String(repeating: "]", count: 70)
-        let line = #"{"v":1,"id":"019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a","ts":"2026-11-23T10:15:02.123Z","project":"p","model":"m","x":"# + deep + "}"
+        let line =
+            #"{"v":1,"id":"019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a","ts":"2026-11-23T10:15:02.123Z","project":"p","model":"m","x":"#
+            + deep + "}"
         RecordScannerTests.check(Array(line.utf8), scanner: RecordScanner(), expectFast: false)
     }
 
     @Test func providerIsInferredOncePerModel() throws {
         let scanner = RecordScanner()
-        let line = #"{"v":1,"id":"019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a","ts":"2026-11-23T10:15:02.123Z","project":"p","model":"claude-sonnet-4-5"}"#
+        let line =
+            #"{"v":1,"id":"019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a","ts":"2026-11-23T10:15:02.123Z","project":"p","model":"claude-sonnet-4-5"}"#
         let scanned = try Array(line.utf8).withUnsafeBufferPointer { buffer in try scanner.scanFast(buffer) }
         #expect(scanned.map { scanner.interner.strings[Int($0.ids[.provider])] } == "anthropic")
         #expect(scanned?.metrics.unpricedRequests == 1)

@@ -24,7 +24,10 @@ import Testing
         let log = try temp.log()
         let processes = try (0..<4).map { p in
             try launchHarness(
-                ["--dir", log.path, "--count", "2000", "--label", "p\(p)", "--fsync", "always", "--max-segment-bytes", "65536"],
+                [
+                    "--dir", log.path, "--count", "2000", "--label", "p\(p)", "--fsync", "always",
+                    "--max-segment-bytes", "65536",
+                ],
                 output: temp.path + "/out\(p)")
         }
         for process in processes { process.waitUntilExit() }
@@ -47,7 +50,9 @@ import Testing
             let temp = TemporaryDirectory()
             let dir = temp.path + "/fresh"
             let processes = try (0..<6).map { p in
-                try launchHarness(["--dir", dir, "--count", "5", "--label", "r\(round)p\(p)", "--fsync", "none"], output: temp.path + "/out\(p)")
+                try launchHarness(
+                    ["--dir", dir, "--count", "5", "--label", "r\(round)p\(p)", "--fsync", "none"],
+                    output: temp.path + "/out\(p)")
             }
             for process in processes { process.waitUntilExit() }
             #expect(processes.map(\.terminationStatus) == Array(repeating: 0, count: 6), "round \(round)")
@@ -59,7 +64,8 @@ import Testing
         let temp = TemporaryDirectory()
         let log = try temp.log()
         let process = try launchHarness(
-            ["--dir", log.path, "--count", "500", "--label", "g", "--threads", "4", "--fsync", "batch"], output: temp.path + "/out")
+            ["--dir", log.path, "--count", "500", "--label", "g", "--threads", "4", "--fsync", "batch"],
+            output: temp.path + "/out")
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         let seen = try tasks(log)
@@ -75,8 +81,11 @@ import Testing
             let log = try temp.log()
             let processes = try (0..<3).map { p in
                 try launchHarness(
-                    ["--dir", log.path, "--count", "100000", "--label", "k\(p)", "--fsync", p == 0 ? "always" : "none",
-                     "--max-segment-bytes", "32768", "--acks", "1"],
+                    [
+                        "--dir", log.path, "--count", "100000", "--label", "k\(p)", "--fsync",
+                        p == 0 ? "always" : "none",
+                        "--max-segment-bytes", "32768", "--acks", "1",
+                    ],
                     output: temp.path + "/acks\(p)")
             }
             usleep(useconds_t(150_000 + round * 100_000))
@@ -103,7 +112,9 @@ import Testing
 
     /// A crash at each step of sealing leaves every record readable exactly once, and the next
     /// writer finishes or undoes the interrupted seal.
-    @Test(arguments: ["seal.start", "seal.afterCompress", "seal.afterRename", "seal.afterRenameSync", "seal.afterUnlink"])
+    @Test(arguments: [
+        "seal.start", "seal.afterCompress", "seal.afterRename", "seal.afterRenameSync", "seal.afterUnlink",
+    ])
     func aCrashAtEveryStepOfSealingKeepsEachRecordExactlyOnce(point: String) throws {
         let temp = TemporaryDirectory()
         let log = try temp.log()
@@ -127,7 +138,10 @@ import Testing
         let temp = TemporaryDirectory()
         let log = try temp.log()
         let crashed = try spendlogBinary(
-            ["append", "--dir", log.path, "--project", "p", "--model", "m", "--input-tokens", "1", "--output-tokens", "1"],
+            [
+                "append", "--dir", log.path, "--project", "p", "--model", "m", "--input-tokens", "1", "--output-tokens",
+                "1",
+            ],
             environment: ["SPENDLOG_CRASH_AT": "append.afterWrite"])
         #expect(crashed.status != 0)
         #expect(crashed.stdout.isEmpty, "no id was acknowledged")

@@ -108,7 +108,8 @@ import Testing
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o700)
         for file in allSegmentFiles(log) + ["../FORMAT"] {
             let path = log.segmentsPath + "/" + file
-            let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+            let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?
+                .intValue
             #expect(mode == 0o600, "\(file)")
         }
     }

@@ -17,10 +17,11 @@ import Testing
     @Test func sealingKeepsEveryRecordOnceAndRemovesThePlainFile() throws {
         let temp = TemporaryDirectory()
         let (log, records) = try sealedLog(temp)
-        #expect(allSegmentFiles(log).filter { !$0.hasSuffix(".lock") } == [
-            "day=2026-11-22/\(WriterOptions.defaultHost())-000000.jsonl.zst",
-            "day=2026-11-23/\(WriterOptions.defaultHost())-000000.jsonl.zst",
-        ])
+        #expect(
+            allSegmentFiles(log).filter { !$0.hasSuffix(".lock") } == [
+                "day=2026-11-22/\(WriterOptions.defaultHost())-000000.jsonl.zst",
+                "day=2026-11-23/\(WriterOptions.defaultHost())-000000.jsonl.zst",
+            ])
         #expect(try readAll(log) == records)
     }
 
