@@ -10,7 +10,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 VENV := .venv
-APT_PACKAGES := libzstd-dev zstd pkg-config
+APT_PACKAGES := libzstd-dev zstd pkg-config tzdata
 
 .PHONY: run test bench build deps venv format clean
 
