@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: record a realistic sample of LLM usage into a temporary
-# log, seal it, check it, index it, and report what was spent, on what.
+# log (given costs, costs priced from the table, a provider response), enforce a limit, seal, check,
+# index, and report what was spent, on what.
 set -euo pipefail
 BIN=${1:-.build/release/spendlog}
 LOG=$(mktemp -d "${TMPDIR:-/tmp}/spendlog-demo.XXXXXX")/log
@@ -42,6 +43,23 @@ echo "== sealing (zstd) and verifying"
 "$BIN" seal --dir "$LOG"
 "$BIN" verify --dir "$LOG"
 du -sh "$LOG/segments" | awk '{print "segments on disk: " $1}'
+
+echo "== pricing and limits"
+# No --cost: priced from the built-in table, cache reads at their own price.
+"$BIN" append --dir "$LOG" --project research --model claude-sonnet-4-5 --input-tokens 120000 \
+    --cached-input-tokens 100000 --output-tokens 2000 >/dev/null
+echo "what a gpt-5 call costs, from the price table (nothing recorded):"
+"$BIN" cost --model gpt-5 --input-tokens 20000 --cached-input-tokens 15000 --output-tokens 3000 --reasoning-tokens 2000
+# A response body piped in, as a script in any language would.
+printf '%s' '{"id":"chatcmpl-demo","object":"chat.completion","model":"gpt-4.1-mini-2025-04-14","usage":{"prompt_tokens":5200,"completion_tokens":410,"total_tokens":5610,"prompt_tokens_details":{"cached_tokens":4096},"completion_tokens_details":{"reasoning_tokens":0}}}' |
+    "$BIN" append --dir "$LOG" --from-response openai - --project support-bot >/dev/null
+"$BIN" limit set --dir "$LOG" --scope project=research --type cost --max 10 --window rolling:30d --soft 0.8 >/dev/null
+if ! "$BIN" append --dir "$LOG" --enforce --project research --model o3 --input-tokens 9000 --output-tokens 4000 \
+    --cost 5.00 >/dev/null; then
+    echo "(refused: research would pass its \$10 limit for 30 days; nothing was written)"
+fi
+echo "limits:"
+"$BIN" budget status --dir "$LOG"
 
 echo "== indexing"
 "$BIN" index --dir "$LOG"
