@@ -42,11 +42,7 @@ public final class SpendLogRecorder: Sendable {
         let start = clock.now
         let value = try await call()
         let elapsed = clock.now - start
-        let captured = try UsageCapture.capture(body(value), format: format)
-        var record = try captured.record(project: project, model: model)
-        let (seconds, attoseconds) = elapsed.components
-        record.latencyMs = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        record.status = .ok
+        var record = try captured(body(value), format: format, project: project, model: model, elapsed: elapsed)
         configure(&record)
         let outcome = try pricer.price(&record)
         do { try record.validate() } catch { throw UsageCaptureError(field: error.field, reason: error.reason) }
@@ -63,5 +59,53 @@ public final class SpendLogRecorder: Sendable {
         call: () async throws -> [UInt8]
     ) async throws -> Recorded<[UInt8]> {
         try await record(project: project, format: format, model: model, configure: configure, call: call, body: { $0 })
+    }
+
+    /// Like ``record(project:format:model:configure:call:body:)``, within spending limits: holds
+    /// `estimate` against every limit covering `scope` before the call (throwing ``LimitExceeded``
+    /// without calling when it does not fit), then settles the hold with the real record, or
+    /// releases it when the call fails. A process that dies mid-call leaves a hold that expires by
+    /// itself (`ttlMs`, or when the process is gone).
+    public func recordWithinLimits<Value: Sendable>(
+        budget: Budget,
+        scope: LimitScope,
+        estimate: Money,
+        ttlMs: Int64 = 600_000,
+        project: String,
+        format: ResponseFormat = .auto,
+        model: String? = nil,
+        configure: (inout UsageRecord) -> Void = { _ in },
+        call: () async throws -> Value,
+        body: (Value) -> [UInt8]
+    ) async throws -> Recorded<Value> {
+        let hold = try budget.reserve(fields: scope, amount: estimate, ttlMs: ttlMs)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let value: Value
+        var record: UsageRecord
+        let outcome: RecordPricer.Outcome
+        do {
+            value = try await call()
+            let elapsed = clock.now - start
+            record = try captured(body(value), format: format, project: project, model: model, elapsed: elapsed)
+            configure(&record)
+            outcome = try pricer.price(&record)
+            do { try record.validate() } catch { throw UsageCaptureError(field: error.field, reason: error.reason) }
+        } catch {
+            try? budget.release(hold.id)
+            throw error
+        }
+        let written = try budget.settle(hold.id, record: record).record
+        return Recorded(value: value, record: written, pricing: outcome)
+    }
+
+    private func captured(
+        _ body: [UInt8], format: ResponseFormat, project: String, model: String?, elapsed: Duration
+    ) throws -> UsageRecord {
+        var record = try UsageCapture.capture(body, format: format).record(project: project, model: model)
+        let (seconds, attoseconds) = elapsed.components
+        record.latencyMs = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        record.status = .ok
+        return record
     }
 }

@@ -54,4 +54,44 @@ import Testing
         }
         #expect(try records(log).isEmpty)
     }
+
+    /// Within limits: the estimate is held during the call, the real cost settles it, a failed
+    /// call releases it, and a call whose hold does not fit is never made.
+    @Test func aCallWithinLimitsHoldsSettlesReleasesOrIsNeverMade() async throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        let budget = Budget(directory: log)
+        try budget.setLimit(try LimitRule.parse(scope: "project=app", type: "cost", maximum: "0.01", window: "day"))
+        let recorder = SpendLogRecorder(writer: LogWriter(directory: log))
+        let body = Array(
+            try #require(
+                FileManager.default.contents(
+                    atPath: TestPaths.sharedData + "/provider-responses/anthropic_messages.json")))
+        let scope = try LimitScope.parse("project=app")
+
+        let result = try await recorder.recordWithinLimits(
+            budget: budget, scope: scope, estimate: try Money.parse("0.005"), project: "app",
+            call: { () async throws -> [UInt8] in
+                let held = try budget.reservations().count
+                #expect(held == 1, "the estimate is held during the call")
+                return body
+            }, body: { $0 })
+        #expect(result.record.cost.decimalString == "0.001137")
+        #expect(try budget.reservations().isEmpty)
+        #expect(try records(log).count == 1)
+
+        await #expect(throws: CallFailed.self) {
+            _ = try await recorder.recordWithinLimits(
+                budget: budget, scope: scope, estimate: try Money.parse("0.005"), project: "app",
+                call: { () async throws -> [UInt8] in throw CallFailed() }, body: { $0 })
+        }
+        #expect(try budget.reservations().isEmpty, "a failed call releases its hold")
+
+        await #expect(throws: LimitExceeded.self) {
+            _ = try await recorder.recordWithinLimits(
+                budget: budget, scope: scope, estimate: try Money.parse("0.009"), project: "app",
+                call: { () async throws -> [UInt8] in throw CallFailed() }, body: { $0 })
+        }
+        #expect(try records(log).count == 1)
+    }
 }
