@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SpendLog
 
 @main
@@ -37,9 +38,22 @@ struct Spendlog: ParsableCommand {
 
     static func main() {
         ExitCodes.rejectInvalidUTF8Arguments()
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
             try command.run()
+        } catch let error as ValidationError {
+            // An argument refused while running: show the subcommand's usage, not the root's.
+            let usage = usageString(for: type(of: command))
+            let path = usage.split(separator: " ").prefix { $0.first.map { !"[<-".contains($0) } ?? false }
+            printError(
+                "Error: \(error.message)\nUsage: \(usage)\n  See '\(path.joined(separator: " ")) --help' for more information."
+            )
+            Foundation.exit(ExitCodes.usage)
         } catch {
             exit(withError: error)
         }

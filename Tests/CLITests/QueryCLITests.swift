@@ -137,6 +137,18 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir + "/index/CURRENT"))
     }
 
+    @Test func anArgumentRefusedWhileRunningShowsTheSubcommandsUsage() throws {
+        let temp = TemporaryDirectory()
+        let dir = try makeLog(temp, index: false)
+        for arguments in [["stats", "--since", "yesterday"], ["budget", "status", "--format", "xml"]] {
+            let result = try spendlog(arguments + ["--dir", dir])
+            let path = arguments.prefix { !$0.hasPrefix("--") }.joined(separator: " ")
+            #expect(result.status == 64)
+            #expect(result.stderr.contains("Usage: spendlog \(path) [--dir <dir>]"), "\(result.stderr)")
+            #expect(result.stderr.contains("See 'spendlog \(path) --help' for more information."), "\(result.stderr)")
+        }
+    }
+
     @Test func aCrashWhileIndexingLeavesThePreviousIndexInPlace() throws {
         let temp = TemporaryDirectory()
         let dir = try makeLog(temp)
