@@ -1,5 +1,5 @@
 # spendlog — targets:
-#   make run     build, record a realistic sample into a temporary log, seal it, print what was recorded
+#   make run     build, record a realistic sample into a temporary log, index it, print a report
 #   make test    install what the tests need (libzstd-dev, zstd, a Python venv), build, run every test
 #   make bench   run the benchmarks and write docs/PERFORMANCE.md
 #   make build   release build of the CLI (.build/release/spendlog)
