@@ -1,12 +1,13 @@
 /// One rollup file: the sums of one cube at one granularity (docs/FORMAT.md, "Rollup files").
 ///
-/// Little-endian, fixed width, so that loading is a copy: magic `SPLR`, version, granularity,
-/// the cube's dimension codes, a string table sorted by bytes (id = position + 1, 0 = absent),
-/// the cells sorted by (time, ids), and an FNV-1a-64 checksum of everything before it. Equal sums
-/// encode to equal bytes, which is what makes `index --rebuild` byte-identical.
+/// Magic `SPLR`, version, granularity, the cube's dimension codes, a string table sorted by bytes
+/// (id = position + 1, 0 = absent), the cells sorted by (time, ids) as LEB128 varints (time as the
+/// step from the previous cell, sums zigzag-coded), and an FNV-1a-64 checksum of everything before
+/// it. A cell takes about 25 bytes instead of 108 at fixed width; decoding stays one linear pass.
+/// Equal sums encode to equal bytes, which is what makes `index --rebuild` byte-identical.
 struct RollupFile {
     static let magic: [UInt8] = Array("SPLR".utf8)
-    static let version: UInt16 = 1
+    static let version: UInt16 = 2
 
     var granularity: Granularity
     var dimensions: [Dimension]
@@ -49,7 +50,7 @@ struct RollupFile {
         }
 
         var out: [UInt8] = []
-        out.reserveCapacity(64 + sortedIDs.count * 24 + entries.count * (4 + 4 * k + 8 * RollupMetrics.fieldCount))
+        out.reserveCapacity(64 + sortedIDs.count * 24 + entries.count * (2 + k + 3 * RollupMetrics.fieldCount))
         out += magic
         append(&out, version)
         out.append(granularity.rawValue)
@@ -62,9 +63,12 @@ struct RollupFile {
             out += bytes
         }
         append(&out, UInt32(entries.count))
+        var previousTime: UInt32 = 0
         for (key, value) in entries {
-            for lane in 0...k { append(&out, key[lane]) }
-            for field in value.fields { append(&out, UInt64(bitPattern: field)) }
+            appendVarint(&out, UInt64(key[0] - previousTime))
+            previousTime = key[0]
+            for lane in 1...k { appendVarint(&out, UInt64(key[lane])) }
+            for field in value.fields { appendVarint(&out, UInt64(bitPattern: (field << 1) ^ (field >> 63))) }
         }
         let checksum = out.withUnsafeBufferPointer { fnv1a64($0) }
         append(&out, checksum)
@@ -73,6 +77,16 @@ struct RollupFile {
 
     static func append<T: FixedWidthInteger>(_ out: inout [UInt8], _ value: T) {
         withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+    }
+
+    /// LEB128: 7 bits a byte, low bits first, the high bit set on every byte but the last.
+    static func appendVarint(_ out: inout [UInt8], _ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        out.append(UInt8(v))
     }
 
     /// Decodes a file, checking its checksum and structure; errors name the file and offset.
@@ -118,6 +132,9 @@ struct RollupFile {
             dimensions.append(dimension)
         }
         let stringCount = Int(try read(UInt32.self))
+        guard stringCount <= (raw.count - 8 - at) / 2 else {
+            throw corrupt(at - 4, "string count \(stringCount) does not fit the file")
+        }
         var strings = [""]
         strings.reserveCapacity(stringCount + 1)
         for _ in 0..<stringCount {
@@ -131,24 +148,51 @@ struct RollupFile {
             at += length
         }
         let cellCount = Int(try read(UInt32.self))
-        let cellSize = 4 * (k + 1) + 8 * RollupMetrics.fieldCount
-        guard at + cellCount * cellSize == raw.count - 8 else { throw corrupt(at, "cell table has the wrong size") }
+        let end = raw.count - 8
+        // Every cell takes at least one byte per lane and per sum: a count the file cannot hold is damage.
+        guard cellCount <= (end - at) / (1 + k + RollupMetrics.fieldCount) else {
+            throw corrupt(at - 4, "cell count \(cellCount) does not fit the file")
+        }
+        func varint() throws(SpendLogError) -> UInt64 {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            let start = at
+            while true {
+                guard at < end else { throw corrupt(start, "file ends inside a cell") }
+                let byte = raw[at]
+                at += 1
+                guard shift < 63 || byte <= 1 else { throw corrupt(start, "number longer than 64 bits") }
+                value |= UInt64(byte & 0x7f) << shift
+                if byte < 0x80 { return value }
+                shift += 7
+            }
+        }
         var keys: [SIMD8<UInt32>] = []
         var metrics: [RollupMetrics] = []
         keys.reserveCapacity(cellCount)
         metrics.reserveCapacity(cellCount)
+        var time: UInt64 = 0
+        var fields = [Int64](repeating: 0, count: RollupMetrics.fieldCount)
         for _ in 0..<cellCount {
             var key = SIMD8<UInt32>(repeating: 0)
-            for lane in 0...k {
-                key[lane] = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))
-                at += 4
-                if lane > 0 && Int(key[lane]) > stringCount { throw corrupt(at - 4, "string id out of range") }
+            let cellStart = at
+            time += try varint()
+            guard time <= UInt32.max else { throw corrupt(cellStart, "time bucket out of range") }
+            key[0] = UInt32(time)
+            for lane in 1...k {
+                let idStart = at
+                let id = try varint()
+                guard id <= stringCount else { throw corrupt(idStart, "string id out of range") }
+                key[lane] = UInt32(id)
+            }
+            for f in 0..<RollupMetrics.fieldCount {
+                let z = try varint()
+                fields[f] = Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))
             }
             keys.append(key)
-            metrics.append(
-                RollupMetrics(fields: UnsafeRawBufferPointer(rebasing: raw[at..<(at + 8 * RollupMetrics.fieldCount)])))
-            at += 8 * RollupMetrics.fieldCount
+            metrics.append(RollupMetrics(fields: fields))
         }
+        guard at == end else { throw corrupt(at, "bytes after the last cell") }
         return RollupFile(
             granularity: granularity, dimensions: dimensions, strings: strings, keys: keys, metrics: metrics)
     }

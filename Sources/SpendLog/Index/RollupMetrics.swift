@@ -105,18 +105,17 @@ public struct RollupMetrics: Equatable, Hashable, Sendable {
         ]
     }
 
-    init(fields f: UnsafeRawBufferPointer) {
-        func at(_ k: Int) -> Int64 { Int64(littleEndian: f.loadUnaligned(fromByteOffset: k * 8, as: Int64.self)) }
-        requests = at(0)
-        inputTokens = at(1)
-        outputTokens = at(2)
-        cachedInputTokens = at(3)
-        cacheWriteTokens = at(4)
-        reasoningTokens = at(5)
-        costNanos = at(6)
-        errors = at(7)
-        unpricedRequests = at(8)
-        latencySumMs = at(9)
-        latencyCount = at(10)
+    init(fields f: [Int64]) {
+        requests = f[0]
+        inputTokens = f[1]
+        outputTokens = f[2]
+        cachedInputTokens = f[3]
+        cacheWriteTokens = f[4]
+        reasoningTokens = f[5]
+        costNanos = f[6]
+        errors = f[7]
+        unpricedRequests = f[8]
+        latencySumMs = f[9]
+        latencyCount = f[10]
     }
 }

@@ -274,6 +274,47 @@ func generationFiles(_ log: LogDirectory) throws -> [String: [UInt8]] {
         }
     }
 
+    @Test func rollupFilesKeepExtremeSumsAndRefuseDamageThatPassesTheChecksum() throws {
+        let interner = StringInterner()
+        let cells = CellMap()
+        let a = interner.id(for: "etl")
+        var extreme = RollupMetrics()
+        extreme.requests = .max
+        extreme.inputTokens = .min
+        extreme.outputTokens = -1
+        extreme.costNanos = 1 << 62
+        extreme.latencyCount = 127
+        cells.add(SIMD8(0, a, 0, 0, 0, 0, 0, 0), extreme)
+        cells.add(SIMD8(UInt32.max, a, a, a, a, 0, 0, 0), extreme)
+        cells.add(SIMD8(200_000, 0, a, 0, 0, 0, 0, 0), RollupMetrics())
+        let bytes = RollupFile.encode(cells: cells, cube: .core, granularity: .hour, interner: interner)
+        let file = try RollupFile.decode(bytes, path: "x")
+        #expect(file.keys.map { $0[0] } == [0, 200_000, UInt32.max])
+        #expect(file.metrics == [extreme, RollupMetrics(), extreme])
+
+        // Damage with a recomputed checksum: the structure checks must catch it or decode something
+        // well-formed, and never read past the end.
+        func resealed(_ body: [UInt8]) -> [UInt8] {
+            var out = body
+            RollupFile.append(&out, body.withUnsafeBufferPointer { fnv1a64($0) })
+            return out
+        }
+        let body = Array(bytes.dropLast(8))
+        #expect(throws: SpendLogError.self) { try RollupFile.decode(resealed(body.dropLast()), path: "x") }
+        #expect(throws: SpendLogError.self) { try RollupFile.decode(resealed(body + [0]), path: "x") }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            var damaged = body
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                damaged[Int.random(in: 4..<damaged.count, using: &generator)] = UInt8.random(
+                    in: 0...255, using: &generator)
+            }
+            if let decoded = try? RollupFile.decode(resealed(damaged), path: "x") {
+                #expect(decoded.keys.allSatisfy { key in (1...4).allSatisfy { Int(key[$0]) < decoded.strings.count } })
+            }
+        }
+    }
+
     @Test(arguments: [
         ("2026-11-23", "2026-W48"), ("2021-01-03", "2020-W53"), ("2024-12-30", "2025-W01"), ("1970-01-01", "1970-W01"),
         ("2027-01-01", "2026-W53"), ("2026-01-01", "2026-W01"),
