@@ -62,6 +62,25 @@ struct RecordScanner {
         }
     }
 
+    /// The time of a line laid out the way spendlog's encoder writes it — `{"v":1,"id":"<uuid>",
+    /// "ts":"<24 characters>"` first — read from fixed offsets without scanning the rest; nil for
+    /// any other layout. For lines already known to be valid records (an indexed segment): a query
+    /// that needs only some hours of a day skips the others without parsing them.
+    static func leadingTimestampMs(_ line: UnsafeBufferPointer<UInt8>) -> Int64? {
+        let head = leadingTimestampPrefix
+        guard line.count > 81, line[81] == 0x22, line[49..<57].elementsEqual(leadingTimestampSeparator),
+            line[0..<13].elementsEqual(head)
+        else { return nil }
+        for k in 13..<49 {
+            let c = line[k]
+            guard (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || c == 0x2D else { return nil }
+        }
+        guard let ts = Timestamp.parse(utf8: UnsafeBufferPointer(rebasing: line[57..<81])) else { return nil }
+        return ts.millisecondsSinceEpoch
+    }
+    private static let leadingTimestampPrefix = Array(#"{"v":1,"id":""#.utf8)
+    private static let leadingTimestampSeparator = Array(#"","ts":""#.utf8)
+
     /// The fast path alone, for tests: nil where it would hand the line to the full parser.
     func scanFast(_ line: UnsafeBufferPointer<UInt8>) -> ScannedRecord? {
         var out = ScannedRecord()

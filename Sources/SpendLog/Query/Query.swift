@@ -79,7 +79,7 @@ public struct Query: Sendable {
             let edgesOnly = covered && useRollups
             trace.rawSegments += 1
             do {
-                trace.rawRecords += try accumulator.scan(segment, reader: reader) { ms in
+                trace.rawRecords += try accumulator.scan(segment, reader: reader, validated: edgesOnly) { ms in
                     if let since, ms < since { return false }
                     if let until, ms >= until { return false }
                     return !edgesOnly || plan.inEdges(ms)
@@ -189,10 +189,15 @@ final class RowAccumulator {
         return used
     }
 
-    /// Adds the records of `segment` whose time passes `include`; returns how many.
-    func scan(_ segment: SegmentFile, reader: LogReader, include: (Int64) -> Bool) throws(SpendLogError) -> Int {
+    /// Adds the records of `segment` whose time passes `include`; returns how many. Lines of a
+    /// `validated` segment (one the indexer has read whole) whose time fails `include` are skipped
+    /// without being parsed.
+    func scan(_ segment: SegmentFile, reader: LogReader, validated: Bool, include: (Int64) -> Bool)
+        throws(SpendLogError) -> Int
+    {
         var count = 0
         _ = try reader.readLines(segment) { line, offset throws(SpendLogError) in
+            if validated, let ms = RecordScanner.leadingTimestampMs(line), !include(ms) { return }
             let record = try scanner.scan(line, of: segment, at: offset)
             guard include(record.timestampMs) else { return }
             for code in 0..<allowed.count {

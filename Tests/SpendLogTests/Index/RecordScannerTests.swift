@@ -40,6 +40,16 @@ import Testing
                         sourceLocation: sourceLocation)
                 }
             }
+            // The fixed-offset time read by queries on indexed segments: a valid record's own time,
+            // and for every line spendlog's encoder writes.
+            if let full, let ms = RecordScanner.leadingTimestampMs(buffer) {
+                #expect(
+                    ms == full.timestamp.millisecondsSinceEpoch, "leading time differs on \(text)",
+                    sourceLocation: sourceLocation)
+            }
+            if expectFast == true {
+                #expect(RecordScanner.leadingTimestampMs(buffer) != nil, sourceLocation: sourceLocation)
+            }
             let scanned = try? scanner.scan(buffer)
             #expect(
                 scanned == full.map { scanner.scanned($0) }, "scan differs from the full parser on \(text)",
