@@ -92,20 +92,24 @@ public final class Budget: @unchecked Sendable {
 
     /// Appends `record` only if no matching rule would pass its maximum in its window at `now`;
     /// otherwise throws ``LimitExceeded`` and writes nothing.
+    ///
+    /// Each rule is checked in the window of the record's own time (the window it is counted
+    /// in), so that a back-dated record cannot pass a full window. A record dated after `now`
+    /// (beyond ``futureToleranceMs``) is refused as invalid: counting it would move the counters
+    /// past windows that are still current.
     @discardableResult
     public func appendIfWithinLimits(_ record: UsageRecord, now: Timestamp = .now()) throws -> EnforcedAppend {
-        do { try record.validate() } catch {
-            throw SpendLogError.invalid("\(error.field): \(error.reason)")
-        }
+        try Budget.validate(record, now: now)
         return try locked(now: now) { state throws -> EnforcedAppend in
             let at = now.millisecondsSinceEpoch
+            let ts = record.timestamp.millisecondsSinceEpoch
             for rule in state.sortedRules where rule.scope.matches(record) {
-                let spent = state.spent(rule, now: at)
+                let spent = state.spent(rule, now: ts)
                 let held = state.held(rule)
                 let requested = rule.metric.amount(of: record)
-                if spent + held + requested > rule.maximum {
+                if Int128(spent) + Int128(held) + Int128(requested) > Int128(rule.maximum) {
                     throw LimitExceeded(
-                        rule: rule, windowStart: windowStart(rule, state, at), spent: spent, held: held,
+                        rule: rule, windowStart: windowStart(rule, state, ts), spent: spent, held: held,
                         requested: requested)
                 }
             }
@@ -113,6 +117,24 @@ public final class Budget: @unchecked Sendable {
             try appendAndCount(record, into: &state)
             let warnings = try softWarnings(for: record, state: &state, now: at)
             return EnforcedAppend(record: record, warnings: warnings)
+        }
+    }
+
+    /// How far past `now` the time of an enforced or settled record may be (clock jitter).
+    /// Counters keep one bucket more than a rolling window (at least 1 s) and the previous
+    /// calendar window, so a record this far ahead never pushes current counts out.
+    public static let futureToleranceMs: Int64 = 1000
+
+    /// The record's own checks, and its time no later than `now` (within the tolerance).
+    static func validate(_ record: UsageRecord, now: Timestamp) throws(SpendLogError) {
+        do { try record.validate() } catch {
+            throw SpendLogError.invalid("\(error.field): \(error.reason)")
+        }
+        guard record.timestamp.millisecondsSinceEpoch <= now.millisecondsSinceEpoch + futureToleranceMs else {
+            throw SpendLogError.invalid(
+                "ts: \(record.timestamp.rfc3339) is later than the clock (\(now.rfc3339)). A record checked "
+                    + "against limits must not be dated in the future: it would count in a window that has not "
+                    + "started. Give the time of the call, or leave ts out.")
         }
     }
 
@@ -137,7 +159,7 @@ public final class Budget: @unchecked Sendable {
                 let spent = state.spent(rule, now: at)
                 let held = state.held(rule)
                 let requested = reservation.held(rule.metric)
-                if spent + held + requested > rule.maximum {
+                if Int128(spent) + Int128(held) + Int128(requested) > Int128(rule.maximum) {
                     throw LimitExceeded(
                         rule: rule, windowStart: windowStart(rule, state, at), spent: spent, held: held,
                         requested: requested)
@@ -153,9 +175,7 @@ public final class Budget: @unchecked Sendable {
     /// the call twice until the hold expires, never zero times.
     @discardableResult
     public func settle(_ id: String, record: UsageRecord, now: Timestamp = .now()) throws -> EnforcedAppend {
-        do { try record.validate() } catch {
-            throw SpendLogError.invalid("\(error.field): \(error.reason)")
-        }
+        try Budget.validate(record, now: now)
         return try locked(now: now) { state throws -> EnforcedAppend in
             guard state.reservations[id] != nil else { throw Budget.noReservation(id) }
             try appendAndCount(record, into: &state)

@@ -75,7 +75,7 @@ struct BudgetState: Equatable, Sendable {
             let key = rule.window.bucket(at: ts)
             // Too old to count at the newest record's time: a rebuild prunes it as well.
             if key < rule.window.pruneBelow(highWater: highWater) { continue }
-            counters[id, default: [:]][key, default: 0] += amount
+            counters[id, default: [:]][key, default: 0].addSaturating(amount)
         }
     }
 
@@ -94,12 +94,18 @@ struct BudgetState: Equatable, Sendable {
         guard let buckets = counters[rule.id] else { return 0 }
         let range = rule.window.countedRange(at: now)
         if range.lowerBound == range.upperBound { return buckets[range.lowerBound] ?? 0 }
-        return buckets.reduce(0) { range.contains($1.key) ? $0 + $1.value : $0 }
+        var sum: Int64 = 0
+        for (key, value) in buckets where range.contains(key) { sum.addSaturating(value) }
+        return sum
     }
 
     /// What open reservations hold against `rule`.
     func held(_ rule: LimitRule) -> Int64 {
-        reservations.values.reduce(0) { rule.scope.isCovered(by: $1.scope) ? $0 + $1.held(rule.metric) : $0 }
+        var sum: Int64 = 0
+        for reservation in reservations.values where rule.scope.isCovered(by: reservation.scope) {
+            sum.addSaturating(reservation.held(rule.metric))
+        }
+        return sum
     }
 
     /// The key soft warnings are remembered by: the window's start (a rolling window counts in
@@ -221,5 +227,13 @@ struct BudgetState: Equatable, Sendable {
             state.counters[rule] = buckets
         }
         return state
+    }
+}
+
+extension Int64 {
+    /// Adds, stopping at `Int64.max`: absurd but valid records (2^53 tokens each) must not trap.
+    mutating func addSaturating(_ other: Int64) {
+        let (sum, overflow) = addingReportingOverflow(other)
+        self = overflow ? .max : sum
     }
 }

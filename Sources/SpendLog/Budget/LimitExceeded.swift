@@ -13,7 +13,7 @@ public struct LimitExceeded: Error, CustomStringConvertible, Sendable {
 
     public var limit: Int64 { rule.maximum }
     /// What could still be spent (never negative).
-    public var remaining: Int64 { max(0, rule.maximum - spent - held) }
+    public var remaining: Int64 { Int64(max(0, Int128(rule.maximum) - Int128(spent) - Int128(held))) }
 
     public var description: String {
         let m = rule.metric
@@ -51,12 +51,12 @@ public struct RuleStatus: Sendable {
     /// When the current calendar window ends; nil for lifetime and rolling windows.
     public var resetsAt: Int64?
 
-    public var remaining: Int64 { max(0, rule.maximum - spent - held) }
+    public var remaining: Int64 { Int64(max(0, Int128(rule.maximum) - Int128(spent) - Int128(held))) }
 
     /// Spent plus held, as a percentage of the maximum, with two decimals (100 for a 0 maximum
     /// that has anything against it).
     public var percentUsed: String {
-        let used = Int128(spent + held)
+        let used = Int128(spent) + Int128(held)
         guard rule.maximum > 0 else { return used > 0 ? "100.00" : "0.00" }
         let hundredths = used * 10_000 / Int128(rule.maximum)
         let whole = hundredths / 100

@@ -111,14 +111,16 @@ public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The buckets counted at `now`: `[first, last]`. Calendar windows count exactly one.
+    /// The buckets counted at `now`: `[first, last]`. Calendar windows count exactly one. A
+    /// rolling window counts every bucket any window containing `now` can hold: from the one
+    /// containing `now - length` to the one containing `now + length`.
     func countedRange(at now: Int64) -> ClosedRange<Int64> {
         switch self {
         case .lifetime: return 0...0
         case .calendar:
             let start = windowStart(at: now)
             return start...start
-        case .rolling: return firstCountedBucket(at: now)...Int64.max
+        case .rolling(let length): return firstCountedBucket(at: now)...bucket(at: now + length)
         }
     }
 

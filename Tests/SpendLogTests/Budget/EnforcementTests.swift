@@ -180,4 +180,72 @@ import Testing
         #expect(text.split(separator: "\n").count == 2)
         #expect(try budget.limits().map(\.id) == ["L1", "L2"])
     }
+
+    @Test func aBackDatedRecordIsCheckedInTheWindowItCountsIn() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1", "day"), setAt: "2026-11-22T00:00:00Z")
+        let log = budget.directory
+        let now = time("2026-11-23T10:00:00Z")
+        try budget.appendIfWithinLimits(call("0.9", at: "2026-11-22T10:00:00Z"), now: now)
+        do {
+            try budget.appendIfWithinLimits(call("0.9", at: "2026-11-22T11:00:00Z"), now: now)
+            Issue.record("a second $0.9 on 2026-11-22 passed that day's $1")
+        } catch let refusal as LimitExceeded {
+            #expect(refusal.spent == 900_000_000)
+            #expect(refusal.windowStart == time("2026-11-22T00:00:00Z").millisecondsSinceEpoch)
+        }
+        // Today is untouched by yesterday's spend.
+        try budget.appendIfWithinLimits(call("1", at: "2026-11-23T09:59:00Z"), now: now)
+        #expect(try loggedSpend(log) == 1_900_000_000)
+    }
+
+    @Test func aRollingWindowChecksEveryWindowABackDatedRecordFallsIn() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1", "rolling:1h"))
+        let now = time("2026-11-23T10:00:00Z")
+        try budget.appendIfWithinLimits(call("0.6", at: "2026-11-23T10:00:00Z"), now: now)
+        // 09:30 shares the window (09:30, 10:30] with the 10:00 record.
+        #expect(throws: LimitExceeded.self) {
+            try budget.appendIfWithinLimits(call("0.6", at: "2026-11-23T09:30:00Z"), now: now)
+        }
+        // 08:50 shares no window with it.
+        try budget.appendIfWithinLimits(call("0.6", at: "2026-11-23T08:50:00Z"), now: now)
+    }
+
+    @Test func aFutureDatedRecordIsRefusedAndNothingIsWritten() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1", "day"))
+        let log = budget.directory
+        let now = time("2026-11-23T10:00:00Z")
+        try budget.appendIfWithinLimits(call("0.9", at: "2026-11-23T10:00:00Z"), now: now)
+        let journal = FileManager.default.bytes(budget.journalPath)
+        do {
+            try budget.appendIfWithinLimits(call("0.9", at: "2027-11-23T10:00:00Z"), now: now)
+            Issue.record("a record dated next year was accepted")
+        } catch let error as SpendLogError {
+            #expect(error.code == .invalidInput)
+            #expect(error.message.hasPrefix("ts: 2027-11-23T10:00:00.000Z is later than the clock"), "\(error.message)")
+        }
+        // Within the tolerance for clock jitter.
+        try budget.appendIfWithinLimits(call("0.1", at: "2026-11-23T10:00:01Z"), now: now)
+        #expect(try loggedSpend(log) == 1_000_000_000)
+        #expect(FileManager.default.bytes(budget.journalPath) == journal)
+        #expect(try budget.status(now: now)[0].spent == 1_000_000_000)
+        #expect(try !enforced(budget, call("0.000000001", at: "2026-11-23T10:00:02Z")))
+    }
+
+    @Test func countersOfHugeRecordsSaturateInsteadOfTrapping() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "total-tokens", "1000", "lifetime"))
+        let log = budget.directory
+        let huge = UsageRecord(
+            timestamp: time("2026-11-23T10:00:00Z"), project: "etl", model: "gpt-4.1",
+            inputTokens: UsageRecord.maximumTokenCount, outputTokens: UsageRecord.maximumTokenCount, cost: .zero)
+        try LogWriter(directory: log, options: WriterOptions(fsync: .none)).append(
+            contentsOf: Array(repeating: huge, count: 600))
+        let status = try budget.status(now: time("2026-11-23T10:00:01Z"))[0]
+        #expect(status.spent == Int64.max)
+        #expect(status.remaining == 0)
+        #expect(try !enforced(budget, call("0", at: "2026-11-23T10:00:01Z")))
+    }
 }
