@@ -67,7 +67,11 @@ struct SettleCommand: ParsableCommand {
         commandName: "settle",
         abstract: "Record the real call of a reservation and free its hold; print the record id.",
         discussion: """
-            Takes the same flags as `append`. The record is written whatever it costs (the money is spent).
+            Takes the same flags as `append`. The record is written whatever it costs against the
+            limits the hold covered (the money is spent: a call dearer than its estimate can take them
+            past their maximum). Limits the hold did not cover (fields --scope-fields did not give, or
+            that differ) are checked as with `append --enforce`: exits 3 and writes nothing when one
+            would be exceeded; the hold stays open.
             Example:
               spendlog settle "$id" --project etl --model gpt-4.1 --input-tokens 1200 --output-tokens 300 --cost 0.0048
             """)

@@ -102,17 +102,7 @@ public final class Budget: @unchecked Sendable {
         try Budget.validate(record, now: now)
         return try locked(now: now) { state throws -> EnforcedAppend in
             let at = now.millisecondsSinceEpoch
-            let ts = record.timestamp.millisecondsSinceEpoch
-            for rule in state.sortedRules where rule.scope.matches(record) {
-                let spent = state.spent(rule, now: ts)
-                let held = state.held(rule)
-                let requested = rule.metric.amount(of: record)
-                if Int128(spent) + Int128(held) + Int128(requested) > Int128(rule.maximum) {
-                    throw LimitExceeded(
-                        rule: rule, windowStart: windowStart(rule, state, ts), spent: spent, held: held,
-                        requested: requested)
-                }
-            }
+            try check(record, against: state.sortedRules.filter { $0.scope.matches(record) }, state)
             FaultInjection.reach("budget.afterCheck")
             try appendAndCount(record, into: &state)
             let warnings = try softWarnings(for: record, state: &state, now: at)
@@ -156,14 +146,9 @@ public final class Budget: @unchecked Sendable {
                 id: "R" + RecordID.generate(at: now).description, scope: fields, amount: amount, holder: holder,
                 deadline: at + ttlMs, createdAt: at)
             for rule in state.sortedRules where rule.scope.isCovered(by: fields) {
-                let spent = state.spent(rule, now: at)
-                let held = state.held(rule)
+                // A hold of nothing (token rules) still needs room: the call will use some.
                 let requested = reservation.held(rule.metric)
-                if Int128(spent) + Int128(held) + Int128(requested) > Int128(rule.maximum) {
-                    throw LimitExceeded(
-                        rule: rule, windowStart: windowStart(rule, state, at), spent: spent, held: held,
-                        requested: requested)
-                }
+                try check(rule, at: at, requested: requested, needsRoom: requested == 0, state)
             }
             try self.record([.reserve(reservation)], into: &state)
             return reservation
@@ -171,13 +156,23 @@ public final class Budget: @unchecked Sendable {
     }
 
     /// Appends the call's real record and frees the hold. The record is written whatever it
-    /// costs — the money is spent — and only then is the hold freed, so a crash in between counts
-    /// the call twice until the hold expires, never zero times.
+    /// costs against the rules the hold covered — the money is spent, so a call dearer than its
+    /// estimate can take them past their maximum — and only then is the hold freed, so a crash in
+    /// between counts the call twice until the hold expires, never zero times.
+    ///
+    /// Rules the record falls under that the hold did not cover (its fields did not name them,
+    /// or the record's fields differ from the reservation's) are checked like an enforced append:
+    /// if one would be exceeded, ``LimitExceeded`` is thrown, nothing is written and the hold
+    /// stays open.
     @discardableResult
     public func settle(_ id: String, record: UsageRecord, now: Timestamp = .now()) throws -> EnforcedAppend {
         try Budget.validate(record, now: now)
         return try locked(now: now) { state throws -> EnforcedAppend in
-            guard state.reservations[id] != nil else { throw Budget.noReservation(id) }
+            guard let reservation = state.reservations[id] else { throw Budget.noReservation(id) }
+            let unheld = state.sortedRules.filter {
+                $0.scope.matches(record) && !$0.scope.isCovered(by: reservation.scope)
+            }
+            try check(record, against: unheld, state)
             try appendAndCount(record, into: &state)
             FaultInjection.reach("budget.settle.afterAppend")
             try self.record(
@@ -413,6 +408,28 @@ public final class Budget: @unchecked Sendable {
         }
         try self.record(events, into: &state)
         return warnings
+    }
+
+    /// Throws ``LimitExceeded`` when `record` does not fit one of `rules` in the window of its
+    /// own time.
+    private func check(_ record: UsageRecord, against rules: [LimitRule], _ state: BudgetState) throws {
+        for rule in rules {
+            try check(
+                rule, at: record.timestamp.millisecondsSinceEpoch, requested: rule.metric.amount(of: record),
+                needsRoom: false, state)
+        }
+    }
+
+    /// Throws ``LimitExceeded`` unless spent at `at` + held + `requested` ≤ max (< max with
+    /// `needsRoom`).
+    private func check(_ rule: LimitRule, at: Int64, requested: Int64, needsRoom: Bool, _ state: BudgetState) throws {
+        let spent = state.spent(rule, now: at)
+        let held = state.held(rule)
+        let total = Int128(spent) + Int128(held) + Int128(requested)
+        if total > Int128(rule.maximum) || (needsRoom && total >= Int128(rule.maximum)) {
+            throw LimitExceeded(
+                rule: rule, windowStart: windowStart(rule, state, at), spent: spent, held: held, requested: requested)
+        }
     }
 
     private func windowStart(_ rule: LimitRule, _ state: BudgetState, _ now: Int64) -> Int64 {

@@ -15,13 +15,18 @@ public struct LimitExceeded: Error, CustomStringConvertible, Sendable {
     /// What could still be spent (never negative).
     public var remaining: Int64 { Int64(max(0, Int128(rule.maximum) - Int128(spent) - Int128(held))) }
 
+    /// `>`, or `≥` for a hold of nothing refused because nothing is left.
+    private var comparison: String {
+        Int128(spent) + Int128(held) + Int128(requested) > Int128(rule.maximum) ? ">" : "≥"
+    }
+
     public var description: String {
         let m = rule.metric
         var text = "Limit \(rule.id) (\(rule.scope), \(m.rawValue), \(rule.window)) would be exceeded: "
         text += "\(m.format(spent)) spent in the current window"
         if held > 0 { text += " + \(m.format(held)) held by reservations" }
         text +=
-            " + \(m.format(requested)) requested > limit \(m.format(rule.maximum)); remaining \(m.format(remaining)). "
+            " + \(m.format(requested)) requested \(comparison) limit \(m.format(rule.maximum)); remaining \(m.format(remaining)). "
         text += "Nothing was recorded."
         return text
     }
