@@ -44,7 +44,13 @@ struct ReserveCommand: ParsableCommand {
         do { amount = try Money.parse(maxUSD) } catch {
             throw ValidationError("--max-usd: '\(maxUSD.prefix(40))' \(error.description).")
         }
-        if let holderPID, holderPID <= 0 { throw ValidationError("--holder-pid: must be a process id above 0.") }
+        if let holderPID {
+            guard holderPID > 0 else { throw ValidationError("--holder-pid: must be a process id above 0.") }
+            guard HolderProcess.process(holderPID).mayBeAlive else {
+                throw ValidationError(
+                    "--holder-pid: no process \(holderPID) is running on this host; its hold would end at once.")
+            }
+        }
         return (fields, amount, try parseDuration(ttl, option: "--ttl"))
     }
 
@@ -81,6 +87,8 @@ struct SettleCommand: ParsableCommand {
     var id: String
     @OptionGroup var recording: RecordingOptions
 
+    func validate() throws { try validateReservationID(id) }
+
     func run() throws {
         try reportingBudgetErrors {
             let now = try budgetClock()
@@ -104,6 +112,8 @@ struct ReleaseCommand: ParsableCommand {
     @OptionGroup var directory: DirectoryOptions
     @Argument(help: "The reservation id printed by `reserve`.")
     var id: String
+
+    func validate() throws { try validateReservationID(id) }
 
     func run() throws {
         try reportingBudgetErrors {

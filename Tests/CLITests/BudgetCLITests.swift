@@ -199,6 +199,26 @@ import Testing
                     "2",
                 ], "--soft"
             ),
+            (
+                [
+                    "limit", "set", "--scope", "global", "--type", "cost", "--max", "1", "--window", "lifetime", "--tz",
+                    "Nowhere/City",
+                ], "--tz"
+            ),
+            (
+                [
+                    "limit", "set", "--scope", "global", "--type", "cost", "--max", "1", "--window", "rolling:1h",
+                    "--tz", "Europe/Berlin",
+                ], "--tz"
+            ),
+            (["limit", "set", "--scope", "tag:env", "--type", "cost", "--max", "1", "--window", "day"], "--scope"),
+            (["limit", "delete", "L1\u{1B}[2J"], "ID: \"L1\\u001b[2J\" is not a limit id"),
+            (["limit", "delete", ""], "ID:"),
+            (["release", "R1"], "ID: \"R1\" is not a reservation id"),
+            (
+                ["reserve", "--scope-fields", "project=etl", "--max-usd", "1", "--holder-pid", "2147483646"],
+                "--holder-pid"
+            ),
             (["budget", "status", "--format", "xml"], "--format"),
             (["budget", "reset", "--scope", "project="], "--scope"),
             (["reserve", "--scope-fields", "project=etl", "--max-usd", "-1"], "--max-usd"),

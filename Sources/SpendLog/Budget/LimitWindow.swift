@@ -48,12 +48,15 @@ public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `lifetime`, `hour`, `day`, `week`, `month` (in `zone`) or `rolling:<n><s|m|h|d>`.
     /// Rolling windows are whole minutes from 1 minute to 366 days.
+    /// Only calendar windows have a zone: another zone than UTC with any other window is refused,
+    /// as is an unknown zone with any window.
     public static func parse(_ text: String, zone: String = "UTC") throws(SpendLogError) -> LimitWindow {
-        if text == "lifetime" { return .lifetime }
-        if let unit = CalendarUnit(rawValue: text) {
-            _ = try ZoneInfo.named(zone)
-            return .calendar(unit, zone: zone)
+        _ = try ZoneInfo.named(zone)
+        if let unit = CalendarUnit(rawValue: text) { return .calendar(unit, zone: zone) }
+        if zone != "UTC" && (text == "lifetime" || text.hasPrefix("rolling:")) {
+            throw .invalid("--tz: only calendar windows (hour, day, week, month) have a time zone, not '\(text)'.")
         }
+        if text == "lifetime" { return .lifetime }
         let usage =
             "use lifetime, hour, day, week, month or rolling:<n>m|h|d (e.g. rolling:30m, rolling:24h, rolling:7d)"
         guard text.hasPrefix("rolling:") else { throw .invalid("--window: unknown window '\(text)'; \(usage).") }
