@@ -26,6 +26,20 @@ public final class Budget: @unchecked Sendable {
     /// one (checked by catching up, which is cheap when nothing changed).
     private var cached: BudgetState?
     private var lastWritten: BudgetState?
+    /// Day folders whose segments were all sealed and counted to their end when last listed,
+    /// by folder name: not listed again while the folder is unchanged (``catchUpLog(_:)``).
+    private var quietDays: [String: QuietDay] = [:]
+
+    struct QuietDay {
+        var inode: UInt64
+        var modifiedMs: Int64
+        var segments: [String]
+    }
+
+    /// A folder's modification time is trusted only when it is at least this much older than
+    /// the clock when the folder was listed: a file created in the same tick of the file
+    /// system's coarse clock can leave the time unchanged.
+    static let quietMarginMs: Int64 = 2000
 
     public var lockPath: String { directory.budgetPath + "/lock" }
     public var journalPath: String { directory.budgetPath + "/journal.jsonl" }
@@ -336,21 +350,53 @@ public final class Budget: @unchecked Sendable {
 
     /// Counts every whole line past the covered position of each segment. Sealed segments are
     /// read through (the position is in their decompressed text) once, then marked done.
+    ///
+    /// Every day folder is looked at, as writers that do not enforce may append to any day; but
+    /// a folder whose segments were all sealed and counted is only `stat`ed: while its inode and
+    /// modification time are unchanged no segment was added, sealed or removed in it, and sealed
+    /// segments do not change. So the work per catch-up grows with the number of days by one
+    /// `stat` each, not by a listing and a `stat` per segment.
     private func catchUpLog(_ state: inout BudgetState) throws {
         let reader = LogReader(directory: directory)
-        for segment in try reader.segments() {
-            let key = segment.name.description
-            let covered = state.coverage[key] ?? SegmentCoverage(bytes: 0, sealed: false)
-            if covered.sealed { continue }
-            if !segment.sealed && segment.size <= covered.bytes { continue }
-            let summary = try reader.readSegment(segment, startOffset: segment.sealed ? 0 : covered.bytes) {
-                record, offset throws(SpendLogError) in
-                if offset >= covered.bytes { state.fold(record) }
+        // Counts do not depend on the order segments are read in (see BudgetState.fold).
+        for folder in try FileSystem.listDirectory(directory.segmentsPath) ?? [] {
+            let listedAt = Timestamp.now().millisecondsSinceEpoch
+            let quiet = quietDays[folder]
+            guard quiet != nil || SegmentName.day(fromFolder: folder) != nil,
+                let folderStatus = try FileSystem.status(path: directory.segmentsPath + "/" + folder)
+            else {
+                quietDays[folder] = nil
+                continue
             }
-            state.coverage[key] = SegmentCoverage(
-                bytes: max(summary.bytes, covered.bytes), sealed: summary.segment.sealed)
+            if let quiet, quiet.inode == folderStatus.inode, quiet.modifiedMs == folderStatus.modifiedMs,
+                quiet.segments.allSatisfy({ state.coverage[$0]?.sealed == true })
+            {
+                continue
+            }
+            guard let day = SegmentName.day(fromFolder: folder) else { continue }
+            let segments = try reader.segments(inFolder: folder, day: day)
+            for segment in segments { try count(segment, reader, into: &state) }
+            let keys = segments.map(\.name.description)
+            let settled =
+                keys.allSatisfy { state.coverage[$0]?.sealed == true }
+                && folderStatus.modifiedMs <= listedAt - Budget.quietMarginMs
+            quietDays[folder] =
+                settled
+                ? QuietDay(inode: folderStatus.inode, modifiedMs: folderStatus.modifiedMs, segments: keys) : nil
         }
         state.prune()
+    }
+
+    private func count(_ segment: SegmentFile, _ reader: LogReader, into state: inout BudgetState) throws {
+        let key = segment.name.description
+        let covered = state.coverage[key] ?? SegmentCoverage(bytes: 0, sealed: false)
+        if covered.sealed { return }
+        if !segment.sealed && segment.size <= covered.bytes { return }
+        let summary = try reader.readSegment(segment, startOffset: segment.sealed ? 0 : covered.bytes) {
+            record, offset throws(SpendLogError) in
+            if offset >= covered.bytes { state.fold(record) }
+        }
+        state.coverage[key] = SegmentCoverage(bytes: max(summary.bytes, covered.bytes), sealed: summary.segment.sealed)
     }
 
     /// Appends under the lock and counts the record: directly when nothing else was appended to

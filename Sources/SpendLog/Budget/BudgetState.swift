@@ -64,7 +64,9 @@ struct BudgetState: Equatable, Sendable {
         highWater = -1
     }
 
-    /// Adds one record to the counters of every rule whose scope it matches.
+    /// Adds one record to the counters of every rule whose scope it matches. The order records
+    /// are folded in does not matter once ``prune()`` has run: a record skipped here as too old
+    /// is below every later prune floor as well, since the floor only rises.
     mutating func fold(_ record: UsageRecord) {
         let ts = record.timestamp.millisecondsSinceEpoch
         if ts > highWater { highWater = ts }
