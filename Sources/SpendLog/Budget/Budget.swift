@@ -116,7 +116,9 @@ public final class Budget: @unchecked Sendable {
         try Budget.validate(record, now: now)
         return try locked(now: now) { state throws -> EnforcedAppend in
             let at = now.millisecondsSinceEpoch
-            try check(record, against: state.sortedRules.filter { $0.scope.matches(record) }, state)
+            let matching = state.sortedRules.filter { $0.scope.matches(record) }
+            try Budget.refuseBeforeReset(record, matching, state)
+            try check(record, against: matching, state)
             FaultInjection.reach("budget.afterCheck")
             try appendAndCount(record, into: &state)
             let warnings = try softWarnings(for: record, state: &state, now: at)
@@ -392,9 +394,9 @@ public final class Budget: @unchecked Sendable {
         let covered = state.coverage[key] ?? SegmentCoverage(bytes: 0, sealed: false)
         if covered.sealed { return }
         if !segment.sealed && segment.size <= covered.bytes { return }
-        let summary = try reader.readSegment(segment, startOffset: segment.sealed ? 0 : covered.bytes) {
-            record, offset throws(SpendLogError) in
-            if offset >= covered.bytes { state.fold(record) }
+        let summary: SegmentReadSummary
+        do { summary = try Budget.read(segment, reader, after: covered.bytes, into: &state) } catch {
+            throw Budget.unenforceable(error)
         }
         state.coverage[key] = SegmentCoverage(bytes: max(summary.bytes, covered.bytes), sealed: summary.segment.sealed)
     }
@@ -414,6 +416,25 @@ public final class Budget: @unchecked Sendable {
         } else {
             try catchUpLog(&state)
         }
+    }
+
+    private static func read(
+        _ segment: SegmentFile, _ reader: LogReader, after covered: Int64, into state: inout BudgetState
+    ) throws(SpendLogError) -> SegmentReadSummary {
+        try reader.readSegment(segment, startOffset: segment.sealed ? 0 : covered) {
+            record, offset throws(SpendLogError) in
+            if offset >= covered { state.fold(record) }
+        }
+    }
+
+    /// A segment that cannot be counted blocks enforcement: say how to unblock it.
+    private static func unenforceable(_ error: SpendLogError) -> SpendLogError {
+        guard error.code == .corruption else { return error }
+        var blocked = error
+        blocked.message +=
+            " Limits are not enforced while a segment cannot be counted: repair the file or move it out"
+            + " of the log, then run `spendlog budget rebuild`."
+        return blocked
     }
 
     /// Writes events to the journal and applies them.
@@ -454,6 +475,21 @@ public final class Budget: @unchecked Sendable {
         }
         try self.record(events, into: &state)
         return warnings
+    }
+
+    /// A record dated before the latest reset of a rule's scope would not count against that
+    /// rule at all: refused, or back-dating would pass any limit that was ever reset.
+    private static func refuseBeforeReset(_ record: UsageRecord, _ rules: [LimitRule], _ state: BudgetState)
+        throws(SpendLogError)
+    {
+        let ts = record.timestamp.millisecondsSinceEpoch
+        for rule in rules {
+            guard let reset = state.resets[rule.scope.description], ts < reset else { continue }
+            throw SpendLogError.invalid(
+                "ts: \(record.timestamp.rfc3339) is before the reset of \(rule.scope) at "
+                    + "\(Timestamp(millisecondsSinceEpoch: reset).rfc3339), so the record would not count against "
+                    + "limit \(rule.id). Give the time of the call; an earlier call is recorded without enforcement.")
+        }
     }
 
     /// Throws ``LimitExceeded`` when `record` does not fit one of `rules` in the window of its

@@ -33,6 +33,12 @@ struct ControlJournal {
             switch parsed {
             case .success(let event): if let event { events.append(event) }
             case .failure(let error):
+                if let remedy = error.remedy {
+                    throw SpendLogError(
+                        code: .io,
+                        message: "'\(path)' at byte \(lineOffset): \(error.reason). \(remedy)", path: path,
+                        offset: lineOffset)
+                }
                 throw SpendLogError(
                     code: .corruption,
                     message:

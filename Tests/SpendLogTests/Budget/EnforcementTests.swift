@@ -248,4 +248,59 @@ import Testing
         #expect(status.remaining == 0)
         #expect(try !enforced(budget, call("0", at: "2026-11-23T10:00:01Z")))
     }
+
+    @Test func aRecordDatedBeforeTheResetOfItsLimitIsRefused() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("project=etl", "cost", "1", "lifetime"))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:00Z")))
+        try budget.reset(scope: try LimitScope.parse("project=etl"), now: time("2026-11-23T11:00:00Z"))
+        let journal = FileManager.default.bytes(budget.journalPath)
+        // Dated before the reset, it would never count against L1.
+        #expect {
+            try budget.appendIfWithinLimits(call("0.5", at: "2026-11-23T10:59:59Z"), now: time("2026-11-23T11:00:01Z"))
+        } throws: { error in
+            (error as? SpendLogError)?.message.hasPrefix(
+                "ts: 2026-11-23T10:59:59.000Z is before the reset of project=etl at 2026-11-23T11:00:00.000Z") == true
+        }
+        #expect(try readAll(budget.directory).count == 1)
+        #expect(FileManager.default.bytes(budget.journalPath) == journal)
+        #expect(try enforced(budget, call("1", at: "2026-11-23T11:00:01Z")))
+    }
+
+    @Test func aCorruptSegmentBlocksEnforcementAndSaysHowToUnblockIt() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1", "day"))
+        let writer = LogWriter(directory: budget.directory)
+        try writer.append(call("0.1", at: "2026-11-23T10:00:00Z"))
+        let segment = try #require(try LogReader(directory: budget.directory).segments().first)
+        writeBytes(FileManager.default.bytes(segment.path) + Array("not a record\n".utf8), to: segment.path)
+        do {
+            try budget.appendIfWithinLimits(call("0.1", at: "2026-11-23T10:01:00Z"), now: time("2026-11-23T10:01:00Z"))
+            Issue.record("appended past a segment that cannot be counted")
+        } catch let error as SpendLogError {
+            #expect(error.code == .corruption)
+            #expect(error.path == segment.path)
+            #expect(error.message.hasSuffix("then run `spendlog budget rebuild`."), "\(error.message)")
+        }
+        #expect(try LogReader(directory: budget.directory).segments().count == 1)
+    }
+
+    @Test func aJournalLimitInAZoneThisSystemLacksSaysToInstallZoneDataNotToRemoveTheLine() throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        try LogDirectory.makeDirectories(log.budgetPath)
+        let journal = log.budgetPath + "/journal.jsonl"
+        writeBytes(
+            Array(
+                (#"{"event":"limit.set","at":"2026-11-23T09:00:00.000Z","id":"L1","scope":"global","type":"cost","#
+                    + #""max":1,"window":"day","tz":"Nowhere/City"}"# + "\n").utf8), to: journal)
+        do {
+            _ = try Budget(directory: log).limits()
+            Issue.record("a limit in an unknown zone was read")
+        } catch let error as SpendLogError {
+            #expect(error.offset == 0)
+            #expect(error.message.contains("the time zone 'Nowhere/City' of limit L1 cannot be loaded"))
+            #expect(error.message.hasSuffix("do not remove the line, it holds a limit."), "\(error.message)")
+        }
+    }
 }
