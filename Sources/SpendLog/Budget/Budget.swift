@@ -342,10 +342,10 @@ public final class Budget: @unchecked Sendable {
 
     /// Applies journal events past the checkpoint, then counts log lines past it.
     private func catchUp(_ state: inout BudgetState) throws {
-        let (events, end) = try journal.read(from: state.journalBytes)
         var recount = false
-        for event in events where state.apply(event) { recount = true }
-        state.journalBytes = end
+        state.journalBytes = try journal.read(from: state.journalBytes) { event in
+            if state.apply(event) { recount = true }
+        }
         if recount { state.clearCounts() }
         try catchUpLog(&state)
     }

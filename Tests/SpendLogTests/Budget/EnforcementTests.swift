@@ -303,4 +303,33 @@ import Testing
             #expect(error.message.hasSuffix("do not remove the line, it holds a limit."), "\(error.message)")
         }
     }
+
+    @Test func theJournalIsReadInChunksWithTheSameEventsAndEnd() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "10", "day", soft: "0.1"))
+        let fields = try LimitScope.parse("project=etl")
+        for i in 0..<5 {
+            let now = time("2026-11-23T10:00:0\(i)Z")
+            let hold = try budget.reserve(fields: fields, amount: dollars("1"), ttlMs: 60_000, now: now)
+            try budget.settle(hold.id, record: call("0.5", at: now.rfc3339), now: now)
+        }
+        let journal = ControlJournal(path: budget.journalPath)
+        let whole = FileManager.default.bytes(budget.journalPath)
+        writeBytes(whole + Array(#"{"event":"release","#.utf8), to: budget.journalPath)
+        func events(chunk: Int, from offset: Int64 = 0) throws -> ([BudgetEvent], Int64) {
+            var read: [BudgetEvent] = []
+            let end = try journal.read(from: offset, chunkBytes: chunk) { read.append($0) }
+            return (read, end)
+        }
+        let (all, end) = try events(chunk: 1 << 20)
+        #expect(all.count == 12)
+        #expect(end == Int64(whole.count))
+        for chunk in [1, 7, 100, 333] {
+            let (chunked, chunkedEnd) = try events(chunk: chunk)
+            #expect(chunked == all, "chunks of \(chunk)")
+            #expect(chunkedEnd == end)
+        }
+        let firstLine = Int64(whole.firstIndex(of: 0x0A)! + 1)
+        #expect(try events(chunk: 13, from: firstLine).0 == Array(all.dropFirst()))
+    }
 }
