@@ -127,8 +127,8 @@ public final class Budget: @unchecked Sendable {
     }
 
     /// How far past `now` the time of an enforced or settled record may be (clock jitter).
-    /// Counters keep one bucket more than a rolling window (at least 1 s) and the previous
-    /// calendar window, so a record this far ahead never pushes current counts out.
+    /// Counters keep a window more than they count (see ``LimitWindow``), so a record this far
+    /// ahead never pushes current counts out.
     public static let futureToleranceMs: Int64 = 1000
 
     /// The record's own checks, and its time no later than `now` (within the tolerance).
@@ -155,7 +155,9 @@ public final class Budget: @unchecked Sendable {
         guard amount >= .zero, amount <= Money.maximumPerRecord else {
             throw SpendLogError.invalid("--max-usd: must be between 0 and 1000000.")
         }
-        guard ttlMs > 0 else { throw SpendLogError.invalid("--ttl: must be longer than 0.") }
+        guard ttlMs > 0, ttlMs <= 366 * Timestamp.millisecondsPerDay else {
+            throw SpendLogError.invalid("--ttl: must be longer than 0 and at most 366 days.")
+        }
         return try locked(now: now) { state throws -> Reservation in
             let at = now.millisecondsSinceEpoch
             let reservation = Reservation(

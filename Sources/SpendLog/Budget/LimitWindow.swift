@@ -104,13 +104,14 @@ public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Buckets below this can no longer count once a record at `highWater` exists (when the
-    /// clock is not behind the newest record). Calendar windows keep the previous window too.
+    /// Buckets below this can no longer count once a record at `highWater` exists, as long as
+    /// the clock is at most a window behind the newest record: calendar windows keep the previous
+    /// window too, rolling windows a second window length (and a bucket).
     func pruneBelow(highWater: Int64) -> Int64 {
         switch self {
         case .lifetime: Int64.min
         case .calendar: windowStart(at: windowStart(at: highWater) - 1)
-        case .rolling: firstCountedBucket(at: highWater) - bucketWidth
+        case .rolling(let length): firstCountedBucket(at: highWater) - length - bucketWidth
         }
     }
 

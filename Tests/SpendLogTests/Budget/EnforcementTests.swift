@@ -332,4 +332,27 @@ import Testing
         let firstLine = Int64(whole.firstIndex(of: 0x0A)! + 1)
         #expect(try events(chunk: 13, from: firstLine).0 == Array(all.dropFirst()))
     }
+
+    @Test func aRecordAheadOfTheClockFromAWriterThatDoesNotEnforceDropsNoCurrentSpend() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1", "rolling:1h"))
+        #expect(try enforced(budget, call("0.9", at: "2026-11-23T09:05:00Z")))
+        // Another host's clock is 40 minutes ahead.
+        try LogWriter(directory: budget.directory).append(call("0", at: "2026-11-23T10:30:00Z"))
+        let now = time("2026-11-23T09:50:00Z")
+        #expect(try budget.status(now: now)[0].spent == 900_000_000)
+        #expect(throws: LimitExceeded.self) {
+            try budget.appendIfWithinLimits(call("0.2", at: now.rfc3339), now: now)
+        }
+        #expect(try budget.rebuiltSidecar() == budget.checkpoint(now: now))
+    }
+
+    @Test func aHoldLongerThanAYearIsRefused() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1", "day"))
+        #expect(throws: SpendLogError.self) {
+            try budget.reserve(fields: try LimitScope.parse("project=etl"), amount: .zero, ttlMs: .max)
+        }
+        #expect(lines(budget.journalPath).count == 1, "only the limit")
+    }
 }
