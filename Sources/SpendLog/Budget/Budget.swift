@@ -104,8 +104,9 @@ public final class Budget: @unchecked Sendable {
         public var warnings: [SoftLimitWarning]
     }
 
-    /// Appends `record` only if no matching rule would pass its maximum in its window at `now`;
-    /// otherwise throws ``LimitExceeded`` and writes nothing.
+    /// Appends `record` only if no matching rule would pass its maximum; otherwise throws
+    /// ``LimitExceeded`` and writes nothing. `now` is the clock: it expires holds and keys
+    /// soft-limit warnings.
     ///
     /// Each rule is checked in the window of the record's own time (the window it is counted
     /// in), so that a back-dated record cannot pass a full window. A record dated after `now`
