@@ -46,6 +46,25 @@ extension ParsableCommand {
     }
 }
 
+/// Checks the shape of a limit id (`L1`) or reservation id (`R` + UUID) given as the ID argument.
+func validateID(_ id: String, prefix: Character, kind: String, hint: String) throws {
+    let rest = id.dropFirst()
+    let shaped =
+        id.first == prefix
+        && (prefix == "L"
+            ? !rest.isEmpty && rest.count <= 18 && rest.allSatisfy { $0.isASCII && $0.isNumber }
+            : rest.count == 36 && rest.allSatisfy { $0.isHexDigit || $0 == "-" })
+    guard shaped else {
+        let shown = jsonString(String(id.prefix(60)))
+        throw ValidationError("ID: \(shown) is not \(kind); \(hint)")
+    }
+}
+
+func validateReservationID(_ id: String) throws {
+    try validateID(
+        id, prefix: "R", kind: "a reservation id (R followed by a UUID)", hint: "give the id `reserve` printed.")
+}
+
 func printWarnings(_ warnings: [SoftLimitWarning]) {
     for warning in warnings { printError(warning.description) }
 }

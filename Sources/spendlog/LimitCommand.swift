@@ -108,6 +108,10 @@ struct LimitDeleteCommand: ParsableCommand {
     @Argument(help: "The limit's id, as `limit list` shows it.")
     var id: String
 
+    func validate() throws {
+        try validateID(id, prefix: "L", kind: "a limit id like L1", hint: "`spendlog limit list` shows them.")
+    }
+
     func run() throws {
         try reportingBudgetErrors {
             try Budget(directory: try directory.open(create: true)).deleteLimit(id: id, now: try budgetClock())

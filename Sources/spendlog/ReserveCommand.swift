@@ -44,7 +44,13 @@ struct ReserveCommand: ParsableCommand {
         do { amount = try Money.parse(maxUSD) } catch {
             throw ValidationError("--max-usd: '\(maxUSD.prefix(40))' \(error.description).")
         }
-        if let holderPID, holderPID <= 0 { throw ValidationError("--holder-pid: must be a process id above 0.") }
+        if let holderPID {
+            guard holderPID > 0 else { throw ValidationError("--holder-pid: must be a process id above 0.") }
+            guard HolderProcess.process(holderPID).mayBeAlive else {
+                throw ValidationError(
+                    "--holder-pid: no process \(holderPID) is running on this host; its hold would end at once.")
+            }
+        }
         return (fields, amount, try parseDuration(ttl, option: "--ttl"))
     }
 
@@ -67,7 +73,11 @@ struct SettleCommand: ParsableCommand {
         commandName: "settle",
         abstract: "Record the real call of a reservation and free its hold; print the record id.",
         discussion: """
-            Takes the same flags as `append`. The record is written whatever it costs (the money is spent).
+            Takes the same flags as `append`. The record is written whatever it costs against the
+            limits the hold covered (the money is spent: a call dearer than its estimate can take them
+            past their maximum). Limits the hold did not cover (fields --scope-fields did not give, or
+            that differ) are checked as with `append --enforce`: exits 3 and writes nothing when one
+            would be exceeded; the hold stays open.
             Example:
               spendlog settle "$id" --project etl --model gpt-4.1 --input-tokens 1200 --output-tokens 300 --cost 0.0048
             """)
@@ -76,6 +86,8 @@ struct SettleCommand: ParsableCommand {
     @Argument(help: "The reservation id printed by `reserve`.")
     var id: String
     @OptionGroup var recording: RecordingOptions
+
+    func validate() throws { try validateReservationID(id) }
 
     func run() throws {
         try reportingBudgetErrors {
@@ -100,6 +112,8 @@ struct ReleaseCommand: ParsableCommand {
     @OptionGroup var directory: DirectoryOptions
     @Argument(help: "The reservation id printed by `reserve`.")
     var id: String
+
+    func validate() throws { try validateReservationID(id) }
 
     func run() throws {
         try reportingBudgetErrors {

@@ -12,8 +12,10 @@ struct Spendlog: ParsableCommand {
             else $SPENDLOG_DIR, else $XDG_DATA_HOME/spendlog, else ~/.local/share/spendlog.
 
             Exit codes: 0 success; 1 I/O or other failure; 64 invalid input or usage;
-            65 invalid or corrupt data (bad ingest lines, verify found problems);
-            3 a spending limit would be exceeded (append --enforce, reserve): nothing was recorded.
+            65 invalid or corrupt data (bad ingest lines, verify found problems, a corrupt
+            segment or journal line, budget rebuild --check found a difference);
+            3 a spending limit would be exceeded (append --enforce, reserve, settle): nothing
+            was recorded.
             """,
         version: "0.1.0",
         subcommands: [

@@ -141,6 +141,27 @@ import Testing
             ["release", second.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "--dir", dir], environment: env)
         #expect(released.status == 0)
         #expect(try append(dir, "0.75").status == 0)
+        // A settle outside the hold's fields is checked against the limits the hold did not cover.
+        #expect(
+            try spendlog(
+                [
+                    "limit", "set", "--dir", dir, "--scope", "project=web", "--type", "cost", "--max", "0",
+                    "--window", "day",
+                ], environment: env
+            ).status == 0)
+        let third = try spendlog(
+            ["reserve", "--dir", dir, "--scope-fields", "model=gpt-4.1", "--max-usd", "0.1"], environment: env)
+        #expect(third.status == 0, "\(third.stderr)")
+        let thirdID = third.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let outside = try spendlog(
+            [
+                "settle", thirdID, "--dir", dir, "--project", "web", "--model", "gpt-4.1", "--input-tokens", "10",
+                "--output-tokens", "1", "--cost", "0.01",
+            ], environment: env)
+        #expect(outside.status == 3, "\(outside.stderr)")
+        #expect(outside.stderr.hasPrefix("Error: Limit L2 (project=web, cost, day) would be exceeded"))
+        #expect(try recordCount(dir) == 2)
+        #expect(try spendlog(["release", thirdID, "--dir", dir], environment: env).status == 0)
         let again = try spendlog(["release", id, "--dir", dir], environment: env)
         #expect(again.status == 64)
         #expect(again.stderr.contains("No open reservation '\(id)'"))
@@ -198,6 +219,32 @@ import Testing
                     "limit", "set", "--scope", "global", "--type", "cost", "--max", "1", "--window", "day", "--soft",
                     "2",
                 ], "--soft"
+            ),
+            (
+                [
+                    "limit", "set", "--scope", "global", "--type", "cost", "--max", "1", "--window", "lifetime", "--tz",
+                    "Nowhere/City",
+                ], "--tz"
+            ),
+            (
+                [
+                    "limit", "set", "--scope", "global", "--type", "cost", "--max", "1", "--window", "rolling:1h",
+                    "--tz", "Europe/Berlin",
+                ], "--tz"
+            ),
+            (["limit", "set", "--scope", "tag:env", "--type", "cost", "--max", "1", "--window", "day"], "--scope"),
+            (["limit", "delete", "L1\u{1B}[2J"], "ID: \"L1\\u001b[2J\" is not a limit id"),
+            (["limit", "delete", ""], "ID:"),
+            (["release", "R1"], "ID: \"R1\" is not a reservation id"),
+            (
+                ["reserve", "--scope-fields", "project=etl", "--max-usd", "1", "--holder-pid", "2147483646"],
+                "--holder-pid"
+            ),
+            (
+                [
+                    "append", "--enforce", "--project", "etl", "--model", "m", "--input-tokens", "1", "--output-tokens",
+                    "1", "--cost", "1", "--ts", "2027-11-23T10:00:00Z",
+                ], "ts: 2027-11-23T10:00:00.000Z is later than the clock (2026-11-23T10:00:00.000Z)"
             ),
             (["budget", "status", "--format", "xml"], "--format"),
             (["budget", "reset", "--scope", "project="], "--scope"),

@@ -26,6 +26,20 @@ public final class Budget: @unchecked Sendable {
     /// one (checked by catching up, which is cheap when nothing changed).
     private var cached: BudgetState?
     private var lastWritten: BudgetState?
+    /// Day folders whose segments were all sealed and counted to their end when last listed,
+    /// by folder name: not listed again while the folder is unchanged (``catchUpLog(_:)``).
+    private var quietDays: [String: QuietDay] = [:]
+
+    struct QuietDay {
+        var inode: UInt64
+        var modifiedMs: Int64
+        var segments: [String]
+    }
+
+    /// A folder's modification time is trusted only when it is at least this much older than
+    /// the clock when the folder was listed: a file created in the same tick of the file
+    /// system's coarse clock can leave the time unchanged.
+    static let quietMarginMs: Int64 = 2000
 
     public var lockPath: String { directory.budgetPath + "/lock" }
     public var journalPath: String { directory.budgetPath + "/journal.jsonl" }
@@ -90,29 +104,44 @@ public final class Budget: @unchecked Sendable {
         public var warnings: [SoftLimitWarning]
     }
 
-    /// Appends `record` only if no matching rule would pass its maximum in its window at `now`;
-    /// otherwise throws ``LimitExceeded`` and writes nothing.
+    /// Appends `record` only if no matching rule would pass its maximum; otherwise throws
+    /// ``LimitExceeded`` and writes nothing. `now` is the clock: it expires holds and keys
+    /// soft-limit warnings.
+    ///
+    /// Each rule is checked in the window of the record's own time (the window it is counted
+    /// in), so that a back-dated record cannot pass a full window. A record dated after `now`
+    /// (beyond ``futureToleranceMs``) is refused as invalid: counting it would move the counters
+    /// past windows that are still current.
     @discardableResult
     public func appendIfWithinLimits(_ record: UsageRecord, now: Timestamp = .now()) throws -> EnforcedAppend {
-        do { try record.validate() } catch {
-            throw SpendLogError.invalid("\(error.field): \(error.reason)")
-        }
+        try Budget.validate(record, now: now)
         return try locked(now: now) { state throws -> EnforcedAppend in
             let at = now.millisecondsSinceEpoch
-            for rule in state.sortedRules where rule.scope.matches(record) {
-                let spent = state.spent(rule, now: at)
-                let held = state.held(rule)
-                let requested = rule.metric.amount(of: record)
-                if spent + held + requested > rule.maximum {
-                    throw LimitExceeded(
-                        rule: rule, windowStart: windowStart(rule, state, at), spent: spent, held: held,
-                        requested: requested)
-                }
-            }
+            let matching = state.sortedRules.filter { $0.scope.matches(record) }
+            try Budget.refuseBeforeReset(record, matching, state)
+            try check(record, against: matching, state)
             FaultInjection.reach("budget.afterCheck")
             try appendAndCount(record, into: &state)
             let warnings = try softWarnings(for: record, state: &state, now: at)
             return EnforcedAppend(record: record, warnings: warnings)
+        }
+    }
+
+    /// How far past `now` the time of an enforced or settled record may be (clock jitter).
+    /// Counters keep a window more than they count (see ``LimitWindow``), so a record this far
+    /// ahead never pushes current counts out.
+    public static let futureToleranceMs: Int64 = 1000
+
+    /// The record's own checks, and its time no later than `now` (within the tolerance).
+    static func validate(_ record: UsageRecord, now: Timestamp) throws(SpendLogError) {
+        do { try record.validate() } catch {
+            throw SpendLogError.invalid("\(error.field): \(error.reason)")
+        }
+        guard record.timestamp.millisecondsSinceEpoch <= now.millisecondsSinceEpoch + futureToleranceMs else {
+            throw SpendLogError.invalid(
+                "ts: \(record.timestamp.rfc3339) is later than the clock (\(now.rfc3339)). A record checked "
+                    + "against limits must not be dated in the future: it would count in a window that has not "
+                    + "started. Give the time of the call, or leave ts out.")
         }
     }
 
@@ -127,21 +156,18 @@ public final class Budget: @unchecked Sendable {
         guard amount >= .zero, amount <= Money.maximumPerRecord else {
             throw SpendLogError.invalid("--max-usd: must be between 0 and 1000000.")
         }
-        guard ttlMs > 0 else { throw SpendLogError.invalid("--ttl: must be longer than 0.") }
+        guard ttlMs > 0, ttlMs <= 366 * Timestamp.millisecondsPerDay else {
+            throw SpendLogError.invalid("--ttl: must be longer than 0 and at most 366 days.")
+        }
         return try locked(now: now) { state throws -> Reservation in
             let at = now.millisecondsSinceEpoch
             let reservation = Reservation(
                 id: "R" + RecordID.generate(at: now).description, scope: fields, amount: amount, holder: holder,
                 deadline: at + ttlMs, createdAt: at)
             for rule in state.sortedRules where rule.scope.isCovered(by: fields) {
-                let spent = state.spent(rule, now: at)
-                let held = state.held(rule)
+                // A hold of nothing (token rules) still needs room: the call will use some.
                 let requested = reservation.held(rule.metric)
-                if spent + held + requested > rule.maximum {
-                    throw LimitExceeded(
-                        rule: rule, windowStart: windowStart(rule, state, at), spent: spent, held: held,
-                        requested: requested)
-                }
+                try check(rule, at: at, requested: requested, needsRoom: requested == 0, state)
             }
             try self.record([.reserve(reservation)], into: &state)
             return reservation
@@ -149,15 +175,23 @@ public final class Budget: @unchecked Sendable {
     }
 
     /// Appends the call's real record and frees the hold. The record is written whatever it
-    /// costs — the money is spent — and only then is the hold freed, so a crash in between counts
-    /// the call twice until the hold expires, never zero times.
+    /// costs against the rules the hold covered — the money is spent, so a call dearer than its
+    /// estimate can take them past their maximum — and only then is the hold freed, so a crash in
+    /// between counts the call twice until the hold expires, never zero times.
+    ///
+    /// Rules the record falls under that the hold did not cover (its fields did not name them,
+    /// or the record's fields differ from the reservation's) are checked like an enforced append:
+    /// if one would be exceeded, ``LimitExceeded`` is thrown, nothing is written and the hold
+    /// stays open.
     @discardableResult
     public func settle(_ id: String, record: UsageRecord, now: Timestamp = .now()) throws -> EnforcedAppend {
-        do { try record.validate() } catch {
-            throw SpendLogError.invalid("\(error.field): \(error.reason)")
-        }
+        try Budget.validate(record, now: now)
         return try locked(now: now) { state throws -> EnforcedAppend in
-            guard state.reservations[id] != nil else { throw Budget.noReservation(id) }
+            guard let reservation = state.reservations[id] else { throw Budget.noReservation(id) }
+            let unheld = state.sortedRules.filter {
+                $0.scope.matches(record) && !$0.scope.isCovered(by: reservation.scope)
+            }
+            try check(record, against: unheld, state)
             try appendAndCount(record, into: &state)
             FaultInjection.reach("budget.settle.afterAppend")
             try self.record(
@@ -311,31 +345,63 @@ public final class Budget: @unchecked Sendable {
 
     /// Applies journal events past the checkpoint, then counts log lines past it.
     private func catchUp(_ state: inout BudgetState) throws {
-        let (events, end) = try journal.read(from: state.journalBytes)
         var recount = false
-        for event in events where state.apply(event) { recount = true }
-        state.journalBytes = end
+        state.journalBytes = try journal.read(from: state.journalBytes) { event in
+            if state.apply(event) { recount = true }
+        }
         if recount { state.clearCounts() }
         try catchUpLog(&state)
     }
 
     /// Counts every whole line past the covered position of each segment. Sealed segments are
     /// read through (the position is in their decompressed text) once, then marked done.
+    ///
+    /// Every day folder is looked at, as writers that do not enforce may append to any day; but
+    /// a folder whose segments were all sealed and counted is only `stat`ed: while its inode and
+    /// modification time are unchanged no segment was added, sealed or removed in it, and sealed
+    /// segments do not change. So the work per catch-up grows with the number of days by one
+    /// `stat` each, not by a listing and a `stat` per segment.
     private func catchUpLog(_ state: inout BudgetState) throws {
         let reader = LogReader(directory: directory)
-        for segment in try reader.segments() {
-            let key = segment.name.description
-            let covered = state.coverage[key] ?? SegmentCoverage(bytes: 0, sealed: false)
-            if covered.sealed { continue }
-            if !segment.sealed && segment.size <= covered.bytes { continue }
-            let summary = try reader.readSegment(segment, startOffset: segment.sealed ? 0 : covered.bytes) {
-                record, offset throws(SpendLogError) in
-                if offset >= covered.bytes { state.fold(record) }
+        // Counts do not depend on the order segments are read in (see BudgetState.fold).
+        for folder in try FileSystem.listDirectory(directory.segmentsPath) ?? [] {
+            let listedAt = Timestamp.now().millisecondsSinceEpoch
+            let quiet = quietDays[folder]
+            guard quiet != nil || SegmentName.day(fromFolder: folder) != nil,
+                let folderStatus = try FileSystem.status(path: directory.segmentsPath + "/" + folder)
+            else {
+                quietDays[folder] = nil
+                continue
             }
-            state.coverage[key] = SegmentCoverage(
-                bytes: max(summary.bytes, covered.bytes), sealed: summary.segment.sealed)
+            if let quiet, quiet.inode == folderStatus.inode, quiet.modifiedMs == folderStatus.modifiedMs,
+                quiet.segments.allSatisfy({ state.coverage[$0]?.sealed == true })
+            {
+                continue
+            }
+            guard let day = SegmentName.day(fromFolder: folder) else { continue }
+            let segments = try reader.segments(inFolder: folder, day: day)
+            for segment in segments { try count(segment, reader, into: &state) }
+            let keys = segments.map(\.name.description)
+            let settled =
+                keys.allSatisfy { state.coverage[$0]?.sealed == true }
+                && folderStatus.modifiedMs <= listedAt - Budget.quietMarginMs
+            quietDays[folder] =
+                settled
+                ? QuietDay(inode: folderStatus.inode, modifiedMs: folderStatus.modifiedMs, segments: keys) : nil
         }
         state.prune()
+    }
+
+    private func count(_ segment: SegmentFile, _ reader: LogReader, into state: inout BudgetState) throws {
+        let key = segment.name.description
+        let covered = state.coverage[key] ?? SegmentCoverage(bytes: 0, sealed: false)
+        if covered.sealed { return }
+        if !segment.sealed && segment.size <= covered.bytes { return }
+        let summary: SegmentReadSummary
+        do { summary = try Budget.read(segment, reader, after: covered.bytes, into: &state) } catch {
+            throw Budget.unenforceable(error)
+        }
+        state.coverage[key] = SegmentCoverage(bytes: max(summary.bytes, covered.bytes), sealed: summary.segment.sealed)
     }
 
     /// Appends under the lock and counts the record: directly when nothing else was appended to
@@ -353,6 +419,25 @@ public final class Budget: @unchecked Sendable {
         } else {
             try catchUpLog(&state)
         }
+    }
+
+    private static func read(
+        _ segment: SegmentFile, _ reader: LogReader, after covered: Int64, into state: inout BudgetState
+    ) throws(SpendLogError) -> SegmentReadSummary {
+        try reader.readSegment(segment, startOffset: segment.sealed ? 0 : covered) {
+            record, offset throws(SpendLogError) in
+            if offset >= covered { state.fold(record) }
+        }
+    }
+
+    /// A segment that cannot be counted blocks enforcement: say how to unblock it.
+    private static func unenforceable(_ error: SpendLogError) -> SpendLogError {
+        guard error.code == .corruption else { return error }
+        var blocked = error
+        blocked.message +=
+            " Limits are not enforced while a segment cannot be counted: repair the file or move it out"
+            + " of the log, then run `spendlog budget rebuild`."
+        return blocked
     }
 
     /// Writes events to the journal and applies them.
@@ -393,6 +478,43 @@ public final class Budget: @unchecked Sendable {
         }
         try self.record(events, into: &state)
         return warnings
+    }
+
+    /// A record dated before the latest reset of a rule's scope would not count against that
+    /// rule at all: refused, or back-dating would pass any limit that was ever reset.
+    private static func refuseBeforeReset(_ record: UsageRecord, _ rules: [LimitRule], _ state: BudgetState)
+        throws(SpendLogError)
+    {
+        let ts = record.timestamp.millisecondsSinceEpoch
+        for rule in rules {
+            guard let reset = state.resets[rule.scope.description], ts < reset else { continue }
+            throw SpendLogError.invalid(
+                "ts: \(record.timestamp.rfc3339) is before the reset of \(rule.scope) at "
+                    + "\(Timestamp(millisecondsSinceEpoch: reset).rfc3339), so the record would not count against "
+                    + "limit \(rule.id). Give the time of the call; an earlier call is recorded without enforcement.")
+        }
+    }
+
+    /// Throws ``LimitExceeded`` when `record` does not fit one of `rules` in the window of its
+    /// own time.
+    private func check(_ record: UsageRecord, against rules: [LimitRule], _ state: BudgetState) throws {
+        for rule in rules {
+            try check(
+                rule, at: record.timestamp.millisecondsSinceEpoch, requested: rule.metric.amount(of: record),
+                needsRoom: false, state)
+        }
+    }
+
+    /// Throws ``LimitExceeded`` unless spent at `at` + held + `requested` ≤ max (< max with
+    /// `needsRoom`).
+    private func check(_ rule: LimitRule, at: Int64, requested: Int64, needsRoom: Bool, _ state: BudgetState) throws {
+        let spent = state.spent(rule, now: at)
+        let held = state.held(rule)
+        let total = Int128(spent) + Int128(held) + Int128(requested)
+        if total > Int128(rule.maximum) || (needsRoom && total >= Int128(rule.maximum)) {
+            throw LimitExceeded(
+                rule: rule, windowStart: windowStart(rule, state, at), spent: spent, held: held, requested: requested)
+        }
     }
 
     private func windowStart(_ rule: LimitRule, _ state: BudgetState, _ now: Int64) -> Int64 {

@@ -121,6 +121,8 @@ enum BudgetEvent: Equatable, Sendable {
 /// Why a journal line or the sidecar could not be read.
 struct BudgetDecodingError: Error {
     var reason: String
+    /// What to do when the line is sound but this system cannot use it (a missing time zone).
+    var remedy: String? = nil
 }
 
 /// Typed access to the members of a JSON object, for the journal and the sidecar.
@@ -208,9 +210,19 @@ struct JSONObject {
         let windowText = try string("window")
         let zone = try string("tz")
         let maximumText = try numberText("max")
+        let id = try string("id")
+        let window: LimitWindow
+        do { window = try LimitWindow.parse(windowText, zone: zone) } catch {
+            guard zone != "UTC", (try? LimitWindow.parse(windowText)) != nil else {
+                throw BudgetDecodingError(reason: error.message)
+            }
+            throw BudgetDecodingError(
+                reason: "the time zone '\(zone)' of limit \(id) cannot be loaded (\(error.message))",
+                remedy: "Install the system's time zone data (apt: tzdata) or set TZDIR to it; "
+                    + "do not remove the line, it holds a limit.")
+        }
         var rule = LimitRule(
-            id: try string("id"), scope: try scope("scope"), metric: metric,
-            window: try lift { () throws(SpendLogError) in try LimitWindow.parse(windowText, zone: zone) },
+            id: id, scope: try scope("scope"), metric: metric, window: window,
             maximum: try lift { () throws(SpendLogError) in try LimitRule.parseMaximum(maximumText, metric: metric) })
         if has("soft") {
             let softText = try numberText("soft")

@@ -64,7 +64,9 @@ struct BudgetState: Equatable, Sendable {
         highWater = -1
     }
 
-    /// Adds one record to the counters of every rule whose scope it matches.
+    /// Adds one record to the counters of every rule whose scope it matches. The order records
+    /// are folded in does not matter once ``prune()`` has run: a record skipped here as too old
+    /// is below every later prune floor as well, since the floor only rises.
     mutating func fold(_ record: UsageRecord) {
         let ts = record.timestamp.millisecondsSinceEpoch
         if ts > highWater { highWater = ts }
@@ -75,7 +77,7 @@ struct BudgetState: Equatable, Sendable {
             let key = rule.window.bucket(at: ts)
             // Too old to count at the newest record's time: a rebuild prunes it as well.
             if key < rule.window.pruneBelow(highWater: highWater) { continue }
-            counters[id, default: [:]][key, default: 0] += amount
+            counters[id, default: [:]][key, default: 0].addSaturating(amount)
         }
     }
 
@@ -94,12 +96,18 @@ struct BudgetState: Equatable, Sendable {
         guard let buckets = counters[rule.id] else { return 0 }
         let range = rule.window.countedRange(at: now)
         if range.lowerBound == range.upperBound { return buckets[range.lowerBound] ?? 0 }
-        return buckets.reduce(0) { range.contains($1.key) ? $0 + $1.value : $0 }
+        var sum: Int64 = 0
+        for (key, value) in buckets where range.contains(key) { sum.addSaturating(value) }
+        return sum
     }
 
     /// What open reservations hold against `rule`.
     func held(_ rule: LimitRule) -> Int64 {
-        reservations.values.reduce(0) { rule.scope.isCovered(by: $1.scope) ? $0 + $1.held(rule.metric) : $0 }
+        var sum: Int64 = 0
+        for reservation in reservations.values where rule.scope.isCovered(by: reservation.scope) {
+            sum.addSaturating(reservation.held(rule.metric))
+        }
+        return sum
     }
 
     /// The key soft warnings are remembered by: the window's start (a rolling window counts in
@@ -221,5 +229,13 @@ struct BudgetState: Equatable, Sendable {
             state.counters[rule] = buckets
         }
         return state
+    }
+}
+
+extension Int64 {
+    /// Adds, stopping at `Int64.max`: absurd but valid records (2^53 tokens each) must not trap.
+    mutating func addSaturating(_ other: Int64) {
+        let (sum, overflow) = addingReportingOverflow(other)
+        self = overflow ? .max : sum
     }
 }

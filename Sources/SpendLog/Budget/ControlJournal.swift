@@ -10,40 +10,60 @@ import SystemPackage
 struct ControlJournal {
     let path: String
 
-    /// The complete events after byte `offset`, and the offset just past the last complete line.
-    func read(from offset: Int64) throws(SpendLogError) -> (events: [BudgetEvent], end: Int64) {
+    /// Calls `body` with each complete event after byte `offset`, in order, and returns the
+    /// offset just past the last complete line. Reads in chunks, so a long journal (a rebuild
+    /// reads it from the start) takes memory for one chunk and its longest line, not its size.
+    func read(from offset: Int64, chunkBytes: Int = 1 << 20, _ body: (BudgetEvent) -> Void) throws(SpendLogError)
+        -> Int64
+    {
         // The common case, nothing new: one stat.
-        if let status = try FileSystem.status(path: path), status.size == offset { return ([], offset) }
-        guard let fd = try FileSystem.openIfExists(path, O_RDONLY) else { return ([], 0) }
+        if let status = try FileSystem.status(path: path), status.size == offset { return offset }
+        guard let fd = try FileSystem.openIfExists(path, O_RDONLY) else { return 0 }
         defer { FileSystem.close(fd) }
         let size = try FileSystem.status(fd, path: path).size
-        guard size > offset else { return ([], offset) }
-        let bytes = try FileSystem.pread(fd, count: Int(size - offset), at: offset, path: path)
-        let n = bytes.count
-        var events: [BudgetEvent] = []
-        var start = 0
         var end = offset
-        while start < n, let newline = bytes[start..<n].firstIndex(of: 0x0A) {
-            let lineOffset = offset + Int64(start)
-            let parsed = bytes.withUnsafeBufferPointer { buffer in
-                Result { () throws(BudgetDecodingError) -> BudgetEvent? in
-                    try BudgetEvent.parse(UnsafeBufferPointer(rebasing: buffer[start..<newline]))
-                }
+        var pending: [UInt8] = []  // bytes after `end` read so far: no newline among them yet
+        var position = offset
+        while position < size {
+            let chunk = try FileSystem.pread(
+                fd, count: Int(min(Int64(chunkBytes), size - position)), at: position, path: path)
+            if chunk.isEmpty { break }
+            position += Int64(chunk.count)
+            pending += chunk
+            var start = 0
+            while let newline = pending[start...].firstIndex(of: 0x0A) {
+                try parseLine(pending, start..<newline, at: end, body)
+                end += Int64(newline + 1 - start)
+                start = newline + 1
             }
-            switch parsed {
-            case .success(let event): if let event { events.append(event) }
-            case .failure(let error):
-                throw SpendLogError(
-                    code: .corruption,
-                    message:
-                        "'\(path)' is corrupt at byte \(lineOffset): the line is not a budget event (\(error.reason)). "
-                        + "Restore the journal from a backup, or remove that line (its event is lost).",
-                    path: path, offset: lineOffset)
-            }
-            start = newline + 1
-            end = offset + Int64(start)
+            pending.removeFirst(start)
         }
-        return (events, end)
+        return end
+    }
+
+    private func parseLine(
+        _ bytes: [UInt8], _ range: Range<Int>, at lineOffset: Int64, _ body: (BudgetEvent) -> Void
+    ) throws(SpendLogError) {
+        let parsed = bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(BudgetDecodingError) -> BudgetEvent? in
+                try BudgetEvent.parse(UnsafeBufferPointer(rebasing: buffer[range]))
+            }
+        }
+        switch parsed {
+        case .success(let event): if let event { body(event) }
+        case .failure(let error):
+            if let remedy = error.remedy {
+                throw SpendLogError(
+                    code: .io, message: "'\(path)' at byte \(lineOffset): \(error.reason). \(remedy)", path: path,
+                    offset: lineOffset)
+            }
+            throw SpendLogError(
+                code: .corruption,
+                message:
+                    "'\(path)' is corrupt at byte \(lineOffset): the line is not a budget event (\(error.reason)). "
+                    + "Restore the journal from a backup, or remove that line (its event is lost).",
+                path: path, offset: lineOffset)
+        }
     }
 
     /// Appends events in one `write()` and fsyncs, after cutting off a torn tail past `end` (the

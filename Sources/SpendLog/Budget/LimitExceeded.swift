@@ -13,7 +13,12 @@ public struct LimitExceeded: Error, CustomStringConvertible, Sendable {
 
     public var limit: Int64 { rule.maximum }
     /// What could still be spent (never negative).
-    public var remaining: Int64 { max(0, rule.maximum - spent - held) }
+    public var remaining: Int64 { Int64(max(0, Int128(rule.maximum) - Int128(spent) - Int128(held))) }
+
+    /// `>`, or `≥` for a hold of nothing refused because nothing is left.
+    private var comparison: String {
+        Int128(spent) + Int128(held) + Int128(requested) > Int128(rule.maximum) ? ">" : "≥"
+    }
 
     public var description: String {
         let m = rule.metric
@@ -21,7 +26,7 @@ public struct LimitExceeded: Error, CustomStringConvertible, Sendable {
         text += "\(m.format(spent)) spent in the current window"
         if held > 0 { text += " + \(m.format(held)) held by reservations" }
         text +=
-            " + \(m.format(requested)) requested > limit \(m.format(rule.maximum)); remaining \(m.format(remaining)). "
+            " + \(m.format(requested)) requested \(comparison) limit \(m.format(rule.maximum)); remaining \(m.format(remaining)). "
         text += "Nothing was recorded."
         return text
     }
@@ -51,12 +56,12 @@ public struct RuleStatus: Sendable {
     /// When the current calendar window ends; nil for lifetime and rolling windows.
     public var resetsAt: Int64?
 
-    public var remaining: Int64 { max(0, rule.maximum - spent - held) }
+    public var remaining: Int64 { Int64(max(0, Int128(rule.maximum) - Int128(spent) - Int128(held))) }
 
     /// Spent plus held, as a percentage of the maximum, with two decimals (100 for a 0 maximum
     /// that has anything against it).
     public var percentUsed: String {
-        let used = Int128(spent + held)
+        let used = Int128(spent) + Int128(held)
         guard rule.maximum > 0 else { return used > 0 ? "100.00" : "0.00" }
         let hundredths = used * 10_000 / Int128(rule.maximum)
         let whole = hundredths / 100

@@ -48,12 +48,15 @@ public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `lifetime`, `hour`, `day`, `week`, `month` (in `zone`) or `rolling:<n><s|m|h|d>`.
     /// Rolling windows are whole minutes from 1 minute to 366 days.
+    /// Only calendar windows have a zone: another zone than UTC with any other window is refused,
+    /// as is an unknown zone with any window.
     public static func parse(_ text: String, zone: String = "UTC") throws(SpendLogError) -> LimitWindow {
-        if text == "lifetime" { return .lifetime }
-        if let unit = CalendarUnit(rawValue: text) {
-            _ = try ZoneInfo.named(zone)
-            return .calendar(unit, zone: zone)
+        _ = try ZoneInfo.named(zone)
+        if let unit = CalendarUnit(rawValue: text) { return .calendar(unit, zone: zone) }
+        if zone != "UTC" && (text == "lifetime" || text.hasPrefix("rolling:")) {
+            throw .invalid("--tz: only calendar windows (hour, day, week, month) have a time zone, not '\(text)'.")
         }
+        if text == "lifetime" { return .lifetime }
         let usage =
             "use lifetime, hour, day, week, month or rolling:<n>m|h|d (e.g. rolling:30m, rolling:24h, rolling:7d)"
         guard text.hasPrefix("rolling:") else { throw .invalid("--window: unknown window '\(text)'; \(usage).") }
@@ -101,24 +104,27 @@ public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Buckets below this can no longer count once a record at `highWater` exists (when the
-    /// clock is not behind the newest record). Calendar windows keep the previous window too.
+    /// Buckets below this can no longer count once a record at `highWater` exists, as long as
+    /// the clock is at most a window behind the newest record: calendar windows keep the previous
+    /// window too, rolling windows a second window length (and a bucket).
     func pruneBelow(highWater: Int64) -> Int64 {
         switch self {
         case .lifetime: Int64.min
         case .calendar: windowStart(at: windowStart(at: highWater) - 1)
-        case .rolling: firstCountedBucket(at: highWater) - bucketWidth
+        case .rolling(let length): firstCountedBucket(at: highWater) - length - bucketWidth
         }
     }
 
-    /// The buckets counted at `now`: `[first, last]`. Calendar windows count exactly one.
+    /// The buckets counted at `now`: `[first, last]`. Calendar windows count exactly one. A
+    /// rolling window counts every bucket any window containing `now` can hold: from the one
+    /// containing `now - length` to the one containing `now + length`.
     func countedRange(at now: Int64) -> ClosedRange<Int64> {
         switch self {
         case .lifetime: return 0...0
         case .calendar:
             let start = windowStart(at: now)
             return start...start
-        case .rolling: return firstCountedBucket(at: now)...Int64.max
+        case .rolling(let length): return firstCountedBucket(at: now)...bucket(at: now + length)
         }
     }
 

@@ -65,7 +65,8 @@ public final class SpendLogRecorder: Sendable {
     /// `estimate` against every limit covering `scope` before the call (throwing ``LimitExceeded``
     /// without calling when it does not fit), then settles the hold with the real record, or
     /// releases it when the call fails. A process that dies mid-call leaves a hold that expires by
-    /// itself (`ttlMs`, or when the process is gone).
+    /// itself (`ttlMs`, or when the process is gone). Limits on fields `scope` does not name are
+    /// not held: a call that passes one of them is still recorded, as the money is spent.
     public func recordWithinLimits<Value: Sendable>(
         budget: Budget,
         scope: LimitScope,
@@ -95,7 +96,15 @@ public final class SpendLogRecorder: Sendable {
             try? budget.release(hold.id)
             throw error
         }
-        let written = try budget.settle(hold.id, record: record).record
+        let written: UsageRecord
+        do {
+            written = try budget.settle(hold.id, record: record).record
+        } catch is LimitExceeded {
+            // A limit the hold did not cover (a field `scope` does not name) has no room, but the
+            // call was made and paid for: record it rather than lose it, then free the hold.
+            written = try budget.writer.append(record)
+            try? budget.release(hold.id)
+        }
         return Recorded(value: value, record: written, pricing: outcome)
     }
 

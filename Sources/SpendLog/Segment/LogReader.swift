@@ -70,20 +70,28 @@ public struct LogReader: Sendable {
         for folder in folders {
             guard let day = SegmentName.day(fromFolder: folder) else { continue }
             if let dayFilter, !dayFilter(day) { continue }
-            let folderPath = directory.segmentsPath + "/" + folder
-            let files = try FileSystem.listDirectory(folderPath) ?? []
-            var sealed = Set<SegmentName>()
-            var found: [(SegmentName, Bool)] = []
-            for file in files {
-                guard let (name, isSealed) = SegmentName.parse(fileName: file, day: day) else { continue }
-                found.append((name, isSealed))
-                if isSealed { sealed.insert(name) }
-            }
-            for (name, isSealed) in found where isSealed || !sealed.contains(name) {
-                let path = folderPath + "/" + (isSealed ? name.sealedFileName : name.activeFileName)
-                let size = (try? FileSystem.status(path: path))??.size ?? 0
-                result.append(SegmentFile(name: name, sealed: isSealed, path: path, size: size))
-            }
+            result += try segments(inFolder: folder, day: day)
+        }
+        result.sort { $0.name < $1.name }
+        return result
+    }
+
+    /// The segments of one day folder (`day=YYYY-MM-DD`), listed as ``segments(days:)`` does.
+    func segments(inFolder folder: String, day: String) throws(SpendLogError) -> [SegmentFile] {
+        let folderPath = directory.segmentsPath + "/" + folder
+        let files = try FileSystem.listDirectory(folderPath) ?? []
+        var sealed = Set<SegmentName>()
+        var found: [(SegmentName, Bool)] = []
+        for file in files {
+            guard let (name, isSealed) = SegmentName.parse(fileName: file, day: day) else { continue }
+            found.append((name, isSealed))
+            if isSealed { sealed.insert(name) }
+        }
+        var result: [SegmentFile] = []
+        for (name, isSealed) in found where isSealed || !sealed.contains(name) {
+            let path = folderPath + "/" + (isSealed ? name.sealedFileName : name.activeFileName)
+            let size = (try? FileSystem.status(path: path))??.size ?? 0
+            result.append(SegmentFile(name: name, sealed: isSealed, path: path, size: size))
         }
         result.sort { $0.name < $1.name }
         return result

@@ -75,4 +75,25 @@ import Testing
         #expect(status.spent == 300_000_000)
         #expect(status.held == 0)
     }
+
+    @Test func aReserveKilledBeforePrintingItsIdHoldsUntilItsDeadlineNeverLonger() throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        let budget = Budget(directory: log)
+        try budget.setLimit(try rule("project=etl", "cost", "1", "day"), now: time("2026-11-23T09:00:00Z"))
+        let crashed = try spendlog(
+            [
+                "reserve", "--dir", log.path, "--scope-fields", "project=etl", "--max-usd", "0.5", "--ttl", "5m",
+            ],
+            environment: ["SPENDLOG_NOW": "2026-11-23T10:00:00Z", "SPENDLOG_CRASH_AT": "budget.journal.afterWrite"])
+        #expect(crashed.status != 0)
+        #expect(crashed.stdout.isEmpty)
+        // Nobody knows the id, so nobody can release it: it counts until its deadline.
+        var status = try budget.status(now: time("2026-11-23T10:04:59Z"))[0]
+        #expect(status.held == 500_000_000)
+        #expect(status.spent == 0)
+        #expect(try budget.rebuiltSidecar() == budget.checkpoint(now: time("2026-11-23T10:04:59Z")))
+        status = try budget.status(now: time("2026-11-23T10:05:00Z"))[0]
+        #expect(status.held == 0)
+    }
 }

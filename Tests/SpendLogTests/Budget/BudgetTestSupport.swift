@@ -19,6 +19,15 @@ func rule(_ scope: String, _ type: String, _ max: String, _ window: String, zone
     try LimitRule.parse(scope: scope, type: type, maximum: max, window: window, zone: zone, soft: soft)
 }
 
+/// A budget over a fresh log with one rule, set at `setAt`.
+func limitedBudget(_ temp: TemporaryDirectory, _ limit: LimitRule, setAt: String = "2026-11-23T09:00:00Z") throws
+    -> Budget
+{
+    let budget = Budget(directory: try temp.log())
+    try budget.setLimit(limit, now: time(setAt))
+    return budget
+}
+
 /// Appends through the budget at the record's own time; true when accepted.
 @discardableResult
 func enforced(_ budget: Budget, _ record: UsageRecord) throws -> Bool {

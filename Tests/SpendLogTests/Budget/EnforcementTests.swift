@@ -180,4 +180,179 @@ import Testing
         #expect(text.split(separator: "\n").count == 2)
         #expect(try budget.limits().map(\.id) == ["L1", "L2"])
     }
+
+    @Test func aBackDatedRecordIsCheckedInTheWindowItCountsIn() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1", "day"), setAt: "2026-11-22T00:00:00Z")
+        let log = budget.directory
+        let now = time("2026-11-23T10:00:00Z")
+        try budget.appendIfWithinLimits(call("0.9", at: "2026-11-22T10:00:00Z"), now: now)
+        do {
+            try budget.appendIfWithinLimits(call("0.9", at: "2026-11-22T11:00:00Z"), now: now)
+            Issue.record("a second $0.9 on 2026-11-22 passed that day's $1")
+        } catch let refusal as LimitExceeded {
+            #expect(refusal.spent == 900_000_000)
+            #expect(refusal.windowStart == time("2026-11-22T00:00:00Z").millisecondsSinceEpoch)
+        }
+        // Today is untouched by yesterday's spend.
+        try budget.appendIfWithinLimits(call("1", at: "2026-11-23T09:59:00Z"), now: now)
+        #expect(try loggedSpend(log) == 1_900_000_000)
+    }
+
+    @Test func aRollingWindowChecksEveryWindowABackDatedRecordFallsIn() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1", "rolling:1h"))
+        let now = time("2026-11-23T10:00:00Z")
+        try budget.appendIfWithinLimits(call("0.6", at: "2026-11-23T10:00:00Z"), now: now)
+        // 09:30 shares the window (09:30, 10:30] with the 10:00 record.
+        #expect(throws: LimitExceeded.self) {
+            try budget.appendIfWithinLimits(call("0.6", at: "2026-11-23T09:30:00Z"), now: now)
+        }
+        // 08:50 shares no window with it.
+        try budget.appendIfWithinLimits(call("0.6", at: "2026-11-23T08:50:00Z"), now: now)
+    }
+
+    @Test func aFutureDatedRecordIsRefusedAndNothingIsWritten() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1", "day"))
+        let log = budget.directory
+        let now = time("2026-11-23T10:00:00Z")
+        try budget.appendIfWithinLimits(call("0.9", at: "2026-11-23T10:00:00Z"), now: now)
+        let journal = FileManager.default.bytes(budget.journalPath)
+        do {
+            try budget.appendIfWithinLimits(call("0.9", at: "2027-11-23T10:00:00Z"), now: now)
+            Issue.record("a record dated next year was accepted")
+        } catch let error as SpendLogError {
+            #expect(error.code == .invalidInput)
+            #expect(error.message.hasPrefix("ts: 2027-11-23T10:00:00.000Z is later than the clock"), "\(error.message)")
+        }
+        // Within the tolerance for clock jitter.
+        try budget.appendIfWithinLimits(call("0.1", at: "2026-11-23T10:00:01Z"), now: now)
+        #expect(try loggedSpend(log) == 1_000_000_000)
+        #expect(FileManager.default.bytes(budget.journalPath) == journal)
+        #expect(try budget.status(now: now)[0].spent == 1_000_000_000)
+        #expect(try !enforced(budget, call("0.000000001", at: "2026-11-23T10:00:02Z")))
+    }
+
+    @Test func countersOfHugeRecordsSaturateInsteadOfTrapping() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "total-tokens", "1000", "lifetime"))
+        let log = budget.directory
+        let huge = UsageRecord(
+            timestamp: time("2026-11-23T10:00:00Z"), project: "etl", model: "gpt-4.1",
+            inputTokens: UsageRecord.maximumTokenCount, outputTokens: UsageRecord.maximumTokenCount, cost: .zero)
+        try LogWriter(directory: log, options: WriterOptions(fsync: .none)).append(
+            contentsOf: Array(repeating: huge, count: 600))
+        let status = try budget.status(now: time("2026-11-23T10:00:01Z"))[0]
+        #expect(status.spent == Int64.max)
+        #expect(status.remaining == 0)
+        #expect(try !enforced(budget, call("0", at: "2026-11-23T10:00:01Z")))
+    }
+
+    @Test func aRecordDatedBeforeTheResetOfItsLimitIsRefused() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("project=etl", "cost", "1", "lifetime"))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:00Z")))
+        try budget.reset(scope: try LimitScope.parse("project=etl"), now: time("2026-11-23T11:00:00Z"))
+        let journal = FileManager.default.bytes(budget.journalPath)
+        // Dated before the reset, it would never count against L1.
+        #expect {
+            try budget.appendIfWithinLimits(call("0.5", at: "2026-11-23T10:59:59Z"), now: time("2026-11-23T11:00:01Z"))
+        } throws: { error in
+            (error as? SpendLogError)?.message.hasPrefix(
+                "ts: 2026-11-23T10:59:59.000Z is before the reset of project=etl at 2026-11-23T11:00:00.000Z") == true
+        }
+        #expect(try readAll(budget.directory).count == 1)
+        #expect(FileManager.default.bytes(budget.journalPath) == journal)
+        #expect(try enforced(budget, call("1", at: "2026-11-23T11:00:01Z")))
+    }
+
+    @Test func aCorruptSegmentBlocksEnforcementAndSaysHowToUnblockIt() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1", "day"))
+        let writer = LogWriter(directory: budget.directory)
+        try writer.append(call("0.1", at: "2026-11-23T10:00:00Z"))
+        let segment = try #require(try LogReader(directory: budget.directory).segments().first)
+        writeBytes(FileManager.default.bytes(segment.path) + Array("not a record\n".utf8), to: segment.path)
+        do {
+            try budget.appendIfWithinLimits(call("0.1", at: "2026-11-23T10:01:00Z"), now: time("2026-11-23T10:01:00Z"))
+            Issue.record("appended past a segment that cannot be counted")
+        } catch let error as SpendLogError {
+            #expect(error.code == .corruption)
+            #expect(error.path == segment.path)
+            #expect(error.message.hasSuffix("then run `spendlog budget rebuild`."), "\(error.message)")
+        }
+        #expect(try LogReader(directory: budget.directory).segments().count == 1)
+    }
+
+    @Test func aJournalLimitInAZoneThisSystemLacksSaysToInstallZoneDataNotToRemoveTheLine() throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        try LogDirectory.makeDirectories(log.budgetPath)
+        let journal = log.budgetPath + "/journal.jsonl"
+        writeBytes(
+            Array(
+                (#"{"event":"limit.set","at":"2026-11-23T09:00:00.000Z","id":"L1","scope":"global","type":"cost","#
+                    + #""max":1,"window":"day","tz":"Nowhere/City"}"# + "\n").utf8), to: journal)
+        do {
+            _ = try Budget(directory: log).limits()
+            Issue.record("a limit in an unknown zone was read")
+        } catch let error as SpendLogError {
+            #expect(error.offset == 0)
+            #expect(error.message.contains("the time zone 'Nowhere/City' of limit L1 cannot be loaded"))
+            #expect(error.message.hasSuffix("do not remove the line, it holds a limit."), "\(error.message)")
+        }
+    }
+
+    @Test func theJournalIsReadInChunksWithTheSameEventsAndEnd() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "10", "day", soft: "0.1"))
+        let fields = try LimitScope.parse("project=etl")
+        for i in 0..<5 {
+            let now = time("2026-11-23T10:00:0\(i)Z")
+            let hold = try budget.reserve(fields: fields, amount: dollars("1"), ttlMs: 60_000, now: now)
+            try budget.settle(hold.id, record: call("0.5", at: now.rfc3339), now: now)
+        }
+        let journal = ControlJournal(path: budget.journalPath)
+        let whole = FileManager.default.bytes(budget.journalPath)
+        writeBytes(whole + Array(#"{"event":"release","#.utf8), to: budget.journalPath)
+        func events(chunk: Int, from offset: Int64 = 0) throws -> ([BudgetEvent], Int64) {
+            var read: [BudgetEvent] = []
+            let end = try journal.read(from: offset, chunkBytes: chunk) { read.append($0) }
+            return (read, end)
+        }
+        let (all, end) = try events(chunk: 1 << 20)
+        #expect(all.count == 12)
+        #expect(end == Int64(whole.count))
+        for chunk in [1, 7, 100, 333] {
+            let (chunked, chunkedEnd) = try events(chunk: chunk)
+            #expect(chunked == all, "chunks of \(chunk)")
+            #expect(chunkedEnd == end)
+        }
+        let firstLine = Int64(whole.firstIndex(of: 0x0A)! + 1)
+        #expect(try events(chunk: 13, from: firstLine).0 == Array(all.dropFirst()))
+    }
+
+    @Test func aRecordAheadOfTheClockFromAWriterThatDoesNotEnforceDropsNoCurrentSpend() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1", "rolling:1h"))
+        #expect(try enforced(budget, call("0.9", at: "2026-11-23T09:05:00Z")))
+        // Another host's clock is 40 minutes ahead.
+        try LogWriter(directory: budget.directory).append(call("0", at: "2026-11-23T10:30:00Z"))
+        let now = time("2026-11-23T09:50:00Z")
+        #expect(try budget.status(now: now)[0].spent == 900_000_000)
+        #expect(throws: LimitExceeded.self) {
+            try budget.appendIfWithinLimits(call("0.2", at: now.rfc3339), now: now)
+        }
+        #expect(try budget.rebuiltSidecar() == budget.checkpoint(now: now))
+    }
+
+    @Test func aHoldLongerThanAYearIsRefused() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1", "day"))
+        #expect(throws: SpendLogError.self) {
+            try budget.reserve(fields: try LimitScope.parse("project=etl"), amount: .zero, ttlMs: .max)
+        }
+        #expect(lines(budget.journalPath).count == 1, "only the limit")
+    }
 }

@@ -93,4 +93,59 @@ import Testing
         #expect(try budget.status(now: time("2026-11-23T10:00:30Z"))[0].held == 1_000_000_000)
         #expect(try budget.status(now: time("2026-11-23T10:01:00Z"))[0].held == 0)
     }
+
+    @Test func aSettleDearerThanItsHoldIsRecordedAndLaterAppendsAreRefused() throws {
+        let temp = TemporaryDirectory()
+        let budget = try budget(temp)
+        let now = time("2026-11-23T10:00:00Z")
+        let hold = try budget.reserve(fields: fields, amount: dollars("0.5"), ttlMs: 600_000, now: now)
+        #expect(try enforced(budget, call("0.5", at: "2026-11-23T10:00:01Z")))
+        // The call cost more than estimated: the money is spent, so it is recorded anyway.
+        try budget.settle(hold.id, record: call("0.8", at: "2026-11-23T10:00:02Z"), now: time("2026-11-23T10:00:02Z"))
+        let status = try budget.status(now: time("2026-11-23T10:00:03Z"))[0]
+        #expect(status.spent == 1_300_000_000)
+        #expect(status.remaining == 0)
+        #expect(try !enforced(budget, call("0", at: "2026-11-23T10:00:04Z")))
+    }
+
+    @Test func aSettleOutsideTheHoldsFieldsIsCheckedAgainstTheRulesTheHoldDidNotCover() throws {
+        let temp = TemporaryDirectory()
+        let budget = try budget(temp)
+        let now = time("2026-11-23T10:00:00Z")
+        try budget.setLimit(try rule("model=gpt-4.1", "cost", "0.1", "day"), now: now)
+        try budget.setLimit(try rule("project=web", "cost", "0", "day"), now: now)
+        // The hold names only the project: the model rule is not held, so settling checks it.
+        let hold = try budget.reserve(
+            fields: try LimitScope.parse("project=etl"), amount: dollars("0.5"), ttlMs: 600_000, now: now)
+        #expect(throws: LimitExceeded.self) {
+            try budget.settle(hold.id, record: call("0.2", at: "2026-11-23T10:00:01Z"), now: now)
+        }
+        // A record of another project than the hold's is checked against that project's rules.
+        #expect(throws: LimitExceeded.self) {
+            try budget.settle(hold.id, record: call("0.05", at: "2026-11-23T10:00:01Z", project: "web"), now: now)
+        }
+        #expect(try readAll(budget.directory).isEmpty)
+        #expect(try budget.reservations(now: now).map(\.id) == [hold.id])
+        try budget.settle(hold.id, record: call("0.05", at: "2026-11-23T10:00:01Z"), now: now)
+        #expect(try budget.status(now: now).map(\.spent) == [50_000_000, 50_000_000, 0])
+    }
+
+    @Test func aHoldIsRefusedByATokenOrCostRuleWithNothingLeft() throws {
+        let temp = TemporaryDirectory()
+        let budget = try budget(temp, max: "0")
+        let now = time("2026-11-23T10:00:00Z")
+        do {
+            _ = try budget.reserve(fields: fields, amount: .zero, ttlMs: 600_000, now: now)
+            Issue.record("a hold against an exhausted limit was accepted")
+        } catch let refusal as LimitExceeded {
+            #expect(refusal.description.contains("$0 requested ≥ limit $0; remaining $0"), "\(refusal)")
+        }
+        try budget.setLimit(try rule("project=etl", "total-tokens", "110", "day"), now: now)
+        try budget.deleteLimit(id: "L1", now: now)
+        let hold = try budget.reserve(fields: fields, amount: dollars("1"), ttlMs: 600_000, now: now)
+        try budget.settle(hold.id, record: call("0.1", at: "2026-11-23T10:00:01Z"), now: time("2026-11-23T10:00:01Z"))
+        #expect(throws: LimitExceeded.self) {
+            try budget.reserve(fields: fields, amount: dollars("1"), ttlMs: 600_000, now: time("2026-11-23T10:00:02Z"))
+        }
+    }
 }

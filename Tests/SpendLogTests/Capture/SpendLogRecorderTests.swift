@@ -93,5 +93,15 @@ import Testing
                 call: { () async throws -> [UInt8] in throw CallFailed() }, body: { $0 })
         }
         #expect(try records(log).count == 1)
+
+        // A model limit the scope does not name is not held: the paid call is still recorded.
+        try budget.setLimit(
+            try LimitRule.parse(scope: "model=claude-sonnet-4-5-20250929", type: "cost", maximum: "0", window: "day"))
+        let unheld = try await recorder.recordWithinLimits(
+            budget: budget, scope: scope, estimate: try Money.parse("0.005"), project: "app",
+            call: { () async throws -> [UInt8] in body }, body: { $0 })
+        #expect(unheld.record.cost.decimalString == "0.001137")
+        #expect(try records(log).count == 2)
+        #expect(try budget.reservations().isEmpty)
     }
 }

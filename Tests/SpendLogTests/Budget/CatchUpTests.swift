@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+@testable import SpendLog
+
+/// Catching up looks at every day folder, but lists again only those that changed: a folder
+/// whose segments were all sealed and counted is skipped while its modification time holds.
+@Suite struct CatchUpTests {
+    let oldDay = "2024-01-05"
+
+    /// A lifetime limit over a log with one sealed record on an old day whose folder was last
+    /// modified long ago, counted once (which marks the folder quiet).
+    func quietLog(_ temp: TemporaryDirectory) throws -> (Budget, String) {
+        let budget = try limitedBudget(temp, try rule("global", "cost", "10", "lifetime"))
+        let writer = LogWriter(directory: budget.directory)
+        try writer.append(call("1", at: oldDay + "T10:00:00Z"))
+        try writer.sealAll()
+        let folder = budget.directory.segmentsPath + "/day=" + oldDay
+        try setModified(folder, Date(timeIntervalSince1970: 1_700_000_000))
+        #expect(try budget.status(now: time("2026-11-23T10:00:00Z"))[0].spent == 1_000_000_000)
+        return (budget, folder)
+    }
+
+    func setModified(_ path: String, _ date: Date) throws {
+        try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: path)
+    }
+
+    @Test func aRecordAddedToAQuietDayIsCounted() throws {
+        let temp = TemporaryDirectory()
+        let (budget, _) = try quietLog(temp)
+        try LogWriter(directory: budget.directory).append(call("2", at: oldDay + "T11:00:00Z"))
+        #expect(try budget.status(now: time("2026-11-23T10:00:01Z"))[0].spent == 3_000_000_000)
+        #expect(try !enforced(budget, call("7.000000001", at: "2026-11-23T10:00:02Z")))
+        #expect(try enforced(budget, call("7", at: "2026-11-23T10:00:02Z")))
+        #expect(try budget.rebuiltSidecar() == budget.checkpoint(now: time("2026-11-23T10:00:03Z")))
+    }
+
+    @Test func aQuietDayIsNotListedAgainWhileItsFolderIsUnchanged() throws {
+        let temp = TemporaryDirectory()
+        let (budget, folder) = try quietLog(temp)
+        let before = try FileManager.default.attributesOfItem(atPath: folder)[.modificationDate] as! Date
+        // A file slipped in with the folder's time put back, which no writer does: this budget
+        // object does not look inside the folder again, a fresh one (as another process) does.
+        try LogWriter(directory: budget.directory).append(call("2", at: oldDay + "T11:00:00Z"))
+        try setModified(folder, before)
+        #expect(try budget.status(now: time("2026-11-23T10:00:01Z"))[0].spent == 1_000_000_000)
+        #expect(
+            try Budget(directory: budget.directory).status(now: time("2026-11-23T10:00:01Z"))[0].spent == 3_000_000_000)
+    }
+
+    @Test func aRecountListsQuietDaysAgain() throws {
+        let temp = TemporaryDirectory()
+        let (budget, _) = try quietLog(temp)
+        // A new rule recounts everything, the quiet day included.
+        try budget.setLimit(try rule("project=etl", "cost", "5", "lifetime"), now: time("2026-11-23T10:00:01Z"))
+        #expect(try budget.status(now: time("2026-11-23T10:00:02Z")).map(\.spent) == [1_000_000_000, 1_000_000_000])
+    }
+}
