@@ -28,9 +28,12 @@ public final class Budget: @unchecked Sendable {
     private var lastWritten: BudgetState?
     /// Day folders whose segments were all sealed and counted to their end when last listed,
     /// by folder name: not listed again while the folder is unchanged (``catchUpLog(_:)``).
+    /// Loaded from `budget/quiet-days` (``QuietDays``) on the first catch-up, so that each new
+    /// process (every CLI call) need not list every old folder again.
     private var quietDays: [String: QuietDay] = [:]
+    private var quietDaysOnDisk: [String: QuietDay]?
 
-    struct QuietDay {
+    struct QuietDay: Equatable {
         var inode: UInt64
         var modifiedMs: Int64
         var segments: [String]
@@ -44,6 +47,7 @@ public final class Budget: @unchecked Sendable {
     public var lockPath: String { directory.budgetPath + "/lock" }
     public var journalPath: String { directory.budgetPath + "/journal.jsonl" }
     public var sidecarPath: String { directory.budgetPath + "/sidecar" }
+    public var quietDaysPath: String { directory.budgetPath + "/quiet-days" }
 
     var journal: ControlJournal { ControlJournal(path: journalPath) }
     var syncsSidecar: Bool { writer.options.fsync != .none }
@@ -362,6 +366,16 @@ public final class Budget: @unchecked Sendable {
     /// segments do not change. So the work per catch-up grows with the number of days by one
     /// `stat` each, not by a listing and a `stat` per segment.
     private func catchUpLog(_ state: inout BudgetState) throws {
+        if quietDaysOnDisk == nil {
+            quietDays = QuietDays.read(quietDaysPath)
+            quietDaysOnDisk = quietDays
+        }
+        defer {
+            if quietDays != quietDaysOnDisk {
+                QuietDays.write(quietDays, to: quietDaysPath)
+                quietDaysOnDisk = quietDays
+            }
+        }
         let reader = LogReader(directory: directory)
         // Counts do not depend on the order segments are read in (see BudgetState.fold).
         for folder in try FileSystem.listDirectory(directory.segmentsPath) ?? [] {
@@ -390,6 +404,71 @@ public final class Budget: @unchecked Sendable {
                 ? QuietDay(inode: folderStatus.inode, modifiedMs: folderStatus.modifiedMs, segments: keys) : nil
         }
         state.prune()
+    }
+
+    /// The quiet folders as a file beside the sidecar: a hint, never a count. An entry is used only
+    /// while its folder's inode and modification time are unchanged and the checkpoint has every
+    /// segment it names sealed and counted, so a stale, damaged or missing file costs a listing,
+    /// never a miscount. Written (temp, rename; no fsync) under the budget lock when it changes:
+    ///
+    ///     spendlog-quiet-days 1
+    ///     <folder> TAB <inode> TAB <mtime ms> TAB <segment> TAB <segment> ...
+    ///     end <FNV-1a-64 of the lines before, 16 hex digits>
+    enum QuietDays {
+        static let header = "spendlog-quiet-days 1"
+
+        static func read(_ path: String) -> [String: QuietDay] {
+            guard let bytes = try? FileSystem.readFile(path), bytes.last == 0x0A,
+                let endStart = bytes.dropLast().lastIndex(of: 0x0A).map({ $0 + 1 })
+            else { return [:] }
+            let body = Array(bytes[..<endStart])
+            let checksum = body.withUnsafeBufferPointer { fnv1a64($0) }
+            guard bytes[endStart...].elementsEqual(Array("end \(hex(checksum))\n".utf8)),
+                let text = String(validating: body, as: UTF8.self)
+            else { return [:] }
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            guard lines.first == Substring(header), lines.last == "" else { return [:] }
+            lines.removeFirst()
+            lines.removeLast()
+            var days: [String: QuietDay] = [:]
+            for line in lines {
+                let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                guard fields.count >= 3, let inode = UInt64(fields[1]), let modified = Int64(fields[2]) else {
+                    return [:]
+                }
+                days[fields[0]] = QuietDay(inode: inode, modifiedMs: modified, segments: Array(fields[3...]))
+            }
+            return days
+        }
+
+        static func write(_ days: [String: QuietDay], to path: String) {
+            var text = header + "\n"
+            for (folder, day) in days.sorted(by: { $0.key < $1.key }) {
+                let names = [folder] + day.segments
+                guard !names.contains(where: { $0.contains("\t") || $0.contains("\n") }) else { continue }
+                text += ([folder, String(day.inode), String(day.modifiedMs)] + day.segments).joined(separator: "\t")
+                text += "\n"
+            }
+            var bytes = Array(text.utf8)
+            let checksum = bytes.withUnsafeBufferPointer { fnv1a64($0) }
+            bytes += Array("end \(hex(checksum))\n".utf8)
+            // A hint that failed to be written is only a listing more next time.
+            let temp = path + ".tmp"
+            do {
+                let fd = try FileSystem.open(temp, O_WRONLY | O_CREAT | O_TRUNC)
+                defer { FileSystem.close(fd) }
+                try FileSystem.writeAll(fd, bytes, path: temp)
+            } catch {
+                try? FileSystem.unlinkIfExists(temp)
+                return
+            }
+            try? FileSystem.rename(temp, path)
+        }
+
+        static func hex(_ value: UInt64) -> String {
+            let digits = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
     }
 
     private func count(_ segment: SegmentFile, _ reader: LogReader, into state: inout BudgetState) throws {

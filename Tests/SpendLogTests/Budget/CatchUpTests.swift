@@ -39,11 +39,38 @@ import Testing
         let temp = TemporaryDirectory()
         let (budget, folder) = try quietLog(temp)
         let before = try FileManager.default.attributesOfItem(atPath: folder)[.modificationDate] as! Date
-        // A file slipped in with the folder's time put back, which no writer does: this budget
-        // object does not look inside the folder again, a fresh one (as another process) does.
+        // A file slipped in with the folder's time put back, which no writer does: neither this
+        // budget object nor a fresh one (as another process, through `budget/quiet-days`) looks
+        // inside the folder again; without the hint file a fresh one does.
         try LogWriter(directory: budget.directory).append(call("2", at: oldDay + "T11:00:00Z"))
         try setModified(folder, before)
         #expect(try budget.status(now: time("2026-11-23T10:00:01Z"))[0].spent == 1_000_000_000)
+        #expect(
+            try Budget(directory: budget.directory).status(now: time("2026-11-23T10:00:01Z"))[0].spent == 1_000_000_000)
+        try FileManager.default.removeItem(atPath: budget.quietDaysPath)
+        #expect(
+            try Budget(directory: budget.directory).status(now: time("2026-11-23T10:00:01Z"))[0].spent == 3_000_000_000)
+    }
+
+    @Test(arguments: ["empty", "torn", "flipped", "other version"])
+    func aDamagedOrForeignQuietDaysFileOnlyCostsAListing(damage: String) throws {
+        let temp = TemporaryDirectory()
+        let (budget, folder) = try quietLog(temp)
+        let hint = try #require(FileManager.default.contents(atPath: budget.quietDaysPath))
+        #expect(String(decoding: hint, as: UTF8.self).hasPrefix("spendlog-quiet-days 1\nday=\(oldDay)\t"))
+        let before = try FileManager.default.attributesOfItem(atPath: folder)[.modificationDate] as! Date
+        try LogWriter(directory: budget.directory).append(call("2", at: oldDay + "T11:00:00Z"))
+        try setModified(folder, before)
+        var damaged = hint
+        switch damage {
+        case "empty": damaged = Data()
+        case "torn": damaged = hint.dropLast()
+        case "flipped": damaged[damaged.count / 2] ^= 0x01
+        default:
+            damaged = Data(
+                String(decoding: hint, as: UTF8.self).replacingOccurrences(of: "days 1", with: "days 2").utf8)
+        }
+        try damaged.write(to: URL(fileURLWithPath: budget.quietDaysPath))
         #expect(
             try Budget(directory: budget.directory).status(now: time("2026-11-23T10:00:01Z"))[0].spent == 3_000_000_000)
     }
