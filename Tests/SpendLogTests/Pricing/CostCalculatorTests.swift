@@ -96,6 +96,21 @@ import Testing
         #expect(breakdown.total.decimalString == testCase.expected)
     }
 
+    /// Built-in prices: Sonnet 4.5 above 200,000 input tokens, and a regional Bedrock id's premium.
+    @Test(arguments: [
+        // 250000 × 6e-6 + 1000 × 22.5e-6
+        ("claude-sonnet-4-5-20250929", 250_000, "1.5225"),
+        // 200000 × 3e-6 + 1000 × 15e-6: at the threshold, standard prices
+        ("claude-sonnet-4-5-20250929", 200_000, "0.615"),
+        // 1000 × 3.3e-6 + 1000 × 16.5e-6
+        ("jp.anthropic.claude-sonnet-4-5-20250929-v1:0", 1000, "0.0198"),
+    ])
+    func builtinLongContextAndRegionalPrices(model: String, input: Int64, expected: String) throws {
+        let entry = try #require(PriceTable.builtin.lookup(model)?.entry)
+        let usage = TokenUsage(inputTokens: input, outputTokens: 1000)
+        #expect(try CostCalculator.cost(of: usage, entry: entry).total.decimalString == expected)
+    }
+
     @Test func breakdownHasOneLinePerComponentAndAnExactSum() throws {
         let entry = try #require(try Self.table().lookup("test-model")?.entry)
         let usage = TokenUsage(
