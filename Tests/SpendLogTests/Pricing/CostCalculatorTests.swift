@@ -15,6 +15,10 @@ import Testing
               "batch": {"input": 1, "output": 4, "prompt_tiers": [{"above_input_tokens": 1000, "input": 2}]},
               "priority": {"input": 3.5}
             },
+            "split": {
+              "input": 1, "output": 2, "prompt_tiers": [{"above_input_tokens": 2000, "input": 3, "output": 4}],
+              "flex": {"input": 0.5, "output": 1, "prompt_tiers": [{"above_input_tokens": 1000, "input": 0.75}]}
+            },
             "plain": {"input": 0.15, "output": 0.6},
             "tiny": {"input": 0.0005, "output": 0}
           }
@@ -78,6 +82,15 @@ import Testing
         Case(
             name: "priority", model: "test-model",
             usage: TokenUsage(inputTokens: 100, outputTokens: 10), tier: .priority, expected: "0.00043"),
+        // flex splits at 1000, standard at 2000: 3000 × 0.75e-6 (flex's own tier, not flex's base)
+        // + 10 × 1e-6 (flex output; flex's tier has none, and flex prices come before standard's)
+        Case(
+            name: "a service tier with its own threshold", model: "split",
+            usage: TokenUsage(inputTokens: 3000, outputTokens: 10), tier: .flex, expected: "0.00226"),
+        // 1500 × 0.75e-6 + 10 × 1e-6: above flex's threshold only
+        Case(
+            name: "above the service tier's threshold only", model: "split",
+            usage: TokenUsage(inputTokens: 1500, outputTokens: 10), tier: .flex, expected: "0.001135"),
         // 3 × 0.0005e-6 = 1.5 nano-dollars, rounded half up once
         Case(
             name: "rounded half up once at the end", model: "tiny", usage: TokenUsage(inputTokens: 3),
