@@ -176,7 +176,19 @@ import Testing
         ),
         (
             #"{"format": "spendlog-prices 1", "models": {"m": {"input": 1, "output": 2, "inptu": 3}}}"#,
-            "models.m.inptu is not a price"
+            "models.m.inptu is not a key"
+        ),
+        (
+            #"{"format": "spendlog-prices 1", "models": {"m": {"input": 1, "output": 2, "prompt_tiers": [{"above_input_tokens": 9, "inptu": 3}]}}}"#,
+            "models.m.prompt_tiers[0].inptu is not a key"
+        ),
+        (
+            #"{"format": "spendlog-prices 1", "models": {"m": {"input": 1, "output": 2, "prompt_tiers": [5]}}}"#,
+            "models.m.prompt_tiers[0] must be an object"
+        ),
+        (
+            #"{"format": "spendlog-prices 1", "models": {"m": {"input": 1, "output": 2, "batch": {"flex": {"input": 1}}}}}"#,
+            "models.m.batch.flex is not a key"
         ),
         (#"{"models": {}}"#, "\"format\" must be \"spendlog-prices 1\""),
         (#"{"format": "spendlog-prices 1", "models": {"m": {"input": 1, "output": 2,}}}"#, "not valid JSON at byte 73"),
