@@ -30,6 +30,7 @@ struct IngestCommand: ParsableCommand {
             let input = try readInput()
             let now = Timestamp.now()
             var records: [UsageRecord] = []
+            var lineNumbers: [Int] = []
             var unpricedIndices: [Int] = []
             var problems: [String] = []
             var lineNumber = 0
@@ -47,10 +48,18 @@ struct IngestCommand: ParsableCommand {
                         let parsed = try RecordParser.parse(line, mode: .input(now: now))
                         if parsed.costMissing { unpricedIndices.append(records.count) }
                         records.append(parsed.record)
+                        lineNumbers.append(lineNumber)
                     } catch {
                         problems.append("line \(lineNumber): \(error.description)")
                     }
                 }
+            }
+            // Lines without cost_usd are priced from the table, as `append` prices a call without --cost;
+            // a line that cannot be priced is an invalid line.
+            if !unpricedIndices.isEmpty {
+                let failed = try priceRecords(&records, at: unpricedIndices, table: try pricing.table())
+                for index in failed.keys.sorted() { problems.append("line \(lineNumbers[index]): \(failed[index]!)") }
+                for index in failed.keys.sorted(by: >) { records.remove(at: index) }
             }
             let shown = problems.prefix(1000)
             for problem in shown { printError(problem) }
@@ -61,8 +70,6 @@ struct IngestCommand: ParsableCommand {
                 )
                 throw ExitCode(ExitCodes.dataError)
             }
-            // Lines without cost_usd are priced from the table, as `append` prices a call without --cost.
-            if !unpricedIndices.isEmpty { try priceRecords(&records, at: unpricedIndices, table: try pricing.table()) }
             let log = try directory.open(create: true)
             var options = WriterOptions()
             options.fsync = try durability.policy()
@@ -78,12 +85,25 @@ struct IngestCommand: ParsableCommand {
 
     private func readInput() throws -> [UInt8] { try readInputBytes(file) }
 
-    /// One warning per unpriced model, not one per line.
-    private func priceRecords(_ records: inout [UsageRecord], at indices: [Int], table: PriceTable) throws {
+    /// One warning per unpriced model and one note per fallback, not one per line. Returns the
+    /// records that could not be priced, by index, with the reason.
+    private func priceRecords(_ records: inout [UsageRecord], at indices: [Int], table: PriceTable) throws -> [Int:
+        String]
+    {
         let pricer = RecordPricer(table: table)
         var unpriced: [(model: String, count: Int)] = []
+        var notes: [String] = []
+        var failed: [Int: String] = [:]
         for index in indices {
-            if case .unpriced = try pricer.price(&records[index]) {
+            let outcome: RecordPricer.Outcome
+            do { outcome = try pricer.price(&records[index]) } catch {
+                failed[index] = error.message
+                continue
+            }
+            if case .priced(let breakdown) = outcome {
+                for note in breakdown.notes where !notes.contains(note) { notes.append(note) }
+            }
+            if case .unpriced = outcome {
                 if let i = unpriced.firstIndex(where: { $0.model == records[index].model }) {
                     unpriced[i].count += 1
                 } else {
@@ -96,5 +116,7 @@ struct IngestCommand: ParsableCommand {
                 "Warning: \(count) line\(count == 1 ? "" : "s") of model '\(model)': "
                     + RecordPricer.unpricedWarning(model: model))
         }
+        for note in notes { printError("Note: " + note) }
+        return failed
     }
 }

@@ -295,4 +295,31 @@ import Testing
                 "0.00021 priced", "2 provided", "0 unpriced", "0 unpriced", "0.006 priced",
             ])
     }
+
+    /// A line that cannot be priced is an invalid line named by its number: nothing is written,
+    /// or with --skip-invalid only the others are. A misspelt service tier never prices at standard.
+    @Test func ingestReportsLinesThatCannotBePricedAndWritesNothing() throws {
+        let lines = """
+            {"project":"p","model":"gpt-4o","input_tokens":1000,"output_tokens":500}
+            {"project":"p","model":"gpt-4o","input_tokens":9000000000000000,"output_tokens":5}
+            {"project":"p","model":"gpt-4o","input_tokens":10,"output_tokens":5,"service_tier":"turbo"}
+            {"project":"p","model":"gpt-4o","input_tokens":10,"output_tokens":5,"cache_write_tokens":5,"cache_write_1h_tokens":"x"}
+            {"project":"p","model":"gpt-4o","input_tokens":10,"output_tokens":5,"service_tier":"turbo","cost_usd":1}
+
+            """
+        let result = try run(["ingest", "--dir", dir, "-"], input: lines)
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("line 2: The cost of this gpt-4o call would be above the per-record maximum"))
+        #expect(
+            result.stderr.contains("line 3: service_tier: must be standard, batch, priority or flex (got \"turbo\")."))
+        #expect(result.stderr.contains("line 4: cache_write_1h_tokens: must be a whole number of tokens (got \"x\")."))
+        #expect(!result.stderr.contains("line 5"))
+        #expect(result.stderr.contains("3 invalid lines; nothing was written"))
+        #expect(try storedLines().isEmpty)
+
+        let skipping = try run(["ingest", "--dir", dir, "--skip-invalid", "-"], input: lines)
+        #expect(skipping.status == 65)
+        // 1000 × 2.5e-6 + 500 × 10e-6
+        #expect(try storedLines().map { costText($0) } == ["0.0075", "1"])
+    }
 }

@@ -7,8 +7,12 @@
 /// `claude-opus-4`, `claude-opus-4-1`, …) take the price of LiteLLM's on-demand Bedrock entry,
 /// which equals Anthropic's list price; `grok-4`, `grok-3`, `grok-3-mini` come from LiteLLM's
 /// gateway entries of xAI's list price. Dated snapshots are found through the date-suffix rule;
-/// snapshots whose price differs from their alias (`gpt-4o-2024-05-13`) and Bedrock regional
-/// ids that cost more than the global id are listed by their exact name.
+/// snapshots whose price differs from their alias (`gpt-4o-2024-05-13`) and Bedrock
+/// cross-region ids that cost more than the global id (`eu.`, `jp.`, `au.`, `apac.`, `us-gov.`, …
+/// of the newer Claude, Nova and OpenAI models) are listed by their exact name, because the
+/// region rule of ``ModelNameNormalizer`` would otherwise price them at the global id's price.
+/// `claude-sonnet-4-5` carries Anthropic's long-context prices above 200,000 input tokens (from
+/// LiteLLM's Bedrock and Vertex entries of the same model; its first-party entry lacks them).
 extension PriceTable {
     /// The built-in table (parsed once). A user's file overrides or extends it.
     public static let builtin: PriceTable = {
@@ -50,7 +54,7 @@ extension PriceTable {
             "claude-opus-4-6": {"input": 5, "output": 25, "cache_read": 0.5, "cache_write": 6.25, "cache_write_1h": 10, "batch": {"input": 2.5, "output": 12.5, "cache_read": 0.25, "cache_write": 3.125}},
             "claude-opus-4-5": {"input": 5, "output": 25, "cache_read": 0.5, "cache_write": 6.25, "cache_write_1h": 10, "batch": {"input": 2.5, "output": 12.5, "cache_read": 0.25, "cache_write": 3.125}},
             "claude-sonnet-4-6": {"input": 3, "output": 15, "cache_read": 0.3, "cache_write": 3.75, "cache_write_1h": 6, "batch": {"input": 1.5, "output": 7.5, "cache_read": 0.15, "cache_write": 1.875}},
-            "claude-sonnet-4-5": {"input": 3, "output": 15, "cache_read": 0.3, "cache_write": 3.75, "cache_write_1h": 6, "batch": {"input": 1.5, "output": 7.5, "cache_read": 0.15, "cache_write": 1.875}},
+            "claude-sonnet-4-5": {"input": 3, "output": 15, "cache_read": 0.3, "cache_write": 3.75, "cache_write_1h": 6, "prompt_tiers": [{"above_input_tokens": 200000, "input": 6, "output": 22.5, "cache_read": 0.6, "cache_write": 7.5, "cache_write_1h": 12}], "batch": {"input": 1.5, "output": 7.5, "cache_read": 0.15, "cache_write": 1.875}},
             "claude-haiku-4-5": {"input": 1, "output": 5, "cache_read": 0.1, "cache_write": 1.25, "cache_write_1h": 2, "batch": {"input": 0.5, "output": 2.5, "cache_read": 0.05, "cache_write": 0.625}},
             "claude-opus-4-1": {"input": 15, "output": 75, "cache_read": 1.5, "cache_write": 18.75},
             "claude-opus-4": {"input": 15, "output": 75, "cache_read": 1.5, "cache_write": 18.75},
@@ -92,6 +96,34 @@ extension PriceTable {
             "eu.anthropic.claude-sonnet-4-5-20250929-v1:0": {"input": 3.3, "output": 16.5, "cache_read": 0.33, "cache_write": 4.125, "cache_write_1h": 6.6, "prompt_tiers": [{"above_input_tokens": 200000, "input": 6.6, "output": 24.75, "cache_read": 0.66, "cache_write": 8.25, "cache_write_1h": 13.2}], "batch": {"input": 1.65, "output": 8.25}},
             "us.anthropic.claude-haiku-4-5-20251001-v1:0": {"input": 1.1, "output": 5.5, "cache_read": 0.11, "cache_write": 1.375, "cache_write_1h": 2.2, "batch": {"input": 0.55, "output": 2.75}},
             "us.anthropic.claude-opus-4-5-20251101-v1:0": {"input": 5.5, "output": 27.5, "cache_read": 0.55, "cache_write": 6.875, "cache_write_1h": 11},
+            "apac.amazon.nova-lite-v1:0": {"input": 0.063, "output": 0.252, "cache_read": 0.01575},
+            "apac.amazon.nova-micro-v1:0": {"input": 0.037, "output": 0.148, "cache_read": 0.00925},
+            "apac.amazon.nova-pro-v1:0": {"input": 0.84, "output": 3.36, "cache_read": 0.21, "flex": {"input": 0.42, "output": 1.68, "cache_read": 0.105}},
+            "apac.anthropic.claude-haiku-4-5-20251001-v1:0": {"input": 1.1, "output": 5.5, "cache_read": 0.11, "cache_write": 1.375, "batch": {"input": 0.55, "output": 2.75}},
+            "apac.anthropic.claude-opus-4-7": {"input": 5.5, "output": 27.5, "cache_read": 0.55, "cache_write": 6.875, "cache_write_1h": 11},
+            "apac.anthropic.claude-sonnet-4-6": {"input": 3.3, "output": 16.5, "cache_read": 0.33, "cache_write": 4.125, "cache_write_1h": 6.6},
+            "au.anthropic.claude-haiku-4-5-20251001-v1:0": {"input": 1.1, "output": 5.5, "cache_read": 0.11, "cache_write": 1.375, "cache_write_1h": 2.2, "batch": {"input": 0.55, "output": 2.75}},
+            "au.anthropic.claude-opus-4-6-v1": {"input": 5.5, "output": 27.5, "cache_read": 0.55, "cache_write": 6.875, "cache_write_1h": 11},
+            "au.anthropic.claude-opus-4-7": {"input": 5.5, "output": 27.5, "cache_read": 0.55, "cache_write": 6.875, "cache_write_1h": 11},
+            "au.anthropic.claude-sonnet-4-5-20250929-v1:0": {"input": 3.3, "output": 16.5, "cache_read": 0.33, "cache_write": 4.125, "cache_write_1h": 6.6, "prompt_tiers": [{"above_input_tokens": 200000, "input": 6.6, "output": 24.75, "cache_read": 0.66, "cache_write": 8.25, "cache_write_1h": 13.2}], "batch": {"input": 1.65, "output": 8.25}},
+            "au.anthropic.claude-sonnet-4-6": {"input": 3.3, "output": 16.5, "cache_read": 0.33, "cache_write": 4.125, "cache_write_1h": 6.6},
+            "eu.amazon.nova-lite-v1:0": {"input": 0.078, "output": 0.312, "cache_read": 0.0195},
+            "eu.amazon.nova-micro-v1:0": {"input": 0.046, "output": 0.184, "cache_read": 0.0115},
+            "eu.amazon.nova-pro-v1:0": {"input": 1.05, "output": 4.2, "cache_read": 0.2625, "flex": {"input": 0.525, "output": 2.1, "cache_read": 0.13125}},
+            "eu.anthropic.claude-haiku-4-5-20251001-v1:0": {"input": 1.1, "output": 5.5, "cache_read": 0.11, "cache_write": 1.375, "cache_write_1h": 2.2, "batch": {"input": 0.55, "output": 2.75}},
+            "eu.anthropic.claude-opus-4-5-20251101-v1:0": {"input": 5.5, "output": 27.5, "cache_read": 0.55, "cache_write": 6.875, "cache_write_1h": 11},
+            "eu.anthropic.claude-opus-4-6-v1": {"input": 5.5, "output": 27.5, "cache_read": 0.55, "cache_write": 6.875, "cache_write_1h": 11},
+            "eu.anthropic.claude-opus-4-7": {"input": 5.5, "output": 27.5, "cache_read": 0.55, "cache_write": 6.875, "cache_write_1h": 11},
+            "eu.anthropic.claude-sonnet-4-6": {"input": 3.3, "output": 16.5, "cache_read": 0.33, "cache_write": 4.125, "cache_write_1h": 6.6},
+            "jp.anthropic.claude-haiku-4-5-20251001-v1:0": {"input": 1.1, "output": 5.5, "cache_read": 0.11, "cache_write": 1.375, "cache_write_1h": 2.2, "batch": {"input": 0.55, "output": 2.75}},
+            "jp.anthropic.claude-opus-4-7": {"input": 5.5, "output": 27.5, "cache_read": 0.55, "cache_write": 6.875, "cache_write_1h": 11},
+            "jp.anthropic.claude-sonnet-4-5-20250929-v1:0": {"input": 3.3, "output": 16.5, "cache_read": 0.33, "cache_write": 4.125, "cache_write_1h": 6.6, "prompt_tiers": [{"above_input_tokens": 200000, "input": 6.6, "output": 24.75, "cache_read": 0.66, "cache_write": 8.25, "cache_write_1h": 13.2}], "batch": {"input": 1.65, "output": 8.25}},
+            "jp.anthropic.claude-sonnet-4-6": {"input": 3.3, "output": 16.5, "cache_read": 0.33, "cache_write": 4.125, "cache_write_1h": 6.6},
+            "us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0": {"input": 3.6, "output": 18, "cache_read": 0.36, "cache_write": 4.5, "cache_write_1h": 7.2, "prompt_tiers": [{"above_input_tokens": 200000, "input": 7.2, "output": 27, "cache_read": 0.72, "cache_write": 9, "cache_write_1h": 14.4}]},
+            "us.anthropic.claude-opus-4-6-v1": {"input": 5.5, "output": 27.5, "cache_read": 0.55, "cache_write": 6.875, "cache_write_1h": 11},
+            "us.anthropic.claude-opus-4-7": {"input": 5.5, "output": 27.5, "cache_read": 0.55, "cache_write": 6.875, "cache_write_1h": 11},
+            "us.anthropic.claude-sonnet-4-6": {"input": 3.3, "output": 16.5, "cache_read": 0.33, "cache_write": 4.125, "cache_write_1h": 6.6},
+            "us.openai.gpt-5.4": {"input": 2.75, "output": 16.5, "cache_read": 0.275, "prompt_tiers": [{"above_input_tokens": 272000, "input": 5.5, "output": 24.75, "cache_read": 0.55}]},
             "amazon.nova-pro-v1:0": {"input": 0.8, "output": 3.2, "cache_read": 0.2, "batch": {"input": 0.4, "output": 1.6}, "priority": {"input": 1.4, "output": 5.6, "cache_read": 0.35}, "flex": {"input": 0.4, "output": 1.6, "cache_read": 0.1}},
             "amazon.nova-lite-v1:0": {"input": 0.06, "output": 0.24, "cache_read": 0.015, "batch": {"input": 0.03, "output": 0.12}},
             "amazon.nova-micro-v1:0": {"input": 0.035, "output": 0.14, "cache_read": 0.00875, "batch": {"input": 0.0175, "output": 0.07}}

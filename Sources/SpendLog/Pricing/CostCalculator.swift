@@ -83,13 +83,14 @@ public enum CostCalculator {
                 tier = .standard
             }
         }
-        let thresholds = (entry.standard.promptTiers + schedule.promptTiers).map(\.aboveInputTokens)
-        let threshold = thresholds.filter { usage.inputTokens > $0 }.max()
+        // Each schedule's own highest tier below the prompt size: a service tier may split at
+        // another threshold than standard prices do.
+        let serviceTierAtSize = schedule.tier(forInputTokens: usage.inputTokens)
+        let standardAtSize = entry.standard.tier(forInputTokens: usage.inputTokens)
+        let threshold = [serviceTierAtSize, standardAtSize].compactMap { $0?.aboveInputTokens }.max()
         // Most specific first: the service tier at this prompt size, the service tier, then standard.
-        let layers = [
-            schedule.tier(above: threshold), schedule.base, entry.standard.tier(above: threshold), entry.standard.base,
-        ]
-        .compactMap { $0 }
+        let layers = [serviceTierAtSize?.prices, schedule.base, standardAtSize?.prices, entry.standard.base]
+            .compactMap { $0 }
         func price(_ keyPath: KeyPath<PriceComponents, TokenPrice?>) -> TokenPrice? {
             for layer in layers { if let value = layer[keyPath: keyPath] { return value } }
             return nil

@@ -58,8 +58,22 @@ public enum ModelNameNormalizer {
         return result
     }
 
-    /// Length of a trailing `-v1:0`, `-v2`, `:0`; nil when there is none.
+    /// Length of a trailing Bedrock version: `-v1:0` anywhere; `-v2` or `:0` alone only on a
+    /// Bedrock id (`vendor.model`), so that `deepseek-v3` is never read as `deepseek` version 3.
     static func bedrockVersionSuffix(_ name: String) -> Int? {
+        guard let length = versionSuffix(name) else { return nil }
+        if let dot = name.firstIndex(of: "."), dot > name.startIndex,
+            name[..<dot].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+        {
+            return length
+        }
+        let chars = Array(name)
+        let suffix = chars[(chars.count - length)...]
+        return suffix.first == "-" && suffix.contains(":") ? length : nil
+    }
+
+    /// Length of a trailing `-vN:M`, `-vN` or `:M`; nil when there is none.
+    static func versionSuffix(_ name: String) -> Int? {
         let chars = Array(name)
         var i = chars.count
         var length = 0

@@ -79,9 +79,9 @@ public struct PriceSchedule: Equatable, Sendable {
         self.promptTiers = promptTiers.sorted { $0.aboveInputTokens < $1.aboveInputTokens }
     }
 
-    func tier(above threshold: Int64?) -> PriceComponents? {
-        guard let threshold else { return nil }
-        return promptTiers.first { $0.aboveInputTokens == threshold }?.prices
+    /// The tier with the highest threshold that `inputTokens` is strictly above, if any.
+    func tier(forInputTokens inputTokens: Int64) -> PromptTier? {
+        promptTiers.last { inputTokens > $0.aboveInputTokens }
     }
 
     public var isEmpty: Bool { base.isEmpty && promptTiers.isEmpty }

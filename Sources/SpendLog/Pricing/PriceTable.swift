@@ -90,7 +90,7 @@ extension PriceTable {
                         throw fail("\(field).\(tier.rawValue)", "must be an object")
                     }
                     entry.serviceTiers[tier] = try decodeSchedule(
-                        nested, field: "\(field).\(tier.rawValue)", fail: fail)
+                        nested, field: "\(field).\(tier.rawValue)", isServiceTier: true, fail: fail)
                 }
             }
             table.insert(entry)
@@ -114,21 +114,33 @@ extension PriceTable {
         return components
     }
 
-    static func decodeSchedule(
-        _ value: JSONValue, field: String, fail: (String, String) -> SpendLogError
-    ) throws(SpendLogError) -> PriceSchedule {
-        let known = Set(PriceComponents.fields.map(\.name) + ["prompt_tiers", "batch", "priority", "flex", "note"])
+    /// Fails on a key outside `known`: a misspelt price must never be silently unpriced.
+    static func checkKeys(
+        _ value: JSONValue, known: Set<String>, field: String, fail: (String, String) -> SpendLogError
+    ) throws(SpendLogError) {
         for member in value.objectMembers ?? [] where !known.contains(member.key) {
             throw fail(
-                "\(field).\(member.key)", "is not a price this format knows (\(known.sorted().joined(separator: ", ")))"
+                "\(field).\(member.key)",
+                "is not a key this format knows here (\(known.sorted().joined(separator: ", ")))"
             )
         }
+    }
+
+    /// A model's prices (`isServiceTier` false) or one of its service tiers' (no nested tiers).
+    static func decodeSchedule(
+        _ value: JSONValue, field: String, isServiceTier: Bool = false, fail: (String, String) -> SpendLogError
+    ) throws(SpendLogError) -> PriceSchedule {
+        let prices = PriceComponents.fields.map(\.name)
+        let tiers = isServiceTier ? [] : ServiceTier.allCases.filter { $0 != .standard }.map(\.rawValue)
+        try checkKeys(value, known: Set(prices + tiers + ["prompt_tiers", "note"]), field: field, fail: fail)
         var schedule = PriceSchedule(base: try decodeComponents(value, field: field, fail: fail))
         if let tiers = value["prompt_tiers"] {
             guard let items = tiers.arrayValue else { throw fail("\(field).prompt_tiers", "must be an array") }
             var result: [PromptTier] = []
             for (index, item) in items.enumerated() {
                 let tierField = "\(field).prompt_tiers[\(index)]"
+                guard item.objectMembers != nil else { throw fail(tierField, "must be an object") }
+                try checkKeys(item, known: Set(prices + ["above_input_tokens", "note"]), field: tierField, fail: fail)
                 guard let above = item["above_input_tokens"]?.integerValue, above >= 0 else {
                     throw fail("\(tierField).above_input_tokens", "must be a whole number of tokens")
                 }

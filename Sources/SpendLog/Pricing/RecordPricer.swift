@@ -19,6 +19,7 @@ public struct RecordPricer: Sendable {
     @discardableResult
     public func price(_ record: inout UsageRecord) throws(SpendLogError) -> Outcome {
         guard record.costSource == .unpriced else { return .provided }
+        try RecordPricer.checkPricingKeys(record)
         guard let match = table.lookup(record.model) else {
             record.cost = .zero
             return .unpriced(warning: RecordPricer.unpricedWarning(model: record.model))
@@ -29,6 +30,21 @@ public struct RecordPricer: Sendable {
         record.cost = breakdown.total
         record.costSource = .priced
         return .priced(breakdown)
+    }
+
+    /// The `service_tier` and `cache_write_1h_tokens` extra keys, when present, must be what
+    /// pricing can use: a misspelt tier must not silently price at standard prices.
+    static func checkPricingKeys(_ record: UsageRecord) throws(SpendLogError) {
+        for (key, value) in record.extra {
+            if key == UsageRecord.serviceTierKey, value.stringValue.flatMap(ServiceTier.init(name:)) == nil {
+                throw .invalid(
+                    "service_tier: must be standard, batch, priority or flex (got \(value.jsonText.prefix(40))).")
+            }
+            if key == UsageRecord.cacheWrite1hKey, value.integerValue.map({ $0 >= 0 }) != true {
+                throw .invalid(
+                    "cache_write_1h_tokens: must be a whole number of tokens (got \(value.jsonText.prefix(40))).")
+            }
+        }
     }
 
     public static func unpricedWarning(model: String) -> String {

@@ -15,6 +15,10 @@ import Testing
               "batch": {"input": 1, "output": 4, "prompt_tiers": [{"above_input_tokens": 1000, "input": 2}]},
               "priority": {"input": 3.5}
             },
+            "split": {
+              "input": 1, "output": 2, "prompt_tiers": [{"above_input_tokens": 2000, "input": 3, "output": 4}],
+              "flex": {"input": 0.5, "output": 1, "prompt_tiers": [{"above_input_tokens": 1000, "input": 0.75}]}
+            },
             "plain": {"input": 0.15, "output": 0.6},
             "tiny": {"input": 0.0005, "output": 0}
           }
@@ -78,6 +82,15 @@ import Testing
         Case(
             name: "priority", model: "test-model",
             usage: TokenUsage(inputTokens: 100, outputTokens: 10), tier: .priority, expected: "0.00043"),
+        // flex splits at 1000, standard at 2000: 3000 × 0.75e-6 (flex's own tier, not flex's base)
+        // + 10 × 1e-6 (flex output; flex's tier has none, and flex prices come before standard's)
+        Case(
+            name: "a service tier with its own threshold", model: "split",
+            usage: TokenUsage(inputTokens: 3000, outputTokens: 10), tier: .flex, expected: "0.00226"),
+        // 1500 × 0.75e-6 + 10 × 1e-6: above flex's threshold only
+        Case(
+            name: "above the service tier's threshold only", model: "split",
+            usage: TokenUsage(inputTokens: 1500, outputTokens: 10), tier: .flex, expected: "0.001135"),
         // 3 × 0.0005e-6 = 1.5 nano-dollars, rounded half up once
         Case(
             name: "rounded half up once at the end", model: "tiny", usage: TokenUsage(inputTokens: 3),
@@ -94,6 +107,21 @@ import Testing
         let entry = try #require(table.lookup(testCase.model)?.entry)
         let breakdown = try CostCalculator.cost(of: testCase.usage, entry: entry, serviceTier: testCase.tier)
         #expect(breakdown.total.decimalString == testCase.expected)
+    }
+
+    /// Built-in prices: Sonnet 4.5 above 200,000 input tokens, and a regional Bedrock id's premium.
+    @Test(arguments: [
+        // 250000 × 6e-6 + 1000 × 22.5e-6
+        ("claude-sonnet-4-5-20250929", 250_000, "1.5225"),
+        // 200000 × 3e-6 + 1000 × 15e-6: at the threshold, standard prices
+        ("claude-sonnet-4-5-20250929", 200_000, "0.615"),
+        // 1000 × 3.3e-6 + 1000 × 16.5e-6
+        ("jp.anthropic.claude-sonnet-4-5-20250929-v1:0", 1000, "0.0198"),
+    ])
+    func builtinLongContextAndRegionalPrices(model: String, input: Int64, expected: String) throws {
+        let entry = try #require(PriceTable.builtin.lookup(model)?.entry)
+        let usage = TokenUsage(inputTokens: input, outputTokens: 1000)
+        #expect(try CostCalculator.cost(of: usage, entry: entry).total.decimalString == expected)
     }
 
     @Test func breakdownHasOneLinePerComponentAndAnExactSum() throws {

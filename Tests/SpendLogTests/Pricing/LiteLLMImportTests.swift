@@ -50,7 +50,8 @@ import Testing
     func pricesMatchTheFile(model: String, tier: String, component: String, above: Int64?, perToken: String) throws {
         let entry = try #require(try Self.imported().table.entries[model])
         let schedule = try #require(tier == "standard" ? entry.standard : entry.serviceTiers[ServiceTier(name: tier)!])
-        let components = try #require(above == nil ? schedule.base : schedule.tier(above: above))
+        let components = try #require(
+            above == nil ? schedule.base : schedule.promptTiers.first { $0.aboveInputTokens == above }?.prices)
         let keyPath = try #require(PriceComponents.fields.first { $0.name == component }?.keyPath)
         #expect(components[keyPath: keyPath] == (try TokenPrice.parse(perToken: perToken)))
     }

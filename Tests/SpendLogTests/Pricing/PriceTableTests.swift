@@ -18,6 +18,10 @@ import Testing
         ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
         ("bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
         ("apac.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+        ("jp.anthropic.claude-sonnet-4-5-20250929-v1:0", "jp.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+        ("bedrock/eu.anthropic.claude-haiku-4-5-20251001-v1:0", "eu.anthropic.claude-haiku-4-5-20251001-v1:0"),
+        ("global.anthropic.claude-haiku-4-5-20251001-v1:0", "claude-haiku-4-5"),
+        ("eu.amazon.nova-pro-v1:0", "eu.amazon.nova-pro-v1:0"), ("us.amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0"),
         ("us.meta.llama3-3-70b-instruct-v1:0", "meta.llama3-3-70b-instruct-v1:0"),
         ("gemini/gemini-2.5-pro", "gemini-2.5-pro"), ("models/gemini-2.5-flash", "gemini-2.5-flash"),
         ("vertex_ai/gemini-2.5-flash-lite", "gemini-2.5-flash-lite"),
@@ -39,7 +43,7 @@ import Testing
 
     @Test func theBuiltinTableParsesAndIsDated() {
         let table = PriceTable.builtin
-        #expect(table.count == 71)
+        #expect(table.count == 99)
         #expect(table.asOf == "2026-11-23")
         for model in [
             "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4.1-mini", "gpt-4o", "gpt-4o-mini", "o3", "o4-mini",
@@ -71,7 +75,14 @@ import Testing
             "grok-4": "vercel_ai_gateway/xai/grok-4", "grok-3": "vercel_ai_gateway/xai/grok-3",
             "grok-3-mini": "vercel_ai_gateway/xai/grok-3-mini",
         ]
+        // Anthropic's long-context prices of Sonnet 4.5 are on LiteLLM's Bedrock entry, not its first-party one.
+        let standardFrom = ["claude-sonnet-4-5": "anthropic.claude-sonnet-4-5-20250929-v1:0"]
         for (name, entry) in PriceTable.builtin.entries {
+            if let other = standardFrom[name] {
+                #expect(imported.entries[other]?.standard == entry.standard, "\(name)")
+                #expect(imported.entries[name]?.serviceTiers == entry.serviceTiers, "\(name)")
+                continue
+            }
             // Gemini rows take the Gemini API's prices (`gemini/…`), not Vertex AI's.
             var source = derivedFrom[name] ?? name
             for prefix in ["gemini/", "mistral/", "xai/"] where imported.entries[prefix + name] != nil {
@@ -81,6 +92,47 @@ import Testing
             #expect(original.standard == entry.standard, "\(name)")
             #expect(original.serviceTiers == entry.serviceTiers, "\(name)")
         }
+    }
+
+    /// Normalisation must not give a name another model's price: every first-party or Bedrock
+    /// name of LiteLLM's file (regional ids such as `jp.anthropic.…`, dated snapshots, `-v1:0`
+    /// ids) that the built-in table finds gets the standard prices LiteLLM lists for that name.
+    /// Gateway names (`azure/…`) are resellers' prices and are left out (docs/PRICING.md).
+    @Test func namesFoundByNormalisationGetTheirOwnPrice() throws {
+        let bytes = try #require(
+            FileManager.default.contents(atPath: TestPaths.sharedData + "/litellm-model-prices.json"))
+        let imported = try LiteLLMImporter.importTable(Array(bytes), path: "litellm").table
+        // LiteLLM lists a "Claude 3.7 Sonnet of 2024-06-20" at Claude 3.5 Sonnet v1's price; no such model exists.
+        let litellmOddities: Set = ["anthropic.claude-3-7-sonnet-20240620-v1:0"]
+        var checked = 0
+        for (name, original) in imported.entries where !name.contains("/") && !litellmOddities.contains(name) {
+            guard let match = PriceTable.builtin.lookup(name), !match.exact else { continue }
+            checked += 1
+            #expect(
+                match.entry.standard.base.input == original.standard.base.input
+                    && match.entry.standard.base.output == original.standard.base.output,
+                "\(name) is priced as \(match.entry.model)")
+        }
+        #expect(checked > 50)
+    }
+
+    /// Names one normalisation step away from a cheaper or dearer sibling must never reach it.
+    @Test(arguments: [
+        ("gpt-4o-mini", ["gpt-4o"]), ("gpt-4o-mini-2024-07-18", ["gpt-4o"]), ("o1-mini", ["o1"]),
+        ("o1-mini-2024-09-12", ["o1"]), ("gpt-4.1-nano", ["gpt-4.1"]), ("gpt-4.1-nano-2025-04-14", ["gpt-4.1"]),
+        ("openai/o3-mini", ["o3"]), ("o3-pro-2025-06-10", ["o3"]), ("gpt-5-mini", ["gpt-5"]),
+        ("claude-sonnet-4-5-v2", ["claude-sonnet-4"]), ("gemini-2.5-flash-lite", ["gemini-2.5-flash"]),
+        ("us.anthropic.claude-3-5-haiku-20241022-v1:0", ["claude-3-5-sonnet"]),
+        ("deepseek-v3", ["deepseek"]), ("mistral-large-v2", ["mistral-large"]), ("qwen3:8", ["qwen3"]),
+    ])
+    func aSiblingIsNeverReached(model: String, siblings: [String]) throws {
+        let sibling = try #require(siblings.first)
+        let table = PriceTable(entries: [
+            PriceEntry(
+                model: sibling,
+                standard: PriceSchedule(base: PriceComponents(input: .init(yoctoDollarsPerToken: 1), output: .zero)))
+        ])
+        #expect(table.lookup(model) == nil, "\(model) was priced as \(sibling)")
     }
 
     @Test func aUserFileOverridesAndExtendsTheBuiltinTable() throws {
@@ -124,7 +176,19 @@ import Testing
         ),
         (
             #"{"format": "spendlog-prices 1", "models": {"m": {"input": 1, "output": 2, "inptu": 3}}}"#,
-            "models.m.inptu is not a price"
+            "models.m.inptu is not a key"
+        ),
+        (
+            #"{"format": "spendlog-prices 1", "models": {"m": {"input": 1, "output": 2, "prompt_tiers": [{"above_input_tokens": 9, "inptu": 3}]}}}"#,
+            "models.m.prompt_tiers[0].inptu is not a key"
+        ),
+        (
+            #"{"format": "spendlog-prices 1", "models": {"m": {"input": 1, "output": 2, "prompt_tiers": [5]}}}"#,
+            "models.m.prompt_tiers[0] must be an object"
+        ),
+        (
+            #"{"format": "spendlog-prices 1", "models": {"m": {"input": 1, "output": 2, "batch": {"flex": {"input": 1}}}}}"#,
+            "models.m.batch.flex is not a key"
         ),
         (#"{"models": {}}"#, "\"format\" must be \"spendlog-prices 1\""),
         (#"{"format": "spendlog-prices 1", "models": {"m": {"input": 1, "output": 2,}}}"#, "not valid JSON at byte 73"),
