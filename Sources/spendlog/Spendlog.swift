@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import SpendLog
 
 @main
@@ -55,7 +55,7 @@ struct Spendlog: ParsableCommand {
             printError(
                 "Error: \(error.message)\nUsage: \(usage)\n  See '\(path.joined(separator: " ")) --help' for more information."
             )
-            Foundation.exit(ExitCodes.usage)
+            Glibc.exit(ExitCodes.usage)
         } catch {
             exit(withError: error)
         }
