@@ -123,7 +123,7 @@ public final class Budget: @unchecked Sendable {
             let at = now.millisecondsSinceEpoch
             let matching = state.sortedRules.filter { $0.scope.matches(record) }
             try Budget.refuseBeforeReset(record, matching, state)
-            try check(record, against: matching, state)
+            try check(record, against: matching, state, now: now)
             FaultInjection.reach("budget.afterCheck")
             try appendAndCount(record, into: &state)
             let warnings = try softWarnings(for: record, state: &state, now: at)
@@ -195,7 +195,7 @@ public final class Budget: @unchecked Sendable {
             let unheld = state.sortedRules.filter {
                 $0.scope.matches(record) && !$0.scope.isCovered(by: reservation.scope)
             }
-            try check(record, against: unheld, state)
+            try check(record, against: unheld, state, now: now)
             try appendAndCount(record, into: &state)
             FaultInjection.reach("budget.settle.afterAppend")
             try self.record(
@@ -576,11 +576,16 @@ public final class Budget: @unchecked Sendable {
 
     /// Throws ``LimitExceeded`` when `record` does not fit one of `rules` in the window of its
     /// own time.
-    private func check(_ record: UsageRecord, against rules: [LimitRule], _ state: BudgetState) throws {
+    private func check(_ record: UsageRecord, against rules: [LimitRule], _ state: BudgetState, now: Timestamp) throws {
+        let at = record.timestamp.millisecondsSinceEpoch
         for rule in rules {
-            try check(
-                rule, at: record.timestamp.millisecondsSinceEpoch, requested: rule.metric.amount(of: record),
-                needsRoom: false, state)
+            do {
+                try check(rule, at: at, requested: rule.metric.amount(of: record), needsRoom: false, state)
+            } catch var refusal as LimitExceeded {
+                // A back-dated record is checked in its own window: say which.
+                refusal.pastWindow = at < rule.window.firstCountedBucket(at: now.millisecondsSinceEpoch)
+                throw refusal
+            }
         }
     }
 

@@ -10,6 +10,8 @@ public struct LimitExceeded: Error, CustomStringConvertible, Sendable {
     public var held: Int64
     /// What the refused append or reservation would have added.
     public var requested: Int64
+    /// The record is dated in an earlier window than the current one, and was checked there.
+    public var pastWindow = false
 
     public var limit: Int64 { rule.maximum }
     /// What could still be spent (never negative).
@@ -23,7 +25,10 @@ public struct LimitExceeded: Error, CustomStringConvertible, Sendable {
     public var description: String {
         let m = rule.metric
         var text = "Limit \(rule.id) (\(rule.scope), \(m.rawValue), \(rule.window)) would be exceeded: "
-        text += "\(m.format(spent)) spent in the current window"
+        text +=
+            pastWindow
+            ? "\(m.format(spent)) spent in the window of the record's time (from \(Timestamp(millisecondsSinceEpoch: windowStart).rfc3339))"
+            : "\(m.format(spent)) spent in the current window"
         if held > 0 { text += " + \(m.format(held)) held by reservations" }
         text +=
             " + \(m.format(requested)) requested \(comparison) limit \(m.format(rule.maximum)); remaining \(m.format(remaining)). "

@@ -193,6 +193,11 @@ import Testing
         } catch let refusal as LimitExceeded {
             #expect(refusal.spent == 900_000_000)
             #expect(refusal.windowStart == time("2026-11-22T00:00:00Z").millisecondsSinceEpoch)
+            #expect(refusal.pastWindow)
+            #expect(
+                refusal.description.contains(
+                    "$0.9 spent in the window of the record's time (from 2026-11-22T00:00:00.000Z) + $0.9 requested"),
+                "\(refusal)")
         }
         // Today is untouched by yesterday's spend.
         try budget.appendIfWithinLimits(call("1", at: "2026-11-23T09:59:00Z"), now: now)
