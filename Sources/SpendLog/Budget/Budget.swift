@@ -423,7 +423,7 @@ public final class Budget: @unchecked Sendable {
             else { return [:] }
             let body = Array(bytes[..<endStart])
             let checksum = body.withUnsafeBufferPointer { fnv1a64($0) }
-            guard bytes[endStart...].elementsEqual(Array("end \(hex(checksum))\n".utf8)),
+            guard bytes[endStart...].elementsEqual(Array("end \(hex16(checksum))\n".utf8)),
                 let text = String(validating: body, as: UTF8.self)
             else { return [:] }
             var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -451,23 +451,9 @@ public final class Budget: @unchecked Sendable {
             }
             var bytes = Array(text.utf8)
             let checksum = bytes.withUnsafeBufferPointer { fnv1a64($0) }
-            bytes += Array("end \(hex(checksum))\n".utf8)
+            bytes += Array("end \(hex16(checksum))\n".utf8)
             // A hint that failed to be written is only a listing more next time.
-            let temp = path + ".tmp"
-            do {
-                let fd = try FileSystem.open(temp, O_WRONLY | O_CREAT | O_TRUNC)
-                defer { FileSystem.close(fd) }
-                try FileSystem.writeAll(fd, bytes, path: temp)
-            } catch {
-                try? FileSystem.unlinkIfExists(temp)
-                return
-            }
-            try? FileSystem.rename(temp, path)
-        }
-
-        static func hex(_ value: UInt64) -> String {
-            let digits = String(value, radix: 16)
-            return String(repeating: "0", count: 16 - digits.count) + digits
+            try? BudgetSidecar.replaceAtomically(path, contents: bytes, sync: false, faultPoints: false)
         }
     }
 

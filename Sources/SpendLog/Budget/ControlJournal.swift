@@ -78,21 +78,7 @@ struct ControlJournal {
         if size > end { try FileSystem.truncate(fd, to: end, path: path) }
         var bytes: [UInt8] = []
         for event in events { bytes.append(contentsOf: event.jsonLine()) }
-        let written = bytes.withUnsafeBytes { raw in
-            Result { () throws(SpendLogError) in
-                var done = 0
-                while done < raw.count {
-                    let n = Glibc.pwrite(
-                        fd.rawValue, raw.baseAddress! + done, raw.count - done, off_t(end) + off_t(done))
-                    if n < 0 {
-                        if Glibc.errno == EINTR { continue }
-                        throw SpendLogError.io("write to", path: path, errno: FileSystem.lastErrno)
-                    }
-                    done += n
-                }
-            }
-        }
-        do { try written.get() } catch {
+        do { try FileSystem.writeAll(fd, bytes, at: end, path: path) } catch {
             try? FileSystem.truncate(fd, to: end, path: path)
             throw error
         }
@@ -114,22 +100,27 @@ enum BudgetSidecar {
     /// Temporary file in the same folder, fsync, rename over the sidecar, fsync the folder: a
     /// crash leaves the old or the new checkpoint, never a mix. `sync` false skips both fsyncs
     /// (fsync policy `none`): a checkpoint lost to a power cut is recounted from the log.
-    static func replaceAtomically(_ path: String, contents: [UInt8], sync: Bool) throws(SpendLogError) {
+    /// Temp file, (fsync), rename, (fsync the folder). `faultPoints`: stop at the sidecar's crash
+    /// points (`budget.sidecar.afterTempWrite` …); off for other files written this way.
+    static func replaceAtomically(_ path: String, contents: [UInt8], sync: Bool, faultPoints: Bool = true)
+        throws(SpendLogError)
+    {
+        func reach(_ point: StaticString) { if faultPoints { FaultInjection.reach(point) } }
         let folder = String(path[..<path.lastIndex(of: "/")!])
         let temp = path + ".tmp"
         let fd = try FileSystem.open(temp, O_WRONLY | O_CREAT | O_TRUNC)
         do {
             defer { FileSystem.close(fd) }
             try FileSystem.writeAll(fd, contents, path: temp)
-            FaultInjection.reach("budget.sidecar.afterTempWrite")
+            reach("budget.sidecar.afterTempWrite")
             if sync { try FileSystem.fsync(fd, path: temp) }
         } catch {
             try? FileSystem.unlinkIfExists(temp)
             throw error
         }
-        FaultInjection.reach("budget.sidecar.beforeRename")
+        reach("budget.sidecar.beforeRename")
         try FileSystem.rename(temp, path)
-        FaultInjection.reach("budget.sidecar.afterRename")
+        reach("budget.sidecar.afterRename")
         if sync { try FileSystem.fsyncDirectory(folder) }
     }
 }

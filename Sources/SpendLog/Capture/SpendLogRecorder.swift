@@ -38,14 +38,8 @@ public final class SpendLogRecorder: Sendable {
         call: () async throws -> Value,
         body: (Value) -> [UInt8]
     ) async throws -> Recorded<Value> {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let value = try await call()
-        let elapsed = clock.now - start
-        var record = try captured(body(value), format: format, project: project, model: model, elapsed: elapsed)
-        configure(&record)
-        let outcome = try pricer.price(&record)
-        do { try record.validate() } catch { throw UsageCaptureError(field: error.field, reason: error.reason) }
+        let (value, record, outcome) = try await callAndCapture(
+            project: project, format: format, model: model, configure: configure, call: call, body: body)
         let written = try writer.append(record)
         return Recorded(value: value, record: written, pricing: outcome)
     }
@@ -80,18 +74,12 @@ public final class SpendLogRecorder: Sendable {
         body: (Value) -> [UInt8]
     ) async throws -> Recorded<Value> {
         let hold = try budget.reserve(fields: scope, amount: estimate, ttlMs: ttlMs)
-        let clock = ContinuousClock()
-        let start = clock.now
         let value: Value
-        var record: UsageRecord
+        let record: UsageRecord
         let outcome: RecordPricer.Outcome
         do {
-            value = try await call()
-            let elapsed = clock.now - start
-            record = try captured(body(value), format: format, project: project, model: model, elapsed: elapsed)
-            configure(&record)
-            outcome = try pricer.price(&record)
-            do { try record.validate() } catch { throw UsageCaptureError(field: error.field, reason: error.reason) }
+            (value, record, outcome) = try await callAndCapture(
+                project: project, format: format, model: model, configure: configure, call: call, body: body)
         } catch {
             try? budget.release(hold.id)
             throw error
@@ -108,13 +96,25 @@ public final class SpendLogRecorder: Sendable {
         return Recorded(value: value, record: written, pricing: outcome)
     }
 
-    private func captured(
-        _ body: [UInt8], format: ResponseFormat, project: String, model: String?, elapsed: Duration
-    ) throws -> UsageRecord {
-        var record = try UsageCapture.capture(body, format: format).record(project: project, model: model)
-        let (seconds, attoseconds) = elapsed.components
+    /// Times `call` and builds the priced, validated record from its response.
+    private func callAndCapture<Value: Sendable>(
+        project: String,
+        format: ResponseFormat,
+        model: String?,
+        configure: (inout UsageRecord) -> Void,
+        call: () async throws -> Value,
+        body: (Value) -> [UInt8]
+    ) async throws -> (Value, UsageRecord, RecordPricer.Outcome) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let value = try await call()
+        let (seconds, attoseconds) = (clock.now - start).components
+        var record = try UsageCapture.capture(body(value), format: format).record(project: project, model: model)
         record.latencyMs = seconds * 1000 + attoseconds / 1_000_000_000_000_000
         record.status = .ok
-        return record
+        configure(&record)
+        let outcome = try pricer.price(&record)
+        do { try record.validate() } catch { throw UsageCaptureError(field: error.field, reason: error.reason) }
+        return (value, record, outcome)
     }
 }

@@ -28,8 +28,7 @@ public struct IndexManifest: Sendable, Equatable {
         var text = IndexManifest.header + "\n"
         for path in entries.keys.sorted() {
             let e = entries[path]!
-            let hex = String(e.checksum, radix: 16)
-            text += "\(path)\t\(e.bytes)\t\(String(repeating: "0", count: 16 - hex.count) + hex)\t\(e.records)\n"
+            text += "\(path)\t\(e.bytes)\t\(hex16(e.checksum))\t\(e.records)\n"
         }
         return Array(text.utf8)
     }

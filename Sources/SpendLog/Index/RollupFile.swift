@@ -198,6 +198,12 @@ struct RollupFile {
     }
 }
 
+/// A 64-bit checksum as text: 16 lowercase hex digits, zero-padded.
+func hex16(_ value: UInt64) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: 16 - digits.count) + digits
+}
+
 /// FNV-1a, 64 bits: the checksum of rollup files and of the segments the index covers.
 func fnv1a64(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
     var h = seed

@@ -44,11 +44,20 @@ enum FileSystem {
         _ = Glibc.close(fd.rawValue)  // the descriptor is gone whatever close reports (Linux close(2))
     }
 
-    /// Writes every byte, continuing after short writes. On failure the caller decides how to undo.
-    static func writeAll(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer, path: String) throws(SpendLogError) {
+    /// Writes every byte, continuing after short writes: at the file position, or at `offset`
+    /// (`pwrite`). On failure the caller decides how to undo.
+    static func writeAll(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer, at offset: Int64? = nil, path: String)
+        throws(SpendLogError)
+    {
         var done = 0
         while done < bytes.count {
-            let n = Glibc.write(fd.rawValue, bytes.baseAddress! + done, bytes.count - done)
+            let start = bytes.baseAddress! + done
+            let n =
+                if let offset {
+                    Glibc.pwrite(fd.rawValue, start, bytes.count - done, off_t(offset) + off_t(done))
+                } else {
+                    Glibc.write(fd.rawValue, start, bytes.count - done)
+                }
             if n < 0 {
                 if Glibc.errno == EINTR { continue }
                 throw .io("write to", path: path, errno: lastErrno)
@@ -57,9 +66,11 @@ enum FileSystem {
         }
     }
 
-    static func writeAll(_ fd: FileDescriptor, _ bytes: [UInt8], path: String) throws(SpendLogError) {
+    static func writeAll(_ fd: FileDescriptor, _ bytes: [UInt8], at offset: Int64? = nil, path: String)
+        throws(SpendLogError)
+    {
         let result = bytes.withUnsafeBytes { raw in
-            Result { () throws(SpendLogError) in try writeAll(fd, raw, path: path) }
+            Result { () throws(SpendLogError) in try writeAll(fd, raw, at: offset, path: path) }
         }
         try result.get()
     }

@@ -20,7 +20,10 @@ import Testing
             try #require(
                 FileManager.default.contents(
                     atPath: TestPaths.sharedData + "/provider-responses/anthropic_messages.json")))
-        let result = try await recorder.record(project: "app", configure: { $0.user = "ann" }) { body }
+        let result = try await recorder.record(project: "app", configure: { $0.user = "ann" }) {
+            try await Task.sleep(for: .milliseconds(40))
+            return body
+        }
         #expect(result.value == body)
         let stored = try records(log)
         #expect(stored.count == 1)
@@ -34,7 +37,8 @@ import Testing
         #expect(record.costSource == .priced)
         #expect(record.user == "ann")
         #expect(record.status == .ok)
-        #expect(record.latencyMs != nil)
+        // The call's own duration, in milliseconds (not seconds, not nanoseconds).
+        #expect((40..<10_000).contains(try #require(record.latencyMs)))
         #expect(record.requestID == "msg_01Egs18hRzhru3uGon3qesbA")
     }
 
