@@ -15,30 +15,23 @@ struct BudgetStatusCommand: ParsableCommand {
 
     @OptionGroup var directory: DirectoryOptions
     @Option(help: "table or json.")
-    var format: String = "table"
-
-    func validate() throws {
-        guard ["table", "json"].contains(format) else {
-            throw ValidationError("--format: must be table or json (got '\(format)').")
-        }
-    }
+    var format: TableOrJSON = .table
 
     func run() throws {
         try reportingBudgetErrors {
             let statuses = try Budget(directory: try directory.open(create: true)).status(now: try budgetClock())
-            if format == "json" {
-                let items = statuses.map { s -> String in
+            if format == .json {
+                let items = statuses.map { s -> JSONValue in
                     let m = s.rule.metric
-                    let fields = [
-                        String(ruleJSON(s.rule).dropLast()), "\"spent\":" + m.jsonNumber(s.spent),
-                        "\"held\":" + m.jsonNumber(s.held), "\"remaining\":" + m.jsonNumber(s.remaining),
-                        "\"percent_used\":" + s.percentUsed,
-                        "\"window_start\":" + jsonString(timeText(s.windowStart)),
-                        "\"resets_at\":" + (s.resetsAt.map { jsonString(timeText($0)) } ?? "null"),
-                    ]
-                    return fields.joined(separator: ",") + "}"
+                    return .object(
+                        ruleMembers(s.rule) + [
+                            ("spent", .number(m.jsonNumber(s.spent))), ("held", .number(m.jsonNumber(s.held))),
+                            ("remaining", .number(m.jsonNumber(s.remaining))), ("percent_used", .number(s.percentUsed)),
+                            ("window_start", .string(timeText(s.windowStart))),
+                            ("resets_at", s.resetsAt.map { .string(timeText($0)) } ?? .null),
+                        ])
                 }
-                print("[" + items.joined(separator: ",") + "]")
+                print(JSONValue.array(items).jsonText)
                 return
             }
             var rows = [["ID", "SCOPE", "TYPE", "WINDOW", "SPENT", "LIMIT", "USED", "REMAINING", "HELD", "RESETS"]]

@@ -55,7 +55,7 @@ func validateID(_ id: String, prefix: Character, kind: String, hint: String) thr
             ? !rest.isEmpty && rest.count <= 18 && rest.allSatisfy { $0.isASCII && $0.isNumber }
             : rest.count == 36 && rest.allSatisfy { $0.isHexDigit || $0 == "-" })
     guard shaped else {
-        let shown = jsonString(String(id.prefix(60)))
+        let shown = JSONValue.string(String(id.prefix(60))).jsonText
         throw ValidationError("ID: \(shown) is not \(kind); \(hint)")
     }
 }
@@ -72,24 +72,6 @@ func printWarnings(_ warnings: [SoftLimitWarning]) {
 /// A time for people and JSON: RFC 3339, or `-`/null when absent.
 func timeText(_ ms: Int64?) -> String {
     ms.map { Timestamp(millisecondsSinceEpoch: $0).rfc3339 } ?? "-"
-}
-
-func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
 }
 
 /// Left-aligned columns separated by two spaces.

@@ -37,12 +37,9 @@ struct CostCommand: ParsableCommand {
     @OptionGroup var service: ServiceOptions
     @OptionGroup var pricing: PriceFileOption
     @Option(help: "table (for people) or json.")
-    var format: String = "table"
+    var format: TableOrJSON = .table
 
     func validate() throws {
-        guard format == "table" || format == "json" else {
-            throw ValidationError("--format: must be table or json (got '\(format)').")
-        }
         _ = try usage()
         _ = try service.tier()
         do { try UsageRecord.validateName(model, field: "model") } catch {
@@ -66,7 +63,7 @@ struct CostCommand: ParsableCommand {
             let table = try pricing.table()
             guard let match = table.lookup(model) else {
                 printError("Warning: " + RecordPricer.unpricedWarning(model: model))
-                if format == "json" {
+                if format == .json {
                     print(
                         JSONValue.object([
                             ("model", .string(model)), ("cost_usd", .number("0")), ("cost_source", .string("unpriced")),
@@ -85,7 +82,7 @@ struct CostCommand: ParsableCommand {
                 throw ValidationError(error.message)
             }
             for note in breakdown.notes { printError("Note: " + note) }
-            if format == "json" {
+            if format == .json {
                 print(json(breakdown, match: match, asOf: table.asOf).prettyText())
             } else {
                 print(text(breakdown, match: match, asOf: table.asOf), terminator: "")

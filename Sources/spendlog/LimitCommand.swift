@@ -59,19 +59,13 @@ struct LimitListCommand: ParsableCommand {
 
     @OptionGroup var directory: DirectoryOptions
     @Option(help: "table or json.")
-    var format: String = "table"
-
-    func validate() throws {
-        guard ["table", "json"].contains(format) else {
-            throw ValidationError("--format: must be table or json (got '\(format)').")
-        }
-    }
+    var format: TableOrJSON = .table
 
     func run() throws {
         try reportingBudgetErrors {
             let rules = try Budget(directory: try directory.open(create: true)).limits()
-            if format == "json" {
-                print("[" + rules.map(ruleJSON).joined(separator: ",") + "]")
+            if format == .json {
+                print(JSONValue.array(rules.map { .object(ruleMembers($0)) }).jsonText)
                 return
             }
             var rows = [["ID", "SCOPE", "TYPE", "MAX", "WINDOW", "SOFT"]]
@@ -90,14 +84,17 @@ func softText(_ rule: LimitRule) -> String {
     rule.softPartsPerMillion.map { Money(nanos: $0 * 1000).decimalString } ?? "-"
 }
 
-func ruleJSON(_ rule: LimitRule) -> String {
-    var fields = [
-        "\"id\":" + jsonString(rule.id), "\"scope\":" + jsonString(rule.scope.description),
-        "\"type\":" + jsonString(rule.metric.rawValue), "\"max\":" + rule.metric.jsonNumber(rule.maximum),
-        "\"window\":" + jsonString(rule.window.name), "\"tz\":" + jsonString(rule.window.zoneName),
+/// A limit as JSON members: id, scope, type, max, window, tz, and soft when set.
+func ruleMembers(_ rule: LimitRule) -> [(key: String, value: JSONValue)] {
+    var members: [(key: String, value: JSONValue)] = [
+        ("id", .string(rule.id)), ("scope", .string(rule.scope.description)), ("type", .string(rule.metric.rawValue)),
+        ("max", .number(rule.metric.jsonNumber(rule.maximum))), ("window", .string(rule.window.name)),
+        ("tz", .string(rule.window.zoneName)),
     ]
-    if let soft = rule.softPartsPerMillion { fields.append("\"soft\":" + Money(nanos: soft * 1000).decimalString) }
-    return "{" + fields.joined(separator: ",") + "}"
+    if let soft = rule.softPartsPerMillion {
+        members.append(("soft", .number(Money(nanos: soft * 1000).decimalString)))
+    }
+    return members
 }
 
 struct LimitDeleteCommand: ParsableCommand {

@@ -53,6 +53,11 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json, csv
 }
 
+/// `--format` of the commands that have no CSV form.
+enum TableOrJSON: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}
+
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
