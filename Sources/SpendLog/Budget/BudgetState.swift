@@ -12,7 +12,7 @@ struct SegmentCoverage: Equatable, Sendable {
 /// Counters depend only on the rules, the resets and the set of records covered — never on the
 /// order things were read in or on the clock — so a rebuild from scratch encodes to the same bytes.
 struct BudgetState: Equatable, Sendable {
-    static let formatMarker = "spendlog-budget 1"
+    static let formatMarker = "spendlog-budget 2"
 
     var journalBytes: Int64 = 0
     var nextRuleNumber = 1
@@ -172,11 +172,23 @@ struct BudgetState: Equatable, Sendable {
             return quoted(rule.id) + ":{" + body.joined(separator: ",") + "}"
         }
         line("counters", "{" + counterText.joined(separator: ",") + "}")
-        out.append(contentsOf: "}\n".utf8)
+        let checksum = out.withUnsafeBufferPointer { fnv1a64($0) }
+        out.append(contentsOf: (BudgetState.checksumMember + hex16(checksum) + "\"}\n").utf8)
         return out
     }
 
+    /// The last member: FNV-1a-64 of every byte before it, so that a checkpoint altered on disk
+    /// is recounted rather than trusted (a wrong counter that still parses would pass limits).
+    static let checksumMember = ",\n\"checksum\":\""
+
     static func decode(_ bytes: [UInt8]) throws(BudgetDecodingError) -> BudgetState {
+        let trailer = checksumMember.utf8.count + 16 + 3
+        let body = bytes.count - trailer
+        guard body > 0, bytes[body..<(body + checksumMember.utf8.count)].elementsEqual(checksumMember.utf8),
+            bytes[(bytes.count - 3)...].elementsEqual("\"}\n".utf8),
+            bytes[(bytes.count - 19)..<(bytes.count - 3)].elementsEqual(
+                hex16(bytes.withUnsafeBufferPointer { fnv1a64(UnsafeBufferPointer(rebasing: $0[..<body])) }).utf8)
+        else { throw BudgetDecodingError(reason: "the checksum does not match the content") }
         let result = bytes.withUnsafeBufferPointer { buffer in
             Result { () throws(BudgetDecodingError) -> JSONObject in try JSONObject(buffer) }
         }
@@ -194,24 +206,14 @@ struct BudgetState: Equatable, Sendable {
             }
             state.rules[rule.id] = rule
         }
-        for (key, value) in try object.object("resets").members {
-            guard case .number(let text) = value, let ms = Int64(text) else {
-                throw BudgetDecodingError(reason: "bad reset")
-            }
-            state.resets[key] = ms
-        }
+        state.resets = try integers(object, "resets")
         for item in try object.array("reservations") {
             guard case .reserve(let r)? = try BudgetEvent.parse(try JSONObject(item)) else {
                 throw BudgetDecodingError(reason: "a reservation is not a reserve object")
             }
             state.reservations[r.id] = r
         }
-        for (key, value) in try object.object("soft_warned").members {
-            guard case .number(let text) = value, let ms = Int64(text) else {
-                throw BudgetDecodingError(reason: "bad soft_warned")
-            }
-            state.softWarned[key] = ms
-        }
+        state.softWarned = try integers(object, "soft_warned")
         for (key, value) in try object.object("log").members {
             guard case .array(let pair) = value, pair.count == 2, case .number(let text) = pair[0], let n = Int64(text),
                 case .bool(let sealed) = pair[1]
@@ -220,15 +222,29 @@ struct BudgetState: Equatable, Sendable {
         }
         for (rule, value) in try object.object("counters").members {
             var buckets: [Int64: Int64] = [:]
-            for (key, amount) in try JSONObject(value).members {
-                guard let bucket = Int64(key), case .number(let text) = amount, let n = Int64(text) else {
-                    throw BudgetDecodingError(reason: "bad counter of '\(rule)'")
-                }
-                buckets[bucket] = n
+            for (key, amount) in try integers(try JSONObject(value), what: "counter of '\(rule)'") {
+                guard let bucket = Int64(key) else { throw BudgetDecodingError(reason: "bad counter of '\(rule)'") }
+                buckets[bucket] = amount
             }
             state.counters[rule] = buckets
         }
         return state
+    }
+
+    /// An object of whole numbers, as a dictionary.
+    private static func integers(_ object: JSONObject, _ key: String) throws(BudgetDecodingError) -> [String: Int64] {
+        try integers(try object.object(key), what: key)
+    }
+
+    private static func integers(_ object: JSONObject, what: String) throws(BudgetDecodingError) -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for (key, value) in object.members {
+            guard case .number(let text) = value, let n = Int64(text) else {
+                throw BudgetDecodingError(reason: "bad \(what) '\(key)'")
+            }
+            out[key] = n
+        }
+        return out
     }
 }
 

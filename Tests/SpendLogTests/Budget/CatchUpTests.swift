@@ -83,3 +83,31 @@ import Testing
         #expect(try budget.status(now: time("2026-11-23T10:00:02Z")).map(\.spent) == [1_000_000_000, 1_000_000_000])
     }
 }
+
+/// The sidecar is a checkpoint: one that does not read back exactly as written is recounted from
+/// the journal and the log, never trusted.
+@Suite struct SidecarDamageTests {
+    @Test(arguments: ["lowered counter", "truncated", "empty", "not json", "older format"])
+    func aDamagedSidecarIsRecountedNotTrusted(damage: String) throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "10", "lifetime"))
+        for i in 0..<3 { #expect(try enforced(budget, call("3", at: "2026-11-23T10:00:0\(i)Z"))) }
+        _ = try budget.checkpoint(now: time("2026-11-23T10:00:05Z"))
+        let written = try #require(FileManager.default.contents(atPath: budget.sidecarPath))
+        let text = String(decoding: written, as: UTF8.self)
+        #expect(text.contains(":9000000000}"), "\(text)")
+        let damaged: Data =
+            switch damage {
+            case "lowered counter": Data(text.replacingOccurrences(of: ":9000000000}", with: ":1}").utf8)
+            case "truncated": written.dropLast(20)
+            case "empty": Data()
+            case "not json": Data("{\"format\":".utf8)
+            default: Data(text.replacingOccurrences(of: "spendlog-budget 2", with: "spendlog-budget 1").utf8)
+            }
+        try damaged.write(to: URL(fileURLWithPath: budget.sidecarPath))
+        let fresh = Budget(directory: budget.directory)
+        #expect(try fresh.status(now: time("2026-11-23T10:00:06Z"))[0].spent == 9_000_000_000)
+        #expect(try !enforced(fresh, call("1.000000001", at: "2026-11-23T10:00:07Z")))
+        #expect(try fresh.rebuiltSidecar() == fresh.checkpoint(now: time("2026-11-23T10:00:08Z")))
+    }
+}
