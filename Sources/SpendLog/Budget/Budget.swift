@@ -421,22 +421,25 @@ public final class Budget: @unchecked Sendable {
             guard let bytes = try? FileSystem.readFile(path), bytes.last == 0x0A,
                 let endStart = bytes.dropLast().lastIndex(of: 0x0A).map({ $0 + 1 })
             else { return [:] }
-            let body = Array(bytes[..<endStart])
-            let checksum = body.withUnsafeBufferPointer { fnv1a64($0) }
-            guard bytes[endStart...].elementsEqual(Array("end \(hex16(checksum))\n".utf8)),
-                let text = String(validating: body, as: UTF8.self)
+            let checksum = bytes.withUnsafeBufferPointer { fnv1a64(UnsafeBufferPointer(rebasing: $0[..<endStart])) }
+            let headerLine = Array((header + "\n").utf8)
+            guard bytes[endStart...].elementsEqual("end \(hex16(checksum))\n".utf8),
+                bytes.starts(with: headerLine)
             else { return [:] }
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            guard lines.first == Substring(header), lines.last == "" else { return [:] }
-            lines.removeFirst()
-            lines.removeLast()
+            // Read as bytes: this runs in every CLI call, on a line per day of the log.
             var days: [String: QuietDay] = [:]
-            for line in lines {
-                let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-                guard fields.count >= 3, let inode = UInt64(fields[1]), let modified = Int64(fields[2]) else {
-                    return [:]
+            for line in bytes[headerLine.count..<endStart].split(separator: 0x0A) {
+                let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)
+                guard fields.count >= 3, let inode = UInt64(String(decoding: fields[1], as: UTF8.self)),
+                    let modified = Int64(String(decoding: fields[2], as: UTF8.self)),
+                    let folder = String(validating: fields[0], as: UTF8.self)
+                else { return [:] }
+                var segments: [String] = []
+                for field in fields[3...] {
+                    guard let name = String(validating: field, as: UTF8.self) else { return [:] }
+                    segments.append(name)
                 }
-                days[fields[0]] = QuietDay(inode: inode, modifiedMs: modified, segments: Array(fields[3...]))
+                days[folder] = QuietDay(inode: inode, modifiedMs: modified, segments: segments)
             }
             return days
         }
