@@ -1,6 +1,7 @@
 # spendlog — targets:
 #   make run     build, record a realistic sample into a temporary log, index it, print a report
 #   make test    install what the tests need (libzstd-dev, zstd, a Python venv), build, run every test
+#   make test-dates  run the built tests again under libfaketime, at other dates and in another zone
 #   make bench   run the benchmarks and write docs/PERFORMANCE.md
 #   make build   release build of the CLI (.build/release/spendlog)
 #   make deps    install the system packages the build needs (apt-get, only when missing)
@@ -11,19 +12,33 @@ SHELL := /bin/bash
 SWIFT ?= swift
 VENV := .venv
 APT_PACKAGES := libzstd-dev zstd pkg-config tzdata
+TEST_APT_PACKAGES := faketime
+TEST_ENV = SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR)/$(VENV)/bin/python \
+	SPENDLOG_RELEASE_BIN=$(CURDIR)/.build/release/spendlog
+# Clocks for test-dates: a zone and a start time in it; the clock runs on from there. The first
+# crosses a UTC midnight and the end of a February (2029 is no leap year) mid-run; the second a
+# local midnight and new year fourteen hours ahead of UTC (10:00 UTC there).
+FAKE_CLOCKS := "UTC|2029-02-28 23:59:30" "Pacific/Kiritimati|2026-12-31 23:59:30"
 
-.PHONY: run test bench build deps venv format clean
+.PHONY: run test test-dates bench build deps test-deps apt-install venv format clean
 
 deps:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+
+test-deps:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES) $(TEST_APT_PACKAGES)"
+
+# Installs the packages named in PACKAGES that are missing (apt-get; sudo unless root).
+apt-install:
 	@missing=""; \
-	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-venv: deps
+venv: test-deps
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
 	@$(VENV)/bin/python -c "import duckdb" 2>/dev/null || $(VENV)/bin/pip install -q duckdb
 
@@ -33,10 +48,25 @@ build: deps
 run: build
 	@scripts/demo.sh .build/release/spendlog
 
-test: deps venv
+# The release binary is built too: a test checks that it cannot be made to crash on purpose.
+test: test-deps venv
 	$(SWIFT) build --build-tests
-	SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR)/$(VENV)/bin/python \
-		$(SWIFT) test --skip-build --parallel --num-workers 2
+	$(SWIFT) build -c release --product spendlog
+	$(TEST_ENV) $(SWIFT) test --skip-build --parallel --num-workers 2
+
+# The same tests, run directly from the test bundle with libfaketime shifting the clock of the
+# bundle and of every process it starts. No test may depend on the day or the zone it runs in.
+test-dates: test-deps venv
+	$(SWIFT) build --build-tests
+	$(SWIFT) build -c release --product spendlog
+	@for clock in $(FAKE_CLOCKS); do \
+		zone=$${clock%%|*}; start=$${clock#*|}; \
+		echo "== tests at $$start in $$zone"; \
+		TZ=$$zone $(TEST_ENV) faketime -f "@$$start" \
+			.build/debug/spendlogPackageTests.xctest --testing-library swift-testing \
+			> .build/test-dates.log 2>&1 || { tail -n 60 .build/test-dates.log; exit 1; }; \
+		tail -n 1 .build/test-dates.log; \
+	done
 
 bench: build venv
 	@scripts/bench.sh

@@ -1,13 +1,19 @@
 #define _GNU_SOURCE
 #include "spendlog_shims.h"
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
-int64_t spendlog_birth_time_ms(int fd) {
+int64_t spendlog_file_age_ms(int fd) {
     struct statx st;
     memset(&st, 0, sizeof st);
-    if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &st) != 0) return -1;
-    if (!(st.stx_mask & STATX_BTIME)) return -1;
-    return (int64_t)st.stx_btime.tv_sec * 1000 + st.stx_btime.tv_nsec / 1000000;
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &st) != 0) return INT64_MIN;
+    if (!(st.stx_mask & STATX_BTIME)) return INT64_MIN;
+    struct timespec now;
+    if (syscall(SYS_clock_gettime, CLOCK_REALTIME, &now) != 0) return INT64_MIN;
+    int64_t born = (int64_t)st.stx_btime.tv_sec * 1000 + st.stx_btime.tv_nsec / 1000000;
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - born;
 }

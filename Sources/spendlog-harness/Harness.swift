@@ -9,14 +9,17 @@
 // after each append returns, so a killed run tells which appends were acknowledged.
 //
 //   spendlog-harness enforce --dir D --count N --seed S [--fsync none] [--min-nanos A] [--max-nanos B]
-//                            [--checkpoint-bytes C]
+//                            [--checkpoint-bytes C] [--now T]
 //
 // Enforced appends (Budget.appendIfWithinLimits) of pseudo-random costs in [A, B] nano-dollars,
 // printing "ok <nanos>" or "refused <nanos>" after each.
 //
-//   spendlog-harness hold --dir D --fields project=p --usd X [--ttl-ms T]
+//   spendlog-harness hold --dir D --fields project=p --usd X [--ttl-ms T] [--now T]
 //
 // Reserves X against the limits as this process, prints the reservation id, and waits to be killed.
+//
+// `--now` (RFC 3339) is the budget's clock and the records' time, so that a test's windows do not
+// depend on the day it runs; without it, the wall clock.
 import SpendLog
 
 #if canImport(Glibc)
@@ -80,6 +83,13 @@ func startThread(_ start: ThreadStart) -> pthread_t {
     return handle
 }
 
+/// The clock of the budget modes: `--now`, else the wall clock.
+func clock(_ options: [String: String]) -> Timestamp {
+    guard let text = options["--now"] else { return .now() }
+    guard let time = Timestamp.parse(text) else { fail("--now: '\(text)' is not an RFC 3339 time") }
+    return time
+}
+
 func enforce(_ options: [String: String]) {
     guard let dir = options["--dir"], let count = Int(options["--count"] ?? ""),
         var seed = UInt64(options["--seed"] ?? "")
@@ -88,6 +98,7 @@ func enforce(_ options: [String: String]) {
     let high = Int64(options["--max-nanos"] ?? "") ?? 1_000_000
     var writerOptions = WriterOptions()
     writerOptions.fsync = FsyncPolicy(rawValue: options["--fsync"] ?? "none") ?? .none
+    let now = clock(options)
     do {
         let budget = Budget(directory: try LogDirectory.open(dir), writerOptions: writerOptions)
         if let bytes = options["--checkpoint-bytes"], let value = Int64(bytes) {
@@ -97,11 +108,11 @@ func enforce(_ options: [String: String]) {
             seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let nanos = low + Int64((seed >> 33) % UInt64(high - low + 1))
             var record = UsageRecord(
-                project: options["--project"] ?? "harness", model: "gpt-4.1-mini", inputTokens: 10, outputTokens: 1,
+                timestamp: now, project: options["--project"] ?? "harness", model: "gpt-4.1-mini", inputTokens: 10, outputTokens: 1,
                 cost: Money(nanos: nanos))
             record.task = "\(options["--seed"]!)-\(i)"
             do {
-                try budget.appendIfWithinLimits(record)
+                try budget.appendIfWithinLimits(record, now: now)
                 writeLine(1, "ok \(nanos)")
             } catch is LimitExceeded {
                 writeLine(1, "refused \(nanos)")
@@ -120,7 +131,7 @@ func hold(_ options: [String: String]) -> Never {
         let budget = Budget(directory: try LogDirectory.open(dir))
         let reservation = try budget.reserve(
             fields: try LimitScope.parse(fields), amount: try Money.parse(usd),
-            ttlMs: Int64(options["--ttl-ms"] ?? "") ?? 3_600_000)
+            ttlMs: Int64(options["--ttl-ms"] ?? "") ?? 3_600_000, now: clock(options))
         writeLine(1, reservation.id)
     } catch {
         fail("\(error)")

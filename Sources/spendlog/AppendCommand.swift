@@ -179,12 +179,13 @@ struct AppendCommand: ParsableCommand {
         commandName: "append",
         abstract: "Record one LLM call and print its id.",
         discussion: """
-            Example:
-              spendlog append --project etl --model gpt-4.1 --input-tokens 1200 --output-tokens 300 --cost 0.0048
+            Examples:
+              spendlog append --project etl --model gpt-4.1 --input-tokens 1200 \\
+                  --output-tokens 300 --cost 0.0048
               curl … | spendlog append --from-response openai - --project etl
 
-            Without --cost the cost is computed from the price table (docs/PRICING.md); a model the
-            table lacks is recorded as unpriced (cost 0) with a warning.
+            Without --cost the cost is computed from the price table (docs/PRICING.md); \
+            a model the table lacks is recorded as unpriced (cost 0) with a warning.
             """)
 
     @OptionGroup var directory: DirectoryOptions

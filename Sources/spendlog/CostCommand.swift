@@ -5,11 +5,14 @@ struct CostCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cost",
         abstract: "Print what a call would cost, with its breakdown, without recording anything.",
+        usage: "spendlog cost --model <model> --input-tokens <n> [<options>]",
         discussion: """
             Example:
-              spendlog cost --model gpt-5 --input-tokens 12000 --cached-input-tokens 8000 --output-tokens 900 --reasoning-tokens 600
+              spendlog cost --model gpt-5 --input-tokens 12000 --cached-input-tokens 8000 \\
+                  --output-tokens 900 --reasoning-tokens 600
 
-            A model the price table lacks prints cost 0 with cost_source "unpriced" and a warning.
+            A model the price table lacks prints cost 0 with cost_source "unpriced" and a \
+            warning.
             """)
 
     @Option(help: "Model name as the provider reports it.")

@@ -9,6 +9,7 @@ struct IndexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "index",
         abstract: "Fold sealed segments into the rollups that queries read.",
+        usage: "spendlog index [--rebuild] [<options>]",
         discussion: """
             Reads only sealed segments the index does not cover yet, and replaces the index \
             atomically: a crash leaves the previous index in place. Queries are always current \

@@ -9,12 +9,14 @@ struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
         abstract: "Record many calls from JSON lines (a file, or - for standard input).",
+        usage: "spendlog ingest [<options>] [<file>]",
         discussion: """
-            Each line is a record in the log's format (docs/FORMAT.md); v, id and ts are filled in
-            when absent. All or nothing: if any line is invalid, every bad line is reported as
-            'line N: field: reason' and nothing is written (exit 65). With --skip-invalid the valid
-            lines are written and the others reported. The whole input is one group commit. Lines
-            without cost_usd are priced from the price table (docs/PRICING.md).
+            Each line is a record in the log's format (docs/FORMAT.md); v, id and ts are \
+            filled in when absent. All or nothing: if any line is invalid, every bad line is \
+            reported as 'line N: field: reason' and nothing is written (exit 65). With \
+            --skip-invalid the valid lines are written and the others reported. The whole \
+            input is one group commit. Lines without cost_usd are priced from the price table \
+            (docs/PRICING.md).
             """)
 
     @OptionGroup var directory: DirectoryOptions

@@ -12,11 +12,15 @@ struct LimitSetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "set",
         abstract: "Add a limit and print its id.",
+        usage: "spendlog limit set --scope S --type T --max M --window W [<options>]",
         discussion: """
             Examples:
-              spendlog limit set --scope project=etl --type cost --max 25 --window day --soft 0.8
-              spendlog limit set --scope global --type requests --max 1000 --window rolling:1h
-              spendlog limit set --scope project=etl,model=gpt-4.1 --type total-tokens --max 5000000 --window month --tz Europe/Berlin
+              spendlog limit set --scope project=etl --type cost --max 25 --window day \\
+                  --soft 0.8
+              spendlog limit set --scope global --type requests --max 1000 \\
+                  --window rolling:1h
+              spendlog limit set --scope project=etl,model=gpt-4.1 --type total-tokens \\
+                  --max 5000000 --window month --tz Europe/Berlin
             """)
 
     @OptionGroup var directory: DirectoryOptions

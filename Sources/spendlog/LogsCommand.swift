@@ -3,7 +3,8 @@ import SpendLog
 
 struct LogsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "logs", abstract: "List raw records, newest first.")
+        commandName: "logs", abstract: "List raw records, newest first.",
+        usage: "spendlog logs [<options>]")
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case table, json, jsonl, csv

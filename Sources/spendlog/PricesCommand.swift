@@ -6,9 +6,9 @@ struct PricesCommand: ParsableCommand {
         commandName: "prices",
         abstract: "Show the price table and import LiteLLM's.",
         discussion: """
-            Prices come from the user's price file over the built-in table (docs/PRICING.md). The
-            file is --prices FILE, else $SPENDLOG_PRICES, else $XDG_CONFIG_HOME/spendlog/prices.json,
-            else ~/.config/spendlog/prices.json.
+            Prices come from the user's price file over the built-in table \
+            (docs/PRICING.md). The file is --prices FILE, else $SPENDLOG_PRICES, else \
+            $XDG_CONFIG_HOME/spendlog/prices.json, else ~/.config/spendlog/prices.json.
             """,
         subcommands: [PricesListCommand.self, PricesShowCommand.self, PricesImportCommand.self])
 }
@@ -88,9 +88,10 @@ struct PricesImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Read LiteLLM's model_prices_and_context_window.json and write it as the user's price file.",
         discussion: """
-            Every chat, completion and responses model with per-token input and output prices is
-            imported, with cache, reasoning, prompt-size and batch/priority/flex prices. The user's
-            file is replaced atomically; its entries override the built-in table.
+            Every chat, completion and responses model with per-token input and output \
+            prices is imported, with cache, reasoning, prompt-size and batch/priority/flex \
+            prices. The user's file is replaced atomically; its entries override the \
+            built-in table.
             """)
 
     @Argument(help: "LiteLLM's JSON file, or - for standard input.")

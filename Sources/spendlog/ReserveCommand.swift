@@ -9,14 +9,16 @@ struct ReserveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reserve",
         abstract: "Hold an estimated cost against the limits before a call; print the reservation id.",
+        usage: "spendlog reserve --scope-fields <fields> --max-usd <usd> [<options>]",
         discussion: """
-            The hold counts against every limit whose scope the fields cover until `spendlog settle ID`
-            records the real call, `spendlog release ID` frees it, the holder process exits, or --ttl
-            passes. The holder is the calling process (the parent of spendlog) unless --holder-pid says.
-            Exits 3 when the hold does not fit.
+            The hold counts against every limit whose scope the fields cover until \
+            `spendlog settle ID` records the real call, `spendlog release ID` frees it, the \
+            holder process exits, or --ttl passes. The holder is the calling process (the \
+            parent of spendlog) unless --holder-pid says. Exits 3 when the hold does not fit.
 
             Example:
-              id=$(spendlog reserve --scope-fields project=etl,model=gpt-4.1 --max-usd 0.50 --ttl 10m)
+              id=$(spendlog reserve --scope-fields project=etl,model=gpt-4.1 \\
+                  --max-usd 0.50 --ttl 10m)
             """)
 
     @OptionGroup var directory: DirectoryOptions
@@ -73,13 +75,16 @@ struct SettleCommand: ParsableCommand {
         commandName: "settle",
         abstract: "Record the real call of a reservation and free its hold; print the record id.",
         discussion: """
-            Takes the same flags as `append`. The record is written whatever it costs against the
-            limits the hold covered (the money is spent: a call dearer than its estimate can take them
-            past their maximum). Limits the hold did not cover (fields --scope-fields did not give, or
-            that differ) are checked as with `append --enforce`: exits 3 and writes nothing when one
-            would be exceeded; the hold stays open.
+            Takes the same flags as `append`. The record is written whatever it costs \
+            against the limits the hold covered (the money is spent: a call dearer than its \
+            estimate can take them past their maximum). Limits the hold did not cover \
+            (fields --scope-fields did not give, or that differ) are checked as with \
+            `append --enforce`: exits 3 and writes nothing when one would be exceeded; the \
+            hold stays open.
+
             Example:
-              spendlog settle "$id" --project etl --model gpt-4.1 --input-tokens 1200 --output-tokens 300 --cost 0.0048
+              spendlog settle "$id" --project etl --model gpt-4.1 --input-tokens 1200 \\
+                  --output-tokens 300 --cost 0.0048
             """)
 
     @OptionGroup var directory: DirectoryOptions

@@ -8,14 +8,16 @@ struct Spendlog: ParsableCommand {
         commandName: "spendlog",
         abstract: "Record what LLM calls cost and enforce spending limits, without a database.",
         discussion: """
-            The log is a directory of JSON-lines segments (docs/FORMAT.md). It is found at --dir,
-            else $SPENDLOG_DIR, else $XDG_DATA_HOME/spendlog, else ~/.local/share/spendlog.
+            The log is a directory of JSON-lines segments (docs/FORMAT.md). It is found at \
+            --dir, else $SPENDLOG_DIR, else $XDG_DATA_HOME/spendlog, else \
+            ~/.local/share/spendlog.
 
-            Exit codes: 0 success; 1 I/O or other failure; 64 invalid input or usage;
-            65 invalid or corrupt data (bad ingest lines, verify found problems, a corrupt
-            segment or journal line, budget rebuild --check found a difference);
-            3 a spending limit would be exceeded (append --enforce, reserve, settle): nothing
-            was recorded.
+            Exit codes:
+              0   success
+              1   I/O or other failure (the message names the file)
+              3   a spending limit would be exceeded: nothing was recorded
+              64  invalid input or usage (the message names the flag or field)
+              65  invalid or corrupt data (the message names the file and byte offset)
             """,
         version: "0.1.0",
         subcommands: [

@@ -62,6 +62,7 @@ struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Totals per group: requests, tokens and exact cost.",
+        usage: "spendlog stats [--by <by> ...] [<options>]",
         discussion: """
             Answers from the index plus every record not indexed yet, so results are always \
             current. Several --by give a cross table (--by day --by model). Rows are sorted by \

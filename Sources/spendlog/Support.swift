@@ -14,7 +14,7 @@ struct DirectoryOptions: ParsableArguments {
 
     func validate() throws {
         if let dir {
-            do { try LogDirectory.validate(path: dir) } catch { throw ValidationError(error.message) }
+            do { try LogDirectory.validate(path: dir) } catch { throw ValidationError("--dir: " + error.message) }
         }
     }
 

@@ -3,7 +3,8 @@ import SpendLog
 
 struct TailCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tail", abstract: "Show the most recent records, newest last.")
+        commandName: "tail", abstract: "Show the most recent records, newest last.",
+        usage: "spendlog tail [-n <n>] [<options>]")
 
     @OptionGroup var directory: DirectoryOptions
     @Option(name: .short, help: "How many records.")

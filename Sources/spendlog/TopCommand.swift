@@ -3,7 +3,8 @@ import SpendLog
 
 struct TopCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "top", abstract: "Rank models or projects by cost, with their share of the total.")
+        commandName: "top", abstract: "Rank models or projects by cost, with their share of the total.",
+        usage: "spendlog top [--by <by>] [<options>]")
 
     enum Ranked: String, ExpressibleByArgument, CaseIterable {
         case model, project, provider, user, caller, task

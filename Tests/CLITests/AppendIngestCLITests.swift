@@ -96,15 +96,6 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir), "nothing may be written")
     }
 
-    @Test func directoriesWithDotDotAreRefused() throws {
-        let temp = TemporaryDirectory()
-        let dir = temp.path + "/a/../b"
-        let result = try spendlog(baseArguments(dir))
-        #expect(result.status == 64)
-        #expect(result.stderr.contains("'..'"))
-        #expect(!FileManager.default.fileExists(atPath: temp.path + "/b"))
-    }
-
     @Test func aLogOfAnotherFormatIsRefusedAndLeftUntouched() throws {
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"

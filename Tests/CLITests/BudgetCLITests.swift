@@ -5,6 +5,8 @@ import Testing
 @Suite struct BudgetCLITests {
     let env = ["SPENDLOG_NOW": "2026-11-23T10:00:00Z"]
 
+    /// An append at `now`: enforced ones take it as the clock (SPENDLOG_NOW), others as `--ts`,
+    /// so that no record lands on the day the suite happens to run.
     func append(_ dir: String, _ cost: String, enforce: Bool = true, at now: String = "2026-11-23T10:00:00Z") throws
         -> ProcessResult
     {
@@ -13,7 +15,7 @@ import Testing
                 "append", "--dir", dir, "--project", "etl", "--model", "gpt-4.1", "--input-tokens", "10",
                 "--output-tokens",
                 "1", "--cost", cost,
-            ] + (enforce ? ["--enforce"] : []),
+            ] + (enforce ? ["--enforce"] : ["--ts", now]),
             environment: ["SPENDLOG_NOW": now])
     }
 

@@ -7,9 +7,7 @@ import Testing
     let temp = TemporaryDirectory()
     var dir: String { temp.path + "/log" }
     var environment: [String: String] { ["XDG_CONFIG_HOME": temp.path + "/config", "SPENDLOG_PRICES": ""] }
-    /// Without `..`: file arguments with a `..` component are refused, as `ingest` refuses them.
-    static let sharedData = URL(fileURLWithPath: TestPaths.sharedData).standardized.path
-    static let responses = sharedData + "/provider-responses/"
+    static let responses = TestPaths.fixtures + "/provider-responses/"
 
     func run(_ arguments: [String], input: String? = nil, environment extra: [String: String] = [:]) throws
         -> ProcessResult
@@ -107,7 +105,7 @@ import Testing
 
     @Test func importingLiteLLMsTableWritesTheUserFileThatPricesThenUse() throws {
         let prices = temp.path + "/prices.json"
-        let imported = try run(["prices", "import", Self.sharedData + "/litellm-model-prices.json", "--prices", prices])
+        let imported = try run(["prices", "import", TestPaths.fixtures + "/prices/litellm-model-prices.json", "--prices", prices])
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(imported.stdout == "imported 3328 models into \(prices); skipped 172 without usable per-token prices\n")
         #expect(FileManager.default.fileExists(atPath: prices))

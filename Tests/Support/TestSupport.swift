@@ -1,5 +1,5 @@
 // Helpers shared by the test targets: temporary folders, the paths of the built binaries and
-// reference data, and a runner for child processes.
+// fixtures, and a runner for child processes.
 import Foundation
 import SpendLog
 
@@ -37,8 +37,13 @@ public enum TestPaths {
         String(binary[..<binary.lastIndex(of: "/")!]) + "/spendlog-harness"
     }
 
-    /// `../shared/data` beside the project (reference data, read-only).
-    public static var sharedData: String { packageRoot + "/../shared/data" }
+    /// `Fixtures/` in this package: small logs, price tables and provider responses
+    /// (Fixtures/README.md names each file's source and licence). Read-only: tests copy what they
+    /// change into a temporary folder.
+    public static var fixtures: String { packageRoot + "/Fixtures" }
+
+    /// The release build of `spendlog` (`$SPENDLOG_RELEASE_BIN`, set by `make test`), or nil.
+    public static var releaseBinary: String? { ProcessInfo.processInfo.environment["SPENDLOG_RELEASE_BIN"] }
 
     public static var python: String {
         ProcessInfo.processInfo.environment["SPENDLOG_PYTHON"] ?? packageRoot + "/.venv/bin/python"
@@ -67,13 +72,16 @@ public struct ProcessResult: Sendable {
     public var stderr: String
 }
 
-/// Runs a program to completion, feeding `input` on standard input.
+/// Runs a program to completion, feeding `input` on standard input, in `workingDirectory` when
+/// given.
 @discardableResult
 public func runProcess(
-    _ executable: String, _ arguments: [String], input: Data? = nil, environment: [String: String] = [:]
+    _ executable: String, _ arguments: [String], input: Data? = nil, environment: [String: String] = [:],
+    workingDirectory: String? = nil
 ) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
+    if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
@@ -106,8 +114,10 @@ public func runProcess(
 
 /// Runs the built `spendlog` binary.
 @discardableResult
-public func spendlog(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws
-    -> ProcessResult
-{
-    try runProcess(TestPaths.binary, arguments, input: input.map { Data($0.utf8) }, environment: environment)
+public func spendlog(
+    _ arguments: [String], input: String? = nil, environment: [String: String] = [:], workingDirectory: String? = nil
+) throws -> ProcessResult {
+    try runProcess(
+        TestPaths.binary, arguments, input: input.map { Data($0.utf8) }, environment: environment,
+        workingDirectory: workingDirectory)
 }

@@ -2,8 +2,11 @@
 #define SPENDLOG_SHIMS_H
 #include <stdint.h>
 
-/// Birth time of the file open on `fd`, in milliseconds since the epoch, through statx(2).
-/// Returns -1 when the kernel or the file system does not record birth times.
-int64_t spendlog_birth_time_ms(int fd);
+/// How long ago the file open on `fd` was created, in milliseconds: its statx(2) birth time
+/// subtracted from the kernel's CLOCK_REALTIME, read with a direct system call. Both times come
+/// from the clock that stamped the file, so the age is right even where the process's own view of
+/// the time is shifted (libfaketime, which shifts clock_gettime but not statx). Returns INT64_MIN
+/// when the kernel or the file system does not record birth times.
+int64_t spendlog_file_age_ms(int fd);
 
 #endif

@@ -30,17 +30,15 @@ public struct LogDirectory: Sendable {
         throw .invalid("No log directory: pass --dir PATH or set SPENDLOG_DIR (HOME is not set either).")
     }
 
-    /// Rejects paths that could escape where the user pointed: any `..` component, NUL bytes,
-    /// control characters, the empty path.
+    /// Rejects what cannot be a directory path: the empty path, NUL and other control
+    /// characters, a path longer than the system takes. The path is the operator's own, taken as
+    /// the shell gave it (`..` included); record content never becomes a path.
     public static func validate(path: String) throws(SpendLogError) {
-        guard !path.isEmpty else { throw .invalid("--dir: the log directory path is empty.") }
-        if path.split(separator: "/", omittingEmptySubsequences: false).contains("..") {
-            throw .invalid("--dir: '\(path)' contains a '..' component; give the log directory without '..'.")
-        }
+        guard !path.isEmpty else { throw .invalid("The log directory path is empty.") }
         if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            throw .invalid("--dir: the path contains a control character.")
+            throw .invalid("The log directory path contains a control character.")
         }
-        guard path.utf8.count < 3000 else { throw .invalid("--dir: the path is too long.") }
+        guard path.utf8.count < 3000 else { throw .invalid("The log directory path is too long.") }
     }
 
     private init(path: String) { self.path = path }

@@ -184,10 +184,12 @@ enum FileSystem {
         return Status(st)
     }
 
-    /// When the file was created (statx birth time), or nil where the file system does not keep it.
-    static func birthTimeMs(_ fd: FileDescriptor) -> Int64? {
-        let ms = spendlog_birth_time_ms(fd.rawValue)
-        return ms >= 0 ? ms : nil
+    /// When the file was created, on this process's clock (`now` minus the file's age), or nil
+    /// where the file system does not keep birth times. The age is measured on the kernel's clock,
+    /// which stamped the file, so it stays right when the process's clock is shifted.
+    static func birthTimeMs(_ fd: FileDescriptor, now: Timestamp = .now()) -> Int64? {
+        let age = spendlog_file_age_ms(fd.rawValue)
+        return age == Int64.min ? nil : now.millisecondsSinceEpoch - max(age, 0)
     }
 
     static func truncate(_ fd: FileDescriptor, to size: Int64, path: String) throws(SpendLogError) {

@@ -7,6 +7,9 @@ import Testing
 /// whose segments were all sealed and counted is skipped while its modification time holds.
 @Suite struct CatchUpTests {
     let oldDay = "2024-01-05"
+    /// The quiet folder's modification time, set and put back as this constant: a time read back
+    /// through `stat` and written again could differ where the process's clock is shifted.
+    static let longAgo = Date(timeIntervalSince1970: 1_700_000_000)
 
     /// A lifetime limit over a log with one sealed record on an old day whose folder was last
     /// modified long ago, counted once (which marks the folder quiet).
@@ -16,7 +19,7 @@ import Testing
         try writer.append(call("1", at: oldDay + "T10:00:00Z"))
         try writer.sealAll()
         let folder = budget.directory.segmentsPath + "/day=" + oldDay
-        try setModified(folder, Date(timeIntervalSince1970: 1_700_000_000))
+        try setModified(folder, Self.longAgo)
         #expect(try budget.status(now: time("2026-11-23T10:00:00Z"))[0].spent == 1_000_000_000)
         return (budget, folder)
     }
@@ -38,12 +41,11 @@ import Testing
     @Test func aQuietDayIsNotListedAgainWhileItsFolderIsUnchanged() throws {
         let temp = TemporaryDirectory()
         let (budget, folder) = try quietLog(temp)
-        let before = try FileManager.default.attributesOfItem(atPath: folder)[.modificationDate] as! Date
         // A file slipped in with the folder's time put back, which no writer does: neither this
         // budget object nor a fresh one (as another process, through `budget/quiet-days`) looks
         // inside the folder again; without the hint file a fresh one does.
         try LogWriter(directory: budget.directory).append(call("2", at: oldDay + "T11:00:00Z"))
-        try setModified(folder, before)
+        try setModified(folder, Self.longAgo)
         #expect(try budget.status(now: time("2026-11-23T10:00:01Z"))[0].spent == 1_000_000_000)
         #expect(
             try Budget(directory: budget.directory).status(now: time("2026-11-23T10:00:01Z"))[0].spent == 1_000_000_000)
@@ -58,9 +60,8 @@ import Testing
         let (budget, folder) = try quietLog(temp)
         let hint = try #require(FileManager.default.contents(atPath: budget.quietDaysPath))
         #expect(String(decoding: hint, as: UTF8.self).hasPrefix("spendlog-quiet-days 1\nday=\(oldDay)\t"))
-        let before = try FileManager.default.attributesOfItem(atPath: folder)[.modificationDate] as! Date
         try LogWriter(directory: budget.directory).append(call("2", at: oldDay + "T11:00:00Z"))
-        try setModified(folder, before)
+        try setModified(folder, Self.longAgo)
         var damaged = hint
         switch damage {
         case "empty": damaged = Data()

@@ -63,8 +63,9 @@ import Testing
         let log = try temp.log()
         let budget = Budget(directory: log)
         try budget.setLimit(try rule("project=etl", "cost", "1", "day"))
+        let now = time("2026-11-23T10:00:00Z")
         let holder = try launchHarness(
-            ["hold", "--dir", log.path, "--fields", "project=etl,model=gpt-4.1", "--usd", "0.9"],
+            ["hold", "--dir", log.path, "--fields", "project=etl,model=gpt-4.1", "--usd", "0.9", "--now", now.rfc3339],
             output: temp.path + "/hold")
         // Wait for the holder to report its reservation (it then waits to be killed).
         var id = ""
@@ -73,15 +74,15 @@ import Testing
             id = lines(temp.path + "/hold").first ?? ""
         }
         #expect(id.hasPrefix("R"))
-        #expect(try budget.status()[0].held == 900_000_000)
-        #expect(try !enforced(budget, call("0.2", at: Timestamp.now().rfc3339)))
+        #expect(try budget.status(now: now)[0].held == 900_000_000)
+        #expect(try !enforced(budget, call("0.2", at: now.rfc3339)))
         kill(holder.processIdentifier, SIGKILL)
         holder.waitUntilExit()
-        #expect(try budget.status()[0].held == 0)
-        #expect(try enforced(budget, call("0.2", at: Timestamp.now().rfc3339)))
+        #expect(try budget.status(now: now)[0].held == 0)
+        #expect(try enforced(budget, call("0.2", at: now.rfc3339)))
         let journal = String(decoding: FileManager.default.bytes(budget.journalPath), as: UTF8.self)
         #expect(journal.contains(#""reason":"holder-exited""#))
-        #expect(try budget.rebuiltSidecar() == budget.checkpoint())
+        #expect(try budget.rebuiltSidecar() == budget.checkpoint(now: now))
     }
 
     @Test func aHoldOfAnotherHostExpiresOnlyByItsDeadline() throws {

@@ -19,7 +19,7 @@ import Testing
         let body = Array(
             try #require(
                 FileManager.default.contents(
-                    atPath: TestPaths.sharedData + "/provider-responses/anthropic_messages.json")))
+                    atPath: TestPaths.fixtures + "/provider-responses/anthropic_messages.json")))
         let result = try await recorder.record(project: "app", configure: { $0.user = "ann" }) {
             try await Task.sleep(for: .milliseconds(40))
             return body
@@ -71,7 +71,7 @@ import Testing
         let body = Array(
             try #require(
                 FileManager.default.contents(
-                    atPath: TestPaths.sharedData + "/provider-responses/anthropic_messages.json")))
+                    atPath: TestPaths.fixtures + "/provider-responses/anthropic_messages.json")))
         let scope = try LimitScope.parse("project=app")
 
         let result = try await recorder.recordWithinLimits(

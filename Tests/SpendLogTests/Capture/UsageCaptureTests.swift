@@ -4,7 +4,7 @@ import Testing
 @testable import SpendLog
 
 @Suite struct UsageCaptureTests {
-    static let folder = TestPaths.sharedData + "/provider-responses"
+    static let folder = TestPaths.fixtures + "/provider-responses"
 
     static func body(_ name: String) throws -> [UInt8] {
         Array(try #require(FileManager.default.contents(atPath: folder + "/" + name)))

@@ -4,7 +4,7 @@ import Testing
 @testable import SpendLog
 
 @Suite struct LiteLLMImportTests {
-    static let path = TestPaths.sharedData + "/litellm-model-prices.json"
+    static let path = TestPaths.fixtures + "/prices/litellm-model-prices.json"
 
     static func imported() throws -> LiteLLMImporter.Result {
         let bytes = try #require(FileManager.default.contents(atPath: path))

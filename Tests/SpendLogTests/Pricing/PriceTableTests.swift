@@ -59,7 +59,7 @@ import Testing
     /// Every built-in row carries exactly the prices of the LiteLLM entry it was derived from.
     @Test func theBuiltinTableAgreesWithLiteLLMsFile() throws {
         let bytes = try #require(
-            FileManager.default.contents(atPath: TestPaths.sharedData + "/litellm-model-prices.json"))
+            FileManager.default.contents(atPath: TestPaths.fixtures + "/prices/litellm-model-prices.json"))
         let imported = try LiteLLMImporter.importTable(Array(bytes), path: "litellm").table
         let derivedFrom: [String: String] = [
             "claude-opus-4-1": "anthropic.claude-opus-4-1-20250805-v1:0",
@@ -100,7 +100,7 @@ import Testing
     /// Gateway names (`azure/…`) are resellers' prices and are left out (docs/PRICING.md).
     @Test func namesFoundByNormalisationGetTheirOwnPrice() throws {
         let bytes = try #require(
-            FileManager.default.contents(atPath: TestPaths.sharedData + "/litellm-model-prices.json"))
+            FileManager.default.contents(atPath: TestPaths.fixtures + "/prices/litellm-model-prices.json"))
         let imported = try LiteLLMImporter.importTable(Array(bytes), path: "litellm").table
         // LiteLLM lists a "Claude 3.7 Sonnet of 2024-06-20" at Claude 3.5 Sonnet v1's price; no such model exists.
         let litellmOddities: Set = ["anthropic.claude-3-7-sonnet-20240620-v1:0"]

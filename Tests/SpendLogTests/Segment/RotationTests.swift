@@ -92,12 +92,21 @@ import Testing
         }
     }
 
-    @Test func aNonEmptyForeignDirectoryIsRefusedAndPathsWithDotDotAreRejected() throws {
+    @Test func aNonEmptyForeignDirectoryIsRefusedAndLeftUntouched() throws {
         let temp = TemporaryDirectory()
         writeBytes(Array("hello".utf8), to: temp.path + "/notes.txt")
         #expect(throws: SpendLogError.self) { _ = try LogDirectory.open(temp.path) }
-        #expect(throws: SpendLogError.self) { _ = try LogDirectory.open(temp.path + "/a/../b") }
         #expect(!FileManager.default.fileExists(atPath: temp.path + "/FORMAT"))
+    }
+
+    /// The operator's path is taken as the shell gave it; the kernel resolves `..`.
+    @Test func aPathWithDotDotOpensTheDirectoryItNames() throws {
+        let temp = TemporaryDirectory()
+        let log = try LogDirectory.open(temp.path + "/a/../b")
+        let record = sampleRecord(0)
+        try LogWriter(directory: log).append(record)
+        #expect(FileManager.default.fileExists(atPath: temp.path + "/b/FORMAT"))
+        #expect(try readAll(LogDirectory.open(temp.path + "/b", create: false)) == [record])
     }
 
     @Test func newLogsAreCreatedPrivate() throws {
