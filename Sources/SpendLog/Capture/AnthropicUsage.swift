@@ -5,6 +5,10 @@
 /// carries cumulative usage (always `output_tokens`, and the input side where the API sends it),
 /// which overrides what came before. A `message_delta` alone is accepted only if it carries
 /// `input_tokens`.
+///
+/// Compaction: a response that summarised its context first carries `usage.iterations`, one
+/// entry per sampling step (the compaction, then the message); the top-level counts are the last
+/// step only, so the call's usage is the sum of the steps.
 enum AnthropicUsage {
     static let usageKeys = ["input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens"]
 
@@ -49,20 +53,37 @@ enum AnthropicUsage {
                     "is missing; a message_delta event carries only output tokens, so give the whole stream (message_start carries the input tokens)"
             )
         }
-        let uncached = try UsageCapture.count(usage, ["input_tokens"], prefix: "usage", required: true)!
-        let reads = try UsageCapture.count(usage, ["cache_read_input_tokens"], prefix: "usage", required: false) ?? 0
-        let writes =
-            try UsageCapture.count(usage, ["cache_creation_input_tokens"], prefix: "usage", required: false) ?? 0
-        var writes1h: Int64 = 0
-        if let cacheCreation {
-            writes1h =
-                try UsageCapture.count(
-                    cacheCreation, ["ephemeral_1h_input_tokens"], prefix: "usage.cache_creation", required: false) ?? 0
+        // With server-side compaction the top-level usage is the final sampling step only; every
+        // step is billed, and `iterations` lists them all.
+        let steps: [(usage: JSONValue, cacheCreation: JSONValue?, prefix: String)]
+        if let iterations = usage["iterations"]?.arrayValue, !iterations.isEmpty {
+            steps = iterations.enumerated().map { ($1, $1["cache_creation"], "usage.iterations[\($0)]") }
+        } else {
+            steps = [(usage, cacheCreation, "usage")]
         }
-        let output = try UsageCapture.count(usage, ["output_tokens"], prefix: "usage", required: true)!
-        let tokens = TokenUsage(
-            inputTokens: uncached + reads + writes, outputTokens: output, cachedInputTokens: reads,
-            cacheWriteTokens: writes, cacheWrite1hTokens: min(writes1h, writes))
+        var tokens = TokenUsage()
+        for step in steps {
+            let uncached = try UsageCapture.count(step.usage, ["input_tokens"], prefix: step.prefix, required: true)!
+            let reads =
+                try UsageCapture.count(step.usage, ["cache_read_input_tokens"], prefix: step.prefix, required: false)
+                ?? 0
+            let writes =
+                try UsageCapture.count(
+                    step.usage, ["cache_creation_input_tokens"], prefix: step.prefix, required: false) ?? 0
+            var writes1h: Int64 = 0
+            if let creation = step.cacheCreation, creation != .null {
+                writes1h =
+                    try UsageCapture.count(
+                        creation, ["ephemeral_1h_input_tokens"], prefix: step.prefix + ".cache_creation",
+                        required: false) ?? 0
+            }
+            let output = try UsageCapture.count(step.usage, ["output_tokens"], prefix: step.prefix, required: true)!
+            tokens.inputTokens += uncached + reads + writes
+            tokens.outputTokens += output
+            tokens.cachedInputTokens += reads
+            tokens.cacheWriteTokens += writes
+            tokens.cacheWrite1hTokens += min(writes1h, writes)
+        }
         return CapturedUsage(provider: "anthropic", model: model, requestID: id, usage: tokens, serviceTier: tier)
     }
 }

@@ -41,10 +41,38 @@ import Testing
         Expected(
             file: "bedrock_converse.json", format: .bedrock, provider: "aws.bedrock",
             usage: TokenUsage(inputTokens: 1324, outputTokens: 5, cacheWriteTokens: 1322)),
+        // Streams, whole. The last chunk carries usage (stream_options.include_usage).
+        Expected(
+            file: "openai_chat_completions_stream.sse", format: .openai, provider: "openai",
+            model: "gpt-4o-mini-2024-07-18", requestID: "chatcmpl-Dx0Xq5Xx9rHB2ehcHZCRDsnuymUXc",
+            usage: TokenUsage(inputTokens: 78, outputTokens: 9)),
+        // response.completed carries the usage.
+        Expected(
+            file: "openai_responses_stream.sse", format: .openai, provider: "openai", model: "gpt-4.1-2025-04-14",
+            requestID: "resp_01000000000000000000000000000000000000000000000000",
+            usage: TokenUsage(inputTokens: 21, outputTokens: 3)),
+        // message_start: 17 input; message_delta: 10 output (and the same input again, not added).
+        Expected(
+            file: "anthropic_messages_stream.sse", format: .anthropic, provider: "anthropic",
+            model: "claude-sonnet-4-5-20250929", requestID: "msg_014Z12bJxZvKUjLkhBzUz358",
+            usage: TokenUsage(inputTokens: 17, outputTokens: 10)),
+        // Compaction: the top level counts the last step only (181 in, 8 out); the steps are
+        // 100 + 55096 cache reads in, 83 out, then 181 in, 8 out.
+        Expected(
+            file: "anthropic_messages_stream_compaction.sse", format: .anthropic, provider: "anthropic",
+            model: "claude-sonnet-4-6", requestID: "msg_011CduoCRono7pFKoTWpPAia",
+            usage: TokenUsage(inputTokens: 55377, outputTokens: 91, cachedInputTokens: 55096)),
+        // Running totals per chunk, CRLF line ends; the last: 18 prompt, 80 candidates + 35 thoughts.
+        Expected(
+            file: "gemini_stream_generate_content.sse", format: .gemini, provider: "gcp.gemini",
+            model: "gemini-2.5-flash", requestID: "ru1garvBEoOiqtsP2fznmQw",
+            usage: TokenUsage(inputTokens: 18, outputTokens: 115, reasoningTokens: 35)),
     ]
 
     @Test func everyReferenceResponseHasAnExpectation() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: Self.folder).filter { $0.hasSuffix(".json") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.folder).filter {
+            $0.hasSuffix(".json") || $0.hasSuffix(".sse")
+        }
         #expect(Set(files) == Set(Self.expected.map(\.file)))
     }
 
