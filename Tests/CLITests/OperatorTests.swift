@@ -137,10 +137,11 @@ import Testing
 
     // MARK: - Fault points
 
-    /// The crash switch of the tests is compiled out of the release build: the release binary
-    /// completes an append the debug binary is made to die in, and holds no trace of the switch.
+    /// The fault seam of the tests is compiled out of the release build: the release binary
+    /// completes the appends the debug binary is made to die in or fail, and holds no trace of
+    /// the switches.
     @Test(.enabled(if: TestPaths.releaseBinary != nil, "make test builds the release binary and names it"))
-    func theReleaseBinaryIgnoresTheCrashSwitch() throws {
+    func theReleaseBinaryIgnoresTheFaultSwitches() throws {
         let release = try #require(TestPaths.releaseBinary)
         #expect(FileManager.default.isExecutableFile(atPath: release), "\(release)")
         let temp = TemporaryDirectory()
@@ -152,20 +153,32 @@ import Testing
                     "append", "--dir", dir, "--project", "etl", "--model", "gpt-4.1", "--input-tokens", "1",
                     "--output-tokens", "1", "--cost", "0.1",
                 ], environment: ["SPENDLOG_CRASH_AT": "append.afterWrite"])
+            let failing = try runProcess(
+                binary,
+                [
+                    "append", "--dir", dir, "--project", "etl", "--model", "gpt-4.1", "--input-tokens", "1",
+                    "--output-tokens", "1", "--cost", "0.1",
+                ], environment: ["SPENDLOG_FAIL_AT": "fsync=EIO:/segments/day="])
             if name == "debug" {
                 #expect(result.status == SIGKILL, "the debug build's fault point fires")
                 #expect(result.stdout.isEmpty)
+                #expect(failing.status == 1, "the debug build's forced error fires")
+                #expect(failing.stderr.contains("Input/output error"), "\(failing.stderr)")
+                #expect(failing.stderr.contains("are not durable"), "\(failing.stderr)")
             } else {
+                #expect(failing.status == 0, "\(failing.stderr)")
                 #expect(result.status == 0, "\(result.stderr)")
                 #expect(UUID(uuidString: String(result.stdout.dropLast())) != nil, "\(result.stdout)")
                 let tail = try spendlog(["tail", "--dir", dir, "--json"])
-                #expect(tail.stdout.split(separator: "\n").count == 1)
+                #expect(tail.stdout.split(separator: "\n").count == 2)
             }
         }
         let image = try Data(contentsOf: URL(fileURLWithPath: release))
-        #expect(image.range(of: Data("SPENDLOG_CRASH_AT".utf8)) == nil)
         let debugImage = try Data(contentsOf: URL(fileURLWithPath: TestPaths.binary))
-        #expect(debugImage.range(of: Data("SPENDLOG_CRASH_AT".utf8)) != nil)
+        for variable in ["SPENDLOG_CRASH_AT", "SPENDLOG_FAIL_AT"] {
+            #expect(image.range(of: Data(variable.utf8)) == nil, "\(variable)")
+            #expect(debugImage.range(of: Data(variable.utf8)) != nil, "\(variable)")
+        }
     }
 }
 

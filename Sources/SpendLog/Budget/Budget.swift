@@ -253,7 +253,7 @@ public final class Budget: @unchecked Sendable {
             try catchUp(&live)
             try expireHolds(&live, now: now.millisecondsSinceEpoch)
             let rebuilt = try rebuiltState()
-            try BudgetSidecar.replaceAtomically(sidecarPath, contents: rebuilt.encode(), sync: syncsSidecar)
+            try BudgetSidecar.replace(sidecarPath, contents: rebuilt.encode(), sync: syncsSidecar)
             cached = rebuilt
             lastWritten = rebuilt
             return (rebuilt.encode(), rebuilt != live)
@@ -274,7 +274,7 @@ public final class Budget: @unchecked Sendable {
         if let lockDescriptor {
             fd = lockDescriptor
         } else {
-            try LogDirectory.makeDirectories(directory.budgetPath)
+            try FileSystem.makeDirectories(directory.budgetPath)
             fd = try FileSystem.open(lockPath, O_RDWR | O_CREAT)
             lockDescriptor = fd
         }
@@ -298,7 +298,7 @@ public final class Budget: @unchecked Sendable {
                 let result = try body(&state)
                 cached = state
                 if checkpointDue(state, checkpoint) {
-                    try BudgetSidecar.replaceAtomically(sidecarPath, contents: state.encode(), sync: syncsSidecar)
+                    try BudgetSidecar.replace(sidecarPath, contents: state.encode(), sync: syncsSidecar)
                     lastWritten = state
                 }
                 return result
@@ -418,7 +418,7 @@ public final class Budget: @unchecked Sendable {
         static let header = "spendlog-quiet-days 1"
 
         static func read(_ path: String) -> [String: QuietDay] {
-            guard let bytes = try? FileSystem.readFile(path), bytes.last == 0x0A,
+            guard let bytes = try? FileSystem.readWholeFile(path), bytes.last == 0x0A,
                 let endStart = bytes.dropLast().lastIndex(of: 0x0A).map({ $0 + 1 })
             else { return [:] }
             let checksum = bytes.withUnsafeBufferPointer { fnv1a64(UnsafeBufferPointer(rebasing: $0[..<endStart])) }
@@ -456,7 +456,7 @@ public final class Budget: @unchecked Sendable {
             let checksum = bytes.withUnsafeBufferPointer { fnv1a64($0) }
             bytes += Array("end \(hex16(checksum))\n".utf8)
             // A hint that failed to be written is only a listing more next time.
-            try? BudgetSidecar.replaceAtomically(path, contents: bytes, sync: false, faultPoints: false)
+            try? FileSystem.replaceAtomically(path, contents: bytes, sync: false)
         }
     }
 

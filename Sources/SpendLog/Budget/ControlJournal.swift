@@ -70,7 +70,7 @@ struct ControlJournal {
     /// end of the last complete line, as returned by ``read(from:)`` under the same lock).
     func append(_ events: [BudgetEvent], end: Int64) throws(SpendLogError) -> Int64 {
         guard !events.isEmpty else { return end }
-        let created = !FileSystem.exists(path)
+        let created = try FileSystem.status(path: path) == nil
         let fd = try FileSystem.open(path, O_RDWR | O_CREAT)
         defer { FileSystem.close(fd) }
         if created { try FileSystem.fsyncDirectory(String(path[..<path.lastIndex(of: "/")!])) }
@@ -85,42 +85,5 @@ struct ControlJournal {
         FaultInjection.reach("budget.journal.afterWrite")
         try FileSystem.fsync(fd, path: path)
         return end + Int64(bytes.count)
-    }
-}
-
-/// `budget/sidecar`: the checkpoint, replaced atomically (docs/FORMAT.md, "Budgets").
-enum BudgetSidecar {
-    static func read(_ path: String) throws(SpendLogError) -> [UInt8]? {
-        guard let fd = try FileSystem.openIfExists(path, O_RDONLY) else { return nil }
-        defer { FileSystem.close(fd) }
-        let size = try FileSystem.status(fd, path: path).size
-        return try FileSystem.pread(fd, count: Int(size), at: 0, path: path)
-    }
-
-    /// Temporary file in the same folder, fsync, rename over the sidecar, fsync the folder: a
-    /// crash leaves the old or the new checkpoint, never a mix. `sync` false skips both fsyncs
-    /// (fsync policy `none`): a checkpoint lost to a power cut is recounted from the log.
-    /// Temp file, (fsync), rename, (fsync the folder). `faultPoints`: stop at the sidecar's crash
-    /// points (`budget.sidecar.afterTempWrite` …); off for other files written this way.
-    static func replaceAtomically(_ path: String, contents: [UInt8], sync: Bool, faultPoints: Bool = true)
-        throws(SpendLogError)
-    {
-        func reach(_ point: StaticString) { if faultPoints { FaultInjection.reach(point) } }
-        let folder = String(path[..<path.lastIndex(of: "/")!])
-        let temp = path + ".tmp"
-        let fd = try FileSystem.open(temp, O_WRONLY | O_CREAT | O_TRUNC)
-        do {
-            defer { FileSystem.close(fd) }
-            try FileSystem.writeAll(fd, contents, path: temp)
-            reach("budget.sidecar.afterTempWrite")
-            if sync { try FileSystem.fsync(fd, path: temp) }
-        } catch {
-            try? FileSystem.unlinkIfExists(temp)
-            throw error
-        }
-        reach("budget.sidecar.beforeRename")
-        try FileSystem.rename(temp, path)
-        reach("budget.sidecar.afterRename")
-        if sync { try FileSystem.fsyncDirectory(folder) }
     }
 }

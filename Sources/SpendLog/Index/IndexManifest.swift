@@ -82,7 +82,7 @@ public struct IndexSnapshot: Sendable {
     /// The current generation, nil when nothing was indexed yet.
     public static func open(_ directory: LogDirectory) throws(SpendLogError) -> IndexSnapshot? {
         for _ in 0..<10 {
-            guard let raw = try LogDirectory.readSmallFile(directory.indexPath + "/" + currentFileName) else {
+            guard let raw = try FileSystem.readWholeFile(directory.indexPath + "/" + currentFileName, limit: 4096) else {
                 return nil
             }
             let generation = String(decoding: raw, as: UTF8.self).trimmingNewline
@@ -92,7 +92,7 @@ public struct IndexSnapshot: Sendable {
             }
             let path = directory.indexPath + "/" + generation
             // A concurrent `index` may have replaced and removed this generation since CURRENT was read.
-            guard let bytes = try FileSystem.readFile(path + "/" + manifestFileName) else { continue }
+            guard let bytes = try FileSystem.readWholeFile(path + "/" + manifestFileName) else { continue }
             return IndexSnapshot(
                 generation: generation, path: path,
                 manifest: try IndexManifest.decode(bytes, path: path + "/" + manifestFileName))
@@ -107,7 +107,7 @@ public struct IndexSnapshot: Sendable {
     /// A rollup file of this generation; nil for an hour file of a day without records.
     func rollup(cube: RollupCube, granularity: Granularity, day: Int64? = nil) throws(SpendLogError) -> RollupFile? {
         let file = path + "/" + RollupFile.fileName(cube: cube, granularity: granularity, day: day)
-        guard let bytes = try FileSystem.readFile(file) else {
+        guard let bytes = try FileSystem.readWholeFile(file) else {
             if day != nil && FileSystem.isDirectory(path) { return nil }
             throw SpendLogError(
                 code: .io,

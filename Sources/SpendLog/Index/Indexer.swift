@@ -171,7 +171,7 @@ public final class Indexer: Sendable {
         try FileSystem.writeNewFile(generationPath + "/" + IndexSnapshot.manifestFileName, manifest.encoded())
         try FileSystem.fsyncDirectory(generationPath)
         FaultInjection.reach("index.afterWriteGeneration")
-        try LogDirectory.writeFileAtomically(
+        try FileSystem.replaceAtomically(
             indexPath + "/" + IndexSnapshot.currentFileName, contents: Array((generation + "\n").utf8))
         FaultInjection.reach("index.afterSwitch")
         try removeOldGenerations(keeping: [generation, previous?.generation].compactMap { $0 })

@@ -51,49 +51,12 @@ public struct PriceFile: Sendable {
         return PriceTable.builtin.overlaid(by: user)
     }
 
-    /// Replaces the file atomically (temporary file, fsync, rename, fsync the folder), creating
-    /// its folder `0700` when needed, so a reader sees the old table or the new one, never half.
+    /// Replaces the file atomically, creating its folder `0700` when needed, so a reader sees the
+    /// old table or the new one, never half.
     public func replace(with table: PriceTable) throws(SpendLogError) {
-        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        var partial = folder.hasPrefix("/") ? "" : "."
-        for component in folder.split(separator: "/") where component != "." {
-            partial += "/" + component
-            if !FileSystem.isDirectory(partial) { try FileSystem.makeDirectory(partial) }
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            try FileSystem.makeDirectories(String(path[..<slash]))
         }
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = try FileSystem.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
-        do {
-            defer { FileSystem.close(fd) }
-            try FileSystem.writeAll(fd, Array(table.encoded().utf8), path: temporary)
-            try FileSystem.fsync(fd, path: temporary)
-        } catch {
-            try? FileSystem.unlinkIfExists(temporary)
-            throw error
-        }
-        do {
-            try FileSystem.rename(temporary, path)
-            try FileSystem.fsyncDirectory(folder.isEmpty ? "/" : folder)
-        } catch {
-            try? FileSystem.unlinkIfExists(temporary)
-            throw error
-        }
-    }
-}
-
-extension FileSystem {
-    /// The whole file, or nil when it does not exist.
-    static func readWholeFile(_ path: String) throws(SpendLogError) -> [UInt8]? {
-        guard let fd = try openIfExists(path, O_RDONLY) else { return nil }
-        defer { close(fd) }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = try chunk.withUnsafeMutableBytes { raw in
-                Result { () throws(SpendLogError) -> Int in try read(fd, into: raw, path: path) }
-            }.get()
-            if n == 0 { break }
-            data.append(contentsOf: chunk[0..<n])
-        }
-        return data
+        try FileSystem.replaceAtomically(path, contents: Array(table.encoded().utf8))
     }
 }

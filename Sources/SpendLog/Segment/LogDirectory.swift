@@ -67,7 +67,7 @@ public struct LogDirectory: Sendable {
                         "No spendlog log at '\(path)'. Record something first (spendlog append) or check --dir / SPENDLOG_DIR.",
                     path: path, errno: .noSuchFileOrDirectory)
             }
-            try makeDirectories(path)
+            try FileSystem.makeDirectories(path)
         }
         // Several processes may create the same new log at once: each writes FORMAT through its
         // own temporary file and renames it into place, so a `FORMAT.tmp-*` or a FORMAT that
@@ -75,7 +75,7 @@ public struct LogDirectory: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            if let marker = try readSmallFile(directory.formatPath) {
+            if let marker = try FileSystem.readWholeFile(directory.formatPath, limit: 4096) {
                 let text = String(decoding: marker, as: UTF8.self)
                 guard text == formatMarker + "\n" || text == formatMarker else {
                     let shown = text.trimmingNewline.prefix(60)
@@ -100,67 +100,14 @@ public struct LogDirectory: Sendable {
                 throw SpendLogError(
                     code: .io, message: "'\(path)' is empty: no log has been recorded there yet.", path: path)
             }
-            try writeFileAtomically(directory.formatPath, contents: Array((formatMarker + "\n").utf8))
+            try FileSystem.replaceAtomically(directory.formatPath, contents: Array((formatMarker + "\n").utf8))
             break
         }
         if create {
-            FileSystem.makeDirectoryDurably(directory.segmentsPath, parent: path)
+            // A failure here surfaces, with the file named, on the first append.
+            try? FileSystem.makeDirectories(directory.segmentsPath)
         }
         return directory
-    }
-
-    /// `mkdir -p`, the last component `0700`, each new entry made durable in its parent.
-    static func makeDirectories(_ path: String) throws(SpendLogError) {
-        var prefix = ""
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            if !FileSystem.isDirectory(prefix) {
-                try FileSystem.makeDirectory(prefix)
-                let parent = String(prefix[..<prefix.lastIndex(of: "/")!])
-                try FileSystem.fsyncDirectory(parent.isEmpty ? "/" : parent)
-            }
-        }
-    }
-
-    static func readSmallFile(_ path: String) throws(SpendLogError) -> [UInt8]? {
-        guard let fd = try FileSystem.openIfExists(path, O_RDONLY) else { return nil }
-        defer { FileSystem.close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 4096)
-        let result = bytes.withUnsafeMutableBytes { raw in
-            Result { () throws(SpendLogError) -> Int in try FileSystem.pread(fd, into: raw, at: 0, path: path) }
-        }
-        let n = try result.get()
-        return Array(bytes[0..<n])
-    }
-
-    /// Replaces `path` atomically: a temporary file in the same folder, fsync, rename, fsync the
-    /// folder. A crash leaves either the old or the new contents, never a mix.
-    public static func writeFileAtomically(_ path: String, contents: [UInt8]) throws(SpendLogError) {
-        let folder = String(path[..<path.lastIndex(of: "/")!])
-        let temp = path + ".tmp-\(getpid())"
-        let fd = try FileSystem.open(temp, O_WRONLY | O_CREAT | O_TRUNC)
-        do {
-            defer { FileSystem.close(fd) }
-            try FileSystem.writeAll(fd, contents, path: temp)
-            try FileSystem.fsync(fd, path: temp)
-        } catch {
-            try? FileSystem.unlinkIfExists(temp)
-            throw error
-        }
-        do {
-            try FileSystem.rename(temp, path)
-        } catch {
-            try? FileSystem.unlinkIfExists(temp)
-            throw error
-        }
-        try FileSystem.fsyncDirectory(folder.isEmpty ? "/" : folder)
-    }
-}
-
-extension FileSystem {
-    /// Creates a folder if missing and makes its entry durable; failures surface on first use.
-    static func makeDirectoryDurably(_ path: String, parent: String) {
-        if (try? makeDirectory(path)) == true { try? fsyncDirectory(parent) }
     }
 }
 

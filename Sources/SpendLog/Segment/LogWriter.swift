@@ -71,15 +71,9 @@ public final class LogWriter: @unchecked Sendable {
 
     private let mutex = PThreadMutex()
     private var days: [String: DayState] = [:]
-    private var closed = false
-
-    // Group commit state (FsyncPolicy.batch), guarded by `syncCondition`'s mutex.
-    private let syncCondition = ConditionVariable()
-    private var writtenGeneration: UInt64 = 0
-    private var syncedGeneration: UInt64 = 0
-    private var syncing = false
-    private var firstUnsyncedAtMs: Int64 = 0
-    private var unsynced: [ObjectIdentifier: OwnedDescriptor] = [:]
+    /// Set by the first failed fsync: the writer appends nothing after it (see ``GroupCommit``).
+    private var fsyncFailure: SpendLogError?
+    private let groupCommit: GroupCommit
 
     final class DayState {
         let day: String
@@ -103,6 +97,7 @@ public final class LogWriter: @unchecked Sendable {
     public init(directory: LogDirectory, options: WriterOptions = WriterOptions()) {
         self.directory = directory
         self.options = options
+        self.groupCommit = GroupCommit(maxRecords: options.batchMaxRecords, maxDelayMs: options.batchMaxDelayMs)
     }
 
     /// Validates, appends and (per the fsync policy) syncs one record; returns it as written.
@@ -185,6 +180,7 @@ public final class LogWriter: @unchecked Sendable {
     ) {
         mutex.lock()
         defer { mutex.unlock() }
+        if let fsyncFailure { throw LogWriter.refused(after: fsyncFailure) }
         let state = try dayState(day)
         try FileSystem.lock(state.lock.fd, path: state.lock.path)
         defer { FileSystem.unlock(state.lock.fd) }
@@ -210,7 +206,10 @@ public final class LogWriter: @unchecked Sendable {
         }
         FaultInjection.reach("append.afterWrite")
         if options.fsync == .always {
-            try FileSystem.fsync(segment.file.fd, path: segment.file.path)
+            do { try FileSystem.fsync(segment.file.fd, path: segment.file.path) } catch {
+                fsyncFailure = error
+                throw GroupCommit.notDurable(error)
+            }
         }
         let placement = AppendReceipt.Placement(
             segment: segment.name, startOffset: size, endOffset: size + Int64(bytes.count), records: count)
@@ -219,48 +218,22 @@ public final class LogWriter: @unchecked Sendable {
 
     /// Makes the written files durable per policy. `always` synced under the lock already.
     private func makeDurable(_ files: [OwnedDescriptor]) throws(SpendLogError) {
-        guard options.fsync == .batch, !files.isEmpty else { return }
-        syncCondition.lock()
-        defer { syncCondition.unlock() }
-        if writtenGeneration == syncedGeneration { firstUnsyncedAtMs = Timestamp.now().millisecondsSinceEpoch }
-        writtenGeneration += 1
-        let mine = writtenGeneration
-        for file in files { unsynced[ObjectIdentifier(file)] = file }
-        if writtenGeneration - syncedGeneration >= UInt64(options.batchMaxRecords) { syncCondition.broadcast() }
-
-        while syncedGeneration < mine {
-            if syncing {
-                syncCondition.wait()
-                continue
-            }
-            // Lead the next group commit: wait for more appenders, within the bounds.
-            let deadline = firstUnsyncedAtMs + Int64(options.batchMaxDelayMs)
-            while writtenGeneration - syncedGeneration < UInt64(options.batchMaxRecords) {
-                let now = Timestamp.now().millisecondsSinceEpoch
-                if now >= deadline { break }
-                syncCondition.wait(timeoutMs: deadline - now)
-                if syncedGeneration >= mine { return }
-            }
-            if syncing { continue }
-            syncing = true
-            let target = writtenGeneration
-            let batch = Array(unsynced.values)
-            unsynced.removeAll()
-            syncCondition.unlock()
-            var failure: SpendLogError?
-            for file in batch {
-                do { try FileSystem.fsync(file.fd, path: file.path) } catch { failure = error }
-            }
-            syncCondition.lock()
-            syncing = false
-            if let failure {
-                syncCondition.broadcast()
-                throw failure
-            }
-            syncedGeneration = max(syncedGeneration, target)
-            if writtenGeneration > syncedGeneration { firstUnsyncedAtMs = Timestamp.now().millisecondsSinceEpoch }
-            syncCondition.broadcast()
+        guard options.fsync == .batch else { return }
+        do { try groupCommit.commit(files) } catch {
+            // The commit keeps its own failure; the writer's stops appends before they write.
+            let failure = groupCommit.failedSync ?? error
+            mutex.withLock { if fsyncFailure == nil { fsyncFailure = failure } }
+            throw error
         }
+    }
+
+    /// The error of an append refused because an earlier fsync of this writer failed.
+    static func refused(after failure: SpendLogError) -> SpendLogError {
+        var refused = failure
+        refused.message =
+            "Nothing was written: this writer stopped appending after a failed fsync. \(failure.message) "
+            + "Open a new writer (or run the command again)."
+        return refused
     }
 
     // MARK: - Segments
@@ -383,41 +356,5 @@ public final class LogWriter: @unchecked Sendable {
                 state.segment = nil
             }
         }
-    }
-}
-
-/// A pthread condition variable with its own mutex.
-final class ConditionVariable: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-
-    init() {
-        pthread_mutex_init(mutex, nil)
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        pthread_cond_init(condition, &attributes)
-        pthread_condattr_destroy(&attributes)
-    }
-
-    deinit {
-        pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
-        condition.deallocate()
-        mutex.deallocate()
-    }
-
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
-    func wait() { pthread_cond_wait(condition, mutex) }
-    func broadcast() { pthread_cond_broadcast(condition) }
-
-    func wait(timeoutMs: Int64) {
-        var deadline = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &deadline)
-        let nanos = Int64(deadline.tv_nsec) + (timeoutMs % 1000) * 1_000_000
-        deadline.tv_sec += Int(timeoutMs / 1000) + Int(nanos / 1_000_000_000)
-        deadline.tv_nsec = Int(nanos % 1_000_000_000)
-        pthread_cond_timedwait(condition, mutex, &deadline)
     }
 }

@@ -1,16 +1,26 @@
+import SystemPackage
+
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// The one seam through which tests crash the process at a named step of a durable operation.
+/// The one seam through which tests make durable operations fail: a crash at a named step, or a
+/// system call that returns a chosen errno.
 ///
-/// Set `SPENDLOG_CRASH_AT=<point>` (or `<point>@N` for the N-th time the point is reached) in a
-/// child process's environment; when that step is reached the process kills itself with SIGKILL,
-/// exactly as an out-of-memory kill or a power cut would stop it between two system calls. Points
-/// are named `<operation>.<step>`, e.g. `seal.afterRename`; docs/FORMAT.md lists them.
+/// **Crash points.** Set `SPENDLOG_CRASH_AT=<point>` (or `<point>@N` for the N-th time the point
+/// is reached) in a child process's environment; when that step is reached the process kills
+/// itself with SIGKILL, exactly as an out-of-memory kill or a power cut would stop it between two
+/// system calls. Points are named `<operation>.<step>`, e.g. `seal.afterRename`; docs/FORMAT.md
+/// lists them.
+///
+/// **Forced errors.** Every call of ``Syscall`` asks ``forcedErrno(_:path:)`` first. A test arms
+/// a failure in its own process with ``failing(_:with:onCall:times:under:_:)`` (counted only for
+/// paths under its own folder, so tests running in parallel do not see each other's failures),
+/// or in a child process with `SPENDLOG_FAIL_AT=<call>[@N]=<ERRNO>[:<path part>]`, e.g.
+/// `fsync@2=EIO` or `rename=ENOSPC:/budget/sidecar`.
 ///
 /// Compiled only into debug builds (`SPENDLOG_FAULT_POINTS`, set in Package.swift): in a release
-/// build `reach` is empty and the variable is never read.
+/// build `reach` is empty, no system call asks, and the variables are never read.
 public enum FaultInjection {
     /// Whether this build has fault points at all.
     public static var isCompiledIn: Bool {
@@ -25,13 +35,13 @@ public enum FaultInjection {
     @inline(__always)
     public static func reach(_ point: StaticString) {
         #if SPENDLOG_FAULT_POINTS
-            guard let target = Armed.target else { return }
-            Armed.reach(point.description, target: target)
+            guard let target = Crash.target else { return }
+            Crash.reach(point.description, target: target)
         #endif
     }
 
     #if SPENDLOG_FAULT_POINTS
-        private enum Armed {
+        private enum Crash {
             static let target: (name: String, count: Int)? = {
                 guard let raw = getenv("SPENDLOG_CRASH_AT") else { return nil }
                 let text = String(cString: raw)
@@ -54,26 +64,99 @@ public enum FaultInjection {
                 if n == target.count { kill(getpid(), SIGKILL) }
             }
         }
+
+        /// One armed failure: the `call`-th to `call + times - 1`-th calls of `syscall` on a path
+        /// containing `pathPart` fail with `errno`.
+        struct ForcedFailure {
+            var syscall: Syscall.Name
+            var errno: Errno
+            var call: Int
+            var times: Int
+            var pathPart: String
+            var seen = 0
+            /// Prefix match (a test's folder) or substring match (from the environment).
+            var prefixOnly: Bool
+
+            func matches(_ path: String) -> Bool {
+                if pathPart.isEmpty { return true }
+                return prefixOnly ? path.hasPrefix(pathPart) : path.contains(pathPart)
+            }
+        }
+
+        private static let failuresLock = PThreadMutex()
+        nonisolated(unsafe) private static var failures: [Int: ForcedFailure] = [:]
+        nonisolated(unsafe) private static var nextFailure = 0
+        /// Read without the lock on every system call: stale only while a test arms or disarms.
+        nonisolated(unsafe) private static var armed = false
+        private static let fromEnvironment: Void = {
+            guard let raw = getenv("SPENDLOG_FAIL_AT"), let failure = parse(String(cString: raw)) else { return }
+            failures[-1] = failure
+            armed = true
+        }()
+
+        /// `fsync@2=EIO:/budget/` → fail the 2nd fsync of a path containing `/budget/` with EIO.
+        static func parse(_ text: String) -> ForcedFailure? {
+            let (spec, part) =
+                text.firstIndex(of: ":").map { (text[..<$0], String(text[text.index(after: $0)...])) }
+                ?? (Substring(text), "")
+            let sides = spec.split(separator: "=")
+            guard sides.count == 2, let code = errnoNamed[String(sides[1])] else { return nil }
+            let head = sides[0].split(separator: "@")
+            guard let name = Syscall.Name(rawValue: String(head[0])) else { return nil }
+            let call = head.count > 1 ? Int(head[1]) ?? 1 : 1
+            return ForcedFailure(syscall: name, errno: code, call: call, times: 1, pathPart: part, prefixOnly: false)
+        }
+
+        static let errnoNamed: [String: Errno] = [
+            "EIO": .ioError, "ENOSPC": .noSpace, "EDQUOT": .diskQuotaExceeded, "EACCES": .permissionDenied,
+            "EPERM": .notPermitted, "EROFS": .readOnlyFileSystem, "ENOENT": .noSuchFileOrDirectory,
+            "EEXIST": .fileExists, "EMFILE": .tooManyOpenFiles, "EINTR": .interrupted, "EAGAIN": .resourceTemporarilyUnavailable,
+        ]
+
+        /// The errno the next call of `syscall` on `path` must fail with, if a test armed one.
+        @inline(__always)
+        static func forcedErrno(_ syscall: Syscall.Name, path: String) -> Errno? {
+            _ = fromEnvironment
+            guard armed else { return nil }
+            return failuresLock.withLock { () -> Errno? in
+                for key in failures.keys.sorted() {
+                    var failure = failures[key]!
+                    guard failure.syscall == syscall, failure.matches(path) else { continue }
+                    failure.seen += 1
+                    failures[key] = failure
+                    if failure.seen >= failure.call && failure.seen < failure.call + failure.times {
+                        return failure.errno
+                    }
+                }
+                return nil
+            }
+        }
+
+        /// Runs `body` with the `call`-th (and the `times - 1` following) calls of `syscall` on a
+        /// path under `folder` failing with `errno`. Returns how many calls failed that way.
+        @discardableResult
+        static func failing(
+            _ syscall: Syscall.Name, with errno: Errno, onCall call: Int = 1, times: Int = 1, under folder: String,
+            _ body: () throws -> Void
+        ) rethrows -> Int {
+            let key = failuresLock.withLock { () -> Int in
+                nextFailure += 1
+                failures[nextFailure] = ForcedFailure(
+                    syscall: syscall, errno: errno, call: call, times: times, pathPart: folder, prefixOnly: true)
+                armed = true
+                return nextFailure
+            }
+            defer {
+                failuresLock.withLock {
+                    failures[key] = nil
+                    armed = !failures.isEmpty
+                }
+            }
+            try body()
+            return failuresLock.withLock {
+                let seen = failures[key]?.seen ?? 0
+                return max(0, min(seen - call + 1, times))
+            }
+        }
     #endif
-}
-
-/// A plain pthread mutex, for the few places that need one without Swift concurrency.
-final class PThreadMutex: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-
-    init() { pthread_mutex_init(mutex, nil) }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
-
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        lock()
-        defer { unlock() }
-        return try body()
-    }
 }

@@ -5,39 +5,28 @@ import SystemPackage
     import Glibc
 #endif
 
-/// Every system call the log makes, wrapped once: EINTR retried, failures turned into a
-/// ``SpendLogError`` that names the file. (swift-system covers open/read/write/close; the calls
-/// it lacks — fsync, flock, rename, directory listing — are here.)
+/// The file operations of the log, each written once over ``Syscall``: failures become a
+/// ``SpendLogError`` that names the file and says what to do. Also the compound operations built
+/// from them: reading a whole file, replacing one atomically, making folders durably.
 enum FileSystem {
     static let fileMode: mode_t = 0o600
     static let directoryMode: mode_t = 0o700
 
-    @inline(__always)
-    static func retrying(_ body: () -> Int32) -> Int32 {
-        while true {
-            let result = body()
-            if result == -1 && Glibc.errno == EINTR { continue }
-            return result
-        }
-    }
-
-    static var lastErrno: Errno { Errno(rawValue: Glibc.errno) }
-
     /// Opens `path` with O_CLOEXEC, so a child process never inherits a log file or a lock.
     static func open(_ path: String, _ flags: Int32, mode: mode_t = fileMode) throws(SpendLogError) -> FileDescriptor {
-        let fd = retrying { Glibc.open(path, flags | O_CLOEXEC, mode) }
-        guard fd >= 0 else { throw .io("open", path: path, errno: lastErrno) }
-        return FileDescriptor(rawValue: fd)
+        switch Syscall.open(path, flags, mode: mode) {
+        case .success(let fd): return fd
+        case .failure(let errno): throw .io("open", path: path, errno: errno)
+        }
     }
 
     /// nil when the file does not exist.
     static func openIfExists(_ path: String, _ flags: Int32) throws(SpendLogError) -> FileDescriptor? {
-        let fd = retrying { Glibc.open(path, flags | O_CLOEXEC, fileMode) }
-        if fd < 0 {
-            if Glibc.errno == ENOENT { return nil }
-            throw .io("open", path: path, errno: lastErrno)
+        switch Syscall.open(path, flags, mode: fileMode) {
+        case .success(let fd): return fd
+        case .failure(.noSuchFileOrDirectory): return nil
+        case .failure(let errno): throw .io("open", path: path, errno: errno)
         }
-        return FileDescriptor(rawValue: fd)
     }
 
     static func close(_ fd: FileDescriptor) {
@@ -51,18 +40,11 @@ enum FileSystem {
     {
         var done = 0
         while done < bytes.count {
-            let start = bytes.baseAddress! + done
-            let n =
-                if let offset {
-                    Glibc.pwrite(fd.rawValue, start, bytes.count - done, off_t(offset) + off_t(done))
-                } else {
-                    Glibc.write(fd.rawValue, start, bytes.count - done)
-                }
-            if n < 0 {
-                if Glibc.errno == EINTR { continue }
-                throw .io("write to", path: path, errno: lastErrno)
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[done...])
+            switch Syscall.write(fd, rest, at: offset.map { $0 + Int64(done) }, path: path) {
+            case .success(let n): done += n
+            case .failure(let errno): throw .io("write to", path: path, errno: errno)
             }
-            done += n
         }
     }
 
@@ -75,41 +57,47 @@ enum FileSystem {
         try result.get()
     }
 
-    /// Reads up to `count` bytes at `offset`; fewer only at end of file.
+    /// Fills `buffer` from `offset`; fewer bytes only at end of file.
     static func pread(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String)
         throws(SpendLogError) -> Int
     {
         var done = 0
         while done < buffer.count {
-            let n = Glibc.pread(
-                fd.rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if Glibc.errno == EINTR { continue }
-                throw .io("read", path: path, errno: lastErrno)
+            let rest = UnsafeMutableRawBufferPointer(rebasing: buffer[done...])
+            switch Syscall.read(fd, into: rest, at: offset + Int64(done), path: path) {
+            case .success(0): return done
+            case .success(let n): done += n
+            case .failure(let errno): throw .io("read", path: path, errno: errno)
             }
-            if n == 0 { break }
-            done += n
         }
         return done
     }
 
+    /// Reads up to `count` bytes at `offset` into a new array (shorter at end of file).
+    static func pread(_ fd: FileDescriptor, count: Int, at offset: Int64, path: String) throws(SpendLogError) -> [UInt8]
+    {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let result = bytes.withUnsafeMutableBytes { raw in
+            Result { () throws(SpendLogError) -> Int in try pread(fd, into: raw, at: offset, path: path) }
+        }
+        let n = try result.get()
+        return n == count ? bytes : Array(bytes[0..<n])
+    }
+
+    /// One `read` at the file position: 0 at end of file.
     static func read(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, path: String)
         throws(SpendLogError) -> Int
     {
-        while true {
-            let n = Glibc.read(fd.rawValue, buffer.baseAddress!, buffer.count)
-            if n < 0 {
-                if Glibc.errno == EINTR { continue }
-                throw .io("read", path: path, errno: lastErrno)
-            }
-            return n
+        switch Syscall.read(fd, into: buffer, at: nil, path: path) {
+        case .success(let n): return n
+        case .failure(let errno): throw .io("read", path: path, errno: errno)
         }
     }
 
     /// Flushes data and metadata of the file to stable storage. The corresponding C function is `fsync`.
     static func fsync(_ fd: FileDescriptor, path: String) throws(SpendLogError) {
-        guard retrying({ Glibc.fsync(fd.rawValue) }) == 0 else {
-            throw .io("synchronize", path: path, errno: lastErrno)
+        if case .failure(let errno) = Syscall.fsync(fd, path: path) {
+            throw .io("synchronize", path: path, errno: errno)
         }
     }
 
@@ -122,42 +110,52 @@ enum FileSystem {
     }
 
     static func rename(_ from: String, _ to: String) throws(SpendLogError) {
-        guard Glibc.rename(from, to) == 0 else {
-            throw .io("rename '\(from)' to", path: to, errno: lastErrno)
+        if case .failure(let errno) = Syscall.rename(from, to) {
+            throw .io("rename '\(from)' to", path: to, errno: errno)
         }
     }
 
     /// Removes a file; a file that is already gone is not an error.
     static func unlinkIfExists(_ path: String) throws(SpendLogError) {
-        if Glibc.unlink(path) != 0 && Glibc.errno != ENOENT {
-            throw .io("remove", path: path, errno: lastErrno)
+        switch Syscall.unlink(path) {
+        case .success, .failure(.noSuchFileOrDirectory): return
+        case .failure(let errno): throw .io("remove", path: path, errno: errno)
         }
     }
 
     /// Creates a directory `0700`; an existing directory is fine. Returns whether it was created.
     @discardableResult
     static func makeDirectory(_ path: String) throws(SpendLogError) -> Bool {
-        if Glibc.mkdir(path, directoryMode) == 0 { return true }
-        if Glibc.errno == EEXIST {
+        switch Syscall.mkdir(path, mode: directoryMode) {
+        case .success: return true
+        case .failure(.fileExists):
             guard isDirectory(path) else {
                 throw SpendLogError(
                     code: .io,
-                    message: "'\(path)' exists but is not a directory. Move it away or choose another --dir.",
+                    message: "'\(path)' exists but is not a directory. Move it away or choose another log directory.",
                     path: path, errno: .fileExists)
             }
             return false
+        case .failure(let errno): throw .io("create the directory", path: path, errno: errno)
         }
-        throw .io("create the directory", path: path, errno: lastErrno)
+    }
+
+    /// `mkdir -p`: every missing folder of `path` is created `0700` and its entry made durable in
+    /// its parent, so that a file later fsynced inside it cannot vanish with its folder.
+    static func makeDirectories(_ path: String) throws(SpendLogError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") where component != "." {
+            let parent = prefix.isEmpty ? "/" : prefix
+            prefix += "/" + component
+            if !isDirectory(prefix), try makeDirectory(prefix) {
+                try fsyncDirectory(parent)
+            }
+        }
     }
 
     static func isDirectory(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-    }
-
-    static func exists(_ path: String) -> Bool {
-        var st = stat()
-        return Glibc.lstat(path, &st) == 0
+        guard case .success(let st) = Syscall.stat(nil, path: path) else { return false }
+        return (st.st_mode & S_IFMT) == S_IFDIR
     }
 
     struct Status {
@@ -169,19 +167,19 @@ enum FileSystem {
     }
 
     static func status(_ fd: FileDescriptor, path: String) throws(SpendLogError) -> Status {
-        var st = stat()
-        guard Glibc.fstat(fd.rawValue, &st) == 0 else { throw .io("stat", path: path, errno: lastErrno) }
-        return Status(st)
+        switch Syscall.stat(fd, path: path) {
+        case .success(let st): return Status(st)
+        case .failure(let errno): throw .io("stat", path: path, errno: errno)
+        }
     }
 
     /// nil when the path does not exist.
     static func status(path: String) throws(SpendLogError) -> Status? {
-        var st = stat()
-        if stat(path, &st) != 0 {
-            if Glibc.errno == ENOENT { return nil }
-            throw .io("stat", path: path, errno: lastErrno)
+        switch Syscall.stat(nil, path: path) {
+        case .success(let st): return Status(st)
+        case .failure(.noSuchFileOrDirectory): return nil
+        case .failure(let errno): throw .io("stat", path: path, errno: errno)
         }
-        return Status(st)
     }
 
     /// When the file was created, on this process's clock (`now` minus the file's age), or nil
@@ -193,27 +191,27 @@ enum FileSystem {
     }
 
     static func truncate(_ fd: FileDescriptor, to size: Int64, path: String) throws(SpendLogError) {
-        guard retrying({ Glibc.ftruncate(fd.rawValue, off_t(size)) }) == 0 else {
-            throw .io("truncate", path: path, errno: lastErrno)
+        if case .failure(let errno) = Syscall.ftruncate(fd, to: size, path: path) {
+            throw .io("truncate", path: path, errno: errno)
         }
     }
 
     /// Takes an exclusive (or shared) advisory lock, waiting for it. The corresponding C function is `flock`.
     static func lock(_ fd: FileDescriptor, exclusive: Bool = true, path: String) throws(SpendLogError) {
-        guard retrying({ flock(fd.rawValue, exclusive ? LOCK_EX : LOCK_SH) }) == 0 else {
-            throw .io("lock", path: path, errno: lastErrno)
+        if case .failure(let errno) = Syscall.flock(fd, exclusive ? LOCK_EX : LOCK_SH, path: path) {
+            throw .io("lock", path: path, errno: errno)
         }
     }
 
     static func unlock(_ fd: FileDescriptor) {
-        _ = flock(fd.rawValue, LOCK_UN)
+        _ = flock(fd.rawValue, LOCK_UN)  // never fails on a valid descriptor; closing it would release it too
     }
 
     /// Names in a directory, without `.` and `..`; nil when the directory does not exist.
     static func listDirectory(_ path: String) throws(SpendLogError) -> [String]? {
         guard let dir = opendir(path) else {
             if Glibc.errno == ENOENT { return nil }
-            throw .io("list", path: path, errno: lastErrno)
+            throw .io("list", path: path, errno: Errno(rawValue: Glibc.errno))
         }
         defer { closedir(dir) }
         var names: [String] = []
@@ -226,17 +224,22 @@ enum FileSystem {
         return names
     }
 
-    /// The whole file, nil when it does not exist.
-    static func readFile(_ path: String) throws(SpendLogError) -> [UInt8]? {
+    /// The whole file (at most `limit` bytes of it), nil when it does not exist.
+    static func readWholeFile(_ path: String, limit: Int = Int.max) throws(SpendLogError) -> [UInt8]? {
         guard let fd = try openIfExists(path, O_RDONLY) else { return nil }
         defer { close(fd) }
-        let size = Int(try status(fd, path: path).size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        let result = bytes.withUnsafeMutableBytes { raw in
-            Result { () throws(SpendLogError) -> Int in try pread(fd, into: raw, at: 0, path: path) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: Swift.min(1 << 16, limit))
+        while bytes.count < limit {
+            let want = Swift.min(chunk.count, limit - bytes.count)
+            let n = try chunk.withUnsafeMutableBytes { raw in
+                Result { () throws(SpendLogError) -> Int in
+                    try pread(fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), at: Int64(bytes.count), path: path)
+                }
+            }.get()
+            bytes.append(contentsOf: chunk[0..<n])
+            if n < want { break }
         }
-        let n = try result.get()
-        if n < size { bytes.removeLast(size - n) }
         return bytes
     }
 
@@ -248,15 +251,53 @@ enum FileSystem {
         try fsync(fd, path: path)
     }
 
+    /// The crash points of one ``replaceAtomically(_:contents:temporary:sync:steps:)``.
+    struct ReplaceSteps {
+        var afterTempWrite: StaticString
+        var beforeRename: StaticString
+        var afterRename: StaticString
+    }
+
+    /// Replaces `path` atomically: the contents go to a temporary file in the same folder
+    /// (`temporary`, else `<path>.tmp-<pid>`, so processes never share one), which is fsynced,
+    /// renamed over `path`, and the folder fsynced. A crash leaves the old or the new contents,
+    /// never a mix. `sync` false skips both fsyncs, for files the log can rebuild (fsync policy
+    /// `none`, hints). A failure removes the temporary file.
+    static func replaceAtomically(
+        _ path: String, contents: [UInt8], temporary: String? = nil, sync: Bool = true, steps: ReplaceSteps? = nil
+    ) throws(SpendLogError) {
+        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let temp = temporary ?? path + ".tmp-\(getpid())"
+        do {
+            let fd = try open(temp, O_WRONLY | O_CREAT | O_TRUNC)
+            defer { close(fd) }
+            try writeAll(fd, contents, path: temp)
+            if let steps { FaultInjection.reach(steps.afterTempWrite) }
+            if sync { try fsync(fd, path: temp) }
+            if let steps { FaultInjection.reach(steps.beforeRename) }
+            try rename(temp, path)
+        } catch {
+            try? unlinkIfExists(temp)
+            throw error
+        }
+        if let steps { FaultInjection.reach(steps.afterRename) }
+        if sync { try fsyncDirectory(folder.isEmpty ? "/" : folder) }
+    }
+
     /// A second name for a file. The corresponding C function is `link`.
     static func link(_ from: String, _ to: String) throws(SpendLogError) {
-        guard Glibc.link(from, to) == 0 else { throw .io("link '\(from)' to", path: to, errno: lastErrno) }
+        if case .failure(let errno) = Syscall.link(from, to) {
+            throw .io("link '\(from)' to", path: to, errno: errno)
+        }
     }
 
     /// Removes a folder of plain files.
     static func removeFolder(_ path: String) throws(SpendLogError) {
         for name in try listDirectory(path) ?? [] { try unlinkIfExists(path + "/" + name) }
-        if Glibc.rmdir(path) != 0 && Glibc.errno != ENOENT { throw .io("remove", path: path, errno: lastErrno) }
+        switch Syscall.rmdir(path) {
+        case .success, .failure(.noSuchFileOrDirectory): return
+        case .failure(let errno): throw .io("remove", path: path, errno: errno)
+        }
     }
 
     static func hostName() -> String {
@@ -273,32 +314,5 @@ extension FileSystem.Status {
         linkCount = Int(st.st_nlink)
         inode = UInt64(st.st_ino)
         device = UInt64(st.st_dev)
-    }
-}
-
-/// A descriptor closed when the last reference goes away, so that a group commit can fsync a
-/// segment that a concurrent rotation has already replaced.
-final class OwnedDescriptor: @unchecked Sendable {
-    let fd: FileDescriptor
-    let path: String
-
-    init(_ fd: FileDescriptor, path: String) {
-        self.fd = fd
-        self.path = path
-    }
-
-    deinit { FileSystem.close(fd) }
-}
-
-extension FileSystem {
-    /// Reads up to `count` bytes at `offset` into a new array (shorter at end of file).
-    static func pread(_ fd: FileDescriptor, count: Int, at offset: Int64, path: String) throws(SpendLogError) -> [UInt8]
-    {
-        var bytes = [UInt8](repeating: 0, count: count)
-        let result = bytes.withUnsafeMutableBytes { raw in
-            Result { () throws(SpendLogError) -> Int in try pread(fd, into: raw, at: offset, path: path) }
-        }
-        let n = try result.get()
-        return n == count ? bytes : Array(bytes[0..<n])
     }
 }

@@ -293,7 +293,7 @@ import Testing
     @Test func aJournalLimitInAZoneThisSystemLacksSaysToInstallZoneDataNotToRemoveTheLine() throws {
         let temp = TemporaryDirectory()
         let log = try temp.log()
-        try LogDirectory.makeDirectories(log.budgetPath)
+        try FileSystem.makeDirectories(log.budgetPath)
         let journal = log.budgetPath + "/journal.jsonl"
         writeBytes(
             Array(

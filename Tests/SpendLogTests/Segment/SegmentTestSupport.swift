@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Testing
 
@@ -35,4 +36,35 @@ extension FileManager {
 
 func writeBytes(_ bytes: [UInt8], to path: String) {
     writeFile(path, Data(bytes))
+}
+
+/// Runs `body(0..<count)` on `count` threads at once and waits for all of them.
+func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let group = DispatchGroup()
+    for i in 0..<count {
+        group.enter()
+        Thread {
+            body(i)
+            group.leave()
+        }.start()
+    }
+    group.wait()
+}
+
+/// Results gathered from many threads.
+final class Outcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [SpendLogError?] = []
+
+    func add(_ error: (any Error)?) {
+        lock.lock()
+        defer { lock.unlock() }
+        items.append(error.map { $0 as? SpendLogError ?? SpendLogError(code: .io, message: "\($0)") })
+    }
+
+    var all: [SpendLogError?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return items
+    }
 }

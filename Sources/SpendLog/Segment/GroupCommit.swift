@@ -1,0 +1,99 @@
+/// One fsync shared by every append waiting on it (``FsyncPolicy/batch``, docs/FORMAT.md,
+/// "Durability").
+///
+/// An appender registers the files it wrote and waits. If no fsync is running, it leads the next
+/// one: it waits for more appenders within the bounds, takes every file written so far, fsyncs
+/// them, and wakes everyone its fsync covered. An append returns only after an fsync that began
+/// after its write has succeeded.
+///
+/// A failed fsync fails every append it covered, and every later one: once fsync has reported an
+/// error, the kernel may have dropped the unwritten pages and marked them clean, so a retried
+/// fsync that succeeds proves nothing about them. The commit stays failed until its writer is
+/// replaced (``LogWriter`` opens a new one).
+final class GroupCommit: @unchecked Sendable {
+    let maxRecords: Int
+    let maxDelayMs: Int
+
+    private let condition = ConditionVariable()
+    // Guarded by `condition`'s mutex.
+    private var writtenGeneration: UInt64 = 0
+    private var syncedGeneration: UInt64 = 0
+    private var syncing = false
+    private var firstUnsyncedAtMs: Int64 = 0
+    private var unsynced: [ObjectIdentifier: OwnedDescriptor] = [:]
+    private var failure: SpendLogError?
+
+    init(maxRecords: Int, maxDelayMs: Int) {
+        self.maxRecords = max(1, maxRecords)
+        self.maxDelayMs = max(0, maxDelayMs)
+    }
+
+    /// The error of the fsync that failed, once one has.
+    var failedSync: SpendLogError? {
+        condition.lock()
+        defer { condition.unlock() }
+        return failure
+    }
+
+    /// Returns once an fsync covering `files` (written before this call) has succeeded; throws when
+    /// the fsync that covered them failed, or an earlier one did.
+    func commit(_ files: [OwnedDescriptor]) throws(SpendLogError) {
+        guard !files.isEmpty else { return }
+        condition.lock()
+        defer { condition.unlock() }
+        if let failure { throw LogWriter.refused(after: failure) }
+        if writtenGeneration == syncedGeneration { firstUnsyncedAtMs = Timestamp.now().millisecondsSinceEpoch }
+        writtenGeneration += 1
+        let mine = writtenGeneration
+        for file in files { unsynced[ObjectIdentifier(file)] = file }
+        if writtenGeneration - syncedGeneration >= UInt64(maxRecords) { condition.broadcast() }
+
+        while syncedGeneration < mine {
+            if let failure { throw GroupCommit.notDurable(failure) }
+            if syncing {
+                condition.wait()
+                continue
+            }
+            // Lead the next commit: wait for more appenders, within the bounds.
+            let deadline = firstUnsyncedAtMs + Int64(maxDelayMs)
+            while writtenGeneration - syncedGeneration < UInt64(maxRecords) {
+                let now = Timestamp.now().millisecondsSinceEpoch
+                if now >= deadline { break }
+                condition.wait(timeoutMs: deadline - now)
+                if syncedGeneration >= mine { return }
+                if let failure { throw GroupCommit.notDurable(failure) }
+            }
+            if syncing { continue }
+            syncing = true
+            let target = writtenGeneration
+            let batch = Array(unsynced.values)
+            unsynced.removeAll()
+            condition.unlock()
+            var failedSync: SpendLogError?
+            for file in batch where failedSync == nil {
+                do { try FileSystem.fsync(file.fd, path: file.path) } catch { failedSync = error }
+            }
+            condition.lock()
+            syncing = false
+            if let failedSync {
+                failure = failedSync
+                condition.broadcast()
+                throw GroupCommit.notDurable(failedSync)
+            }
+            syncedGeneration = max(syncedGeneration, target)
+            if writtenGeneration > syncedGeneration { firstUnsyncedAtMs = Timestamp.now().millisecondsSinceEpoch }
+            condition.broadcast()
+        }
+    }
+
+    /// What a failed fsync means for the appends it covered.
+    static func notDurable(_ error: SpendLogError) -> SpendLogError {
+        var failed = error
+        failed.message =
+            "\(error.message) The records of this append are not durable: a reader may see them now, and they may be "
+            + "gone after a crash. This writer appends nothing more (a later fsync would prove nothing about "
+            + "them). Open a new writer; a retry with the same record ids shows whether a record is already in "
+            + "the log."
+        return failed
+    }
+}

@@ -1,0 +1,82 @@
+import Dispatch
+import Foundation
+import SystemPackage
+import Testing
+
+@testable import SpendLog
+
+/// A failed fsync (EIO, ENOSPC) fails every append it covered, and the writer refuses further
+/// appends: after a failed fsync the kernel may have dropped the dirty pages, so a later fsync
+/// that succeeds proves nothing about them (PostgreSQL's "fsyncgate").
+@Suite struct FsyncFailureTests {
+    /// A log whose day segment exists already, so that the next fsyncs are the appends' own.
+    func primedWriter(_ temp: TemporaryDirectory, fsync: FsyncPolicy) throws -> (LogWriter, String) {
+        var options = WriterOptions(fsync: fsync)
+        options.batchMaxDelayMs = 200
+        options.batchMaxRecords = 8
+        let writer = LogWriter(directory: try temp.log(), options: options)
+        try writer.append(sampleRecord(0))
+        let segment = try #require(try LogReader(directory: writer.directory).segments().first)
+        return (writer, segment.path)
+    }
+
+    @Test func aFailedGroupCommitFailsEveryAppendItCovered() throws {
+        let temp = TemporaryDirectory()
+        let (writer, segment) = try primedWriter(temp, fsync: .batch)
+        let outcomes = Outcomes()
+        let failed = FaultInjection.failing(.fsync, with: .ioError, onCall: 1, under: temp.path) {
+            onThreads(8) { i in
+                do {
+                    try writer.append(sampleRecord(1 + i))
+                    outcomes.add(nil)
+                } catch {
+                    outcomes.add(error)
+                }
+            }
+        }
+        #expect(failed == 1)
+        let errors = outcomes.all
+        #expect(errors.count == 8)
+        #expect(errors.filter { $0 == nil }.count == 0, "appends acknowledged without a durable fsync")
+        // Each error tells the truth: covered by the failed fsync (written, not durable), or
+        // refused after it (nothing written).
+        var notDurable = 0
+        for case let error? in errors {
+            #expect(error.errno == .ioError)
+            if error.message.contains("are not durable") {
+                notDurable += 1
+            } else {
+                #expect(error.message.hasPrefix("Nothing was written"), "\(error.message)")
+            }
+        }
+        #expect(notDurable >= 1)
+        #expect(FileManager.default.bytes(segment).split(separator: 0x0A).count == 1 + notDurable)
+    }
+
+    @Test func aWriterRefusesToAppendAfterAFailedFsyncAndANewOneAppends() throws {
+        for policy in [FsyncPolicy.always, .batch] {
+            let temp = TemporaryDirectory()
+            let (writer, segment) = try primedWriter(temp, fsync: policy)
+            let record = sampleRecord(1)
+            let error = FaultInjection.failing(.fsync, with: .noSpace, under: temp.path) {
+                #expect(throws: SpendLogError.self) { try writer.append(record) }
+            }
+            #expect(error == 1)
+            do {
+                try writer.append(record)
+                Issue.record("\(policy): the writer appended after a failed fsync")
+            } catch {
+                #expect(error.errno == .noSpace, "\(policy)")
+                #expect(error.message.contains("Open a new writer"), "\(policy): \(error.message)")
+            }
+            // The refused append wrote nothing; the failed one may be visible (it reached the page
+            // cache), exactly once.
+            let lines = FileManager.default.bytes(segment).split(separator: 0x0A)
+            #expect(lines.count == 2, "\(policy)")
+            // A new writer starts afresh: its own fsyncs prove its own records.
+            let fresh = LogWriter(directory: writer.directory, options: writer.options)
+            try fresh.append(sampleRecord(2))
+            #expect(try readAll(writer.directory).count == 3)
+        }
+    }
+}
