@@ -12,6 +12,9 @@ public struct SegmentFile: Sendable, Hashable {
     public var size: Int64
 
     public var fileName: String { sealed ? name.sealedFileName : name.activeFileName }
+
+    /// The path of this segment once sealed, beside the current file.
+    var sealedPath: String { String(path[..<path.lastIndex(of: "/")!]) + "/" + name.sealedFileName }
 }
 
 /// Which records to return. Time bounds are `[since, until)`.
@@ -136,13 +139,10 @@ public struct LogReader: Sendable {
         var fd: FileDescriptor
         if let opened = try FileSystem.openIfExists(file.path, O_RDONLY) {
             fd = opened
-        } else if !file.sealed,
-            let opened = try FileSystem.openIfExists(
-                String(file.path.dropLast(SegmentName.activeSuffix.count)) + SegmentName.sealedSuffix, O_RDONLY)
-        {
+        } else if !file.sealed, let opened = try FileSystem.openIfExists(file.sealedPath, O_RDONLY) {
             // Sealed between listing and opening: read the sealed file instead.
+            file.path = file.sealedPath
             file.sealed = true
-            file.path = String(file.path.dropLast(SegmentName.activeSuffix.count)) + SegmentName.sealedSuffix
             fd = opened
         } else {
             return SegmentReadSummary(segment: file, records: 0, bytes: 0, tornTailBytes: 0)

@@ -244,7 +244,7 @@ public final class LogWriter: @unchecked Sendable {
         if try FileSystem.makeDirectory(folder) {
             try FileSystem.fsyncDirectory(directory.segmentsPath)
         }
-        let lockPath = folder + "/" + options.host + SegmentName.lockSuffix
+        let lockPath = folder + "/" + SegmentName.lockFileName(host: options.host)
         let fd = try FileSystem.open(lockPath, O_RDWR | O_CREAT)
         let state = DayState(day: day, folder: folder, lock: OwnedDescriptor(fd, path: lockPath))
         days[day] = state
@@ -272,7 +272,7 @@ public final class LogWriter: @unchecked Sendable {
             state.segment = nil  // sealed by another process
         }
         let names = try FileSystem.listDirectory(state.folder) ?? []
-        try SegmentSealer.recoverInterruptedSeals(in: state.folder, names: names, host: options.host)
+        try SegmentSealer.recoverInterruptedSeals(in: state.folder, day: state.day, names: names, host: options.host)
         let remaining = try FileSystem.listDirectory(state.folder) ?? []
         var active: [SegmentName] = []
         var highest = -1
@@ -338,9 +338,9 @@ public final class LogWriter: @unchecked Sendable {
             guard let day = SegmentName.day(fromFolder: folder) else { continue }
             let folderPath = directory.segmentsPath + "/" + folder
             let files = try FileSystem.listDirectory(folderPath) ?? []
-            let ours = files.contains { name in
-                (name.hasSuffix(SegmentName.activeSuffix) || name.hasSuffix(SegmentName.sealingSuffix))
-                    && name.hasPrefix(options.host + "-")
+            let ours = files.contains { file in
+                guard let (name, kind) = SegmentName.parseFile(file, day: day) else { return false }
+                return name.host == options.host && kind != .sealed
             }
             guard ours else { continue }
             mutex.lock()

@@ -1,6 +1,8 @@
-/// The name of a segment file: `segments/day=YYYY-MM-DD/<host>-<seq>.jsonl[.zst]`.
+/// The name of a segment file: `segments/day=YYYY-MM-DD/<host>-<seq>.jsonl[.zst]`, and of the
+/// `.sealing` and `.lock` files beside them.
 ///
-/// All naming lives here (docs/FORMAT.md, "Layout"). `<host>` keeps logs from many machines
+/// All naming lives here: every file name is built and parsed by this type, and nothing else
+/// matches file names (docs/FORMAT.md, "Layout"). `<host>` keeps logs from many machines
 /// mergeable; `<seq>` is six zero-padded digits, increasing per host and day.
 public struct SegmentName: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var day: String
@@ -25,33 +27,57 @@ public struct SegmentName: Hashable, Comparable, Sendable, CustomStringConvertib
         (lhs.day, lhs.host, lhs.sequence) < (rhs.day, rhs.host, rhs.sequence)
     }
 
+    /// The three files a segment can be.
+    public enum Kind: Sendable, CaseIterable {
+        /// `<stem>.jsonl`, appended to.
+        case active
+        /// `<stem>.jsonl.zst`, immutable.
+        case sealed
+        /// `<stem>.sealing`, a seal in progress.
+        case sealing
+
+        var suffix: String {
+            switch self {
+            case .active: SegmentName.activeSuffix
+            case .sealed: SegmentName.sealedSuffix
+            case .sealing: SegmentName.sealingSuffix
+            }
+        }
+    }
+
     /// `<host>-<seq>` without suffix.
     public var stem: String { "\(host)-\(pad(Int64(sequence), 6))" }
-    public var activeFileName: String { stem + SegmentName.activeSuffix }
-    public var sealedFileName: String { stem + SegmentName.sealedSuffix }
-    public var sealingFileName: String { stem + SegmentName.sealingSuffix }
+    public func fileName(_ kind: Kind) -> String { stem + kind.suffix }
+    public var activeFileName: String { fileName(.active) }
+    public var sealedFileName: String { fileName(.sealed) }
+    public var sealingFileName: String { fileName(.sealing) }
     public var dayFolder: String { SegmentName.dayFolderPrefix + day }
     public var description: String { "\(dayFolder)/\(stem)" }
 
-    /// Splits `<host>-<seq><suffix>`; nil for names that are not segments.
-    public static func parse(fileName: String, day: String) -> (name: SegmentName, sealed: Bool)? {
-        let sealed: Bool
-        let stem: Substring
-        if fileName.hasSuffix(sealedSuffix) {
-            sealed = true
-            stem = fileName.dropLast(sealedSuffix.count)
-        } else if fileName.hasSuffix(activeSuffix) {
-            sealed = false
-            stem = fileName.dropLast(activeSuffix.count)
-        } else {
+    /// The writers' lock of `host` in a day folder: `<host>.lock`.
+    public static func lockFileName(host: String) -> String { host + lockSuffix }
+
+    /// Splits `<host>-<seq><suffix>` of any ``Kind``; nil for names that are not segment files.
+    /// The only place a file name is taken apart: the host is everything before the last `-`,
+    /// so `web` and `web-2` are different hosts whatever their files are called.
+    public static func parseFile(_ fileName: String, day: String) -> (name: SegmentName, kind: Kind)? {
+        // `.jsonl.zst` before `.jsonl`: the longer suffix first.
+        guard let kind = [Kind.sealed, .active, .sealing].first(where: { fileName.hasSuffix($0.suffix) }) else {
             return nil
         }
+        let stem = fileName.dropLast(kind.suffix.count)
         guard let dash = stem.lastIndex(of: "-") else { return nil }
         let digits = stem[stem.index(after: dash)...]
         guard digits.count >= 6, digits.allSatisfy(\.isASCII), let seq = Int(digits), seq >= 0 else { return nil }
         let host = String(stem[..<dash])
         guard isValidHost(host) else { return nil }
-        return (SegmentName(day: day, host: host, sequence: seq), sealed)
+        return (SegmentName(day: day, host: host, sequence: seq), kind)
+    }
+
+    /// Like ``parseFile(_:day:)`` for the files readers see: active and sealed segments.
+    public static func parse(fileName: String, day: String) -> (name: SegmentName, sealed: Bool)? {
+        guard let (name, kind) = parseFile(fileName, day: day), kind != .sealing else { return nil }
+        return (name, kind == .sealed)
     }
 
     /// The day of a `day=YYYY-MM-DD` folder name, or nil.

@@ -98,24 +98,21 @@ public enum SegmentSealer {
         return 0
     }
 
-    /// Repairs what an interrupted seal left in `folder` for `host`: a `.sealing` file is removed
-    /// (its `.jsonl` is intact); a `.jsonl` beside its `.jsonl.zst` is removed (the seal had
-    /// finished). Returns whether anything changed.
+    /// Repairs what an interrupted seal of `host` left in the day folder `folder`: a `.sealing`
+    /// file is removed (its `.jsonl` is intact); a `.jsonl` beside its `.jsonl.zst` is removed
+    /// (the seal had finished). The caller holds `host`'s writer lock, so only `host`'s files are
+    /// touched: another host may be sealing its own at this moment. Returns whether anything
+    /// changed.
     @discardableResult
-    static func recoverInterruptedSeals(in folder: String, names: [String], host: String?) throws(SpendLogError) -> Bool
+    static func recoverInterruptedSeals(in folder: String, day: String, names: [String], host: String)
+        throws(SpendLogError) -> Bool
     {
         var changed = false
-        let set = Set(names)
-        for file in names {
-            if file.hasSuffix(SegmentName.sealingSuffix) {
-                if let host, !file.hasPrefix(host + "-") { continue }
-                try FileSystem.unlinkIfExists(folder + "/" + file)
-                changed = true
-            } else if file.hasSuffix(SegmentName.activeSuffix), set.contains(file + ".zst") {
-                if let host, !file.hasPrefix(host + "-") { continue }
-                try FileSystem.unlinkIfExists(folder + "/" + file)
-                changed = true
-            }
+        let files = names.compactMap { SegmentName.parseFile($0, day: day) }.filter { $0.name.host == host }
+        let sealed = Set(files.filter { $0.kind == .sealed }.map(\.name))
+        for (name, kind) in files where kind == .sealing || (kind == .active && sealed.contains(name)) {
+            try FileSystem.unlinkIfExists(folder + "/" + name.fileName(kind))
+            changed = true
         }
         if changed { try FileSystem.fsyncDirectory(folder) }
         return changed

@@ -83,4 +83,50 @@ import Testing
         #expect(Array(header.prefix(4)) == [0x28, 0xB5, 0x2F, 0xFD])
         #expect(header[4] & 0x04 == 0x04)
     }
+
+    /// Host `web` recovering its own interrupted seals leaves host `web-2`'s files alone: its
+    /// `.sealing` file is a seal in progress under web-2's lock, not web's leftover.
+    @Test func recoveryTouchesOnlyTheFilesOfItsOwnHost() throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        func writer(_ host: String) -> LogWriter {
+            var options = WriterOptions(fsync: .none)
+            options.host = host
+            return LogWriter(directory: log, options: options)
+        }
+        try writer("web-2").append(sampleRecord(0))
+        try writer("web").append(sampleRecord(1))
+        let folder = log.dayFolderPath("2026-11-23")
+        // web-2 is sealing its segment (the compressed file is still being written), and web left
+        // a `.sealing` of its own behind when it was killed.
+        writeBytes([0x28, 0xB5], to: folder + "/web-2-000000.sealing")
+        writeBytes([0x28, 0xB5], to: folder + "/web-000000.sealing")
+        let web = writer("web")
+        try web.append(sampleRecord(2))
+        try web.sealAll()
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: folder))
+        #expect(files.contains("web-2-000000.sealing"), "another host's seal in progress was removed")
+        #expect(files.contains("web-2-000000.jsonl"))
+        #expect(!files.contains("web-000000.sealing"))
+        #expect(files.contains("web-000000.jsonl.zst"))
+        #expect(try readAll(log).count == 3)
+    }
+
+    @Test(arguments: [
+        ("web-000012.jsonl", "web", 12, SegmentName.Kind.active),
+        ("web-2-000012.jsonl.zst", "web-2", 12, .sealed),
+        ("a-b-c-000001.sealing", "a-b-c", 1, .sealing),
+    ])
+    func everySegmentFileNameIsParsedByOneFunction(file: String, host: String, sequence: Int, kind: SegmentName.Kind)
+    {
+        let parsed = SegmentName.parseFile(file, day: "2026-11-23")
+        #expect(parsed?.name == SegmentName(day: "2026-11-23", host: host, sequence: sequence))
+        #expect(parsed?.kind == kind)
+        #expect(parsed?.name.fileName(kind) == file)
+    }
+
+    @Test(arguments: ["web.lock", "web-12.jsonl", "-000001.jsonl", ".x-000001.jsonl", "web-000001.jsonl.tmp", "web-000001"])
+    func namesThatAreNotSegmentFilesAreNotParsed(file: String) {
+        #expect(SegmentName.parseFile(file, day: "2026-11-23") == nil)
+    }
 }
