@@ -138,17 +138,11 @@ struct RecordOptions: ParsableArguments {
         do {
             try record.validate()
         } catch {
-            throw ValidationError("--\(Self.flagName(forField: error.field)): \(error.reason).")
+            throw ValidationError("\(FlagNames.flag(forField: error.field)): \(error.reason).")
         }
         return record
     }
 
-    /// `cached_input_tokens` → `cached-input-tokens`, `tags.k` → `tag`.
-    static func flagName(forField field: String) -> String {
-        if field.hasPrefix("tags") { return "tag" }
-        if field == "cost_usd" { return "cost" }
-        return field.replacingOccurrences(of: "_", with: "-")
-    }
 }
 
 extension String {

@@ -59,7 +59,7 @@ struct BudgetResetCommand: ParsableCommand {
     var scope: String
 
     func validate() throws {
-        do { _ = try LimitScope.parse(scope) } catch { throw ValidationError(error.message) }
+        do { _ = try LimitScope.parse(scope) } catch { throw ValidationError(error.cliMessage) }
     }
 
     func run() throws {

@@ -82,7 +82,7 @@ struct CostCommand: ParsableCommand {
             do {
                 breakdown = try CostCalculator.cost(of: usage, entry: match.entry, model: model, serviceTier: tier)
             } catch let error as SpendLogError {
-                throw ValidationError(error.message)
+                throw ValidationError(error.cliMessage)
             }
             for note in breakdown.notes { printError("Note: " + note) }
             if format == .json {

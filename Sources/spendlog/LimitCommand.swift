@@ -42,7 +42,7 @@ struct LimitSetCommand: ParsableCommand {
         do {
             return try LimitRule.parse(scope: scope, type: type, maximum: max, window: window, zone: tz, soft: soft)
         } catch {
-            throw ValidationError(error.message)
+            throw ValidationError(error.cliMessage)
         }
     }
 

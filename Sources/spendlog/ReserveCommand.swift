@@ -36,8 +36,8 @@ struct ReserveCommand: ParsableCommand {
 
     func parsed() throws -> (LimitScope, Money, Int64) {
         let fields: LimitScope
-        do { fields = try LimitScope.parse(scopeFields, option: "--scope-fields") } catch {
-            throw ValidationError(error.message)
+        do { fields = try LimitScope.parse(scopeFields, field: "fields") } catch {
+            throw ValidationError(error.cliMessage)
         }
         guard !fields.fields.isEmpty else {
             throw ValidationError("--scope-fields: give the call's fields, e.g. project=etl,model=gpt-4.1.")

@@ -14,7 +14,7 @@ struct DirectoryOptions: ParsableArguments {
 
     func validate() throws {
         if let dir {
-            do { try LogDirectory.validate(path: dir) } catch { throw ValidationError("--dir: " + error.message) }
+            do { try LogDirectory.validate(path: dir) } catch { throw ValidationError(error.cliMessage) }
         }
     }
 
@@ -66,6 +66,31 @@ enum ExitCodes {
     }
 }
 
+/// The flag that sets each field the library names in its errors (it never names flags itself).
+enum FlagNames {
+    static let byField: [String: String] = [
+        "directory": "--dir", "prices": "--prices", "scope": "--scope", "fields": "--scope-fields",
+        "type": "--type", "max": "--max", "window": "--window", "tz": "--tz", "soft": "--soft",
+        "amount": "--max-usd", "ttl": "--ttl", "by": "--by", "cost_usd": "--cost",
+    ]
+
+    /// `window` → `--window`; a record field `cached_input_tokens` → `--cached-input-tokens`,
+    /// `tags.k` → `--tag`.
+    static func flag(forField field: String) -> String {
+        if let flag = byField[field] { return flag }
+        if field.hasPrefix("tags") { return "--tag" }
+        return "--" + field.replacingOccurrences(of: "_", with: "-")
+    }
+}
+
+extension SpendLogError {
+    /// The message with the field it names (if any) shown as the flag that sets it.
+    var cliMessage: String {
+        guard let field else { return message }
+        return renamingField(to: FlagNames.flag(forField: field)).message
+    }
+}
+
 /// Turns library errors into messages and exit codes.
 struct CommandFailure: Error, CustomStringConvertible {
     var message: String
@@ -92,7 +117,7 @@ extension ParsableCommand {
         do {
             try body()
         } catch let error as SpendLogError {
-            printError("Error: \(error.message)")
+            printError("Error: \(error.cliMessage)")
             switch error.code {
             case .invalidInput: throw ExitCode(ExitCodes.usage)
             case .corruption, .formatMismatch: throw ExitCode(ExitCodes.dataError)

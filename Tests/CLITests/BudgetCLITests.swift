@@ -273,4 +273,27 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir + "/budget/journal.jsonl"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/segments/day=2026-11-23"))
     }
+
+    /// A segment that cannot be counted blocks enforcement and status, not the list of rules.
+    @Test func limitListNeedsNoLogAndACorruptSegmentDoesNotHideTheRules() throws {
+        let temp = TemporaryDirectory()
+        let dir = temp.path + "/log"
+        let set = try spendlog(
+            ["limit", "set", "--dir", dir, "--scope", "global", "--type", "cost", "--max", "5", "--window", "day"],
+            environment: env)
+        #expect(set.status == 0, "\(set.stderr)")
+        #expect(try append(dir, "0.1", enforce: false).status == 0)
+        let folder = dir + "/segments/day=2026-11-23"
+        let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".jsonl") })
+        let handle = try #require(FileHandle(forWritingAtPath: folder + "/" + segment))
+        handle.seekToEndOfFile()
+        handle.write(Data("not a record\n".utf8))
+        try handle.close()
+        let list = try spendlog(["limit", "list", "--dir", dir], environment: env)
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stdout.contains("L1"), "\(list.stdout)")
+        let status = try spendlog(["budget", "status", "--dir", dir], environment: env)
+        #expect(status.status == 65)
+        #expect(status.stderr.contains(segment), "\(status.stderr)")
+    }
 }

@@ -84,8 +84,14 @@ public final class Budget: @unchecked Sendable {
         }
     }
 
+    /// The rules, from the checkpoint and the journal alone: reading them never needs the log,
+    /// so a segment that cannot be counted does not hide them.
     public func limits() throws -> [LimitRule] {
-        try locked(now: .now(), checkpoint: .never) { state in state.sortedRules }
+        try withLockFile {
+            var state = try loadState()
+            state.journalBytes = try journal.read(from: state.journalBytes) { event in _ = state.apply(event) }
+            return state.sortedRules
+        }
     }
 
     /// Records that nothing before `now` counts any more for the rules of `scope`. Survives a
@@ -94,7 +100,7 @@ public final class Budget: @unchecked Sendable {
         try locked(now: now) { state throws in
             guard state.rules.values.contains(where: { $0.scope == scope }) else {
                 throw SpendLogError.invalid(
-                    "--scope: no limit has the scope '\(scope)'; `spendlog limit list` shows them.")
+                    field: "scope", "no limit has the scope '\(scope)'; `spendlog limit list` shows them.")
             }
             try record([.reset(scope: scope, at: now.millisecondsSinceEpoch)], into: &state)
         }
@@ -158,10 +164,10 @@ public final class Budget: @unchecked Sendable {
         fields: LimitScope, amount: Money, ttlMs: Int64, holder: HolderProcess = .current(), now: Timestamp = .now()
     ) throws -> Reservation {
         guard amount >= .zero, amount <= Money.maximumPerRecord else {
-            throw SpendLogError.invalid("--max-usd: must be between 0 and 1000000.")
+            throw SpendLogError.invalid(field: "amount", "must be between 0 and 1000000 USD.")
         }
         guard ttlMs > 0, ttlMs <= 366 * Timestamp.millisecondsPerDay else {
-            throw SpendLogError.invalid("--ttl: must be longer than 0 and at most 366 days.")
+            throw SpendLogError.invalid(field: "ttl", "must be longer than 0 and at most 366 days.")
         }
         return try locked(now: now) { state throws -> Reservation in
             let at = now.millisecondsSinceEpoch

@@ -213,7 +213,7 @@ struct JSONObject {
         let id = try string("id")
         let window: LimitWindow
         do { window = try LimitWindow.parse(windowText, zone: zone) } catch {
-            guard zone != "UTC", (try? LimitWindow.parse(windowText)) != nil else {
+            guard zone != "UTC", ZoneInfo.isValidName(zone), (try? LimitWindow.parse(windowText)) != nil else {
                 throw BudgetDecodingError(reason: error.message)
             }
             throw BudgetDecodingError(

@@ -25,7 +25,7 @@ public struct LimitRule: Hashable, Sendable {
     }
 
     /// Builds a rule from command-line text, rejecting anything that could not be enforced, with
-    /// a message that names the flag: `--max` NaN, negative or malformed, a zero or unknown
+    /// a message that names the field (`max`, `window`, …): `--max` NaN, negative or malformed, a zero or unknown
     /// window, an unknown type or scope key, a soft threshold outside (0, 1].
     public static func parse(
         scope: String, type: String, maximum: String, window: String, zone: String = "UTC", soft: String? = nil
@@ -33,7 +33,7 @@ public struct LimitRule: Hashable, Sendable {
         let parsedScope = try LimitScope.parse(scope)
         guard let metric = LimitMetric(rawValue: type) else {
             throw .invalid(
-                "--type: unknown type '\(type)'; use \(LimitMetric.allCases.map(\.rawValue).joined(separator: ", ")).")
+                field: "type", "unknown type '\(type)'; use \(LimitMetric.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
         let parsedMaximum = try parseMaximum(maximum, metric: metric)
         let parsedWindow = try LimitWindow.parse(window, zone: zone)
@@ -43,20 +43,20 @@ public struct LimitRule: Hashable, Sendable {
             softPartsPerMillion: parsedSoft)
     }
 
-    public static func parseMaximum(_ text: String, metric: LimitMetric, option: String = "--max") throws(SpendLogError)
+    public static func parseMaximum(_ text: String, metric: LimitMetric, field: String = "max") throws(SpendLogError)
         -> Int64
     {
         if metric == .cost {
             do { return try Money.parse(text).nanos } catch {
-                throw .invalid("\(option): '\(text.prefix(40))' \(error.description).")
+                throw .invalid(field: field, "'\(text.prefix(40))' \(error.description).")
             }
         }
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-            if text.hasPrefix("-") { throw .invalid("\(option): must not be negative (got '\(text.prefix(40))').") }
-            throw .invalid("\(option): a \(metric.rawValue) limit must be a whole number (got '\(text.prefix(40))').")
+            if text.hasPrefix("-") { throw .invalid(field: field, "must not be negative (got '\(text.prefix(40))').") }
+            throw .invalid(field: field, "a \(metric.rawValue) limit must be a whole number (got '\(text.prefix(40))').")
         }
         guard text.utf8.count <= 18, let value = Int64(text) else {
-            throw .invalid("\(option): '\(text.prefix(40))' is too large.")
+            throw .invalid(field: field, "'\(text.prefix(40))' is too large.")
         }
         return value
     }
@@ -67,14 +67,14 @@ public struct LimitRule: Hashable, Sendable {
         let number = percent ? String(text.dropLast()) : text
         let nanos: Int64
         do { nanos = try Money.parse(number).nanos } catch {
-            throw .invalid("--soft: '\(text.prefix(40))' \(error.description); give a fraction like 0.8 or 80%.")
+            throw .invalid(field: "soft", "'\(text.prefix(40))' \(error.description); give a fraction like 0.8 or 80%.")
         }
         // Money.parse gives the value × 10⁹; parts per million of a fraction is value × 10⁶.
         let ppm = percent ? nanos / 100_000 : nanos / 1000
         let exact = percent ? nanos % 100_000 == 0 : nanos % 1000 == 0
         guard exact, ppm > 0, ppm <= 1_000_000 else {
             throw .invalid(
-                "--soft: '\(text.prefix(40))' must be a fraction above 0 and at most 1 (like 0.8 or 80%), with at most 6 decimals."
+                field: "soft", "'\(text.prefix(40))' must be a fraction above 0 and at most 1 (like 0.8 or 80%), with at most 6 decimals."
             )
         }
         return ppm

@@ -16,15 +16,14 @@ public struct LimitScope: Hashable, Sendable, CustomStringConvertible {
         return fields.keys.sorted().map { "\($0)=\(fields[$0]!)" }.joined(separator: ",")
     }
 
-    /// Parses `global` or `key=value[,key=value…]`. `option` names the flag in errors.
-    public static func parse(_ text: String, option: String = "--scope") throws(SpendLogError) -> LimitScope {
+    /// Parses `global` or `key=value[,key=value…]`. Errors name `field`.
+    public static func parse(_ text: String, field: String = "scope") throws(SpendLogError) -> LimitScope {
         if text == "global" { return .global }
-        guard !text.isEmpty else { throw .invalid("\(option): the scope is empty; use global or key=value.") }
+        guard !text.isEmpty else { throw .invalid(field: field, "the scope is empty; use global or key=value.") }
         var fields: [String: String] = [:]
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             guard let eq = part.firstIndex(of: "="), eq != part.startIndex else {
-                throw .invalid(
-                    "\(option): '\(part)' must be key=value (keys: project, model, provider, user, caller, tag:KEY) or global."
+                throw .invalid(field: field, "'\(part)' must be key=value (keys: project, model, provider, user, caller, tag:KEY) or global."
                 )
             }
             let key = String(part[..<eq])
@@ -32,25 +31,24 @@ public struct LimitScope: Hashable, Sendable, CustomStringConvertible {
             if key.hasPrefix("tag:") {
                 let tag = String(key.dropFirst(4))
                 do { try UsageRecord.validateName(tag, field: "tag key") } catch {
-                    throw .invalid("\(option): the tag key in '\(part)' \(error.reason).")
+                    throw .invalid(field: field, "the tag key in '\(part)' \(error.reason).")
                 }
                 do {
                     try UsageRecord.validateText(
                         value, field: key, minimumBytes: 0, maximumBytes: UsageRecord.maximumTagValueBytes)
                 } catch {
-                    throw .invalid("\(option): the value of \(key) \(error.reason).")
+                    throw .invalid(field: field, "the value of \(key) \(error.reason).")
                 }
             } else {
                 guard fieldNames.contains(key) else {
-                    throw .invalid(
-                        "\(option): unknown scope key '\(key)'; use project, model, provider, user, caller or tag:KEY.")
+                    throw .invalid(field: field, "unknown scope key '\(key)'; use project, model, provider, user, caller or tag:KEY.")
                 }
                 do { try UsageRecord.validateName(value, field: key) } catch {
-                    throw .invalid("\(option): the value of \(key) \(error.reason).")
+                    throw .invalid(field: field, "the value of \(key) \(error.reason).")
                 }
             }
             guard fields.updateValue(value, forKey: key) == nil else {
-                throw .invalid("\(option): the key '\(key)' is given twice.")
+                throw .invalid(field: field, "the key '\(key)' is given twice.")
             }
         }
         return LimitScope(fields: fields)

@@ -54,15 +54,15 @@ public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
         _ = try ZoneInfo.named(zone)
         if let unit = CalendarUnit(rawValue: text) { return .calendar(unit, zone: zone) }
         if zone != "UTC" && (text == "lifetime" || text.hasPrefix("rolling:")) {
-            throw .invalid("--tz: only calendar windows (hour, day, week, month) have a time zone, not '\(text)'.")
+            throw .invalid(field: "tz", "only calendar windows (hour, day, week, month) have a time zone, not '\(text)'.")
         }
         if text == "lifetime" { return .lifetime }
         let usage =
             "use lifetime, hour, day, week, month or rolling:<n>m|h|d (e.g. rolling:30m, rolling:24h, rolling:7d)"
-        guard text.hasPrefix("rolling:") else { throw .invalid("--window: unknown window '\(text)'; \(usage).") }
+        guard text.hasPrefix("rolling:") else { throw .invalid(field: "window", "unknown window '\(text)'; \(usage).") }
         let spec = text.dropFirst("rolling:".count)
         guard let unit = spec.last, let count = Int64(spec.dropLast()), spec.dropLast().allSatisfy(\.isNumber) else {
-            throw .invalid("--window: '\(text)' is not a rolling window; \(usage).")
+            throw .invalid(field: "window", "'\(text)' is not a rolling window; \(usage).")
         }
         let size: Int64
         switch unit {
@@ -70,12 +70,12 @@ public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
         case "m": size = 60_000
         case "h": size = 3_600_000
         case "d": size = 86_400_000
-        default: throw .invalid("--window: '\(text)' has an unknown unit '\(unit)'; \(usage).")
+        default: throw .invalid(field: "window", "'\(text)' has an unknown unit '\(unit)'; \(usage).")
         }
-        guard count > 0 else { throw .invalid("--window: '\(text)' is a zero-length window; \(usage).") }
-        guard count <= 366 * 86_400_000 / size else { throw .invalid("--window: '\(text)' is longer than 366 days.") }
+        guard count > 0 else { throw .invalid(field: "window", "'\(text)' is a zero-length window; \(usage).") }
+        guard count <= 366 * 86_400_000 / size else { throw .invalid(field: "window", "'\(text)' is longer than 366 days.") }
         let ms = count * size
-        guard ms % 60_000 == 0 else { throw .invalid("--window: '\(text)' must be a whole number of minutes.") }
+        guard ms % 60_000 == 0 else { throw .invalid(field: "window", "'\(text)' must be a whole number of minutes.") }
         return .rolling(milliseconds: ms)
     }
 

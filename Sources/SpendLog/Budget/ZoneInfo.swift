@@ -37,26 +37,30 @@ public struct ZoneInfo: Sendable {
         return offsets[low]
     }
 
-    static func load(_ name: String) throws(SpendLogError) -> ZoneInfo {
-        let valid =
-            !name.isEmpty && name.utf8.count < 128 && !name.hasPrefix("/")
+    /// Whether `name` has the shape of an IANA zone name: letters, digits, `/_+-`, never a path
+    /// that could leave the zone folder. (A zone name comes from the journal as well as from
+    /// the person running a command: it is data, and never becomes an arbitrary path.)
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count < 128 && !name.hasPrefix("/")
             && !name.split(separator: "/").contains("..")
             && name.utf8.allSatisfy { b in
                 (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2F
                     || b == 0x5F || b == 0x2B || b == 0x2D
             }
-        guard valid else { throw .invalid("--tz: '\(name)' is not an IANA time zone name like Europe/Berlin.") }
+    }
+
+    static func load(_ name: String) throws(SpendLogError) -> ZoneInfo {
+        guard isValidName(name) else { throw .invalid(field: "tz", "'\(name)' is not an IANA time zone name like Europe/Berlin.") }
         var folder = "/usr/share/zoneinfo"
         if let raw = getenv("TZDIR"), raw.pointee != 0 { folder = String(cString: raw) }
         let path = folder + "/" + name
         guard let fd = try FileSystem.openIfExists(path, O_RDONLY) else {
-            throw .invalid(
-                "--tz: unknown time zone '\(name)' (no '\(path)'); use an IANA name like Europe/Berlin or UTC.")
+            throw .invalid(field: "tz", "unknown time zone '\(name)' (no '\(path)'); use an IANA name like Europe/Berlin or UTC.")
         }
         defer { FileSystem.close(fd) }
         let bytes = try FileSystem.pread(fd, count: 1 << 17, at: 0, path: path)
         guard let zone = parse(bytes, name: name) else {
-            throw .invalid("--tz: '\(path)' is not a TZif time zone file.")
+            throw .invalid(field: "tz", "'\(path)' is not a TZif time zone file.")
         }
         return zone
     }

@@ -30,7 +30,7 @@ public struct CapturedUsage: Equatable, Sendable {
         guard let name = explicitModel ?? model else {
             throw UsageCaptureError(
                 field: "model",
-                reason: "the response does not name the model (Bedrock Converse never does); give it with --model")
+                reason: "the response does not name the model (Bedrock Converse never does); name the model explicitly")
         }
         var record = UsageRecord(
             timestamp: timestamp, project: project, model: name, provider: provider,

@@ -29,7 +29,7 @@ public struct PriceFile: Sendable {
         if let home = environment["HOME"], !home.isEmpty {
             return PriceFile(path: home + "/.config/spendlog/prices.json", isExplicit: false)
         }
-        throw .invalid("No price file location: pass --prices FILE or set SPENDLOG_PRICES (HOME is not set either).")
+        throw .invalid(field: "prices", "no price file was named, and neither SPENDLOG_PRICES nor HOME is set.")
     }
 
     /// The user's table, or nil when the default file does not exist.

@@ -25,10 +25,10 @@ public struct Query: Sendable {
     private func validate(_ query: StatsQuery) throws(SpendLogError) {
         guard Set(query.groupBy).count == query.groupBy.count else {
             throw .invalid(
-                "--by: each dimension may be given once (got \(query.groupBy.map(\.rawValue).joined(separator: ", ")))."
+                field: "by", "each dimension may be given once (got \(query.groupBy.map(\.rawValue).joined(separator: ", ")))."
             )
         }
-        guard query.groupBy.count <= 15 else { throw .invalid("--by: at most 15 dimensions.") }
+        guard query.groupBy.count <= 15 else { throw .invalid(field: "by", "at most 15 dimensions.") }
     }
 
     private func stats(_ query: StatsQuery, snapshot: IndexSnapshot?) throws(SpendLogError) -> StatsResult {

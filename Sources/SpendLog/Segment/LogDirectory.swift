@@ -27,18 +27,18 @@ public struct LogDirectory: Sendable {
         if let dir = environment["SPENDLOG_DIR"], !dir.isEmpty { return dir }
         if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/spendlog" }
         if let home = environment["HOME"], !home.isEmpty { return home + "/.local/share/spendlog" }
-        throw .invalid("No log directory: pass --dir PATH or set SPENDLOG_DIR (HOME is not set either).")
+        throw .invalid(field: "directory", "no log directory was named, and neither SPENDLOG_DIR nor HOME is set.")
     }
 
     /// Rejects what cannot be a directory path: the empty path, NUL and other control
     /// characters, a path longer than the system takes. The path is the operator's own, taken as
     /// the shell gave it (`..` included); record content never becomes a path.
     public static func validate(path: String) throws(SpendLogError) {
-        guard !path.isEmpty else { throw .invalid("The log directory path is empty.") }
+        guard !path.isEmpty else { throw .invalid(field: "directory", "the path is empty.") }
         if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            throw .invalid("The log directory path contains a control character.")
+            throw .invalid(field: "directory", "the path contains a control character.")
         }
-        guard path.utf8.count < 3000 else { throw .invalid("The log directory path is too long.") }
+        guard path.utf8.count < 3000 else { throw .invalid(field: "directory", "the path is too long.") }
     }
 
     private init(path: String) { self.path = path }
@@ -64,7 +64,7 @@ public struct LogDirectory: Sendable {
                 throw SpendLogError(
                     code: .io,
                     message:
-                        "No spendlog log at '\(path)'. Record something first (spendlog append) or check --dir / SPENDLOG_DIR.",
+                        "No spendlog log at '\(path)'. Record something first (spendlog append), or check the log directory you named (or SPENDLOG_DIR).",
                     path: path, errno: .noSuchFileOrDirectory)
             }
             try FileSystem.makeDirectories(path)
@@ -82,7 +82,7 @@ public struct LogDirectory: Sendable {
                     throw SpendLogError(
                         code: .formatMismatch,
                         message:
-                            "'\(directory.formatPath)' says \"\(shown)\", not \"\(formatMarker)\": this directory is not a log this version of spendlog can read. Use another --dir, or a spendlog release that reads that format.",
+                            "'\(directory.formatPath)' says \"\(shown)\", not \"\(formatMarker)\": this directory is not a log this version of spendlog can read. Use another log directory, or a spendlog release that reads that format.",
                         path: directory.formatPath)
                 }
                 break
@@ -93,7 +93,7 @@ public struct LogDirectory: Sendable {
                 throw SpendLogError(
                     code: .formatMismatch,
                     message:
-                        "'\(path)' is not empty and has no FORMAT file, so it is not a spendlog log. Point --dir at an empty or new directory.",
+                        "'\(path)' is not empty and has no FORMAT file, so it is not a spendlog log. Name an empty or new directory as the log directory.",
                     path: path)
             }
             guard create else {

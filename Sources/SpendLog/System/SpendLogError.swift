@@ -19,13 +19,29 @@ public struct SpendLogError: Error, CustomStringConvertible, Sendable {
     public var path: String?
     public var offset: Int64?
     public var errno: Errno?
+    /// The field a rejected value was for (`window`, `scope`, `input_tokens`, …), when there is
+    /// one; the message then starts with `<field>: `. The library names fields, never command-line
+    /// flags: a front end renames the field with ``renamingField(to:)``.
+    public var field: String?
 
-    public init(code: Code, message: String, path: String? = nil, offset: Int64? = nil, errno: Errno? = nil) {
+    public init(
+        code: Code, message: String, path: String? = nil, offset: Int64? = nil, errno: Errno? = nil,
+        field: String? = nil
+    ) {
         self.code = code
         self.message = message
         self.path = path
         self.offset = offset
         self.errno = errno
+        self.field = field
+    }
+
+    /// The same error, naming `name` (a flag, a parameter) where it named its field.
+    public func renamingField(to name: String) -> SpendLogError {
+        guard let field, message.hasPrefix(field + ": ") else { return self }
+        var renamed = self
+        renamed.message = name + message.dropFirst(field.count)
+        return renamed
     }
 
     public var description: String { message }
@@ -49,12 +65,17 @@ public struct SpendLogError: Error, CustomStringConvertible, Sendable {
         SpendLogError(code: .invalidInput, message: message, path: path)
     }
 
+    /// A value rejected for `field`: "<field>: <reason>".
+    static func invalid(field: String, _ reason: String) -> SpendLogError {
+        SpendLogError(code: .invalidInput, message: "\(field): \(reason)", field: field)
+    }
+
     private static func hint(for errno: Errno) -> String? {
         switch errno {
         case .noSpace: "Free some space on that file system and try again; nothing was acknowledged."
         case .permissionDenied, .notPermitted: "Check the owner and mode of the log directory (it should be 0700)."
         case .readOnlyFileSystem: "The file system is mounted read-only."
-        case .noSuchFileOrDirectory: "Check the path; use --dir to point at the log directory."
+        case .noSuchFileOrDirectory: "Check the path."
         case .tooManyOpenFiles: "Raise the open-file limit (ulimit -n)."
         default: nil
         }

@@ -288,6 +288,42 @@ import Testing
             #expect(error.message.hasSuffix("then run `spendlog budget rebuild`."), "\(error.message)")
         }
         #expect(try LogReader(directory: budget.directory).segments().count == 1)
+        // The rules are read without the log: listing them is not blocked.
+        #expect(try budget.limits().map(\.id) == ["L1"])
+        #expect(try Budget(directory: budget.directory).limits().map(\.id) == ["L1"])
+    }
+
+    /// A damaged journal line is reported with the journal's path, the line's byte offset and
+    /// the field that is wrong, in the journal's own words: the library knows no flags.
+    @Test(arguments: [
+        (#""window":"fortnight","tz":"UTC","max":1"#, "window: unknown window 'fortnight'"),
+        (#""window":"day","tz":"UTC","max":-1"#, "max: "),
+        (#""window":"day","tz":"UTC","max":1,"soft":7"#, "soft: '7' must be a fraction"),
+        (#""window":"day","tz":"../x","max":1"#, "tz: '../x' is not an IANA time zone name"),
+    ])
+    func aDamagedJournalLineNamesTheFileTheOffsetAndTheField(fields: String, reason: String) throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        try FileSystem.makeDirectories(log.budgetPath)
+        let journal = log.budgetPath + "/journal.jsonl"
+        let good =
+            #"{"event":"limit.set","at":"2026-11-23T09:00:00.000Z","id":"L1","scope":"global","type":"cost","window":"day","tz":"UTC","max":1}"#
+            + "\n"
+        let bad =
+            #"{"event":"limit.set","at":"2026-11-23T09:00:00.000Z","id":"L2","scope":"global","type":"cost","#
+            + fields + "}\n"
+        writeBytes(Array((good + bad).utf8), to: journal)
+        do {
+            _ = try Budget(directory: log).status(now: time("2026-11-23T10:00:00Z"))
+            Issue.record("a damaged journal line was accepted")
+        } catch let error as SpendLogError {
+            #expect(error.code == .corruption)
+            #expect(error.path == journal)
+            #expect(error.offset == Int64(good.utf8.count))
+            #expect(error.message.hasPrefix("'\(journal)' is corrupt at byte \(good.utf8.count): "), "\(error.message)")
+            #expect(error.message.contains(reason), "\(error.message)")
+            #expect(!error.message.contains("--"), "names a command-line flag: \(error.message)")
+        }
     }
 
     @Test func aJournalLimitInAZoneThisSystemLacksSaysToInstallZoneDataNotToRemoveTheLine() throws {
