@@ -7,7 +7,7 @@ func parseCount(_ text: String, option: String) throws -> Int64 {
         if text.hasPrefix("-") { throw ValidationError("\(option): must not be negative (got '\(text)').") }
         throw ValidationError("\(option): must be a whole number of tokens (got '\(text)').")
     }
-    guard text.utf8.count <= 16, let value = Int64(text), value <= UsageRecord.maximumTokenCount else {
+    guard text.utf8.count <= 16, let value = Int64(text), value <= RecordSchema.maximumTokenCount else {
         throw ValidationError("\(option): '\(text)' is above the maximum of 2^53 (9007199254740992).")
     }
     return value

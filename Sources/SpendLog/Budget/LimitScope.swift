@@ -35,7 +35,7 @@ public struct LimitScope: Hashable, Sendable, CustomStringConvertible {
                 }
                 do {
                     try UsageRecord.validateText(
-                        value, field: key, minimumBytes: 0, maximumBytes: UsageRecord.maximumTagValueBytes)
+                        value, field: key, minimumBytes: 0, maximumBytes: RecordSchema.maximumTagValueBytes)
                 } catch {
                     throw .invalid(field: field, "the value of \(key) \(error.reason).")
                 }

@@ -85,7 +85,7 @@ public enum UsageCapture {
     /// `12.0` and `1.2e1` are whole numbers some encoders write.
     static func wholeNumber(_ text: String?) -> Int64? {
         guard let text,
-            let price = try? ExactDecimal.parse(text, fractionDigits: 0, limit: Int128(UsageRecord.maximumTokenCount))
+            let price = try? ExactDecimal.parse(text, fractionDigits: 0, limit: Int128(RecordSchema.maximumTokenCount))
         else { return nil }
         return Int64(price)
     }

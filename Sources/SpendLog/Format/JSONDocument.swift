@@ -1,6 +1,6 @@
-/// Whole JSON documents (price files, provider responses) read into ``JSONValue`` with the
-/// record scanner, so numbers keep their exact decimal text (`3e-06` stays `3e-06`) and no
-/// price or token count ever passes through a `Double`.
+/// Whole JSON documents (price files, provider responses, journal lines) read into ``JSONValue``
+/// with the record scanner, so numbers keep their exact decimal text (`3e-06` stays `3e-06`), no
+/// price or token count ever passes through a `Double`, and a repeated key is an error.
 extension JSONValue {
     /// Parses one JSON document; whitespace around it is allowed, anything else after it is not.
     /// Errors carry the byte offset in `bytes`.
@@ -23,7 +23,7 @@ extension JSONValue {
         try parse(Array(text.utf8))
     }
 
-    /// The member named `key` of an object (the first one, should a document repeat a key).
+    /// The member named `key` of an object (a parsed document never repeats a key).
     public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.key == key }?.value

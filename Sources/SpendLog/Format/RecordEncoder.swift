@@ -1,6 +1,6 @@
 extension UsageRecord {
-    /// The record as one line of JSON, `\n`-terminated: known keys in the order of
-    /// docs/FORMAT.md, optional keys omitted when empty, tags in byte order, unknown keys last in
+    /// The record as one line of JSON, `\n`-terminated: known keys in ``RecordSchema``'s order
+    /// (docs/FORMAT.md), optional keys omitted when empty, tags in byte order, unknown keys last in
     /// their original order.
     public func jsonLine() -> [UInt8] {
         var out: [UInt8] = []
@@ -10,81 +10,82 @@ extension UsageRecord {
     }
 
     public func appendJSONLine(to out: inout [UInt8]) {
-        func key(_ name: StaticString) {
-            out.append(name.utf8Start[0] == 0x76 && name.utf8CodeUnitCount == 1 ? 0x7B : 0x2C)
+        // Keys come from RecordSchema, in its order (`v` first opens the object).
+        func key(_ key: RecordSchema.Key) {
+            out.append(key == .v ? 0x7B : 0x2C)
             out.append(0x22)
-            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            out.append(contentsOf: key.utf8)
             out.append(contentsOf: [0x22, 0x3A])
         }
         func int(_ value: Int64) { out.append(contentsOf: String(value).utf8) }
         func string(_ value: String) { JSONWriter.writeString(value, into: &out) }
 
-        key("v")
+        key(.v)
         int(Int64(version))
-        key("id")
+        key(.id)
         out.append(0x22)
         out.append(contentsOf: id.description.utf8)
         out.append(0x22)
-        key("ts")
+        key(.ts)
         out.append(0x22)
         let start = out.count
         out.append(contentsOf: repeatElement(0, count: 24))
         out.withUnsafeMutableBufferPointer { timestamp.writeRFC3339(into: $0.baseAddress! + start) }
         out.append(0x22)
-        key("project")
+        key(.project)
         string(project)
-        key("model")
+        key(.model)
         string(model)
-        key("provider")
+        key(.provider)
         string(provider)
-        key("input_tokens")
+        key(.inputTokens)
         int(inputTokens)
-        key("output_tokens")
+        key(.outputTokens)
         int(outputTokens)
-        key("cached_input_tokens")
+        key(.cachedInputTokens)
         int(cachedInputTokens)
-        key("cache_write_tokens")
+        key(.cacheWriteTokens)
         int(cacheWriteTokens)
-        key("reasoning_tokens")
+        key(.reasoningTokens)
         int(reasoningTokens)
-        key("cost_usd")
+        key(.costUSD)
         out.append(contentsOf: cost.decimalString.utf8)
-        key("cost_source")
+        key(.costSource)
         string(costSource.rawValue)
         if let latencyMs {
-            key("latency_ms")
+            key(.latencyMs)
             int(latencyMs)
         }
         if let user {
-            key("user")
+            key(.user)
             string(user)
         }
         if let caller {
-            key("caller")
+            key(.caller)
             string(caller)
         }
         if let session {
-            key("session")
+            key(.session)
             string(session)
         }
         if let requestID {
-            key("request_id")
+            key(.requestID)
             string(requestID)
         }
         if let role {
-            key("role")
+            key(.role)
             string(role)
         }
         if let task {
-            key("task")
+            key(.task)
             string(task)
         }
         if let status {
-            key("status")
+            key(.status)
             string(status.rawValue)
         }
         if !tags.isEmpty {
-            key("tags")
+            key(.tags)
             out.append(0x7B)
             for (i, k) in tags.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
                 if i > 0 { out.append(0x2C) }

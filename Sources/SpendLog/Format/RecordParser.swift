@@ -54,58 +54,6 @@ public enum RecordParser {
     }
 }
 
-/// Known keys, recognised from their bytes without allocating.
-enum RecordKey: UInt8 {
-    case v, id, ts, project, model, provider, inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens
-    case reasoningTokens, costUSD, costSource, latencyMs, user, caller, session, requestID, role, task, status, tags
-
-    static let names: [(RecordKey, [UInt8])] = {
-        let table: [(RecordKey, String)] = [
-            (.v, "v"), (.id, "id"), (.ts, "ts"), (.project, "project"), (.model, "model"), (.provider, "provider"),
-            (.inputTokens, "input_tokens"), (.outputTokens, "output_tokens"),
-            (.cachedInputTokens, "cached_input_tokens"), (.cacheWriteTokens, "cache_write_tokens"),
-            (.reasoningTokens, "reasoning_tokens"), (.costUSD, "cost_usd"), (.costSource, "cost_source"),
-            (.latencyMs, "latency_ms"), (.user, "user"), (.caller, "caller"), (.session, "session"),
-            (.requestID, "request_id"), (.role, "role"), (.task, "task"), (.status, "status"), (.tags, "tags"),
-        ]
-        return table.map { ($0.0, Array($0.1.utf8)) }
-    }()
-
-    var name: String { String(decoding: RecordKey.names[Int(rawValue)].1, as: UTF8.self) }
-
-    /// The key spelled by `bytes`, picked by length and first byte, then compared whole.
-    @inline(__always)
-    static func match(_ bytes: UnsafeBufferPointer<UInt8>) -> RecordKey? {
-        let candidate: RecordKey
-        switch bytes.count {
-        case 1: candidate = .v
-        case 2: candidate = bytes[0] == 0x69 ? .id : .ts
-        case 4:
-            switch bytes[0] {
-            case 0x75: candidate = .user
-            case 0x72: candidate = .role
-            case 0x74: candidate = bytes[1] == 0x61 && bytes[2] == 0x73 ? .task : .tags
-            default: return nil
-            }
-        case 5: candidate = .model
-        case 6: candidate = bytes[0] == 0x63 ? .caller : .status
-        case 7: candidate = bytes[0] == 0x70 ? .project : .session
-        case 8: candidate = bytes[0] == 0x70 ? .provider : .costUSD
-        case 10: candidate = bytes[0] == 0x6C ? .latencyMs : .requestID
-        case 11: candidate = .costSource
-        case 12: candidate = .inputTokens
-        case 13: candidate = .outputTokens
-        case 16: candidate = .reasoningTokens
-        case 18: candidate = .cacheWriteTokens
-        case 19: candidate = .cachedInputTokens
-        default: return nil
-        }
-        let name = names[Int(candidate.rawValue)].1
-        return name.withUnsafeBufferPointer { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
-            ? candidate : nil
-    }
-}
-
 @inline(__always)
 func memcmpEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
     guard a.count == b.count else { return false }
@@ -345,8 +293,19 @@ struct JSONScanner {
                 i += 1
                 return .object(members)
             }
+            // Duplicate keys are an error at every level, as in the record itself: readers that
+            // take the first and readers that take the last would otherwise disagree.
+            var keys: Set<String>?
             while true {
+                skipWhitespace()
+                let keyOffset = i
                 let key = try parseString()
+                if members.count >= 8 {
+                    if keys == nil { keys = Set(members.map(\.key)) }
+                    guard keys!.insert(key).inserted else { throw error("duplicate key '\(key)'", at: keyOffset) }
+                } else if members.contains(where: { $0.key == key }) {
+                    throw error("duplicate key '\(key)'", at: keyOffset)
+                }
                 try expect(0x3A, "':'")
                 members.append((key, try parseValue(depth: depth + 1)))
                 skipWhitespace()
@@ -395,7 +354,7 @@ struct JSONScanner {
     }
 
     /// A whole non-negative integer of at most 2^53, named `field` in errors.
-    mutating func parseCount(_ field: RecordKey) throws(RecordParseError) -> Int64 {
+    mutating func parseCount(_ field: RecordSchema.Key) throws(RecordParseError) -> Int64 {
         skipWhitespace()
         guard i < b.count else { throw error("unexpected end of line", field: field.name) }
         let c = b[i]
@@ -411,13 +370,13 @@ struct JSONScanner {
         }
         var v: Int64 = 0
         for k in span.start..<span.end { v = v * 10 + Int64(b[k] &- 0x30) }
-        guard v <= UsageRecord.maximumTokenCount else {
+        guard v <= RecordSchema.maximumTokenCount else {
             throw error("\(v) is above the maximum of 2^53 (9007199254740992)", field: field.name)
         }
         return v
     }
 
-    mutating func parseOptionalName(_ field: RecordKey) throws(RecordParseError) -> String? {
+    mutating func parseOptionalName(_ field: RecordSchema.Key) throws(RecordParseError) -> String? {
         skipWhitespace()
         if literal("null") { return nil }
         guard i < b.count, b[i] == 0x22 else { throw error("must be a string", field: field.name) }
@@ -447,8 +406,8 @@ struct JSONScanner {
                 skipWhitespace()
                 let keyOffset = i
                 let span = try scanString()
-                let known: RecordKey? =
-                    span.escaped ? nil : RecordKey.match(UnsafeBufferPointer(rebasing: b[span.start..<span.end]))
+                let known: RecordSchema.Key? =
+                    span.escaped ? nil : RecordSchema.Key.match(UnsafeBufferPointer(rebasing: b[span.start..<span.end]))
                 try expect(0x3A, "':'")
                 skipWhitespace()
                 if let key = known {
@@ -456,117 +415,124 @@ struct JSONScanner {
                     if seen & bit != 0 { throw error("duplicate key", field: key.name, at: keyOffset) }
                     seen |= bit
                     let valueOffset = i
-                    switch key {
-                    case .v:
-                        let span = try scanNumber()
-                        guard span.integer, span.end - span.start < 6 else {
-                            throw error("must be a whole number", field: "v", at: valueOffset)
-                        }
-                        var n = 0
-                        for k in span.start..<span.end where b[k] != 0x2D { n = n * 10 + Int(b[k] - 0x30) }
-                        version = b[span.start] == 0x2D ? -n : n
-                    case .id:
-                        let s = try scanString()
-                        guard !s.escaped,
-                            let parsed = RecordID.parse(utf8: UnsafeBufferPointer(rebasing: b[s.start..<s.end]))
-                        else {
-                            throw error(
-                                "must be a UUID string like 019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a", field: "id",
-                                at: valueOffset)
-                        }
-                        id = parsed
-                    case .ts:
-                        let s = try scanString()
-                        guard !s.escaped,
-                            let parsed = Timestamp.parse(utf8: UnsafeBufferPointer(rebasing: b[s.start..<s.end]))
-                        else {
-                            throw error(
-                                "must be an RFC 3339 time like 2026-11-23T10:15:02.123Z", field: "ts", at: valueOffset)
-                        }
-                        ts = parsed
-                    case .project: project = try parseOptionalName(.project)
-                    case .model: model = try parseOptionalName(.model)
-                    case .provider: provider = try parseOptionalName(.provider)
-                    case .inputTokens: record.inputTokens = try parseCount(key)
-                    case .outputTokens: record.outputTokens = try parseCount(key)
-                    case .cachedInputTokens: record.cachedInputTokens = try parseCount(key)
-                    case .cacheWriteTokens: record.cacheWriteTokens = try parseCount(key)
-                    case .reasoningTokens: record.reasoningTokens = try parseCount(key)
-                    case .latencyMs: record.latencyMs = try parseCount(key)
-                    case .costUSD:
-                        guard i < b.count, b[i] == 0x2D || asciiDigit(b[i]) != nil else {
-                            if i < b.count, b[i] == 0x22 {
-                                throw error("must be a JSON number, not a string", field: "cost_usd", at: valueOffset)
+                    // A value that is not even the right JSON is named by its key too.
+                    do throws(RecordParseError) {
+                        switch key {
+                        case .v:
+                            let span = try scanNumber()
+                            guard span.integer, span.end - span.start < 6 else {
+                                throw error("must be a whole number", field: "v", at: valueOffset)
                             }
-                            throw error(
-                                "must be a number (NaN and infinity are not numbers)", field: "cost_usd",
-                                at: valueOffset)
-                        }
-                        let span = try scanNumber()
-                        do {
-                            cost = try Money.parse(utf8: UnsafeBufferPointer(rebasing: b[span.start..<span.end]))
-                        } catch {
-                            throw self.error(error.description, field: "cost_usd", at: valueOffset)
-                        }
-                    case .costSource:
-                        let text = try parseString()
-                        guard let source = UsageRecord.CostSource(rawValue: text) else {
-                            throw error(
-                                "must be \"provided\", \"priced\" or \"unpriced\"", field: "cost_source",
-                                at: valueOffset)
-                        }
-                        costSource = source
-                    case .user: record.user = try parseOptionalName(key)
-                    case .caller: record.caller = try parseOptionalName(key)
-                    case .session: record.session = try parseOptionalName(key)
-                    case .requestID: record.requestID = try parseOptionalName(key)
-                    case .role: record.role = try parseOptionalName(key)
-                    case .task: record.task = try parseOptionalName(key)
-                    case .status:
-                        if let text = try parseOptionalName(key) {
-                            guard let status = UsageRecord.Status(rawValue: text) else {
-                                throw error("must be \"ok\" or \"error\"", field: "status", at: valueOffset)
+                            var n = 0
+                            for k in span.start..<span.end where b[k] != 0x2D { n = n * 10 + Int(b[k] - 0x30) }
+                            version = b[span.start] == 0x2D ? -n : n
+                        case .id:
+                            let s = try scanString()
+                            guard !s.escaped,
+                                let parsed = RecordID.parse(utf8: UnsafeBufferPointer(rebasing: b[s.start..<s.end]))
+                            else {
+                                throw error(
+                                    "must be a UUID string like 019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a", field: "id",
+                                    at: valueOffset)
                             }
-                            record.status = status
-                        }
-                    case .tags:
-                        if literal("null") { break }
-                        guard i < b.count, b[i] == 0x7B else {
-                            throw error("must be an object of string to string", field: "tags", at: valueOffset)
-                        }
-                        i += 1
-                        skipWhitespace()
-                        if i < b.count, b[i] == 0x7D {
+                            id = parsed
+                        case .ts:
+                            let s = try scanString()
+                            guard !s.escaped,
+                                let parsed = Timestamp.parse(utf8: UnsafeBufferPointer(rebasing: b[s.start..<s.end]))
+                            else {
+                                throw error(
+                                    "must be an RFC 3339 time like 2026-11-23T10:15:02.123Z", field: "ts", at: valueOffset)
+                            }
+                            ts = parsed
+                        case .project: project = try parseOptionalName(.project)
+                        case .model: model = try parseOptionalName(.model)
+                        case .provider: provider = try parseOptionalName(.provider)
+                        case .inputTokens: record.inputTokens = try parseCount(key)
+                        case .outputTokens: record.outputTokens = try parseCount(key)
+                        case .cachedInputTokens: record.cachedInputTokens = try parseCount(key)
+                        case .cacheWriteTokens: record.cacheWriteTokens = try parseCount(key)
+                        case .reasoningTokens: record.reasoningTokens = try parseCount(key)
+                        case .latencyMs: record.latencyMs = try parseCount(key)
+                        case .costUSD:
+                            guard i < b.count, b[i] == 0x2D || asciiDigit(b[i]) != nil else {
+                                if i < b.count, b[i] == 0x22 {
+                                    throw error("must be a JSON number, not a string", field: "cost_usd", at: valueOffset)
+                                }
+                                throw error(
+                                    "must be a number (NaN and infinity are not numbers)", field: "cost_usd",
+                                    at: valueOffset)
+                            }
+                            let span = try scanNumber()
+                            do {
+                                cost = try Money.parse(utf8: UnsafeBufferPointer(rebasing: b[span.start..<span.end]))
+                            } catch {
+                                throw self.error(error.description, field: "cost_usd", at: valueOffset)
+                            }
+                        case .costSource:
+                            let text = try parseString()
+                            guard let source = UsageRecord.CostSource(rawValue: text) else {
+                                throw error(
+                                    "must be \"provided\", \"priced\" or \"unpriced\"", field: "cost_source",
+                                    at: valueOffset)
+                            }
+                            costSource = source
+                        case .user: record.user = try parseOptionalName(key)
+                        case .caller: record.caller = try parseOptionalName(key)
+                        case .session: record.session = try parseOptionalName(key)
+                        case .requestID: record.requestID = try parseOptionalName(key)
+                        case .role: record.role = try parseOptionalName(key)
+                        case .task: record.task = try parseOptionalName(key)
+                        case .status:
+                            if let text = try parseOptionalName(key) {
+                                guard let status = UsageRecord.Status(rawValue: text) else {
+                                    throw error("must be \"ok\" or \"error\"", field: "status", at: valueOffset)
+                                }
+                                record.status = status
+                            }
+                        case .tags:
+                            if literal("null") { break }
+                            guard i < b.count, b[i] == 0x7B else {
+                                throw error("must be an object of string to string", field: "tags", at: valueOffset)
+                            }
                             i += 1
-                        } else {
-                            while true {
-                                let tagKey = try parseString()
-                                try expect(0x3A, "':'")
-                                skipWhitespace()
-                                guard i < b.count, b[i] == 0x22 else {
-                                    throw error("tag values must be strings", field: "tags.\(tagKey)")
+                            skipWhitespace()
+                            if i < b.count, b[i] == 0x7D {
+                                i += 1
+                            } else {
+                                while true {
+                                    let tagKey = try parseString()
+                                    try expect(0x3A, "':'")
+                                    skipWhitespace()
+                                    guard i < b.count, b[i] == 0x22 else {
+                                        throw error("tag values must be strings", field: "tags.\(tagKey)")
+                                    }
+                                    let value = try parseString()
+                                    if record.tags.updateValue(value, forKey: tagKey) != nil {
+                                        throw error("duplicate tag key", field: "tags.\(tagKey)")
+                                    }
+                                    skipWhitespace()
+                                    guard i < b.count else { throw error("unexpected end of line inside tags") }
+                                    if b[i] == 0x2C {
+                                        i += 1
+                                        continue
+                                    }
+                                    if b[i] == 0x7D {
+                                        i += 1
+                                        break
+                                    }
+                                    throw error("expected ',' or '}', found \(describeByte(b[i]))", field: "tags")
                                 }
-                                let value = try parseString()
-                                if record.tags.updateValue(value, forKey: tagKey) != nil {
-                                    throw error("duplicate tag key", field: "tags.\(tagKey)")
-                                }
-                                skipWhitespace()
-                                guard i < b.count else { throw error("unexpected end of line inside tags") }
-                                if b[i] == 0x2C {
-                                    i += 1
-                                    continue
-                                }
-                                if b[i] == 0x7D {
-                                    i += 1
-                                    break
-                                }
-                                throw error("expected ',' or '}', found \(describeByte(b[i]))", field: "tags")
                             }
                         }
+                    } catch {
+                        var named = error
+                        if named.field == nil { named.field = key.name }
+                        throw named
                     }
                 } else {
                     let name = try decodeString(span)
-                    if let key = RecordKey.names.first(where: { $0.1.elementsEqual(name.utf8) })?.0 {
+                    if let key = RecordSchema.Key.named(name) {
                         // A known key spelled with escapes: reject rather than silently treat as unknown.
                         throw error("key must be written without escapes", field: key.name, at: keyOffset)
                     }

@@ -107,16 +107,7 @@ public struct RecordValidationError: Error, Equatable, Sendable, CustomStringCon
 }
 
 extension UsageRecord {
-    /// The largest token count accepted: 2^53, the largest integer every JSON reader holds exactly.
-    public static let maximumTokenCount: Int64 = 1 << 53
-    /// Names (project, model, user, …) are 1 to 256 bytes of UTF-8.
-    public static let maximumNameBytes = 256
-    /// Tag values may be empty and up to 1024 bytes.
-    public static let maximumTagValueBytes = 1024
-    /// At most this many tags on one record.
-    public static let maximumTagCount = 64
-
-    /// Checks every rule of docs/FORMAT.md, "Record"; the first broken rule is thrown.
+    /// Checks every rule of the record (``RecordSchema``); the first broken rule is thrown.
     public func validate() throws(RecordValidationError) {
         guard version == UsageRecord.currentVersion else {
             throw RecordValidationError(
@@ -136,41 +127,11 @@ extension UsageRecord {
         try UsageRecord.validateCount(cachedInputTokens, field: "cached_input_tokens")
         try UsageRecord.validateCount(cacheWriteTokens, field: "cache_write_tokens")
         try UsageRecord.validateCount(reasoningTokens, field: "reasoning_tokens")
-        guard cachedInputTokens <= inputTokens else {
-            throw RecordValidationError(
-                field: "cached_input_tokens",
-                reason:
-                    "\(cachedInputTokens) is more than input_tokens (\(inputTokens)); input_tokens includes cache reads"
-            )
-        }
-        guard cacheWriteTokens <= inputTokens else {
-            throw RecordValidationError(
-                field: "cache_write_tokens",
-                reason:
-                    "\(cacheWriteTokens) is more than input_tokens (\(inputTokens)); input_tokens includes cache writes"
-            )
-        }
-        guard cachedInputTokens + cacheWriteTokens <= inputTokens else {
-            throw RecordValidationError(
-                field: "cache_write_tokens",
-                reason:
-                    "cached_input_tokens + cache_write_tokens (\(cachedInputTokens + cacheWriteTokens)) is more than input_tokens (\(inputTokens))"
-            )
-        }
-        guard reasoningTokens <= outputTokens else {
-            throw RecordValidationError(
-                field: "reasoning_tokens",
-                reason:
-                    "\(reasoningTokens) is more than output_tokens (\(outputTokens)); output_tokens includes reasoning")
-        }
-        guard cost >= .zero else { throw RecordValidationError(field: "cost_usd", reason: "must not be negative") }
-        guard cost <= Money.maximumPerRecord else {
-            throw RecordValidationError(field: "cost_usd", reason: MoneyParseError.tooLarge.description)
-        }
-        if costSource == .unpriced && cost != .zero {
-            throw RecordValidationError(
-                field: "cost_source",
-                reason: "is \"unpriced\" but cost_usd is \(cost); use \"provided\" for a given cost")
+        if let problem = RecordSchema.amountsProblem(
+            inputTokens: inputTokens, outputTokens: outputTokens, cachedInputTokens: cachedInputTokens,
+            cacheWriteTokens: cacheWriteTokens, reasoningTokens: reasoningTokens, cost: cost, costSource: costSource)
+        {
+            throw problem
         }
         if let latencyMs { try UsageRecord.validateCount(latencyMs, field: "latency_ms") }
         if let user { try UsageRecord.validateName(user, field: "user") }
@@ -179,51 +140,32 @@ extension UsageRecord {
         if let requestID { try UsageRecord.validateName(requestID, field: "request_id") }
         if let role { try UsageRecord.validateName(role, field: "role") }
         if let task { try UsageRecord.validateName(task, field: "task") }
-        guard tags.count <= UsageRecord.maximumTagCount else {
-            throw RecordValidationError(field: "tags", reason: "more than \(UsageRecord.maximumTagCount) tags")
+        guard tags.count <= RecordSchema.maximumTagCount else {
+            throw RecordValidationError(field: "tags", reason: "more than \(RecordSchema.maximumTagCount) tags")
         }
         for (key, value) in tags {
             try UsageRecord.validateName(key, field: "tags")
             try UsageRecord.validateText(
-                value, field: "tags.\(key)", minimumBytes: 0, maximumBytes: UsageRecord.maximumTagValueBytes)
+                value, field: "tags.\(key)", minimumBytes: 0, maximumBytes: RecordSchema.maximumTagValueBytes)
         }
-        for member in extra where UsageRecord.knownKeys.contains(member.key) {
+        for member in extra where RecordSchema.knownKeys.contains(member.key) {
             throw RecordValidationError(field: member.key, reason: "is a known key and cannot be carried as an extra")
         }
     }
 
     public static func validateName(_ value: String, field: String) throws(RecordValidationError) {
-        try validateText(value, field: field, minimumBytes: 1, maximumBytes: maximumNameBytes)
+        try validateText(value, field: field, minimumBytes: 1, maximumBytes: RecordSchema.maximumNameBytes)
     }
 
     static func validateText(_ value: String, field: String, minimumBytes: Int, maximumBytes: Int)
         throws(RecordValidationError)
     {
-        let count = value.utf8.count
-        if count < minimumBytes { throw RecordValidationError(field: field, reason: "must not be empty") }
-        if count > maximumBytes {
-            throw RecordValidationError(field: field, reason: "is \(count) bytes; at most \(maximumBytes) are allowed")
-        }
-        for scalar in value.unicodeScalars where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
-            let code = String(scalar.value, radix: 16, uppercase: true)
-            throw RecordValidationError(
-                field: field,
-                reason: "contains the control character U+\(String(repeating: "0", count: 4 - code.count))\(code)")
+        if let problem = RecordSchema.textProblem(value, minimumBytes: minimumBytes, maximumBytes: maximumBytes) {
+            throw RecordValidationError(field: field, reason: problem)
         }
     }
 
     public static func validateCount(_ value: Int64, field: String) throws(RecordValidationError) {
-        if value < 0 { throw RecordValidationError(field: field, reason: "must not be negative (got \(value))") }
-        if value > maximumTokenCount {
-            throw RecordValidationError(
-                field: field, reason: "\(value) is above the maximum of 2^53 (9007199254740992)")
-        }
+        if let problem = RecordSchema.countProblem(value) { throw RecordValidationError(field: field, reason: problem) }
     }
-
-    /// Every key the format defines, in the order they are written.
-    public static let knownKeys: Set<String> = [
-        "v", "id", "ts", "project", "model", "provider", "input_tokens", "output_tokens", "cached_input_tokens",
-        "cache_write_tokens", "reasoning_tokens", "cost_usd", "cost_source", "latency_ms", "user", "caller",
-        "session", "request_id", "role", "task", "status", "tags",
-    ]
 }

@@ -136,7 +136,7 @@ extension JSONScanner {
             i += 1
             skipWhitespace()
             guard i < b.count else { return false }
-            if let key = RecordKey.match(UnsafeBufferPointer(rebasing: b[keySpan.start..<keySpan.end])) {
+            if let key = RecordSchema.Key.match(UnsafeBufferPointer(rebasing: b[keySpan.start..<keySpan.end])) {
                 let bit: UInt32 = 1 << key.rawValue
                 guard seen & bit == 0 else { return false }
                 seen |= bit
@@ -261,15 +261,20 @@ extension JSONScanner {
         guard i == b.count, haveVersion, haveID, haveTimestamp, out.ids[.project] != 0, out.ids[.model] != 0 else {
             return false
         }
-        guard m.cachedInputTokens &+ m.cacheWriteTokens <= m.inputTokens, m.reasoningTokens <= m.outputTokens
+        let source: UsageRecord.CostSource =
+            switch costSource {
+            case 1: .provided
+            case 2: .priced
+            case 3: .unpriced
+            default: costGiven ? .provided : .unpriced
+            }
+        guard
+            RecordSchema.amountsProblem(
+                inputTokens: m.inputTokens, outputTokens: m.outputTokens, cachedInputTokens: m.cachedInputTokens,
+                cacheWriteTokens: m.cacheWriteTokens, reasoningTokens: m.reasoningTokens,
+                cost: Money(nanos: m.costNanos), costSource: source) == nil
         else { return false }
-        switch costSource {
-        case 0: m.unpricedRequests = costGiven ? 0 : 1
-        case 3:
-            guard m.costNanos == 0 else { return false }
-            m.unpricedRequests = 1
-        default: break
-        }
+        m.unpricedRequests = source == .unpriced ? 1 : 0
         if out.ids[.provider] == 0 { out.ids[.provider] = interner.inferredProvider(forModel: out.ids[.model]) }
         out.metrics = m
         return true
@@ -290,28 +295,15 @@ extension JSONScanner {
         return interner.id(forName: UnsafeBufferPointer(rebasing: b[s.start..<s.end]))
     }
 
-    /// The name rules (docs/FORMAT.md, "Record") on raw bytes: 1–256 bytes, UTF-8, no C0/C1
-    /// control characters or DEL.
+    /// A name by ``RecordSchema``'s rule, on the raw bytes.
     func validName(_ start: Int, _ end: Int) -> Bool {
-        validText(start, end, maximumBytes: UsageRecord.maximumNameBytes) && end > start
+        validText(start, end, minimumBytes: 1, maximumBytes: RecordSchema.maximumNameBytes)
     }
 
-    func validText(_ start: Int, _ end: Int, maximumBytes: Int) -> Bool {
-        guard end - start <= maximumBytes else { return false }
-        var ascii = true
-        for k in start..<end {
-            let c = b[k]
-            if c >= 0x80 {
-                ascii = false
-                break
-            }
-            if c < 0x20 || c == 0x7F { return false }
-        }
-        if ascii { return true }
-        guard let text = String(validating: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self) else {
-            return false
-        }
-        return !text.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+    func validText(_ start: Int, _ end: Int, minimumBytes: Int, maximumBytes: Int) -> Bool {
+        RecordSchema.textProblem(
+            UnsafeBufferPointer(rebasing: b[start..<end]), minimumBytes: minimumBytes, maximumBytes: maximumBytes)
+            == nil
     }
 
     func validUTF8(_ start: Int, _ end: Int) -> Bool {
@@ -340,13 +332,13 @@ extension JSONScanner {
                 if memcmp(b.baseAddress! + start, b.baseAddress! + k.start, end - start) == 0 { return false }
             }
             keys.append((k.start, k.end))
-            guard keys.count <= UsageRecord.maximumTagCount else { return false }
+            guard keys.count <= RecordSchema.maximumTagCount else { return false }
             skipWhitespace()
             guard i < b.count, b[i] == 0x3A else { return false }
             i += 1
             skipWhitespace()
             guard let v = try? scanString(), !v.escaped,
-                validText(v.start, v.end, maximumBytes: UsageRecord.maximumTagValueBytes)
+                validText(v.start, v.end, minimumBytes: 0, maximumBytes: RecordSchema.maximumTagValueBytes)
             else { return false }
             skipWhitespace()
             guard i < b.count else { return false }
@@ -377,9 +369,15 @@ extension JSONScanner {
                 i += 1
                 return true
             }
+            var keys: [(Int, Int)] = []
             while true {
                 skipWhitespace()
                 guard let k = try? scanString(), !k.escaped, k.ascii || validUTF8(k.start, k.end) else { return false }
+                // A repeated key is an error at every level: the full parser says which.
+                for (start, end) in keys where end - start == k.end - k.start {
+                    if memcmp(b.baseAddress! + start, b.baseAddress! + k.start, end - start) == 0 { return false }
+                }
+                keys.append((k.start, k.end))
                 skipWhitespace()
                 guard i < b.count, b[i] == 0x3A else { return false }
                 i += 1

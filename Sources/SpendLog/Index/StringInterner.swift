@@ -39,13 +39,10 @@ final class StringInterner: @unchecked Sendable {
     func id(forName bytes: UnsafeBufferPointer<UInt8>) -> UInt32? {
         let h = StringInterner.hash(bytes)
         if let id = lookup(bytes, hash: h) { return id }
-        guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
-        do throws(RecordValidationError) {
-            try UsageRecord.validateName(text, field: "")
-        } catch {
+        guard RecordSchema.textProblem(bytes, minimumBytes: 1, maximumBytes: RecordSchema.maximumNameBytes) == nil else {
             return nil
         }
-        return insert(text, bytes: bytes, hash: h)
+        return insert(String(decoding: bytes, as: UTF8.self), bytes: bytes, hash: h)
     }
 
     /// The id of an already validated string.

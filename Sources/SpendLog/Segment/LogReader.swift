@@ -240,7 +240,6 @@ struct LineSplitter {
     var offset: Int64 = 0
     var lines = 0
     var pending: Int { carry.count }
-    static let maximumLineBytes = 1 << 20
 
     init(path: String) { self.path = path }
 
@@ -253,7 +252,7 @@ struct LineSplitter {
         while start < count {
             guard let raw = memchr(b.baseAddress! + start, 0x0A, count - start) else {
                 carry.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<count]))
-                if carry.count > LineSplitter.maximumLineBytes {
+                if carry.count > RecordSchema.maximumLineBytes {
                     throw SpendLogError.corruption(
                         path: path, offset: offset, "a line is longer than 1 MiB; records are at most a few KiB")
                 }

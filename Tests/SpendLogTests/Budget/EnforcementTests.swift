@@ -245,7 +245,7 @@ import Testing
         let log = budget.directory
         let huge = UsageRecord(
             timestamp: time("2026-11-23T10:00:00Z"), project: "etl", model: "gpt-4.1",
-            inputTokens: UsageRecord.maximumTokenCount, outputTokens: UsageRecord.maximumTokenCount, cost: .zero)
+            inputTokens: RecordSchema.maximumTokenCount, outputTokens: RecordSchema.maximumTokenCount, cost: .zero)
         try LogWriter(directory: log, options: WriterOptions(fsync: .none)).append(
             contentsOf: Array(repeating: huge, count: 600))
         let status = try budget.status(now: time("2026-11-23T10:00:01Z"))[0]

@@ -66,7 +66,7 @@ struct RandomRecords {
         if Bool.random(using: &rng) { r.task = name() }
         if Bool.random(using: &rng) { r.status = Bool.random(using: &rng) ? .ok : .error }
         for _ in 0..<Int.random(in: 0...3, using: &rng) { r.tags[name()] = Bool.random(using: &rng) ? name() : "" }
-        var seen = UsageRecord.knownKeys
+        var seen = RecordSchema.knownKeys
         for _ in 0..<Int.random(in: 0...2, using: &rng) {
             let key = "x_" + name()
             if seen.insert(key).inserted { r.extra.append((key, jsonValue())) }

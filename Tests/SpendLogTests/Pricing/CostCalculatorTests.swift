@@ -155,7 +155,7 @@ import Testing
         let entry = PriceEntry(
             model: "dear", standard: PriceSchedule(base: PriceComponents(input: .maximum, output: .maximum)))
         #expect(throws: SpendLogError.self) {
-            try CostCalculator.cost(of: TokenUsage(inputTokens: UsageRecord.maximumTokenCount), entry: entry)
+            try CostCalculator.cost(of: TokenUsage(inputTokens: RecordSchema.maximumTokenCount), entry: entry)
         }
     }
 
