@@ -68,81 +68,60 @@ struct RecordOptions: ParsableArguments {
     @Option(help: "Time of the call, RFC 3339 (default: now).")
     var ts: String?
 
-    /// Builds the record, or throws a ValidationError naming the flag. Values of `captured` (read
-    /// from a provider response) fill in whatever the flags do not give.
-    func makeRecord(captured: CapturedUsage? = nil) throws -> UsageRecord {
-        guard let project else { throw ValidationError("--project is required.") }
-        guard let model = model ?? captured?.model else {
-            throw ValidationError(
-                captured == nil ? "--model is required." : "--model is required: the response does not name the model.")
-        }
-        let capturedCount = { (count: Int64?) in count.map(String.init) }
-        guard let inputTokens = inputTokens ?? capturedCount(captured?.usage.inputTokens) else {
-            throw ValidationError("--input-tokens is required.")
-        }
-        guard let outputTokens = outputTokens ?? capturedCount(captured?.usage.outputTokens) else {
-            throw ValidationError("--output-tokens is required.")
-        }
-        let cachedInputTokens = cachedInputTokens ?? capturedCount(captured?.usage.cachedInputTokens)
-        let cacheWriteTokens = cacheWriteTokens ?? capturedCount(captured?.usage.cacheWriteTokens)
-        let reasoningTokens = reasoningTokens ?? capturedCount(captured?.usage.reasoningTokens)
-        var timestamp = Timestamp.now()
+    /// The record the flags describe, merged with `captured` (read from a provider response),
+    /// which fills in whatever the flags do not give (``RecordDraft``); errors name the flag.
+    func makeRecord(captured: CapturedUsage? = nil, service: ServiceOptions? = nil) throws -> UsageRecord {
+        var draft = RecordDraft(captured: captured)
+        draft.project = project
+        draft.model = model
+        draft.provider = provider
+        draft.inputTokens = try inputTokens.map { try parseCount($0, option: "--input-tokens") }
+        draft.outputTokens = try outputTokens.map { try parseCount($0, option: "--output-tokens") }
+        draft.cachedInputTokens = try cachedInputTokens.map { try parseCount($0, option: "--cached-input-tokens") }
+        draft.cacheWriteTokens = try cacheWriteTokens.map { try parseCount($0, option: "--cache-write-tokens") }
+        draft.reasoningTokens = try reasoningTokens.map { try parseCount($0, option: "--reasoning-tokens") }
+        draft.latencyMs = try latencyMs.map { try parseCount($0, option: "--latency-ms") }
         if let ts {
             guard let parsed = Timestamp.parse(ts) else {
                 throw ValidationError("--ts: '\(ts)' is not an RFC 3339 time like 2026-11-23T10:15:02.123Z.")
             }
-            timestamp = parsed
+            draft.timestamp = parsed
         }
-        var money: Money?
         if let cost {
-            do { money = try Money.parse(cost) } catch {
+            do { draft.cost = try Money.parse(cost) } catch {
                 let shown = cost.count > 40 ? String(cost.prefix(40)) + "…" : cost
                 throw ValidationError("--cost: '\(shown)' \(error.description).")
             }
         }
-        var record = UsageRecord(
-            timestamp: timestamp, project: project, model: model, provider: provider ?? captured?.provider,
-            inputTokens: try parseCount(inputTokens, option: "--input-tokens"),
-            outputTokens: try parseCount(outputTokens, option: "--output-tokens"),
-            cachedInputTokens: try cachedInputTokens.map { try parseCount($0, option: "--cached-input-tokens") } ?? 0,
-            cacheWriteTokens: try cacheWriteTokens.map { try parseCount($0, option: "--cache-write-tokens") } ?? 0,
-            reasoningTokens: try reasoningTokens.map { try parseCount($0, option: "--reasoning-tokens") } ?? 0,
-            cost: money)
-        record.latencyMs = try latencyMs.map { try parseCount($0, option: "--latency-ms") }
-        record.user = user
-        record.caller = caller
-        record.session = session
-        record.requestID = requestID ?? captured?.requestID
-        if let captured, captured.usage.cacheWrite1hTokens > 0, self.cacheWriteTokens == nil {
-            record.cacheWrite1hTokens = captured.usage.cacheWrite1hTokens
-        }
-        if let tier = captured?.serviceTier, tier != .standard { record.serviceTier = tier }
-        record.role = role
-        record.task = task
+        draft.user = user
+        draft.caller = caller
+        draft.session = session
+        draft.requestID = requestID
+        draft.role = role
+        draft.task = task
         if let status {
             guard let value = UsageRecord.Status(rawValue: status) else {
                 throw ValidationError("--status: must be ok or error (got '\(status)').")
             }
-            record.status = value
+            draft.status = value
         }
         for tag in tags {
             guard let eq = tag.firstIndex(of: "=") else {
                 throw ValidationError("--tag: '\(tag)' must be key=value.")
             }
             let key = String(tag[..<eq])
-            let value = String(tag[tag.index(after: eq)...])
-            if record.tags.updateValue(value, forKey: key) != nil {
+            if draft.tags.updateValue(String(tag[tag.index(after: eq)...]), forKey: key) != nil {
                 throw ValidationError("--tag: the key '\(key)' is given twice.")
             }
         }
-        do {
-            try record.validate()
-        } catch {
+        if let service {
+            draft.serviceTier = try service.tier()
+            draft.cacheWrite1hTokens = try service.writes1h()
+        }
+        do { return try draft.record() } catch {
             throw ValidationError("\(FlagNames.flag(forField: error.field)): \(error.reason).")
         }
-        return record
     }
-
 }
 
 extension String {
@@ -220,15 +199,14 @@ struct RecordingOptions: ParsableArguments {
     @OptionGroup var response: ResponseOptions
 
     func validate() throws {
-        if response.fromResponse == nil { _ = try record.makeRecord() }
+        if response.fromResponse == nil { _ = try record.makeRecord(service: service) }
         _ = try durability.policy()
         _ = try service.tier()
     }
 
     /// The record from the flags (and the response), priced when it has no cost.
     func makePricedRecord() throws -> UsageRecord {
-        var built = try record.makeRecord(captured: try response.capture())
-        try service.apply(to: &built)
+        var built = try record.makeRecord(captured: try response.capture(), service: service)
         try priceRecord(&built, table: try pricing.table())
         return built
     }

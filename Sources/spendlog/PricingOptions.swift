@@ -40,19 +40,6 @@ struct ServiceOptions: ParsableArguments {
     func writes1h() throws -> Int64? {
         try cacheWrite1hTokens.map { try parseCount($0, option: "--cache-write-1h-tokens") }
     }
-
-    /// Stores the tier and 1-hour writes on the record (extra keys `service_tier`, `cache_write_1h_tokens`).
-    func apply(to record: inout UsageRecord) throws {
-        if let tier = try tier() { record.serviceTier = tier == .standard ? nil : tier }
-        if let writes = try writes1h() {
-            guard writes <= record.cacheWriteTokens else {
-                throw ValidationError(
-                    "--cache-write-1h-tokens: \(writes) is more than cache_write_tokens (\(record.cacheWriteTokens)); 1-hour writes are part of the cache writes."
-                )
-            }
-            record.cacheWrite1hTokens = writes == 0 ? nil : writes
-        }
-    }
 }
 
 /// `--from-response FORMAT [FILE|-]`: read usage, model and request id from a provider's response.

@@ -254,7 +254,7 @@ import Testing
                 "usageMetadata.promptTokenCount"
             ),
             ("not json at all", "auto", [], "neither JSON nor a server-sent-event stream"),
-            (#"{"usage":{"inputTokens":1,"outputTokens":1}}"#, "bedrock", [], "--model is required"),
+            (#"{"usage":{"inputTokens":1,"outputTokens":1}}"#, "bedrock", [], "--model: is required"),
             (
                 #"{"type":"message","model":"m","usage":{"input_tokens":1,"output_tokens":5}}"#, "anthropic",
                 ["--reasoning-tokens", "6"], "--reasoning-tokens"

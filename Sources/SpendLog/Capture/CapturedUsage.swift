@@ -23,24 +23,17 @@ public struct CapturedUsage: Equatable, Sendable {
         self.serviceTier = serviceTier
     }
 
-    /// A record of this usage; the caller sets the cost (``RecordPricer``) and any other fields.
+    /// A record of this usage (``RecordDraft``); the caller sets the cost (``RecordPricer``) and
+    /// any other fields.
     public func record(project: String, model explicitModel: String? = nil, timestamp: Timestamp = .now())
         throws(UsageCaptureError) -> UsageRecord
     {
-        guard let name = explicitModel ?? model else {
-            throw UsageCaptureError(
-                field: "model",
-                reason: "the response does not name the model (Bedrock Converse never does); name the model explicitly")
+        var draft = RecordDraft(captured: self)
+        draft.project = project
+        draft.model = explicitModel
+        do { return try draft.record(now: timestamp) } catch {
+            throw UsageCaptureError(field: error.field, reason: error.reason)
         }
-        var record = UsageRecord(
-            timestamp: timestamp, project: project, model: name, provider: provider,
-            inputTokens: usage.inputTokens, outputTokens: usage.outputTokens,
-            cachedInputTokens: usage.cachedInputTokens, cacheWriteTokens: usage.cacheWriteTokens,
-            reasoningTokens: usage.reasoningTokens)
-        record.requestID = requestID
-        if usage.cacheWrite1hTokens > 0 { record.cacheWrite1hTokens = usage.cacheWrite1hTokens }
-        if let serviceTier, serviceTier != .standard { record.serviceTier = serviceTier }
-        return record
     }
 }
 
