@@ -34,16 +34,16 @@ struct BudgetStatusCommand: ParsableCommand {
                 print(JSONValue.array(items).jsonText)
                 return
             }
-            var rows = [["ID", "SCOPE", "TYPE", "WINDOW", "SPENT", "LIMIT", "USED", "REMAINING", "HELD", "RESETS"]]
-            for s in statuses {
+            let rows = statuses.map { s in
                 let m = s.rule.metric
-                rows.append([
+                return [
                     s.rule.id, s.rule.scope.description, m.rawValue, s.rule.window.description, m.format(s.spent),
                     m.format(s.rule.maximum), s.percentUsed + "%", m.format(s.remaining), m.format(s.held),
                     timeText(s.resetsAt),
-                ])
+                ]
             }
-            print(renderTable(rows), terminator: "")
+            let header = ["ID", "SCOPE", "TYPE", "WINDOW", "SPENT", "LIMIT", "USED", "REMAINING", "HELD", "RESETS"]
+            print(TextTable.render(header: header, rows: rows), terminator: "")
         }
     }
 }

@@ -73,15 +73,3 @@ func printWarnings(_ warnings: [SoftLimitWarning]) {
 func timeText(_ ms: Int64?) -> String {
     ms.map { Timestamp(millisecondsSinceEpoch: $0).rfc3339 } ?? "-"
 }
-
-/// Left-aligned columns separated by two spaces.
-func renderTable(_ rows: [[String]]) -> String {
-    guard let header = rows.first else { return "" }
-    var widths = header.map(\.count)
-    for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-    return rows.map { row in
-        row.enumerated().map { i, cell in
-            i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
-        }.joined(separator: "  ")
-    }.joined(separator: "\n") + "\n"
-}

@@ -72,14 +72,14 @@ struct LimitListCommand: ParsableCommand {
                 print(JSONValue.array(rules.map { .object(ruleMembers($0)) }).jsonText)
                 return
             }
-            var rows = [["ID", "SCOPE", "TYPE", "MAX", "WINDOW", "SOFT"]]
-            for rule in rules {
-                rows.append([
+            let rows = rules.map { rule in
+                [
                     rule.id, rule.scope.description, rule.metric.rawValue, rule.metric.format(rule.maximum),
                     rule.window.description, softText(rule),
-                ])
+                ]
             }
-            print(renderTable(rows), terminator: "")
+            print(
+                TextTable.render(header: ["ID", "SCOPE", "TYPE", "MAX", "WINDOW", "SOFT"], rows: rows), terminator: "")
         }
     }
 }

@@ -21,34 +21,30 @@ struct ControlJournal {
         guard let fd = try FileSystem.openIfExists(path, O_RDONLY) else { return 0 }
         defer { FileSystem.close(fd) }
         let size = try FileSystem.status(fd, path: path).size
-        var end = offset
-        var pending: [UInt8] = []  // bytes after `end` read so far: no newline among them yet
+        var splitter = LineSplitter(path: path)
+        splitter.offset = offset
         var position = offset
         while position < size {
             let chunk = try FileSystem.pread(
                 fd, count: Int(min(Int64(chunkBytes), size - position)), at: position, path: path)
             if chunk.isEmpty { break }
             position += Int64(chunk.count)
-            pending += chunk
-            var start = 0
-            while let newline = pending[start...].firstIndex(of: 0x0A) {
-                try parseLine(pending, start..<newline, at: end, body)
-                end += Int64(newline + 1 - start)
-                start = newline + 1
+            let fed = chunk.withUnsafeBytes { raw in
+                Result { () throws(SpendLogError) in
+                    try splitter.feed(raw) { line, lineOffset throws(SpendLogError) in
+                        try parseLine(line, at: lineOffset, body)
+                    }
+                }
             }
-            pending.removeFirst(start)
+            try fed.get()
         }
-        return end
+        return splitter.offset
     }
 
-    private func parseLine(
-        _ bytes: [UInt8], _ range: Range<Int>, at lineOffset: Int64, _ body: (BudgetEvent) -> Void
-    ) throws(SpendLogError) {
-        let parsed = bytes.withUnsafeBufferPointer { buffer in
-            Result { () throws(BudgetDecodingError) -> BudgetEvent? in
-                try BudgetEvent.parse(UnsafeBufferPointer(rebasing: buffer[range]))
-            }
-        }
+    private func parseLine(_ line: UnsafeBufferPointer<UInt8>, at lineOffset: Int64, _ body: (BudgetEvent) -> Void)
+        throws(SpendLogError)
+    {
+        let parsed = Result { () throws(BudgetDecodingError) -> BudgetEvent? in try BudgetEvent.parse(line) }
         switch parsed {
         case .success(let event): if let event { body(event) }
         case .failure(let error):

@@ -23,19 +23,18 @@ enum ResponseEvents {
         return try serverSentEvents(body)
     }
 
-    static func lines(_ body: [UInt8]) -> [ArraySlice<UInt8>] {
-        body.split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
-            line.last == 0x0D ? line.dropLast() : line
-        }
-    }
-
     static func jsonLines(_ body: [UInt8]) throws(UsageCaptureError) -> [JSONValue] {
         var events: [JSONValue] = []
-        for (number, line) in lines(body).enumerated() where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
-            do { events.append(try JSONValue.parse(Array(line))) } catch {
-                throw UsageCaptureError(field: nil, reason: "line \(number + 1) is not valid JSON: \(error.reason)")
+        try body.withUnsafeBufferPointer { bytes in
+            Result { () throws(UsageCaptureError) in
+                try TextLines.forEach(bytes) { number, line throws(UsageCaptureError) in
+                    guard !TextLines.isBlank(line) else { return }
+                    do throws(RecordParseError) { events.append(try JSONValue.parse(Array(line))) } catch {
+                        throw UsageCaptureError(field: nil, reason: "line \(number) is not valid JSON: \(error.reason)")
+                    }
+                }
             }
-        }
+        }.get()
         return events
     }
 
@@ -53,28 +52,32 @@ enum ResponseEvents {
                     reason: "a server-sent event's data is not valid JSON (\(error.reason)): \(text.prefix(80))")
             }
         }
-        for line in lines(body) {
-            if line.isEmpty {
-                try flush()
-                continue
+        try body.withUnsafeBufferPointer { bytes in
+            Result { () throws(UsageCaptureError) in
+            try TextLines.forEach(bytes) { _, line throws(UsageCaptureError) in
+                if line.isEmpty {
+                    try flush()
+                    return
+                }
+                if line.starts(with: Array("data:".utf8)) {
+                    var payload = line.dropFirst(5)
+                    if payload.first == 0x20 { payload = payload.dropFirst() }
+                    if !data.isEmpty { data.append(0x0A) }
+                    data.append(contentsOf: payload)
+                    sawData = true
+                } else if line.first == UInt8(ascii: ":") || line.starts(with: Array("event:".utf8))
+                    || line.starts(with: Array("id:".utf8)) || line.starts(with: Array("retry:".utf8))
+                {
+                    return
+                } else {
+                    let shown = String(decoding: line.prefix(60), as: UTF8.self)
+                    throw UsageCaptureError(
+                        field: nil,
+                        reason: "the response is neither JSON nor a server-sent-event stream (starts with '\(shown)')")
+                }
             }
-            if line.starts(with: Array("data:".utf8)) {
-                var payload = line.dropFirst(5)
-                if payload.first == 0x20 { payload = payload.dropFirst() }
-                if !data.isEmpty { data.append(0x0A) }
-                data.append(contentsOf: payload)
-                sawData = true
-            } else if line.first == UInt8(ascii: ":") || line.starts(with: Array("event:".utf8))
-                || line.starts(with: Array("id:".utf8)) || line.starts(with: Array("retry:".utf8))
-            {
-                continue
-            } else {
-                let shown = String(decoding: line.prefix(60), as: UTF8.self)
-                throw UsageCaptureError(
-                    field: nil,
-                    reason: "the response is neither JSON nor a server-sent-event stream (starts with '\(shown)')")
             }
-        }
+        }.get()
         try flush()
         guard sawData else { throw UsageCaptureError(field: nil, reason: "the event stream has no data lines") }
         return events

@@ -37,4 +37,11 @@ extension Query {
         }
         return page
     }
+
+    /// The `count` newest records matching `filter`, newest last (`tail`).
+    public func tail(filter: RecordFilter, count: Int) throws(SpendLogError) -> LogsPage {
+        var page = try logs(filter: filter, limit: count, offset: 0)
+        page.records.reverse()
+        return page
+    }
 }

@@ -1,0 +1,57 @@
+/// Records given as JSON lines (`spendlog ingest`), read and checked before anything is written:
+/// each line is parsed in the log's format (``RecordParser``, with `v`, `id` and `ts` filled in
+/// when absent), a line without a cost is priced from the table (``RecordPricer``), and every
+/// line that is not a record is reported by its number, with the field and the reason.
+///
+/// Blank lines are skipped; a `\r` before a `\n` is dropped.
+public struct IngestBatch: Sendable {
+    /// A line that is not a record.
+    public struct Problem: Equatable, Sendable, CustomStringConvertible {
+        public var line: Int
+        public var reason: String
+        public var description: String { "line \(line): \(reason)" }
+    }
+
+    /// The valid records, in input order.
+    public private(set) var records: [UsageRecord] = []
+    /// The line each record came from.
+    public private(set) var lineNumbers: [Int] = []
+    public private(set) var problems: [Problem] = []
+    /// The records that were priced at nothing because their model is not in the table.
+    public private(set) var unpriced = UnpricedSummary()
+    /// Notes of the pricing (a tier the table lacks, …), each once.
+    public private(set) var pricingNotes: [String] = []
+
+    /// Reads `input` at `now` (the time of records without `ts`), pricing with `prices`.
+    public init(_ input: [UInt8], now: Timestamp, prices: PriceTable) {
+        let pricer = RecordPricer(table: prices)
+        input.withUnsafeBufferPointer { bytes in
+            TextLines.forEach(bytes) { number, line in
+                guard !TextLines.isBlank(line) else { return }
+                do throws(RecordParseError) {
+                    let parsed = try RecordParser.parse(line, mode: .input(now: now))
+                    var record = parsed.record
+                    if parsed.costMissing {
+                        // Priced as `append` prices a call without a cost; a line that cannot be
+                        // priced (an unknown service tier, …) is a bad line.
+                        do throws(SpendLogError) {
+                            switch try pricer.price(&record) {
+                            case .priced(let breakdown):
+                                for note in breakdown.notes where !pricingNotes.contains(note) { pricingNotes.append(note) }
+                            case .unpriced: unpriced.add(record)
+                            case .provided: break
+                            }
+                        } catch {
+                            problems.append(Problem(line: number, reason: error.message))
+                            return
+                        }
+                    }
+                    records.append(record)
+                    lineNumbers.append(number)
+                } catch {
+                    problems.append(Problem(line: number, reason: error.description))
+                }
+            }
+        }
+    }
+}
