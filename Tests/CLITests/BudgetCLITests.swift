@@ -246,7 +246,7 @@ import Testing
                 [
                     "append", "--enforce", "--project", "etl", "--model", "m", "--input-tokens", "1", "--output-tokens",
                     "1", "--cost", "1", "--ts", "2027-11-23T10:00:00Z",
-                ], "ts: 2027-11-23T10:00:00.000Z is later than the clock (2026-11-23T10:00:00.000Z)"
+                ], "--ts: 2027-11-23T10:00:00.000Z is later than the clock (2026-11-23T10:00:00.000Z)"
             ),
             (["budget", "status", "--format", "xml"], "--format"),
             (["budget", "reset", "--scope", "project="], "--scope"),

@@ -316,7 +316,7 @@ import Testing
         do {
             _ = try Budget(directory: log).status(now: time("2026-11-23T10:00:00Z"))
             Issue.record("a damaged journal line was accepted")
-        } catch let error as SpendLogError {
+        } catch {
             #expect(error.code == .corruption)
             #expect(error.path == journal)
             #expect(error.offset == Int64(good.utf8.count))
@@ -338,7 +338,7 @@ import Testing
         do {
             _ = try Budget(directory: log).limits()
             Issue.record("a limit in an unknown zone was read")
-        } catch let error as SpendLogError {
+        } catch {
             #expect(error.offset == 0)
             #expect(error.message.contains("the time zone 'Nowhere/City' of limit L1 cannot be loaded"))
             #expect(error.message.hasSuffix("do not remove the line, it holds a limit."), "\(error.message)")

@@ -1,0 +1,216 @@
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A budget's state under `budget/lock` (docs/FORMAT.md, "Check-and-append"): the lock, loading
+/// the state (from memory, else the sidecar, else nothing), bringing it up to date with the
+/// control journal and the log, expiring holds, writing events, appending and counting, and the
+/// checkpoint afterwards. ``Budget`` decides; this type makes its decisions safe.
+///
+/// Every operation holds `budget/lock` (an exclusive `flock`, plus a mutex for the threads of this
+/// process) from the catch-up to the last write. A crash anywhere leaves the log and the journal
+/// as the truth; the next holder of the lock counts what the checkpoint missed, so spend is
+/// counted exactly once.
+final class BudgetStore: @unchecked Sendable {
+    let directory: LogDirectory
+    let writer: LogWriter
+    /// The sidecar is rewritten after every journal change, and after appends once this many
+    /// bytes of log have been counted since the last checkpoint (0: after every append).
+    var checkpointIntervalBytes: Int64 = 64 << 10
+
+    private let mutex = PThreadMutex()
+    private var lockDescriptor: FileDescriptor?
+    /// The state as of the end of the last locked operation, valid while nobody else has run
+    /// one (checked by catching up, which is cheap when nothing changed).
+    private var cached: BudgetState?
+    private var lastWritten: BudgetState?
+    private var tally: LogTally
+
+    var lockPath: String { directory.budgetPath + "/lock" }
+    var journalPath: String { directory.budgetPath + "/journal.jsonl" }
+    var sidecarPath: String { directory.budgetPath + "/sidecar" }
+    var quietDaysPath: String { directory.budgetPath + "/quiet-days" }
+    var journal: ControlJournal { ControlJournal(path: journalPath) }
+    private var syncsSidecar: Bool { writer.options.fsync != .none }
+
+    init(directory: LogDirectory, writerOptions: WriterOptions) {
+        self.directory = directory
+        self.writer = LogWriter(directory: directory, options: writerOptions)
+        self.tally = LogTally(directory: directory, quietDaysPath: directory.budgetPath + "/quiet-days")
+    }
+
+    deinit {
+        if let lockDescriptor { FileSystem.close(lockDescriptor) }
+    }
+
+    enum Checkpoint {
+        /// After journal changes, and after appends per ``checkpointIntervalBytes``.
+        case whenDue
+        /// Whenever the state differs from the last checkpoint.
+        case whenChanged
+        case never
+    }
+
+    // MARK: - The lock
+
+    func withLockFile<T>(_ body: () throws(SpendLogError) -> T) throws(SpendLogError) -> T {
+        mutex.lock()
+        defer { mutex.unlock() }
+        let fd: FileDescriptor
+        if let lockDescriptor {
+            fd = lockDescriptor
+        } else {
+            try FileSystem.makeDirectories(directory.budgetPath)
+            fd = try FileSystem.open(lockPath, O_RDWR | O_CREAT)
+            lockDescriptor = fd
+        }
+        try FileSystem.lock(fd, path: lockPath)
+        defer { FileSystem.unlock(fd) }
+        FaultInjection.reach("budget.locked")
+        return try body()
+    }
+
+    /// Runs `body` under the lock with the state brought up to date. A success is checkpointed
+    /// per `checkpoint`; a refusal (`.failure`) wrote nothing and leaves the checkpoint alone. An
+    /// error drops the cached state: the next operation reloads it.
+    func locked<T, Refusal: Error>(
+        now: Timestamp, checkpoint: Checkpoint = .whenDue,
+        _ body: (inout BudgetState) throws(SpendLogError) -> Result<T, Refusal>
+    ) throws(SpendLogError) -> Result<T, Refusal> {
+        try withLockFile { () throws(SpendLogError) -> Result<T, Refusal> in
+            do throws(SpendLogError) {
+                var state = try loadState()
+                try catchUp(&state)
+                try expireHolds(&state, now: now.millisecondsSinceEpoch)
+                cached = state
+                let result = try body(&state)
+                cached = state
+                if case .success = result, checkpointDue(state, checkpoint) {
+                    try BudgetSidecar.replace(sidecarPath, contents: state.encode(), sync: syncsSidecar)
+                    lastWritten = state
+                }
+                return result
+            } catch {
+                cached = nil
+                lastWritten = nil
+                throw error
+            }
+        }
+    }
+
+    /// ``locked(now:checkpoint:_:)`` for operations that cannot be refused.
+    func locked<T>(
+        now: Timestamp, checkpoint: Checkpoint = .whenDue, _ body: (inout BudgetState) throws(SpendLogError) -> T
+    ) throws(SpendLogError) -> T {
+        try locked(now: now, checkpoint: checkpoint) { state throws(SpendLogError) -> Result<T, Never> in
+            .success(try body(&state))
+        }.get()
+    }
+
+    /// The rules, from the checkpoint and the journal alone: reading them never needs the log.
+    func rules() throws(SpendLogError) -> [LimitRule] {
+        try withLockFile { () throws(SpendLogError) -> [LimitRule] in
+            var state = try loadState()
+            state.journalBytes = try journal.read(from: state.journalBytes) { event in _ = state.apply(event) }
+            return state.sortedRules
+        }
+    }
+
+    // MARK: - Changing the state (under the lock)
+
+    /// Writes events to the journal and applies them.
+    func record(_ events: [BudgetEvent], into state: inout BudgetState) throws(SpendLogError) {
+        guard !events.isEmpty else { return }
+        state.journalBytes = try journal.append(events, end: state.journalBytes)
+        var recount = false
+        for event in events where state.apply(event) { recount = true }
+        if recount {
+            state.clearCounts()
+            try tally.catchUp(&state)
+        }
+    }
+
+    /// Appends `record` to the log and counts it.
+    func appendAndCount(_ record: UsageRecord, into state: inout BudgetState) throws(SpendLogError) {
+        let receipt = try writer.append(contentsOf: [record])
+        FaultInjection.reach("budget.afterAppend")
+        try tally.count(record, at: receipt.placements[0], into: &state)
+    }
+
+    // MARK: - Rebuilding
+
+    /// Recounts everything from the journal and the whole log and replaces the sidecar. Returns
+    /// the new sidecar's bytes and whether they differ from the previous checkpoint brought up
+    /// to date (they never should).
+    func rebuild(now: Timestamp) throws(SpendLogError) -> (sidecar: [UInt8], differed: Bool) {
+        try withLockFile { () throws(SpendLogError) -> (sidecar: [UInt8], differed: Bool) in
+            var live = try loadState()
+            try catchUp(&live)
+            try expireHolds(&live, now: now.millisecondsSinceEpoch)
+            let rebuilt = try rebuiltState()
+            try BudgetSidecar.replace(sidecarPath, contents: rebuilt.encode(), sync: syncsSidecar)
+            cached = rebuilt
+            lastWritten = rebuilt
+            return (rebuilt.encode(), rebuilt != live)
+        }
+    }
+
+    /// The state a rebuild would write now, without writing it.
+    func rebuiltSidecar() throws(SpendLogError) -> [UInt8] {
+        try withLockFile { () throws(SpendLogError) -> [UInt8] in try rebuiltState().encode() }
+    }
+
+    // MARK: - Private
+
+    /// The cached state, else the sidecar, else (none, or unreadable) an empty state that the
+    /// catch-up fills from the journal and the whole log.
+    private func loadState() throws(SpendLogError) -> BudgetState {
+        if let cached { return cached }
+        guard let bytes = try BudgetSidecar.read(sidecarPath), !bytes.isEmpty else { return BudgetState() }
+        if let state = try? BudgetState.decode(bytes) {
+            lastWritten = state
+            return state
+        }
+        return BudgetState()  // a damaged checkpoint is only a cache: count again
+    }
+
+    private func rebuiltState() throws(SpendLogError) -> BudgetState {
+        var state = BudgetState()
+        try catchUp(&state)
+        return state
+    }
+
+    /// Applies journal events past the checkpoint, then counts log lines past it.
+    private func catchUp(_ state: inout BudgetState) throws(SpendLogError) {
+        var recount = false
+        state.journalBytes = try journal.read(from: state.journalBytes) { event in
+            if state.apply(event) { recount = true }
+        }
+        if recount { state.clearCounts() }
+        try tally.catchUp(&state)
+    }
+
+    /// Ends holds whose deadline passed or whose holder process is gone, as journal events.
+    private func expireHolds(_ state: inout BudgetState, now: Int64) throws(SpendLogError) {
+        var events: [BudgetEvent] = []
+        for reservation in state.reservations.values.sorted(by: { $0.id < $1.id }) {
+            if now >= reservation.deadline {
+                events.append(.expire(id: reservation.id, reason: "deadline", at: now))
+            } else if !reservation.holder.mayBeAlive {
+                events.append(.expire(id: reservation.id, reason: "holder-exited", at: now))
+            }
+        }
+        try record(events, into: &state)
+    }
+
+    private func checkpointDue(_ state: BudgetState, _ policy: Checkpoint) -> Bool {
+        guard policy != .never else { return false }
+        guard let lastWritten else { return true }
+        if state.journalBytes != lastWritten.journalBytes { return true }
+        if policy == .whenChanged || checkpointIntervalBytes == 0 { return state != lastWritten }
+        func covered(_ s: BudgetState) -> Int64 { s.coverage.values.reduce(0) { $0 + $1.bytes } }
+        return covered(state) - covered(lastWritten) >= checkpointIntervalBytes
+    }
+}
