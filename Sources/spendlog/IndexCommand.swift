@@ -42,7 +42,14 @@ struct IndexCommand: ParsableCommand {
             let log = try directory.open(create: false)
             let showProgress = isatty(2) == 1
             let started = Timestamp.now()
-            let report = try Indexer(directory: log).run(options, progress: showProgress ? Self.printProgress : nil)
+            let report: IndexReport
+            do {
+                report = try Indexer(directory: log).run(options, progress: showProgress ? Self.printProgress : nil)
+            } catch let error as SpendLogError where error.field == "rebuild" {
+                var refused = error
+                refused.message += " (Leave out --rebuild, or add --allow-dropping-deleted.)"
+                throw refused
+            }
             if showProgress { printError("\r\u{1B}[K", newline: false) }
             let seconds = Double(Timestamp.now().millisecondsSinceEpoch - started.millisecondsSinceEpoch) / 1000
             var out = OutputBuffer()

@@ -71,7 +71,7 @@ enum FlagNames {
     static let byField: [String: String] = [
         "directory": "--dir", "prices": "--prices", "scope": "--scope", "fields": "--scope-fields",
         "type": "--type", "max": "--max", "window": "--window", "tz": "--tz", "soft": "--soft",
-        "amount": "--max-usd", "ttl": "--ttl", "by": "--by", "cost_usd": "--cost",
+        "amount": "--max-usd", "ttl": "--ttl", "by": "--by", "cost_usd": "--cost", "rebuild": "--rebuild",
     ]
 
     /// `window` → `--window`; a record field `cached_input_tokens` → `--cached-input-tokens`,

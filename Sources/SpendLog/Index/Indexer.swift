@@ -1,4 +1,5 @@
 import Dispatch
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -44,66 +45,107 @@ public struct IndexOptions: Sendable {
 /// at any point leaves the previous generation current and valid; queries never see a mix.
 public final class Indexer: Sendable {
     public let directory: LogDirectory
+    var generations: IndexGenerations { IndexGenerations(indexPath: directory.indexPath) }
 
     public init(directory: LogDirectory) { self.directory = directory }
+
+    /// What a run starts from: the manifest it extends, the generation whose files it builds on
+    /// (none for a rebuild), and the sealed segments it has to read.
+    struct Plan {
+        var manifest = IndexManifest()
+        var base: IndexSnapshot?
+        var previous: IndexSnapshot?
+        var pending: [SegmentFile] = []
+    }
 
     public func run(
         _ options: IndexOptions = IndexOptions(), progress: (@Sendable (IndexProgress) -> Void)? = nil
     ) throws(SpendLogError) -> IndexReport {
+        let lock = try lockIndex()
+        defer { FileSystem.close(lock) }
+        var plan = try makePlan(options)
+        var report = IndexReport()
+        if plan.pending.isEmpty && plan.base != nil {
+            report.segmentsCovered = plan.manifest.entries.count
+            report.recordsCovered = plan.manifest.totalRecords
+            return report
+        }
+        let generation = try generations.create()
+        let generationPath = generations.path(of: generation)
+        let workers = try scan(plan, into: generationPath, threads: options.threads, progress: progress)
+        try writeDayAndMonthRollups(workers, base: plan.base, into: generationPath)
+        let written = collect(workers, into: &plan.manifest, report: &report)
+        try linkUnchangedHourFiles(of: plan.base, except: written, into: generationPath)
+        try commit(generation, manifest: plan.manifest, keeping: plan.previous?.generation)
+        report.generation = generation
+        report.segmentsCovered = plan.manifest.entries.count
+        report.recordsCovered = plan.manifest.totalRecords
+        return report
+    }
+
+    /// `index/lock`, held for the whole run: one indexer at a time.
+    private func lockIndex() throws(SpendLogError) -> FileDescriptor {
         let indexPath = directory.indexPath
         if try FileSystem.makeDirectory(indexPath) { try FileSystem.fsyncDirectory(directory.path) }
         let lockPath = indexPath + "/lock"
-        let lockFD = try FileSystem.open(lockPath, O_RDWR | O_CREAT)
-        defer { FileSystem.close(lockFD) }
-        try FileSystem.lock(lockFD, path: lockPath)
+        let fd = try FileSystem.open(lockPath, O_RDWR | O_CREAT)
+        do { try FileSystem.lock(fd, path: lockPath) } catch {
+            FileSystem.close(fd)
+            throw error
+        }
+        return fd
+    }
 
-        let previous = try IndexSnapshot.open(directory)
-        let reader = LogReader(directory: directory)
-        let segments = try reader.segments().filter(\.sealed)
-        var manifest = IndexManifest()
-        if let previous {
+    /// The sealed segments not covered yet, on top of the current generation (or of nothing, for
+    /// a rebuild, which refuses to drop the sums of deleted segments unless allowed).
+    private func makePlan(_ options: IndexOptions) throws(SpendLogError) -> Plan {
+        var plan = Plan()
+        plan.previous = try IndexSnapshot.open(directory)
+        let segments = try LogReader(directory: directory).segments().filter(\.sealed)
+        if let previous = plan.previous {
             if options.rebuild {
                 let onDisk = Set(segments.map(IndexManifest.key(for:)))
                 let deleted = previous.manifest.entries.keys.filter { !onDisk.contains($0) }.sorted()
                 if !deleted.isEmpty && !options.allowDroppingDeleted {
-                    throw SpendLogError(
-                        code: .invalidInput,
-                        message:
-                            "A rebuild would drop \(deleted.count) indexed segment(s) deleted since they were indexed "
+                    throw SpendLogError.invalid(
+                        field: "rebuild",
+                        "would drop \(deleted.count) indexed segment(s) deleted since they were indexed "
                             + "(first: \(deleted[0])); the current index still holds their sums. "
-                            + "Run `spendlog index` without --rebuild, or add --allow-dropping-deleted.")
+                            + "Index without rebuilding, or allow dropping the deleted segments.")
                 }
             } else {
-                manifest = previous.manifest
+                plan.manifest = previous.manifest
+                plan.base = previous
             }
         }
-        let base = options.rebuild ? nil : previous
-        let pending = segments.filter { !manifest.covers($0) }
-        var report = IndexReport()
-        if pending.isEmpty && base != nil {
-            report.segmentsCovered = manifest.entries.count
-            report.recordsCovered = manifest.totalRecords
-            return report
-        }
+        plan.pending = segments.filter { !plan.manifest.covers($0) }
+        return plan
+    }
 
-        let generationNumber = try nextGenerationNumber()
-        let generation = IndexSnapshot.generationPrefix + pad(Int64(generationNumber), 6)
-        let generationPath = indexPath + "/" + generation
-        try? FileSystem.removeFolder(generationPath)
-        try FileSystem.makeDirectory(generationPath)
-
-        // Work is split by day: a segment holds records of one day only, so the worker that takes
-        // a day writes that day's hour files itself, and only day cells are merged afterwards.
+    /// Reads the pending segments on every thread. Work is split by day: a segment holds records
+    /// of one day only, so the worker that takes a day writes that day's hour files itself, and
+    /// only day cells are merged afterwards.
+    private func scan(
+        _ plan: Plan, into generationPath: String, threads: Int, progress: (@Sendable (IndexProgress) -> Void)?
+    ) throws(SpendLogError) -> [IndexWorker] {
         var byDay: [String: [SegmentFile]] = [:]
-        for segment in pending { byDay[segment.name.day, default: []].append(segment) }
+        for segment in plan.pending { byDay[segment.name.day, default: []].append(segment) }
         let units = byDay.keys.sorted().map { byDay[$0]! }
-        let cubes = RollupCube.all
-        let workers = (0..<max(1, options.threads)).map { _ in
-            IndexWorker(reader: reader, base: base, generationPath: generationPath)
+        let reader = LogReader(directory: directory)
+        let workers = (0..<max(1, threads)).map { _ in
+            IndexWorker(reader: reader, base: plan.base, generationPath: generationPath)
         }
         try IndexWorker.process(
-            units, workers: workers, counter: ProgressCounter(total: pending.count, callback: progress))
+            units, workers: workers, counter: ProgressCounter(total: plan.pending.count, callback: progress))
+        return workers
+    }
 
+    /// Merges the workers' day cells with the base generation's day and month files, one cube per
+    /// thread, and writes the new day and month files.
+    private func writeDayAndMonthRollups(_ workers: [IndexWorker], base: IndexSnapshot?, into generationPath: String)
+        throws(SpendLogError)
+    {
+        let cubes = RollupCube.all
         let global = StringInterner()
         let sums = cubes.map { _ in CubeSums() }
         if let base {
@@ -147,10 +189,16 @@ public final class Indexer: Sendable {
             }
         }
         if let failure = failures.first { throw failure }
+    }
 
-        var writtenHourFiles = Set<String>()
+    /// Adds the segments the workers read to the manifest and the report; returns the hour files
+    /// they wrote.
+    private func collect(_ workers: [IndexWorker], into manifest: inout IndexManifest, report: inout IndexReport)
+        -> Set<String>
+    {
+        var written = Set<String>()
         for worker in workers {
-            writtenHourFiles.formUnion(worker.hourFiles)
+            written.formUnion(worker.hourFiles)
             for entry in worker.covered {
                 manifest.entries[entry.path] = entry
                 report.segmentsIndexed += 1
@@ -160,26 +208,32 @@ public final class Indexer: Sendable {
             report.fastLines += worker.scanner.fastLines
             report.fullLines += worker.scanner.fullLines
         }
-        if let base {
-            for name in try FileSystem.listDirectory(base.path) ?? []
-            where name.hasSuffix(".roll") && !writtenHourFiles.contains(name) {
-                if name.contains(".\(Granularity.hour.fileLabel).") {
-                    try FileSystem.link(base.path + "/" + name, generationPath + "/" + name)
-                }
-            }
-        }
-        try FileSystem.writeNewFile(generationPath + "/" + IndexSnapshot.manifestFileName, manifest.encoded())
-        try FileSystem.fsyncDirectory(generationPath)
-        FaultInjection.reach("index.afterWriteGeneration")
-        try FileSystem.replaceAtomically(
-            indexPath + "/" + IndexSnapshot.currentFileName, contents: Array((generation + "\n").utf8))
-        FaultInjection.reach("index.afterSwitch")
-        try removeOldGenerations(keeping: [generation, previous?.generation].compactMap { $0 })
+        return written
+    }
 
-        report.generation = generation
-        report.segmentsCovered = manifest.entries.count
-        report.recordsCovered = manifest.totalRecords
-        return report
+    /// Hour files of days nothing was added to are the base generation's: hard links.
+    private func linkUnchangedHourFiles(of base: IndexSnapshot?, except written: Set<String>, into generationPath: String)
+        throws(SpendLogError)
+    {
+        guard let base else { return }
+        for name in try FileSystem.listDirectory(base.path) ?? [] where !written.contains(name) {
+            guard RollupFile.isHourFile(name) else { continue }
+            try FileSystem.link(base.path + "/" + name, generationPath + "/" + name)
+        }
+    }
+
+    /// Writes the manifest, makes the generation durable, switches `CURRENT` to it, and removes
+    /// the generations before the one it replaced.
+    private func commit(_ generation: String, manifest: IndexManifest, keeping previous: String?)
+        throws(SpendLogError)
+    {
+        let path = generations.path(of: generation)
+        try FileSystem.writeNewFile(path + "/" + IndexSnapshot.manifestFileName, manifest.encoded())
+        try FileSystem.fsyncDirectory(path)
+        FaultInjection.reach("index.afterWriteGeneration")
+        try generations.switchCurrent(to: generation)
+        FaultInjection.reach("index.afterSwitch")
+        try generations.removeAll(keeping: [generation, previous].compactMap { $0 })
     }
 
     private func add(_ file: RollupFile, into cells: CellMap, interner: StringInterner) {
@@ -191,197 +245,4 @@ public final class Indexer: Sendable {
             cells.add(cell, file.metrics[index])
         }
     }
-
-    private func generations() throws(SpendLogError) -> [(name: String, number: Int)] {
-        (try FileSystem.listDirectory(directory.indexPath) ?? []).compactMap { name in
-            guard name.hasPrefix(IndexSnapshot.generationPrefix),
-                let n = Int(name.dropFirst(IndexSnapshot.generationPrefix.count))
-            else { return nil }
-            return (name, n)
-        }
-    }
-
-    private func nextGenerationNumber() throws(SpendLogError) -> Int {
-        (try generations().map(\.number).max() ?? 0) + 1
-    }
-
-    /// Keeps the new generation and the one before it (a query may still be reading it).
-    private func removeOldGenerations(keeping: [String]) throws(SpendLogError) {
-        for (name, _) in try generations() where !keeping.contains(name) {
-            try FileSystem.removeFolder(directory.indexPath + "/" + name)
-        }
-        try FileSystem.fsyncDirectory(directory.indexPath)
-    }
-}
-
-/// One cube's sums during a run; each cube is merged and written by one thread.
-final class CubeSums: @unchecked Sendable {
-    let days = CellMap(capacity: 4096)
-    let months = CellMap(capacity: 1024)
-}
-
-/// The first error of parallel work.
-final class FailureBox: @unchecked Sendable {
-    private let lock = PThreadMutex()
-    private(set) var first: SpendLogError?
-
-    func record(_ error: SpendLogError) { lock.withLock { if first == nil { first = error } } }
-}
-
-/// Counts finished segments across workers and reports progress.
-final class ProgressCounter: @unchecked Sendable {
-    private let lock = PThreadMutex()
-    private var done = 0
-    private var records: Int64 = 0
-    let total: Int
-    let callback: (@Sendable (IndexProgress) -> Void)?
-
-    init(total: Int, callback: (@Sendable (IndexProgress) -> Void)?) {
-        self.total = total
-        self.callback = callback
-    }
-
-    func finished(records count: Int64) {
-        guard let callback else { return }
-        let progress = lock.withLock { () -> IndexProgress in
-            done += 1
-            records += count
-            return IndexProgress(segmentsDone: done, segmentsTotal: total, records: records)
-        }
-        callback(progress)
-    }
-}
-
-/// One thread's share of an index run. It takes whole days: scans their segments with its own
-/// interner (threads share nothing while scanning), writes each day's hour files (merged with the
-/// previous generation's), and keeps day cells for the final merge.
-final class IndexWorker: @unchecked Sendable {
-    let reader: LogReader
-    let base: IndexSnapshot?
-    let generationPath: String
-    var scanner = RecordScanner()
-    /// Day cells per cube of ``RollupCube/all``, keyed by this worker's ids.
-    var days = RollupCube.all.map { _ in CellMap(capacity: 4096) }
-    /// Hour cells of the day being scanned, for cubes whose finest cells are hours.
-    var hours = RollupCube.all.map { _ in CellMap(capacity: 4096) }
-    var covered: [IndexManifest.Entry] = []
-    var hourFiles: [String] = []
-    var bytesRead: Int64 = 0
-    var failure: SpendLogError?
-
-    init(reader: LogReader, base: IndexSnapshot?, generationPath: String) {
-        self.reader = reader
-        self.base = base
-        self.generationPath = generationPath
-    }
-
-    /// Ids of this worker's interner mapped to `global`'s.
-    func translation(into global: StringInterner) -> [UInt32] {
-        var map = [UInt32](repeating: 0, count: scanner.interner.count)
-        for id in 1..<scanner.interner.count { map[id] = global.id(for: scanner.interner.strings[id]) }
-        return map
-    }
-
-    /// Scans the segments of one day, then writes its hour files and folds them into day cells.
-    func index(day segments: [SegmentFile], counter: ProgressCounter) throws(SpendLogError) {
-        for segment in segments { counter.finished(records: try index(segment)) }
-        guard let first = segments.first, let start = Timestamp.parseDateOrTime(first.name.day) else { return }
-        let day = TimeBuckets.day(ofMilliseconds: start.millisecondsSinceEpoch)
-        for (c, cube) in RollupCube.all.enumerated() where cube.finest == .hour {
-            let cells = hours[c]
-            // The day's new sums go to the day cells first: the previous generation's day and
-            // month files already hold what its hour file holds.
-            for index in 0..<cells.count {
-                var key = cells.keys[index]
-                key[0] /= 24
-                days[c].add(key, cells.values[index])
-            }
-            if let old = try base?.rollup(cube: cube, granularity: .hour, day: day) {
-                let translate = old.strings.map { $0.isEmpty ? UInt32(0) : scanner.interner.id(for: $0) }
-                for (index, key) in old.keys.enumerated() {
-                    var cell = key
-                    for lane in 1...cube.dimensions.count { cell[lane] = translate[Int(key[lane])] }
-                    cells.add(cell, old.metrics[index])
-                }
-            }
-            guard !cells.isEmpty else { continue }
-            let name = RollupFile.fileName(cube: cube, granularity: .hour, day: day)
-            try FileSystem.writeNewFile(
-                generationPath + "/" + name,
-                RollupFile.encode(cells: cells, cube: cube, granularity: .hour, interner: scanner.interner))
-            hourFiles.append(name)
-            cells.removeAll()
-        }
-    }
-
-    func index(_ segment: SegmentFile) throws(SpendLogError) -> Int64 {
-        var checksum: UInt64 = 0xcbf2_9ce4_8422_2325
-        var records: Int64 = 0
-        // Locals, not properties, inside the loop: no dynamic exclusivity check per record.
-        let days = self.days
-        let hours = self.hours
-        var scanner = self.scanner
-        defer { self.scanner = scanner }
-        let summary = try reader.readLines(
-            segment,
-            fileBytes: { bytes in checksum = fnv1a64(bytes.bindMemory(to: UInt8.self), seed: checksum) }
-        ) { line, offset throws(SpendLogError) in
-            let scanned = try scanner.scan(line, of: segment, at: offset)
-            let hour = TimeBuckets.hour(ofMilliseconds: scanned.timestampMs)
-            let day = UInt32(truncatingIfNeeded: floorDiv(hour, 24))
-            for c in 0..<days.count {
-                let cube = RollupCube.all[c]
-                if cube.finest == .hour {
-                    hours[c].add(
-                        cube.cellKey(time: UInt32(truncatingIfNeeded: hour), ids: scanned.ids.lanes), scanned.metrics)
-                } else {
-                    days[c].add(cube.cellKey(time: day, ids: scanned.ids.lanes), scanned.metrics)
-                }
-            }
-            records += 1
-        }
-        bytesRead += summary.bytes
-        covered.append(
-            IndexManifest.Entry(
-                path: IndexManifest.key(for: segment), bytes: segment.size, checksum: checksum, records: records))
-        return records
-    }
-
-    /// Indexes `units` (the segments of one day each) on every worker's thread, each taking the
-    /// next day when it is free.
-    static func process(_ units: [[SegmentFile]], workers: [IndexWorker], counter: ProgressCounter)
-        throws(SpendLogError)
-    {
-        let queue = SegmentQueue(units)
-        DispatchQueue.concurrentPerform(iterations: workers.count) { w in
-            let worker = workers[w]
-            while worker.failure == nil, let unit = queue.next() {
-                do throws(SpendLogError) {
-                    try worker.index(day: unit, counter: counter)
-                } catch {
-                    worker.failure = error
-                    queue.stop()
-                }
-            }
-        }
-        if let failure = workers.compactMap(\.failure).first { throw failure }
-    }
-}
-
-final class SegmentQueue: @unchecked Sendable {
-    private let lock = PThreadMutex()
-    private var segments: [[SegmentFile]]
-    private var position = 0
-
-    init(_ segments: [[SegmentFile]]) { self.segments = segments }
-
-    func next() -> [SegmentFile]? {
-        lock.withLock {
-            guard position < segments.count else { return nil }
-            position += 1
-            return segments[position - 1]
-        }
-    }
-
-    func stop() { lock.withLock { position = segments.count } }
 }

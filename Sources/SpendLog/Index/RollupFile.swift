@@ -18,6 +18,11 @@ struct RollupFile {
     var metrics: [RollupMetrics]
 
     /// `core.month.roll`, `core.day.roll`, `core.hour.2026-11-23.roll` (hour cells: one file per day).
+    /// Whether `name` is the file of one day's hour cells (`<cube>.hour.<day>.roll`).
+    static func isHourFile(_ name: String) -> Bool {
+        name.hasSuffix(".roll") && name.contains(".\(Granularity.hour.fileLabel).")
+    }
+
     static func fileName(cube: RollupCube, granularity: Granularity, day: Int64? = nil) -> String {
         if let day { return "\(cube.name).\(granularity.fileLabel).\(TimeBuckets.dayLabel(day)).roll" }
         return "\(cube.name).\(granularity.fileLabel).roll"

@@ -1,0 +1,42 @@
+/// One consistent generation of the index: the folder `index/CURRENT` names, its manifest, and
+/// its rollup files, loaded on demand.
+public struct IndexSnapshot: Sendable {
+    public static let manifestFileName = "MANIFEST"
+
+    public let generation: String
+    public let path: String
+    public let manifest: IndexManifest
+
+    /// The current generation, nil when nothing was indexed yet.
+    public static func open(_ directory: LogDirectory) throws(SpendLogError) -> IndexSnapshot? {
+        let generations = IndexGenerations(indexPath: directory.indexPath)
+        for _ in 0..<10 {
+            guard let generation = try generations.current() else { return nil }
+            let path = generations.path(of: generation)
+            // A concurrent `index` may have replaced and removed this generation since CURRENT was read.
+            guard let bytes = try FileSystem.readWholeFile(path + "/" + manifestFileName) else { continue }
+            return IndexSnapshot(
+                generation: generation, path: path,
+                manifest: try IndexManifest.decode(bytes, path: path + "/" + manifestFileName))
+        }
+        throw SpendLogError(
+            code: .io,
+            message:
+                "The index in '\(directory.indexPath)' kept changing while it was read; try again, or run `spendlog index --rebuild`."
+        )
+    }
+
+    /// A rollup file of this generation; nil for an hour file of a day without records.
+    func rollup(cube: RollupCube, granularity: Granularity, day: Int64? = nil) throws(SpendLogError) -> RollupFile? {
+        let file = path + "/" + RollupFile.fileName(cube: cube, granularity: granularity, day: day)
+        guard let bytes = try FileSystem.readWholeFile(file) else {
+            if day != nil && FileSystem.isDirectory(path) { return nil }
+            throw SpendLogError(
+                code: .io,
+                message:
+                    "The index generation '\(path)' was removed while it was read (a concurrent `spendlog index`); try again.",
+                path: file)
+        }
+        return try RollupFile.decode(bytes, path: file)
+    }
+}
