@@ -108,7 +108,8 @@ func enforce(_ options: [String: String]) {
             seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let nanos = low + Int64((seed >> 33) % UInt64(high - low + 1))
             var record = UsageRecord(
-                timestamp: now, project: options["--project"] ?? "harness", model: "gpt-4.1-mini", inputTokens: 10, outputTokens: 1,
+                timestamp: now, project: options["--project"] ?? "harness", model: "gpt-4.1-mini", inputTokens: 10,
+                outputTokens: 1,
                 cost: Money(nanos: nanos))
             record.task = "\(options["--seed"]!)-\(i)"
             do {

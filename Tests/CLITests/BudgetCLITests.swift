@@ -284,7 +284,8 @@ import Testing
         #expect(set.status == 0, "\(set.stderr)")
         #expect(try append(dir, "0.1", enforce: false).status == 0)
         let folder = dir + "/segments/day=2026-11-23"
-        let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".jsonl") })
+        let segment = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".jsonl") })
         let handle = try #require(FileHandle(forWritingAtPath: folder + "/" + segment))
         handle.seekToEndOfFile()
         handle.write(Data("not a record\n".utf8))

@@ -51,7 +51,8 @@ import Testing
         let work = temp.path + "/work"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let run = { (arguments: [String]) throws -> ProcessResult in
-            try spendlog(arguments, environment: ["SPENDLOG_PRICES": "", "XDG_CONFIG_HOME": work], workingDirectory: work)
+            try spendlog(
+                arguments, environment: ["SPENDLOG_PRICES": "", "XDG_CONFIG_HOME": work], workingDirectory: work)
         }
         let appended = try run([
             "append", "--dir", "../log", "--project", "etl", "--model", "gpt-4.1", "--input-tokens", "10",
@@ -60,7 +61,9 @@ import Testing
         #expect(appended.status == 0, "\(appended.stderr)")
         #expect(FileManager.default.fileExists(atPath: temp.path + "/log/FORMAT"))
 
-        writeFile(temp.path + "/calls.jsonl", Data(#"{"project":"etl","model":"gpt-4.1","cost_usd":0.25,"ts":"2026-11-23T11:00:00Z"}"#.utf8 + [0x0A]))
+        writeFile(
+            temp.path + "/calls.jsonl",
+            Data(#"{"project":"etl","model":"gpt-4.1","cost_usd":0.25,"ts":"2026-11-23T11:00:00Z"}"#.utf8 + [0x0A]))
         let ingested = try run(["ingest", "../calls.jsonl", "--dir", work + "/../log"])
         #expect(ingested.status == 0, "\(ingested.stderr)")
 
@@ -111,12 +114,14 @@ import Testing
                 "--ts", "2026-11-23T10:00:00Z",
             ], environment: environment)
         #expect(appended.status == 0, "\(appended.stderr)")
-        let line = #"{"project":"/","model":"..","user":"../../../../tmp/x","ts":"2026-11-23T11:00:00Z","cost_usd":0.25}"#
+        let line =
+            #"{"project":"/","model":"..","user":"../../../../tmp/x","ts":"2026-11-23T11:00:00Z","cost_usd":0.25}"#
         #expect(try spendlog(["ingest", "--dir", dir, "-"], input: line + "\n", environment: environment).status == 0)
         #expect(try spendlog(["seal", "--dir", dir], environment: environment).status == 0)
         #expect(try spendlog(["index", "--dir", dir], environment: environment).status == 0)
 
-        let stats = try spendlog(["stats", "--dir", dir, "--by", "project", "--format", "csv"], environment: environment)
+        let stats = try spendlog(
+            ["stats", "--dir", dir, "--by", "project", "--format", "csv"], environment: environment)
         #expect(stats.stdout.contains("\n../../etc,1,"), "\(stats.stdout)")
         #expect(stats.stdout.contains("\n/,1,"), "\(stats.stdout)")
         let tail = try spendlog(["tail", "--dir", dir, "--json"], environment: environment)

@@ -105,7 +105,9 @@ import Testing
 
     @Test func importingLiteLLMsTableWritesTheUserFileThatPricesThenUse() throws {
         let prices = temp.path + "/prices.json"
-        let imported = try run(["prices", "import", TestPaths.fixtures + "/prices/litellm-model-prices.json", "--prices", prices])
+        let imported = try run([
+            "prices", "import", TestPaths.fixtures + "/prices/litellm-model-prices.json", "--prices", prices,
+        ])
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(imported.stdout == "imported 3328 models into \(prices); skipped 172 without usable per-token prices\n")
         #expect(FileManager.default.fileExists(atPath: prices))

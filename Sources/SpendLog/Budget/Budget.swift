@@ -136,7 +136,9 @@ public final class Budget: @unchecked Sendable {
             for rule in state.sortedRules where rule.scope.isCovered(by: fields) {
                 // A hold of nothing (token rules) still needs room: the call will use some.
                 let requested = reservation.held(rule.metric)
-                if let refusal = Budget.refusal(by: rule, at: at, requested: requested, needsRoom: requested == 0, state) {
+                if let refusal = Budget.refusal(
+                    by: rule, at: at, requested: requested, needsRoom: requested == 0, state)
+                {
                     return .failure(refusal)
                 }
             }
@@ -262,7 +264,9 @@ public final class Budget: @unchecked Sendable {
     {
         let at = record.timestamp.millisecondsSinceEpoch
         for rule in rules {
-            if var refusal = refusal(by: rule, at: at, requested: rule.metric.amount(of: record), needsRoom: false, state) {
+            if var refusal = refusal(
+                by: rule, at: at, requested: rule.metric.amount(of: record), needsRoom: false, state)
+            {
                 // A back-dated record is checked in its own window: say which.
                 refusal.pastWindow = at < rule.window.firstCountedBucket(at: now.millisecondsSinceEpoch)
                 return refusal

@@ -33,7 +33,8 @@ public struct LimitRule: Hashable, Sendable {
         let parsedScope = try LimitScope.parse(scope)
         guard let metric = LimitMetric(rawValue: type) else {
             throw .invalid(
-                field: "type", "unknown type '\(type)'; use \(LimitMetric.allCases.map(\.rawValue).joined(separator: ", ")).")
+                field: "type",
+                "unknown type '\(type)'; use \(LimitMetric.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
         let parsedMaximum = try parseMaximum(maximum, metric: metric)
         let parsedWindow = try LimitWindow.parse(window, zone: zone)
@@ -53,7 +54,8 @@ public struct LimitRule: Hashable, Sendable {
         }
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
             if text.hasPrefix("-") { throw .invalid(field: field, "must not be negative (got '\(text.prefix(40))').") }
-            throw .invalid(field: field, "a \(metric.rawValue) limit must be a whole number (got '\(text.prefix(40))').")
+            throw .invalid(
+                field: field, "a \(metric.rawValue) limit must be a whole number (got '\(text.prefix(40))').")
         }
         guard text.utf8.count <= 18, let value = Int64(text) else {
             throw .invalid(field: field, "'\(text.prefix(40))' is too large.")
@@ -74,7 +76,8 @@ public struct LimitRule: Hashable, Sendable {
         let exact = percent ? nanos % 100_000 == 0 : nanos % 1000 == 0
         guard exact, ppm > 0, ppm <= 1_000_000 else {
             throw .invalid(
-                field: "soft", "'\(text.prefix(40))' must be a fraction above 0 and at most 1 (like 0.8 or 80%), with at most 6 decimals."
+                field: "soft",
+                "'\(text.prefix(40))' must be a fraction above 0 and at most 1 (like 0.8 or 80%), with at most 6 decimals."
             )
         }
         return ppm

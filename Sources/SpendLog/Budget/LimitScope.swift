@@ -23,7 +23,9 @@ public struct LimitScope: Hashable, Sendable, CustomStringConvertible {
         var fields: [String: String] = [:]
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             guard let eq = part.firstIndex(of: "="), eq != part.startIndex else {
-                throw .invalid(field: field, "'\(part)' must be key=value (keys: project, model, provider, user, caller, tag:KEY) or global."
+                throw .invalid(
+                    field: field,
+                    "'\(part)' must be key=value (keys: project, model, provider, user, caller, tag:KEY) or global."
                 )
             }
             let key = String(part[..<eq])
@@ -41,7 +43,9 @@ public struct LimitScope: Hashable, Sendable, CustomStringConvertible {
                 }
             } else {
                 guard fieldNames.contains(key) else {
-                    throw .invalid(field: field, "unknown scope key '\(key)'; use project, model, provider, user, caller or tag:KEY.")
+                    throw .invalid(
+                        field: field,
+                        "unknown scope key '\(key)'; use project, model, provider, user, caller or tag:KEY.")
                 }
                 do { try UsageRecord.validateName(value, field: key) } catch {
                     throw .invalid(field: field, "the value of \(key) \(error.reason).")

@@ -54,7 +54,8 @@ public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
         _ = try ZoneInfo.named(zone)
         if let unit = CalendarUnit(rawValue: text) { return .calendar(unit, zone: zone) }
         if zone != "UTC" && (text == "lifetime" || text.hasPrefix("rolling:")) {
-            throw .invalid(field: "tz", "only calendar windows (hour, day, week, month) have a time zone, not '\(text)'.")
+            throw .invalid(
+                field: "tz", "only calendar windows (hour, day, week, month) have a time zone, not '\(text)'.")
         }
         if text == "lifetime" { return .lifetime }
         let usage =
@@ -73,7 +74,9 @@ public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
         default: throw .invalid(field: "window", "'\(text)' has an unknown unit '\(unit)'; \(usage).")
         }
         guard count > 0 else { throw .invalid(field: "window", "'\(text)' is a zero-length window; \(usage).") }
-        guard count <= 366 * 86_400_000 / size else { throw .invalid(field: "window", "'\(text)' is longer than 366 days.") }
+        guard count <= 366 * 86_400_000 / size else {
+            throw .invalid(field: "window", "'\(text)' is longer than 366 days.")
+        }
         let ms = count * size
         guard ms % 60_000 == 0 else { throw .invalid(field: "window", "'\(text)' must be a whole number of minutes.") }
         return .rolling(milliseconds: ms)

@@ -61,7 +61,8 @@ struct LogTally {
                 keys.allSatisfy { state.coverage[$0]?.sealed == true }
                 && folderStatus.modifiedMs <= listedAt - LogTally.quietMarginMs
             quietDays[folder] =
-                settled ? QuietDays.Day(inode: folderStatus.inode, modifiedMs: folderStatus.modifiedMs, segments: keys) : nil
+                settled
+                ? QuietDays.Day(inode: folderStatus.inode, modifiedMs: folderStatus.modifiedMs, segments: keys) : nil
         }
         state.prune()
     }

@@ -50,12 +50,15 @@ public struct ZoneInfo: Sendable {
     }
 
     static func load(_ name: String) throws(SpendLogError) -> ZoneInfo {
-        guard isValidName(name) else { throw .invalid(field: "tz", "'\(name)' is not an IANA time zone name like Europe/Berlin.") }
+        guard isValidName(name) else {
+            throw .invalid(field: "tz", "'\(name)' is not an IANA time zone name like Europe/Berlin.")
+        }
         var folder = "/usr/share/zoneinfo"
         if let raw = getenv("TZDIR"), raw.pointee != 0 { folder = String(cString: raw) }
         let path = folder + "/" + name
         guard let fd = try FileSystem.openIfExists(path, O_RDONLY) else {
-            throw .invalid(field: "tz", "unknown time zone '\(name)' (no '\(path)'); use an IANA name like Europe/Berlin or UTC.")
+            throw .invalid(
+                field: "tz", "unknown time zone '\(name)' (no '\(path)'); use an IANA name like Europe/Berlin or UTC.")
         }
         defer { FileSystem.close(fd) }
         let bytes = try FileSystem.pread(fd, count: 1 << 17, at: 0, path: path)

@@ -54,28 +54,29 @@ enum ResponseEvents {
         }
         try body.withUnsafeBufferPointer { bytes in
             Result { () throws(UsageCaptureError) in
-            try TextLines.forEach(bytes) { _, line throws(UsageCaptureError) in
-                if line.isEmpty {
-                    try flush()
-                    return
+                try TextLines.forEach(bytes) { _, line throws(UsageCaptureError) in
+                    if line.isEmpty {
+                        try flush()
+                        return
+                    }
+                    if line.starts(with: Array("data:".utf8)) {
+                        var payload = line.dropFirst(5)
+                        if payload.first == 0x20 { payload = payload.dropFirst() }
+                        if !data.isEmpty { data.append(0x0A) }
+                        data.append(contentsOf: payload)
+                        sawData = true
+                    } else if line.first == UInt8(ascii: ":") || line.starts(with: Array("event:".utf8))
+                        || line.starts(with: Array("id:".utf8)) || line.starts(with: Array("retry:".utf8))
+                    {
+                        return
+                    } else {
+                        let shown = String(decoding: line.prefix(60), as: UTF8.self)
+                        throw UsageCaptureError(
+                            field: nil,
+                            reason:
+                                "the response is neither JSON nor a server-sent-event stream (starts with '\(shown)')")
+                    }
                 }
-                if line.starts(with: Array("data:".utf8)) {
-                    var payload = line.dropFirst(5)
-                    if payload.first == 0x20 { payload = payload.dropFirst() }
-                    if !data.isEmpty { data.append(0x0A) }
-                    data.append(contentsOf: payload)
-                    sawData = true
-                } else if line.first == UInt8(ascii: ":") || line.starts(with: Array("event:".utf8))
-                    || line.starts(with: Array("id:".utf8)) || line.starts(with: Array("retry:".utf8))
-                {
-                    return
-                } else {
-                    let shown = String(decoding: line.prefix(60), as: UTF8.self)
-                    throw UsageCaptureError(
-                        field: nil,
-                        reason: "the response is neither JSON nor a server-sent-event stream (starts with '\(shown)')")
-                }
-            }
             }
         }.get()
         try flush()

@@ -37,7 +37,9 @@ public struct IngestBatch: Sendable {
                         do throws(SpendLogError) {
                             switch try pricer.price(&record) {
                             case .priced(let breakdown):
-                                for note in breakdown.notes where !pricingNotes.contains(note) { pricingNotes.append(note) }
+                                for note in breakdown.notes where !pricingNotes.contains(note) {
+                                    pricingNotes.append(note)
+                                }
                             case .unpriced: unpriced.add(record)
                             case .provided: break
                             }

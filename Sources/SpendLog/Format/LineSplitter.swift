@@ -59,7 +59,8 @@ struct LineSplitter {
 /// systems), numbered from 1. A last line without `\n` is a line too.
 enum TextLines {
     static func forEach<E: Error>(
-        _ bytes: UnsafeBufferPointer<UInt8>, _ body: (_ number: Int, _ line: UnsafeBufferPointer<UInt8>) throws(E) -> Void
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        _ body: (_ number: Int, _ line: UnsafeBufferPointer<UInt8>) throws(E) -> Void
     ) throws(E) {
         var start = 0
         var number = 0

@@ -442,7 +442,8 @@ struct JSONScanner {
                                 let parsed = Timestamp.parse(utf8: UnsafeBufferPointer(rebasing: b[s.start..<s.end]))
                             else {
                                 throw error(
-                                    "must be an RFC 3339 time like 2026-11-23T10:15:02.123Z", field: "ts", at: valueOffset)
+                                    "must be an RFC 3339 time like 2026-11-23T10:15:02.123Z", field: "ts",
+                                    at: valueOffset)
                             }
                             ts = parsed
                         case .project: project = try parseOptionalName(.project)
@@ -457,7 +458,8 @@ struct JSONScanner {
                         case .costUSD:
                             guard i < b.count, b[i] == 0x2D || asciiDigit(b[i]) != nil else {
                                 if i < b.count, b[i] == 0x22 {
-                                    throw error("must be a JSON number, not a string", field: "cost_usd", at: valueOffset)
+                                    throw error(
+                                        "must be a JSON number, not a string", field: "cost_usd", at: valueOffset)
                                 }
                                 throw error(
                                     "must be a number (NaN and infinity are not numbers)", field: "cost_usd",

@@ -174,13 +174,15 @@ public enum RecordSchema {
             return RecordValidationError(
                 field: "cached_input_tokens",
                 reason:
-                    "\(cachedInputTokens) is more than input_tokens (\(inputTokens)); input_tokens includes cache reads")
+                    "\(cachedInputTokens) is more than input_tokens (\(inputTokens)); input_tokens includes cache reads"
+            )
         }
         if cacheWriteTokens > inputTokens {
             return RecordValidationError(
                 field: "cache_write_tokens",
                 reason:
-                    "\(cacheWriteTokens) is more than input_tokens (\(inputTokens)); input_tokens includes cache writes")
+                    "\(cacheWriteTokens) is more than input_tokens (\(inputTokens)); input_tokens includes cache writes"
+            )
         }
         if cachedInputTokens + cacheWriteTokens > inputTokens {
             return RecordValidationError(
@@ -201,7 +203,8 @@ public enum RecordSchema {
         }
         if costSource == .unpriced && cost != .zero {
             return RecordValidationError(
-                field: "cost_source", reason: "is \"unpriced\" but cost_usd is \(cost); use \"provided\" for a given cost")
+                field: "cost_source",
+                reason: "is \"unpriced\" but cost_usd is \(cost); use \"provided\" for a given cost")
         }
         return nil
     }

@@ -212,7 +212,9 @@ public final class Indexer: Sendable {
     }
 
     /// Hour files of days nothing was added to are the base generation's: hard links.
-    private func linkUnchangedHourFiles(of base: IndexSnapshot?, except written: Set<String>, into generationPath: String)
+    private func linkUnchangedHourFiles(
+        of base: IndexSnapshot?, except written: Set<String>, into generationPath: String
+    )
         throws(SpendLogError)
     {
         guard let base else { return }

@@ -39,7 +39,8 @@ final class StringInterner: @unchecked Sendable {
     func id(forName bytes: UnsafeBufferPointer<UInt8>) -> UInt32? {
         let h = StringInterner.hash(bytes)
         if let id = lookup(bytes, hash: h) { return id }
-        guard RecordSchema.textProblem(bytes, minimumBytes: 1, maximumBytes: RecordSchema.maximumNameBytes) == nil else {
+        guard RecordSchema.textProblem(bytes, minimumBytes: 1, maximumBytes: RecordSchema.maximumNameBytes) == nil
+        else {
             return nil
         }
         return insert(String(decoding: bytes, as: UTF8.self), bytes: bytes, hash: h)

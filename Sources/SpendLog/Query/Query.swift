@@ -25,7 +25,8 @@ public struct Query: Sendable {
     private func validate(_ query: StatsQuery) throws(SpendLogError) {
         guard Set(query.groupBy).count == query.groupBy.count else {
             throw .invalid(
-                field: "by", "each dimension may be given once (got \(query.groupBy.map(\.rawValue).joined(separator: ", ")))."
+                field: "by",
+                "each dimension may be given once (got \(query.groupBy.map(\.rawValue).joined(separator: ", ")))."
             )
         }
         guard query.groupBy.count <= 15 else { throw .invalid(field: "by", "at most 15 dimensions.") }

@@ -110,7 +110,8 @@ public enum FaultInjection {
         static let errnoNamed: [String: Errno] = [
             "EIO": .ioError, "ENOSPC": .noSpace, "EDQUOT": .diskQuotaExceeded, "EACCES": .permissionDenied,
             "EPERM": .notPermitted, "EROFS": .readOnlyFileSystem, "ENOENT": .noSuchFileOrDirectory,
-            "EEXIST": .fileExists, "EMFILE": .tooManyOpenFiles, "EINTR": .interrupted, "EAGAIN": .resourceTemporarilyUnavailable,
+            "EEXIST": .fileExists, "EMFILE": .tooManyOpenFiles, "EINTR": .interrupted,
+            "EAGAIN": .resourceTemporarilyUnavailable,
         ]
 
         /// The errno the next call of `syscall` on `path` must fail with, if a test armed one.

@@ -234,7 +234,9 @@ enum FileSystem {
             let want = Swift.min(chunk.count, limit - bytes.count)
             let n = try chunk.withUnsafeMutableBytes { raw in
                 Result { () throws(SpendLogError) -> Int in
-                    try pread(fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), at: Int64(bytes.count), path: path)
+                    try pread(
+                        fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), at: Int64(bytes.count),
+                        path: path)
                 }
             }.get()
             bytes.append(contentsOf: chunk[0..<n])

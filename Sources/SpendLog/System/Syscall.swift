@@ -36,7 +36,8 @@ enum Syscall {
 
     /// The corresponding C function is `open`; the descriptor is always `O_CLOEXEC`.
     static func open(_ path: String, _ flags: Int32, mode: mode_t) -> Result<FileDescriptor, Errno> {
-        valueOrErrno(.open, path: path) { Glibc.open(path, flags | O_CLOEXEC, mode) }.map(FileDescriptor.init(rawValue:))
+        valueOrErrno(.open, path: path) { Glibc.open(path, flags | O_CLOEXEC, mode) }.map(
+            FileDescriptor.init(rawValue:))
     }
 
     /// Reads at the file position (`offset` nil) or at `offset`. The corresponding C functions are

@@ -78,8 +78,10 @@ import Testing
     @Test func aResponseWithoutAModelNeedsOneGiven() throws {
         var draft = RecordDraft(captured: CapturedUsage(provider: "aws.bedrock", usage: TokenUsage(inputTokens: 1)))
         draft.project = "etl"
-        #expect(throws: RecordValidationError(
-            field: "model", reason: "is required: the response does not name the model (Bedrock Converse never does)")
+        #expect(
+            throws: RecordValidationError(
+                field: "model",
+                reason: "is required: the response does not name the model (Bedrock Converse never does)")
         ) { try draft.record(now: Self.now) }
         draft.model = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
         #expect(try draft.record(now: Self.now).provider == "aws.bedrock")

@@ -31,7 +31,10 @@ import Testing
         switch value {
         case .version: return ["0", "2", #""1""#, "1.0", "null", "-1"]
         case .id:
-            return [#""x""#, #""019a6f3c-5b2e-4c41-8d2a-3f9e1b7c6d5a""#, #""019a6f3c-5b2e-7c41-cd2a-3f9e1b7c6d5a""#, "1", "null"]
+            return [
+                #""x""#, #""019a6f3c-5b2e-4c41-8d2a-3f9e1b7c6d5a""#, #""019a6f3c-5b2e-7c41-cd2a-3f9e1b7c6d5a""#, "1",
+                "null",
+            ]
         case .timestamp: return [#""2026-11-23""#, #""yesterday""#, "5", "null", #""2026-13-01T00:00:00.000Z""#]
         case .name(let required):
             return [#""""#, "\"\(tooLong)\"", #""a\u0001""#, "\"a\u{7F}\"", "\"a\u{85}\"", "5", "true", "{}"]

@@ -34,7 +34,8 @@ import Testing
     @Test func aCorruptSegmentIsReportedAndTheOthersAreRead() throws {
         let temp = TemporaryDirectory()
         let (log, records) = try log(temp)
-        let sealed = try #require(try LogReader(directory: log).segments().first { $0.sealed && $0.name.day == "2026-11-22" })
+        let sealed = try #require(
+            try LogReader(directory: log).segments().first { $0.sealed && $0.name.day == "2026-11-22" })
         var bytes = FileManager.default.bytes(sealed.path)
         bytes[bytes.count / 2] ^= 0x20
         writeBytes(bytes, to: sealed.path)

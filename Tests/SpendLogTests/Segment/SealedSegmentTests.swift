@@ -117,15 +117,16 @@ import Testing
         ("web-2-000012.jsonl.zst", "web-2", 12, .sealed),
         ("a-b-c-000001.sealing", "a-b-c", 1, .sealing),
     ])
-    func everySegmentFileNameIsParsedByOneFunction(file: String, host: String, sequence: Int, kind: SegmentName.Kind)
-    {
+    func everySegmentFileNameIsParsedByOneFunction(file: String, host: String, sequence: Int, kind: SegmentName.Kind) {
         let parsed = SegmentName.parseFile(file, day: "2026-11-23")
         #expect(parsed?.name == SegmentName(day: "2026-11-23", host: host, sequence: sequence))
         #expect(parsed?.kind == kind)
         #expect(parsed?.name.fileName(kind) == file)
     }
 
-    @Test(arguments: ["web.lock", "web-12.jsonl", "-000001.jsonl", ".x-000001.jsonl", "web-000001.jsonl.tmp", "web-000001"])
+    @Test(arguments: [
+        "web.lock", "web-12.jsonl", "-000001.jsonl", ".x-000001.jsonl", "web-000001.jsonl.tmp", "web-000001",
+    ])
     func namesThatAreNotSegmentFilesAreNotParsed(file: String) {
         #expect(SegmentName.parseFile(file, day: "2026-11-23") == nil)
     }
