@@ -86,7 +86,7 @@ public final class Indexer: Sendable {
     /// `index/lock`, held for the whole run: one indexer at a time.
     private func lockIndex() throws(SpendLogError) -> FileDescriptor {
         let indexPath = directory.indexPath
-        if try FileSystem.makeDirectory(indexPath) { try FileSystem.fsyncDirectory(directory.path) }
+        try FileSystem.makeDirectories(indexPath)
         let lockPath = indexPath + "/lock"
         let fd = try FileSystem.open(lockPath, O_RDWR | O_CREAT)
         do { try FileSystem.lock(fd, path: lockPath) } catch {

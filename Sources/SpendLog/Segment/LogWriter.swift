@@ -241,9 +241,7 @@ public final class LogWriter: @unchecked Sendable {
     private func dayState(_ day: String) throws(SpendLogError) -> DayState {
         if let state = days[day] { return state }
         let folder = directory.dayFolderPath(day)
-        if try FileSystem.makeDirectory(folder) {
-            try FileSystem.fsyncDirectory(directory.segmentsPath)
-        }
+        try FileSystem.makeDirectories(folder)
         let lockPath = folder + "/" + SegmentName.lockFileName(host: options.host)
         let fd = try FileSystem.open(lockPath, O_RDWR | O_CREAT)
         let state = DayState(day: day, folder: folder, lock: OwnedDescriptor(fd, path: lockPath))
