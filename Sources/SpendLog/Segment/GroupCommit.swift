@@ -41,7 +41,9 @@ final class GroupCommit: @unchecked Sendable {
         guard !files.isEmpty else { return }
         condition.lock()
         defer { condition.unlock() }
-        if let failure { throw LogWriter.refused(after: failure) }
+        // The caller's bytes are written already: after a failed fsync they are not durable
+        // (the writer refuses appends before writing them; that refusal is its own to say).
+        if let failure { throw GroupCommit.notDurable(failure) }
         if writtenGeneration == syncedGeneration { firstUnsyncedAtMs = Timestamp.now().millisecondsSinceEpoch }
         writtenGeneration += 1
         let mine = writtenGeneration

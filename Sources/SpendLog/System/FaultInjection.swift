@@ -22,15 +22,6 @@ import SystemPackage
 /// Compiled only into debug builds (`SPENDLOG_FAULT_POINTS`, set in Package.swift): in a release
 /// build `reach` is empty, no system call asks, and the variables are never read.
 public enum FaultInjection {
-    /// Whether this build has fault points at all.
-    public static var isCompiledIn: Bool {
-        #if SPENDLOG_FAULT_POINTS
-            true
-        #else
-            false
-        #endif
-    }
-
     /// Marks that the operation reached `point`.
     @inline(__always)
     public static func reach(_ point: StaticString) {
