@@ -67,6 +67,12 @@ struct RecordOptions: ParsableArguments {
     var tags: [String] = []
     @Option(help: "Time of the call, RFC 3339 (default: now).")
     var ts: String?
+    @Option(
+        help: ArgumentHelp(
+            "The record's id, a UUIDv7 (default: a new one). A record whose id is already in its day's log is not "
+                + "written again: give the id on the first try and on every retry.",
+            valueName: "uuid"))
+    var id: String?
 
     /// The record the flags describe, merged with `captured` (read from a provider response),
     /// which fills in whatever the flags do not give (``RecordDraft``); errors name the flag.
@@ -92,6 +98,13 @@ struct RecordOptions: ParsableArguments {
                 let shown = cost.count > 40 ? String(cost.prefix(40)) + "…" : cost
                 throw ValidationError("--cost: '\(shown)' \(error.description).")
             }
+        }
+        if let id {
+            guard let parsed = RecordID.parse(id), parsed.version == 7 else {
+                let shown = JSONValue.string(String(id.prefix(60))).jsonText
+                throw ValidationError("--id: \(shown) is not a UUIDv7 like 019a1b2c-3d4e-7f00-8a1b-2c3d4e5f6a7b.")
+            }
+            draft.id = parsed
         }
         draft.user = user
         draft.caller = caller
@@ -172,21 +185,33 @@ struct AppendCommand: ParsableCommand {
             let log = try directory.open(create: true)
             var options = WriterOptions()
             options.fsync = try recording.durability.policy()
+            let once = recording.record.id != nil
             if enforce {
                 let now = try budgetClock()
                 if recording.record.ts == nil { built.timestamp = now }
-                let budget = Budget(directory: log, writerOptions: options)
+                let budget = makeBudget(log, writerOptions: options)
                 budget.checkpointIntervalBytes = 0
-                let result = try budget.appendIfWithinLimits(built, now: now)
+                let result = try budget.appendIfWithinLimits(built, now: now, once: once)
+                if result.alreadyRecorded { noteAlreadyRecorded(built) }
                 printWarnings(result.warnings)
                 print(result.record.id)
                 return
             }
             let writer = LogWriter(directory: log, options: options)
-            let written = try writer.append(built)
-            print(written.id)
+            if once {
+                if !(try writer.appendOnce(contentsOf: [built])).alreadyRecorded.isEmpty { noteAlreadyRecorded(built) }
+            } else {
+                try writer.append(built)
+            }
+            print(built.id)
         }
     }
+}
+
+func noteAlreadyRecorded(_ record: UsageRecord) {
+    printError(
+        "Note: a record with id \(record.id) is already in the log of \(record.timestamp.dayString); it was not "
+            + "written again.")
 }
 
 /// Everything that describes and records one call, shared by `append` and `settle`: the record's
@@ -207,7 +232,8 @@ struct RecordingOptions: ParsableArguments {
     /// The record from the flags (and the response), priced when it has no cost.
     func makePricedRecord() throws -> UsageRecord {
         var built = try record.makeRecord(captured: try response.capture(), service: service)
-        try priceRecord(&built, table: try pricing.table())
+        // A given cost needs no price table: a broken one does not block it.
+        if built.costSource == .unpriced { try priceRecord(&built, table: try pricing.table()) }
         return built
     }
 }

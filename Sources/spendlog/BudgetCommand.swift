@@ -19,7 +19,7 @@ struct BudgetStatusCommand: ParsableCommand {
 
     func run() throws {
         try reportingBudgetErrors {
-            let statuses = try Budget(directory: try directory.open(create: true)).status(now: try budgetClock())
+            let statuses = try makeBudget(try directory.open(create: true)).status(now: try budgetClock())
             if format == .json {
                 let items = statuses.map { s -> JSONValue in
                     let m = s.rule.metric
@@ -64,7 +64,7 @@ struct BudgetResetCommand: ParsableCommand {
 
     func run() throws {
         try reportingBudgetErrors {
-            let budget = Budget(directory: try directory.open(create: true))
+            let budget = makeBudget(try directory.open(create: true))
             try budget.reset(scope: try LimitScope.parse(scope), now: try budgetClock())
         }
     }
@@ -82,7 +82,7 @@ struct BudgetRebuildCommand: ParsableCommand {
 
     func run() throws {
         try reportingBudgetErrors {
-            let result = try Budget(directory: try directory.open(create: true)).rebuild(now: try budgetClock())
+            let result = try makeBudget(try directory.open(create: true)).rebuild(now: try budgetClock())
             if check && result.differed {
                 printError(
                     "Error: the live budget counters differed from a rebuild; the sidecar now holds the rebuilt ones.")

@@ -46,6 +46,14 @@ extension ParsableCommand {
     }
 }
 
+/// A budget whose derived-state failures (a checkpoint not written, …) are noted on stderr: they
+/// never fail a command whose change is in the log or the journal.
+func makeBudget(_ log: LogDirectory, writerOptions: WriterOptions = WriterOptions()) -> Budget {
+    let budget = Budget(directory: log, writerOptions: writerOptions)
+    budget.onDerivedStateFailure = { error in printError("Note: " + error.message) }
+    return budget
+}
+
 /// Checks the shape of a limit id (`L1`) or reservation id (`R` + UUID) given as the ID argument.
 func validateID(_ id: String, prefix: Character, kind: String, hint: String) throws {
     let rest = id.dropFirst()

@@ -15,7 +15,9 @@ struct IngestCommand: ParsableCommand {
             filled in when absent. All or nothing: if any line is invalid, every bad line is \
             reported as 'line N: field: reason' and nothing is written (exit 65). With \
             --skip-invalid the valid lines are written and the others reported. The whole \
-            input is one group commit. Lines without cost_usd are priced from the price table \
+            input is one group commit, and all or nothing: if writing fails, what was written \
+            is taken back, or the error lists the ids that may be in the log. A line whose id \
+            is already in the log (or earlier in the input) is a retry: noted, not written again. Lines without cost_usd are priced from the price table \
             (docs/PRICING.md).
             """)
 
@@ -50,10 +52,21 @@ struct IngestCommand: ParsableCommand {
             var options = WriterOptions()
             options.fsync = try durability.policy()
             let writer = LogWriter(directory: log, options: options)
-            let records = batch.records
-            if !records.isEmpty { try writer.append(contentsOf: records) }
+            var written = batch.records
+            var already: [UsageRecord] = []
+            if !written.isEmpty {
+                let receipt =
+                    batch.givesIDs ? try writer.appendOnce(contentsOf: written) : try writer.append(contentsOf: written)
+                written = receipt.records
+                already = receipt.alreadyRecorded
+            }
+            for record in already.prefix(1000) {
+                printError("Note: id \(record.id) is already in the log (or earlier in the input); not written again.")
+            }
+            if already.count > 1000 { printError("Note: … and \(already.count - 1000) more already recorded") }
             print(
-                "ingested \(records.count) record\(records.count == 1 ? "" : "s")"
+                "ingested \(written.count) record\(written.count == 1 ? "" : "s")"
+                    + (already.isEmpty ? "" : ", \(already.count) already recorded")
                     + (problems.isEmpty
                         ? "" : ", skipped \(problems.count) invalid line\(problems.count == 1 ? "" : "s")"))
             if !problems.isEmpty { throw ExitCode(ExitCodes.dataError) }

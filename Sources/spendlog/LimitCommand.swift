@@ -51,7 +51,7 @@ struct LimitSetCommand: ParsableCommand {
     func run() throws {
         try reportingBudgetErrors {
             let parsed = try rule()
-            let budget = Budget(directory: try directory.open(create: true))
+            let budget = makeBudget(try directory.open(create: true))
             let added = try budget.setLimit(parsed, now: try budgetClock())
             print(added.id)
         }
@@ -67,7 +67,7 @@ struct LimitListCommand: ParsableCommand {
 
     func run() throws {
         try reportingBudgetErrors {
-            let rules = try Budget(directory: try directory.open(create: true)).limits()
+            let rules = try makeBudget(try directory.open(create: true)).limits()
             if format == .json {
                 print(JSONValue.array(rules.map { .object(ruleMembers($0)) }).jsonText)
                 return
@@ -115,7 +115,7 @@ struct LimitDeleteCommand: ParsableCommand {
 
     func run() throws {
         try reportingBudgetErrors {
-            try Budget(directory: try directory.open(create: true)).deleteLimit(id: id, now: try budgetClock())
+            try makeBudget(try directory.open(create: true)).deleteLimit(id: id, now: try budgetClock())
         }
     }
 }

@@ -61,7 +61,7 @@ struct ReserveCommand: ParsableCommand {
     func run() throws {
         try reportingBudgetErrors {
             let (fields, amount, ttlMs) = try parsed()
-            let budget = Budget(directory: try directory.open(create: true))
+            let budget = makeBudget(try directory.open(create: true))
             let reservation = try budget.reserve(
                 fields: fields, amount: amount, ttlMs: ttlMs, holder: .process(holderPID ?? getppid()),
                 now: try budgetClock())
@@ -101,7 +101,7 @@ struct SettleCommand: ParsableCommand {
             if recording.record.ts == nil { built.timestamp = now }
             var options = WriterOptions()
             options.fsync = try recording.durability.policy()
-            let budget = Budget(directory: try directory.open(create: true), writerOptions: options)
+            let budget = makeBudget(try directory.open(create: true), writerOptions: options)
             budget.checkpointIntervalBytes = 0
             let result = try budget.settle(id, record: built, now: now)
             printWarnings(result.warnings)
@@ -122,7 +122,7 @@ struct ReleaseCommand: ParsableCommand {
 
     func run() throws {
         try reportingBudgetErrors {
-            try Budget(directory: try directory.open(create: true)).release(id, now: try budgetClock())
+            try makeBudget(try directory.open(create: true)).release(id, now: try budgetClock())
         }
     }
 }

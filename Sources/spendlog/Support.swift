@@ -118,6 +118,9 @@ extension ParsableCommand {
             try body()
         } catch let error as SpendLogError {
             printError("Error: \(error.cliMessage)")
+            if error.possiblyWritten.count > 8 {
+                printError("Ids that may be in the log:\n" + error.possiblyWritten.joined(separator: "\n"))
+            }
             switch error.code {
             case .invalidInput: throw ExitCode(ExitCodes.usage)
             case .corruption, .formatMismatch: throw ExitCode(ExitCodes.dataError)

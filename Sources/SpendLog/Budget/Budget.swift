@@ -19,6 +19,12 @@ public final class Budget: @unchecked Sendable {
         get { store.checkpointIntervalBytes }
         set { store.checkpointIntervalBytes = newValue }
     }
+    /// Told of failures of derived state — the checkpoint, counting after an append — that did
+    /// not fail the operation: what it wrote is in the log (and the journal), which are the truth.
+    public var onDerivedStateFailure: @Sendable (SpendLogError) -> Void {
+        get { store.onDerivedStateFailure }
+        set { store.onDerivedStateFailure = newValue }
+    }
     public var lockPath: String { store.lockPath }
     public var journalPath: String { store.journalPath }
     public var sidecarPath: String { store.sidecarPath }
@@ -73,6 +79,8 @@ public final class Budget: @unchecked Sendable {
         public var record: UsageRecord
         /// Soft thresholds this append reached, each reported once per window.
         public var warnings: [SoftLimitWarning]
+        /// The record's id was in the log already: nothing was written or counted (`once`).
+        public var alreadyRecorded = false
     }
 
     /// Appends `record` only if no matching rule would pass its maximum; otherwise throws
@@ -83,16 +91,23 @@ public final class Budget: @unchecked Sendable {
     /// in), so that a back-dated record cannot pass a full window. A record dated after `now`
     /// (beyond ``futureToleranceMs``) is refused as invalid: counting it would move the counters
     /// past windows that are still current.
+    ///
+    /// With `once`, a record whose id is already in the log of its day (a retry) is neither
+    /// checked nor written again: the result says ``EnforcedAppend/alreadyRecorded``.
     @discardableResult
-    public func appendIfWithinLimits(_ record: UsageRecord, now: Timestamp = .now()) throws -> EnforcedAppend {
+    public func appendIfWithinLimits(_ record: UsageRecord, now: Timestamp = .now(), once: Bool = false) throws
+        -> EnforcedAppend
+    {
         try Budget.validate(record, now: now)
+        let already = EnforcedAppend(record: record, warnings: [], alreadyRecorded: true)
         return try store.locked(now: now) { state throws(SpendLogError) -> Result<EnforcedAppend, LimitExceeded> in
+            if once, try writer.isRecorded(record.id, day: record.timestamp.dayString) { return .success(already) }
             let matching = state.sortedRules.filter { $0.scope.matches(record) }
             try Budget.refuseBeforeReset(record, matching, state)
             if let refusal = Budget.refusal(of: record, by: matching, state, now: now) { return .failure(refusal) }
             FaultInjection.reach("budget.afterCheck")
-            try store.appendAndCount(record, into: &state)
-            let warnings = try softWarnings(for: record, state: &state, now: now.millisecondsSinceEpoch)
+            guard try store.appendAndCount(record, once: once, into: &state) else { return .success(already) }
+            let warnings = softWarnings(for: record, state: &state, now: now.millisecondsSinceEpoch)
             return .success(EnforcedAppend(record: record, warnings: warnings))
         }.get()
     }
@@ -104,7 +119,7 @@ public final class Budget: @unchecked Sendable {
 
     /// The record's own checks, and its time no later than `now` (within the tolerance).
     static func validate(_ record: UsageRecord, now: Timestamp) throws(SpendLogError) {
-        do { try record.validate() } catch { throw SpendLogError.invalid(field: error.field, error.reason) }
+        do { try record.validateForWriting() } catch { throw SpendLogError.invalid(field: error.field, error.reason) }
         guard record.timestamp.millisecondsSinceEpoch <= now.millisecondsSinceEpoch + futureToleranceMs else {
             throw SpendLogError.invalid(
                 field: "ts",
@@ -167,9 +182,20 @@ public final class Budget: @unchecked Sendable {
             if let refusal = Budget.refusal(of: record, by: unheld, state, now: now) { return .failure(refusal) }
             try store.appendAndCount(record, into: &state)
             FaultInjection.reach("budget.settle.afterAppend")
-            try store.record(
-                [.settle(id: id, record: record.id.description, at: now.millisecondsSinceEpoch)], into: &state)
-            let warnings = try softWarnings(for: record, state: &state, now: now.millisecondsSinceEpoch)
+            do throws(SpendLogError) {
+                try store.record(
+                    [.settle(id: id, record: record.id.description, at: now.millisecondsSinceEpoch)], into: &state)
+            } catch {
+                // The call is recorded; only freeing the hold failed. Say both.
+                var failed = error
+                failed.message =
+                    "The record \(record.id) is in the log, but reservation \(id) was not freed: \(error.message) "
+                    + "The hold counts against its limits until it is released or expires; release it, and do not "
+                    + "settle it again (that would record the call twice)."
+                failed.possiblyWritten = [record.id.description]
+                throw failed
+            }
+            let warnings = softWarnings(for: record, state: &state, now: now.millisecondsSinceEpoch)
             return .success(EnforcedAppend(record: record, warnings: warnings))
         }.get()
     }
@@ -225,8 +251,7 @@ public final class Budget: @unchecked Sendable {
 
     // MARK: - Policy
 
-    private func softWarnings(for record: UsageRecord, state: inout BudgetState, now: Int64) throws(SpendLogError)
-        -> [SoftLimitWarning]
+    private func softWarnings(for record: UsageRecord, state: inout BudgetState, now: Int64) -> [SoftLimitWarning]
     {
         var warnings: [SoftLimitWarning] = []
         var events: [BudgetEvent] = []
@@ -237,7 +262,8 @@ public final class Budget: @unchecked Sendable {
             warnings.append(SoftLimitWarning(rule: rule, spent: spent))
             events.append(.softWarning(rule: rule.id, window: window, at: now))
         }
-        try store.record(events, into: &state)
+        // After the append: not remembering a warning only means it is given again.
+        store.recordAfterAppend(events, into: &state)
         return warnings
     }
 

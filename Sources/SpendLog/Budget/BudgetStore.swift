@@ -27,6 +27,12 @@ final class BudgetStore: @unchecked Sendable {
     private var cached: BudgetState?
     private var lastWritten: BudgetState?
     private var tally: LogTally
+    /// Set when counting failed after a write this operation made: the state in memory may be
+    /// partly counted, so it is neither checkpointed nor kept (the next operation counts again).
+    private var countsUncertain = false
+    /// Told of failures of derived state (the checkpoint, counting after an append) that did not
+    /// fail the operation: what was written is in the log and the journal, the truth.
+    var onDerivedStateFailure: @Sendable (SpendLogError) -> Void = { _ in }
 
     var lockPath: String { directory.budgetPath + "/lock" }
     var journalPath: String { directory.budgetPath + "/journal.jsonl" }
@@ -85,11 +91,22 @@ final class BudgetStore: @unchecked Sendable {
                 try catchUp(&state)
                 try expireHolds(&state, now: now.millisecondsSinceEpoch)
                 cached = state
+                countsUncertain = false
                 let result = try body(&state)
+                if countsUncertain {
+                    cached = nil
+                    lastWritten = nil
+                    return result
+                }
                 cached = state
                 if case .success = result, checkpointDue(state, checkpoint) {
-                    try BudgetSidecar.replace(sidecarPath, contents: state.encode(), sync: syncsSidecar)
-                    lastWritten = state
+                    // The checkpoint is a cache: failing to write it fails nothing.
+                    do throws(SpendLogError) {
+                        try BudgetSidecar.replace(sidecarPath, contents: state.encode(), sync: syncsSidecar)
+                        lastWritten = state
+                    } catch {
+                        onDerivedStateFailure(BudgetStore.checkpointFailed(error))
+                    }
                 }
                 return result
             } catch {
@@ -132,11 +149,40 @@ final class BudgetStore: @unchecked Sendable {
         }
     }
 
-    /// Appends `record` to the log and counts it.
-    func appendAndCount(_ record: UsageRecord, into state: inout BudgetState) throws(SpendLogError) {
-        let receipt = try writer.append(contentsOf: [record])
+    /// Appends `record` to the log and counts it; with `once`, only when its id is not in the log
+    /// yet (returns false then, and counts nothing). Once the record is in the log, nothing fails
+    /// the append: a failure to count it leaves the state to be counted again by the next
+    /// operation (``countsUncertain``).
+    @discardableResult
+    func appendAndCount(_ record: UsageRecord, once: Bool = false, into state: inout BudgetState)
+        throws(SpendLogError) -> Bool
+    {
+        let receipt = once ? try writer.appendOnce(contentsOf: [record]) : try writer.append(contentsOf: [record])
+        guard let placement = receipt.placements.first else { return false }
         FaultInjection.reach("budget.afterAppend")
-        try tally.count(record, at: receipt.placements[0], into: &state)
+        do { try tally.count(record, at: placement, into: &state) } catch {
+            countsUncertain = true
+            onDerivedStateFailure(error)
+        }
+        return true
+    }
+
+    /// Writes events whose loss costs nothing but a repeated note (soft-limit warnings) after a
+    /// record was appended: a failure is reported, never thrown.
+    func recordAfterAppend(_ events: [BudgetEvent], into state: inout BudgetState) {
+        guard !events.isEmpty, !countsUncertain else { return }
+        do { try record(events, into: &state) } catch {
+            countsUncertain = true
+            onDerivedStateFailure(error)
+        }
+    }
+
+    static func checkpointFailed(_ error: SpendLogError) -> SpendLogError {
+        var failed = error
+        failed.message =
+            "The budget checkpoint was not updated (what was recorded is in the log and the journal; the next "
+            + "operation counts it from there): \(error.message)"
+        return failed
     }
 
     // MARK: - Rebuilding

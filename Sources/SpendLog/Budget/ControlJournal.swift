@@ -74,12 +74,25 @@ struct ControlJournal {
         if size > end { try FileSystem.truncate(fd, to: end, path: path) }
         var bytes: [UInt8] = []
         for event in events { bytes.append(contentsOf: event.jsonLine()) }
-        do { try FileSystem.writeAll(fd, bytes, at: end, path: path) } catch {
-            try? FileSystem.truncate(fd, to: end, path: path)
-            throw error
+        do throws(SpendLogError) {
+            try FileSystem.writeAll(fd, bytes, at: end, path: path)
+            FaultInjection.reach("budget.journal.afterWrite")
+            try FileSystem.fsync(fd, path: path)
+        } catch {
+            // Taken back, so that a failed change is not in force: the journal holds no event
+            // that was not acknowledged, or the error says it may.
+            var failed = error
+            do throws(SpendLogError) {
+                try FileSystem.truncate(fd, to: end, path: path)
+                try? FileSystem.fsync(fd, path: path)
+                failed.message = "Nothing was written (the change was taken back out of the journal): " + error.message
+            } catch {
+                failed.message +=
+                    " The change may be in the journal at byte \(end) (taking it back failed too: \(error.message)); "
+                    + "check the limits and reservations before making it again."
+            }
+            throw failed
         }
-        FaultInjection.reach("budget.journal.afterWrite")
-        try FileSystem.fsync(fd, path: path)
         return end + Int64(bytes.count)
     }
 }

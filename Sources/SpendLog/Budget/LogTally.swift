@@ -25,8 +25,19 @@ struct LogTally {
         self.quietDaysPath = quietDaysPath
     }
 
-    /// Counts every line past `state`'s coverage of every segment.
+    /// Counts every line past `state`'s coverage of every segment. An active segment shorter than
+    /// its coverage had lines taken back after a failed write or fsync (docs/FORMAT.md, "What an
+    /// error promises"), lines the counters may hold: then everything is counted again.
     mutating func catchUp(_ state: inout BudgetState) throws(SpendLogError) {
+        if try !catchUpOnce(&state) {
+            state.clearCounts()
+            quietDays = [:]
+            _ = try catchUpOnce(&state)
+        }
+    }
+
+    /// False when a segment shrank below its coverage (the counts are then partly done).
+    private mutating func catchUpOnce(_ state: inout BudgetState) throws(SpendLogError) -> Bool {
         if quietDaysOnDisk == nil {
             quietDays = QuietDays.read(quietDaysPath)
             quietDaysOnDisk = quietDays
@@ -55,7 +66,7 @@ struct LogTally {
             }
             guard let day = SegmentName.day(fromFolder: folder) else { continue }
             let segments = try reader.segments(inFolder: folder, day: day)
-            for segment in segments { try count(segment, reader, into: &state) }
+            for segment in segments where try !count(segment, reader, into: &state) { return false }
             let keys = segments.map(\.name.description)
             let settled =
                 keys.allSatisfy { state.coverage[$0]?.sealed == true }
@@ -65,6 +76,7 @@ struct LogTally {
                 ? QuietDays.Day(inode: folderStatus.inode, modifiedMs: folderStatus.modifiedMs, segments: keys) : nil
         }
         state.prune()
+        return true
     }
 
     /// Counts a record just appended at `placement` directly when nothing else was appended to
@@ -83,12 +95,15 @@ struct LogTally {
         }
     }
 
+    /// Counts what `segment` holds past its coverage; false when it is shorter than that.
     private func count(_ segment: SegmentFile, _ reader: LogReader, into state: inout BudgetState) throws(SpendLogError)
+        -> Bool
     {
         let key = segment.name.description
         let covered = state.coverage[key] ?? SegmentCoverage(bytes: 0, sealed: false)
-        if covered.sealed { return }
-        if !segment.sealed && segment.size <= covered.bytes { return }
+        if covered.sealed { return true }
+        if !segment.sealed && segment.size < covered.bytes { return false }
+        if !segment.sealed && segment.size == covered.bytes { return true }
         let summary: SegmentReadSummary
         do {
             summary = try reader.readSegment(segment, startOffset: segment.sealed ? 0 : covered.bytes) {
@@ -98,7 +113,9 @@ struct LogTally {
         } catch {
             throw LogTally.uncountable(error)
         }
-        state.coverage[key] = SegmentCoverage(bytes: max(summary.bytes, covered.bytes), sealed: summary.segment.sealed)
+        if summary.bytes < covered.bytes { return false }
+        state.coverage[key] = SegmentCoverage(bytes: summary.bytes, sealed: summary.segment.sealed)
+        return true
     }
 
     /// A segment that cannot be counted blocks enforcement: say how to unblock it.

@@ -29,6 +29,8 @@ public struct RecordDraft: Sendable {
     public var tags: [String: String] = [:]
     /// Nil: the time of ``record(now:)``.
     public var timestamp: Timestamp?
+    /// Nil: a new id. Giving one makes a retry recognisable (``LogWriter/appendOnce(contentsOf:)``).
+    public var id: RecordID?
     /// What a provider's response said; fills in what is not given above.
     public var captured: CapturedUsage?
 
@@ -56,6 +58,7 @@ public struct RecordDraft: Sendable {
             cachedInputTokens: cachedInputTokens ?? usage?.cachedInputTokens ?? 0,
             cacheWriteTokens: cacheWriteTokens ?? usage?.cacheWriteTokens ?? 0,
             reasoningTokens: reasoningTokens ?? usage?.reasoningTokens ?? 0, cost: cost)
+        if let id { record.id = id }
         record.latencyMs = latencyMs
         record.user = user
         record.caller = caller

@@ -21,6 +21,19 @@ public struct IngestBatch: Sendable {
     public private(set) var unpriced = UnpricedSummary()
     /// Notes of the pricing (a tier the table lacks, …), each once.
     public private(set) var pricingNotes: [String] = []
+    /// Whether any line may give its own `id` (it holds the bytes `"id"`): then a record whose
+    /// id is in the log already is a retry, and is written once (``LogWriter/appendOnce(contentsOf:)``).
+    /// Without, every id is new and nothing needs checking.
+    public private(set) var givesIDs = false
+
+    /// Whether `line` holds the bytes `"id"`.
+    static func mentionsID(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard line.count >= 4 else { return false }
+        for i in 0...(line.count - 4) where line[i] == 0x22 {
+            if line[i + 1] == 0x69 && line[i + 2] == 0x64 && line[i + 3] == 0x22 { return true }
+        }
+        return false
+    }
 
     /// Reads `input` at `now` (the time of records without `ts`), pricing with `prices`.
     public init(_ input: [UInt8], now: Timestamp, prices: PriceTable) {
@@ -28,6 +41,15 @@ public struct IngestBatch: Sendable {
         input.withUnsafeBufferPointer { bytes in
             TextLines.forEach(bytes) { number, line in
                 guard !TextLines.isBlank(line) else { return }
+                guard line.count <= RecordSchema.maximumLineBytes else {
+                    problems.append(
+                        Problem(
+                            line: number,
+                            reason: "the line is \(line.count) bytes, more than the \(RecordSchema.maximumLineBytes) a "
+                                + "record may have (docs/FORMAT.md, \"Record\")"))
+                    return
+                }
+                if !givesIDs, IngestBatch.mentionsID(line) { givesIDs = true }
                 do throws(RecordParseError) {
                     let parsed = try RecordParser.parse(line, mode: .input(now: now))
                     var record = parsed.record
@@ -47,6 +69,10 @@ public struct IngestBatch: Sendable {
                             problems.append(Problem(line: number, reason: error.message))
                             return
                         }
+                    }
+                    do throws(RecordValidationError) { try record.validateForWriting() } catch {
+                        problems.append(Problem(line: number, reason: "\(error.field): \(error.reason)"))
+                        return
                     }
                     records.append(record)
                     lineNumbers.append(number)

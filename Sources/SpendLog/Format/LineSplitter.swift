@@ -25,14 +25,12 @@ struct LineSplitter {
         while start < count {
             guard let raw = memchr(b.baseAddress! + start, 0x0A, count - start) else {
                 carry.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<count]))
-                if carry.count > RecordSchema.maximumLineBytes {
-                    throw SpendLogError.corruption(
-                        path: path, offset: offset,
-                        "a line is longer than \(RecordSchema.maximumLineBytes) bytes, the longest a reader takes")
-                }
+                if carry.count > RecordSchema.maximumLineBytes { throw tooLong() }
                 return
             }
             let end = UnsafePointer(raw.assumingMemoryBound(to: UInt8.self)) - b.baseAddress!
+            // The same limit wherever the chunks happen to end (docs/FORMAT.md, "Record").
+            if carry.count + (end - start) > RecordSchema.maximumLineBytes { throw tooLong() }
             if carry.isEmpty {
                 try body(UnsafeBufferPointer(rebasing: b[start..<end]), offset)
             } else {
@@ -52,6 +50,13 @@ struct LineSplitter {
             lines += 1
             start = end + 1
         }
+    }
+
+    private func tooLong() -> SpendLogError {
+        SpendLogError.corruption(
+            path: path, offset: offset,
+            "a line is longer than \(RecordSchema.maximumLineBytes) bytes (not counting its newline), the longest "
+                + "line a record may have")
     }
 }
 

@@ -153,6 +153,23 @@ extension UsageRecord {
         }
     }
 
+    /// ``validate()`` and the checks writers make that readers do not, as records written before
+    /// them may fail them: the 1-hour cache writes are a whole count, and part of the cache writes.
+    public func validateForWriting() throws(RecordValidationError) {
+        try validate()
+        guard let member = extra.first(where: { $0.key == UsageRecord.cacheWrite1hKey }) else { return }
+        guard let value = member.value.integerValue, RecordSchema.countProblem(value) == nil else {
+            throw RecordValidationError(
+                field: UsageRecord.cacheWrite1hKey, reason: "must be a whole number of tokens from 0 to 2^53")
+        }
+        guard value <= cacheWriteTokens else {
+            throw RecordValidationError(
+                field: UsageRecord.cacheWrite1hKey,
+                reason: "\(value) is more than cache_write_tokens (\(cacheWriteTokens)); 1-hour writes are part of the "
+                    + "cache writes")
+        }
+    }
+
     public static func validateName(_ value: String, field: String) throws(RecordValidationError) {
         try validateText(value, field: field, minimumBytes: 1, maximumBytes: RecordSchema.maximumNameBytes)
     }

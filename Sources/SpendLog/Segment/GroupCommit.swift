@@ -41,9 +41,9 @@ final class GroupCommit: @unchecked Sendable {
         guard !files.isEmpty else { return }
         condition.lock()
         defer { condition.unlock() }
-        // The caller's bytes are written already: after a failed fsync they are not durable
-        // (the writer refuses appends before writing them; that refusal is its own to say).
-        if let failure { throw GroupCommit.notDurable(failure) }
+        // The caller's bytes are written already: after a failed fsync they are not durable, and
+        // the writer takes them back (the writer refuses appends before writing them).
+        if let failure { throw failure }
         if writtenGeneration == syncedGeneration { firstUnsyncedAtMs = Timestamp.now().millisecondsSinceEpoch }
         writtenGeneration += 1
         let mine = writtenGeneration
@@ -51,7 +51,7 @@ final class GroupCommit: @unchecked Sendable {
         if writtenGeneration - syncedGeneration >= UInt64(maxRecords) { condition.broadcast() }
 
         while syncedGeneration < mine {
-            if let failure { throw GroupCommit.notDurable(failure) }
+            if let failure { throw failure }
             if syncing {
                 condition.wait()
                 continue
@@ -63,7 +63,7 @@ final class GroupCommit: @unchecked Sendable {
                 if now >= deadline { break }
                 condition.wait(timeoutMs: deadline - now)
                 if syncedGeneration >= mine { return }
-                if let failure { throw GroupCommit.notDurable(failure) }
+                if let failure { throw failure }
             }
             if syncing { continue }
             syncing = true
@@ -80,22 +80,11 @@ final class GroupCommit: @unchecked Sendable {
             if let failedSync {
                 failure = failedSync
                 condition.broadcast()
-                throw GroupCommit.notDurable(failedSync)
+                throw failedSync
             }
             syncedGeneration = max(syncedGeneration, target)
             if writtenGeneration > syncedGeneration { firstUnsyncedAtMs = Timestamp.now().millisecondsSinceEpoch }
             condition.broadcast()
         }
-    }
-
-    /// What a failed fsync means for the appends it covered.
-    static func notDurable(_ error: SpendLogError) -> SpendLogError {
-        var failed = error
-        failed.message =
-            "\(error.message) The records of this append are not durable: a reader may see them now, and they may be "
-            + "gone after a crash. This writer appends nothing more (a later fsync would prove nothing about "
-            + "them). Open a new writer; a retry with the same record ids shows whether a record is already in "
-            + "the log."
-        return failed
     }
 }

@@ -222,6 +222,28 @@ public struct LogReader: Sendable {
     }
 }
 
+extension LogReader {
+    private static let writerPrefix = Array(#"{"v":1,"id":""#.utf8)
+
+    /// The id of the record on `line`: taken straight from a line as the writer makes it
+    /// (`{"v":1,"id":"<36 characters>",…`), else from the parsed line.
+    static func recordID(of line: UnsafeBufferPointer<UInt8>, in segment: SegmentFile, at offset: Int64)
+        throws(SpendLogError) -> String
+    {
+        let prefix = writerPrefix.count
+        if line.count > prefix + 37, line[prefix + 36] == 0x22, line.starts(with: writerPrefix) {
+            return String(decoding: UnsafeBufferPointer(rebasing: line[prefix..<prefix + 36]), as: UTF8.self)
+        }
+        do throws(RecordParseError) {
+            return try RecordParser.parse(line, mode: .stored).record.id.description
+        } catch {
+            throw SpendLogError.corruption(
+                path: segment.path, offset: offset + Int64(error.offset),
+                (segment.sealed ? "in the decompressed text, " : "") + "line is not a valid record: \(error.description)")
+        }
+    }
+}
+
 public struct SegmentReadSummary: Sendable {
     public var segment: SegmentFile
     /// Complete lines read.

@@ -55,7 +55,11 @@ public struct AppendReceipt: Sendable {
     }
 
     public var placements: [Placement]
+    /// The records written.
     public var records: [UsageRecord]
+    /// Records not written because their id was in the log already, or earlier in the same call
+    /// (``LogWriter/appendOnce(contentsOf:)`` only).
+    public var alreadyRecorded: [UsageRecord] = []
 }
 
 /// Appends records to the log: one JSON line each, in the active segment of the record's own
@@ -74,6 +78,23 @@ public final class LogWriter: @unchecked Sendable {
     /// Set by the first failed fsync: the writer appends nothing after it (see ``GroupCommit``).
     private var fsyncFailure: SpendLogError?
     private let groupCommit: GroupCommit
+    /// Batch policy: what this writer wrote that no fsync has covered yet, so that a failed one
+    /// can be taken back (``takeBack(_:)``); after a failure, what became of each write.
+    private var pending: [Write.Key: Write] = [:]
+    private var outcome: [Write.Key: Bool] = [:]
+
+    /// The lines one call wrote to one segment.
+    struct Write {
+        struct Key: Hashable {
+            var path: String
+            var start: Int64
+        }
+        var placement: AppendReceipt.Placement
+        var file: OwnedDescriptor
+        var day: String
+        var ids: [String]
+        var key: Key { Key(path: file.path, start: placement.startOffset) }
+    }
 
     final class DayState {
         let day: String
@@ -108,46 +129,125 @@ public final class LogWriter: @unchecked Sendable {
 
     /// Validates every record first — one invalid record means nothing is written — then appends
     /// them with one `write()` per day and one fsync (per policy) for the whole batch.
+    ///
+    /// All or nothing: when a write or an fsync fails, what the call wrote is taken back out of
+    /// the log before the error is thrown. Where that is not possible (another writer appended
+    /// after it, the segment was sealed, the truncation failed too), the error names the ids
+    /// that may be in the log (``SpendLogError/possiblyWritten``).
     @discardableResult
     public func append(contentsOf records: [UsageRecord]) throws(SpendLogError) -> AppendReceipt {
-        for (index, record) in records.enumerated() {
-            do {
-                try record.validate()
-            } catch {
-                let which = records.count > 1 ? "record \(index + 1): " : ""
-                throw SpendLogError(code: .invalidInput, message: "\(which)\(error.field): \(error.reason)")
-            }
-        }
-        var byDay: [Int64: [UsageRecord]] = [:]
-        for record in records { byDay[record.timestamp.utcDay, default: []].append(record) }
+        try append(records, once: false)
+    }
 
-        var placements: [AppendReceipt.Placement] = []
-        var written: [OwnedDescriptor] = []
-        for day in byDay.keys.sorted() {
-            // One write() per chunk of whole lines, each chunk small enough to respect rotation.
-            var bytes: [UInt8] = []
-            var count = 0
-            var line: [UInt8] = []
-            let dayString = Timestamp.dayString(utcDay: day)
-            for record in byDay[day]! {
-                line.removeAll(keepingCapacity: true)
-                record.appendJSONLine(to: &line)
-                if count > 0 && Int64(bytes.count + line.count) > options.maxSegmentBytes {
-                    let (placement, file) = try write(day: dayString, bytes: bytes, count: count)
-                    placements.append(placement)
-                    written.append(file)
-                    bytes.removeAll(keepingCapacity: true)
-                    count = 0
-                }
-                bytes.append(contentsOf: line)
-                count += 1
+    /// Like ``append(contentsOf:)``, but a record whose id is already in the log of its UTC day,
+    /// or earlier in `records`, is not written again: it is returned in
+    /// ``AppendReceipt/alreadyRecorded``. This makes a retry safe after a timeout or an error
+    /// that left it unclear whether the records were written. The check and the write hold an
+    /// exclusive lock on the day folder, so concurrent retries of one id write it once; it reads
+    /// the day's segments, so it costs a read of that day (docs/FORMAT.md, "Record ids").
+    @discardableResult
+    public func appendOnce(contentsOf records: [UsageRecord]) throws(SpendLogError) -> AppendReceipt {
+        try append(records, once: true)
+    }
+
+    /// Whether a record with `id` is in the log of `day` (`YYYY-MM-DD`).
+    public func isRecorded(_ id: RecordID, day: String) throws(SpendLogError) -> Bool {
+        !(try recordedIDs(inDay: day, among: [id.description]).isEmpty)
+    }
+
+    private func append(_ records: [UsageRecord], once: Bool) throws(SpendLogError) -> AppendReceipt {
+        // Every line is made and checked before anything is written.
+        var days: [Int64: EncodedDay] = [:]
+        for (index, record) in records.enumerated() {
+            let which = records.count > 1 ? "record \(index + 1): " : ""
+            do {
+                try record.validateForWriting()
+            } catch {
+                throw SpendLogError(
+                    code: .invalidInput, message: "\(which)\(error.field): \(error.reason)", field: error.field)
             }
-            let (placement, file) = try write(day: dayString, bytes: bytes, count: count)
-            placements.append(placement)
-            written.append(file)
+            try days[record.timestamp.utcDay, default: EncodedDay()].add(record, index: index, which: which)
         }
-        try makeDurable(written)
-        return AppendReceipt(placements: placements, records: records)
+
+        var written: [Write] = []
+        var dayLocks: [OwnedDescriptor] = []
+        defer { for lock in dayLocks { FileSystem.unlock(lock.fd) } }
+        var skipped = Set<Int>()
+        var call = CallState()
+        do {
+            for day in days.keys.sorted() {
+                var encoded = days[day]!
+                let dayString = Timestamp.dayString(utcDay: day)
+                if once {
+                    dayLocks.append(try lockDayFolder(dayString))
+                    let recorded = try recordedIDs(inDay: dayString, among: Set(encoded.ids))
+                    let dropped = encoded.dropRepeated(recorded)
+                    skipped.formUnion(dropped)
+                }
+                guard !encoded.indices.isEmpty else { continue }
+                written.append(try write(day: dayString, bytes: encoded.bytes, ids: encoded.ids, call: &call))
+            }
+            try makeDurable(written, call: &call)
+        } catch {
+            throw undoing(written, after: error, call: call)
+        }
+        if options.fsync == .batch { mutex.withLock { for write in written { pending[write.key] = nil } } }
+        return AppendReceipt(
+            placements: written.map(\.placement),
+            records: records.indices.filter { !skipped.contains($0) }.map { records[$0] },
+            alreadyRecorded: records.indices.filter { skipped.contains($0) }.map { records[$0] })
+    }
+
+    /// One day's lines of a call: the bytes, and where each record's line ends in them.
+    struct EncodedDay {
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        var indices: [Int] = []
+        var ids: [String] = []
+
+        mutating func add(_ record: UsageRecord, index: Int, which: String) throws(SpendLogError) {
+            let start = bytes.count
+            record.appendJSONLine(to: &bytes)
+            let length = bytes.count - start - 1
+            guard length <= RecordSchema.maximumLineBytes else {
+                throw SpendLogError(
+                    code: .invalidInput,
+                    message:
+                        "\(which)record: its JSON line would be \(length) bytes, more than the "
+                        + "\(RecordSchema.maximumLineBytes) a record may have (docs/FORMAT.md, \"Record\"). Shorten "
+                        + "its values or drop fields the format does not define.",
+                    field: "record")
+            }
+            ends.append(bytes.count)
+            indices.append(index)
+            ids.append(record.id.description)
+        }
+
+        /// Drops the records whose id is in `recorded` or repeats an earlier one; returns their
+        /// indices in the call.
+        mutating func dropRepeated(_ recorded: Set<String>) -> [Int] {
+            var seen = Set<String>()
+            var keep: [Int] = []
+            for (i, id) in ids.enumerated() where !recorded.contains(id) && seen.insert(id).inserted { keep.append(i) }
+            guard keep.count < ids.count else { return [] }
+            var dropped = Set(indices)
+            var kept = EncodedDay()
+            for i in keep {
+                let start = i == 0 ? 0 : ends[i - 1]
+                kept.bytes.append(contentsOf: bytes[start..<ends[i]])
+                kept.ends.append(kept.bytes.count)
+                kept.indices.append(indices[i])
+                kept.ids.append(ids[i])
+                dropped.remove(indices[i])
+            }
+            self = kept
+            return Array(dropped)
+        }
+    }
+
+    /// What went wrong during one call, for its error.
+    struct CallState {
+        var fsyncFailed = false
     }
 
     /// Seals every active segment of this writer's host now (`spendlog seal`).
@@ -175,9 +275,9 @@ public final class LogWriter: @unchecked Sendable {
 
     // MARK: - Writing
 
-    private func write(day: String, bytes: [UInt8], count: Int) throws(SpendLogError) -> (
-        AppendReceipt.Placement, OwnedDescriptor
-    ) {
+    private func write(day: String, bytes: [UInt8], ids: [String], call: inout CallState) throws(SpendLogError)
+        -> Write
+    {
         mutex.lock()
         defer { mutex.unlock() }
         if let fsyncFailure { throw LogWriter.refused(after: fsyncFailure) }
@@ -189,6 +289,8 @@ public final class LogWriter: @unchecked Sendable {
         var segment = try currentSegment(state)
         var size = try FileSystem.status(segment.file.fd, path: segment.file.path).size
         let now = Timestamp.now().millisecondsSinceEpoch
+        // A call's lines for a day go to one segment whole, even past the size limit, so that
+        // they can be taken back whole.
         if size > 0
             && (size + Int64(bytes.count) > options.maxSegmentBytes
                 || now - segment.createdMs >= options.maxSegmentAgeMs)
@@ -197,34 +299,131 @@ public final class LogWriter: @unchecked Sendable {
             segment = try currentSegment(state)
             size = 0
         }
-        do {
+        do throws(SpendLogError) {
             try FileSystem.writeAll(segment.file.fd, bytes, path: segment.file.path)
+            FaultInjection.reach("append.afterWrite")
+            if options.fsync == .always {
+                do { try FileSystem.fsync(segment.file.fd, path: segment.file.path) } catch {
+                    fsyncFailure = error
+                    call.fsyncFailed = true
+                    throw error
+                }
+            }
         } catch {
             // Never leave part of a batch behind: cut back to where this write began.
-            try? FileSystem.truncate(segment.file.fd, to: size, path: segment.file.path)
-            throw error
-        }
-        FaultInjection.reach("append.afterWrite")
-        if options.fsync == .always {
-            do { try FileSystem.fsync(segment.file.fd, path: segment.file.path) } catch {
-                fsyncFailure = error
-                throw GroupCommit.notDurable(error)
-            }
+            var failed = error
+            if !LogWriter.cutBack(segment.file, to: size) { failed.possiblyWritten += ids }
+            throw failed
         }
         let placement = AppendReceipt.Placement(
-            segment: segment.name, startOffset: size, endOffset: size + Int64(bytes.count), records: count)
-        return (placement, segment.file)
+            segment: segment.name, startOffset: size, endOffset: size + Int64(bytes.count), records: ids.count)
+        let write = Write(placement: placement, file: segment.file, day: day, ids: ids)
+        if options.fsync == .batch { pending[write.key] = write }
+        return write
+    }
+
+    /// Takes lines back out of an active segment, with the writers' lock held: marks it retired,
+    /// so that no writer appends to it again (a reader that counted the lines taken back then
+    /// sees the segment shorter than what it counted, and counts again, rather than new lines at
+    /// the same offsets), truncates it to `size`, and syncs the truncation (a failed sync is not
+    /// a failed cut: the lines are out of the file for every reader). False when the lines stay.
+    private static func cutBack(_ file: OwnedDescriptor, to size: Int64) -> Bool {
+        do {
+            try FileSystem.retire(file.fd, path: file.path)
+            try FileSystem.truncate(file.fd, to: size, path: file.path)
+        } catch { return false }
+        try? FileSystem.fsync(file.fd, path: file.path)
+        return true
     }
 
     /// Makes the written files durable per policy. `always` synced under the lock already.
-    private func makeDurable(_ files: [OwnedDescriptor]) throws(SpendLogError) {
-        guard options.fsync == .batch else { return }
-        do { try groupCommit.commit(files) } catch {
-            // The commit keeps its own failure; the writer's stops appends before they write.
-            let failure = groupCommit.failedSync ?? error
-            mutex.withLock { if fsyncFailure == nil { fsyncFailure = failure } }
+    private func makeDurable(_ writes: [Write], call: inout CallState) throws(SpendLogError) {
+        guard options.fsync == .batch, !writes.isEmpty else { return }
+        do { try groupCommit.commit(writes.map(\.file)) } catch {
+            call.fsyncFailed = true
             throw error
         }
+    }
+
+    /// The error of a failed call, after taking back what it wrote: "Nothing was written" when
+    /// all of it came out of the log, else the ids that may be in it.
+    private func undoing(_ written: [Write], after error: SpendLogError, call: CallState) -> SpendLogError {
+        var failed = error
+        var kept = error.possiblyWritten
+        mutex.withLock {
+            if call.fsyncFailed {
+                if fsyncFailure == nil { fsyncFailure = groupCommit.failedSync ?? error }
+                failed.message +=
+                    " This writer appends nothing more: once fsync has failed, the kernel may have dropped unwritten "
+                    + "pages, so a later fsync proves nothing about them. Open a new writer (or run the command again)."
+            }
+            // Batch: everything this writer wrote that no fsync covered is taken back at once
+            // (later writes sit after ours in the same files).
+            var items = written
+            if options.fsync == .batch {
+                if fsyncFailure != nil {
+                    items = Array(pending.values)
+                    pending.removeAll()
+                } else {
+                    for write in written { pending[write.key] = nil }
+                }
+            }
+            let back = takeBack(items)
+            for item in items { outcome[item.key] = back.contains(item.key) }
+            for write in written where outcome[write.key] != true { kept += write.ids }
+        }
+        return failed.possiblyWriting(kept)
+    }
+
+    /// Takes `writes` back out of their segments where nothing else follows them: per file,
+    /// the longest run of them that ends at the end of the file, under the writers' lock.
+    /// Returns the keys of the writes taken back. Called with `mutex` held.
+    private func takeBack(_ writes: [Write]) -> Set<Write.Key> {
+        var back = Set<Write.Key>()
+        var byFile: [String: [Write]] = [:]
+        for write in writes { byFile[write.file.path, default: []].append(write) }
+        for (_, group) in byFile {
+            guard let first = group.first, let state = days[first.day] else { continue }
+            guard (try? FileSystem.lock(state.lock.fd, path: state.lock.path)) != nil else { continue }
+            defer { FileSystem.unlock(state.lock.fd) }
+            guard let status = try? FileSystem.status(first.file.fd, path: first.file.path), status.linkCount > 0
+            else { continue }  // sealed since: its lines are in the sealed file
+            var cut = status.size
+            var taken: [Write.Key] = []
+            for write in group.sorted(by: { $0.placement.startOffset > $1.placement.startOffset })
+            where write.placement.endOffset == cut {
+                cut = write.placement.startOffset
+                taken.append(write.key)
+            }
+            if cut < status.size, LogWriter.cutBack(first.file, to: cut) { back.formUnion(taken) }
+        }
+        return back
+    }
+
+    // MARK: - Record ids
+
+    /// Takes the exclusive lock of `day`'s folder that ``appendOnce(contentsOf:)`` holds from its
+    /// check to its last write.
+    private func lockDayFolder(_ day: String) throws(SpendLogError) -> OwnedDescriptor {
+        let folder = directory.dayFolderPath(day)
+        try FileSystem.makeDirectories(folder)
+        let lock = OwnedDescriptor(try FileSystem.open(folder, O_RDONLY | O_DIRECTORY), path: folder)
+        try FileSystem.lock(lock.fd, path: folder)
+        return lock
+    }
+
+    /// Which of `wanted` are ids of records in the segments of `day`.
+    private func recordedIDs(inDay day: String, among wanted: Set<String>) throws(SpendLogError) -> Set<String> {
+        guard !wanted.isEmpty else { return [] }
+        let reader = LogReader(directory: directory)
+        var found = Set<String>()
+        for segment in try reader.segments(inFolder: SegmentName.dayFolderPrefix + day, day: day) {
+            _ = try reader.readLines(segment) { line, offset throws(SpendLogError) in
+                let id = try LogReader.recordID(of: line, in: segment, at: offset)
+                if wanted.contains(id) { found.insert(id) }
+            }
+        }
+        return found
     }
 
     /// The error of an append refused because an earlier fsync of this writer failed.
@@ -263,7 +462,7 @@ public final class LogWriter: @unchecked Sendable {
     private func findSegment(_ state: DayState, create: Bool) throws(SpendLogError) -> OpenSegment? {
         if let segment = state.segment {
             let status = try FileSystem.status(segment.file.fd, path: segment.file.path)
-            if status.linkCount > 0 {
+            if status.linkCount > 0 && !status.isRetired {
                 try cutTornTail(segment.file, size: status.size)
                 return segment
             }
@@ -291,6 +490,11 @@ public final class LogWriter: @unchecked Sendable {
             let fd = try FileSystem.open(path, O_RDWR | O_APPEND)
             let file = OwnedDescriptor(fd, path: path)
             let status = try FileSystem.status(fd, path: path)
+            if status.isRetired {
+                // Lines were taken back out of it: sealed as it is, and the next one started.
+                try SegmentSealer.seal(live, in: state.folder)
+                return create ? try newSegment(state, sequence: highest + 1) : nil
+            }
             try cutTornTail(file, size: status.size)
             let created = FileSystem.birthTimeMs(fd) ?? Timestamp.now().millisecondsSinceEpoch
             let segment = OpenSegment(name: live, file: file, createdMs: created)
@@ -298,7 +502,11 @@ public final class LogWriter: @unchecked Sendable {
             return segment
         }
         guard create else { return nil }
-        let name = SegmentName(day: state.day, host: options.host, sequence: highest + 1)
+        return try newSegment(state, sequence: highest + 1)
+    }
+
+    private func newSegment(_ state: DayState, sequence: Int) throws(SpendLogError) -> OpenSegment {
+        let name = SegmentName(day: state.day, host: options.host, sequence: sequence)
         let path = state.folder + "/" + name.activeFileName
         let fd = try FileSystem.open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL)
         // The new file's directory entry must be durable before any record in it is acknowledged.

@@ -164,6 +164,20 @@ enum FileSystem {
         var linkCount: Int
         var inode: UInt64
         var device: UInt64
+        var mode: UInt32
+
+        /// An active segment that had lines taken back: writers append no more to it.
+        var isRetired: Bool { mode & UInt32(FileSystem.retiredBit) != 0 }
+    }
+
+    /// The mode bit that marks a retired active segment (owner execute: a segment never has it).
+    static let retiredBit: mode_t = S_IXUSR
+
+    /// Marks an active segment retired (``Status/isRetired``).
+    static func retire(_ fd: FileDescriptor, path: String) throws(SpendLogError) {
+        guard fchmod(fd.rawValue, fileMode | retiredBit) == 0 else {
+            throw .io("mark as retired", path: path, errno: Errno(rawValue: Glibc.errno))
+        }
     }
 
     static func status(_ fd: FileDescriptor, path: String) throws(SpendLogError) -> Status {
@@ -316,5 +330,6 @@ extension FileSystem.Status {
         linkCount = Int(st.st_nlink)
         inode = UInt64(st.st_ino)
         device = UInt64(st.st_dev)
+        mode = UInt32(st.st_mode)
     }
 }

@@ -23,6 +23,10 @@ public struct SpendLogError: Error, CustomStringConvertible, Sendable {
     /// one; the message then starts with `<field>: `. The library names fields, never command-line
     /// flags: a front end renames the field with ``renamingField(to:)``.
     public var field: String?
+    /// The ids of the records that may be in the log although the call that wrote them failed
+    /// (docs/FORMAT.md, "What an error promises"). Empty: the failed call left nothing behind. A
+    /// retry with the same ids writes only those that are not in the log.
+    public var possiblyWritten: [String] = []
 
     public init(
         code: Code, message: String, path: String? = nil, offset: Int64? = nil, errno: Errno? = nil,
@@ -70,9 +74,30 @@ public struct SpendLogError: Error, CustomStringConvertible, Sendable {
         SpendLogError(code: .invalidInput, message: "\(field): \(reason)", field: field)
     }
 
+    /// The error of a call that wrote nothing: "Nothing was written: <message>".
+    func nothingWritten() -> SpendLogError {
+        var failed = self
+        failed.possiblyWritten = []
+        if !failed.message.hasPrefix("Nothing was written") { failed.message = "Nothing was written: " + message }
+        return failed
+    }
+
+    /// The error of a call that failed after writing records it could not take back: names them.
+    func possiblyWriting(_ ids: [String], what: String = "records") -> SpendLogError {
+        guard !ids.isEmpty else { return nothingWritten() }
+        var failed = self
+        failed.possiblyWritten = ids
+        let shown = ids.prefix(8).joined(separator: ", ")
+        let more = ids.count > 8 ? " and \(ids.count - 8) more" : ""
+        failed.message +=
+            " \(ids.count == 1 ? "One record" : "\(ids.count) \(what)") may be in the log although this call failed "
+            + "(id\(ids.count == 1 ? "" : "s") \(shown)\(more)): a retry with the same ids writes only what is not there."
+        return failed
+    }
+
     private static func hint(for errno: Errno) -> String? {
         switch errno {
-        case .noSpace: "Free some space on that file system and try again; nothing was acknowledged."
+        case .noSpace, .diskQuotaExceeded: "Free some space on that file system (or raise the quota) and try again."
         case .permissionDenied, .notPermitted: "Check the owner and mode of the log directory (it should be 0700)."
         case .readOnlyFileSystem: "The file system is mounted read-only."
         case .noSuchFileOrDirectory: "Check the path."

@@ -38,18 +38,26 @@ import Testing
         #expect(try readAll(log) == records)
     }
 
-    @Test func aLargeBatchIsSplitAtLineBoundariesToRespectTheSegmentSize() throws {
+    /// One call's lines of a day go to one segment whole, so that a failed call can be taken back
+    /// whole: a batch larger than the size limit makes one larger segment, sealed on the next append.
+    @Test func aLargeBatchGoesIntoOneSegmentWholeAndTheNextAppendRotates() throws {
         let temp = TemporaryDirectory()
         let log = try temp.log()
         var options = WriterOptions(fsync: .none)
         options.maxSegmentBytes = 4_000
+        let writer = LogWriter(directory: log, options: options)
+        let first = sampleRecord(100)
+        let last = sampleRecord(101)
+        try writer.append(first)
         let records = (0..<100).map { sampleRecord($0) }
-        let receipt = try LogWriter(directory: log, options: options).append(contentsOf: records)
-        #expect(receipt.placements.count > 5)
-        #expect(receipt.placements.map(\.records).reduce(0, +) == 100)
+        let receipt = try writer.append(contentsOf: records)
+        #expect(receipt.placements.count == 1)
+        #expect(receipt.placements[0].records == 100)
+        #expect(receipt.placements[0].startOffset == 0, "the non-empty segment was sealed first")
+        try writer.append(last)
         let segments = try LogReader(directory: log).segments()
-        #expect(segments.count == receipt.placements.count)
-        #expect(try readAll(log) == records)
+        #expect(segments.map(\.sealed) == [true, true, false])
+        #expect(try readAll(log) == [first] + records + [last])
     }
 
     @Test func ageRotationSealsAnOldSegmentOnTheNextAppend() throws {
