@@ -42,6 +42,7 @@ struct Spendlog: ParsableCommand {
 
     static func main() {
         ExitCodes.rejectInvalidUTF8Arguments()
+        ExitCodes.rejectTooManyArguments()
         var command: any ParsableCommand
         do {
             command = try parseAsRoot()

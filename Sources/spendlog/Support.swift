@@ -66,6 +66,26 @@ enum ExitCodes {
     }
 }
 
+extension ExitCodes {
+    /// The most arguments a command takes: far more than any invocation needs.
+    static let maximumArguments = 1024
+
+    /// The argument parser's time grows with the square of the number of repeated options, so
+    /// 10,000 `--tag` flags would take minutes before being refused: count them first.
+    static func rejectTooManyArguments() {
+        let arguments = CommandLine.arguments.dropFirst()
+        let tags = arguments.filter { $0 == "--tag" || $0.hasPrefix("--tag=") }.count
+        if tags > RecordSchema.maximumTagCount {
+            printError("Error: --tag: \(tags) tags; a record has at most \(RecordSchema.maximumTagCount).")
+            exit(usage)
+        }
+        if arguments.count > maximumArguments {
+            printError("Error: \(arguments.count) arguments; a command takes at most \(maximumArguments).")
+            exit(usage)
+        }
+    }
+}
+
 /// The flag that sets each field the library names in its errors (it never names flags itself).
 enum FlagNames {
     static let byField: [String: String] = [
