@@ -60,6 +60,7 @@ struct IndexCommand: ParsableCommand {
                     ("bytes_read", .number(String(report.bytesRead))),
                     ("segments_covered", .number(String(report.segmentsCovered))),
                     ("records_covered", .number(String(report.recordsCovered))),
+                    ("duplicates", .number(String(report.duplicates))),
                     ("generation", report.generation.map { .string($0) } ?? .null),
                 ])
                 out.write(value.jsonText + "\n")
@@ -73,6 +74,7 @@ struct IndexCommand: ParsableCommand {
                         + "the index covers \(report.segmentsCovered) segments, \(report.recordsCovered) records.\n")
             }
             out.flush()
+            noteDuplicates(report.duplicates)
         }
     }
 

@@ -95,9 +95,18 @@ struct StatsCommand: ParsableCommand {
             var out = OutputBuffer()
             out.write(StatsOutput.render(result, format: format))
             out.flush()
+            noteDuplicates(result.trace.duplicates)
             try reportProblems(result.trace.problems)
         }
     }
+}
+
+/// Records whose id appeared earlier in their day (a copied segment), counted once.
+func noteDuplicates(_ count: Int) {
+    guard count > 0 else { return }
+    printError(
+        "Note: \(count) record\(count == 1 ? "" : "s") appeared a second time (the same id in one day) and "
+            + "\(count == 1 ? "was" : "were") counted once; `spendlog verify` names where.")
 }
 
 /// Damaged segments left out of an answer: each on stderr, then exit 65.

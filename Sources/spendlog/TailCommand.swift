@@ -42,6 +42,7 @@ struct TailCommand: ParsableCommand {
                         rightAligned: [3, 4, 5]))
             }
             out.flush()
+            noteDuplicates(page.duplicates)
             if !page.problems.isEmpty { throw ExitCode(ExitCodes.dataError) }
         }
     }

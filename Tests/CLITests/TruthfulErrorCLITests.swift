@@ -42,7 +42,10 @@ import Testing
 
     func setLimit(_ dir: String, max: String = "10") throws {
         let set = try spendlog(
-            ["limit", "set", "--dir", dir, "--scope", "project=etl", "--type", "cost", "--max", max, "--window", "day"],
+            [
+                "limit", "set", "--dir", dir, "--scope", "project=etl", "--type", "cost", "--max", max, "--window",
+                "day",
+            ],
             environment: env)
         #expect(set.status == 0, "\(set.stderr)")
     }
@@ -76,8 +79,10 @@ import Testing
     @Test func anIngestWhoseFsyncFailsLeavesNothing() throws {
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
-        let input = (0..<5).map { #"{"ts":"2026-11-23T10:00:0\#($0).000Z","project":"etl","model":"m","input_tokens":1,"output_tokens":1,"cost_usd":1}"# }
-            .joined(separator: "\n")
+        let input = (0..<5).map {
+            #"{"ts":"2026-11-23T10:00:0\#($0).000Z","project":"etl","model":"m","input_tokens":1,"output_tokens":1,"cost_usd":1}"#
+        }
+        .joined(separator: "\n")
         let failed = try spendlog(
             ["ingest", "--dir", dir, "-"], input: input, environment: ["SPENDLOG_FAIL_AT": "fsync=ENOSPC:.jsonl"])
         #expect(failed.status == 1)
@@ -146,7 +151,8 @@ import Testing
         let id = "019aaf00-0000-7000-8000-000000000001"
         for enforce in [true, true, false] {
             let result = try spendlog(
-                appendArguments(dir, cost: "0.6", extra: ["--id", id] + (enforce ? ["--enforce"] : ["--ts", Self.now])),
+                appendArguments(
+                    dir, cost: "0.6", extra: ["--id", id] + (enforce ? ["--enforce"] : ["--ts", Self.now])),
                 environment: env)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout == id + "\n")
@@ -195,13 +201,52 @@ import Testing
         #expect(try spendlog(["verify", "--dir", dir]).status == 0)
     }
 
+    /// A segment copied into the log by hand (a restored backup, a copy under another host name)
+    /// brings every record a second time: `verify` reports it; `tail`, `stats` and the index count
+    /// each record once, whether the copy arrives before or after the original was indexed.
+    @Test func aCopiedSegmentIsReportedAndCountedOnce() throws {
+        let temp = TemporaryDirectory()
+        let dir = temp.path + "/log"
+        let day = dir + "/segments/day=2026-11-23"
+        let input = (1...3).map {
+            #"{"ts":"2026-11-23T10:00:0\#($0).000Z","project":"etl","model":"m","input_tokens":1,"output_tokens":1,"cost_usd":\#($0)}"#
+        }.joined(separator: "\n")
+        let host = ["SPENDLOG_HOST": "vm"]
+        #expect(try spendlog(["ingest", "--dir", dir, "-"], input: input, environment: host).status == 0)
+        #expect(try spendlog(["seal", "--dir", dir], environment: host).status == 0)
+        #expect(try spendlog(["index", "--dir", dir]).status == 0)
+        try FileManager.default.copyItem(atPath: day + "/vm-000000.jsonl.zst", toPath: day + "/copy-000000.jsonl.zst")
+        #expect(try totalCost(dir) == "6")
+        let index = try spendlog(["index", "--dir", dir, "--json"])
+        #expect(index.stdout.contains(#""duplicates":3"#), "\(index.stdout)")
+        #expect(index.stderr.contains("3 records appeared a second time"), "\(index.stderr)")
+        #expect(try totalCost(dir) == "6")
+        let rebuilt = try spendlog(["index", "--dir", dir, "--rebuild"])
+        #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
+        #expect(try totalCost(dir) == "6")
+        // An active segment copied: read raw, counted once.
+        #expect(
+            try spendlog(appendArguments(dir, cost: "4", extra: ["--ts", Self.now]), environment: host).status == 0)
+        try FileManager.default.copyItem(atPath: day + "/vm-000001.jsonl", toPath: day + "/copy2-000000.jsonl")
+        let stats = try spendlog(["stats", "--dir", dir, "--format", "json"])
+        #expect(stats.stderr.contains("1 record appeared a second time"), "\(stats.stderr)")
+        #expect(try totalCost(dir) == "10")
+        let tail = try spendlog(["tail", "--dir", dir, "--json", "-n", "100"])
+        #expect(tail.stdout.split(separator: "\n").count == 4)
+        #expect(tail.stderr.contains("4 records appeared a second time"), "\(tail.stderr)")
+        let verify = try spendlog(["verify", "--dir", dir])
+        #expect(verify.status == 65)
+        #expect(verify.stderr.contains("appears a second time") || verify.stdout.contains("appears a second time"))
+    }
+
     // MARK: - Lines readers refuse are never written
 
     @Test(arguments: [1 << 20 + 1, 1_100_000, 2_000_000, 4_000_000])
     func anIngestLineLongerThanTheLimitIsRefused(length: Int) throws {
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
-        let head = #"{"ts":"2026-11-23T10:00:00.000Z","project":"etl","model":"m","input_tokens":1,"output_tokens":1,"cost_usd":1,"note":""#
+        let head =
+            #"{"ts":"2026-11-23T10:00:00.000Z","project":"etl","model":"m","input_tokens":1,"output_tokens":1,"cost_usd":1,"note":""#
         let line = head + String(repeating: "x", count: length - head.utf8.count - 2) + #""}"#
         #expect(line.utf8.count == length)
         let result = try spendlog(["ingest", "--dir", dir, "-"], input: line + "\n")

@@ -251,8 +251,7 @@ public final class Budget: @unchecked Sendable {
 
     // MARK: - Policy
 
-    private func softWarnings(for record: UsageRecord, state: inout BudgetState, now: Int64) -> [SoftLimitWarning]
-    {
+    private func softWarnings(for record: UsageRecord, state: inout BudgetState, now: Int64) -> [SoftLimitWarning] {
         var warnings: [SoftLimitWarning] = []
         var events: [BudgetEvent] = []
         for rule in state.sortedRules where rule.softPartsPerMillion != nil && rule.scope.matches(record) {

@@ -54,6 +54,11 @@ final class IndexWorker: @unchecked Sendable {
     var hourFiles: [String] = []
     var bytesRead: Int64 = 0
     var failure: SpendLogError?
+    /// Ids of the day being indexed, from its segments indexed before and those read so far: a
+    /// record id twice in a day (a copied segment) is one record, counted once
+    /// (docs/FORMAT.md, "Record ids").
+    var dayIDs = Set<RecordID>()
+    var duplicates = 0
 
     init(reader: LogReader, base: IndexSnapshot?, generationPath: String) {
         self.reader = reader
@@ -70,6 +75,16 @@ final class IndexWorker: @unchecked Sendable {
 
     /// Scans the segments of one day, then writes its hour files and folds them into day cells.
     func index(day segments: [SegmentFile], counter: ProgressCounter) throws(SpendLogError) {
+        dayIDs.removeAll(keepingCapacity: true)
+        if let base, let first = segments.first {
+            let day = first.name.day
+            for indexed in try reader.segments(inFolder: first.name.dayFolder, day: day)
+            where indexed.sealed && base.manifest.covers(indexed) {
+                _ = try reader.readLines(indexed) { line, offset throws(SpendLogError) in
+                    dayIDs.insert(try LogReader.recordIDValue(of: line, in: indexed, at: offset))
+                }
+            }
+        }
         for segment in segments { counter.finished(records: try index(segment)) }
         guard let first = segments.first, let start = Timestamp.parseDateOrTime(first.name.day) else { return }
         let day = TimeBuckets.day(ofMilliseconds: start.millisecondsSinceEpoch)
@@ -107,12 +122,23 @@ final class IndexWorker: @unchecked Sendable {
         let days = self.days
         let hours = self.hours
         var scanner = self.scanner
-        defer { self.scanner = scanner }
+        var ids = self.dayIDs
+        self.dayIDs = []
+        var duplicates = 0
+        defer {
+            self.scanner = scanner
+            self.dayIDs = ids
+            self.duplicates += duplicates
+        }
         let summary = try reader.readLines(
             segment,
             fileBytes: { bytes in checksum = fnv1a64(bytes.bindMemory(to: UInt8.self), seed: checksum) }
         ) { line, offset throws(SpendLogError) in
             let scanned = try scanner.scan(line, of: segment, at: offset)
+            guard ids.insert(try LogReader.recordIDValue(of: line, in: segment, at: offset)).inserted else {
+                duplicates += 1
+                return
+            }
             let hour = TimeBuckets.hour(ofMilliseconds: scanned.timestampMs)
             let day = UInt32(truncatingIfNeeded: floorDiv(hour, 24))
             for c in 0..<days.count {

@@ -19,6 +19,9 @@ public struct IndexReport: Sendable {
     /// Lines read by the fast path and by the full parser.
     public var fastLines = 0
     public var fullLines = 0
+    /// Records left out because their id appeared earlier in their day (a copied segment):
+    /// counted once. `spendlog verify` names them.
+    public var duplicates = 0
 }
 
 public struct IndexProgress: Sendable {
@@ -207,6 +210,7 @@ public final class Indexer: Sendable {
             report.bytesRead += worker.bytesRead
             report.fastLines += worker.scanner.fastLines
             report.fullLines += worker.scanner.fullLines
+            report.duplicates += worker.duplicates
         }
         return written
     }

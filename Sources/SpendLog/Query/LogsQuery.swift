@@ -3,6 +3,8 @@ public struct LogsPage: Sendable {
     public var records: [UsageRecord]
     /// Damaged segments left out.
     public var problems: [SpendLogError] = []
+    /// Lines whose record id appeared earlier in their day, left out (`spendlog verify` names them).
+    public var duplicates = 0
 }
 
 extension Query {
@@ -17,10 +19,13 @@ extension Query {
         var skip = offset
         for day in days where page.records.count < limit {
             var found: [UsageRecord] = []
+            // A record id twice in a day (a copied segment) is one record (docs/FORMAT.md, "Record ids").
+            var seen = Set<RecordID>()
             for segment in segments where segment.name.day == day {
                 do {
                     _ = try reader.readSegment(segment) { record, _ throws(SpendLogError) in
-                        if filter.matches(record) { found.append(record) }
+                        guard filter.matches(record) else { return }
+                        if seen.insert(record.id).inserted { found.append(record) } else { page.duplicates += 1 }
                     }
                 } catch {
                     guard error.code == .corruption else { throw error }

@@ -68,12 +68,33 @@ public struct Query: Sendable {
 
         let reader = LogReader(directory: directory)
         let segments = try reader.segments(days: { filter.mayMatch(day: $0) })
-        for segment in segments {
-            let covered = snapshot?.manifest.covers(segment) ?? false
+        let covers = segments.map { snapshot?.manifest.covers($0) ?? false }
+        // Per day, indexed segments first, as the indexer reads them: a record id that appears
+        // again in an unindexed segment (a copy) is counted once, from the index. The ids of
+        // indexed segments not read for the edges are needed only on days with unindexed sealed
+        // segments (copies arrive sealed; a day's own are indexed soon after sealing).
+        let order = segments.indices.sorted {
+            (segments[$0].name.day, covers[$0] ? 0 : 1, $0) < (segments[$1].name.day, covers[$1] ? 0 : 1, $1)
+        }
+        let unindexedSealedDays = Set(
+            segments.indices.filter { !covers[$0] && segments[$0].sealed }.map {
+                segments[$0].name.day
+            })
+        for i in order {
+            let segment = segments[i]
+            let covered = covers[i]
             if covered && useRollups {
                 guard let start = Timestamp.parseDateOrTime(segment.name.day),
                     plan.edgesOverlap(day: TimeBuckets.day(ofMilliseconds: start.millisecondsSinceEpoch))
-                else { continue }
+                else {
+                    if unindexedSealedDays.contains(segment.name.day) {
+                        do { try accumulator.noteIDs(of: segment, reader: reader) } catch {
+                            guard error.code == .corruption else { throw error }
+                            trace.problems.append(error)
+                        }
+                    }
+                    continue
+                }
             } else if !covered && query.indexedOnly {
                 continue
             }
@@ -90,6 +111,7 @@ public struct Query: Sendable {
                 trace.problems.append(error)
             }
         }
+        trace.duplicates = accumulator.duplicates
         return StatsResult(
             groupBy: query.groupBy, rows: StatsResult.sorted(accumulator.rows(), groupBy: query.groupBy), trace: trace)
     }
@@ -131,6 +153,10 @@ final class RowAccumulator {
     /// Allowed ids per filtered dimension (by code); nil = no filter on it.
     private var allowed: [Set<UInt32>?] = Array(repeating: nil, count: Dimension.allCases.count)
     private var rowsByKey: [SIMD16<UInt32>: RollupMetrics] = [:]
+    /// Ids of the records read raw in the current day: a copy is counted once.
+    private var day = ""
+    private var seen = Set<RecordID>()
+    private(set) var duplicates = 0
 
     init(groupBy: [GroupKey], filter: RecordFilter) {
         self.groupBy = groupBy
@@ -190,6 +216,20 @@ final class RowAccumulator {
         return used
     }
 
+    /// Takes note of the ids of `segment`'s records (counted from the index) without adding them.
+    func noteIDs(of segment: SegmentFile, reader: LogReader) throws(SpendLogError) {
+        enterDay(segment.name.day)
+        _ = try reader.readLines(segment) { line, offset throws(SpendLogError) in
+            seen.insert(try LogReader.recordIDValue(of: line, in: segment, at: offset))
+        }
+    }
+
+    private func enterDay(_ next: String) {
+        guard next != day else { return }
+        day = next
+        seen.removeAll(keepingCapacity: true)
+    }
+
     /// Adds the records of `segment` whose time passes `include`; returns how many. Lines of a
     /// `validated` segment (one the indexer has read whole) whose time fails `include` are skipped
     /// without being parsed.
@@ -197,10 +237,15 @@ final class RowAccumulator {
         throws(SpendLogError) -> Int
     {
         var count = 0
+        enterDay(segment.name.day)
         _ = try reader.readLines(segment) { line, offset throws(SpendLogError) in
             if validated, let ms = RecordScanner.leadingTimestampMs(line), !include(ms) { return }
             let record = try scanner.scan(line, of: segment, at: offset)
             guard include(record.timestampMs) else { return }
+            guard seen.insert(try LogReader.recordIDValue(of: line, in: segment, at: offset)).inserted else {
+                duplicates += 1
+                return
+            }
             for code in 0..<allowed.count {
                 if let set = allowed[code], !set.contains(record.ids[Dimension.allCases[code]]) { return }
             }

@@ -36,6 +36,8 @@ public struct QueryTrace: Sendable {
     public var rawRecords = 0
     /// Damaged segments left out of the answer.
     public var problems: [SpendLogError] = []
+    /// Records read raw whose id appeared earlier in their day, counted once.
+    public var duplicates = 0
 }
 
 public struct StatsResult: Sendable {

@@ -210,10 +210,17 @@ public struct LogReader: Sendable {
         onCorruption: (SpendLogError) -> Void,
         _ body: (UsageRecord) throws(SpendLogError) -> Void
     ) throws(SpendLogError) {
+        // A record id twice in a day (a copied segment) is one record: the first is read.
+        var day = ""
+        var seen = Set<RecordID>()
         for segment in try segments(days: { filter.mayMatch(day: $0) }) {
+            if segment.name.day != day {
+                day = segment.name.day
+                seen.removeAll(keepingCapacity: true)
+            }
             do {
                 _ = try readSegment(segment) { record, _ throws(SpendLogError) in
-                    if filter.matches(record) { try body(record) }
+                    if filter.matches(record) && seen.insert(record.id).inserted { try body(record) }
                 }
             } catch {
                 if error.code == .corruption { onCorruption(error) } else { throw error }
@@ -230,16 +237,25 @@ extension LogReader {
     static func recordID(of line: UnsafeBufferPointer<UInt8>, in segment: SegmentFile, at offset: Int64)
         throws(SpendLogError) -> String
     {
+        try recordIDValue(of: line, in: segment, at: offset).description
+    }
+
+    static func recordIDValue(of line: UnsafeBufferPointer<UInt8>, in segment: SegmentFile, at offset: Int64)
+        throws(SpendLogError) -> RecordID
+    {
         let prefix = writerPrefix.count
-        if line.count > prefix + 37, line[prefix + 36] == 0x22, line.starts(with: writerPrefix) {
-            return String(decoding: UnsafeBufferPointer(rebasing: line[prefix..<prefix + 36]), as: UTF8.self)
+        if line.count > prefix + 37, line[prefix + 36] == 0x22, line.starts(with: writerPrefix),
+            let id = RecordID.parse(utf8: UnsafeBufferPointer(rebasing: line[prefix..<prefix + 36]))
+        {
+            return id
         }
         do throws(RecordParseError) {
-            return try RecordParser.parse(line, mode: .stored).record.id.description
+            return try RecordParser.parse(line, mode: .stored).record.id
         } catch {
             throw SpendLogError.corruption(
                 path: segment.path, offset: offset + Int64(error.offset),
-                (segment.sealed ? "in the decompressed text, " : "") + "line is not a valid record: \(error.description)")
+                (segment.sealed ? "in the decompressed text, " : "")
+                    + "line is not a valid record: \(error.description)")
         }
     }
 }
