@@ -65,14 +65,18 @@ final class BudgetStore: @unchecked Sendable {
         mutex.lock()
         defer { mutex.unlock() }
         let fd: FileDescriptor
-        if let lockDescriptor {
-            fd = lockDescriptor
-        } else {
-            try FileSystem.makeDirectories(directory.budgetPath)
-            fd = try FileSystem.open(lockPath, O_RDWR | O_CREAT)
-            lockDescriptor = fd
+        do throws(SpendLogError) {
+            if let lockDescriptor {
+                fd = lockDescriptor
+            } else {
+                try FileSystem.makeDirectories(directory.budgetPath)
+                fd = try FileSystem.open(lockPath, O_RDWR | O_CREAT)
+                lockDescriptor = fd
+            }
+            try FileSystem.lock(fd, path: lockPath)
+        } catch {
+            throw error.nothingWritten()
         }
-        try FileSystem.lock(fd, path: lockPath)
         defer { FileSystem.unlock(fd) }
         FaultInjection.reach("budget.locked")
         return try body()
@@ -112,6 +116,11 @@ final class BudgetStore: @unchecked Sendable {
             } catch {
                 cached = nil
                 lastWritten = nil
+                // What wrote something says so itself (the ids, or the journal's offset); every
+                // other failure came before this operation wrote anything.
+                if error.possiblyWritten.isEmpty && !error.message.contains("may be in the journal") {
+                    throw error.nothingWritten()
+                }
                 throw error
             }
         }
@@ -144,8 +153,12 @@ final class BudgetStore: @unchecked Sendable {
         var recount = false
         for event in events where state.apply(event) { recount = true }
         if recount {
+            // The change is in the journal, in force: failing to count for it fails nothing.
             state.clearCounts()
-            try tally.catchUp(&state)
+            do { try tally.catchUp(&state) } catch {
+                countsUncertain = true
+                onDerivedStateFailure(error)
+            }
         }
     }
 
@@ -214,7 +227,12 @@ final class BudgetStore: @unchecked Sendable {
     /// catch-up fills from the journal and the whole log.
     private func loadState() throws(SpendLogError) -> BudgetState {
         if let cached { return cached }
-        guard let bytes = try BudgetSidecar.read(sidecarPath), !bytes.isEmpty else { return BudgetState() }
+        let read: [UInt8]?
+        do { read = try BudgetSidecar.read(sidecarPath) } catch {
+            onDerivedStateFailure(error)  // only a cache: count again
+            return BudgetState()
+        }
+        guard let bytes = read, !bytes.isEmpty else { return BudgetState() }
         if let state = try? BudgetState.decode(bytes) {
             lastWritten = state
             return state
