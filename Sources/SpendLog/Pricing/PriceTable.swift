@@ -77,7 +77,9 @@ extension PriceTable {
         }
         for (name, value) in models {
             let field = "models.\(name)"
-            do { try UsageRecord.validateName(name, field: field) } catch { throw fail(field, error.reason) }
+            do { try UsageRecord.validateName(name, field: field) } catch {
+                throw fail("the model name \(Quoted(name))", error.reason)
+            }
             guard value.objectMembers != nil else { throw fail(field, "must be an object") }
             let standard = try decodeSchedule(value, field: field, fail: fail)
             guard standard.base.input != nil, standard.base.output != nil else {
@@ -108,7 +110,7 @@ extension PriceTable {
                 throw fail("\(field).\(name)", "must be a JSON number (USD per million tokens)")
             }
             do { components[keyPath: keyPath] = try TokenPrice.parse(perMillionTokens: text) } catch {
-                throw fail("\(field).\(name)", "'\(text)' \(error.description)")
+                throw fail("\(field).\(name)", "\(Quoted(text)) \(error.description)")
             }
         }
         return components
