@@ -83,7 +83,7 @@ final class ZstdStreamDecompressor {
     ) throws(Either<Failure, E>) {
         var start = 0
         while start < input.count {
-            let taken: (count: Int, unit: ZstdFrameLayout.Unit)
+            let taken: (count: Int, unit: ZstdFrameLayout.Unit, checksum: ZstdFrameLayout.Unit?)
             do throws(ZstdFrameLayout.Malformed) {
                 taken = try layout.take(UnsafeRawBufferPointer(rebasing: input[start...]))
             } catch {
@@ -94,7 +94,7 @@ final class ZstdStreamDecompressor {
             } catch {
                 switch error {
                 case .left(let zstd):
-                    let unit = taken.unit
+                    let unit = (zstd.isChecksumMismatch ? taken.checksum : nil) ?? taken.unit
                     throw .left(
                         Failure(
                             offset: unit.start,
@@ -119,7 +119,10 @@ final class ZstdStreamDecompressor {
             }
             consumed += Int64(inBuffer.pos - before)
             if ZSTD_isError(r) != 0 {
-                throw .left(ZstdError(name: String(cString: ZSTD_getErrorName(r))))
+                throw .left(
+                    ZstdError(
+                        name: String(cString: ZSTD_getErrorName(r)),
+                        isChecksumMismatch: ZSTD_getErrorCode(r) == ZSTD_error_checksum_wrong))
             }
             if produced > 0 {
                 let result = output.withUnsafeBytes { raw in
@@ -188,9 +191,14 @@ struct ZstdFrameLayout {
     static let maxBlockSize = 128 * 1024
 
     /// Takes bytes up to the end of the current part (or all of `bytes` if it goes on past them);
-    /// returns how many it took and the part they belong to.
-    mutating func take(_ bytes: UnsafeRawBufferPointer) throws(Malformed) -> (count: Int, unit: Unit) {
+    /// returns how many it took and the part they belong to. A frame's last block is taken with
+    /// the checksum after it (`checksum`): zstd then checks the checksum before it hands out the
+    /// block's content, so a frame that fails its checksum yields no records from its last block.
+    mutating func take(_ bytes: UnsafeRawBufferPointer) throws(Malformed) -> (
+        count: Int, unit: Unit, checksum: Unit?
+    ) {
         var i = 0
+        var lastBlock: Unit?
         while i < bytes.count {
             let n = min(need, bytes.count - i)
             if stage != .blockBody && stage != .skipBody { header += bytes[i..<(i + n)] }
@@ -199,10 +207,18 @@ struct ZstdFrameLayout {
             position += Int64(n)
             if need == 0 {
                 let current = unit
-                if try advance() { return (i, finished(current)) }
+                if try advance() {
+                    if current.part == .block && stage == .checksum {
+                        lastBlock = finished(current)
+                        continue
+                    }
+                    if let lastBlock { return (i, lastBlock, finished(current)) }
+                    return (i, finished(current), nil)
+                }
             }
         }
-        return (i, unit)
+        if let lastBlock { return (i, lastBlock, unit) }
+        return (i, unit, nil)
     }
 
     private func finished(_ u: Unit) -> Unit {
@@ -322,6 +338,7 @@ struct ZstdFrameLayout {
 /// An error zstd reported, by its name.
 struct ZstdError: Error {
     var name: String
+    var isChecksumMismatch: Bool
 }
 
 /// One of two errors.
