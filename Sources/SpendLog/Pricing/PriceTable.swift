@@ -110,7 +110,7 @@ extension PriceTable {
                 throw fail("\(field).\(name)", "must be a JSON number (USD per million tokens)")
             }
             do { components[keyPath: keyPath] = try TokenPrice.parse(perMillionTokens: text) } catch {
-                throw fail("\(field).\(name)", "\(Quoted(text)) \(error.description)")
+                throw fail("\(field).\(name)", "'\(text)' \(error.description)")
             }
         }
         return components
