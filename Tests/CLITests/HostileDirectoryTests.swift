@@ -192,16 +192,19 @@ struct HostileDirectoryTests {
             ("index/CURRENT", ["stats", "--since", "2026-11-01", "--until", "2026-12-01"]),
             ("FORMAT", ["tail"]),
         ]
-        for (file, command) in cases {
-            let temp = TemporaryDirectory()
+        // One log with every control file, copied (modes kept) for each case.
+        let temp = TemporaryDirectory()
+        let prepared = try privateLog(temp)
+        for setup in [
+            ["limit", "set", "--scope", "global", "--type", "cost", "--window", "day", "--max", "5"], ["index"],
+        ] {
+            let result = try spendlog(setup + ["--dir", prepared], environment: now)
+            #expect(result.status == 0, "\(setup): \(result.stderr)")
+        }
+        for (n, (file, command)) in cases.enumerated() {
             let target = target(in: temp)
-            let dir = try privateLog(temp)
-            for setup in [
-                ["limit", "set", "--scope", "global", "--type", "cost", "--window", "day", "--max", "5"], ["index"],
-            ] {
-                let result = try spendlog(setup + ["--dir", dir], environment: now)
-                #expect(result.status == 0, "\(setup): \(result.stderr)")
-            }
+            let dir = temp.path + "/case-\(n)"
+            try FileManager.default.copyItem(atPath: prepared, toPath: dir)
             let path = dir + "/" + file
             try? FileManager.default.removeItem(atPath: path)
             try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
