@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Files in `segments/` that are not segments: `verify` names each with its path, and `tail`,
-/// `stats` and the index leave them out alike (one parser decides what a segment is).
+/// `stats`, the index and budgets leave them out alike (one parser decides what a segment is).
 @Suite struct MisnamedSegmentTests {
     static let host = "probe"
     static let days = ["2026-11-22", "2026-11-23"]
@@ -27,8 +27,8 @@ import Testing
     }
 
     /// Moves the first day's segment to `misnamed` (under the log directory); then verify
-    /// reports exactly that path (or `named`, the folder), and tail, stats and the index all see
-    /// the second day's record only.
+    /// reports exactly that path (or `named`, the folder), and tail, stats, the index and budgets
+    /// all see the second day's record only.
     func expectReportedAndLeftOut(_ misnamed: String, named: String? = nil) throws {
         let temp = TemporaryDirectory()
         let dir = try makeLog(temp)
@@ -54,6 +54,12 @@ import Testing
         #expect(index.stdout.contains(#""records_indexed":1"#), "\(index.stdout)\(index.stderr)")
         let indexed = try spendlog(stats)
         #expect(indexed.stdout == scanned.stdout)
+        // Budgets count the same one record.
+        let clock = ["SPENDLOG_NOW": "2026-11-30T00:00:00Z"]
+        let limit = ["limit", "set", "--dir", dir, "--scope", "global", "--type", "requests", "--max", "100"]
+        #expect(try spendlog(limit + ["--window", "lifetime"], environment: clock).status == 0)
+        let budget = try spendlog(["budget", "status", "--dir", dir, "--format", "json"], environment: clock)
+        #expect(budget.stdout.contains(#""spent":1,"#), "\(budget.stdout)\(budget.stderr)")
     }
 
     @Test func aDayFolderOfADateThatDoesNotExistIsAVerifyProblem() throws {
