@@ -110,11 +110,12 @@ public struct LogDirectory: Sendable {
         return directory
     }
 
-    /// Refuses a log whose folders another user could change (docs/FORMAT.md, "Layout"): the
-    /// directory, `segments/`, `budget/`, `index/` and every folder in `segments/` and `index/`
-    /// must be owned by this user (or root), not writable by group or others, and, below the
-    /// directory itself, not symbolic links. Then nobody else can plant a file or a link in the
-    /// log; the files themselves are opened `O_NOFOLLOW`. One `lstat` per folder, per open.
+    /// Refuses a log whose folders another user could change (docs/FORMAT.md, "Ownership and
+    /// links"): the directory, `segments/`, `budget/`, `index/` and every folder in those three
+    /// must be owned by this user (or root) and not writable by group or others, and no entry
+    /// below the directory itself may be a symbolic link. Then nobody else can plant a file or a
+    /// link in the log; the files themselves are opened `O_NOFOLLOW`. One `lstat` per entry of
+    /// those folders (a day folder each, in `segments/`), per open; nothing per record.
     func checkFolders() throws(SpendLogError) {
         try FileSystem.checkPrivateFolder(path, isLogRoot: true)
         for folder in [segmentsPath, budgetPath, indexPath] {

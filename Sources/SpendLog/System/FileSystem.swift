@@ -14,7 +14,7 @@ enum FileSystem {
 
     /// Opens `path` with O_CLOEXEC, so a child process never inherits a log file or a lock, and
     /// with O_NOFOLLOW unless `followSymlinks`: a file of the log that is a symbolic link is
-    /// refused, never written (or read) through (docs/FORMAT.md, "Layout"). Only files the
+    /// refused, never written (or read) through (docs/FORMAT.md, "Ownership and links"). Only files the
     /// operator names outside the log (a price file, a time zone file) follow links.
     static func open(_ path: String, _ flags: Int32, mode: mode_t = fileMode, followSymlinks: Bool = false)
         throws(SpendLogError) -> FileDescriptor
@@ -328,12 +328,11 @@ enum FileSystem {
     /// ssh with `~/.ssh`: whoever can write there can plant a link that spendlog would write
     /// through. One `lstat` (`stat` for the root); nothing when the folder does not exist.
     static func checkPrivateFolder(_ path: String, isLogRoot: Bool = false) throws(SpendLogError) {
-        var st = Glibc.stat()
-        let result = isLogRoot ? followingStat(path, &st) : lstat(path, &st)
-        guard result == 0 else {
-            let errno = Errno(rawValue: Glibc.errno)
-            if errno == .noSuchFileOrDirectory { return }
-            throw .io("stat", path: path, errno: errno)
+        let st: stat
+        switch Syscall.stat(nil, path: path, followSymlinks: isLogRoot) {
+        case .success(let status): st = status
+        case .failure(.noSuchFileOrDirectory): return
+        case .failure(let errno): throw .io("stat", path: path, errno: errno)
         }
         let kind = st.st_mode & S_IFMT
         if kind == S_IFLNK {
@@ -387,6 +386,3 @@ extension FileSystem.Status {
         device = UInt64(st.st_dev)
     }
 }
-
-// `stat` the C function, which the struct of the same name shadows.
-private func followingStat(_ path: String, _ st: inout stat) -> Int32 { stat(path, &st) }
