@@ -56,7 +56,7 @@ public struct ZoneInfo: Sendable {
         var folder = "/usr/share/zoneinfo"
         if let raw = getenv("TZDIR"), raw.pointee != 0 { folder = String(cString: raw) }
         let path = folder + "/" + name
-        guard let fd = try FileSystem.openIfExists(path, O_RDONLY) else {
+        guard let fd = try FileSystem.openIfExists(path, O_RDONLY, followSymlinks: true) else {
             throw .invalid(
                 field: "tz", "unknown time zone '\(name)' (no '\(path)'); use an IANA name like Europe/Berlin or UTC.")
         }

@@ -70,11 +70,11 @@ enum ResponseEvents {
                     {
                         return
                     } else {
-                        let shown = String(decoding: line.prefix(60), as: UTF8.self)
                         throw UsageCaptureError(
                             field: nil,
                             reason:
-                                "the response is neither JSON nor a server-sent-event stream (starts with '\(shown)')")
+                                "the response is neither JSON nor a server-sent-event stream (starts with \(Quoted(line)))"
+                        )
                     }
                 }
             }

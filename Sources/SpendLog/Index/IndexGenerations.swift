@@ -52,6 +52,22 @@ struct IndexGenerations {
         return name
     }
 
+    /// Removes `CURRENT.tmp-<pid>` files that runs killed between writing and renaming them left
+    /// behind. Only runs holding `index/lock` write them, and the caller holds it: every one
+    /// present is dead, whatever its pid (one that is alive now is another process that reused
+    /// the number). Nothing else is touched.
+    func removeStaleTemporaries() throws(SpendLogError) {
+        let prefix = IndexGenerations.currentFileName + ".tmp-"
+        var removed = false
+        for name in try FileSystem.listDirectory(indexPath) ?? [] where name.hasPrefix(prefix) {
+            let pid = name.dropFirst(prefix.count)
+            guard !pid.isEmpty, pid.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { continue }
+            try FileSystem.unlinkIfExists(indexPath + "/" + name)
+            removed = true
+        }
+        if removed { try FileSystem.fsyncDirectory(indexPath) }
+    }
+
     /// Points `CURRENT` at `generation` (temporary file, fsync, rename, fsync `index/`).
     func switchCurrent(to generation: String) throws(SpendLogError) {
         try FileSystem.replaceAtomically(currentPath, contents: Array((generation + "\n").utf8))

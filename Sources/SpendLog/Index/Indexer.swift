@@ -66,6 +66,7 @@ public final class Indexer: Sendable {
     ) throws(SpendLogError) -> IndexReport {
         let lock = try lockIndex()
         defer { FileSystem.close(lock) }
+        try generations.removeStaleTemporaries()
         var plan = try makePlan(options)
         var report = IndexReport()
         if plan.pending.isEmpty && plan.base != nil {

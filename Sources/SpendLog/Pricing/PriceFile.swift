@@ -34,7 +34,7 @@ public struct PriceFile: Sendable {
 
     /// The user's table, or nil when the default file does not exist.
     public func load() throws(SpendLogError) -> PriceTable? {
-        guard let bytes = try FileSystem.readWholeFile(path) else {
+        guard let bytes = try FileSystem.readWholeFile(path, followSymlinks: true) else {
             if isExplicit {
                 throw .invalid(
                     "The price file '\(path)' does not exist. Create it with `spendlog prices import FILE --prices '\(path)'`, or fix the path.",

@@ -77,7 +77,9 @@ extension PriceTable {
         }
         for (name, value) in models {
             let field = "models.\(name)"
-            do { try UsageRecord.validateName(name, field: field) } catch { throw fail(field, error.reason) }
+            do { try UsageRecord.validateName(name, field: field) } catch {
+                throw fail("the model name \(Quoted(name))", error.reason)
+            }
             guard value.objectMembers != nil else { throw fail(field, "must be an object") }
             let standard = try decodeSchedule(value, field: field, fail: fail)
             guard standard.base.input != nil, standard.base.output != nil else {

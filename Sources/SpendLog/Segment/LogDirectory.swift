@@ -69,6 +69,7 @@ public struct LogDirectory: Sendable {
             }
             try FileSystem.makeDirectories(path)
         }
+        try directory.checkFolders()
         // Several processes may create the same new log at once: each writes FORMAT through its
         // own temporary file and renames it into place, so a `FORMAT.tmp-*` or a FORMAT that
         // appeared after the first look means "being created", not "not a log".
@@ -78,11 +79,10 @@ public struct LogDirectory: Sendable {
             if let marker = try FileSystem.readWholeFile(directory.formatPath, limit: 4096) {
                 let text = String(decoding: marker, as: UTF8.self)
                 guard text == formatMarker + "\n" || text == formatMarker else {
-                    let shown = text.trimmingNewline.prefix(60)
                     throw SpendLogError(
                         code: .formatMismatch,
                         message:
-                            "'\(directory.formatPath)' says \"\(shown)\", not \"\(formatMarker)\": this directory is not a log this version of spendlog can read. Use another log directory, or a spendlog release that reads that format.",
+                            "'\(directory.formatPath)' says \(Quoted(marker)), not \"\(formatMarker)\": this directory is not a log this version of spendlog can read. Use another log directory, or a spendlog release that reads that format.",
                         path: directory.formatPath)
                 }
                 break
@@ -108,6 +108,22 @@ public struct LogDirectory: Sendable {
             try? FileSystem.makeDirectories(directory.segmentsPath)
         }
         return directory
+    }
+
+    /// Refuses a log whose folders another user could change (docs/FORMAT.md, "Ownership and
+    /// links"): the directory, `segments/`, `budget/`, `index/` and every folder in those three
+    /// must be owned by this user (or root) and not writable by group or others, and no entry
+    /// below the directory itself may be a symbolic link. Then nobody else can plant a file or a
+    /// link in the log; the files themselves are opened `O_NOFOLLOW`. One `lstat` per entry of
+    /// those folders (a day folder each, in `segments/`), per open; nothing per record.
+    func checkFolders() throws(SpendLogError) {
+        try FileSystem.checkPrivateFolder(path, isLogRoot: true)
+        for folder in [segmentsPath, budgetPath, indexPath] {
+            try FileSystem.checkPrivateFolder(folder)
+            for name in try FileSystem.listDirectory(folder) ?? [] {
+                try FileSystem.checkPrivateFolder(folder + "/" + name)
+            }
+        }
     }
 }
 

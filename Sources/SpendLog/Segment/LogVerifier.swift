@@ -1,4 +1,5 @@
-/// Checks a whole log (`spendlog verify`): every sealed segment decompresses with its checksum,
+/// Checks a whole log (`spendlog verify`): every name in `segments/` is a day folder, a segment,
+/// a writers' lock or a seal in progress; every sealed segment decompresses with its checksum,
 /// every line is a valid record, every record sits in the folder of its own UTC day, and no id
 /// appears twice.
 public struct LogVerifier: Sendable {
@@ -19,6 +20,7 @@ public struct LogVerifier: Sendable {
 
     public func verify() throws(SpendLogError) -> Report {
         var report = Report()
+        report.problems += try strayNames()
         let reader = LogReader(directory: directory)
         var seen = Set<RecordID>()
         for segment in try reader.segments() {
@@ -51,5 +53,35 @@ public struct LogVerifier: Sendable {
             report.records += count
         }
         return report
+    }
+
+    /// Every name in `segments/` that no reader takes for a segment, a writers' lock or a seal in
+    /// progress (docs/FORMAT.md, "Layout"). Every reader skips such files, all by the one parser
+    /// (``SegmentName/parseFile(_:day:)``): `tail`, budgets, the index and the records `stats`
+    /// reads leave them out alike; only the sums of a segment indexed before it was renamed stay
+    /// in the index, as for a deleted one.
+    func strayNames() throws(SpendLogError) -> [String] {
+        var problems: [String] = []
+        let segmentsPath = directory.segmentsPath
+        for folder in (try FileSystem.listDirectory(segmentsPath) ?? []).sorted() {
+            let folderPath = segmentsPath + "/" + folder
+            guard let day = SegmentName.day(fromFolder: folder), FileSystem.isDirectory(folderPath) else {
+                problems.append(
+                    "'\(folderPath)' is not a day folder (day=YYYY-MM-DD, a real date): no reader looks inside it, "
+                        + "so tail, budgets, the index and stats leave out what it holds (stats keeps only sums indexed "
+                        + "before it got this name). Rename it to the day of its records, or move it out of segments/.")
+                continue
+            }
+            for name in (try FileSystem.listDirectory(folderPath) ?? []).sorted() {
+                if SegmentName.parseFile(name, day: day) != nil || SegmentName.isLockFile(name) { continue }
+                problems.append(
+                    "'\(folderPath)/\(name)' is not a segment name (<host>-<seq>.jsonl or <host>-<seq>.jsonl.zst, "
+                        + "<seq> six digits or more without extra leading zeros), a writers' lock or a seal in "
+                        + "progress: no reader takes it for a segment, so tail, budgets, the index and stats leave out "
+                        + "any records it holds (stats keeps only sums indexed before it got this name). Rename it to "
+                        + "the segment it is, or move it out of segments/.")
+            }
+        }
+        return problems
     }
 }

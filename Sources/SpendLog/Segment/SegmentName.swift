@@ -57,6 +57,11 @@ public struct SegmentName: Hashable, Comparable, Sendable, CustomStringConvertib
     /// The writers' lock of `host` in a day folder: `<host>.lock`.
     public static func lockFileName(host: String) -> String { host + lockSuffix }
 
+    /// Whether `fileName` is a writers' lock, `<host>.lock` of a valid host.
+    public static func isLockFile(_ fileName: String) -> Bool {
+        fileName.hasSuffix(lockSuffix) && isValidHost(String(fileName.dropLast(lockSuffix.count)))
+    }
+
     /// Splits `<host>-<seq><suffix>` of any ``Kind``; nil for names that are not segment files.
     /// The only place a file name is taken apart: the host is everything before the last `-`,
     /// so `web` and `web-2` are different hosts whatever their files are called.
@@ -68,7 +73,11 @@ public struct SegmentName: Hashable, Comparable, Sendable, CustomStringConvertib
         let stem = fileName.dropLast(kind.suffix.count)
         guard let dash = stem.lastIndex(of: "-") else { return nil }
         let digits = stem[stem.index(after: dash)...]
-        guard digits.count >= 6, digits.allSatisfy(\.isASCII), let seq = Int(digits), seq >= 0 else { return nil }
+        // Only the canonical spelling: a name that parsed to a sequence but was spelled otherwise
+        // (`web-0000001.jsonl`, `web-+00001.jsonl`) would be read back under a name that is not its own.
+        guard digits.count >= 6, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let seq = Int(digits),
+            pad(Int64(seq), 6) == digits
+        else { return nil }
         let host = String(stem[..<dash])
         guard isValidHost(host) else { return nil }
         return (SegmentName(day: day, host: host, sequence: seq), kind)

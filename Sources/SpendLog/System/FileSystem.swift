@@ -12,21 +12,37 @@ enum FileSystem {
     static let fileMode: mode_t = 0o600
     static let directoryMode: mode_t = 0o700
 
-    /// Opens `path` with O_CLOEXEC, so a child process never inherits a log file or a lock.
-    static func open(_ path: String, _ flags: Int32, mode: mode_t = fileMode) throws(SpendLogError) -> FileDescriptor {
-        switch Syscall.open(path, flags, mode: mode) {
+    /// Opens `path` with O_CLOEXEC, so a child process never inherits a log file or a lock, and
+    /// with O_NOFOLLOW unless `followSymlinks`: a file of the log that is a symbolic link is
+    /// refused, never written (or read) through (docs/FORMAT.md, "Ownership and links"). Only files the
+    /// operator names outside the log (a price file, a time zone file) follow links.
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = fileMode, followSymlinks: Bool = false)
+        throws(SpendLogError) -> FileDescriptor
+    {
+        switch Syscall.open(path, followSymlinks ? flags : flags | O_NOFOLLOW, mode: mode) {
         case .success(let fd): return fd
-        case .failure(let errno): throw .io("open", path: path, errno: errno)
+        case .failure(let errno): throw openFailure(path, errno, followSymlinks: followSymlinks)
         }
     }
 
     /// nil when the file does not exist.
-    static func openIfExists(_ path: String, _ flags: Int32) throws(SpendLogError) -> FileDescriptor? {
-        switch Syscall.open(path, flags, mode: fileMode) {
+    static func openIfExists(_ path: String, _ flags: Int32, followSymlinks: Bool = false) throws(SpendLogError)
+        -> FileDescriptor?
+    {
+        switch Syscall.open(path, followSymlinks ? flags : flags | O_NOFOLLOW, mode: fileMode) {
         case .success(let fd): return fd
         case .failure(.noSuchFileOrDirectory): return nil
-        case .failure(let errno): throw .io("open", path: path, errno: errno)
+        case .failure(let errno): throw openFailure(path, errno, followSymlinks: followSymlinks)
         }
+    }
+
+    private static func openFailure(_ path: String, _ errno: Errno, followSymlinks: Bool) -> SpendLogError {
+        guard !followSymlinks, errno == .tooManySymbolicLinkLevels else { return .io("open", path: path, errno: errno) }
+        return .io(
+            "open", path: path, errno: errno,
+            remedy: "It is a symbolic link, and spendlog follows no links inside a log directory: "
+                + "whoever planted it could make spendlog write to the file it points to. Remove the link "
+                + "(or put the file itself in its place).")
     }
 
     static func close(_ fd: FileDescriptor) {
@@ -103,8 +119,10 @@ enum FileSystem {
 
     /// Makes entries created, renamed or removed in `path` durable: without this a rename or a
     /// new file can vanish after a power cut even though the file's own data was fsynced.
+    /// The folder may be a link: the log directory itself may be one (the operator's choice), and
+    /// the folders inside it are checked when the log is opened (``checkPrivateFolder(_:isLogRoot:)``).
     static func fsyncDirectory(_ path: String) throws(SpendLogError) {
-        let fd = try open(path, O_RDONLY | O_DIRECTORY)
+        let fd = try open(path, O_RDONLY | O_DIRECTORY, followSymlinks: true)
         defer { close(fd) }
         try fsync(fd, path: path)
     }
@@ -239,8 +257,10 @@ enum FileSystem {
     }
 
     /// The whole file (at most `limit` bytes of it), nil when it does not exist.
-    static func readWholeFile(_ path: String, limit: Int = Int.max) throws(SpendLogError) -> [UInt8]? {
-        guard let fd = try openIfExists(path, O_RDONLY) else { return nil }
+    static func readWholeFile(_ path: String, limit: Int = Int.max, followSymlinks: Bool = false)
+        throws(SpendLogError) -> [UInt8]?
+    {
+        guard let fd = try openIfExists(path, O_RDONLY, followSymlinks: followSymlinks) else { return nil }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: Swift.min(1 << 16, limit))
@@ -314,6 +334,54 @@ enum FileSystem {
         case .success, .failure(.noSuchFileOrDirectory): return
         case .failure(let errno): throw .io("remove", path: path, errno: errno)
         }
+    }
+
+    /// Refuses a folder of the log that another user could change: one that is a symbolic link
+    /// (except the log directory itself, `isLogRoot`, which the operator named), is owned by
+    /// someone other than this user (or root), or is writable by its group or by everyone. Like
+    /// ssh with `~/.ssh`: whoever can write there can plant a link that spendlog would write
+    /// through. One `lstat` (`stat` for the root); nothing when the folder does not exist.
+    static func checkPrivateFolder(_ path: String, isLogRoot: Bool = false) throws(SpendLogError) {
+        let st: stat
+        switch Syscall.stat(nil, path: path, followSymlinks: isLogRoot) {
+        case .success(let status): st = status
+        case .failure(.noSuchFileOrDirectory): return
+        case .failure(let errno): throw .io("stat", path: path, errno: errno)
+        }
+        let kind = st.st_mode & S_IFMT
+        if kind == S_IFLNK {
+            throw SpendLogError(
+                code: .io,
+                message:
+                    "'\(path)' is a symbolic link inside the log directory; spendlog follows no links there "
+                    + "(only the log directory itself may be one). Replace the link with the folder it points to, or remove it.",
+                path: path)
+        }
+        guard kind == S_IFDIR else { return }  // files are opened O_NOFOLLOW; a stray name is verify's
+        let me = geteuid()
+        if st.st_uid != me && st.st_uid != 0 {
+            throw SpendLogError(
+                code: .io,
+                message:
+                    "'\(path)' is owned by user \(st.st_uid)\(userName(st.st_uid).map { " (\($0))" } ?? ""), "
+                    + "not by you (user \(me)): its owner could plant files or links there that spendlog would write "
+                    + "through. If the log is yours, `chown -R \(userName(me) ?? String(me)) '\(path)'`; otherwise use a log directory of your own.",
+                path: path)
+        }
+        if st.st_mode & 0o022 != 0 {
+            throw SpendLogError(
+                code: .io,
+                message:
+                    "'\(path)' can be written by other users (mode \(String(st.st_mode & 0o7777, radix: 8))): "
+                    + "they could plant files or links there that spendlog would write through. "
+                    + "Run `chmod go-w '\(path)'` (spendlog creates its folders 0700).",
+                path: path)
+        }
+    }
+
+    private static func userName(_ uid: uid_t) -> String? {
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return nil }
+        return String(cString: name)
     }
 
     static func hostName() -> String {

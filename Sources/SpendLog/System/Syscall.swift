@@ -98,13 +98,13 @@ enum Syscall {
         valueOrErrno(.ftruncate, path: path) { Glibc.ftruncate(fd.rawValue, off_t(size)) }.map { _ in () }
     }
 
-    /// The status of an open file (`fd`) or of a path. The corresponding C functions are `fstat`
-    /// and `stat`.
-    static func stat(_ fd: FileDescriptor?, path: String) -> Result<Glibc.stat, Errno> {
+    /// The status of an open file (`fd`) or of a path; of a link itself, not what it points to,
+    /// unless `followSymlinks`. The corresponding C functions are `fstat`, `stat` and `lstat`.
+    static func stat(_ fd: FileDescriptor?, path: String, followSymlinks: Bool = true) -> Result<Glibc.stat, Errno> {
         var st = Glibc.stat()
         return valueOrErrno(.stat, path: path) {
             if let fd { return fstat(fd.rawValue, &st) }
-            return systemStat(path, &st)
+            return followSymlinks ? systemStat(path, &st) : lstat(path, &st)
         }.map { _ in st }
     }
 

@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+
+@testable import SpendLog
+
+/// `index/CURRENT.tmp-<pid>`: the temporary of a CURRENT replace, left by a run killed between
+/// writing and renaming it.
+@Suite struct IndexLeftoverTests {
+    @Test func theNextIndexRunRemovesCurrentTemporariesOfKilledRuns() throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        let writer = LogWriter(directory: log, options: WriterOptions(fsync: .none))
+        try writer.append(contentsOf: (0..<3).map { sampleRecord($0) })
+        try writer.sealAll()
+        _ = try Indexer(directory: log).run()
+        // A run that died: its pid is gone. And one whose pid another process has since taken
+        // (this one): it is dead too, as only a run holding index/lock writes these files.
+        let dead = try runProcess("/bin/sh", ["-c", "echo $$"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let leftovers = ["CURRENT.tmp-\(dead)", "CURRENT.tmp-\(getpid())"]
+        for name in leftovers { writeFile(log.indexPath + "/" + name, Data("gen-000009\n".utf8)) }
+        // Files of other kinds are not the index's to remove.
+        let others = ["CURRENT.tmp-notapid", "notes.txt"]
+        for name in others { writeFile(log.indexPath + "/" + name, Data("keep\n".utf8)) }
+
+        try LogWriter(directory: log, options: WriterOptions(fsync: .none)).append(sampleRecord(9))
+        try writer.sealAll()
+        let report = try Indexer(directory: log).run()
+        #expect(report.recordsCovered == 4)
+        let remaining = filesIn(log.indexPath)
+        for name in leftovers { #expect(!remaining.contains(name), "\(remaining)") }
+        for name in others { #expect(remaining.contains(name), "\(remaining)") }
+        #expect(try IndexGenerations(indexPath: log.indexPath).current() == report.generation)
+    }
+
+    /// A run with nothing new to index still clears them.
+    @Test func anUpToDateIndexRunAlsoRemovesThem() throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        let writer = LogWriter(directory: log, options: WriterOptions(fsync: .none))
+        try writer.append(sampleRecord(0))
+        try writer.sealAll()
+        _ = try Indexer(directory: log).run()
+        writeFile(log.indexPath + "/CURRENT.tmp-123456", Data("gen-000002\n".utf8))
+        let report = try Indexer(directory: log).run()
+        #expect(report.generation == nil)
+        #expect(!filesIn(log.indexPath).contains("CURRENT.tmp-123456"))
+    }
+}
