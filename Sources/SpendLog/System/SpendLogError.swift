@@ -74,8 +74,11 @@ public struct SpendLogError: Error, CustomStringConvertible, Sendable {
         SpendLogError(code: .invalidInput, message: "\(field): \(reason)", field: field)
     }
 
-    /// The error of a call that wrote nothing: "Nothing was written: <message>".
+    /// The error of a call that wrote nothing: "Nothing was written: <message>". Only a failure of
+    /// the system says so: a refused value or a damaged file is plainly not a write, and its
+    /// message starts with the field it names.
     func nothingWritten() -> SpendLogError {
+        guard code == .io else { return self }
         var failed = self
         failed.possiblyWritten = []
         if !failed.message.hasPrefix("Nothing was written") { failed.message = "Nothing was written: " + message }
