@@ -35,20 +35,42 @@ final class GroupCommit: @unchecked Sendable {
         return failure
     }
 
+    /// The generation every write registered up to which an fsync has covered: durable.
+    var synced: UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return syncedGeneration
+    }
+
     /// Returns once an fsync covering `files` (written before this call) has succeeded; throws when
     /// the fsync that covered them failed, or an earlier one did.
     func commit(_ files: [OwnedDescriptor]) throws(SpendLogError) {
         guard !files.isEmpty else { return }
+        try wait(for: register(files))
+    }
+
+    /// Registers a write to `files` that has just been made, before the next one of its writer:
+    /// returns its generation. Generations follow the order of the writer's writes, so a failed
+    /// fsync leaves durable exactly the writes up to ``synced``.
+    func register(_ files: [OwnedDescriptor]) -> UInt64 {
         condition.lock()
         defer { condition.unlock() }
+        if writtenGeneration == syncedGeneration { firstUnsyncedAtMs = Timestamp.now().millisecondsSinceEpoch }
+        writtenGeneration += 1
+        for file in files { unsynced[ObjectIdentifier(file)] = file }
+        if writtenGeneration - syncedGeneration >= UInt64(maxRecords) { condition.broadcast() }
+        return writtenGeneration
+    }
+
+    /// Returns once an fsync covering generation `mine` has succeeded; throws when the fsync that
+    /// covered it failed, or an earlier one did.
+    func wait(for mine: UInt64) throws(SpendLogError) {
+        condition.lock()
+        defer { condition.unlock() }
+        if syncedGeneration >= mine { return }
         // The caller's bytes are written already: after a failed fsync they are not durable, and
         // the writer takes them back (the writer refuses appends before writing them).
         if let failure { throw failure }
-        if writtenGeneration == syncedGeneration { firstUnsyncedAtMs = Timestamp.now().millisecondsSinceEpoch }
-        writtenGeneration += 1
-        let mine = writtenGeneration
-        for file in files { unsynced[ObjectIdentifier(file)] = file }
-        if writtenGeneration - syncedGeneration >= UInt64(maxRecords) { condition.broadcast() }
 
         while syncedGeneration < mine {
             if let failure { throw failure }

@@ -93,6 +93,8 @@ public final class LogWriter: @unchecked Sendable {
         var file: OwnedDescriptor
         var day: String
         var ids: [String]
+        /// Batch policy: the write's place in the group commit (``GroupCommit/register(_:)``).
+        var generation: UInt64 = 0
         var key: Key { Key(path: file.path, start: placement.startOffset) }
     }
 
@@ -317,8 +319,11 @@ public final class LogWriter: @unchecked Sendable {
         }
         let placement = AppendReceipt.Placement(
             segment: segment.name, startOffset: size, endOffset: size + Int64(bytes.count), records: ids.count)
-        let write = Write(placement: placement, file: segment.file, day: day, ids: ids)
-        if options.fsync == .batch { pending[write.key] = write }
+        var write = Write(placement: placement, file: segment.file, day: day, ids: ids)
+        if options.fsync == .batch {
+            write.generation = groupCommit.register([segment.file])
+            pending[write.key] = write
+        }
         return write
     }
 
@@ -338,8 +343,8 @@ public final class LogWriter: @unchecked Sendable {
 
     /// Makes the written files durable per policy. `always` synced under the lock already.
     private func makeDurable(_ writes: [Write], call: inout CallState) throws(SpendLogError) {
-        guard options.fsync == .batch, !writes.isEmpty else { return }
-        do { try groupCommit.commit(writes.map(\.file)) } catch {
+        guard options.fsync == .batch, let last = writes.map(\.generation).max() else { return }
+        do { try groupCommit.wait(for: last) } catch {
             call.fsyncFailed = true
             throw error
         }
@@ -362,12 +367,17 @@ public final class LogWriter: @unchecked Sendable {
             var items = written
             if options.fsync == .batch {
                 if fsyncFailure != nil {
-                    items = Array(pending.values)
+                    // Writes an fsync covered before the failure are durable: they stay.
+                    // (This call's own are taken back all the same, where nothing follows them.)
+                    let durable = groupCommit.synced
+                    let mine = Set(written.map(\.key))
+                    items = written + pending.values.filter { $0.generation > durable && !mine.contains($0.key) }
                     pending.removeAll()
                 } else {
                     for write in written { pending[write.key] = nil }
                 }
             }
+            items = items.filter { outcome[$0.key] == nil }  // taken back (or not) by another call already
             let back = takeBack(items)
             for item in items { outcome[item.key] = back.contains(item.key) }
             for write in written where outcome[write.key] != true { kept += write.ids }
