@@ -178,19 +178,30 @@ import Testing
             _ = try reader.readSegment(segment) { record, _ in ids.append(record.id) }
             return ids
         }
-        let decompressedSize = try reader.readSegment(segments.first { $0.path == target }!) { _, _ in }.bytes
+        var original: [UsageRecord] = []
+        let decompressedSize = try reader.readSegment(segments.first { $0.path == target }!) { record, _ in
+            original.append(record)
+        }.bytes
         var figures = Figures(kind: "sealed segment")
         try sweep(fixture, target) { damage in
             figures.cases += 1
             let size = FileManager.default.bytes(target).count
             var caught: SpendLogError?
+            var read: [UsageRecord] = []
             do throws(SpendLogError) {
-                _ = try reader.readSegment(segments.first { $0.path == target }!) { _, _ in }
+                _ = try reader.readSegment(segments.first { $0.path == target }!) { record, _ in read.append(record) }
             } catch {
                 caught = error
             }
             guard let caught else {
-                Issue.record("\(damage) of \(target) was read without an error")
+                // The content checksum covers the decompressed text: a flip that zstd decodes to
+                // the same text (a bit the decoder never reads) changes no record.
+                if read == original {
+                    figures.rightAnswer += 1
+                } else {
+                    figures.silentlyChanged += 1
+                    Issue.record("\(damage) of \(target) was read without an error, with other records")
+                }
                 return
             }
             let inText = caught.message.contains("decompressed text")
@@ -210,7 +221,7 @@ import Testing
             #expect(after == others, "\(damage): the other segments changed")
         }
         print(figures)
-        #expect(figures.namedWithOffset == figures.cases)
+        #expect(figures.silentlyChanged == 0 && figures.namedWithOffset + figures.rightAnswer == figures.cases)
     }
 
     @Test func everyDamageToTheIndexIsNamedOrAnsweredRight() throws {
