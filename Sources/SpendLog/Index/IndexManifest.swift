@@ -44,7 +44,9 @@ public struct IndexManifest: Sendable, Equatable {
         var offset = 0
         var first = true
         var body = bytes[...]
-        if bytes.starts(with: Array((header + "\n").utf8)) {
+        // The first line says which format follows; a version 2 manifest must end in its checksum.
+        let firstLine = bytes.firstIndex(of: 0x0A) ?? bytes.count
+        if String(decoding: bytes[..<firstLine], as: UTF8.self) == header {
             // The last line, `end <checksum>`, covers every byte before it.
             let end = bytes.dropLast().lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
             let trailer = String(decoding: bytes[end...], as: UTF8.self)

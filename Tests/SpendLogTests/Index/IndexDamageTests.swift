@@ -53,6 +53,16 @@ import Testing
         #expect(error.message.contains("cut short"), "\(error.message)")
     }
 
+    @Test func aManifestCutToItsHeaderIsNamedAsCutShort() throws {
+        let temp = TemporaryDirectory()
+        let (log, manifest) = try indexedLog(temp)
+        for header in ["spendlog-index 2", "spendlog-index 2\n"] {
+            writeBytes(Array(header.utf8), to: manifest)
+            let error = try #require(statsError(log))
+            #expect(error.code == .corruption && error.path == manifest, "\(error.message)")
+        }
+    }
+
     @Test func aManifestOfVersionOneWithoutTheChecksumLineIsStillRead() throws {
         let temp = TemporaryDirectory()
         let (log, manifest) = try indexedLog(temp)
