@@ -2,6 +2,7 @@
 #   make run     build, record a realistic sample into a temporary log, index it, print a report
 #   make test    install what the tests need (libzstd-dev, zstd, a Python venv), build, run every test
 #   make test-dates  run the built tests again under libfaketime, at other dates and in another zone
+#   make soak-crash  the crash loop, the budget race under kills and the corruption sweep, long forms
 #   make bench   run the benchmarks and write docs/PERFORMANCE.md
 #   make build   release build of the CLI (.build/release/spendlog)
 #   make deps    install the system packages the build needs (apt-get, only when missing)
@@ -20,7 +21,7 @@ TEST_ENV = SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR
 # local midnight and new year fourteen hours ahead of UTC (10:00 UTC there).
 FAKE_CLOCKS := "UTC|2029-02-28 23:59:30" "Pacific/Kiritimati|2026-12-31 23:59:30"
 
-.PHONY: run test test-dates bench build deps test-deps apt-install venv format clean
+.PHONY: run test test-dates soak-crash bench build deps test-deps apt-install venv format clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
@@ -67,6 +68,18 @@ test-dates: test-deps venv
 			> .build/test-dates.log 2>&1 || { tail -n 60 .build/test-dates.log; exit 1; }; \
 		tail -n 1 .build/test-dates.log; \
 	done
+
+# The long forms of the crash tests (minutes, not part of make test): 2,000 crash-loop cycles,
+# 500 budget-race rounds, every offset of the corruption sweep. Each prints a line of figures.
+SOAK_CRASH_CYCLES ?= 2000
+SOAK_BUDGET_ROUNDS ?= 500
+soak-crash: test-deps
+	$(SWIFT) build --build-tests
+	$(TEST_ENV) SPENDLOG_CRASH_CYCLES=$(SOAK_CRASH_CYCLES) SPENDLOG_BUDGET_ROUNDS=$(SOAK_BUDGET_ROUNDS) \
+		SPENDLOG_SWEEP=full $(SWIFT) test --skip-build \
+		--filter 'CrashLoopTests|BudgetKillRaceTests|CorruptionSweepTests' 2>&1 \
+		| tee .build/soak-crash.log | grep -E '^(crash loop|budget race|corruption sweep):|✘|error:'; \
+		grep -q 'Test run with .* passed' .build/soak-crash.log
 
 bench: build venv
 	@scripts/bench.sh

@@ -2,11 +2,17 @@
 // loop, so that tests can run several real writer processes at once and kill them mid-flight.
 //
 //   spendlog-harness append --dir D --count N --label L [--threads T] [--fsync always|batch|none]
-//                           [--days K] [--max-segment-bytes B] [--acks 1]
+//                           [--days K] [--max-segment-bytes B] [--acks 1] [--ack-file PATH]
+//                           [--project P] [--now T] [--via plain|enforce|settle]
 //
 // Each record carries `task` = "<label>-<thread>-<i>" so a test can check that every
 // acknowledged append is present exactly once. With `--acks 1`, "acked <task>" goes to stdout
-// after each append returns, so a killed run tells which appends were acknowledged.
+// after each append returns, so a killed run tells which appends were acknowledged. With
+// `--ack-file`, the same line is appended to that file and fsynced before the next append, so
+// the acknowledgement outlives the process however it dies. `--via enforce` appends through
+// Budget.appendIfWithinLimits, `--via settle` reserves twice the cost and settles it with the
+// record (a refusal stops the run with status 3); `--now` is the records' time and the budget's
+// clock, else the wall clock.
 //
 //   spendlog-harness enforce --dir D --count N --seed S [--fsync none] [--min-nanos A] [--max-nanos B]
 //                            [--checkpoint-bytes C] [--now T]
@@ -17,6 +23,13 @@
 //   spendlog-harness hold --dir D --fields project=p --usd X [--ttl-ms T] [--now T]
 //
 // Reserves X against the limits as this process, prints the reservation id, and waits to be killed.
+//
+//   spendlog-harness reserve --dir D --count N --seed S [--min-nanos A] [--max-nanos B] [--now T]
+//                            [--fsync none]
+//
+// N rounds of: reserve a pseudo-random amount in [A, B] nano-dollars for `project=harness`; then
+// settle it with a record of at most that cost (two rounds in three) or release it. Prints
+// "settled <nanos>", "released <nanos>" or "refused <nanos>" after each round.
 //
 // `--now` (RFC 3339) is the budget's clock and the records' time, so that a test's windows do not
 // depend on the day it runs; without it, the wall clock.
@@ -36,27 +49,53 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
+/// How the `append` mode writes each record.
+enum Route: String {
+    case plain, enforce, settle
+}
+
 struct HarnessJob: Sendable {
     var writer: LogWriter
+    var budget: Budget?
+    var route: Route
     var label: String
+    var project: String
     var count: Int
     var days: Int64
     var printAcks: Bool
+    /// Appended to and fsynced after each acknowledged append; -1 for none.
+    var ackFile: Int32
     var base: Int64
 
     func run(thread: Int) {
+        let now = Timestamp(millisecondsSinceEpoch: base)
         for i in 0..<count {
             var record = UsageRecord(
                 timestamp: Timestamp(millisecondsSinceEpoch: base - Int64(i) % days * Timestamp.millisecondsPerDay),
-                project: "harness", model: "gpt-4.1-mini", inputTokens: Int64(i), outputTokens: 1,
+                project: project, model: "gpt-4.1-mini", inputTokens: Int64(i), outputTokens: 1,
                 cost: Money(nanos: 1000 + Int64(i)))
             record.task = "\(label)-\(thread)-\(i)"
             do {
-                try writer.append(record)
+                switch route {
+                case .plain: try writer.append(record)
+                case .enforce: try budget!.appendIfWithinLimits(record, now: now)
+                case .settle:
+                    let hold = try budget!.reserve(
+                        fields: try LimitScope.parse("project=\(project)"), amount: Money(nanos: 2 * record.cost.nanos),
+                        ttlMs: 3_600_000, now: now)
+                    try budget!.settle(hold.id, record: record, now: now)
+                }
+            } catch is LimitExceeded {
+                writeLine(2, "spendlog-harness: \(record.task!) was refused by a limit")
+                exit(3)
             } catch {
                 fail("\(error)")
             }
             if printAcks { writeLine(1, "acked \(record.task!)") }  // one write(): lines never interleave
+            if ackFile >= 0 {
+                writeLine(ackFile, "acked \(record.task!)")
+                guard fsync(ackFile) == 0 else { fail("fsync of the ack file failed: errno \(errno)") }
+            }
         }
     }
 }
@@ -124,6 +163,49 @@ func enforce(_ options: [String: String]) {
     }
 }
 
+func reserveAndSettle(_ options: [String: String]) {
+    guard let dir = options["--dir"], let count = Int(options["--count"] ?? ""),
+        var seed = UInt64(options["--seed"] ?? "")
+    else { fail("--dir, --count and --seed are required") }
+    let low = Int64(options["--min-nanos"] ?? "") ?? 100_000
+    let high = Int64(options["--max-nanos"] ?? "") ?? 1_000_000
+    var writerOptions = WriterOptions()
+    writerOptions.fsync = FsyncPolicy(rawValue: options["--fsync"] ?? "none") ?? .none
+    let now = clock(options)
+    func next() -> UInt64 {
+        seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return seed >> 33
+    }
+    do {
+        let budget = Budget(directory: try LogDirectory.open(dir), writerOptions: writerOptions)
+        let fields = try LimitScope.parse("project=harness")
+        for i in 0..<count {
+            let amount = low + Int64(next() % UInt64(high - low + 1))
+            let hold: Reservation
+            do {
+                hold = try budget.reserve(fields: fields, amount: Money(nanos: amount), ttlMs: 3_600_000, now: now)
+            } catch is LimitExceeded {
+                writeLine(1, "refused \(amount)")
+                continue
+            }
+            if next() % 3 == 2 {
+                try budget.release(hold.id, now: now)
+                writeLine(1, "released \(amount)")
+                continue
+            }
+            let cost = Int64(next() % UInt64(amount + 1))
+            var record = UsageRecord(
+                timestamp: now, project: "harness", model: "gpt-4.1-mini", inputTokens: 10, outputTokens: 1,
+                cost: Money(nanos: cost))
+            record.task = "s\(options["--seed"]!)-\(i)"
+            try budget.settle(hold.id, record: record, now: now)
+            writeLine(1, "settled \(cost)")
+        }
+    } catch {
+        fail("\(error)")
+    }
+}
+
 func hold(_ options: [String: String]) -> Never {
     guard let dir = options["--dir"], let fields = options["--fields"], let usd = options["--usd"] else {
         fail("--dir, --fields and --usd are required")
@@ -145,8 +227,8 @@ enum Harness {
     nonisolated static func main() {
         var arguments = Array(CommandLine.arguments.dropFirst())
         let mode = arguments.first ?? ""
-        guard ["append", "enforce", "hold"].contains(mode) else {
-            fail("usage: spendlog-harness append|enforce|hold --dir D …")
+        guard ["append", "enforce", "hold", "reserve"].contains(mode) else {
+            fail("usage: spendlog-harness append|enforce|hold|reserve --dir D …")
         }
         arguments.removeFirst()
         var options: [String: String] = [:]
@@ -156,6 +238,7 @@ enum Harness {
         }
         if mode == "enforce" { return enforce(options) }
         if mode == "hold" { hold(options) }
+        if mode == "reserve" { return reserveAndSettle(options) }
         guard let dir = options["--dir"], let count = Int(options["--count"] ?? ""), let label = options["--label"]
         else {
             fail("--dir, --count and --label are required")
@@ -167,12 +250,22 @@ enum Harness {
             writerOptions.maxSegmentBytes = value
         }
         let threads = Int(options["--threads"] ?? "1") ?? 1
+        guard let route = Route(rawValue: options["--via"] ?? "plain") else {
+            fail("--via must be plain, enforce or settle")
+        }
+        var ackFile: Int32 = -1
+        if let path = options["--ack-file"] {
+            ackFile = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            guard ackFile >= 0 else { fail("cannot open the ack file '\(path)': errno \(errno)") }
+        }
         do {
             let log = try LogDirectory.open(dir)
+            let writer = LogWriter(directory: log, options: writerOptions)
             let job = HarnessJob(
-                writer: LogWriter(directory: log, options: writerOptions), label: label, count: count,
-                days: Int64(options["--days"] ?? "1") ?? 1, printAcks: options["--acks"] == "1",
-                base: Timestamp.now().millisecondsSinceEpoch)
+                writer: writer, budget: route == .plain ? nil : Budget(directory: log, writerOptions: writerOptions),
+                route: route, label: label, project: options["--project"] ?? "harness", count: count,
+                days: Int64(options["--days"] ?? "1") ?? 1, printAcks: options["--acks"] == "1", ackFile: ackFile,
+                base: clock(options).millisecondsSinceEpoch)
             if threads == 1 {
                 job.run(thread: 0)
             } else {

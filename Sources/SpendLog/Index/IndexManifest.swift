@@ -1,8 +1,12 @@
 /// Which sealed segments an index generation covers (docs/FORMAT.md, "Index"): one line per
 /// segment, `day=YYYY-MM-DD/<file>`, its size, the FNV-1a-64 of its bytes and its record count,
-/// tab-separated, sorted by path, after the header line.
+/// tab-separated, sorted by path, after the header line; then `end` and the FNV-1a-64 of every
+/// byte before that line. Without the checksum, a damaged path would leave its segment uncovered
+/// while its sums stay in the rollups, and queries would count it twice.
 public struct IndexManifest: Sendable, Equatable {
-    public static let header = "spendlog-index 1"
+    public static let header = "spendlog-index 2"
+    /// Manifests written before the checksum line; read as they are.
+    static let unsummedHeader = "spendlog-index 1"
 
     public struct Entry: Sendable, Equatable {
         /// `day=YYYY-MM-DD/<host>-<seq>.jsonl.zst`
@@ -30,18 +34,36 @@ public struct IndexManifest: Sendable, Equatable {
             let e = entries[path]!
             text += "\(path)\t\(e.bytes)\t\(hex16(e.checksum))\t\(e.records)\n"
         }
-        return Array(text.utf8)
+        var bytes = Array(text.utf8)
+        bytes += Array("end \(hex16(bytes.withUnsafeBufferPointer { fnv1a64($0) }))\n".utf8)
+        return bytes
     }
 
     static func decode(_ bytes: [UInt8], path: String) throws(SpendLogError) -> IndexManifest {
         var manifest = IndexManifest()
         var offset = 0
         var first = true
-        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+        var body = bytes[...]
+        // The first line says which format follows; a version 2 manifest must end in its checksum.
+        let firstLine = bytes.firstIndex(of: 0x0A) ?? bytes.count
+        if String(decoding: bytes[..<firstLine], as: UTF8.self) == header {
+            // The last line, `end <checksum>`, covers every byte before it.
+            let end = bytes.dropLast().lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+            let trailer = String(decoding: bytes[end...], as: UTF8.self)
+            guard bytes.last == 0x0A, trailer.hasPrefix("end "),
+                let stored = UInt64(trailer.dropFirst(4).dropLast(), radix: 16)
+            else { throw damaged(path, end, "the last line is not 'end <checksum>' (the file is cut short)") }
+            guard bytes[..<end].withUnsafeBufferPointer({ fnv1a64($0) }) == stored else {
+                throw damaged(path, end, "checksum mismatch")
+            }
+            body = bytes[..<end]
+        }
+        for line in body.split(separator: 0x0A, omittingEmptySubsequences: false) {
             defer { offset += line.count + 1 }
             if first {
                 first = false
-                guard String(decoding: line, as: UTF8.self) == header else {
+                let text = String(decoding: line, as: UTF8.self)
+                guard text == header || text == unsummedHeader else {
                     throw damaged(path, 0, "the first line is not '\(header)'")
                 }
                 continue

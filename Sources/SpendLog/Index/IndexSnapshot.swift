@@ -14,7 +14,14 @@ public struct IndexSnapshot: Sendable {
             guard let generation = try generations.current() else { return nil }
             let path = generations.path(of: generation)
             // A concurrent `index` may have replaced and removed this generation since CURRENT was read.
-            guard let bytes = try FileSystem.readWholeFile(path + "/" + manifestFileName) else { continue }
+            // If CURRENT still names it, it is damaged: a generation is complete before it is named.
+            guard let bytes = try FileSystem.readWholeFile(path + "/" + manifestFileName) else {
+                if try generations.current() == generation {
+                    throw IndexManifest.damaged(
+                        generations.currentPath, 0, "it names \(generation), which has no \(manifestFileName)")
+                }
+                continue
+            }
             return IndexSnapshot(
                 generation: generation, path: path,
                 manifest: try IndexManifest.decode(bytes, path: path + "/" + manifestFileName))
