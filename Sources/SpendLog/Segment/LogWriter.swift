@@ -472,11 +472,15 @@ public final class LogWriter: @unchecked Sendable {
     private func findSegment(_ state: DayState, create: Bool) throws(SpendLogError) -> OpenSegment? {
         if let segment = state.segment {
             let status = try FileSystem.status(segment.file.fd, path: segment.file.path)
-            if status.linkCount > 0 && !status.isRetired {
+            // Still the live file: linked, not retired, and not shadowed by its sealed form (a seal
+            // killed between its rename and its unlink leaves both; readers take the sealed one,
+            // and recovery removes the other, so nothing may be appended to it).
+            let shadowed = try FileSystem.status(path: state.folder + "/" + segment.name.sealedFileName) != nil
+            if status.linkCount > 0 && !status.isRetired && !shadowed {
                 try cutTornTail(segment.file, size: status.size)
                 return segment
             }
-            state.segment = nil  // sealed by another process
+            state.segment = nil  // sealed (or being sealed) by another process
         }
         let names = try FileSystem.listDirectory(state.folder) ?? []
         try SegmentSealer.recoverInterruptedSeals(in: state.folder, day: state.day, names: names, host: options.host)

@@ -184,11 +184,7 @@ import Testing
         let duplicated = seen.filter { $0.value > 1 }.count + ids.filter { $0.value > 1 }.count
         run.figures.lost += lost.count
         run.figures.duplicated += duplicated
-        // Known loss (InterruptedSealTests): a seal killed between its rename and its unlink lets a
-        // writer holding the segment open append where no reader looks. Counted in the figures.
-        withKnownIssue("LogWriter keeps appending to a .jsonl whose .jsonl.zst exists", isIntermittent: true) {
-            #expect(lost.isEmpty, "cycle \(n): acknowledged but not in the log: \(lost.sorted().prefix(5))")
-        }
+        #expect(lost.isEmpty, "cycle \(n): acknowledged but not in the log: \(lost.sorted().prefix(5))")
         run.acked.subtract(lost)
         #expect(duplicated == 0, "cycle \(n): \(duplicated) tasks or ids appear more than once")
 
