@@ -96,6 +96,9 @@ struct StatsCommand: ParsableCommand {
             out.write(StatsOutput.render(result, format: format))
             out.flush()
             noteDuplicates(result.trace.duplicates)
+            if let damage = result.trace.indexDamage {
+                printError("Warning: \(damage.message) The answer above was computed from the segments instead.")
+            }
             try reportProblems(result.trace.problems)
         }
     }

@@ -11,15 +11,32 @@ public struct Query: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let snapshot = try IndexSnapshot.open(directory)
+            let snapshot: IndexSnapshot?
+            do { snapshot = try IndexSnapshot.open(directory) } catch {
+                return try answeredWithoutIndex(query, damage: error)
+            }
             do {
                 return try stats(query, snapshot: snapshot)
             } catch {
                 // The generation was replaced and removed by a concurrent `index` mid-query.
                 if let snapshot, !FileSystem.isDirectory(snapshot.path), attempt < 5 { continue }
+                if error.code == .corruption, error.path?.hasPrefix(directory.indexPath + "/") == true {
+                    return try answeredWithoutIndex(query, damage: error)
+                }
                 throw error
             }
         }
+    }
+
+    /// The index is derived data: when it is damaged, the answer comes from the segments alone
+    /// (slower, and right), and says why (``QueryTrace/indexDamage``).
+    private func answeredWithoutIndex(_ query: StatsQuery, damage: SpendLogError) throws(SpendLogError)
+        -> StatsResult
+    {
+        guard damage.code == .corruption else { throw damage }
+        var result = try stats(query, snapshot: nil)
+        result.trace.indexDamage = damage
+        return result
     }
 
     private func validate(_ query: StatsQuery) throws(SpendLogError) {

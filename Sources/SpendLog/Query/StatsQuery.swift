@@ -38,6 +38,8 @@ public struct QueryTrace: Sendable {
     public var problems: [SpendLogError] = []
     /// Records read raw whose id appeared earlier in their day, counted once.
     public var duplicates = 0
+    /// The damage that made the answer come from the segments instead of the index.
+    public var indexDamage: SpendLogError?
 }
 
 public struct StatsResult: Sendable {

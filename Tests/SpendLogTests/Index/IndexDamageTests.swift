@@ -19,10 +19,13 @@ import Testing
         return (log, log.indexPath + "/" + current.trimmingCharacters(in: .newlines) + "/MANIFEST")
     }
 
+    /// The damage `stats` names; its answer, computed from the segments instead, must equal a scan.
     func statsError(_ log: LogDirectory) -> SpendLogError? {
         do throws(SpendLogError) {
-            _ = try Query(directory: log).stats(StatsQuery(groupBy: [.project]))
-            return nil
+            let query = StatsQuery(groupBy: [.project])
+            let result = try Query(directory: log).stats(query)
+            #expect(result.rows == (try Query(directory: log).statsByScanning(query)).rows)
+            return result.trace.indexDamage
         } catch {
             return error
         }
