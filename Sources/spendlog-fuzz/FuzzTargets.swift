@@ -22,18 +22,23 @@
         static let chosen: FuzzTarget = {
             let name = getenv("SPENDLOG_FUZZ_TARGET").map { String(cString: $0) } ?? ""
             guard let target = FuzzTarget(rawValue: name) else {
-                fputs("set SPENDLOG_FUZZ_TARGET to parser, scanner or capture\n", stderr)
+                writeToStandardError("set SPENDLOG_FUZZ_TARGET to parser, scanner or capture\n")
                 exit(2)
             }
             return target
         }()
     }
 
+    func writeToStandardError(_ text: String) {
+        var text = text
+        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    }
+
     let fuzzNow = Timestamp.parse("2026-11-23T10:00:00.000Z")!
 
     /// Stops the run with a message; libFuzzer saves the input that caused it.
     func fuzzFailure(_ message: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Never {
-        fputs("FUZZ FAILURE: \(message)\ninput: \(String(decoding: bytes, as: UTF8.self))\n", stderr)
+        writeToStandardError("FUZZ FAILURE: \(message)\ninput: \(String(decoding: bytes, as: UTF8.self))\n")
         abort()
     }
 
@@ -107,6 +112,23 @@
         case .capture: fuzzCapture(bytes)
         }
         return 0
+    }
+
+    /// libFuzzer's driver: it parses the command line and calls `callback` with each input.
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func LLVMFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<CInt>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+    ) -> CInt
+
+    /// The program's entry point: SwiftPM links an executable's `main` to this symbol, so
+    /// libFuzzer's own `main` is not used and its driver is called here instead.
+    @_cdecl("spendlog_fuzz_main")
+    func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+        var count = argc
+        var arguments = argv
+        return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzOneInput(data, size) }
     }
 #else
     // Built without SPENDLOG_FUZZ: nothing to run.
