@@ -98,7 +98,7 @@ import Testing
         var entries: [String: Data] = [:]
         for case let relative as String in manager.enumerator(atPath: path)?.allObjects ?? [] {
             var isFolder: ObjCBool = false
-            manager.fileExists(atPath: path + "/" + relative, isDirectory: &isFolder)
+            _ = manager.fileExists(atPath: path + "/" + relative, isDirectory: &isFolder)
             entries[relative + (isFolder.boolValue ? "/" : "")] =
                 isFolder.boolValue ? Data() : (manager.contents(atPath: path + "/" + relative) ?? Data())
         }
