@@ -93,7 +93,8 @@ soak-fuzz: deps
 
 # The whole test suite built with each sanitizer in its own build folder (the normal .build is not
 # touched); the CLI the tests run is that build's too. Reports go to .build-<sanitizer>/test.log.
-# (The check that a release binary cannot be made to crash is left to make test.)
+# (The check that a release binary cannot be made to crash is left to make test.) Leaks the
+# address sanitizer finds in swift-foundation and XCTest are suppressed: scripts/lsan-suppressions.txt.
 SANITIZERS ?= thread address
 soak-sanitize: test-deps venv
 	@failed=""; for s in $(SANITIZERS); do \
@@ -102,6 +103,7 @@ soak-sanitize: test-deps venv
 		$(SWIFT) build --build-tests --sanitize=$$s --scratch-path $$dir > $$dir/build.log 2>&1 \
 			|| { tail -n 40 $$dir/build.log; exit 1; }; \
 		built=$$(date +%s); \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt \
 		SPENDLOG_BIN=$(CURDIR)/$$dir/debug/spendlog SPENDLOG_PYTHON=$(CURDIR)/$(VENV)/bin/python \
 			$(SWIFT) test --skip-build --sanitize=$$s --scratch-path $$dir --parallel --num-workers 2 \
 			> $$dir/test.log 2>&1 || failed="$$failed $$s"; \
