@@ -2,7 +2,12 @@
 #   make run     build, record a realistic sample into a temporary log, index it, print a report
 #   make test    install what the tests need (libzstd-dev, zstd, a Python venv), build, run every test
 #   make test-dates  run the built tests again under libfaketime, at other dates and in another zone
-#   make soak-crash  the crash loop, the budget race under kills and the corruption sweep, long forms
+#   make soak    the long reliability runs (figures in docs/RELIABILITY.md): soak-crash, soak-faults,
+#                soak-fuzz, soak-sanitize
+#   make soak-crash     the crash loop, the budget race under kills and the corruption sweep, long forms
+#   make soak-faults    every errno at every call of the fault sweep, the whole hostile corpus, a full disk
+#   make soak-fuzz      run each libFuzzer target for FUZZ_SECONDS (default 60)
+#   make soak-sanitize  run the tests built with the thread and with the address sanitizer
 #   make bench   run the benchmarks and write docs/PERFORMANCE.md
 #   make build   release build of the CLI (.build/release/spendlog)
 #   make deps    install the system packages the build needs (apt-get, only when missing)
@@ -21,7 +26,8 @@ TEST_ENV = SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR
 # local midnight and new year fourteen hours ahead of UTC (10:00 UTC there).
 FAKE_CLOCKS := "UTC|2029-02-28 23:59:30" "Pacific/Kiritimati|2026-12-31 23:59:30"
 
-.PHONY: run test test-dates soak-crash bench build deps test-deps apt-install venv format clean
+.PHONY: run test test-dates soak soak-crash soak-faults soak-fuzz soak-sanitize bench build deps test-deps \
+	apt-install venv format clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
@@ -69,6 +75,10 @@ test-dates: test-deps venv
 		tail -n 1 .build/test-dates.log; \
 	done
 
+# The long reliability runs, not part of make test (an hour or more on 2 cores). Each part prints
+# its figures; docs/RELIABILITY.md keeps those of the last run.
+soak: soak-crash soak-faults soak-fuzz soak-sanitize
+
 # The long forms of the crash tests (minutes, not part of make test): 2,000 crash-loop cycles,
 # 500 budget-race rounds, every offset of the corruption sweep. Each prints a line of figures.
 SOAK_CRASH_CYCLES ?= 2000
@@ -81,6 +91,62 @@ soak-crash: test-deps
 		| tee .build/soak-crash.log | grep -E '^(crash loop|budget race|corruption sweep):|✘|error:'; \
 		grep -q 'Test run with .* passed' .build/soak-crash.log
 
+# Every errno at every failing call of the fault sweep, every case of the hostile corpus (make test
+# runs a sample of each), and a real full disk: a small tmpfs (needs root to mount), filled until
+# writes fail, then given space again.
+FULL_DISK_ROUNDS ?= 3
+soak-faults: test-deps venv
+	$(SWIFT) build --build-tests
+	$(SWIFT) build -c release --product spendlog
+	$(TEST_ENV) SPENDLOG_SOAK=1 $(SWIFT) test --skip-build --filter 'FaultSweepTests|HostileInputTests' 2>&1 \
+		| tee .build/soak-faults.log | grep -E '^(fault sweep|hostile corpus)|✘|error:'; \
+		grep -q 'Test run with .* passed' .build/soak-faults.log
+	scripts/soak-full-disk.py .build/release/spendlog $(FULL_DISK_ROUNDS)
+
+# Fuzzing, with libFuzzer (Sources/spendlog-fuzz; the target exists only when SPENDLOG_FUZZ is
+# set, so no other build sees it). Each target runs FUZZ_SECONDS from a seed corpus made of
+# Fixtures/; what it finds is left in .build-fuzz/crashes/<target>/ and the run fails.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= parser scanner capture
+FUZZ_BUILD := .build-fuzz
+soak-fuzz: deps
+	SPENDLOG_FUZZ=1 $(SWIFT) build -c release --scratch-path $(FUZZ_BUILD) --product spendlog-fuzz \
+		-Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing
+	@scripts/fuzz-seeds.sh $(FUZZ_BUILD)/seeds
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/crashes/$$t; \
+		echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+		SPENDLOG_FUZZ_TARGET=$$t $(FUZZ_BUILD)/release/spendlog-fuzz $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/seeds/$$t \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_BUILD)/crashes/$$t/ > $(FUZZ_BUILD)/fuzz-$$t.log 2>&1 \
+			|| { failed="$$failed $$t"; tail -n 40 $(FUZZ_BUILD)/fuzz-$$t.log; }; \
+		grep -E "^stat::number_of_executed_units|^Done" $(FUZZ_BUILD)/fuzz-$$t.log || true; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzzing found problems in:$$failed (see $(FUZZ_BUILD)/crashes/)"; exit 1; fi
+
+# The whole test suite built with each sanitizer in its own build folder (the normal .build is not
+# touched); the CLI the tests run is that build's too. Reports go to .build-<sanitizer>/test.log.
+# (The check that a release binary cannot be made to crash is left to make test.) Leaks the
+# address sanitizer finds in swift-foundation and XCTest are suppressed: scripts/lsan-suppressions.txt.
+SANITIZERS ?= thread address
+soak-sanitize: test-deps venv
+	@failed=""; for s in $(SANITIZERS); do \
+		dir=.build-$$s; start=$$(date +%s); mkdir -p $$dir; \
+		echo "== tests under the $$s sanitizer"; \
+		$(SWIFT) build --build-tests --sanitize=$$s --scratch-path $$dir > $$dir/build.log 2>&1 \
+			|| { tail -n 40 $$dir/build.log; exit 1; }; \
+		built=$$(date +%s); \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt \
+		SPENDLOG_BIN=$(CURDIR)/$$dir/debug/spendlog SPENDLOG_PYTHON=$(CURDIR)/$(VENV)/bin/python \
+			$(SWIFT) test --skip-build --sanitize=$$s --scratch-path $$dir --parallel --num-workers 2 \
+			> $$dir/test.log 2>&1 || failed="$$failed $$s"; \
+		echo "   build $$((built - start)) s, tests $$(($$(date +%s) - built)) s"; \
+		grep -cE "^(WARNING: ThreadSanitizer|==[0-9]+==ERROR: AddressSanitizer)" $$dir/test.log \
+			| sed 's/^/   sanitizer reports: /'; \
+		tail -n 1 $$dir/test.log; \
+	done; \
+	if [ -n "$$failed" ]; then echo "failed under:$$failed"; exit 1; fi
+
 bench: build venv
 	@scripts/bench.sh
 
@@ -88,4 +154,4 @@ format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz .build-thread .build-address

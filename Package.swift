@@ -49,6 +49,14 @@ let package = Package(
     ]
 )
 
+// libFuzzer targets (Sources/spendlog-fuzz), only when SPENDLOG_FUZZ is set: `make soak-fuzz`.
+if Context.environment["SPENDLOG_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "spendlog-fuzz", dependencies: ["SpendLog"], swiftSettings: [.define("SPENDLOG_FUZZ")]))
+    package.products.append(.executable(name: "spendlog-fuzz", targets: ["spendlog-fuzz"]))
+}
+
 for target in package.targets where target.type != .system {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))

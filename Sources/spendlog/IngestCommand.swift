@@ -29,6 +29,8 @@ struct IngestCommand: ParsableCommand {
     @OptionGroup var durability: FsyncOption
     @OptionGroup var pricing: PriceFileOption
 
+    func validate() throws { _ = try durability.policy() }
+
     func run() throws {
         try reportingErrors {
             let batch = IngestBatch(try readInputBytes(file), now: Timestamp.now(), prices: try pricing.table())

@@ -101,6 +101,35 @@ struct JSONScanner {
         i += 1
     }
 
+    /// A raw control character inside a string: what it is and how JSON writes it instead.
+    static func rawControlProblem(_ c: UInt8) -> String {
+        let hex = String(c, radix: 16, uppercase: true)
+        let code = String(repeating: "0", count: 4 - hex.count) + hex
+        let name: String =
+            switch c {
+            case 0x00: " (NUL)"
+            case 0x09: " (tab)"
+            case 0x0A: " (line feed)"
+            case 0x0D: " (carriage return)"
+            default: ""
+            }
+        return "raw control character U+\(code)\(name) inside a string; JSON requires it escaped as \\u\(code)"
+    }
+
+    /// What kind of JSON value starts with `byte`, for errors that say what was found instead.
+    func describeValue(at offset: Int) -> String {
+        guard offset < b.count else { return "the end of the line" }
+        switch b[offset] {
+        case 0x22: return "a string"
+        case 0x2D, 0x30...0x39: return "a number"
+        case 0x7B: return "an object"
+        case 0x5B: return "an array"
+        case 0x74, 0x66: return "true or false"
+        case 0x6E: return "null"
+        default: return describeByte(b[offset])
+        }
+    }
+
     func describeByte(_ byte: UInt8) -> String {
         if byte >= 0x21 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
         return "byte 0x\(String(byte, radix: 16))"
@@ -136,7 +165,7 @@ struct JSONScanner {
                 i += 2
                 continue
             }
-            if c < 0x20 { throw error("control character 0x\(String(c, radix: 16)) inside a string must be escaped") }
+            if c < 0x20 { throw error(JSONScanner.rawControlProblem(c)) }
             if c >= 0x80 { ascii = false }
             i += 1
         }
@@ -180,16 +209,24 @@ struct JSONScanner {
                 j += 4
                 if (0xD800...0xDBFF).contains(scalar) {
                     guard j + 6 <= span.end, b[j] == 0x5C, b[j + 1] == 0x75 else {
-                        throw error("lone high surrogate in \\u escape", at: j - 6)
+                        throw error(
+                            "lone high surrogate \\u\(String(scalar, radix: 16)) in a \\u escape; text must be valid Unicode: "
+                                + "a high surrogate (\\uD800-\\uDBFF) must be followed by a low one (\\uDC00-\\uDFFF)",
+                            at: j - 6)
                     }
                     let low = try hex4(at: j + 2)
                     guard (0xDC00...0xDFFF).contains(low) else {
-                        throw error("high surrogate not followed by a low surrogate", at: j)
+                        throw error(
+                            "high surrogate \\u\(String(scalar, radix: 16)) not followed by a low surrogate "
+                                + "(\\uDC00-\\uDFFF); text must be valid Unicode", at: j)
                     }
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     j += 6
                 } else if (0xDC00...0xDFFF).contains(scalar) {
-                    throw error("lone low surrogate in \\u escape", at: j - 6)
+                    throw error(
+                        "lone low surrogate \\u\(String(scalar, radix: 16)) in a \\u escape; text must be valid Unicode: "
+                            + "a low surrogate (\\uDC00-\\uDFFF) must follow a high one (\\uD800-\\uDBFF)",
+                        at: j - 6)
                 }
                 appendUTF8(scalar, to: &out)
             default:
@@ -353,6 +390,17 @@ struct JSONScanner {
         throw error("expected a value, found \(describeByte(b[i]))")
     }
 
+    /// `error`, raised inside the value of `key`, named by that key. An error of the JSON itself
+    /// (a raw control character, a broken escape, invalid UTF-8, a cut line) has no field yet: it
+    /// gets the key, and its byte offset in the line, so the reader knows where to look.
+    static func naming(_ error: RecordParseError, _ key: String) -> RecordParseError {
+        guard error.field == nil else { return error }
+        var named = error
+        named.field = key
+        named.reason += " (byte \(error.offset) of the line)"
+        return named
+    }
+
     /// A whole non-negative integer of at most 2^53, named `field` in errors.
     mutating func parseCount(_ field: RecordSchema.Key) throws(RecordParseError) -> Int64 {
         skipWhitespace()
@@ -379,7 +427,9 @@ struct JSONScanner {
     mutating func parseOptionalName(_ field: RecordSchema.Key) throws(RecordParseError) -> String? {
         skipWhitespace()
         if literal("null") { return nil }
-        guard i < b.count, b[i] == 0x22 else { throw error("must be a string", field: field.name) }
+        guard i < b.count, b[i] == 0x22 else {
+            throw error("must be a string or null, not \(describeValue(at: i))", field: field.name)
+        }
         return try parseString()
     }
 
@@ -397,6 +447,8 @@ struct JSONScanner {
         var cost: Money?
         var costSource: UsageRecord.CostSource?
         var extraKeys: Set<String> = []
+        // The key whose value was read last, to name it when what follows is not ',' or '}'.
+        var lastKey: String?
 
         skipWhitespace()
         if i < b.count, b[i] == 0x7D {
@@ -419,14 +471,25 @@ struct JSONScanner {
                     do throws(RecordParseError) {
                         switch key {
                         case .v:
+                            guard i < b.count, b[i] == 0x2D || asciiDigit(b[i]) != nil else {
+                                throw error(
+                                    "must be the JSON number 1 (the format version), not \(describeValue(at: i))",
+                                    field: "v", at: valueOffset)
+                            }
                             let span = try scanNumber()
                             guard span.integer, span.end - span.start < 6 else {
-                                throw error("must be a whole number", field: "v", at: valueOffset)
+                                throw error(
+                                    "must be the whole number 1 (the format version)", field: "v", at: valueOffset)
                             }
                             var n = 0
                             for k in span.start..<span.end where b[k] != 0x2D { n = n * 10 + Int(b[k] - 0x30) }
                             version = b[span.start] == 0x2D ? -n : n
                         case .id:
+                            guard i < b.count, b[i] == 0x22 else {
+                                throw error(
+                                    "must be a UUID string like 019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a, not "
+                                        + describeValue(at: i), field: "id", at: valueOffset)
+                            }
                             let s = try scanString()
                             guard !s.escaped,
                                 let parsed = RecordID.parse(utf8: UnsafeBufferPointer(rebasing: b[s.start..<s.end]))
@@ -437,6 +500,11 @@ struct JSONScanner {
                             }
                             id = parsed
                         case .ts:
+                            guard i < b.count, b[i] == 0x22 else {
+                                throw error(
+                                    "must be an RFC 3339 time string like 2026-11-23T10:15:02.123Z, not "
+                                        + describeValue(at: i), field: "ts", at: valueOffset)
+                            }
                             let s = try scanString()
                             guard !s.escaped,
                                 let parsed = Timestamp.parse(utf8: UnsafeBufferPointer(rebasing: b[s.start..<s.end]))
@@ -528,10 +596,9 @@ struct JSONScanner {
                             }
                         }
                     } catch {
-                        var named = error
-                        if named.field == nil { named.field = key.name }
-                        throw named
+                        throw JSONScanner.naming(error, key.name)
                     }
+                    lastKey = key.name
                 } else {
                     let name = try decodeString(span)
                     if let key = RecordSchema.Key.named(name) {
@@ -541,10 +608,21 @@ struct JSONScanner {
                     guard extraKeys.insert(name).inserted else {
                         throw error("duplicate key", field: name, at: keyOffset)
                     }
-                    record.extra.append((name, try parseValue(depth: 1)))
+                    do throws(RecordParseError) {
+                        record.extra.append((name, try parseValue(depth: 1)))
+                    } catch {
+                        throw JSONScanner.naming(error, name)
+                    }
+                    lastKey = name
                 }
                 skipWhitespace()
-                guard i < b.count else { throw error("unexpected end of line; expected ',' or '}'") }
+                // A value followed by anything but ',' or '}' (`"input_tokens":0x10`, a cut line)
+                // is named by its key: that is where the line went wrong.
+                guard i < b.count else {
+                    throw error(
+                        "the line ends after this value (byte \(i)); expected ',' or '}' (is the line cut short?)",
+                        field: lastKey)
+                }
                 if b[i] == 0x2C {
                     i += 1
                     continue
@@ -553,7 +631,9 @@ struct JSONScanner {
                     i += 1
                     break
                 }
-                throw error("expected ',' or '}', found \(describeByte(b[i]))")
+                throw error(
+                    "unexpected \(describeByte(b[i])) after this value (byte \(i)); expected ',' or '}'", field: lastKey
+                )
             }
         }
         skipWhitespace()

@@ -140,22 +140,27 @@ public enum CostCalculator {
             ("cache_write_1h_tokens", usage.cacheWrite1hTokens), ("reasoning_tokens", usage.reasoningTokens),
         ]
         for (field, value) in counts {
-            do { try UsageRecord.validateCount(value, field: field) } catch { throw .invalid(error.description + ".") }
+            do { try UsageRecord.validateCount(value, field: field) } catch {
+                throw .invalid(field: field, error.reason + ".")
+            }
         }
         if usage.cachedInputTokens + usage.cacheWriteTokens > usage.inputTokens {
             throw .invalid(
-                "cached_input_tokens + cache_write_tokens (\(usage.cachedInputTokens + usage.cacheWriteTokens)) is more than input_tokens (\(usage.inputTokens)); input_tokens includes cache reads and writes."
-            )
+                field: "cached_input_tokens",
+                "\(usage.cachedInputTokens) cache reads + \(usage.cacheWriteTokens) cache writes is more than the "
+                    + "\(usage.inputTokens) input tokens, which include cache reads and writes.")
         }
         if usage.cacheWrite1hTokens > usage.cacheWriteTokens {
             throw .invalid(
-                "cache_write_1h_tokens (\(usage.cacheWrite1hTokens)) is more than cache_write_tokens (\(usage.cacheWriteTokens)); 1-hour writes are part of the cache writes."
-            )
+                field: "cache_write_1h_tokens",
+                "\(usage.cacheWrite1hTokens) is more than the \(usage.cacheWriteTokens) cache writes; 1-hour writes are "
+                    + "part of the cache writes.")
         }
         if usage.reasoningTokens > usage.outputTokens {
             throw .invalid(
-                "reasoning_tokens (\(usage.reasoningTokens)) is more than output_tokens (\(usage.outputTokens)); output_tokens includes reasoning."
-            )
+                field: "reasoning_tokens",
+                "\(usage.reasoningTokens) is more than the \(usage.outputTokens) output tokens, which include "
+                    + "reasoning.")
         }
     }
 }
