@@ -92,12 +92,12 @@ import Testing
 
     @Test(arguments: [
         (["--input-tokens", "abc"], "--input-tokens"),
-        (["--input-tokens", "10", "--cached-input-tokens", "11"], "cached_input_tokens"),
+        (["--input-tokens", "10", "--cached-input-tokens", "11"], "--cached-input-tokens"),
         (["--input-tokens", "10", "--service-tier", "turbo"], "--service-tier"),
         (["--input-tokens", "10", "--format", "xml"], "--format"),
-        (["--input-tokens", "10", "--output-tokens", "1", "--reasoning-tokens", "2"], "reasoning_tokens"),
+        (["--input-tokens", "10", "--output-tokens", "1", "--reasoning-tokens", "2"], "--reasoning-tokens"),
     ])
-    func badCostInputsExit64NamingTheField(extra: [String], field: String) throws {
+    func badCostInputsExit64NamingTheFlag(extra: [String], field: String) throws {
         let result = try run(["cost", "--model", "gpt-5"] + extra)
         #expect(result.status == 64)
         #expect(result.stderr.contains(field), "\(result.stderr)")
