@@ -186,7 +186,9 @@ import Testing
         }
         let failed = failures.withLock { $0 }
         for failure in failed.sorted() { Issue.record(Comment(rawValue: failure)) }
-        print("hostile corpus: \(runnable.count) of \(cases.count) cases run, \(runnable.count - failed.count) as expected")
+        print(
+            "hostile corpus: \(runnable.count) of \(cases.count) cases run, \(runnable.count - failed.count) as expected"
+        )
     }
 
     /// The skip list names only cases that exist, so a renamed case cannot stay skipped unseen.

@@ -1,3 +1,4 @@
+import Synchronization
 import SystemPackage
 
 #if canImport(Glibc)
@@ -78,11 +79,11 @@ public enum FaultInjection {
         nonisolated(unsafe) private static var failures: [Int: ForcedFailure] = [:]
         nonisolated(unsafe) private static var nextFailure = 0
         /// Read without the lock on every system call: stale only while a test arms or disarms.
-        nonisolated(unsafe) private static var armed = false
+        private static let armed = Atomic<Bool>(false)
         private static let fromEnvironment: Void = {
             guard let raw = getenv("SPENDLOG_FAIL_AT"), let failure = parse(String(cString: raw)) else { return }
             failures[-1] = failure
-            armed = true
+            armed.store(true, ordering: .releasing)
         }()
 
         /// `fsync@2=EIO:/budget/` → fail the 2nd fsync of a path containing `/budget/` with EIO.
@@ -109,7 +110,7 @@ public enum FaultInjection {
         @inline(__always)
         static func forcedErrno(_ syscall: Syscall.Name, path: String) -> Errno? {
             _ = fromEnvironment
-            guard armed else { return nil }
+            guard armed.load(ordering: .acquiring) else { return nil }
             return failuresLock.withLock { () -> Errno? in
                 for key in failures.keys.sorted() {
                     var failure = failures[key]!
@@ -135,13 +136,13 @@ public enum FaultInjection {
                 nextFailure += 1
                 failures[nextFailure] = ForcedFailure(
                     syscall: syscall, errno: errno, call: call, times: times, pathPart: folder, prefixOnly: true)
-                armed = true
+                armed.store(true, ordering: .releasing)
                 return nextFailure
             }
             defer {
                 failuresLock.withLock {
                     failures[key] = nil
-                    armed = !failures.isEmpty
+                    armed.store(!failures.isEmpty, ordering: .releasing)
                 }
             }
             try body()

@@ -38,8 +38,9 @@ import Testing
         #expect(record.user == "ann")
         #expect(record.status == .ok)
         // The call's own duration in milliseconds: at least the 40 ms slept (in seconds it would
-        // read 0), below ten minutes however loaded the test machine (in nanoseconds, 4 × 10^7).
-        #expect((40..<600_000).contains(try #require(record.latencyMs)))
+        // read 0); in nanoseconds it would be at least 4 × 10^7, eleven hours in milliseconds (a
+        // bound on the unit, not on the machine's speed).
+        #expect((40..<40_000_000).contains(try #require(record.latencyMs)))
         #expect(record.requestID == "msg_01Egs18hRzhru3uGon3qesbA")
     }
 
