@@ -129,15 +129,37 @@ func clock(_ options: [String: String]) -> Timestamp {
     return time
 }
 
-func enforce(_ options: [String: String]) {
-    guard let dir = options["--dir"], let count = Int(options["--count"] ?? ""),
-        var seed = UInt64(options["--seed"] ?? "")
-    else { fail("--dir, --count and --seed are required") }
-    let low = Int64(options["--min-nanos"] ?? "") ?? 100_000
-    let high = Int64(options["--max-nanos"] ?? "") ?? 1_000_000
+/// The options `enforce` and `settle` share: where, how many, the seed, the range of amounts, the
+/// fsync policy and the clock.
+struct SpendingRun {
+    var dir: String
+    var count: Int
+    var seed: UInt64
+    var low: Int64
+    var high: Int64
     var writerOptions = WriterOptions()
-    writerOptions.fsync = FsyncPolicy(rawValue: options["--fsync"] ?? "none") ?? .none
-    let now = clock(options)
+    var now: Timestamp
+
+    init(_ options: [String: String]) {
+        guard let dir = options["--dir"], let count = Int(options["--count"] ?? ""),
+            let seed = UInt64(options["--seed"] ?? "")
+        else { fail("--dir, --count and --seed are required") }
+        self.dir = dir
+        self.count = count
+        self.seed = seed
+        low = Int64(options["--min-nanos"] ?? "") ?? 100_000
+        high = Int64(options["--max-nanos"] ?? "") ?? 1_000_000
+        writerOptions.fsync = FsyncPolicy(rawValue: options["--fsync"] ?? "none") ?? .none
+        now = clock(options)
+    }
+}
+
+func enforce(_ options: [String: String]) {
+    let run = SpendingRun(options)
+    let (dir, count, low, high, writerOptions, now) = (
+        run.dir, run.count, run.low, run.high, run.writerOptions, run.now
+    )
+    var seed = run.seed
     do {
         let budget = Budget(directory: try LogDirectory.open(dir), writerOptions: writerOptions)
         if let bytes = options["--checkpoint-bytes"], let value = Int64(bytes) {
@@ -164,14 +186,11 @@ func enforce(_ options: [String: String]) {
 }
 
 func reserveAndSettle(_ options: [String: String]) {
-    guard let dir = options["--dir"], let count = Int(options["--count"] ?? ""),
-        var seed = UInt64(options["--seed"] ?? "")
-    else { fail("--dir, --count and --seed are required") }
-    let low = Int64(options["--min-nanos"] ?? "") ?? 100_000
-    let high = Int64(options["--max-nanos"] ?? "") ?? 1_000_000
-    var writerOptions = WriterOptions()
-    writerOptions.fsync = FsyncPolicy(rawValue: options["--fsync"] ?? "none") ?? .none
-    let now = clock(options)
+    let run = SpendingRun(options)
+    let (dir, count, low, high, writerOptions, now) = (
+        run.dir, run.count, run.low, run.high, run.writerOptions, run.now
+    )
+    var seed = run.seed
     func next() -> UInt64 {
         seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         return seed >> 33
