@@ -241,8 +241,20 @@ final class BudgetStore: @unchecked Sendable {
     }
 
     private func rebuiltState() throws(SpendLogError) -> BudgetState {
+        // A journal shorter than the checkpoint says it was lost events: a recount alone would not see it.
+        let covered = try loadState().journalBytes
+        _ = try journal.read(from: covered) { _ in }
         var state = BudgetState()
         try catchUp(&state)
+        if state.journalBytes < covered {
+            throw SpendLogError(
+                code: .corruption,
+                message:
+                    "'\(journalPath)' is corrupt at byte \(state.journalBytes): its complete lines end there, before the "
+                    + "\(covered) bytes the budget checkpoint covers, so events were lost. Restore the journal from a "
+                    + "backup; or, to go on with the events that remain, remove budget/sidecar and recount.",
+                path: journalPath, offset: state.journalBytes)
+        }
         return state
     }
 

@@ -294,9 +294,9 @@ import Testing
         #expect(figures.rightAnswer == figures.cases)
     }
 
-    /// The journal carries no checksum, so a flip that leaves a valid event (a digit of a
-    /// maximum, a letter of an id) cannot be seen; those are counted as silent changes. A cut is
-    /// read as a journal of fewer events (a torn write, by design).
+    /// Every journal line carries a checksum, so a flip that would leave a valid event (a digit of
+    /// a maximum, a letter of an id) is seen; a cut is seen against the checkpoint, which says how
+    /// much of the journal it covered.
     @Test func everyDamageToTheControlJournalThatIsSeenIsNamedWithItsLine() throws {
         let fixture = try Fixture()
         let budget = Budget(directory: fixture.log)
@@ -315,9 +315,17 @@ import Testing
                     cutShort += 1
                 } else {
                     figures.silentlyChanged += 1
+                    Issue.record("\(damage) changed the budget without an error")
                 }
             } catch {
-                let line = Int64(lineStarts.last { $0 <= damage.firstByte } ?? 0)
+                // A cut is named where the journal now ends (the checkpoint covers more); other damage
+                // at the start of its line (each line carries a checksum).
+                var line = Int64(lineStarts.last { $0 <= damage.firstByte } ?? 0)
+                if case .truncate(let length) = damage, error.message.contains("events were lost") {
+                    line = Int64(length)
+                } else if error.message.contains("events were lost") {
+                    line = error.offset ?? -1  // the last newline damaged: where the complete lines end
+                }
                 // A damaged zone name ('UTC' → 'UTB') reads as a zone this system lacks: named, but
                 // taken for missing time zone data rather than damage.
                 let zone = error.code == .io && error.message.contains("time zone")
