@@ -217,13 +217,15 @@ struct BudgetState: Equatable, Sendable {
         for (key, value) in try object.object("log").members {
             guard case .array(let pair) = value, pair.count == 2, case .number(let text) = pair[0], let n = Int64(text),
                 case .bool(let sealed) = pair[1]
-            else { throw BudgetDecodingError(reason: "bad log position for '\(key)'") }
+            else { throw BudgetDecodingError(reason: "bad log position for \(Quoted(Array(key.utf8)))") }
             state.coverage[key] = SegmentCoverage(bytes: n, sealed: sealed)
         }
         for (rule, value) in try object.object("counters").members {
             var buckets: [Int64: Int64] = [:]
-            for (key, amount) in try integers(try JSONObject(value), what: "counter of '\(rule)'") {
-                guard let bucket = Int64(key) else { throw BudgetDecodingError(reason: "bad counter of '\(rule)'") }
+            for (key, amount) in try integers(try JSONObject(value), what: "counter of \(Quoted(Array(rule.utf8)))") {
+                guard let bucket = Int64(key) else {
+                    throw BudgetDecodingError(reason: "bad counter of \(Quoted(Array(rule.utf8)))")
+                }
                 buckets[bucket] = amount
             }
             state.counters[rule] = buckets

@@ -339,9 +339,11 @@ struct JSONScanner {
                 let key = try parseString()
                 if members.count >= 8 {
                     if keys == nil { keys = Set(members.map(\.key)) }
-                    guard keys!.insert(key).inserted else { throw error("duplicate key '\(key)'", at: keyOffset) }
+                    guard keys!.insert(key).inserted else {
+                        throw error("duplicate key \(Quoted(Array(key.utf8)))", at: keyOffset)
+                    }
                 } else if members.contains(where: { $0.key == key }) {
-                    throw error("duplicate key '\(key)'", at: keyOffset)
+                    throw error("duplicate key \(Quoted(Array(key.utf8)))", at: keyOffset)
                 }
                 try expect(0x3A, "':'")
                 members.append((key, try parseValue(depth: depth + 1)))

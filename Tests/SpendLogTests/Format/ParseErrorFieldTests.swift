@@ -67,7 +67,7 @@ import Testing
         let cut = try Self.problem(Array(#"{"project":"p","model":"m","input_tokens":12"#.utf8))
         #expect(cut.hasPrefix("line 2: input_tokens: the line ends after this value (byte 44)"), "\(cut)")
         let nested = try Self.problem(Array(#"{"project":"p","model":"m","extra":{"a":1,"a":2}}"#.utf8))
-        #expect(nested == "line 2: extra: duplicate key 'a' (byte 42 of the line)", "\(nested)")
+        #expect(nested == "line 2: extra: duplicate key \"a\" (byte 42 of the line)", "\(nested)")
     }
 
     /// Other values of the wrong JSON type say what they are and what the field takes.
