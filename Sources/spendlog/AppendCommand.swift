@@ -221,6 +221,7 @@ struct RecordingOptions: ParsableArguments {
     @OptionGroup var durability: FsyncOption
     @OptionGroup var service: ServiceOptions
     @OptionGroup var pricing: PriceFileOption
+    @OptionGroup var requirePrice: RequirePriceOption
     @OptionGroup var response: ResponseOptions
 
     func validate() throws {
@@ -233,7 +234,9 @@ struct RecordingOptions: ParsableArguments {
     func makePricedRecord() throws -> UsageRecord {
         var built = try record.makeRecord(captured: try response.capture(), service: service)
         // A given cost needs no price table: a broken one does not block it.
-        if built.costSource == .unpriced { try priceRecord(&built, table: try pricing.table()) }
+        if built.costSource == .unpriced {
+            try priceRecord(&built, table: try pricing.table(), required: requirePrice)
+        }
         return built
     }
 }

@@ -39,6 +39,7 @@ struct CostCommand: ParsableCommand {
     var reasoningTokens: String = "0"
     @OptionGroup var service: ServiceOptions
     @OptionGroup var pricing: PriceFileOption
+    @OptionGroup var requirePrice: RequirePriceOption
     @Option(help: "table (for people) or json.")
     var format: TableOrJSON = .table
 
@@ -65,6 +66,7 @@ struct CostCommand: ParsableCommand {
             let usage = try usage()
             let table = try pricing.table()
             guard let match = table.lookup(model) else {
+                if requirePrice.required { try requirePrice.refuse(model: model) }
                 printError("Warning: " + RecordPricer.unpricedWarning(model: model))
                 if format == .json {
                     print(

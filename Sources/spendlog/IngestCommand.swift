@@ -28,12 +28,15 @@ struct IngestCommand: ParsableCommand {
     var skipInvalid = false
     @OptionGroup var durability: FsyncOption
     @OptionGroup var pricing: PriceFileOption
+    @OptionGroup var requirePrice: RequirePriceOption
 
     func validate() throws { _ = try durability.policy() }
 
     func run() throws {
         try reportingErrors {
-            let batch = IngestBatch(try readInputBytes(file), now: Timestamp.now(), prices: try pricing.table())
+            let batch = IngestBatch(
+                try readInputBytes(file), now: Timestamp.now(), prices: try pricing.table(),
+                requirePrice: requirePrice.required)
             for row in batch.unpriced.rows {
                 printError(
                     "Warning: \(row.requests) line\(row.requests == 1 ? "" : "s") of model '\(row.model)': "

@@ -18,6 +18,30 @@ struct PriceFileOption: ParsableArguments {
     func table() throws -> PriceTable { try location().effectiveTable() }
 }
 
+/// `--require-price` (or `SPENDLOG_REQUIRE_PRICE=1`): a call whose model no price table knows is
+/// refused (exit 65, nothing written) instead of recorded as unpriced, so that a script that
+/// checks only the exit code notices.
+struct RequirePriceOption: ParsableArguments {
+    @Flag(
+        name: .customLong("require-price"),
+        help:
+            "Refuse a call without --cost whose model no price table knows (exit 65, nothing written) instead of recording it unpriced. Also $SPENDLOG_REQUIRE_PRICE=1."
+    )
+    var flag = false
+
+    var required: Bool {
+        if flag { return true }
+        let value = ProcessEnvironment.all["SPENDLOG_REQUIRE_PRICE"]?.lowercased() ?? ""
+        return ["1", "true", "yes"].contains(value)
+    }
+
+    /// Exits 65 naming the model when a price is required and there is none.
+    func refuse(model: String) throws -> Never {
+        printError("Error: --model: " + RecordPricer.missingPrice(model: model) + ".")
+        throw ExitCode(ExitCodes.dataError)
+    }
+}
+
 /// What prices a call besides its token counts: service tier and 1-hour cache writes.
 struct ServiceOptions: ParsableArguments {
     @Option(
@@ -84,11 +108,14 @@ struct ResponseOptions: ParsableArguments {
     }
 }
 
-/// Prices a record that has no cost, printing the warning for a model the table lacks.
-func priceRecord(_ record: inout UsageRecord, table: PriceTable) throws {
+/// Prices a record that has no cost, printing the warning for a model the table lacks (or, when
+/// a price is `required`, refusing it).
+func priceRecord(_ record: inout UsageRecord, table: PriceTable, required: RequirePriceOption? = nil) throws {
     let outcome = try RecordPricer(table: table).price(&record)
     switch outcome {
-    case .unpriced(let warning): printError("Warning: " + warning)
+    case .unpriced(let warning):
+        if let required, required.required { try required.refuse(model: record.model) }
+        printError("Warning: " + warning)
     case .priced(let breakdown): for note in breakdown.notes { printError("Note: " + note) }
     case .provided: break
     }

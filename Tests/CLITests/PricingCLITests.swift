@@ -322,4 +322,39 @@ import Testing
         // 1000 × 2.5e-6 + 500 × 10e-6
         #expect(try storedLines().map { costText($0) } == ["0.0075", "1"])
     }
+
+    /// With --require-price (or SPENDLOG_REQUIRE_PRICE=1) a call whose model no table knows is an
+    /// error a script notices by its exit code (65), and nothing is written; a known model, or a
+    /// call that gives its cost, is recorded as before.
+    @Test func aRequiredPriceRefusesAnUnknownModelAndWritesNothing() throws {
+        let call = [
+            "append", "--dir", dir, "--model", "mystery-model-2", "--project", "p", "--input-tokens", "10",
+            "--output-tokens", "1", "--ts", "2026-11-23T10:00:00Z",
+        ]
+        let refused = try run(call + ["--require-price"])
+        #expect(refused.status == 65, "\(refused.stderr)")
+        #expect(refused.stdout.isEmpty)
+        #expect(refused.stderr.contains(#"--model: no price for model "mystery-model-2", and a price is required"#))
+        let byEnvironment = try run(call, environment: ["SPENDLOG_REQUIRE_PRICE": "1"])
+        #expect(byEnvironment.status == 65, "\(byEnvironment.stderr)")
+        #expect(try storedLines().isEmpty)
+        #expect(try run(call + ["--require-price", "--cost", "0.01"]).status == 0)
+        var known = call
+        known[known.firstIndex(of: "mystery-model-2")!] = "gpt-4o"
+        #expect(try run(known + ["--require-price"]).status == 0)
+        #expect(try run(call).status == 0, "without the flag: recorded unpriced, with a warning")
+        #expect(try storedLines().map { "\($0["cost_source"]!)" } == ["provided", "priced", "unpriced"])
+
+        let lines = """
+            {"project":"p","model":"gpt-4o","input_tokens":10,"output_tokens":5}
+            {"project":"p","model":"mystery-model-2","input_tokens":10,"output_tokens":5}
+            """
+        let ingest = try run(["ingest", "--dir", dir, "--require-price", "-"], input: lines)
+        #expect(ingest.status == 65)
+        #expect(ingest.stderr.contains(#"line 2: model: no price for model "mystery-model-2""#), "\(ingest.stderr)")
+        #expect(try storedLines().count == 3)
+        let cost = try run(["cost", "--model", "mystery-model-2", "--input-tokens", "10", "--require-price"])
+        #expect(cost.status == 65)
+        #expect(cost.stdout.isEmpty)
+    }
 }

@@ -35,8 +35,10 @@ public struct IngestBatch: Sendable {
         return false
     }
 
-    /// Reads `input` at `now` (the time of records without `ts`), pricing with `prices`.
-    public init(_ input: [UInt8], now: Timestamp, prices: PriceTable) {
+    /// Reads `input` at `now` (the time of records without `ts`), pricing with `prices`. With
+    /// `requirePrice`, a line without a cost whose model the table lacks is a bad line (field
+    /// `model`) instead of an unpriced record.
+    public init(_ input: [UInt8], now: Timestamp, prices: PriceTable, requirePrice: Bool = false) {
         let pricer = RecordPricer(table: prices)
         input.withUnsafeBufferPointer { bytes in
             TextLines.forEach(bytes) { number, line in
@@ -62,7 +64,15 @@ public struct IngestBatch: Sendable {
                                 for note in breakdown.notes where !pricingNotes.contains(note) {
                                     pricingNotes.append(note)
                                 }
-                            case .unpriced: unpriced.add(record)
+                            case .unpriced:
+                                if requirePrice {
+                                    problems.append(
+                                        Problem(
+                                            line: number,
+                                            reason: "model: " + RecordPricer.missingPrice(model: record.model)))
+                                    return
+                                }
+                                unpriced.add(record)
                             case .provided: break
                             }
                         } catch {

@@ -47,6 +47,13 @@ public struct RecordPricer: Sendable {
         }
     }
 
+    /// Why a call was refused when a price is required: "model: no price for model '…'".
+    public static func missingPrice(model: String) -> String {
+        "no price for model \(Quoted(Array(model.utf8))), and a price is required: nothing was recorded. Add it to "
+            + "your price file (docs/PRICING.md, \"Price files\"), import LiteLLM's table (`spendlog prices import "
+            + "FILE`), or give the cost"
+    }
+
     public static func unpricedWarning(model: String) -> String {
         "no price for model '\(model)': recorded as unpriced (cost 0, cost_source \"unpriced\"). "
             + "Add it to your price file (docs/PRICING.md, \"Price files\") or import LiteLLM's table with "
