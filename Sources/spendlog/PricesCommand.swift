@@ -45,9 +45,17 @@ struct PricesListCommand: ParsableCommand {
                         rightAligned: [1, 2, 3, 4]))
                 out.write(
                     "\(table.count) models; built-in prices as of \(PriceTable.builtin.asOf ?? "unknown")"
-                        + (user != nil ? "; user file \(location.path) (\(user!.count) models)" : "") + "\n")
+                        + (user != nil
+                            ? "; user file \(location.path) (\(user!.count) models, as of \(user!.asOf ?? "no date"))"
+                            : "") + "\n")
             }
             out.flush()
+            let now = try budgetClock()
+            let sources =
+                [(PriceTable.builtin, "The built-in price table")] + (user.map { [($0, "The price file")] } ?? [])
+            for (source, what) in sources {
+                if let warning = source.ageWarning(now: now, what: what) { printError("Warning: " + warning) }
+            }
         }
     }
 }
@@ -104,7 +112,7 @@ struct PricesImportCommand: ParsableCommand {
         try reportingErrors {
             let bytes = try readInputBytes(file)
             let result = try LiteLLMImporter.importTable(
-                bytes, path: file == "-" ? "standard input" : file, asOf: Timestamp.now().rfc3339.prefix(10).description
+                bytes, path: file == "-" ? "standard input" : file, asOf: try budgetClock().dayString
             )
             if output == "-" {
                 print(result.table.encoded(), terminator: "")

@@ -105,15 +105,17 @@ import Testing
 
     @Test func importingLiteLLMsTableWritesTheUserFileThatPricesThenUse() throws {
         let prices = temp.path + "/prices.json"
-        let imported = try run([
-            "prices", "import", TestPaths.fixtures + "/prices/litellm-model-prices.json", "--prices", prices,
-        ])
+        let clock = ["SPENDLOG_NOW": "2026-11-30T12:00:00Z"]
+        let imported = try run(
+            ["prices", "import", TestPaths.fixtures + "/prices/litellm-model-prices.json", "--prices", prices],
+            environment: clock)
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(imported.stdout == "imported 3328 models into \(prices); skipped 172 without usable per-token prices\n")
         #expect(FileManager.default.fileExists(atPath: prices))
-        let list = try run(["prices", "list", "--prices", prices])
+        let list = try run(["prices", "list", "--prices", prices], environment: clock)
         #expect(
-            list.stdout.hasSuffix("3351 models; built-in prices as of 2026-11-23; user file \(prices) (3328 models)\n"))
+            list.stdout.hasSuffix(
+                "3351 models; built-in prices as of 2026-11-23; user file \(prices) (3328 models, as of 2026-11-30)\n"))
         // A model only LiteLLM knows: 1000 × 0.13e-6 + 1000 × 0.4e-6 (written 4.0000000000000003e-07 there)
         let cost = try run(
             [
@@ -356,5 +358,19 @@ import Testing
         let cost = try run(["cost", "--model", "mystery-model-2", "--input-tokens", "10", "--require-price"])
         #expect(cost.status == 65)
         #expect(cost.stdout.isEmpty)
+    }
+
+    /// `prices list` says when the table was made and warns once it is more than 90 days old (the
+    /// clock is set: the warning must not depend on the day the tests run).
+    @Test func pricesListWarnsWhenTheTableIsOlderThanNinetyDays() throws {
+        let fresh = try run(["prices", "list"], environment: ["SPENDLOG_NOW": "2026-12-01T00:00:00Z"])
+        #expect(fresh.status == 0)
+        #expect(fresh.stdout.contains("built-in prices as of 2026-11-23"))
+        #expect(!fresh.stderr.contains("Warning"), "\(fresh.stderr)")
+        let stale = try run(["prices", "list"], environment: ["SPENDLOG_NOW": "2027-03-01T00:00:00Z"])
+        #expect(stale.status == 0)
+        #expect(
+            stale.stderr.contains("Warning: The built-in price table is as of 2026-11-23, 98 days before 2027-03-01"),
+            "\(stale.stderr)")
     }
 }

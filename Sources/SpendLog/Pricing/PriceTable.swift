@@ -10,6 +10,19 @@ public struct PriceTable: Equatable, Sendable {
     public var source: String?
     public private(set) var entries: [String: PriceEntry]
 
+    /// Prices change: a table older than this many days is worth a warning.
+    public static let staleAfterDays: Int64 = 90
+
+    /// "<what> is as of <date>, N days before <now>: …" when the table's `as_of` is more than
+    /// ``staleAfterDays`` days before `now`; nil when it is recent or has no date.
+    public func ageWarning(now: Timestamp, what: String) -> String? {
+        guard let asOf, let date = Timestamp.parseDateOrTime(asOf) else { return nil }
+        let days = (now.millisecondsSinceEpoch - date.millisecondsSinceEpoch) / Timestamp.millisecondsPerDay
+        guard days > PriceTable.staleAfterDays else { return nil }
+        return "\(what) is as of \(asOf), \(days) days before \(now.dayString): providers change prices, and new "
+            + "models are missing from it. Import a current copy of LiteLLM's table, or update your price file."
+    }
+
     public init(asOf: String? = nil, source: String? = nil, entries: [PriceEntry] = []) {
         self.asOf = asOf
         self.source = source
