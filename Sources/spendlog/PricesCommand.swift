@@ -10,7 +10,7 @@ struct PricesCommand: ParsableCommand {
             (docs/PRICING.md). The file is --prices FILE, else $SPENDLOG_PRICES, else \
             $XDG_CONFIG_HOME/spendlog/prices.json, else ~/.config/spendlog/prices.json.
             """,
-        subcommands: [PricesListCommand.self, PricesShowCommand.self, PricesImportCommand.self])
+        subcommands: [PricesListCommand.self, PricesShowCommand.self, PricesImportCommand.self, PricesDiffCommand.self])
 }
 
 struct PricesListCommand: ParsableCommand {
@@ -126,6 +126,78 @@ struct PricesImportCommand: ParsableCommand {
                         ? "" : "; skipped \(result.skipped.count) without usable per-token prices"))
             for skipped in result.skipped.prefix(20) { printError("Skipped \(skipped.model): \(skipped.reason)") }
             if result.skipped.count > 20 { printError("… and \(result.skipped.count - 20) more skipped") }
+        }
+    }
+}
+
+struct PricesDiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Show what changed between two price files: models added, removed, and every price that differs.",
+        discussion: """
+            Prices are USD per 1M tokens, as the files write them; a component is named as in \
+            the price-file format (input, cache_read, batch.output, prompt_tiers[0].input). \
+            Exit 0 whether or not anything changed.
+            """)
+
+    @Argument(help: "The older price file (spendlog-prices format, as `prices import` writes).")
+    var old: String
+    @Argument(help: "The newer price file.")
+    var new: String
+    @Flag(help: "Print the differences as JSON.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors {
+            let before = try PriceFile(path: old, isExplicit: true).load()!
+            let after = try PriceFile(path: new, isExplicit: true).load()!
+            let diff = PriceDiff(from: before, to: after)
+            var out = OutputBuffer()
+            if json {
+                func text(_ value: String?) -> JSONValue { value.map { .number($0) } ?? .null }
+                out.write(
+                    JSONValue.object([
+                        ("added", .array(diff.added.map { .string($0) })),
+                        ("removed", .array(diff.removed.map { .string($0) })),
+                        (
+                            "changed",
+                            .array(
+                                diff.changed.map { entry in
+                                    .object([
+                                        ("model", .string(entry.model)),
+                                        (
+                                            "changes",
+                                            .array(
+                                                entry.changes.map {
+                                                    .object([
+                                                        ("component", .string($0.component)), ("old", text($0.old)),
+                                                        ("new", text($0.new)),
+                                                    ])
+                                                })
+                                        ),
+                                    ])
+                                })
+                        ),
+                    ]).prettyText() + "\n")
+            } else {
+                var rows: [[String]] = []
+                for model in diff.added { rows.append(["added", model, "-", "-", "-"]) }
+                for model in diff.removed { rows.append(["removed", model, "-", "-", "-"]) }
+                for entry in diff.changed {
+                    for change in entry.changes {
+                        rows.append(["changed", entry.model, change.component, change.old ?? "-", change.new ?? "-"])
+                    }
+                }
+                if !rows.isEmpty {
+                    out.write(
+                        TextTable.render(
+                            header: ["CHANGE", "MODEL", "COMPONENT", "OLD", "NEW"], rows: rows, rightAligned: [3, 4]))
+                }
+                out.write(
+                    "\(diff.added.count) added, \(diff.removed.count) removed, \(diff.changed.count) changed "
+                        + "(\(before.asOf ?? "no date") → \(after.asOf ?? "no date"))\n")
+            }
+            out.flush()
         }
     }
 }

@@ -373,4 +373,40 @@ import Testing
             stale.stderr.contains("Warning: The built-in price table is as of 2026-11-23, 98 days before 2027-03-01"),
             "\(stale.stderr)")
     }
+
+    @Test func pricesDiffShowsAddedRemovedAndEveryChangedPrice() throws {
+        let old = temp.path + "/old.json"
+        let new = temp.path + "/new.json"
+        writeFile(
+            old,
+            Data(
+                #"{"format":"spendlog-prices 1","as_of":"2026-10-01","unit":"USD per 1M tokens","models":{"a":{"input":1,"output":2},"b":{"input":3,"output":4,"batch":{"input":1.5,"output":2}},"gone":{"input":1,"output":1}}}"#
+                    .utf8))
+        writeFile(
+            new,
+            Data(
+                #"{"format":"spendlog-prices 1","as_of":"2026-11-01","unit":"USD per 1M tokens","models":{"a":{"input":1,"output":2},"b":{"input":3.5,"output":4,"cache_read":0.35},"new":{"input":9,"output":9}}}"#
+                    .utf8))
+        let diff = try run(["prices", "diff", old, new])
+        #expect(diff.status == 0, "\(diff.stderr)")
+        #expect(
+            diff.stdout == """
+                CHANGE   MODEL  COMPONENT     OLD   NEW
+                added    new    -               -     -
+                removed  gone   -               -     -
+                changed  b      batch.input   1.5     -
+                changed  b      batch.output    2     -
+                changed  b      cache_read      -  0.35
+                changed  b      input           3   3.5
+                1 added, 1 removed, 1 changed (2026-10-01 → 2026-11-01)
+
+                """)
+        let same = try run(["prices", "diff", old, old])
+        #expect(same.stdout == "0 added, 0 removed, 0 changed (2026-10-01 → 2026-10-01)\n")
+        let json = try run(["prices", "diff", old, new, "--json"])
+        #expect(json.stdout.contains(#""component": "cache_read","#), "\(json.stdout)")
+        let missing = try run(["prices", "diff", old, temp.path + "/nope.json"])
+        #expect(missing.status == 64)
+        #expect(missing.stderr.contains(temp.path + "/nope.json"))
+    }
 }
