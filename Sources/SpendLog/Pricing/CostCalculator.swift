@@ -100,7 +100,14 @@ public enum CostCalculator {
         let cacheRead = price(\.cacheRead) ?? input
         let cacheWrite = price(\.cacheWrite) ?? input
         let cacheWrite1h = price(\.cacheWrite1h) ?? cacheWrite
-        let reasoning = price(\.reasoning) ?? output
+        // Reasoning is output: under a service tier that prices output but not reasoning, it costs
+        // the tier's output price, not standard's reasoning price (docs/PRICING.md).
+        let tierLayers = [serviceTierAtSize?.prices, tier == .standard ? nil : schedule.base].compactMap { $0 }
+        let tierReasoning = tierLayers.lazy.compactMap { $0.reasoning }.first
+        let tierOutput = tierLayers.lazy.compactMap { $0.output }.first
+        let reasoning =
+            tier == .standard
+            ? price(\.reasoning) ?? output : tierReasoning ?? tierOutput ?? price(\.reasoning) ?? output
 
         let parts: [(String, Int64, TokenPrice, Bool)] = [
             ("input", usage.inputTokens - usage.cachedInputTokens - usage.cacheWriteTokens, input, true),

@@ -142,6 +142,38 @@ import Testing
         #expect(breakdown.exactUSD == "0.002585")
     }
 
+    /// Reasoning is output: under a service tier that prices output but not reasoning, reasoning
+    /// costs the tier's output price (flex and batch halve it, priority raises it), not the
+    /// standard reasoning price; a tier that names a reasoning price uses it; a tier that prices
+    /// neither leaves the standard reasoning price.
+    @Test func reasoningUnderAServiceTierCostsTheTiersOutputPrice() throws {
+        let table = try PriceTable.decode(
+            Array(
+                #"""
+                {"format": "spendlog-prices 1", "models": {"thinker": {
+                  "input": 1, "output": 3, "reasoning": 3.5,
+                  "flex": {"input": 0.5, "output": 1.5},
+                  "priority": {"input": 2, "output": 6},
+                  "batch": {"input": 0.5, "output": 1.5, "reasoning": 1.75}}}}
+                """#.utf8), path: "test prices")
+        let entry = try #require(table.lookup("thinker")?.entry)
+        let usage = TokenUsage(inputTokens: 0, outputTokens: 1_000_000, reasoningTokens: 1_000_000)
+        func cost(_ tier: ServiceTier) throws -> String {
+            try CostCalculator.cost(of: usage, entry: entry, serviceTier: tier).total.decimalString
+        }
+        #expect(try cost(.standard) == "3.5")
+        #expect(try cost(.flex) == "1.5")
+        #expect(try cost(.priority) == "6")
+        #expect(try cost(.batch) == "1.75")
+        // test-model's priority tier prices input only: standard reasoning (10) stays.
+        let other = try #require(try Self.table().lookup("test-model")?.entry)
+        #expect(
+            try CostCalculator.cost(
+                of: TokenUsage(inputTokens: 0, outputTokens: 100, reasoningTokens: 100), entry: other,
+                serviceTier: .priority
+            ).total.decimalString == "0.001")
+    }
+
     @Test func aServiceTierTheModelLacksUsesStandardPricesAndSaysSo() throws {
         let entry = try #require(try Self.table().lookup("test-model")?.entry)
         let breakdown = try CostCalculator.cost(
