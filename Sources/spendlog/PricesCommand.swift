@@ -121,9 +121,9 @@ struct PricesImportCommand: ParsableCommand {
             let destination = try output.map { PriceFile(path: $0, isExplicit: true) } ?? pricing.location()
             try destination.replace(with: result.table)
             print(
-                "imported \(result.table.count) models into \(destination.path)"
-                    + (result.skipped.isEmpty
-                        ? "" : "; skipped \(result.skipped.count) without usable per-token prices"))
+                "imported \(result.table.count) models into \(destination.path) from \(result.rows) rows; skipped "
+                    + "\(result.skipped.count) without usable per-token prices and \(result.otherModes.count) of other "
+                    + "modes (embedding, image, audio, …)")
             for skipped in result.skipped.prefix(20) { printError("Skipped \(skipped.model): \(skipped.reason)") }
             if result.skipped.count > 20 { printError("… and \(result.skipped.count - 20) more skipped") }
         }

@@ -9,8 +9,12 @@ public enum LiteLLMImporter {
 
     public struct Result: Sendable {
         public var table: PriceTable
-        /// Entries of an imported mode left out, with the reason (e.g. no per-token prices).
+        /// Chat entries left out, with the reason (e.g. no per-token prices).
         public var skipped: [(model: String, reason: String)]
+        /// Rows of other modes (embedding, image, audio, …): spendlog prices text tokens only.
+        public var otherModes: [(model: String, mode: String)] = []
+        /// Every row of the table (`sample_spec` aside): imported + skipped + other modes.
+        public var rows = 0
     }
 
     /// LiteLLM's base key → the component it prices.
@@ -41,8 +45,20 @@ public enum LiteLLMImporter {
         }
         var table = PriceTable(asOf: asOf, source: "LiteLLM model_prices_and_context_window.json")
         var skipped: [(model: String, reason: String)] = []
+        var otherModes: [(model: String, mode: String)] = []
+        var aliases: [(name: String, target: String)] = []
+        var rows = 0
         for (name, value) in models where name != "sample_spec" {
-            guard let mode = value["mode"]?.stringValue, importedModes.contains(mode) else { continue }
+            rows += 1
+            // A row that only points at another (`alias_of`) takes that row's prices, below.
+            if let target = value["alias_of"]?.stringValue, value["input_cost_per_token"] == nil {
+                aliases.append((name, target))
+                continue
+            }
+            guard let mode = value["mode"]?.stringValue, importedModes.contains(mode) else {
+                otherModes.append((name, value["mode"]?.stringValue ?? "none"))
+                continue
+            }
             do {
                 if let entry = try entry(name: name, value) {
                     table.insert(entry)
@@ -53,12 +69,31 @@ public enum LiteLLMImporter {
                 skipped.append((name, error.reason))
             }
         }
+        // Aliases of aliases resolve in as many passes as the chain is long.
+        var pending = aliases
+        while true {
+            let before = pending.count
+            pending = pending.filter { alias in
+                guard var entry = table.entries[alias.target] else { return true }
+                do throws(RecordValidationError) { try UsageRecord.validateName(alias.name, field: "model") } catch {
+                    skipped.append((alias.name, "model name \(error.reason)"))
+                    return false
+                }
+                entry.model = alias.name
+                table.insert(entry)
+                return false
+            }
+            if pending.count == before { break }
+        }
+        for alias in pending {
+            skipped.append((alias.name, "alias of '\(alias.target)', which is not an imported chat model"))
+        }
         if table.count == 0 {
             throw .invalid(
                 "'\(path)' holds no chat model with per-token prices; is it LiteLLM's model_prices_and_context_window.json?",
                 path: path)
         }
-        return Result(table: table, skipped: skipped)
+        return Result(table: table, skipped: skipped, otherModes: otherModes, rows: rows)
     }
 
     struct EntryError: Error { var reason: String }

@@ -69,4 +69,30 @@ import Testing
         }
         #expect(throws: SpendLogError.self) { try LiteLLMImporter.importTable(Array("{".utf8), path: "x.json") }
     }
+
+    /// Every row is imported or accounted for: alias rows (`alias_of`) take their target's prices,
+    /// through chains of aliases; an alias of nothing importable is skipped with its reason; rows
+    /// of other modes are counted.
+    @Test func aliasRowsTakeTheirTargetsPricesAndEveryRowIsCounted() throws {
+        let table = """
+            {"sample_spec": {"mode": "chat"},
+             "base-model": {"mode": "chat", "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6},
+             "alias-one": {"alias_of": "base-model"},
+             "alias-two": {"alias_of": "alias-one"},
+             "alias-lost": {"alias_of": "nowhere"},
+             "embedder": {"mode": "embedding", "input_cost_per_token": 1e-7},
+             "free-chat": {"mode": "chat"}}
+            """
+        let result = try LiteLLMImporter.importTable(Array(table.utf8), path: "test")
+        #expect(result.table.modelNames.sorted() == ["alias-one", "alias-two", "base-model"])
+        #expect(
+            result.table.entries["alias-two"]?.standard.base.output
+                == result.table.entries["base-model"]?.standard.base.output)
+        #expect(result.table.entries["alias-two"]?.model == "alias-two")
+        #expect(result.skipped.map(\.model).sorted() == ["alias-lost", "free-chat"])
+        #expect(result.skipped.first { $0.model == "alias-lost" }?.reason.contains("alias of 'nowhere'") == true)
+        #expect(result.otherModes.map(\.model) == ["embedder"])
+        #expect(result.rows == 6)
+        #expect(result.table.count + result.skipped.count + result.otherModes.count == result.rows)
+    }
 }
