@@ -162,9 +162,13 @@ import Testing
         #expect(try records(dir).count == 1)
         #expect(try totalCost(dir) == "0.6")
         #expect(try spent(dir) == "0.6")
-        let bad = try spendlog(appendArguments(dir, extra: ["--id", "not-a-uuid"]))
-        #expect(bad.status == 64)
-        #expect(bad.stderr.contains("--id:"), "\(bad.stderr)")
+        // Not a UUID, and a UUID of another version (v4): refused, naming the flag, nothing written.
+        for id in ["not-a-uuid", "4d7c0a52-9c3e-4f6a-9b1e-2a3c4d5e6f70", ""] {
+            let bad = try spendlog(appendArguments(dir, extra: ["--id", id, "--ts", Self.now]))
+            #expect(bad.status == 64, "\(id)")
+            #expect(bad.stderr.contains("--id:"), "\(bad.stderr)")
+        }
+        #expect(try records(dir).count == 1)
     }
 
     /// Eight processes retry the same id at once: one record.

@@ -21,19 +21,10 @@ public struct IngestBatch: Sendable {
     public private(set) var unpriced = UnpricedSummary()
     /// Notes of the pricing (a tier the table lacks, …), each once.
     public private(set) var pricingNotes: [String] = []
-    /// Whether any line may give its own `id` (it holds the bytes `"id"`): then a record whose
-    /// id is in the log already is a retry, and is written once (``LogWriter/appendOnce(contentsOf:)``).
-    /// Without, every id is new and nothing needs checking.
+    /// Whether any line gave its own `id`: then a record whose id is in the log already is a
+    /// retry, and is written once (``LogWriter/appendOnce(contentsOf:)``). Without, every id is
+    /// new and nothing needs checking.
     public private(set) var givesIDs = false
-
-    /// Whether `line` holds the bytes `"id"`.
-    static func mentionsID(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard line.count >= 4 else { return false }
-        for i in 0...(line.count - 4) where line[i] == 0x22 {
-            if line[i + 1] == 0x69 && line[i + 2] == 0x64 && line[i + 3] == 0x22 { return true }
-        }
-        return false
-    }
 
     /// Reads `input` at `now` (the time of records without `ts`), pricing with `prices`. With
     /// `requirePrice`, a line without a cost whose model the table lacks is a bad line (field
@@ -51,9 +42,9 @@ public struct IngestBatch: Sendable {
                                 + "record may have (docs/FORMAT.md, \"Record\")"))
                     return
                 }
-                if !givesIDs, IngestBatch.mentionsID(line) { givesIDs = true }
                 do throws(RecordParseError) {
                     let parsed = try RecordParser.parse(line, mode: .input(now: now))
+                    if parsed.idGiven { givesIDs = true }
                     var record = parsed.record
                     if parsed.costMissing {
                         // Priced as `append` prices a call without a cost; a line that cannot be

@@ -34,6 +34,9 @@ public enum RecordParser {
         public var record: UsageRecord
         /// Neither `cost_usd` nor `cost_source` was given: the caller may price the record.
         public var costMissing: Bool
+        /// The line gave its own `id` (in input mode an absent one is generated): a re-sent
+        /// record may then be in the log already.
+        public var idGiven = false
     }
 
     /// Parses and validates one line (without its `\n`).
@@ -666,6 +669,6 @@ struct JSONScanner {
         } catch {
             throw self.error(error.reason, field: error.field, at: 0)
         }
-        return RecordParser.Parsed(record: record, costMissing: cost == nil && costSource == nil)
+        return RecordParser.Parsed(record: record, costMissing: cost == nil && costSource == nil, idGiven: id != nil)
     }
 }

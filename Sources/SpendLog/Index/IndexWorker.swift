@@ -81,7 +81,7 @@ final class IndexWorker: @unchecked Sendable {
             for indexed in try reader.segments(inFolder: first.name.dayFolder, day: day)
             where indexed.sealed && base.manifest.covers(indexed) {
                 _ = try reader.readLines(indexed) { line, offset throws(SpendLogError) in
-                    dayIDs.insert(try LogReader.recordIDValue(of: line, in: indexed, at: offset))
+                    dayIDs.insert(try LogReader.recordID(of: line, in: indexed, at: offset))
                 }
             }
         }
@@ -135,7 +135,7 @@ final class IndexWorker: @unchecked Sendable {
             fileBytes: { bytes in checksum = fnv1a64(bytes.bindMemory(to: UInt8.self), seed: checksum) }
         ) { line, offset throws(SpendLogError) in
             let scanned = try scanner.scan(line, of: segment, at: offset)
-            guard ids.insert(try LogReader.recordIDValue(of: line, in: segment, at: offset)).inserted else {
+            guard ids.insert(try LogReader.recordID(of: line, in: segment, at: offset)).inserted else {
                 duplicates += 1
                 return
             }

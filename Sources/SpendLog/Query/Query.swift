@@ -237,7 +237,7 @@ final class RowAccumulator {
     func noteIDs(of segment: SegmentFile, reader: LogReader) throws(SpendLogError) {
         enterDay(segment.name.day)
         _ = try reader.readLines(segment) { line, offset throws(SpendLogError) in
-            seen.insert(try LogReader.recordIDValue(of: line, in: segment, at: offset))
+            seen.insert(try LogReader.recordID(of: line, in: segment, at: offset))
         }
     }
 
@@ -259,7 +259,7 @@ final class RowAccumulator {
             if validated, let ms = RecordScanner.leadingTimestampMs(line), !include(ms) { return }
             let record = try scanner.scan(line, of: segment, at: offset)
             guard include(record.timestampMs) else { return }
-            guard seen.insert(try LogReader.recordIDValue(of: line, in: segment, at: offset)).inserted else {
+            guard seen.insert(try LogReader.recordID(of: line, in: segment, at: offset)).inserted else {
                 duplicates += 1
                 return
             }

@@ -112,10 +112,7 @@ public struct LogReader: Sendable {
             do throws(RecordParseError) {
                 parsed = try RecordParser.parse(line, mode: .stored)
             } catch {
-                throw SpendLogError.corruption(
-                    path: segment.path, offset: offset + Int64(error.offset),
-                    (segment.sealed ? "in the decompressed text, " : "")
-                        + "line is not a valid record: \(error.description)")
+                throw LogReader.invalidLine(error, in: segment, at: offset)
             }
             try body(parsed.record, offset)
         }
@@ -235,12 +232,6 @@ extension LogReader {
     /// The id of the record on `line`: taken straight from a line as the writer makes it
     /// (`{"v":1,"id":"<36 characters>",…`), else from the parsed line.
     static func recordID(of line: UnsafeBufferPointer<UInt8>, in segment: SegmentFile, at offset: Int64)
-        throws(SpendLogError) -> String
-    {
-        try recordIDValue(of: line, in: segment, at: offset).description
-    }
-
-    static func recordIDValue(of line: UnsafeBufferPointer<UInt8>, in segment: SegmentFile, at offset: Int64)
         throws(SpendLogError) -> RecordID
     {
         let prefix = writerPrefix.count
@@ -252,11 +243,15 @@ extension LogReader {
         do throws(RecordParseError) {
             return try RecordParser.parse(line, mode: .stored).record.id
         } catch {
-            throw SpendLogError.corruption(
-                path: segment.path, offset: offset + Int64(error.offset),
-                (segment.sealed ? "in the decompressed text, " : "")
-                    + "line is not a valid record: \(error.description)")
+            throw invalidLine(error, in: segment, at: offset)
         }
+    }
+
+    /// A line of `segment` at `offset` that is not a record.
+    static func invalidLine(_ error: RecordParseError, in segment: SegmentFile, at offset: Int64) -> SpendLogError {
+        SpendLogError.corruption(
+            path: segment.path, offset: offset + Int64(error.offset),
+            (segment.sealed ? "in the decompressed text, " : "") + "line is not a valid record: \(error.description)")
     }
 }
 

@@ -92,7 +92,7 @@ public final class LogWriter: @unchecked Sendable {
         var placement: AppendReceipt.Placement
         var file: OwnedDescriptor
         var day: String
-        var ids: [String]
+        var ids: [RecordID]
         /// Batch policy: the write's place in the group commit (``GroupCommit/register(_:)``).
         var generation: UInt64 = 0
         var key: Key { Key(path: file.path, start: placement.startOffset) }
@@ -154,7 +154,7 @@ public final class LogWriter: @unchecked Sendable {
 
     /// Whether a record with `id` is in the log of `day` (`YYYY-MM-DD`).
     public func isRecorded(_ id: RecordID, day: String) throws(SpendLogError) -> Bool {
-        !(try recordedIDs(inDay: day, among: [id.description]).isEmpty)
+        !(try recordedIDs(inDay: day, among: [id]).isEmpty)
     }
 
     private func append(_ records: [UsageRecord], once: Bool) throws(SpendLogError) -> AppendReceipt {
@@ -205,7 +205,7 @@ public final class LogWriter: @unchecked Sendable {
         var bytes: [UInt8] = []
         var ends: [Int] = []
         var indices: [Int] = []
-        var ids: [String] = []
+        var ids: [RecordID] = []
 
         mutating func add(_ record: UsageRecord, index: Int, which: String) throws(SpendLogError) {
             let start = bytes.count
@@ -222,13 +222,13 @@ public final class LogWriter: @unchecked Sendable {
             }
             ends.append(bytes.count)
             indices.append(index)
-            ids.append(record.id.description)
+            ids.append(record.id)
         }
 
         /// Drops the records whose id is in `recorded` or repeats an earlier one; returns their
         /// indices in the call.
-        mutating func dropRepeated(_ recorded: Set<String>) -> [Int] {
-            var seen = Set<String>()
+        mutating func dropRepeated(_ recorded: Set<RecordID>) -> [Int] {
+            var seen = Set<RecordID>()
             var keep: [Int] = []
             for (i, id) in ids.enumerated() where !recorded.contains(id) && seen.insert(id).inserted { keep.append(i) }
             guard keep.count < ids.count else { return [] }
@@ -277,7 +277,7 @@ public final class LogWriter: @unchecked Sendable {
 
     // MARK: - Writing
 
-    private func write(day: String, bytes: [UInt8], ids: [String], call: inout CallState) throws(SpendLogError)
+    private func write(day: String, bytes: [UInt8], ids: [RecordID], call: inout CallState) throws(SpendLogError)
         -> Write
     {
         mutex.lock()
@@ -314,7 +314,7 @@ public final class LogWriter: @unchecked Sendable {
         } catch {
             // Never leave part of a batch behind: cut back to where this write began.
             var failed = error
-            if !LogWriter.cutBack(segment.file, to: size) { failed.possiblyWritten += ids }
+            if !LogWriter.cutBack(segment.file, to: size) { failed.possiblyWritten += ids.map(\.description) }
             throw failed
         }
         let placement = AppendReceipt.Placement(
@@ -380,7 +380,7 @@ public final class LogWriter: @unchecked Sendable {
             items = items.filter { outcome[$0.key] == nil }  // taken back (or not) by another call already
             let back = takeBack(items)
             for item in items { outcome[item.key] = back.contains(item.key) }
-            for write in written where outcome[write.key] != true { kept += write.ids }
+            for write in written where outcome[write.key] != true { kept += write.ids.map(\.description) }
         }
         return failed.possiblyWriting(kept)
     }
@@ -423,10 +423,10 @@ public final class LogWriter: @unchecked Sendable {
     }
 
     /// Which of `wanted` are ids of records in the segments of `day`.
-    private func recordedIDs(inDay day: String, among wanted: Set<String>) throws(SpendLogError) -> Set<String> {
+    private func recordedIDs(inDay day: String, among wanted: Set<RecordID>) throws(SpendLogError) -> Set<RecordID> {
         guard !wanted.isEmpty else { return [] }
         let reader = LogReader(directory: directory)
-        var found = Set<String>()
+        var found = Set<RecordID>()
         for segment in try reader.segments(inFolder: SegmentName.dayFolderPrefix + day, day: day) {
             _ = try reader.readLines(segment) { line, offset throws(SpendLogError) in
                 let id = try LogReader.recordID(of: line, in: segment, at: offset)

@@ -86,14 +86,14 @@ public struct SpendLogError: Error, CustomStringConvertible, Sendable {
     }
 
     /// The error of a call that failed after writing records it could not take back: names them.
-    func possiblyWriting(_ ids: [String], what: String = "records") -> SpendLogError {
+    func possiblyWriting(_ ids: [String]) -> SpendLogError {
         guard !ids.isEmpty else { return nothingWritten() }
         var failed = self
         failed.possiblyWritten = ids
         let shown = ids.prefix(8).joined(separator: ", ")
         let more = ids.count > 8 ? " and \(ids.count - 8) more" : ""
         failed.message +=
-            " \(ids.count == 1 ? "One record" : "\(ids.count) \(what)") may be in the log although this call failed "
+            " \(ids.count == 1 ? "One record" : "\(ids.count) records") may be in the log although this call failed "
             + "(id\(ids.count == 1 ? "" : "s") \(shown)\(more)): a retry with the same ids writes only what is not there."
         return failed
     }

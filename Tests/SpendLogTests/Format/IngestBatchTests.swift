@@ -37,4 +37,14 @@ import Testing
         let batch = IngestBatch(Array("\n\n".utf8), now: Self.now, prices: .builtin)
         #expect(batch.records.isEmpty && batch.problems.isEmpty)
     }
+
+    /// Only a line that gives its own id makes the batch a possible retry: a tag named "id" does not.
+    @Test func onlyALineThatGivesItsIdAsksForTheRetryCheck() {
+        let now = Timestamp.parse("2026-11-23T10:00:00Z")!
+        let tagged = #"{"project":"p","model":"m","input_tokens":1,"output_tokens":1,"cost_usd":1,"tags":{"id":"x"}}"#
+        #expect(!IngestBatch(Array(tagged.utf8), now: now, prices: .builtin).givesIDs)
+        let given =
+            #"{"id":"019aaf00-0000-7000-8000-000000000001","project":"p","model":"m","input_tokens":1,"output_tokens":1,"cost_usd":1}"#
+        #expect(IngestBatch(Array((tagged + "\n" + given).utf8), now: now, prices: .builtin).givesIDs)
+    }
 }
