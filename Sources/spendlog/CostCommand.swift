@@ -37,6 +37,10 @@ struct CostCommand: ParsableCommand {
         name: .customLong("reasoning-tokens"), parsing: .unconditional,
         help: "Reasoning tokens (part of --output-tokens).")
     var reasoningTokens: String = "0"
+    @Option(
+        help: ArgumentHelp(
+            "When the call was made (RFC 3339); prices with off-peak hours depend on it.", valueName: "time"))
+    var ts: String?
     @OptionGroup var service: ServiceOptions
     @OptionGroup var pricing: PriceFileOption
     @OptionGroup var requirePrice: RequirePriceOption
@@ -46,6 +50,7 @@ struct CostCommand: ParsableCommand {
     func validate() throws {
         _ = try usage()
         _ = try service.tier()
+        _ = try time()
         do { try UsageRecord.validateName(model, field: "model") } catch {
             throw ValidationError("--model: \(error.reason).")
         }
@@ -59,6 +64,15 @@ struct CostCommand: ParsableCommand {
             cacheWriteTokens: try parseCount(cacheWriteTokens, option: "--cache-write-tokens"),
             cacheWrite1hTokens: try service.writes1h() ?? 0,
             reasoningTokens: try parseCount(reasoningTokens, option: "--reasoning-tokens"))
+    }
+
+    /// `--ts`, else the clock (`SPENDLOG_NOW` in tests).
+    func time() throws -> Timestamp {
+        guard let ts else { return try budgetClock() }
+        guard let parsed = Timestamp.parse(ts) else {
+            throw ValidationError("--ts: '\(ts)' is not an RFC 3339 time such as 2026-11-23T10:15:02.123Z.")
+        }
+        return parsed
     }
 
     func run() throws {
@@ -82,7 +96,8 @@ struct CostCommand: ParsableCommand {
             let tier = try service.tier() ?? .standard
             let breakdown: CostBreakdown
             do {
-                breakdown = try CostCalculator.cost(of: usage, entry: match.entry, model: model, serviceTier: tier)
+                breakdown = try CostCalculator.cost(
+                    of: usage, entry: match.entry, model: model, serviceTier: tier, at: try time())
             } catch let error as SpendLogError {
                 throw ValidationError(error.cliMessage)
             }
@@ -104,6 +119,8 @@ struct CostCommand: ParsableCommand {
             ("rounding", .string("half up to 0.000000001")),
             ("service_tier", .string(breakdown.serviceTier.rawValue)),
             ("prompt_tier_above_input_tokens", breakdown.promptTierAbove.map { .number(String($0)) } ?? .null),
+            ("prompt_tier_inclusive", .bool(breakdown.promptTierInclusive)),
+            ("notes", .array(breakdown.notes.map(JSONValue.string))),
             (
                 "price_entry",
                 .object([
@@ -132,7 +149,9 @@ struct CostCommand: ParsableCommand {
         var out = "model:        \(model)"
         out += match.entry.model == model ? "\n" : " (priced as \(match.entry.model))\n"
         out += "service tier: \(breakdown.serviceTier.rawValue)"
-        if let above = breakdown.promptTierAbove { out += ", prompt above \(above) input tokens" }
+        if let above = breakdown.promptTierAbove {
+            out += ", prompt \(breakdown.promptTierInclusive ? "at or above" : "above") \(above) input tokens"
+        }
         out += "\nprices as of: \(asOf ?? "unknown")\n\n"
         let rows = breakdown.lines.map { line in
             [line.component, String(line.tokens), line.price.perMillionTokensText, line.exactUSD]

@@ -124,6 +124,15 @@ struct PricesImportCommand: ParsableCommand {
                 "imported \(result.table.count) models into \(destination.path) from \(result.rows) rows; skipped "
                     + "\(result.skipped.count) without usable per-token prices and \(result.otherModes.count) of other "
                     + "modes (embedding, image, audio, …)")
+            let rules: [(String, String)] = [
+                ("tiered", "priced by prompt-size tiers (tiered_pricing)"),
+                ("off_peak", "with off-peak hours, priced by each record's ts"),
+                ("inclusive_threshold", "with thresholds that count a prompt of exactly their size (xAI)"),
+                ("fireworks_cache_read", "with cache reads at Fireworks' default, 50% of input"),
+            ]
+            for (key, text) in rules {
+                if let count = result.rules[key], count > 0 { print("  \(count) models \(text)") }
+            }
             for skipped in result.skipped.prefix(20) { printError("Skipped \(skipped.model): \(skipped.reason)") }
             if result.skipped.count > 20 { printError("… and \(result.skipped.count - 20) more skipped") }
         }

@@ -72,14 +72,51 @@ import Testing
     }
 
     @Test func costOfABatchCallWithOneHourCacheWrites() throws {
-        // claude-sonnet-4-5 batch: 100 × 1.5e-6 + 1000 × 1.875e-6 (5m, batch) + 500 × 6e-6 (1h: no batch price, standard) + 10 × 7.5e-6
+        // claude-sonnet-4-5 batch: 100 × 1.5e-6 + 1000 × 1.875e-6 (5m, batch) + 500 × 3e-6 (1h: no batch price,
+        // standard 6e-6 × the batch input discount 1.5 ÷ 3) + 10 × 7.5e-6
         let result = try run([
             "cost", "--model", "claude-sonnet-4-5-20250929", "--input-tokens", "1600", "--cache-write-tokens", "1500",
             "--cache-write-1h-tokens", "500", "--output-tokens", "10", "--service-tier", "batch", "--format", "json",
         ])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains(#""cost_usd": 0.005100,"#) == false)
-        #expect(result.stdout.contains(#""cost_usd": 0.0051,"#), "\(result.stdout)")
+        #expect(result.stdout.contains(#""cost_usd": 0.0036,"#), "\(result.stdout)")
+        #expect(result.stderr.contains("has no batch price for cache_write_1h"), "\(result.stderr)")
+    }
+
+    /// Off-peak prices follow the call's time: `cost --ts`, the clock without it, and a record's
+    /// `ts` when `append` prices it.
+    @Test func offPeakPricesFollowTheTimeOfTheCall() throws {
+        let prices = temp.path + "/offpeak.json"
+        try """
+        {"format": "spendlog-prices 1", "models": {"night-model": {"input": 2, "output": 4,
+          "off_peak": {"input": 1, "output": 2, "windows": [{"hours_utc": "16:30-00:30"}]}}}}
+        """.write(toFile: prices, atomically: true, encoding: .utf8)
+        func cost(_ extra: [String], clock: String = "2026-12-01T12:00:00Z") throws -> ProcessResult {
+            try run(
+                ["cost", "--prices", prices, "--model", "night-model", "--input-tokens", "1000000", "--format", "json"]
+                    + extra, environment: ["SPENDLOG_NOW": clock])
+        }
+        let night = try cost(["--ts", "2026-12-01T23:00:00Z"])
+        #expect(night.status == 0, "\(night.stderr)")
+        #expect(night.stdout.contains(#""cost_usd": 1,"#), "\(night.stdout)")
+        #expect(night.stderr.contains("priced off-peak at this time (16:30-00:30 UTC)"), "\(night.stderr)")
+        #expect(try cost(["--ts", "2026-12-01T12:00:00Z"]).stdout.contains(#""cost_usd": 2,"#))
+        // Without --ts, the clock decides.
+        #expect(try cost([], clock: "2026-12-02T00:15:00Z").stdout.contains(#""cost_usd": 1,"#))
+        #expect(try cost([], clock: "2026-12-02T00:30:00Z").stdout.contains(#""cost_usd": 2,"#))
+        let bad = try cost(["--ts", "tonight"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--ts: 'tonight' is not an RFC 3339 time"), "\(bad.stderr)")
+
+        for ts in ["2026-12-01T23:00:00Z", "2026-12-01T12:00:00Z"] {
+            let appended = try run(
+                [
+                    "append", "--dir", dir, "--prices", prices, "--project", "p", "--model", "night-model",
+                    "--input-tokens", "1000000", "--output-tokens", "0", "--ts", ts,
+                ], environment: ["SPENDLOG_NOW": "2026-12-01T12:00:00Z"])
+            #expect(appended.status == 0, "\(appended.stderr)")
+        }
+        #expect(try storedLines().map(costText).sorted() == ["1", "2"])
     }
 
     @Test func anUnknownModelCostsZeroFlaggedUnpricedWithAWarning() throws {
@@ -110,16 +147,20 @@ import Testing
             ["prices", "import", TestPaths.fixtures + "/prices/litellm-model-prices.json", "--prices", prices],
             environment: clock)
         #expect(imported.status == 0, "\(imported.stderr)")
-        // Every row is accounted for: 3328 + 172 + 1052 = 4552.
+        // Every row is accounted for: 3377 + 123 + 1052 = 4552.
         #expect(
             imported.stdout
-                == "imported 3328 models into \(prices) from 4552 rows; skipped 172 without usable per-token prices "
-                + "and 1052 of other modes (embedding, image, audio, …)\n")
+                == "imported 3377 models into \(prices) from 4552 rows; skipped 123 without usable per-token prices "
+                + "and 1052 of other modes (embedding, image, audio, …)\n"
+                + "  54 models priced by prompt-size tiers (tiered_pricing)\n"
+                + "  10 models with off-peak hours, priced by each record's ts\n"
+                + "  43 models with thresholds that count a prompt of exactly their size (xAI)\n"
+                + "  236 models with cache reads at Fireworks' default, 50% of input\n")
         #expect(FileManager.default.fileExists(atPath: prices))
         let list = try run(["prices", "list", "--prices", prices], environment: clock)
         #expect(
             list.stdout.hasSuffix(
-                "3351 models; built-in prices as of 2026-11-23; user file \(prices) (3328 models, as of 2026-11-30)\n"))
+                "3400 models; built-in prices as of 2026-11-23; user file \(prices) (3377 models, as of 2026-11-30)\n"))
         // A model only LiteLLM knows: 1000 × 0.13e-6 + 1000 × 0.4e-6 (written 4.0000000000000003e-07 there)
         let cost = try run(
             [
@@ -293,12 +334,15 @@ import Testing
         #expect(
             result.stderr
                 == "Warning: 2 lines of model 'house-model': no price for model 'house-model': recorded as unpriced (cost 0, cost_source \"unpriced\"). Add it to your price file (docs/PRICING.md, \"Price files\") or import LiteLLM's table with `spendlog prices import FILE`; `spendlog prices show 'house-model'` tells whether it is found.\n"
+                + "Note: claude-sonnet-4-5 has no batch price for cache_write_1h: the standard price × the batch input "
+                + "discount (1.5 ÷ 3)\n"
         )
         let stored = try storedLines()
-        // 1000 × 0.15e-6 + 100 × 0.6e-6; then the batch 1-hour writes at the standard 1-hour price, 1000 × 6e-6
+        // 1000 × 0.15e-6 + 100 × 0.6e-6; then the batch 1-hour writes at the standard 1-hour price × the batch
+        // input discount (1.5 ÷ 3), 1000 × 3e-6
         #expect(
             stored.map { "\(costText($0)) \($0["cost_source"]!)" } == [
-                "0.00021 priced", "2 provided", "0 unpriced", "0 unpriced", "0.006 priced",
+                "0.00021 priced", "2 provided", "0 unpriced", "0 unpriced", "0.003 priced",
             ])
     }
 

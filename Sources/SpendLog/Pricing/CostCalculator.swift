@@ -54,6 +54,8 @@ public struct CostBreakdown: Equatable, Sendable {
     public var serviceTier: ServiceTier
     /// The prompt-size threshold whose prices applied, if any.
     public var promptTierAbove: Int64?
+    /// Whether that threshold counts a prompt of exactly its size (xAI's "≥").
+    public var promptTierInclusive: Bool = false
     /// Fallbacks worth telling the user about (a service tier the model has no prices for).
     public var notes: [String]
 
@@ -69,45 +71,80 @@ public enum CostCalculator {
     static let yoctoPerNano = Int128(10).power(15)
 
     public static func cost(
-        of usage: TokenUsage, entry: PriceEntry, model: String? = nil, serviceTier: ServiceTier = .standard
+        of usage: TokenUsage, entry: PriceEntry, model: String? = nil, serviceTier: ServiceTier = .standard,
+        at time: Timestamp? = nil
     ) throws(SpendLogError) -> CostBreakdown {
         try check(usage)
         var notes: [String] = []
         var tier = serviceTier
-        var schedule = entry.standard
+        var special: PriceSchedule?
         if serviceTier != .standard {
-            if let special = entry.serviceTiers[serviceTier] {
-                schedule = special
+            if let schedule = entry.serviceTiers[serviceTier] {
+                special = schedule
             } else {
                 notes.append("\(entry.model) has no \(serviceTier.rawValue) prices; standard prices were used")
                 tier = .standard
             }
         }
-        // Each schedule's own highest tier below the prompt size: a service tier may split at
+        // Each schedule's own highest tier at the prompt size: a service tier may split at
         // another threshold than standard prices do.
-        let serviceTierAtSize = schedule.tier(forInputTokens: usage.inputTokens)
         let standardAtSize = entry.standard.tier(forInputTokens: usage.inputTokens)
-        let threshold = [serviceTierAtSize, standardAtSize].compactMap { $0?.aboveInputTokens }.max()
-        // Most specific first: the service tier at this prompt size, the service tier, then standard.
-        let layers = [serviceTierAtSize?.prices, schedule.base, standardAtSize?.prices, entry.standard.base]
-            .compactMap { $0 }
-        func price(_ keyPath: KeyPath<PriceComponents, TokenPrice?>) -> TokenPrice? {
-            for layer in layers { if let value = layer[keyPath: keyPath] { return value } }
-            return nil
+        let specialAtSize = special?.tier(forInputTokens: usage.inputTokens)
+        let crossed = [specialAtSize, standardAtSize].compactMap { $0 }.max { $0.aboveInputTokens < $1.aboveInputTokens }
+        // Off-peak prices replace standard ones (prompt tiers included) while a window is open.
+        var offPeak: PriceComponents?
+        if special == nil, let hours = entry.offPeak, let time, hours.contains(time) {
+            offPeak = hours.prices
+            notes.append("\(entry.model) is priced off-peak at this time (\(hours.windowsText))")
         }
-        let input = price(\.input) ?? .zero
-        let output = price(\.output) ?? .zero
-        let cacheRead = price(\.cacheRead) ?? input
-        let cacheWrite = price(\.cacheWrite) ?? input
-        let cacheWrite1h = price(\.cacheWrite1h) ?? cacheWrite
+        func standardPrice(_ keyPath: KeyPath<PriceComponents, TokenPrice?>) -> TokenPrice? {
+            offPeak?[keyPath: keyPath] ?? standardAtSize?.prices[keyPath: keyPath]
+                ?? entry.standard.base[keyPath: keyPath]
+        }
+        var scaledAtSize: [String] = []
+        var scaledByInput: [String] = []
+        /// A price of the service tier (docs/PRICING.md, "Which price applies"): its own price at
+        /// this prompt size; its base price, scaled like standard's at this size when the tier
+        /// has no price for a crossed threshold; else nil.
+        func specialPrice(_ keyPath: KeyPath<PriceComponents, TokenPrice?>, _ name: String) -> TokenPrice? {
+            guard let special else { return nil }
+            if let own = specialAtSize?.prices[keyPath: keyPath] { return own }
+            guard let base = special.base[keyPath: keyPath] else { return nil }
+            if specialAtSize == nil, let atSize = standardAtSize?.prices[keyPath: keyPath],
+                let standardBase = entry.standard.base[keyPath: keyPath], standardBase != .zero,
+                let scaled = scale(atSize, by: base, over: standardBase)
+            {
+                scaledAtSize.append(name)
+                return scaled
+            }
+            return base
+        }
+        let input = specialPrice(\.input, "input") ?? standardPrice(\.input) ?? .zero
+        let output = specialPrice(\.output, "output") ?? standardPrice(\.output) ?? .zero
+        /// A cache price: the service tier's own, else standard's (which falls back to the input
+        /// price) scaled by the tier's input discount: providers discount every input token.
+        func cachePrice(
+            _ keyPath: KeyPath<PriceComponents, TokenPrice?>, _ name: String, fallback: TokenPrice
+        ) -> TokenPrice {
+            if let own = specialPrice(keyPath, name) { return own }
+            guard let standard = standardPrice(keyPath) else { return fallback }
+            if special != nil, let tierInput = special?.base.input, let standardInput = entry.standard.base.input,
+                standardInput != .zero, let scaled = scale(standard, by: tierInput, over: standardInput)
+            {
+                scaledByInput.append(name)
+                return scaled
+            }
+            return standard
+        }
+        let cacheRead = cachePrice(\.cacheRead, "cache_read", fallback: input)
+        let cacheWrite = cachePrice(\.cacheWrite, "cache_write", fallback: input)
+        let cacheWrite1h = cachePrice(\.cacheWrite1h, "cache_write_1h", fallback: cacheWrite)
         // Reasoning is output: under a service tier that prices output but not reasoning, it costs
         // the tier's output price, not standard's reasoning price (docs/PRICING.md).
-        let tierLayers = [serviceTierAtSize?.prices, tier == .standard ? nil : schedule.base].compactMap { $0 }
-        let tierReasoning = tierLayers.lazy.compactMap { $0.reasoning }.first
-        let tierOutput = tierLayers.lazy.compactMap { $0.output }.first
-        let reasoning =
-            tier == .standard
-            ? price(\.reasoning) ?? output : tierReasoning ?? tierOutput ?? price(\.reasoning) ?? output
+        let tierReasoning = special.flatMap { _ in specialPrice(\.reasoning, "reasoning") }
+        let tierOutput = special.flatMap { _ in specialPrice(\.output, "output") }
+        let reasoning = tierReasoning ?? tierOutput ?? standardPrice(\.reasoning) ?? output
+        let threshold = crossed?.aboveInputTokens
 
         let parts: [(String, Int64, TokenPrice, Bool)] = [
             ("input", usage.inputTokens - usage.cachedInputTokens - usage.cacheWriteTokens, input, true),
@@ -126,11 +163,51 @@ public enum CostCalculator {
             sum = next
             lines.append(.init(component: name, tokens: tokens, price: unit, yoctoDollars: product))
         }
+        // Rules are named only for the components this call has tokens of.
+        let billed = Set(lines.filter { $0.tokens > 0 }.map(\.component))
+        scaledAtSize = Array(Set(scaledAtSize).intersection(billed)).sorted()
+        scaledByInput = scaledByInput.filter(billed.contains)
+        if special != nil, let crossed, !scaledAtSize.isEmpty {
+            let names = scaledAtSize
+            notes.append(
+                "\(entry.model) has no \(tier.rawValue) price for a prompt \(crossed.thresholdText) input tokens "
+                    + "for \(names.joined(separator: ", ")): the standard price there × the \(tier.rawValue) "
+                    + "discount (\(tier.rawValue) ÷ standard base price)")
+        }
+        if !scaledByInput.isEmpty, let tierInput = special?.base.input, let standardInput = entry.standard.base.input {
+            notes.append(
+                "\(entry.model) has no \(tier.rawValue) price for \(scaledByInput.joined(separator: ", ")): the "
+                    + "standard price × the \(tier.rawValue) input discount (\(tierInput.perMillionTokensText) ÷ "
+                    + "\(standardInput.perMillionTokensText))")
+        }
+        for (component, rule) in entry.derived.sorted(by: { $0.key < $1.key }) {
+            if billed.contains(component) { notes.append("\(entry.model) \(component): \(rule)") }
+        }
         let nanos = (sum + yoctoPerNano / 2) / yoctoPerNano
         guard nanos <= Int128(Money.maximumPerRecord.nanos) else { throw tooLarge(model ?? entry.model) }
         return CostBreakdown(
             model: model ?? entry.model, matchedName: entry.model, lines: lines, exactYoctoDollars: sum,
-            total: Money(nanos: Int64(nanos)), serviceTier: tier, promptTierAbove: threshold, notes: notes)
+            total: Money(nanos: Int64(nanos)), serviceTier: tier, promptTierAbove: threshold,
+            promptTierInclusive: crossed?.inclusive ?? false, notes: notes)
+    }
+
+    /// `price × numerator ÷ denominator`, rounded half up to a yocto-dollar per token (exact
+    /// when, as with the providers' 50% discounts, the division leaves no remainder); nil on
+    /// overflow.
+    static func scale(_ price: TokenPrice, by numerator: TokenPrice, over denominator: TokenPrice) -> TokenPrice? {
+        var n = numerator.yoctoDollarsPerToken
+        var d = denominator.yoctoDollarsPerToken
+        guard d > 0 else { return nil }
+        var a = n
+        var b = d
+        while b != 0 { (a, b) = (b, a % b) }
+        if a > 1 {
+            n /= a
+            d /= a
+        }
+        let (product, overflow) = price.yoctoDollarsPerToken.multipliedReportingOverflow(by: n)
+        guard !overflow else { return nil }
+        return TokenPrice(yoctoDollarsPerToken: (product + d / 2) / d)
     }
 
     static func tooLarge(_ model: String) -> SpendLogError {

@@ -58,14 +58,27 @@ public struct PriceComponents: Equatable, Sendable {
 /// Prices that apply when a request's prompt is larger than a threshold (e.g. Gemini 2.5 Pro
 /// above 200,000 input tokens): the whole request is then charged at these prices.
 public struct PromptTier: Equatable, Sendable {
-    /// The tier applies when `input_tokens` is strictly greater than this.
+    /// The threshold, in input tokens.
     public var aboveInputTokens: Int64
+    /// Whether a prompt of exactly `aboveInputTokens` is in this tier: xAI bills "≥ 200K" at the
+    /// higher rate, Google, Anthropic, OpenAI and Alibaba only prompts above the threshold
+    /// (price-file key `at_or_above_input_tokens` instead of `above_input_tokens`).
+    public var inclusive: Bool
     public var prices: PriceComponents
 
-    public init(aboveInputTokens: Int64, prices: PriceComponents) {
+    public init(aboveInputTokens: Int64, inclusive: Bool = false, prices: PriceComponents) {
         self.aboveInputTokens = aboveInputTokens
+        self.inclusive = inclusive
         self.prices = prices
     }
+
+    /// Whether a request of `inputTokens` (cache reads and writes included) is in this tier.
+    public func applies(toInputTokens inputTokens: Int64) -> Bool {
+        inclusive ? inputTokens >= aboveInputTokens : inputTokens > aboveInputTokens
+    }
+
+    /// "above 200000" or "at or above 200000" input tokens.
+    public var thresholdText: String { (inclusive ? "at or above " : "above ") + String(aboveInputTokens) }
 }
 
 /// The prices of one service tier: base components and prompt-size tiers.
@@ -79,9 +92,9 @@ public struct PriceSchedule: Equatable, Sendable {
         self.promptTiers = promptTiers.sorted { $0.aboveInputTokens < $1.aboveInputTokens }
     }
 
-    /// The tier with the highest threshold that `inputTokens` is strictly above, if any.
+    /// The tier with the highest threshold that applies to `inputTokens`, if any.
     func tier(forInputTokens inputTokens: Int64) -> PromptTier? {
-        promptTiers.last { inputTokens > $0.aboveInputTokens }
+        promptTiers.last { $0.applies(toInputTokens: inputTokens) }
     }
 
     public var isEmpty: Bool { base.isEmpty && promptTiers.isEmpty }
@@ -95,10 +108,126 @@ public struct PriceEntry: Equatable, Sendable {
     public var standard: PriceSchedule
     /// Batch, priority and flex prices, where the provider has them.
     public var serviceTiers: [ServiceTier: PriceSchedule]
+    /// Prices in force at certain hours (DeepSeek's off-peak discount), by the record's `ts`.
+    public var offPeak: OffPeakPrices?
+    /// Standard prices that are not on the provider's list but derived by a rule (Fireworks'
+    /// default cache-read discount), by component name, with the rule and its source: the price
+    /// file's `derived`. A cost that uses one says so in its notes.
+    public var derived: [String: String]
 
-    public init(model: String, standard: PriceSchedule, serviceTiers: [ServiceTier: PriceSchedule] = [:]) {
+    public init(
+        model: String, standard: PriceSchedule, serviceTiers: [ServiceTier: PriceSchedule] = [:],
+        offPeak: OffPeakPrices? = nil, derived: [String: String] = [:]
+    ) {
         self.model = model
         self.standard = standard
         self.serviceTiers = serviceTiers
+        self.offPeak = offPeak
+        self.derived = derived
+    }
+}
+
+/// Prices that replace the standard ones during some hours of some weekdays (DeepSeek's off-peak
+/// discount). The hours are UTC; the weekday is read on the calendar of `weekdayZone` (UTC when
+/// nil), because a provider's "weekday" is its own local one.
+public struct OffPeakPrices: Equatable, Sendable {
+    /// Hours of the day, as minutes after 00:00 UTC: `start..<end`, wrapping past midnight when
+    /// `end <= start` (`start == end` is the whole day).
+    public struct Hours: Equatable, Sendable {
+        public var start: Int
+        public var end: Int
+
+        public init(start: Int, end: Int) {
+            self.start = start
+            self.end = end
+        }
+
+        /// `HH:MM-HH:MM`, each 00:00–24:00.
+        public static func parse(_ text: String) -> Hours? {
+            let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2, let start = minutes(parts[0]), let end = minutes(parts[1]) else { return nil }
+            return Hours(start: start, end: end)
+        }
+
+        static func minutes(_ text: Substring) -> Int? {
+            let parts = text.trimmingSpaces.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let hours = Int(parts[0]),
+                let minutes = Int(parts[1]), (0...24).contains(hours), (0..<60).contains(minutes),
+                hours * 60 + minutes <= 1440
+            else { return nil }
+            return hours * 60 + minutes
+        }
+
+        /// `HH:MM-HH:MM`, or `all day`.
+        public var description: String { start == end ? "all day" : text }
+
+        public var text: String {
+            func two(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
+            return "\(two(start / 60)):\(two(start % 60))-\(two(end / 60)):\(two(end % 60))"
+        }
+
+        func contains(minute: Int) -> Bool {
+            if start == end || (start == 0 && end == 1440) { return true }
+            return start < end ? (start <= minute && minute < end) : (minute >= start || minute < end)
+        }
+    }
+
+    /// Hours on some weekdays (ISO: 1 Monday … 7 Sunday; empty is every day).
+    public struct Window: Equatable, Sendable {
+        public var weekdays: [Int]
+        public var hours: [Hours]
+
+        public init(weekdays: [Int], hours: [Hours]) {
+            self.weekdays = weekdays
+            self.hours = hours
+        }
+    }
+
+    public var prices: PriceComponents
+    public var windows: [Window]
+    /// The IANA zone whose calendar decides the weekday (`Asia/Shanghai`), nil for UTC.
+    public var weekdayZone: String?
+
+    public init(prices: PriceComponents, windows: [Window], weekdayZone: String? = nil) {
+        self.prices = prices
+        self.windows = windows
+        self.weekdayZone = weekdayZone
+    }
+
+    /// Whether the instant `ts` is off-peak. An unknown zone counts as not off-peak (standard
+    /// prices, never a discount that may not apply); the price file is checked when read.
+    public func contains(_ ts: Timestamp) -> Bool {
+        let ms = ts.millisecondsSinceEpoch
+        let minute = Int((ms - ts.utcDay * Timestamp.millisecondsPerDay) / 60_000)
+        var local = ms
+        if let weekdayZone {
+            guard let zone = try? ZoneInfo.named(weekdayZone) else { return false }
+            local += zone.offset(at: ms)
+        }
+        let day = Timestamp(millisecondsSinceEpoch: local).utcDay
+        // 1970-01-01 was a Thursday (ISO weekday 4).
+        let weekday = Int(((day % 7) + 7 + 3) % 7) + 1
+        return windows.contains { window in
+            (window.weekdays.isEmpty || window.weekdays.contains(weekday))
+                && window.hours.contains { $0.contains(minute: minute) }
+        }
+    }
+
+    /// "00:00-01:00, 10:00-24:00 UTC on weekdays 1-5" style description of the windows.
+    public var windowsText: String {
+        windows.map { window in
+            let hours = window.hours.map(\.description).joined(separator: ", ") + " UTC"
+            return window.weekdays.isEmpty
+                ? hours : hours + " on ISO weekdays " + window.weekdays.map(String.init).joined(separator: ",")
+        }.joined(separator: "; ") + (weekdayZone.map { " (weekdays in \($0))" } ?? "")
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var s = self
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return s
     }
 }

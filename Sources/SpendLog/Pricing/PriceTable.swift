@@ -99,6 +99,23 @@ extension PriceTable {
                 throw fail(field, "needs both \"input\" and \"output\" prices")
             }
             var entry = PriceEntry(model: name, standard: standard)
+            if let derived = value["derived"], derived != .null {
+                guard let members = derived.objectMembers else {
+                    throw fail("\(field).derived", "must be an object of component → the rule that derived its price")
+                }
+                let components = Set(PriceComponents.fields.map(\.name))
+                for member in members {
+                    guard components.contains(member.key), let text = member.value.stringValue else {
+                        throw fail(
+                            "\(field).derived.\(member.key)",
+                            "must be a price component (\(components.sorted().joined(separator: ", "))) → a string")
+                    }
+                    entry.derived[member.key] = text
+                }
+            }
+            if let offPeak = value["off_peak"], offPeak != .null {
+                entry.offPeak = try decodeOffPeak(offPeak, field: "\(field).off_peak", fail: fail)
+            }
             for tier in [ServiceTier.batch, .priority, .flex] {
                 if let nested = value[tier.rawValue] {
                     guard nested.objectMembers != nil else {
@@ -147,7 +164,8 @@ extension PriceTable {
     ) throws(SpendLogError) -> PriceSchedule {
         let prices = PriceComponents.fields.map(\.name)
         let tiers = isServiceTier ? [] : ServiceTier.allCases.filter { $0 != .standard }.map(\.rawValue)
-        try checkKeys(value, known: Set(prices + tiers + ["prompt_tiers", "note"]), field: field, fail: fail)
+        let entryKeys = isServiceTier ? ["note"] : ["note", "off_peak", "derived"]
+        try checkKeys(value, known: Set(prices + tiers + entryKeys + ["prompt_tiers"]), field: field, fail: fail)
         var schedule = PriceSchedule(base: try decodeComponents(value, field: field, fail: fail))
         if let tiers = value["prompt_tiers"] {
             guard let items = tiers.arrayValue else { throw fail("\(field).prompt_tiers", "must be an array") }
@@ -155,17 +173,83 @@ extension PriceTable {
             for (index, item) in items.enumerated() {
                 let tierField = "\(field).prompt_tiers[\(index)]"
                 guard item.objectMembers != nil else { throw fail(tierField, "must be an object") }
-                try checkKeys(item, known: Set(prices + ["above_input_tokens", "note"]), field: tierField, fail: fail)
-                guard let above = item["above_input_tokens"]?.integerValue, above >= 0 else {
-                    throw fail("\(tierField).above_input_tokens", "must be a whole number of tokens")
+                try checkKeys(
+                    item, known: Set(prices + ["above_input_tokens", "at_or_above_input_tokens", "note"]),
+                    field: tierField, fail: fail)
+                let inclusive = item["at_or_above_input_tokens"] != nil
+                if inclusive && item["above_input_tokens"] != nil {
+                    throw fail(
+                        tierField, "has both above_input_tokens and at_or_above_input_tokens; a threshold is one or the other")
+                }
+                let key = inclusive ? "at_or_above_input_tokens" : "above_input_tokens"
+                guard let above = item[key]?.integerValue, above >= 0 else {
+                    throw fail("\(tierField).\(key)", "must be a whole number of tokens")
                 }
                 result.append(
                     PromptTier(
-                        aboveInputTokens: above, prices: try decodeComponents(item, field: tierField, fail: fail)))
+                        aboveInputTokens: above, inclusive: inclusive,
+                        prices: try decodeComponents(item, field: tierField, fail: fail)))
             }
             schedule = PriceSchedule(base: schedule.base, promptTiers: result)
         }
         return schedule
+    }
+
+    /// An `off_peak` object: prices, `windows` of `hours_utc` (`"HH:MM-HH:MM"` or a list of them)
+    /// and ISO `weekdays`, and an optional `weekday_zone`.
+    static func decodeOffPeak(
+        _ value: JSONValue, field: String, fail: (String, String) -> SpendLogError
+    ) throws(SpendLogError) -> OffPeakPrices {
+        guard value.objectMembers != nil else { throw fail(field, "must be an object") }
+        let prices = PriceComponents.fields.map(\.name)
+        try checkKeys(value, known: Set(prices + ["windows", "weekday_zone", "note"]), field: field, fail: fail)
+        let components = try decodeComponents(value, field: field, fail: fail)
+        guard !components.isEmpty else { throw fail(field, "names no price") }
+        var zone: String?
+        if let member = value["weekday_zone"], member != .null {
+            guard let name = member.stringValue, ZoneInfo.isValidName(name) else {
+                throw fail("\(field).weekday_zone", "must be an IANA time zone name such as \"Asia/Shanghai\"")
+            }
+            do { _ = try ZoneInfo.named(name) } catch {
+                throw fail("\(field).weekday_zone", "names '\(name)', which this system's time zone data does not know")
+            }
+            zone = name
+        }
+        guard let items = value["windows"]?.arrayValue, !items.isEmpty else {
+            throw fail("\(field).windows", "must be a non-empty array of {\"hours_utc\", \"weekdays\"}")
+        }
+        var windows: [OffPeakPrices.Window] = []
+        for (index, item) in items.enumerated() {
+            let place = "\(field).windows[\(index)]"
+            guard item.objectMembers != nil else { throw fail(place, "must be an object") }
+            try checkKeys(item, known: ["hours_utc", "weekdays"], field: place, fail: fail)
+            let texts: [JSONValue]
+            switch item["hours_utc"] {
+            case .string?: texts = [item["hours_utc"]!]
+            case .array(let list)?: texts = list
+            default: throw fail("\(place).hours_utc", "must be \"HH:MM-HH:MM\" or a list of them")
+            }
+            var hours: [OffPeakPrices.Hours] = []
+            for text in texts {
+                guard let string = text.stringValue, let parsed = OffPeakPrices.Hours.parse(string) else {
+                    throw fail(
+                        "\(place).hours_utc", "has '\(text.jsonText.prefix(40))', which is not \"HH:MM-HH:MM\" (UTC)")
+                }
+                hours.append(parsed)
+            }
+            var weekdays: [Int] = []
+            if let days = item["weekdays"], days != .null {
+                guard let list = days.arrayValue else { throw fail("\(place).weekdays", "must be a list of 1–7") }
+                for day in list {
+                    guard let n = day.integerValue, (1...7).contains(n) else {
+                        throw fail("\(place).weekdays", "must hold ISO weekdays, 1 (Monday) to 7 (Sunday)")
+                    }
+                    weekdays.append(Int(n))
+                }
+            }
+            windows.append(OffPeakPrices.Window(weekdays: weekdays, hours: hours))
+        }
+        return OffPeakPrices(prices: components, windows: windows, weekdayZone: zone)
     }
 
     /// The `spendlog-prices 1` JSON text of this table, models in byte order, one per line group.
@@ -186,6 +270,29 @@ extension PriceTable {
         for tier in [ServiceTier.batch, .priority, .flex] {
             if let schedule = entry.serviceTiers[tier] { members.append((tier.rawValue, .object(encode(schedule)))) }
         }
+        if let offPeak = entry.offPeak {
+            var block = encode(offPeak.prices)
+            if let zone = offPeak.weekdayZone { block.append(("weekday_zone", .string(zone))) }
+            block.append(
+                (
+                    "windows",
+                    .array(
+                        offPeak.windows.map { window in
+                            var item: [(key: String, value: JSONValue)] = [
+                                ("hours_utc", .array(window.hours.map { .string($0.text) }))
+                            ]
+                            if !window.weekdays.isEmpty {
+                                item.append(("weekdays", .array(window.weekdays.map { .number(String($0)) })))
+                            }
+                            return .object(item)
+                        })
+                ))
+            members.append(("off_peak", .object(block)))
+        }
+        if !entry.derived.isEmpty {
+            members.append(
+                ("derived", .object(entry.derived.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+        }
         return .object(members)
     }
 
@@ -204,7 +311,12 @@ extension PriceTable {
                     .array(
                         schedule.promptTiers.map { tier in
                             .object(
-                                [("above_input_tokens", .number(String(tier.aboveInputTokens)))] + encode(tier.prices))
+                                [
+                                    (
+                                        tier.inclusive ? "at_or_above_input_tokens" : "above_input_tokens",
+                                        .number(String(tier.aboveInputTokens))
+                                    )
+                                ] + encode(tier.prices))
                         })
                 ))
         }

@@ -26,7 +26,7 @@ public struct RecordPricer: Sendable {
         }
         let breakdown = try CostCalculator.cost(
             of: TokenUsage(record: record), entry: match.entry, model: record.model,
-            serviceTier: record.serviceTier ?? .standard)
+            serviceTier: record.serviceTier ?? .standard, at: record.timestamp)
         record.cost = breakdown.total
         record.costSource = .priced
         return .priced(breakdown)

@@ -70,10 +70,11 @@ import Testing
         Case(
             name: "batch", model: "test-model", usage: TokenUsage(inputTokens: 500, outputTokens: 100), tier: .batch,
             expected: "0.0009"),
-        // batch has no cache-read price: the standard one, 400 × 1e-6 + 100 × 0.5e-6
+        // batch has no cache-read price: the standard one × the batch input discount (0.5 ÷ 1),
+        // 400 × 1e-6 + 100 × 0.25e-6
         Case(
-            name: "batch falls back to standard cache reads", model: "test-model",
-            usage: TokenUsage(inputTokens: 500, cachedInputTokens: 100), tier: .batch, expected: "0.00045"),
+            name: "batch scales standard cache reads by its input discount", model: "test-model",
+            usage: TokenUsage(inputTokens: 500, cachedInputTokens: 100), tier: .batch, expected: "0.000425"),
         // batch above the tier: 2000 × 2e-6 + 10 × 4e-6 (batch output, no batch tier output)
         Case(
             name: "batch above the tier", model: "test-model",

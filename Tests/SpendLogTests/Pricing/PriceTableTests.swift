@@ -112,6 +112,26 @@ import Testing
                 match.entry.standard.base.input == original.standard.base.input
                     && match.entry.standard.base.output == original.standard.base.output,
                 "\(name) is priced as \(match.entry.model)")
+            // The same call costs the same under every service tier both rows price, cache reads
+            // and writes included: a Bedrock row without a batch cache-read price takes standard's
+            // × the batch input discount, which is the first-party batch price the built-in row
+            // lists. (A tier only one of the rows prices is standard prices on the other.)
+            let usage = TokenUsage(
+                inputTokens: 10_000, outputTokens: 2_000, cachedInputTokens: 4_000, cacheWriteTokens: 3_000,
+                cacheWrite1hTokens: 1_000, reasoningTokens: 500)
+            let long = TokenUsage(inputTokens: 250_000, outputTokens: 10, cachedInputTokens: 50_000)
+            // LiteLLM's first-party Sonnet 4.5 rows lack the >200k prices the built-in row takes from Bedrock's.
+            let sizes = name.hasPrefix("claude-sonnet-4-5") ? [usage] : [usage, long]
+            for tier in ServiceTier.allCases
+            where tier == .standard || (match.entry.serviceTiers[tier] != nil && original.serviceTiers[tier] != nil) {
+                for size in sizes {
+                    let mine = try CostCalculator.cost(of: size, entry: match.entry, serviceTier: tier)
+                    let theirs = try CostCalculator.cost(of: size, entry: original, serviceTier: tier)
+                    #expect(
+                        mine.exactYoctoDollars == theirs.exactYoctoDollars,
+                        "\(name) \(tier.rawValue) at \(size.inputTokens): \(mine.exactUSD) as \(match.entry.model), \(theirs.exactUSD) by its own row")
+                }
+            }
         }
         #expect(checked > 50)
     }
