@@ -189,6 +189,10 @@ def deepseek_off_peak(c):
     return c["clock"] == "off_peak" and isinstance(c["row"].get("off_peak_pricing"), dict)
 
 
+# Not listed, because no case shows it with LiteLLM 1.109.1: a $0 cache read on a row without a
+# cache price. That version bills such reads at the input price, like spendlog, except in its batch
+# fallback for rows without any batch price (half of each standard price, and half of a missing
+# cache-read price, $0); the cases use only the service tiers a row prices.
 KNOWN_DIFFERENCES = [
     # --- Differences that stay: one side departs from the provider's price page on purpose, or
     # LiteLLM does. ---
