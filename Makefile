@@ -45,9 +45,14 @@ apt-install:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# LiteLLM is pinned to the version the price fixture comes from (Fixtures/prices); its install
+# takes about 6 minutes on 2 cores (many dependencies), once. The differential test runs offline.
+LITELLM_VERSION := 1.109.1
 venv: test-deps
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
 	@$(VENV)/bin/python -c "import duckdb" 2>/dev/null || $(VENV)/bin/pip install -q duckdb
+	@[ "$$($(VENV)/bin/python -c 'import importlib.metadata as m; print(m.version("litellm"))' 2>/dev/null)" \
+		= "$(LITELLM_VERSION)" ] || $(VENV)/bin/pip install -q "litellm==$(LITELLM_VERSION)"
 
 build: deps
 	$(SWIFT) build -c release --product spendlog
