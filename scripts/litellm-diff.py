@@ -96,20 +96,27 @@ def fireworks_dropped_service_tier(c):
     return c["provider"] == "fireworks_ai" and c["tier"] != "standard"
 
 
+def batch_discount(row):
+    """The batch input discount spendlog applies to cache prices a batch row does not list."""
+    batch_input = price(row, "input_cost_per_token_batches")
+    standard_input = price(row, "input_cost_per_token")
+    if batch_input is None or not standard_input:
+        return None
+    return batch_input / standard_input
+
+
 def batch_cache_read_without_batch_price(c):
     return (c["tier"] == "batch" and c["provider"] != "fireworks_ai" and c["cached"] > 0
+            and has(c["row"], "cache_read_input_token_cost")
             and not any(k.startswith("cache_read_input_token_cost") and k.endswith("_batches") for k in c["row"]))
 
 
 def batch_cache_read_delta(c):
     row = c["row"]
-    if not no_prompt_tier(c):
+    d = batch_discount(row)
+    if not no_prompt_tier(c) or d is None:
         return None
-    standard_read = price(row, "cache_read_input_token_cost")
-    batch_input = price(row, "input_cost_per_token_batches")
-    if batch_input is None:
-        return None
-    return c["cached"] * (batch_input - (standard_read if standard_read is not None else batch_input))
+    return c["cached"] * (price(row, "input_cost_per_token_batches") - price(row, "cache_read_input_token_cost") * d)
 
 
 def batch_output_without_batch_price(c):
@@ -132,12 +139,13 @@ def batch_cache_write_without_batch_price(c):
 
 def batch_cache_write_delta(c):
     row = c["row"]
-    batch_input = price(row, "input_cost_per_token_batches")
-    if not no_prompt_tier(c) or batch_input is None:
+    d = batch_discount(row)
+    if not no_prompt_tier(c) or d is None:
         return None
+    batch_input = price(row, "input_cost_per_token_batches")
     write = price(row, "cache_creation_input_token_cost")
     write_1h = price(row, "cache_creation_input_token_cost_above_1hr") or write
-    return (c["writes"] - c["writes_1h"]) * (batch_input - write) + c["writes_1h"] * (batch_input - write_1h)
+    return (c["writes"] - c["writes_1h"]) * (batch_input - write * d) + c["writes_1h"] * (batch_input - write_1h * d)
 
 
 def batch_1h_write_without_batch_price(c):
@@ -149,10 +157,11 @@ def batch_1h_write_without_batch_price(c):
 
 def batch_1h_write_delta(c):
     row = c["row"]
-    if not no_prompt_tier(c):
+    d = batch_discount(row)
+    if not no_prompt_tier(c) or d is None:
         return None
     return c["writes_1h"] * (price(row, "cache_creation_input_token_cost_batches")
-                             - price(row, "cache_creation_input_token_cost_above_1hr"))
+                             - price(row, "cache_creation_input_token_cost_above_1hr") * d)
 
 
 def service_tier_at_prompt_tier(c):
@@ -194,16 +203,8 @@ def deepseek_off_peak(c):
 # fallback for rows without any batch price (half of each standard price, and half of a missing
 # cache-read price, $0); the cases use only the service tiers a row prices.
 KNOWN_DIFFERENCES = [
-    # --- Differences that stay: one side departs from the provider's price page on purpose, or
-    # LiteLLM does. ---
-    {
-        "name": "fireworks-default-cache-discount",
-        "when": fireworks_default_cache_read, "delta": fireworks_default_cache_read_delta,
-        "reason": "LiteLLM bills cache reads of a Fireworks row without a cache-read price at 50 % of the input "
-                  "price (Fireworks' documented default discount for cached prompt tokens); spendlog bills a "
-                  "component without a price at the input price (docs/PRICING.md).",
-        "source": "https://fireworks.ai/pricing",
-    },
+    # Each is a rule of docs/PRICING.md ("Which price applies") where spendlog follows the
+    # provider's price page and LiteLLM does not, or a guess of LiteLLM's that no page supports.
     {
         "name": "fireworks-service-tier-dropped-by-litellm",
         "when": fireworks_dropped_service_tier, "delta": None,
@@ -215,61 +216,44 @@ KNOWN_DIFFERENCES = [
         "name": "litellm-batch-output-at-half-standard",
         "when": batch_output_without_batch_price, "delta": batch_output_delta,
         "reason": "A row with a batch input price but no batch output price: LiteLLM guesses half the standard "
-                  "output price, spendlog uses the standard output price and says so (docs/PRICING.md: a "
-                  "component the service tier does not price takes the standard price).",
+                  "output price, spendlog uses the standard output price and says so (docs/PRICING.md: an "
+                  "input or output price the service tier does not list takes the standard price).",
         "source": "https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/batch",
     },
-    # --- Rules (b)-(e) of the issue, which spendlog is changing now: adjust or remove each entry
-    # when its rule lands. ---
     {
-        "name": "batch-cache-read-without-batch-price",  # rule (c)/(d)
+        "name": "batch-cache-read-without-batch-price",
         "when": batch_cache_read_without_batch_price, "delta": batch_cache_read_delta,
         "reason": "Batch call, row without a batch cache-read price: LiteLLM bills cache reads as uncached input "
-                  "at the batch input price (no cache discount in batch), spendlog at the standard cache-read "
-                  "price.",
+                  "at the batch input price (no cache discount in batch); spendlog bills the standard cache-read "
+                  "price times the batch input discount, as the providers' batch tables do (OpenAI's batch "
+                  "cached input is half of standard's; Anthropic's batch and caching discounts stack).",
         "source": "https://platform.openai.com/docs/pricing",
     },
     {
-        "name": "batch-cache-write-without-batch-price",  # rule (c)
+        "name": "batch-cache-write-without-batch-price",
         "when": batch_cache_write_without_batch_price, "delta": batch_cache_write_delta,
         "reason": "Batch call, row with cache-write prices but no batch cache-write price: LiteLLM bills the "
-                  "writes as input at the batch input price, spendlog at the standard cache-write prices.",
+                  "writes as input at the batch input price; spendlog the standard cache-write prices times the "
+                  "batch input discount (Anthropic: batch halves every price, cache writes included).",
         "source": "https://docs.anthropic.com/en/docs/build-with-claude/batch-processing#pricing",
     },
     {
-        "name": "batch-1h-write-without-batch-price",  # rule (c)
+        "name": "batch-1h-write-without-batch-price",
         "when": batch_1h_write_without_batch_price, "delta": batch_1h_write_delta,
         "reason": "Batch call, row with a batch cache-write price but no batch 1-hour write price: LiteLLM bills "
-                  "1-hour writes at the batch 5-minute write price, spendlog at the standard 1-hour price "
-                  "(Anthropic: batch halves every price, so the batch 1-hour write is half the 1-hour price).",
+                  "1-hour writes at the batch 5-minute write price; spendlog at the standard 1-hour price times "
+                  "the batch input discount (Anthropic: batch halves every price, so the batch 1-hour write is "
+                  "half the 1-hour price).",
         "source": "https://docs.anthropic.com/en/docs/build-with-claude/batch-processing#pricing",
     },
     {
-        "name": "service-tier-at-prompt-tier",  # rule (b)
+        "name": "service-tier-at-prompt-tier",
         "when": service_tier_at_prompt_tier, "delta": None,
         "reason": "Flex or priority above a prompt-size threshold, row without that tier's price for a component "
-                  "at that size: LiteLLM takes the standard long-context price, spendlog the tier's base price.",
-        "source": "https://platform.openai.com/docs/pricing",
-    },
-    {
-        "name": "xai-threshold-inclusive",  # rule (b)
-        "when": xai_inclusive_threshold, "delta": None,
-        "reason": "xAI bills a prompt of exactly N tokens at the long-context rate of 'above N'; spendlog "
-                  "applies a prompt tier only strictly above its threshold.",
-        "source": "https://docs.x.ai/docs/models",
-    },
-    {
-        "name": "tiered-pricing-not-imported",  # rule (e)
-        "when": tiered_pricing_not_imported, "delta": tiered_pricing_delta,
-        "reason": "A row priced only by `tiered_pricing` (Dashscope/Qwen, Volcengine) is skipped by `prices "
-                  "import`: spendlog leaves the call unpriced.",
-        "source": "https://www.alibabacloud.com/help/en/model-studio/models",
-    },
-    {
-        "name": "deepseek-off-peak",  # rule (e)
-        "when": deepseek_off_peak, "delta": None,
-        "reason": "DeepSeek's off-peak prices depend on the time of day; spendlog prices at standard rates.",
-        "source": "https://api-docs.deepseek.com/quick_start/pricing",
+                  "at that size: LiteLLM takes the standard long-context price (no tier discount); spendlog the "
+                  "standard long-context price times the tier's discount (tier base ÷ standard base), as the "
+                  "providers' tables list their flex and batch long-context prices.",
+        "source": "https://ai.google.dev/gemini-api/docs/pricing",
     },
 ]
 
@@ -456,6 +440,8 @@ def spendlog_costs(binary, cases, work):
             "project": "litellm-diff", "model": c["model"], "request_id": c["id"],
             "input_tokens": c["input"], "output_tokens": c["output"], "cached_input_tokens": c["cached"],
             "cache_write_tokens": c["writes"], "reasoning_tokens": c["reasoning"],
+            # The record's time prices off-peak hours, as LiteLLM's pinned moment does.
+            "ts": (OFF_PEAK_MOMENT if c["clock"] == "off_peak" else PEAK_MOMENT).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
         }
         if c["writes_1h"]:
             record["cache_write_1h_tokens"] = c["writes_1h"]
