@@ -5,7 +5,7 @@ struct RepriceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reprice",
         abstract: "Price calls recorded unpriced, with today's price table, by appending adjustments.",
-        usage: "spendlog reprice [--since <since>] [--until <until>] [--apply] [<options>]",
+        usage: "spendlog reprice [--since <since>] [--apply] [<options>]",
         discussion: """
             Without --apply, lists what it would price and writes nothing. With --apply, appends \
             one adjustment per record (docs/FORMAT.md, "Adjustments"): a line in the record's day \
