@@ -60,7 +60,7 @@ struct LogsCommand: ParsableCommand {
                     [
                         r.timestamp.rfc3339, r.project, r.model, StatsOutput.grouped(r.inputTokens),
                         StatsOutput.grouped(r.outputTokens),
-                        r.costSource == .unpriced ? "unpriced" : "$" + r.cost.decimalString, r.status?.rawValue ?? "",
+                        costCell(r, repriced: page.repriced[r.id]), r.status?.rawValue ?? "",
                         r.user ?? "",
                     ]
                 }
@@ -74,4 +74,11 @@ struct LogsCommand: ParsableCommand {
             try reportProblems(page.problems)
         }
     }
+}
+
+/// The COST cell of `logs` and `tail`: an unpriced record priced later by an adjustment shows the
+/// adjustment's cost.
+func costCell(_ record: UsageRecord, repriced: Money?) -> String {
+    if let repriced { return "$" + repriced.decimalString + " (repriced)" }
+    return record.costSource == .unpriced ? "unpriced" : "$" + record.cost.decimalString
 }

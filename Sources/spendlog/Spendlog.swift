@@ -36,6 +36,7 @@ struct Spendlog: ParsableCommand {
             SettleCommand.self,
             ReleaseCommand.self,
             CostCommand.self,
+            RepriceCommand.self,
             PricesCommand.self,
         ]
     )

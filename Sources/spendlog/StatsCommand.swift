@@ -222,7 +222,7 @@ enum StatsOutput {
         if showUnpriced {
             text +=
                 "\n\(grouped(total.unpricedRequests)) request(s) are unpriced: their model has no price, so their cost "
-                + "is not in COST. Add a price, or pass --cost when recording.\n"
+                + "is not in COST. Add a price, then `spendlog reprice --apply`.\n"
         }
         return text
     }

@@ -33,7 +33,7 @@ struct TailCommand: ParsableCommand {
                 let rows = page.records.map { r in
                     [
                         r.timestamp.rfc3339, r.project, r.model, String(r.inputTokens), String(r.outputTokens),
-                        r.costSource == .unpriced ? "unpriced" : "$" + r.cost.decimalString, r.id.description,
+                        costCell(r, repriced: page.repriced[r.id]), r.id.description,
                     ]
                 }
                 out.write(

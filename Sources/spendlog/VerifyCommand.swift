@@ -16,7 +16,7 @@ struct VerifyCommand: ParsableCommand {
             for problem in report.problems { printError("Problem: \(problem)") }
             for note in report.notes { printError("Note: \(note)") }
             print(
-                "\(report.segmentsChecked) segments (\(report.sealedSegments) sealed, \(report.activeSegments) active), \(report.records) records, \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")"
+                "\(report.segmentsChecked) segments (\(report.sealedSegments) sealed, \(report.activeSegments) active), \(report.records) records\(report.adjustments > 0 ? " (\(report.adjustments) adjustments)" : ""), \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")"
             )
             if !report.problems.isEmpty { throw ExitCode(ExitCodes.dataError) }
         }

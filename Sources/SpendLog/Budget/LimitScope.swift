@@ -94,7 +94,7 @@ public enum LimitMetric: String, Sendable, CaseIterable {
     public func amount(of record: UsageRecord) -> Int64 {
         switch self {
         case .cost: record.cost.nanos
-        case .requests: 1
+        case .requests: record.isAdjustment ? 0 : 1
         case .inputTokens: record.inputTokens
         case .outputTokens: record.outputTokens
         case .totalTokens: record.inputTokens + record.outputTokens

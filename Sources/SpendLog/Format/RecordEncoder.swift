@@ -52,6 +52,12 @@ extension UsageRecord {
         out.append(contentsOf: cost.decimalString.utf8)
         key(.costSource)
         string(costSource.rawValue)
+        if let adjusts {
+            key(.adjusts)
+            out.append(0x22)
+            out.append(contentsOf: adjusts.description.utf8)
+            out.append(0x22)
+        }
         if let latencyMs {
             key(.latencyMs)
             int(latencyMs)

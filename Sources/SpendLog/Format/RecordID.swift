@@ -45,6 +45,25 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
         return RecordID(high: high, low: low)
     }
 
+    /// The id of the adjustment that prices the record `id` (docs/FORMAT.md, "Adjustments"): a
+    /// UUIDv7 of the same millisecond, so that it sorts beside the record, whose other 74 bits are
+    /// a hash of `id`. Pricing a record again gives the same id, so the retry check of
+    /// ``LogWriter/appendOnce(contentsOf:)`` writes its adjustment once however often it is priced.
+    public static func adjustment(of id: RecordID) -> RecordID {
+        // SplitMix64's finalizer: every bit of `id` changes about half of the result's bits.
+        func mix(_ x: UInt64) -> UInt64 {
+            var z = x &+ 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        let a = mix(id.high ^ mix(id.low ^ 0x6164_6A75_7374_7321))  // "adjusts!"
+        let b = mix(a ^ id.low)
+        let high = (id.high & 0xFFFF_FFFF_FFFF_0000) | 0x7000 | (a & 0xFFF)
+        let low = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // variant 10
+        return RecordID(high: high, low: low)
+    }
+
     /// Lower-case, hyphenated: `019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a`.
     public var description: String {
         var bytes = [UInt8](repeating: 0x2D, count: 36)

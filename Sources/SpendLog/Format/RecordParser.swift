@@ -552,6 +552,22 @@ struct JSONScanner {
                                     at: valueOffset)
                             }
                             costSource = source
+                        case .adjusts:
+                            if literal("null") { break }
+                            guard i < b.count, b[i] == 0x22 else {
+                                throw error(
+                                    "must be the id of the adjusted record, a UUID string, not "
+                                        + describeValue(at: i), field: "adjusts", at: valueOffset)
+                            }
+                            let s = try scanString()
+                            guard !s.escaped,
+                                let parsed = RecordID.parse(utf8: UnsafeBufferPointer(rebasing: b[s.start..<s.end]))
+                            else {
+                                throw error(
+                                    "must be the id of the adjusted record, a UUID string like "
+                                        + "019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a", field: "adjusts", at: valueOffset)
+                            }
+                            record.adjusts = parsed
                         case .user: record.user = try parseOptionalName(key)
                         case .caller: record.caller = try parseOptionalName(key)
                         case .session: record.session = try parseOptionalName(key)

@@ -11,8 +11,8 @@ public enum RecordSchema {
     /// Every key the format defines, in the order writers write them.
     public enum Key: UInt8, CaseIterable, Sendable {
         case v, id, ts, project, model, provider, inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens
-        case reasoningTokens, costUSD, costSource, latencyMs, user, caller, session, requestID, role, task, status
-        case tags
+        case reasoningTokens, costUSD, costSource, adjusts, latencyMs, user, caller, session, requestID, role, task
+        case status, tags
 
         /// The JSON key.
         public var name: String { RecordSchema.keyNames[Int(rawValue)] }
@@ -32,6 +32,7 @@ public enum RecordSchema {
                 .count
             case .costUSD: .money
             case .costSource: .costSource
+            case .adjusts: .reference
             case .status: .status
             case .tags: .tags
             }
@@ -54,7 +55,13 @@ public enum RecordSchema {
                 }
             case 5: candidate = .model
             case 6: candidate = bytes[0] == 0x63 ? .caller : .status
-            case 7: candidate = bytes[0] == 0x70 ? .project : .session
+            case 7:
+                switch bytes[0] {
+                case 0x70: candidate = .project
+                case 0x73: candidate = .session
+                case 0x61: candidate = .adjusts
+                default: return nil
+                }
             case 8: candidate = bytes[0] == 0x70 ? .provider : .costUSD
             case 10: candidate = bytes[0] == 0x6C ? .latencyMs : .requestID
             case 11: candidate = .costSource
@@ -91,6 +98,8 @@ public enum RecordSchema {
         case money
         /// `cost_source`: `provided`, `priced` or `unpriced`.
         case costSource
+        /// `adjusts`: the UUIDv7 of the record an adjustment prices, or `null`.
+        case reference
         /// `status`: `ok` or `error`, or `null`.
         case status
         /// `tags`: an object of name → text (0 to ``maximumTagValueBytes`` bytes), at most
@@ -100,7 +109,7 @@ public enum RecordSchema {
 
     static let keyNames: [String] = [
         "v", "id", "ts", "project", "model", "provider", "input_tokens", "output_tokens", "cached_input_tokens",
-        "cache_write_tokens", "reasoning_tokens", "cost_usd", "cost_source", "latency_ms", "user", "caller",
+        "cache_write_tokens", "reasoning_tokens", "cost_usd", "cost_source", "adjusts", "latency_ms", "user", "caller",
         "session", "request_id", "role", "task", "status", "tags",
     ]
     static let keyBytes: [[UInt8]] = keyNames.map { Array($0.utf8) }
@@ -205,6 +214,35 @@ public enum RecordSchema {
             return RecordValidationError(
                 field: "cost_source",
                 reason: "is \"unpriced\" but cost_usd is \(cost); use \"provided\" for a given cost")
+        }
+        return nil
+    }
+
+    /// The rules of an adjustment (a record with `adjusts`, docs/FORMAT.md, "Adjustments"): it adds a
+    /// priced cost to the record it names and nothing else, so every token count is 0, it has no
+    /// latency, its cost came from the price table, and it names another record.
+    static func adjustmentProblem(_ record: UsageRecord) -> RecordValidationError? {
+        guard let adjusted = record.adjusts else { return nil }
+        guard adjusted.version == 7, adjusted.low >> 62 == 0b10 else {
+            return RecordValidationError(field: "adjusts", reason: "must be a UUIDv7 (version 7, RFC 9562 variant)")
+        }
+        if adjusted == record.id {
+            return RecordValidationError(field: "adjusts", reason: "names the adjustment's own id")
+        }
+        for (count, field) in [
+            (record.inputTokens, "input_tokens"), (record.outputTokens, "output_tokens"),
+            (record.cachedInputTokens, "cached_input_tokens"), (record.cacheWriteTokens, "cache_write_tokens"),
+            (record.reasoningTokens, "reasoning_tokens"),
+        ] where count != 0 {
+            return RecordValidationError(
+                field: field, reason: "must be 0 in an adjustment (a record with adjusts carries only a cost)")
+        }
+        if record.latencyMs != nil {
+            return RecordValidationError(field: "latency_ms", reason: "must be absent in an adjustment")
+        }
+        if record.costSource != .priced {
+            return RecordValidationError(
+                field: "cost_source", reason: "must be \"priced\" in an adjustment (a record with adjusts)")
         }
         return nil
     }

@@ -21,6 +21,9 @@ public struct UsageRecord: Equatable, Sendable {
     public var reasoningTokens: Int64 = 0
     public var cost: Money = .zero
     public var costSource: CostSource = .unpriced
+    /// Set on an adjustment: the id of the unpriced record whose cost it adds (docs/FORMAT.md,
+    /// "Adjustments"). An adjustment is not a call: it counts its cost, and no request or tokens.
+    public var adjusts: RecordID?
     public var latencyMs: Int64?
     public var user: String?
     public var caller: String?
@@ -82,7 +85,7 @@ public struct UsageRecord: Equatable, Sendable {
             && lhs.inputTokens == rhs.inputTokens && lhs.outputTokens == rhs.outputTokens
             && lhs.cachedInputTokens == rhs.cachedInputTokens && lhs.cacheWriteTokens == rhs.cacheWriteTokens
             && lhs.reasoningTokens == rhs.reasoningTokens && lhs.cost == rhs.cost
-            && lhs.costSource == rhs.costSource && lhs.latencyMs == rhs.latencyMs && lhs.user == rhs.user
+            && lhs.costSource == rhs.costSource && lhs.adjusts == rhs.adjusts && lhs.latencyMs == rhs.latencyMs && lhs.user == rhs.user
             && lhs.caller == rhs.caller && lhs.session == rhs.session && lhs.requestID == rhs.requestID
             && lhs.role == rhs.role && lhs.task == rhs.task && lhs.status == rhs.status && lhs.tags == rhs.tags
             && lhs.extra.count == rhs.extra.count
@@ -91,6 +94,9 @@ public struct UsageRecord: Equatable, Sendable {
 
     /// Total tokens, input plus output.
     public var totalTokens: Int64 { inputTokens + outputTokens }
+
+    /// Whether this line adjusts another record's cost instead of recording a call.
+    public var isAdjustment: Bool { adjusts != nil }
 }
 
 /// A record that breaks a rule of the format. `field` is the JSON key (`input_tokens`, `tags.env`).
@@ -133,6 +139,7 @@ extension UsageRecord {
         {
             throw problem
         }
+        if let problem = RecordSchema.adjustmentProblem(self) { throw problem }
         if let latencyMs { try UsageRecord.validateCount(latencyMs, field: "latency_ms") }
         if let user { try UsageRecord.validateName(user, field: "user") }
         if let caller { try UsageRecord.validateName(caller, field: "caller") }

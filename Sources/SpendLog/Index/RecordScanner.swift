@@ -231,6 +231,10 @@ extension JSONScanner {
                     }
                 case .tags:
                     guard plainTags() else { return false }
+                case .adjusts:
+                    // Adjustments are rare and count differently (RollupMetrics(record:)): the full
+                    // parser reads them.
+                    return false
                 }
             } else {
                 // A key this version does not know: its value is kept by writers, skipped here.

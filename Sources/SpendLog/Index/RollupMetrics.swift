@@ -49,7 +49,8 @@ public struct RollupMetrics: Equatable, Hashable, Sendable {
     public var costNanos: Int64 = 0
     /// Records with `status: "error"`.
     public var errors: Int64 = 0
-    /// Records with `cost_source: "unpriced"`: calls whose cost is not known.
+    /// Records with `cost_source: "unpriced"`, less the adjustments that price them: calls whose
+    /// cost is not known.
     public var unpricedRequests: Int64 = 0
     public var latencySumMs: Int64 = 0
     /// Records that carry `latency_ms`.
@@ -60,6 +61,13 @@ public struct RollupMetrics: Equatable, Hashable, Sendable {
     public init() {}
 
     public init(record: UsageRecord) {
+        if record.isAdjustment {
+            // Not a call: its cost, and the record it prices no longer counts as unpriced
+            // (docs/FORMAT.md, "Adjustments"). Its token counts are 0 by rule.
+            costNanos = record.cost.nanos
+            unpricedRequests = -1
+            return
+        }
         requests = 1
         inputTokens = record.inputTokens
         outputTokens = record.outputTokens

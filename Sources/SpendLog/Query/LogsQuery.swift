@@ -5,6 +5,9 @@ public struct LogsPage: Sendable {
     public var problems: [SpendLogError] = []
     /// Lines whose record id appeared earlier in their day, left out (`spendlog verify` names them).
     public var duplicates = 0
+    /// The cost an adjustment added, by the id of the record it prices, for the records listed
+    /// (docs/FORMAT.md, "Adjustments"). Adjustments themselves are not calls and are not listed.
+    public var repriced: [RecordID: Money] = [:]
 }
 
 extension Query {
@@ -21,10 +24,15 @@ extension Query {
             var found: [UsageRecord] = []
             // A record id twice in a day (a copied segment) is one record (docs/FORMAT.md, "Record ids").
             var seen = Set<RecordID>()
+            var adjustments: [RecordID: Money] = [:]
             for segment in segments where segment.name.day == day {
                 do {
                     _ = try reader.readSegment(segment) { record, _ throws(SpendLogError) in
                         guard filter.matches(record) else { return }
+                        if let target = record.adjusts {
+                            if seen.insert(record.id).inserted { adjustments[target] = record.cost }
+                            return
+                        }
                         if seen.insert(record.id).inserted { found.append(record) } else { page.duplicates += 1 }
                     }
                 } catch {
@@ -37,7 +45,9 @@ extension Query {
                 skip -= found.count
                 continue
             }
-            page.records += found[skip...].prefix(limit - page.records.count)
+            let listed = found[skip...].prefix(limit - page.records.count)
+            for record in listed { page.repriced[record.id] = adjustments[record.id] }
+            page.records += listed
             skip = 0
         }
         return page

@@ -1,7 +1,7 @@
 /// Checks a whole log (`spendlog verify`): every name in `segments/` is a day folder, a segment,
 /// a writers' lock or a seal in progress; every sealed segment decompresses with its checksum,
-/// every line is a valid record, every record sits in the folder of its own UTC day, and no id
-/// appears twice.
+/// every line is a valid record, every record sits in the folder of its own UTC day, no id
+/// appears twice, and every adjustment prices an unpriced record of its day.
 public struct LogVerifier: Sendable {
     public let directory: LogDirectory
 
@@ -12,6 +12,8 @@ public struct LogVerifier: Sendable {
         public var sealedSegments = 0
         public var activeSegments = 0
         public var records = 0
+        /// Of the records, the adjustments (docs/FORMAT.md, "Adjustments").
+        public var adjustments = 0
         /// Each names the file and byte offset.
         public var problems: [String] = []
         /// Not problems: torn tails of active segments, leftovers of interrupted seals.
@@ -23,7 +25,12 @@ public struct LogVerifier: Sendable {
         report.problems += try strayNames()
         let reader = LogReader(directory: directory)
         var seen = Set<RecordID>()
+        var day = DayOfAdjustments()
         for segment in try reader.segments() {
+            if segment.name.day != day.name {
+                report.problems += day.problems()
+                day = DayOfAdjustments(name: segment.name.day)
+            }
             report.segmentsChecked += 1
             if segment.sealed { report.sealedSegments += 1 } else { report.activeSegments += 1 }
             var count = 0
@@ -39,6 +46,8 @@ public struct LogVerifier: Sendable {
                         throw SpendLogError.corruption(
                             path: segment.path, offset: offset, "record id \(record.id) appears a second time")
                     }
+                    day.add(record, in: segment, at: offset)
+                    if record.isAdjustment { report.adjustments += 1 }
                     count += 1
                 }
                 if summary.tornTailBytes > 0 {
@@ -52,7 +61,64 @@ public struct LogVerifier: Sendable {
             }
             report.records += count
         }
+        report.problems += day.problems()
         return report
+    }
+
+    /// The records and adjustments of one day folder. An adjustment has its record's `ts`, so
+    /// both lie in the same folder: each day is checked on its own, and only a day's worth of
+    /// records is held.
+    struct DayOfAdjustments {
+        var name = ""
+        /// Every record of the day that is not an adjustment.
+        var records: [RecordID: (source: UsageRecord.CostSource, project: String, model: String)] = [:]
+        var adjustments: [(record: UsageRecord, path: String, offset: Int64)] = []
+
+        mutating func add(_ record: UsageRecord, in segment: SegmentFile, at offset: Int64) {
+            if record.isAdjustment {
+                adjustments.append((record, segment.path, offset))
+            } else {
+                records[record.id] = (record.costSource, record.project, record.model)
+            }
+        }
+
+        /// Each adjustment must price an unpriced record of its day, of the same project and
+        /// model, and be the only one to price it (docs/FORMAT.md, "Adjustments").
+        func problems() -> [String] {
+            var problems: [String] = []
+            var first: [RecordID: RecordID] = [:]
+            for (adjustment, path, offset) in adjustments {
+                guard let target = adjustment.adjusts else { continue }
+                let at = "'\(path)' at byte \(offset): adjustment \(adjustment.id) adjusts record \(target)"
+                guard let record = records[target] else {
+                    problems.append(
+                        "\(at), which is not in the log (no record with that id in day=\(name)): its cost "
+                            + "counts, but no unpriced record is priced by it.")
+                    continue
+                }
+                if record.source != .unpriced {
+                    problems.append(
+                        "\(at), whose cost_source is \"\(record.source.rawValue)\": only unpriced records are "
+                            + "repriced, so this cost is counted twice.")
+                }
+                if !record.project.utf8.elementsEqual(adjustment.project.utf8)
+                    || !record.model.utf8.elementsEqual(adjustment.model.utf8)
+                {
+                    problems.append(
+                        "\(at), of project \(Quoted(Array(record.project.utf8))) and model "
+                            + "\(Quoted(Array(record.model.utf8))), but the adjustment has project "
+                            + "\(Quoted(Array(adjustment.project.utf8))) and model "
+                            + "\(Quoted(Array(adjustment.model.utf8))): its cost is counted under other names.")
+                }
+                if let earlier = first[target] {
+                    problems.append(
+                        "\(at), which adjustment \(earlier) prices already: its cost is counted twice.")
+                } else {
+                    first[target] = adjustment.id
+                }
+            }
+            return problems
+        }
     }
 
     /// Every name in `segments/` that no reader takes for a segment, a writers' lock or a seal in

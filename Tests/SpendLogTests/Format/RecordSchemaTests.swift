@@ -35,6 +35,8 @@ import Testing
                 #""x""#, #""019a6f3c-5b2e-4c41-8d2a-3f9e1b7c6d5a""#, #""019a6f3c-5b2e-7c41-cd2a-3f9e1b7c6d5a""#, "1",
                 "null",
             ]
+        case .reference:
+            return [#""x""#, "1", #""019a6f3c-5b2e-4c41-8d2a-3f9e1b7c6d5b""#, "{}"]
         case .timestamp: return [#""2026-11-23""#, #""yesterday""#, "5", "null", #""2026-13-01T00:00:00.000Z""#]
         case .name(let required):
             return [#""""#, "\"\(tooLong)\"", #""a\u0001""#, "\"a\u{7F}\"", "\"a\u{85}\"", "5", "true", "{}"]
@@ -161,6 +163,7 @@ import Testing
         record.task = "t"
         record.status = .ok
         record.tags = ["k": "v"]
+        record.adjusts = RecordID.generate()
         let line = record.jsonLine()
         guard case .object(let members) = try JSONValue.parse(Array(line.dropLast())) else {
             Issue.record("not an object")
