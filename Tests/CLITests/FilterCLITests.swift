@@ -29,24 +29,34 @@ import Testing
             (["--by", "tag:env", "--caller", "webhook", "--caller", "crm-sync"], "tags->>'env'", "caller IN ('webhook','crm-sync')"),
             (["--by", "model", "--tag", "team=team-3", "--tag", "env=staging"], "model", "tags->>'team'='team-3' AND tags->>'env'='staging'"),
             (["--by", "task", "--role", "writer", "--status", "error"], "task", "role='writer' AND status='error'"),
-            (["--by", "day", "--tz", "Asia/Kolkata"], "local_day('Asia/Kolkata', ts)", "true"),
-            (["--by", "day", "--tz", "Australia/Adelaide", "--task", "triage"], "local_day('Australia/Adelaide', ts)", "task='triage'"),
-            (["--by", "day", "--tz", "America/New_York", "--project", "etl"], "local_day('America/New_York', ts)", "project='etl'"),
+            (["--by", "day", "--tz", "Asia/Kolkata"], "zone:Asia/Kolkata", "true"),
+            (["--by", "day", "--tz", "Australia/Adelaide", "--task", "triage"], "zone:Australia/Adelaide", "task='triage'"),
+            (["--by", "day", "--tz", "America/New_York", "--project", "etl"], "zone:America/New_York", "project='etl'"),
         ]
-        let queries = cases.map { "SELECT \($0.1) AS k, count(*), sum(CAST(cost_usd AS DECIMAL(38,9))) FROM src WHERE \($0.2) GROUP BY ALL" }
+        // Local days: the rows' times, grouped by Python's zoneinfo.
+        let queries = cases.map { c in
+            c.1.hasPrefix("zone:")
+                ? [String(c.1.dropFirst(5)), "SELECT ts, CAST(cost_usd AS DECIMAL(38,9)) FROM src WHERE \(c.2)"]
+                : ["", "SELECT \(c.1) AS k, count(*), sum(CAST(cost_usd AS DECIMAL(38,9))) FROM src WHERE \(c.2) GROUP BY ALL"]
+        }
         let script = """
-            import duckdb, json, sys, datetime, zoneinfo
+            import duckdb, json, sys, datetime, zoneinfo, decimal
             con = duckdb.connect()
-            def local_day(zone, ts):
-                t = datetime.datetime.fromisoformat(ts.replace('Z', '+00:00'))
-                return t.astimezone(zoneinfo.ZoneInfo(zone)).date().isoformat()
-            con.create_function('local_day', local_day, ['VARCHAR', 'VARCHAR'], 'VARCHAR')
             con.execute("CREATE VIEW src AS SELECT * FROM read_ndjson('\(dir)/segments/*/*.jsonl*', "
                         "columns={'ts':'VARCHAR','project':'VARCHAR','model':'VARCHAR','caller':'VARCHAR','role':'VARCHAR',"
                         "'task':'VARCHAR','status':'VARCHAR','cost_usd':'DOUBLE','tags':'JSON'})")
             out = []
-            for q in json.load(sys.stdin):
-                out.append({("" if r[0] is None else r[0]): [r[1], str(r[2])] for r in con.execute(q).fetchall()})
+            for zone, q in json.load(sys.stdin):
+                rows = con.execute(q).fetchall()
+                if zone:
+                    days = {}
+                    for ts, cost in rows:
+                        t = datetime.datetime.fromisoformat(ts.replace('Z', '+00:00'))
+                        day = t.astimezone(zoneinfo.ZoneInfo(zone)).date().isoformat()
+                        n, total = days.get(day, (0, decimal.Decimal(0)))
+                        days[day] = (n + 1, total + cost)
+                    rows = [(d, n, total) for d, (n, total) in days.items()]
+                out.append({("" if r[0] is None else r[0]): [r[1], str(r[2])] for r in rows})
             json.dump(out, sys.stdout)
             """
         let duck = try runProcess(
