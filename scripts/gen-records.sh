@@ -4,9 +4,10 @@
 # 20 projects, 10 models with list prices, 60 users per project, callers, roles, tasks, 2% errors,
 # 40% cached input;
 # times spread over the DAYS days before END (default: now). About 300 bytes per stored record.
+# With TAGS=1 each record also has tags: team (one of 6, by project) and env (prod 80%, staging).
 set -euo pipefail
 N=${1:?count}; DAYS=${2:?days}; SEED=${3:-7}; END=${4:-$(date +%s)}
-awk -v n="$N" -v days="$DAYS" -v seed="$SEED" -v end="$END" 'BEGIN {
+awk -v n="$N" -v days="$DAYS" -v seed="$SEED" -v end="$END" -v tags="${TAGS:-0}" 'BEGIN {
     srand(seed)
     split("support-bot research etl search-rerank marketing-copy billing-assistant code-review docs-qa sales-email " \
           "fraud-triage onboarding translation moderation analytics-sql ticket-routing legal-summaries hr-faq " \
@@ -29,9 +30,11 @@ awk -v n="$N" -v days="$DAYS" -v seed="$SEED" -v end="$END" 'BEGIN {
         cost = sprintf("%.9f", (inTok * inPrice[m] + outTok * outPrice[m]) / 1000000)
         sub(/0+$/, "", cost); sub(/\.$/, "", cost)
         status = (rand() < 0.02) ? "error" : "ok"
-        printf "{\"ts\":\"%s.%03dZ\",\"project\":\"%s\",\"model\":\"%s\",\"input_tokens\":%d,\"output_tokens\":%d,\"cached_input_tokens\":%d,\"reasoning_tokens\":%d,\"cost_usd\":%s,\"latency_ms\":%d,\"user\":\"u-%05d\",\"caller\":\"%s\",\"role\":\"%s\",\"task\":\"%s\",\"status\":\"%s\"}\n",
+        printf "{\"ts\":\"%s.%03dZ\",\"project\":\"%s\",\"model\":\"%s\",\"input_tokens\":%d,\"output_tokens\":%d,\"cached_input_tokens\":%d,\"reasoning_tokens\":%d,\"cost_usd\":%s,\"latency_ms\":%d,\"user\":\"u-%05d\",\"caller\":\"%s\",\"role\":\"%s\",\"task\":\"%s\",\"status\":\"%s\"%s}\n",
             strftime("%Y-%m-%dT%H:%M:%S", t, 1), int(rand() * 1000), projects[p], models[m], inTok, outTok, cached,
             reasoning, cost, 300 + int(rand() * 9000), p * 100 + int(rand() * 60), callers[1 + int(rand() * 5)],
-            roles[1 + int(rand() * 5)], tasks[1 + int(rand() * 10)], status
+            roles[1 + int(rand() * 5)], tasks[1 + int(rand() * 10)], status,
+            (tags == 1) ? sprintf(",\"tags\":{\"env\":\"%s\",\"team\":\"team-%d\"}", \
+                                  (rand() < 0.8) ? "prod" : "staging", p % 6) : ""
     }
 }'

@@ -1,54 +1,6 @@
 import ArgumentParser
 import SpendLog
 
-/// Filters shared by `stats`, `top` and `logs`.
-struct QueryFilterOptions: ParsableArguments {
-    @Option(help: "Only this project (repeatable).")
-    var project: [String] = []
-    @Option(help: "Only this model (repeatable).")
-    var model: [String] = []
-    @Option(help: "Only this provider (repeatable).")
-    var provider: [String] = []
-    @Option(help: "Only this user (repeatable).")
-    var user: [String] = []
-    @Option(help: "From this date (2026-11-01, midnight UTC) or RFC 3339 time, inclusive.")
-    var since: String?
-    @Option(help: "Up to this date or RFC 3339 time, exclusive.")
-    var until: String?
-
-    func makeFilter() throws -> RecordFilter {
-        var filter = RecordFilter()
-        filter.since = try since.map { try Self.parseTime($0, option: "--since") }
-        filter.until = try until.map { try Self.parseTime($0, option: "--until") }
-        if let since = filter.since, let until = filter.until, since >= until {
-            throw ValidationError("--since (\(since.rfc3339)) must be before --until (\(until.rfc3339)).")
-        }
-        for (values, option) in [
-            (project, "--project"), (model, "--model"), (provider, "--provider"), (user, "--user"),
-        ] {
-            for value in values {
-                do { try UsageRecord.validateName(value, field: option) } catch {
-                    throw ValidationError("\(option): \(error.reason).")
-                }
-            }
-        }
-        filter.projects = Set(project)
-        filter.models = Set(model)
-        filter.providers = Set(provider)
-        filter.users = Set(user)
-        return filter
-    }
-
-    static func parseTime(_ text: String, option: String) throws -> Timestamp {
-        guard let time = Timestamp.parseDateOrTime(text) else {
-            let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
-            throw ValidationError(
-                "\(option): '\(shown)' is not a date (2026-11-23) or an RFC 3339 time (2026-11-23T10:15:00Z).")
-        }
-        return time
-    }
-}
-
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json, csv
 }
@@ -65,16 +17,23 @@ struct StatsCommand: ParsableCommand {
         usage: "spendlog stats [--by <by> ...] [<options>]",
         discussion: """
             Answers from the index plus every record not indexed yet, so results are always \
-            current. Several --by give a cross table (--by day --by model). Rows are sorted by \
-            cost, highest first; time groups by time. Bounds are [--since, --until).
+            current. Several --by give a cross table (--by day --by model); --by tag:KEY groups by \
+            a tag's value. Rows are sorted by cost, highest first; time groups by time, in --tz. \
+            Bounds are [--since, --until). --columns chooses the metric columns: \
+            \(StatsColumn.allCases.map(\.rawValue).joined(separator: ", ")).
             """)
 
     @OptionGroup var directory: DirectoryOptions
     @Option(
         name: .customLong("by"),
-        help: "Group by project, model, provider, user, caller, role, task, status, day, week or month (repeatable).")
+        help:
+            "Group by project, model, provider, user, caller, role, task, status, tag:KEY, day, week or month (repeatable)."
+    )
     var by: [String] = []
     @OptionGroup var filters: QueryFilterOptions
+    @OptionGroup var zone: TimeZoneOption
+    @Option(help: "Metric columns to show, comma-separated, in order (repeatable; see below).")
+    var columns: [String] = []
     @Option(help: "table, json or csv.")
     var format: OutputFormat = .table
     @Flag(name: .customLong("indexed-only"), help: "Leave out records the index does not cover yet.")
@@ -82,18 +41,16 @@ struct StatsCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let groupBy = try by.map { name -> GroupKey in
-                guard let key = GroupKey(rawValue: name) else {
-                    throw ValidationError(
-                        "--by: '\(name)' is not one of \(GroupKey.allCases.map(\.rawValue).joined(separator: ", ")).")
-                }
-                return key
-            }
-            let query = StatsQuery(groupBy: groupBy, filter: try filters.makeFilter(), indexedOnly: indexedOnly)
+            let groupBy = try StatsOutput.groupKeys(by)
+            let columnList = try StatsColumn.parse(columns)
+            let timeZone = try zone.zone()
+            let query = StatsQuery(
+                groupBy: groupBy, filter: try filters.makeFilter(zone: timeZone), indexedOnly: indexedOnly,
+                timeZone: timeZone)
             let log = try directory.open(create: false)
             let result = try Query(directory: log).stats(query)
             var out = OutputBuffer()
-            out.write(StatsOutput.render(result, format: format))
+            out.write(StatsOutput.render(result, format: format, columns: columnList))
             out.flush()
             noteDuplicates(result.trace.duplicates)
             if let damage = result.trace.indexDamage {
@@ -122,23 +79,45 @@ func reportProblems(_ problems: [SpendLogError]) throws {
 
 /// Tables for people, JSON and CSV with exact values.
 enum StatsOutput {
-    static func columnName(_ key: GroupKey) -> String { key.rawValue.uppercased() }
+    static func columnName(_ key: GroupKey) -> String {
+        if let tag = key.tagKey { return "TAG:" + tag }
+        return key.rawValue.uppercased()
+    }
 
-    static func render(_ result: StatsResult, format: OutputFormat) -> String {
-        switch format {
-        case .json: json(result)
-        case .csv: csv(result)
-        case .table: table(result)
+    /// `--by` values: a dimension, a time bucket or `tag:KEY`.
+    static func groupKeys(_ names: [String]) throws -> [GroupKey] {
+        try names.map { name -> GroupKey in
+            if name.hasPrefix("tag:") {
+                let key = String(name.dropFirst(4))
+                do throws(RecordValidationError) { try UsageRecord.validateName(key, field: "--by") } catch {
+                    throw ValidationError("--by: '\(QueryFilterOptions.shown(name))' needs a tag key (tag:team): \(error.reason).")
+                }
+                return .tag(key)
+            }
+            guard let key = GroupKey(rawValue: name) else {
+                throw ValidationError(
+                    "--by: '\(QueryFilterOptions.shown(name))' is not one of "
+                        + "\(GroupKey.allCases.map(\.rawValue).joined(separator: ", ")) or tag:KEY.")
+            }
+            return key
         }
     }
 
-    static func json(_ result: StatsResult) -> String {
+    static func render(_ result: StatsResult, format: OutputFormat, columns: [StatsColumn]? = nil) -> String {
+        switch format {
+        case .json: json(result, columns: columns ?? StatsColumn.standard)
+        case .csv: csv(result, columns: columns ?? StatsColumn.standard)
+        case .table: table(result, columns: columns)
+        }
+    }
+
+    static func json(_ result: StatsResult, columns: [StatsColumn] = StatsColumn.standard) -> String {
         let rows = result.rows.map { row -> JSONValue in
             var members: [(key: String, value: JSONValue)] = []
             for (lane, key) in result.groupBy.enumerated() {
                 members.append((key.rawValue, row.keys[lane].map { .string($0) } ?? .null))
             }
-            members += metricMembers(row.metrics)
+            for column in columns { members.append((column.rawValue, column.json(row.metrics))) }
             return .object(members)
         }
         return JSONValue.array(rows).jsonText + "\n"
@@ -164,16 +143,11 @@ enum StatsOutput {
         "cost_usd", "unpriced_requests", "errors", "avg_latency_ms",
     ]
 
-    static func csv(_ result: StatsResult) -> String {
-        var text = (result.groupBy.map(\.rawValue) + metricHeader).joined(separator: ",") + "\r\n"
+    static func csv(_ result: StatsResult, columns: [StatsColumn] = StatsColumn.standard) -> String {
+        var text =
+            (result.groupBy.map { csvField($0.rawValue) } + columns.map(\.rawValue)).joined(separator: ",") + "\r\n"
         for row in result.rows {
-            let m = row.metrics
-            let cells =
-                row.keys.map { csvField($0 ?? "") } + [
-                    String(m.requests), String(m.inputTokens), String(m.outputTokens), String(m.cachedInputTokens),
-                    String(m.cacheWriteTokens), String(m.reasoningTokens), m.cost.decimalString,
-                    String(m.unpricedRequests), String(m.errors), m.averageLatencyMs.map { String($0) } ?? "",
-                ]
+            let cells = row.keys.map { csvField($0 ?? "") } + columns.map { $0.csv(row.metrics) }
             text += cells.joined(separator: ",") + "\r\n"
         }
         return text
@@ -190,26 +164,21 @@ enum StatsOutput {
         return quoted + "\""
     }
 
-    static func table(_ result: StatsResult) -> String {
+    /// `columns`: the metric columns; nil for the standard ones, where unpriced and errors are
+    /// shown only when some record has them.
+    static func table(_ result: StatsResult, columns chosen: [StatsColumn]? = nil) -> String {
         let rows = result.rows
         let total = result.total
         let showUnpriced = total.unpricedRequests > 0
-        let showErrors = total.errors > 0
+        let columns =
+            chosen ?? [
+                .requests, .input_tokens, .output_tokens, .cached_input_tokens, .cache_write_tokens,
+                .reasoning_tokens, .cost_usd,
+            ] + (showUnpriced ? [.unpriced_requests] : []) + (total.errors > 0 ? [.errors] : [])
         let fractionDigits = rows.contains { $0.metrics.costNanos >= 100 * Money.nanosPerDollar } ? 2 : 4
-        var header = result.groupBy.map(columnName(_:))
-        header += ["REQUESTS", "INPUT", "OUTPUT", "CACHED", "CACHE WRITE", "REASONING", "COST"]
-        if showUnpriced { header.append("UNPRICED") }
-        if showErrors { header.append("ERRORS") }
+        let header = result.groupBy.map(columnName(_:)) + columns.map(\.header)
         func cells(_ keys: [String], _ m: RollupMetrics) -> [String] {
-            var cells = keys
-            cells += [
-                grouped(m.requests), grouped(m.inputTokens), grouped(m.outputTokens), grouped(m.cachedInputTokens),
-                grouped(m.cacheWriteTokens), grouped(m.reasoningTokens),
-                "$" + m.cost.formatted(fractionDigits: fractionDigits),
-            ]
-            if showUnpriced { cells.append(grouped(m.unpricedRequests)) }
-            if showErrors { cells.append(grouped(m.errors)) }
-            return cells
+            keys + columns.map { $0.table(m, fractionDigits: fractionDigits) }
         }
         var lines = rows.map { row in cells(row.keys.map { $0 ?? "(none)" }, row.metrics) }
         if rows.count > 1 || result.groupBy.isEmpty {

@@ -33,6 +33,18 @@ public struct IndexSnapshot: Sendable {
         )
     }
 
+    /// The days this generation has hour files of `cube` for, ascending.
+    func hourFileDays(cube: RollupCube) throws(SpendLogError) -> [Int64] {
+        let prefix = cube.name + "." + Granularity.hour.fileLabel + "."
+        let names = try FileSystem.listDirectory(path) ?? []
+        return names.compactMap { name -> Int64? in
+            guard name.hasPrefix(prefix), name.hasSuffix(".roll"),
+                let start = Timestamp.parseDateOrTime(String(name.dropFirst(prefix.count).dropLast(5)))
+            else { return nil }
+            return TimeBuckets.day(ofMilliseconds: start.millisecondsSinceEpoch)
+        }.sorted()
+    }
+
     /// A rollup file of this generation; nil for an hour file of a day without records.
     func rollup(cube: RollupCube, granularity: Granularity, day: Int64? = nil) throws(SpendLogError) -> RollupFile? {
         let file = path + "/" + RollupFile.fileName(cube: cube, granularity: granularity, day: day)

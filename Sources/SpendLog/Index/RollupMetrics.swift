@@ -90,6 +90,32 @@ public struct RollupMetrics: Equatable, Hashable, Sendable {
         latencyCount > 0 ? (latencySumMs + latencyCount / 2) / latencyCount : nil
     }
 
+    /// Cost per 1,000 requests, rounded to the nano-dollar (halves away from zero); nil without requests.
+    public var costPer1kRequests: Money? {
+        guard requests > 0 else { return nil }
+        return Money(nanos: roundedQuotient(costNanos, times: 1000, over: requests))
+    }
+
+    /// Cached input tokens as a share of input tokens, in ten-thousandths (4000 = 40%), rounded
+    /// half up; nil without input tokens.
+    public var cacheHitShareTenThousandths: Int64? {
+        guard inputTokens > 0 else { return nil }
+        return roundedQuotient(cachedInputTokens, times: 10_000, over: inputTokens)
+    }
+
+    /// `value × factor / divisor` (divisor > 0) rounded to the nearest integer, halves away from
+    /// zero, without overflow in between; the quotient is clamped to the 64-bit range.
+    private func roundedQuotient(_ value: Int64, times factor: Int64, over divisor: Int64) -> Int64 {
+        let negative = value < 0
+        let product = value.magnitude.multipliedFullWidth(by: factor.magnitude)
+        let d = divisor.magnitude
+        guard product.high < d else { return negative ? .min : .max }
+        var (q, r) = d.dividingFullWidth(product)
+        if r >= d - r { q += 1 }
+        guard q <= UInt64(Int64.max) else { return negative ? .min : .max }
+        return negative ? -Int64(q) : Int64(q)
+    }
+
     @inline(__always)
     public mutating func add(_ other: RollupMetrics) {
         requests &+= other.requests

@@ -47,11 +47,15 @@ public struct Query: Sendable {
             )
         }
         guard query.groupBy.count <= 15 else { throw .invalid(field: "by", "at most 15 dimensions.") }
+        for key in query.groupBy {
+            if let tag = key.tagKey { try RecordFilter.checkName(tag, field: "by") }
+        }
+        try query.filter.validate()
     }
 
     private func stats(_ query: StatsQuery, snapshot: IndexSnapshot?) throws(SpendLogError) -> StatsResult {
         let filter = query.filter
-        let accumulator = RowAccumulator(groupBy: query.groupBy, filter: filter)
+        let accumulator = RowAccumulator(query)
         var trace = QueryTrace()
         trace.generation = snapshot?.generation
         let since = filter.since?.millisecondsSinceEpoch
@@ -60,14 +64,13 @@ public struct Query: Sendable {
             return StatsResult(groupBy: query.groupBy, rows: [], trace: trace)
         }
 
-        var needed = Set(query.groupBy.compactMap(\.dimension))
-        if !filter.projects.isEmpty { needed.insert(.project) }
-        if !filter.models.isEmpty { needed.insert(.model) }
-        if !filter.providers.isEmpty { needed.insert(.provider) }
-        if !filter.users.isEmpty { needed.insert(.user) }
+        let needed = Set(query.groupBy.compactMap(\.dimension)).union(filter.dimensions)
         let allowMonths = !query.groupBy.contains(.day) && !query.groupBy.contains(.week)
-        let cube = snapshot == nil ? nil : RollupCube.covering(needed)
-        let plan = TimePlan(since: since, until: until, finest: cube?.finest ?? .hour, allowMonths: allowMonths)
+        // Tags and sessions are in no cube: every record is read.
+        let cube = snapshot == nil || query.needsRecords ? nil : RollupCube.covering(needed)
+        let plan = TimePlan(
+            since: since, until: until, finest: cube?.finest ?? .hour, allowMonths: allowMonths,
+            zone: query.isZoned ? query.timeZone : nil)
         let useRollups = cube != nil && plan.usesRollups
 
         if let snapshot, let cube, useRollups {
@@ -77,7 +80,14 @@ public struct Query: Sendable {
                 files.append(file)
             }
             if plan.needsDayCells, let file = try snapshot.rollup(cube: cube, granularity: .day) { files.append(file) }
-            for day in plan.hourFileDays {
+            var hourDays = plan.hourFileDays
+            if plan.zone != nil, let hours = plan.hours, cube.finest == .hour {
+                // Every day's hours come from hour cells: the days the generation has hour files for.
+                hourDays = try snapshot.hourFileDays(cube: cube).filter { day in
+                    (hours.lo.map { (day + 1) * 24 > $0 } ?? true) && (hours.hi.map { day * 24 < $0 } ?? true)
+                }
+            }
+            for day in hourDays {
                 if let file = try snapshot.rollup(cube: cube, granularity: .hour, day: day) { files.append(file) }
             }
             for file in files { trace.rollupCells += accumulator.add(file, plan: plan) }
@@ -146,7 +156,8 @@ public struct Query: Sendable {
             if query.indexedOnly { return }
             let keys = query.groupBy.map { key -> String? in
                 if let dimension = key.dimension { return dimension.value(in: record) }
-                let day = TimeBuckets.day(ofMilliseconds: record.timestamp.millisecondsSinceEpoch)
+                if let tag = key.tagKey { return record.tags[tag] }
+                let day = query.timeZone.localDay(ofMilliseconds: record.timestamp.millisecondsSinceEpoch)
                 switch key {
                 case .day: return TimeBuckets.dayLabel(day)
                 case .week: return TimeBuckets.weekLabel(TimeBuckets.weekStart(ofDay: day))
@@ -165,6 +176,11 @@ public struct Query: Sendable {
 /// Sums rollup cells and raw records into rows keyed by interned values and time buckets.
 final class RowAccumulator {
     let groupBy: [GroupKey]
+    let filter: RecordFilter
+    /// Tags or sessions are asked about: every record is parsed in full and matched by ``filter``.
+    let needsRecords: Bool
+    /// The zone of time groups; nil for UTC.
+    let zone: ZoneInfo?
     var scanner = RecordScanner()
     var interner: StringInterner { scanner.interner }
     /// Allowed ids per filtered dimension (by code); nil = no filter on it.
@@ -175,26 +191,36 @@ final class RowAccumulator {
     private var seen = Set<RecordID>()
     private(set) var duplicates = 0
 
-    init(groupBy: [GroupKey], filter: RecordFilter) {
-        self.groupBy = groupBy
-        func ids(_ values: Set<String>) -> Set<UInt32>? {
-            values.isEmpty ? nil : Set(values.map { scanner.interner.id(for: $0) })
+    init(_ query: StatsQuery) {
+        groupBy = query.groupBy
+        filter = query.filter
+        needsRecords = query.needsRecords
+        zone = query.isZoned ? query.timeZone : nil
+        for dimension in Dimension.allCases {
+            let values = query.filter.values(of: dimension)
+            if !values.isEmpty { allowed[Int(dimension.code)] = Set(values.map { scanner.interner.id(for: $0) }) }
         }
-        allowed[Int(Dimension.project.code)] = ids(filter.projects)
-        allowed[Int(Dimension.model.code)] = ids(filter.models)
-        allowed[Int(Dimension.provider.code)] = ids(filter.providers)
-        allowed[Int(Dimension.user.code)] = ids(filter.users)
     }
 
     /// The row lane of a time key for a bucket of `granularity`.
     @inline(__always)
     private func timeLane(_ key: GroupKey, granularity: Granularity, time: Int64) -> UInt32 {
         let day: Int64
+        if let zone {
+            // A cell on one local day (``TimePlan``): the local day of its start.
+            let unit = granularity == .hour ? TimeBuckets.millisecondsPerHour : Timestamp.millisecondsPerDay
+            return timeLane(key, localDay: zone.localDay(ofMilliseconds: time * unit))
+        }
         switch granularity {
         case .month: return UInt32(truncatingIfNeeded: time)  // only `month` rows come from month cells
         case .day: day = time
         case .hour: day = floorDiv(time, 24)
         }
+        return timeLane(key, localDay: day)
+    }
+
+    @inline(__always)
+    private func timeLane(_ key: GroupKey, localDay day: Int64) -> UInt32 {
         switch key {
         case .day: return UInt32(truncatingIfNeeded: day)
         case .week: return UInt32(truncatingIfNeeded: TimeBuckets.weekStart(ofDay: day))
@@ -223,7 +249,7 @@ final class RowAccumulator {
             for (lane, group) in groupBy.enumerated() {
                 if let dimension = group.dimension {
                     row[lane] = translate[Int(key[lanes[Int(dimension.code)]])]
-                } else {
+                } else if group.isTime {
                     row[lane] = timeCache!.1[lane]
                 }
             }
@@ -257,6 +283,10 @@ final class RowAccumulator {
         enterDay(segment.name.day)
         _ = try reader.readLines(segment) { line, offset throws(SpendLogError) in
             if validated, let ms = RecordScanner.leadingTimestampMs(line), !include(ms) { return }
+            if needsRecords {
+                if try addParsed(line, of: segment, at: offset, include: include) { count += 1 }
+                return
+            }
             let record = try scanner.scan(line, of: segment, at: offset)
             guard include(record.timestampMs) else { return }
             guard seen.insert(try LogReader.recordID(of: line, in: segment, at: offset)).inserted else {
@@ -271,14 +301,50 @@ final class RowAccumulator {
                 if let dimension = group.dimension {
                     row[lane] = record.ids[dimension]
                 } else {
-                    row[lane] = timeLane(
-                        group, granularity: .day, time: TimeBuckets.day(ofMilliseconds: record.timestampMs))
+                    row[lane] = timeLane(group, localDay: localDay(record.timestampMs))
                 }
             }
             rowsByKey[row, default: RollupMetrics()].add(record.metrics)
             count += 1
         }
         return count
+    }
+
+    @inline(__always)
+    private func localDay(_ ms: Int64) -> Int64 {
+        zone?.localDay(ofMilliseconds: ms) ?? TimeBuckets.day(ofMilliseconds: ms)
+    }
+
+    /// Adds the record on `line`, parsed in full, when it passes `include` and ``filter``; true if added.
+    private func addParsed(
+        _ line: UnsafeBufferPointer<UInt8>, of segment: SegmentFile, at offset: Int64, include: (Int64) -> Bool
+    ) throws(SpendLogError) -> Bool {
+        let record: UsageRecord
+        do throws(RecordParseError) {
+            record = try RecordParser.parse(line, mode: .stored).record
+        } catch {
+            throw LogReader.invalidLine(error, in: segment, at: offset)
+        }
+        let ms = record.timestamp.millisecondsSinceEpoch
+        guard include(ms) else { return false }
+        guard seen.insert(record.id).inserted else {
+            duplicates += 1
+            return false
+        }
+        guard filter.matches(record) else { return false }
+        let scanned = scanner.scanned(record)
+        var row = SIMD16<UInt32>(repeating: 0)
+        for (lane, group) in groupBy.enumerated() {
+            if let dimension = group.dimension {
+                row[lane] = scanned.ids[dimension]
+            } else if let tag = group.tagKey {
+                row[lane] = interner.id(for: record.tags[tag])
+            } else {
+                row[lane] = timeLane(group, localDay: localDay(ms))
+            }
+        }
+        rowsByKey[row, default: RollupMetrics()].add(scanned.metrics)
+        return true
     }
 
     func rows() -> [StatsRow] {

@@ -1,9 +1,49 @@
-/// What a row of `stats` is grouped by: a dimension of the record, or a UTC calendar bucket.
-public enum GroupKey: String, CaseIterable, Sendable, Hashable {
+/// What a row of `stats` is grouped by: a dimension of the record, a calendar bucket (in the
+/// query's zone), or the value of one of the record's tags.
+public enum GroupKey: Sendable, Hashable, CaseIterable, RawRepresentable {
     case project, model, provider, user, caller, role, task, status, day, week, month
+    /// The value of the tag `key` (`tag:team`); records without it form their own group.
+    case tag(String)
+
+    /// The keys without a parameter; `tag:<key>` comes besides them.
+    public static let allCases: [GroupKey] = [
+        .project, .model, .provider, .user, .caller, .role, .task, .status, .day, .week, .month,
+    ]
+
+    /// `model`, `day`, `tag:team`. A `tag:` key is not checked here (``Query`` refuses a bad one).
+    public init?(rawValue: String) {
+        if rawValue.hasPrefix("tag:") {
+            self = .tag(String(rawValue.dropFirst(4)))
+            return
+        }
+        guard let key = GroupKey.allCases.first(where: { $0.rawValue == rawValue }) else { return nil }
+        self = key
+    }
+
+    public var rawValue: String {
+        switch self {
+        case .project: "project"
+        case .model: "model"
+        case .provider: "provider"
+        case .user: "user"
+        case .caller: "caller"
+        case .role: "role"
+        case .task: "task"
+        case .status: "status"
+        case .day: "day"
+        case .week: "week"
+        case .month: "month"
+        case .tag(let key): "tag:" + key
+        }
+    }
 
     public var dimension: Dimension? { Dimension(rawValue: rawValue) }
-    public var isTime: Bool { dimension == nil }
+    public var isTime: Bool { self == .day || self == .week || self == .month }
+    /// The tag key of a `tag:` group.
+    public var tagKey: String? {
+        if case .tag(let key) = self { return key }
+        return nil
+    }
 }
 
 /// A `stats` question: totals per group over the records that match `filter` (bounds `[since, until)`).
@@ -12,17 +52,28 @@ public struct StatsQuery: Sendable {
     public var filter: RecordFilter
     /// Leave out records not folded into the index yet (active and sealed-but-unindexed segments).
     public var indexedOnly: Bool
+    /// The zone of `day`, `week` and `month` groups (the bounds are instants and need none).
+    public var timeZone: ZoneInfo
 
-    public init(groupBy: [GroupKey] = [], filter: RecordFilter = .all, indexedOnly: Bool = false) {
+    public init(
+        groupBy: [GroupKey] = [], filter: RecordFilter = .all, indexedOnly: Bool = false, timeZone: ZoneInfo = .utc
+    ) {
         self.groupBy = groupBy
         self.filter = filter
         self.indexedOnly = indexedOnly
+        self.timeZone = timeZone
     }
+
+    /// Whether the rollups cannot answer it: a tag or session is kept by no cube.
+    var needsRecords: Bool { filter.needsRecords || groupBy.contains { $0.tagKey != nil } }
+
+    /// Whether time groups fall on local days that are not UTC days.
+    var isZoned: Bool { groupBy.contains(where: \.isTime) && !timeZone.isUTC }
 }
 
 public struct StatsRow: Sendable, Equatable {
     /// One value per ``StatsQuery/groupBy`` key; nil where records had no value. Time keys are
-    /// labels: `2026-11-23`, `2026-W48`, `2026-11`.
+    /// labels of the query's zone: `2026-11-23`, `2026-W48`, `2026-11`.
     public var keys: [String?]
     public var metrics: RollupMetrics
 }

@@ -1,7 +1,14 @@
 /// How a time range `[since, until)` is split between rollups and raw records: the whole months
 /// inside it from month cells, the remaining whole days from day cells, the remaining whole hours
 /// from hour cells, and the sub-hour edges from the records themselves. nil bounds are open.
+///
+/// Grouped by local days of a zone other than UTC (``zone``), no month cells are used, and the
+/// cube's finest cells (hours for `core`, days for the pair cubes) only where the whole cell falls
+/// on one local day; the records of the other cells (the hour of a `+05:30` midnight, or every day
+/// of a pair cube) are read instead.
 struct TimePlan {
+    /// The local days of the zone, when grouping by them in a zone other than UTC.
+    var zone: ZoneCells?
     /// Hours answered by rollups, `[lo, hi)`.
     var hours: (lo: Int64?, hi: Int64?)?
     /// Days answered by day or month cells.
@@ -11,8 +18,8 @@ struct TimePlan {
     /// Millisecond ranges that indexed segments must answer from their records.
     var rawEdges: [(lo: Int64, hi: Int64)] = []
 
-    /// `finest`: the finest cells the cube keeps (hour or day).
-    init(since: Int64?, until: Int64?, finest: Granularity, allowMonths: Bool) {
+    /// `finest`: the finest cells the cube keeps (hour or day). `zone`: group by local days of it.
+    init(since: Int64?, until: Int64?, finest: Granularity, allowMonths: Bool, zone: ZoneInfo? = nil) {
         let unit = finest == .hour ? TimeBuckets.millisecondsPerHour : Timestamp.millisecondsPerDay
         let uLo = since.map { ceilDiv($0, unit) }
         let uHi = until.map { floorDiv($0, unit) }
@@ -22,6 +29,11 @@ struct TimePlan {
         }
         if let since, let uLo, since < uLo * unit { rawEdges.append((since, uLo * unit)) }
         if let until, let uHi, uHi * unit < until { rawEdges.append((uHi * unit, until)) }
+        if let zone {
+            self.zone = ZoneCells(zone: zone, finest: finest)
+            if finest == .hour { hours = (uLo, uHi) } else { days = (uLo, uHi) }
+            return
+        }
         let dLo: Int64?
         let dHi: Int64?
         if finest == .hour {
@@ -56,6 +68,15 @@ struct TimePlan {
 
     /// Whether a cell of `granularity` at bucket `time` belongs to this plan's rollup part.
     func owns(_ granularity: Granularity, _ time: Int64) -> Bool {
+        if let zone {
+            switch granularity {
+            case .month: return false
+            case .day: return TimePlan.contains(days, time) && zone.dirtyHours(ofDay: time) == 0
+            case .hour:
+                return TimePlan.contains(hours, time)
+                    && zone.dirtyHours(ofDay: floorDiv(time, 24)) & (1 << UInt32(floorMod(time, 24))) == 0
+            }
+        }
         switch granularity {
         case .month: return TimePlan.contains(months, time)
         case .day: return TimePlan.contains(days, time) && !TimePlan.contains(months, TimeBuckets.month(ofDay: time))
@@ -93,12 +114,49 @@ struct TimePlan {
 
     /// Whether any raw edge overlaps the UTC day `day`.
     func edgesOverlap(day: Int64) -> Bool {
+        if let zone, zone.dirtyHours(ofDay: day) != 0 { return true }
         let start = day * Timestamp.millisecondsPerDay
         let end = start + Timestamp.millisecondsPerDay
         return rawEdges.contains { $0.lo < end && $0.hi > start }
     }
 
-    func inEdges(_ ms: Int64) -> Bool { rawEdges.contains { ms >= $0.lo && ms < $0.hi } }
+    func inEdges(_ ms: Int64) -> Bool {
+        if let zone {
+            let hour = TimeBuckets.hour(ofMilliseconds: ms)
+            if zone.dirtyHours(ofDay: floorDiv(hour, 24)) & (1 << UInt32(floorMod(hour, 24))) != 0 { return true }
+        }
+        return rawEdges.contains { ms >= $0.lo && ms < $0.hi }
+    }
+}
+
+/// Which cells of each UTC day fall on more than one local day of a zone: one bit per hour of
+/// the day (every bit when the cells are days), worked out once per day.
+final class ZoneCells {
+    let zone: ZoneInfo
+    let finest: Granularity
+    private var masks: [Int64: UInt32] = [:]
+
+    init(zone: ZoneInfo, finest: Granularity) {
+        self.zone = zone
+        self.finest = finest
+    }
+
+    /// Bit `h` set: hour `h` of UTC day `day` cannot be answered from a cell.
+    func dirtyHours(ofDay day: Int64) -> UInt32 {
+        if let mask = masks[day] { return mask }
+        let start = day * Timestamp.millisecondsPerDay
+        var mask: UInt32 = 0
+        if finest == .hour {
+            for h in 0..<24 {
+                let lo = start + Int64(h) * TimeBuckets.millisecondsPerHour
+                if !zone.isOneLocalDay(from: lo, to: lo + TimeBuckets.millisecondsPerHour) { mask |= 1 << UInt32(h) }
+            }
+        } else if !zone.isOneLocalDay(from: start, to: start + Timestamp.millisecondsPerDay) {
+            mask = (1 << 24) - 1
+        }
+        masks[day] = mask
+        return mask
+    }
 }
 
 @inline(__always)

@@ -17,45 +17,6 @@ public struct SegmentFile: Sendable, Hashable {
     var sealedPath: String { String(path[..<path.lastIndex(of: "/")!]) + "/" + name.sealedFileName }
 }
 
-/// Which records to return. Time bounds are `[since, until)`.
-public struct RecordFilter: Sendable {
-    public var since: Timestamp?
-    public var until: Timestamp?
-    public var projects: Set<String> = []
-    public var models: Set<String> = []
-    public var providers: Set<String> = []
-    public var users: Set<String> = []
-
-    public init(since: Timestamp? = nil, until: Timestamp? = nil, projects: Set<String> = [], models: Set<String> = [])
-    {
-        self.since = since
-        self.until = until
-        self.projects = projects
-        self.models = models
-    }
-
-    public static let all = RecordFilter()
-
-    public func matches(_ record: UsageRecord) -> Bool {
-        if let since, record.timestamp < since { return false }
-        if let until, record.timestamp >= until { return false }
-        if !projects.isEmpty && !projects.contains(record.project) { return false }
-        if !models.isEmpty && !models.contains(record.model) { return false }
-        if !providers.isEmpty && !providers.contains(record.provider) { return false }
-        if !users.isEmpty && !users.contains(record.user ?? "") { return false }
-        return true
-    }
-
-    /// Whether any record of `day` (`YYYY-MM-DD`) can match the time bounds.
-    public func mayMatch(day: String) -> Bool {
-        guard let start = Timestamp.parseDateOrTime(day) else { return true }
-        let end = Timestamp(millisecondsSinceEpoch: start.millisecondsSinceEpoch + Timestamp.millisecondsPerDay)
-        if let since, end <= since { return false }
-        if let until, start >= until { return false }
-        return true
-    }
-}
-
 /// Reads records back from sealed and active segments, oldest day first (docs/FORMAT.md,
 /// "Reading"). A torn last line of an active segment is its end, not an error. Anything else that
 /// is wrong is corruption: reported with the file and byte offset, while every other segment is

@@ -3,16 +3,34 @@
 #endif
 
 /// UTC offsets of an IANA time zone, read from the system's TZif files (`$TZDIR`, else
-/// `/usr/share/zoneinfo`), for calendar windows in local time. Past the last transition in the
-/// file the last offset holds; distributions ship "fat" files with transitions through 2037.
+/// `/usr/share/zoneinfo`), for calendar windows and query groups in local time. Past the last
+/// transition in the file, the file's POSIX TZ footer rule (`EST5EDT,M3.2.0,M11.1.0`) gives the
+/// offset, so "slim" files (no listed transitions past the zone's last rule change) and "fat" ones
+/// (transitions listed through 2037) give the same answers. Held to Foundation's `TimeZone` for
+/// every zone of the system's tzdata by the tests.
 public struct ZoneInfo: Sendable {
     public let name: String
     /// Transition instants (ms since the epoch), ascending, and the offset (ms) from each on.
     let transitions: [Int64]
     let offsets: [Int64]
     let initialOffset: Int64
+    /// The footer's rule, in force from the last transition on (from the start when there is none).
+    let rule: PosixTZRule?
+
+    init(name: String, transitions: [Int64], offsets: [Int64], initialOffset: Int64, rule: PosixTZRule? = nil) {
+        self.name = name
+        self.transitions = transitions
+        self.offsets = offsets
+        self.initialOffset = initialOffset
+        self.rule = rule
+    }
 
     public static let utc = ZoneInfo(name: "UTC", transitions: [], offsets: [], initialOffset: 0)
+
+    /// Whether the offset is 0 at every instant (UTC, Etc/UTC, Etc/GMT, …).
+    public var isUTC: Bool {
+        initialOffset == 0 && offsets.allSatisfy { $0 == 0 } && (rule.map { $0.isConstant && $0.standard == 0 } ?? true)
+    }
 
     private static let cacheLock = PThreadMutex()
     private nonisolated(unsafe) static var cache: [String: ZoneInfo] = ["UTC": .utc]
@@ -27,7 +45,9 @@ public struct ZoneInfo: Sendable {
 
     /// The offset from UTC in force at `ms`, in milliseconds.
     public func offset(at ms: Int64) -> Int64 {
-        guard let first = transitions.first, ms >= first else { return initialOffset }
+        guard let first = transitions.first else { return rule?.offset(at: ms) ?? initialOffset }
+        guard ms >= first else { return initialOffset }
+        if let rule, ms >= transitions[transitions.count - 1] { return rule.offset(at: ms) }
         var low = 0
         var high = transitions.count - 1
         while low < high {
@@ -35,6 +55,66 @@ public struct ZoneInfo: Sendable {
             if transitions[mid] <= ms { low = mid } else { high = mid - 1 }
         }
         return offsets[low]
+    }
+
+    /// The local calendar day (days since 1970-01-01) of the instant `ms`.
+    @inline(__always)
+    public func localDay(ofMilliseconds ms: Int64) -> Int64 {
+        floorDiv(ms + offset(at: ms), Timestamp.millisecondsPerDay)
+    }
+
+    /// The first instant after `ms` at which the offset may change; nil when it never does.
+    public func nextChange(after ms: Int64) -> Int64? {
+        if let last = transitions.last, ms < last {
+            var low = 0
+            var high = transitions.count - 1
+            while low < high {
+                let mid = (low + high) / 2
+                if transitions[mid] > ms { high = mid } else { low = mid + 1 }
+            }
+            return transitions[low]
+        }
+        return rule?.nextChange(after: ms)
+    }
+
+    /// The runs of constant offset that make up `[lo, hi)`: each `(start, end, offset)`.
+    public func pieces(from lo: Int64, to hi: Int64) -> [(start: Int64, end: Int64, offset: Int64)] {
+        var result: [(start: Int64, end: Int64, offset: Int64)] = []
+        var t = lo
+        while t < hi {
+            let next = min(nextChange(after: t) ?? hi, hi)
+            result.append((t, next, offset(at: t)))
+            t = next
+        }
+        return result
+    }
+
+    /// Whether every instant of `[lo, hi)` falls on one local day.
+    public func isOneLocalDay(from lo: Int64, to hi: Int64) -> Bool {
+        let day = localDay(ofMilliseconds: lo)
+        for piece in pieces(from: lo, to: hi) {
+            // Within a run of one offset, local days only increase: its two ends decide.
+            if floorDiv(piece.start + piece.offset, Timestamp.millisecondsPerDay) != day
+                || floorDiv(piece.end - 1 + piece.offset, Timestamp.millisecondsPerDay) != day
+            {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// The first instant whose local day is `day` or later: local midnight, or where a change of
+    /// offset skips midnight, the change. (Offsets stay within ±26 hours, so it lies within 27
+    /// hours of the UTC midnight of `day`.)
+    public func startOfLocalDay(_ day: Int64) -> Int64 {
+        let midnight = day * Timestamp.millisecondsPerDay
+        let window = 27 * TimeBuckets.millisecondsPerHour
+        for piece in pieces(from: midnight - window, to: midnight + window) {
+            // Within a run of one offset, local time increases with the instant.
+            let first = max(piece.start, midnight - piece.offset)
+            if first < piece.end { return first }
+        }
+        return midnight
     }
 
     /// Whether `name` has the shape of an IANA zone name: letters, digits, `/_+-`, never a path
@@ -111,6 +191,18 @@ public struct ZoneInfo: Sendable {
             offsets.append(typeOffsets[index])
         }
         let initial = typeOffsets[typeIsDST.firstIndex(of: false) ?? 0]
-        return ZoneInfo(name: name, transitions: times.map { $0 * 1000 }, offsets: offsets, initialOffset: initial)
+        var rule: PosixTZRule?
+        if timeSize == 8 {
+            // The footer: "\n<POSIX TZ string>\n" after the 64-bit data block.
+            let footerAt = needed + h.char + h.leap * 12 + h.std + h.utc
+            if b.count > footerAt, b[footerAt] == 0x0A, let end = b[(footerAt + 1)...].firstIndex(of: 0x0A),
+                end > footerAt + 1
+            {
+                guard let parsed = PosixTZRule.parse(Array(b[(footerAt + 1)..<end])) else { return nil }
+                rule = parsed
+            }
+        }
+        return ZoneInfo(
+            name: name, transitions: times.map { $0 * 1000 }, offsets: offsets, initialOffset: initial, rule: rule)
     }
 }
