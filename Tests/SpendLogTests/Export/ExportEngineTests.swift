@@ -33,7 +33,7 @@ import Testing
     @Test func postgresLoadsCSVExportsAndAgreesWithStats() throws {
         var log = ExportLog("export-pg")
         try log.add(120)
-        try log.run(["seal"])
+        try log.seal()
         try log.add(40, host: "api")
         let pg = try PostgresCluster(in: log.folder.path + "/pg")
         defer { pg.stop() }
@@ -79,7 +79,7 @@ import Testing
         #expect(try load() == 160)
         #expect(try sqlTotals() == statsTotals(log))
         try log.add(33)
-        try log.run(["seal"])
+        try log.seal()
         try log.add(4, host: "api")
         #expect(try load() == 37, "the second export adds exactly the new rows")
         let totals = try sqlTotals()
@@ -146,7 +146,7 @@ import Testing
     @Test func chdbReadsTheSegmentsWithTheSameTotalsAsStats() throws {
         var log = ExportLog("export-chdb")
         try log.add(90)
-        try log.run(["seal"])
+        try log.seal()
         try log.add(25, host: "api")
         let script = """
             import chdb, sys
@@ -217,9 +217,13 @@ final class PostgresCluster {
             ])
     }
 
+    /// Through Python's `subprocess`, which closes every inherited descriptor: the server that
+    /// `pg_ctl` leaves running must not hold one this process waits on.
     @discardableResult
     func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let all = asUser + [tool] + arguments
+        let all =
+            [TestPaths.python, "-c", "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"] + asUser
+            + [tool] + arguments
         let r = try runProcess(all[0], Array(all.dropFirst()), workingDirectory: folder)
         guard r.status == 0 else {
             let log = (try? String(contentsOfFile: folder + "/server.log", encoding: .utf8)) ?? ""

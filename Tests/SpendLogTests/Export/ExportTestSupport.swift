@@ -50,6 +50,14 @@ struct ExportLog {
         try spendlog(arguments + ["--dir", dir], environment: environment)
     }
 
+    /// Seals the active segments of the hosts ``add(_:days:host:dayOffset:)`` writes as.
+    func seal() throws {
+        for host in ["web", "api"] {
+            let r = try spendlog(["seal", "--dir", dir], environment: ["SPENDLOG_HOST": host])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+    }
+
     /// Every record line in the log, as stored (byte-exact), by id.
     func storedLines() throws -> [String: String] {
         var lines: [String: String] = [:]
