@@ -151,13 +151,14 @@ import Testing
         let script = """
             import chdb, sys
             base = sys.argv[1] + "/segments"
+            cols = ("project String, model String, input_tokens Int64, output_tokens Int64, "
+                    "cached_input_tokens Int64, cache_write_tokens Int64, reasoning_tokens Int64, cost_usd String, day String")
             q = ("SELECT project, model, count(), sum(input_tokens), sum(output_tokens), sum(cached_input_tokens), "
-                 "sum(cache_write_tokens), sum(reasoning_tokens), sum(toDecimal128(toString(cost_usd), 9)), "
-                 "groupUniqArray(toString(day)) FROM ("
-                 "SELECT * FROM file('{b}/*/*.jsonl.zst', JSONEachRow) UNION ALL "
-                 "SELECT * FROM file('{b}/*/*.jsonl', JSONEachRow)) GROUP BY project, model "
-                 "SETTINGS use_hive_partitioning = 1, input_format_json_read_numbers_as_strings = 1, "
-                 "schema_inference_make_columns_nullable = 0").format(b=base)
+                 "sum(cache_write_tokens), sum(reasoning_tokens), sum(toDecimal128(cost_usd, 9)), "
+                 "arrayStringConcat(arraySort(groupUniqArray(toString(day))), ',') FROM ("
+                 "SELECT * FROM file('{b}/*/*.jsonl.zst', JSONEachRow, '{c}') SETTINGS use_hive_partitioning = 1 UNION ALL "
+                 "SELECT * FROM file('{b}/*/*.jsonl', JSONEachRow, '{c}') SETTINGS use_hive_partitioning = 1) "
+                 "GROUP BY project, model SETTINGS input_format_json_read_numbers_as_strings = 1").format(b=base, c=cols)
             print(chdb.query(q, "TabSeparated"))
             """
         let py = try runProcess(TestPaths.python, ["-c", script, log.dir])
