@@ -18,7 +18,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 VENV := .venv
 APT_PACKAGES := libzstd-dev zstd pkg-config tzdata
-TEST_APT_PACKAGES := faketime
+TEST_APT_PACKAGES := faketime postgresql
 TEST_ENV = SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR)/$(VENV)/bin/python \
 	SPENDLOG_RELEASE_BIN=$(CURDIR)/.build/release/spendlog
 # Clocks for test-dates: a zone and a start time in it; the clock runs on from there. The first
@@ -53,6 +53,7 @@ venv: test-deps
 	@$(VENV)/bin/python -c "import duckdb" 2>/dev/null || $(VENV)/bin/pip install -q duckdb
 	@[ "$$($(VENV)/bin/python -c 'import importlib.metadata as m; print(m.version("litellm"))' 2>/dev/null)" \
 		= "$(LITELLM_VERSION)" ] || $(VENV)/bin/pip install -q "litellm==$(LITELLM_VERSION)"
+	@$(VENV)/bin/python -c "import chdb, opentelemetry.proto" 2>/dev/null || $(VENV)/bin/pip install -q chdb opentelemetry-proto
 
 build: deps
 	$(SWIFT) build -c release --product spendlog

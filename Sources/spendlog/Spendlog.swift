@@ -30,6 +30,7 @@ struct Spendlog: ParsableCommand {
             StatsCommand.self,
             TopCommand.self,
             LogsCommand.self,
+            ExportCommand.self,
             LimitCommand.self,
             BudgetCommand.self,
             ReserveCommand.self,

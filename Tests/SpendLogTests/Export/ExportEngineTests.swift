@@ -1,0 +1,255 @@
+import Foundation
+import Testing
+
+@testable import SpendLog
+
+/// Exports loaded by real engines: PostgreSQL (`\copy` through the DDL of docs/SHIPPING.md),
+/// OpenTelemetry's own protobuf definitions, and ClickHouse (chDB) reading the segment files.
+@Suite struct ExportEngineTests {
+    /// Totals per project and model, from `stats --format json`: "requests in out cached write reasoning cost".
+    func statsTotals(_ log: ExportLog) throws -> [String: String] {
+        let stats = try log.run(["stats", "--by", "project", "--by", "model", "--format", "json"])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        guard case .array(let rows) = try JSONValue.parse(stats.stdout) else { return [:] }
+        var totals: [String: String] = [:]
+        for case .object(let members) in rows {
+            var m: [String: String] = [:]
+            for member in members {
+                switch member.value {
+                case .string(let s): m[member.key] = s
+                case .number(let n): m[member.key] = n
+                default: break
+                }
+            }
+            let cost = (try? Money.parse(m["cost_usd"] ?? "")).map(\.decimalString) ?? "?"
+            totals[m["project"]! + "|" + m["model"]!] = [
+                m["requests"]!, m["input_tokens"]!, m["output_tokens"]!, m["cached_input_tokens"]!,
+                m["cache_write_tokens"]!, m["reasoning_tokens"]!, cost,
+            ].joined(separator: " ")
+        }
+        return totals
+    }
+
+    @Test func postgresLoadsCSVExportsAndAgreesWithStats() throws {
+        var log = ExportLog("export-pg")
+        try log.add(120)
+        try log.seal()
+        try log.add(40, host: "api")
+        let pg = try PostgresCluster(in: log.folder.path + "/pg")
+        defer { pg.stop() }
+        let shipping = try String(contentsOfFile: TestPaths.packageRoot + "/docs/SHIPPING.md", encoding: .utf8)
+        let ddlBlock = try #require(shipping.components(separatedBy: "<!-- ddl -->").dropFirst().first)
+        let ddl = ddlBlock.components(separatedBy: "<!-- /ddl -->")[0].replacingOccurrences(of: "```sql", with: "")
+            .replacingOccurrences(of: "```", with: "")
+        try pg.psql(ddl)
+
+        func load() throws -> Int {
+            let export = try log.run(["export", "--cursor", log.cursor, "--format", "csv"])
+            #expect(export.status == 0, "\(export.stderr)")
+            let file = log.folder.path + "/batch.csv"
+            writeFile(file, Data(export.stdout.utf8))
+            let out = try pg.psql(
+                """
+                CREATE TEMP TABLE spendlog_batch (LIKE spendlog_records);
+                \\copy spendlog_batch FROM '\(file)' WITH (FORMAT csv, HEADER true)
+                INSERT INTO spendlog_records SELECT * FROM spendlog_batch ON CONFLICT (id) DO NOTHING;
+                """)
+            let tag = out.split(separator: "\n").last { $0.hasPrefix("INSERT 0 ") } ?? ""
+            return Int(tag.dropFirst("INSERT 0 ".count)) ?? -1
+        }
+        func sqlTotals() throws -> [String: String] {
+            let out = try pg.psql(
+                """
+                \\pset format unaligned
+                \\pset fieldsep '\\t'
+                \\pset tuples_only on
+                SELECT project, model, count(*), sum(input_tokens), sum(output_tokens), sum(cached_input_tokens),
+                       sum(cache_write_tokens), sum(reasoning_tokens), sum(cost_usd)
+                FROM spendlog_records GROUP BY 1, 2;
+                """)
+            var totals: [String: String] = [:]
+            for line in out.split(separator: "\n") {
+                let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                guard c.count == 9 else { continue }
+                let cost = (try? Money.parse(c[8])).map(\.decimalString) ?? "?"
+                totals[c[0] + "|" + c[1]] = (c[2...7] + [cost]).joined(separator: " ")
+            }
+            return totals
+        }
+        #expect(try load() == 160)
+        #expect(try sqlTotals() == statsTotals(log))
+        try log.add(33)
+        try log.seal()
+        try log.add(4, host: "api")
+        #expect(try load() == 37, "the second export adds exactly the new rows")
+        let totals = try sqlTotals()
+        #expect(totals == (try statsTotals(log)))
+        #expect(totals.count >= 6)
+        // Optional values arrive as NULL, tags as JSON, names with commas and quotes intact.
+        let check = try pg.psql(
+            """
+            \\pset tuples_only on
+            SELECT count(*) FILTER (WHERE latency_ms IS NULL), count(*) FILTER (WHERE tags->>'team' = 'a,b'),
+                   count(*) FILTER (WHERE project = 'chat, "beta"') FROM spendlog_records;
+            """)
+        let row = check.split(separator: "\n").last { $0.contains("|") } ?? ""
+        let counts = row.split(separator: "|").map { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 }
+        #expect(counts.count == 3 && counts.allSatisfy { $0 > 0 }, "\(check)")
+    }
+
+    @Test func otlpLinesParseAsExportLogsServiceRequests() throws {
+        var log = ExportLog("export-otlp")
+        try log.add(230)
+        let jsonl = try log.run(["export", "--format", "jsonl"])
+        let otlp = try log.run(["export", "--format", "otlp-json"])
+        #expect(otlp.status == 0, "\(otlp.stderr)")
+        let records = completeLines(jsonl.stdout)
+        let expected = log.folder.path + "/expected.jsonl"
+        let flat = try log.run(["export", "--format", "jsonl", "--schema", "otel"])
+        writeFile(expected, Data(flat.stdout.utf8))
+        let input = log.folder.path + "/otlp.jsonl"
+        writeFile(input, Data(otlp.stdout.utf8))
+        let script = """
+            import json, sys
+            from decimal import Decimal
+            from google.protobuf import json_format
+            from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+            def plain(v):
+                kind = v.WhichOneof("value")
+                if kind == "int_value": return v.int_value
+                if kind == "double_value": return Decimal(repr(v.double_value))
+                if kind == "string_value": return v.string_value
+                if kind == "bool_value": return v.bool_value
+                raise SystemExit("unexpected value kind %s" % kind)
+            got = []
+            for n, line in enumerate(open(sys.argv[1])):
+                req = json_format.Parse(line, ExportLogsServiceRequest())
+                for rl in req.resource_logs:
+                    for sl in rl.scope_logs:
+                        assert sl.schema_url.endswith("/1.40.0"), sl.schema_url
+                        for rec in sl.log_records:
+                            got.append((rec.time_unix_nano, rec.severity_number,
+                                        {a.key: plain(a.value) for a in rec.attributes}))
+            want = [json.loads(l, parse_float=Decimal) for l in open(sys.argv[2])]
+            assert len(got) == len(want), (len(got), len(want))
+            for (t, sev, attrs), w in zip(got, want):
+                w = {k: (v if not isinstance(v, Decimal) else Decimal(str(v))) for k, v in w.items()}
+                assert attrs == w, (attrs, w)
+                assert sev == (17 if w.get("spendlog.status") == "error" else 9)
+            print(len(got), n + 1)
+            """
+        let py = try runProcess(TestPaths.python, ["-c", script, input, expected])
+        #expect(py.status == 0, "\(py.stderr)")
+        #expect(py.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "\(records.count) 3")
+    }
+
+    @Test func chdbReadsTheSegmentsWithTheSameTotalsAsStats() throws {
+        var log = ExportLog("export-chdb")
+        try log.add(90)
+        try log.seal()
+        try log.add(25, host: "api")
+        let script = """
+            import chdb, sys
+            base = sys.argv[1] + "/segments"
+            cols = ("project String, model String, input_tokens Int64, output_tokens Int64, "
+                    "cached_input_tokens Int64, cache_write_tokens Int64, reasoning_tokens Int64, cost_usd String, day String")
+            q = ("SELECT project, model, count(), sum(input_tokens), sum(output_tokens), sum(cached_input_tokens), "
+                 "sum(cache_write_tokens), sum(reasoning_tokens), sum(toDecimal128(cost_usd, 9)), "
+                 "arrayStringConcat(arraySort(groupUniqArray(toString(day))), ',') FROM ("
+                 "SELECT * FROM file('{b}/*/*.jsonl.zst', JSONEachRow, '{c}') SETTINGS use_hive_partitioning = 1 UNION ALL "
+                 "SELECT * FROM file('{b}/*/*.jsonl', JSONEachRow, '{c}') SETTINGS use_hive_partitioning = 1) "
+                 "GROUP BY project, model SETTINGS input_format_json_read_numbers_as_strings = 1").format(b=base, c=cols)
+            print(chdb.query(q, "TabSeparated"))
+            """
+        let py = try runProcess(TestPaths.python, ["-c", script, log.dir])
+        #expect(py.status == 0, "\(py.stderr)")
+        var totals: [String: String] = [:]
+        var days = Set<String>()
+        for line in py.stdout.split(separator: "\n") {
+            let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard c.count == 10 else { continue }
+            let cost = (try? Money.parse(c[8])).map(\.decimalString) ?? "?"
+            totals[c[0] + "|" + c[1]] = (c[2...7] + [cost]).joined(separator: " ")
+            for day in c[9].split(separator: ",") { days.insert(day.filter { $0.isNumber || $0 == "-" }) }
+        }
+        #expect(totals == (try statsTotals(log)))
+        #expect(days == ["2026-11-20", "2026-11-21", "2026-11-22"], "the hive day column")
+    }
+}
+
+/// A throwaway PostgreSQL cluster on loopback in a temporary folder, run as `nobody` when the
+/// tests run as root (the server refuses to run as root).
+final class PostgresCluster {
+    let folder: String
+    let port: Int
+    let bin: String
+    let asUser: [String]
+
+    init(in folder: String) throws {
+        self.folder = folder
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
+            .compactMap { Int($0) }.sorted()
+        guard let version = versions.last else {
+            throw CommandFailure("PostgreSQL is not installed (/usr/lib/postgresql): run `make test-deps`.")
+        }
+        bin = "/usr/lib/postgresql/\(version)/bin"
+        asUser = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "nobody", "--"] : []
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        if getuid() == 0 { chown(folder, 65534, 65534) }
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        close(probe)
+        try run(bin + "/initdb", ["-D", folder + "/data", "-U", "spendlog", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        try run(
+            bin + "/pg_ctl",
+            [
+                "-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "120", "-o",
+                "-c listen_addresses=127.0.0.1 -p \(port) -k \(folder) -c fsync=off", "start",
+            ])
+    }
+
+    /// Through Python's `subprocess`, which closes every inherited descriptor: the server that
+    /// `pg_ctl` leaves running must not hold one this process waits on.
+    @discardableResult
+    func run(_ tool: String, _ arguments: [String]) throws -> String {
+        let all =
+            [TestPaths.python, "-c", "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"] + asUser
+            + [tool] + arguments
+        let r = try runProcess(all[0], Array(all.dropFirst()), workingDirectory: folder)
+        guard r.status == 0 else {
+            let log = (try? String(contentsOfFile: folder + "/server.log", encoding: .utf8)) ?? ""
+            throw CommandFailure("\(tool) failed (\(r.status)): \(r.stderr)\(r.stdout)\n\(log)")
+        }
+        return r.stdout
+    }
+
+    /// Runs SQL (and psql meta-commands) over TCP on loopback; stops at the first error.
+    @discardableResult
+    func psql(_ sql: String) throws -> String {
+        let r = try runProcess(
+            bin + "/psql",
+            ["-X", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", "spendlog", "-d", "postgres"],
+            input: Data(sql.utf8))
+        guard r.status == 0 else { throw CommandFailure("psql failed: \(r.stderr)") }
+        return r.stdout + r.stderr
+    }
+
+    func stop() {
+        _ = try? run(bin + "/pg_ctl", ["-D", folder + "/data", "-m", "immediate", "-w", "stop"])
+    }
+}
+
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ text: String) { description = text }
+}
