@@ -18,7 +18,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 VENV := .venv
 APT_PACKAGES := libzstd-dev zstd pkg-config tzdata
-TEST_APT_PACKAGES := faketime postgresql
+TEST_APT_PACKAGES := faketime postgresql openjdk-17-jre-headless
 TEST_ENV = SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR)/$(VENV)/bin/python \
 	SPENDLOG_RELEASE_BIN=$(CURDIR)/.build/release/spendlog
 # Clocks for test-dates: a zone and a start time in it; the clock runs on from there. The first
@@ -48,12 +48,15 @@ apt-install:
 # LiteLLM is pinned to the version the price fixture comes from (Fixtures/prices); its install
 # takes about 6 minutes on 2 cores (many dependencies), once. The differential test runs offline.
 LITELLM_VERSION := 1.109.1
+# Spark reads the segments in a test (local mode, on Debian's Java 17).
+PYSPARK_VERSION := 4.3.0
 venv: test-deps
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
 	@$(VENV)/bin/python -c "import duckdb" 2>/dev/null || $(VENV)/bin/pip install -q duckdb
 	@[ "$$($(VENV)/bin/python -c 'import importlib.metadata as m; print(m.version("litellm"))' 2>/dev/null)" \
 		= "$(LITELLM_VERSION)" ] || $(VENV)/bin/pip install -q "litellm==$(LITELLM_VERSION)"
 	@$(VENV)/bin/python -c "import chdb, opentelemetry.proto" 2>/dev/null || $(VENV)/bin/pip install -q chdb opentelemetry-proto
+	@$(VENV)/bin/python -c "import pyspark" 2>/dev/null || $(VENV)/bin/pip install -q "pyspark==$(PYSPARK_VERSION)"
 
 build: deps
 	$(SWIFT) build -c release --product spendlog

@@ -175,6 +175,51 @@ import Testing
         #expect(totals == (try statsTotals(log)))
         #expect(days == ["2026-11-20", "2026-11-21", "2026-11-22"], "the hive day column")
     }
+
+    /// Spark (pyspark in local mode, Debian's Java 17) reads the sealed `.jsonl.zst` segments as
+    /// they are (Hadoop's zstd codec) and the active `.jsonl` ones, with `day` from the folder
+    /// names; totals per project and model equal `stats`. Costs are read as text and summed as
+    /// DECIMAL(38,9), never as floating point.
+    @Test func sparkReadsTheSegmentsWithTheSameTotalsAsStats() throws {
+        var log = ExportLog("export-spark")
+        try log.add(90)
+        try log.seal()
+        try log.add(25, host: "api")
+        let script = """
+            import sys
+            from pyspark.sql import SparkSession, functions as F
+            spark = (SparkSession.builder.master("local[1]").appName("spendlog")
+                     .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1")
+                     .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+                     .getOrCreate())
+            spark.sparkContext.setLogLevel("ERROR")
+            base = sys.argv[1] + "/segments"
+            df = (spark.read.option("primitivesAsString", "true").option("basePath", base)
+                  .json([base + "/*/*.jsonl.zst", base + "/*/*.jsonl"]))
+            n = lambda c: F.sum(F.col(c).cast("long"))
+            rows = (df.groupBy("project", "model").agg(
+                F.count(F.lit(1)), n("input_tokens"), n("output_tokens"), n("cached_input_tokens"),
+                n("cache_write_tokens"), n("reasoning_tokens"), F.sum(F.col("cost_usd").cast("decimal(38,9)")),
+                F.concat_ws(",", F.array_sort(F.collect_set(F.col("day").cast("string"))))).collect())
+            for r in rows:
+                print("\t".join("" if v is None else str(v) for v in r))
+            spark.stop()
+            """
+        let py = try runProcess(
+            TestPaths.python, ["-c", script, log.dir], environment: ["PYSPARK_PYTHON": TestPaths.python])
+        #expect(py.status == 0, "\(py.stderr.suffix(3000))")
+        var totals: [String: String] = [:]
+        var days = Set<String>()
+        for line in py.stdout.split(separator: "\n") {
+            let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard c.count == 10 else { continue }
+            let cost = (try? Money.parse(c[8])).map(\.decimalString) ?? "?"
+            totals[c[0] + "|" + c[1]] = (c[2...7] + [cost]).joined(separator: " ")
+            for day in c[9].split(separator: ",") { days.insert(String(day)) }
+        }
+        #expect(totals == (try statsTotals(log)), "\(py.stdout.prefix(3000)) \(py.stderr.suffix(2000))")
+        #expect(days == ["2026-11-20", "2026-11-21", "2026-11-22"], "the hive day column")
+    }
 }
 
 /// A throwaway PostgreSQL cluster on loopback in a temporary folder, run as `nobody` when the
