@@ -1,5 +1,6 @@
 # spendlog — targets:
 #   make run     build, record a realistic sample into a temporary log, index it, print a report
+#                and write report.html beside the log
 #   make test    install what the tests need (libzstd-dev, zstd, a Python venv), build, run every test
 #   make test-dates  run the built tests again under libfaketime, at other dates and in another zone
 #   make soak    the long reliability runs (figures in docs/RELIABILITY.md): soak-crash, soak-faults,
@@ -18,7 +19,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 VENV := .venv
 APT_PACKAGES := libzstd-dev zstd pkg-config tzdata
-TEST_APT_PACKAGES := faketime postgresql openjdk-17-jre-headless
+TEST_APT_PACKAGES := faketime postgresql openjdk-17-jre-headless chromium
 TEST_ENV = SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR)/$(VENV)/bin/python \
 	SPENDLOG_RELEASE_BIN=$(CURDIR)/.build/release/spendlog
 # Clocks for test-dates: a zone and a start time in it; the clock runs on from there. The first

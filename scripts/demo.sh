@@ -5,7 +5,8 @@
 set -euo pipefail
 BIN=${1:-.build/release/spendlog}
 LOG=$(mktemp -d "${TMPDIR:-/tmp}/spendlog-demo.XXXXXX")/log
-trap 'rm -rf "$(dirname "$LOG")"' EXIT
+# The log goes at the end; the HTML report written beside it stays.
+trap 'rm -rf "$LOG"' EXIT
 
 echo "== recording into $LOG"
 # A few calls the way a script in any language would record them, one process per call.
@@ -75,3 +76,8 @@ echo "== spend by model"
 
 echo "== the last seven days, by day"
 "$BIN" stats --dir "$LOG" --by day --since "$(date -u -d '6 days ago' +%Y-%m-%d)"
+
+echo "== the report of the last seven days, one HTML file that opens in any browser without a network"
+"$BIN" report --dir "$LOG" --since "$(date -u -d '6 days ago' +%Y-%m-%d)" --out "$(dirname "$LOG")/report.html" \
+    --title "spendlog demo: the last seven days"
+echo "report: $(dirname "$LOG")/report.html"

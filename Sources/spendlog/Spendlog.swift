@@ -28,6 +28,7 @@ struct Spendlog: ParsableCommand {
             VerifyCommand.self,
             IndexCommand.self,
             StatsCommand.self,
+            ReportCommand.self,
             TopCommand.self,
             LogsCommand.self,
             ExportCommand.self,
