@@ -197,13 +197,5 @@ enum StatsOutput {
     }
 
     /// 1234567 → "1,234,567".
-    static func grouped(_ value: Int64) -> String {
-        let digits = String(value.magnitude)
-        var text = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { text.append(",") }
-            text.append(c)
-        }
-        return value < 0 ? "-" + text : text
-    }
+    static func grouped(_ value: Int64) -> String { ReportFormat.grouped(value) }
 }

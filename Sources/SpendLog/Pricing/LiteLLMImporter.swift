@@ -195,6 +195,19 @@ public enum LiteLLMImporter {
         return rules
     }
 
+    /// The base keys of a nested object (a tier, an off-peak block) as components.
+    static func components(_ object: JSONValue, place: String) throws(EntryError) -> PriceComponents {
+        var prices = PriceComponents()
+        for (key, member) in object.objectMembers ?? [] {
+            guard let keyPath = baseKeys.first(where: { $0.key == key })?.keyPath, let number = member.numberText
+            else { continue }
+            do { prices[keyPath: keyPath] = try TokenPrice.parse(perToken: number) } catch {
+                throw EntryError(reason: "\(place).\(key): '\(number)' \(error.description)")
+            }
+        }
+        return prices
+    }
+
     /// A `tiered_pricing` list (Alibaba's and Volcengine's prompt-size tiers): each tier prices a
     /// whole request whose input is in `range_start < input <= range_end` (Alibaba writes
     /// "0 < Token ≤ 32K"), so each tier after the first is a prompt tier above its range's start;
@@ -210,15 +223,7 @@ public enum LiteLLMImporter {
             else {
                 throw EntryError(reason: "tiered_pricing[\(index)].range: must be [start, end] in tokens")
             }
-            var prices = PriceComponents()
-            for (key, member) in item.objectMembers ?? [] {
-                guard let keyPath = baseKeys.first(where: { $0.key == key })?.keyPath, let number = member.numberText
-                else { continue }
-                do { prices[keyPath: keyPath] = try TokenPrice.parse(perToken: number) } catch {
-                    throw EntryError(reason: "tiered_pricing[\(index)].\(key): '\(number)' \(error.description)")
-                }
-            }
-            tiers.append((Int64(start), prices))
+            tiers.append((Int64(start), try components(item, place: "tiered_pricing[\(index)]")))
         }
         tiers.sort { $0.start < $1.start }
         var base = flat.base
@@ -232,14 +237,7 @@ public enum LiteLLMImporter {
     /// An `off_peak_pricing` block: prices, `windows` of `hours_utc` and `weekdays`, a flat
     /// `hours_utc` for every day, and `weekday_timezone`.
     static func offPeak(_ block: JSONValue) throws(EntryError) -> OffPeakPrices {
-        var prices = PriceComponents()
-        for (key, member) in block.objectMembers ?? [] {
-            guard let keyPath = baseKeys.first(where: { $0.key == key })?.keyPath, let number = member.numberText
-            else { continue }
-            do { prices[keyPath: keyPath] = try TokenPrice.parse(perToken: number) } catch {
-                throw EntryError(reason: "off_peak_pricing.\(key): '\(number)' \(error.description)")
-            }
-        }
+        let prices = try components(block, place: "off_peak_pricing")
         func hours(_ value: JSONValue?, _ place: String) throws(EntryError) -> [OffPeakPrices.Hours] {
             let texts: [JSONValue]
             switch value {
