@@ -47,6 +47,9 @@ struct RetentionCommand: ParsableCommand {
             } else {
                 for segment in plan.removable { out.write((apply ? "removed " : "would remove ") + segment.path + "\n") }
                 for (segment, reason) in plan.kept { out.write("keeps \(segment.path): \(reason)\n") }
+                if !plan.kept.isEmpty {
+                    out.write("(Old active segments go once sealed: spendlog seal --due; unindexed ones once indexed: spendlog index.)\n")
+                }
                 out.write(
                     "\(apply ? "Removed" : "Would remove") \(plan.removable.count) segments (\(plan.removableRecords) "
                         + "records, \(plan.removableBytes) bytes) of days before \(plan.horizon.dayString); "

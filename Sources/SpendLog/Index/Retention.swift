@@ -49,11 +49,11 @@ public struct Retention: Sendable {
         let old = try LogReader(directory: directory).segments(days: { $0 < horizonDay })
         for segment in old {
             guard segment.sealed else {
-                plan.kept.append((segment, "it is active (not sealed yet): `spendlog seal --due` seals it"))
+                plan.kept.append((segment, "it is active (not sealed yet)"))
                 continue
             }
             guard let entry = snapshot?.manifest.entries[IndexManifest.key(for: segment)] else {
-                plan.kept.append((segment, "it is not indexed yet: `spendlog index` folds it in"))
+                plan.kept.append((segment, "it is not indexed yet"))
                 continue
             }
             let (bytes, checksum) = try Collector.sizeAndChecksum(segment.path)

@@ -147,8 +147,8 @@ public struct Collector: Sendable {
         }
     }
 
-    /// The destination's index lists these segments although they are not on disk: removed by
-    /// retention after they were indexed (or deleted by hand). A copy of one would be counted
+    /// What the destination's index lists. A listed segment that is not on disk was removed by
+    /// retention after it was indexed (or deleted by hand). A copy of one would be counted
     /// again by `stats` until indexed, and then be removed again; so identical ones are skipped.
     private func retiredSegments() throws(SpendLogError) -> [String: IndexManifest.Entry] {
         let snapshot: IndexSnapshot?
@@ -157,12 +157,8 @@ public struct Collector: Sendable {
             return [:]
         }
         guard let snapshot else { return [:] }
-        var result: [String: IndexManifest.Entry] = [:]
-        for (key, entry) in snapshot.manifest.entries
-        where try FileSystem.status(path: destination.segmentsPath + "/" + key) == nil {
-            result[key] = entry
-        }
-        return result
+        // Only consulted for segments not on disk: those the index lists are then retired ones.
+        return snapshot.manifest.entries
     }
 
     private func refuseSameLog(_ source: LogDirectory) throws(SpendLogError) {
