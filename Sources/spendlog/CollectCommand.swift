@@ -5,7 +5,7 @@ struct CollectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "collect",
         abstract: "Copy the sealed segments of other hosts' logs into one log.",
-        usage: "spendlog collect <source> ... --into <dir>",
+        usage: "spendlog collect <source> ... --into <dir> [--since <day>]",
         discussion: """
             Copies every sealed segment (.jsonl.zst) of each source log that the destination \
             does not hold yet, each through a temporary name in its day folder: written, \
@@ -20,11 +20,16 @@ struct CollectCommand: ParsableCommand {
     var sources: [String]
     @Option(name: .customLong("into"), help: "The log directory to copy into (created if missing).")
     var into: String
+    @Option(help: "Only days from this one on (YYYY-MM-DD): keeps regular runs to recent days.")
+    var since: String?
     @Flag(help: "Print what was done as JSON.")
     var json = false
 
     func validate() throws {
         guard !sources.isEmpty else { throw ValidationError("Name at least one log directory to copy from.") }
+        if let since, Timestamp.parseDateOrTime(since)?.dayString != since {
+            throw ValidationError("--since: a day like 2026-11-23 (got '\(since)').")
+        }
         for path in sources + [into] {
             do { try LogDirectory.validate(path: path) } catch { throw ValidationError(error.cliMessage) }
         }
@@ -37,7 +42,7 @@ struct CollectCommand: ParsableCommand {
             var out = OutputBuffer()
             for path in sources {
                 let source = try LogDirectory.open(path, create: false)
-                let report = try Collector(destination: destination).collect(from: source)
+                let report = try Collector(destination: destination).collect(from: source, since: since)
                 total.copied += report.copied
                 total.bytesCopied += report.bytesCopied
                 total.alreadyPresent += report.alreadyPresent

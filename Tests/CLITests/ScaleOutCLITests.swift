@@ -70,6 +70,8 @@ import Testing
         let second = try spendlog(["collect"] + sources + ["--into", into, "--json"])
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.contains(#""copied":[]"#), "\(second.stdout)")
+        let recent = try spendlog(["collect"] + sources + ["--into", into, "--since", "2026-03-02", "--json"])
+        #expect(recent.status == 0 && recent.stdout.contains(#""already_present":3"#), "\(recent.stdout)")
         #expect(try totals(into).requests == expected)
         let verified = try spendlog(["verify", "--dir", into])
         #expect(verified.status == 0 && verified.stdout.contains("\(expected) records"), "\(verified.stdout)")

@@ -35,11 +35,15 @@ public struct Collector: Sendable {
 
     public init(destination: LogDirectory) { self.destination = destination }
 
-    public func collect(from source: LogDirectory) throws(SpendLogError) -> CollectReport {
+    /// Copies the sealed segments of `source` the destination lacks; with `since` (`YYYY-MM-DD`),
+    /// only those of that day and later. A segment already present is compared byte for byte, so
+    /// a run costs a read of both copies of every segment it looks at: `since` keeps regular runs
+    /// to the recent days.
+    public func collect(from source: LogDirectory, since: String? = nil) throws(SpendLogError) -> CollectReport {
         try refuseSameLog(source)
         var report = CollectReport()
         let retired = try retiredSegments()
-        let sealed = try LogReader(directory: source).segments().filter(\.sealed)
+        let sealed = try LogReader(directory: source).segments(days: { since == nil || $0 >= since! }).filter(\.sealed)
         var cleanedFolders = Set<String>()
         for segment in sealed {
             let key = IndexManifest.key(for: segment)
