@@ -52,7 +52,8 @@ struct CollectCommand: ParsableCommand {
                     out.write(
                         "\(source.path): copied \(report.copied.count) segments (\(report.bytesCopied) bytes), "
                             + "\(report.alreadyPresent) already present"
-                            + (report.alreadyRetired > 0 ? ", \(report.alreadyRetired) already indexed and retired" : "")
+                            + (report.alreadyRetired > 0
+                                ? ", \(report.alreadyRetired) already indexed and retired" : "")
                             + (report.problems.isEmpty ? "" : ", \(report.problems.count) not copied") + ".\n")
                 }
             }

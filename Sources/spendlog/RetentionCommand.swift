@@ -31,7 +31,8 @@ struct RetentionCommand: ParsableCommand {
             let log = try directory.open(create: false)
             let now = try budgetClock()
             let retention = Retention(directory: log)
-            let plan = apply ? try retention.apply(keepDays: days, now: now) : try retention.plan(keepDays: days, now: now)
+            let plan =
+                apply ? try retention.apply(keepDays: days, now: now) : try retention.plan(keepDays: days, now: now)
             var out = OutputBuffer()
             if json {
                 let value = JSONValue.object([
@@ -40,15 +41,25 @@ struct RetentionCommand: ParsableCommand {
                     ("removable", .array(plan.removable.map { .string($0.path) })),
                     ("bytes", .number(String(plan.removableBytes))),
                     ("records", .number(String(plan.removableRecords))),
-                    ("kept", .array(plan.kept.map { .object([("path", .string($0.segment.path)), ("reason", .string($0.reason))]) })),
+                    (
+                        "kept",
+                        .array(
+                            plan.kept.map {
+                                .object([("path", .string($0.segment.path)), ("reason", .string($0.reason))])
+                            })
+                    ),
                     ("blocking_limits", .array(plan.blockingRules.map { .string($0.id) })),
                 ])
                 out.write(value.jsonText + "\n")
             } else {
-                for segment in plan.removable { out.write((apply ? "removed " : "would remove ") + segment.path + "\n") }
+                for segment in plan.removable {
+                    out.write((apply ? "removed " : "would remove ") + segment.path + "\n")
+                }
                 for (segment, reason) in plan.kept { out.write("keeps \(segment.path): \(reason)\n") }
                 if !plan.kept.isEmpty {
-                    out.write("(Old active segments go once sealed: spendlog seal --due; unindexed ones once indexed: spendlog index.)\n")
+                    out.write(
+                        "(Old active segments go once sealed: spendlog seal --due; unindexed ones once indexed: spendlog index.)\n"
+                    )
                 }
                 out.write(
                     "\(apply ? "Removed" : "Would remove") \(plan.removable.count) segments (\(plan.removableRecords) "

@@ -8,7 +8,9 @@ import Testing
     func totals(_ dir: String, _ extra: [String] = []) throws -> (requests: Int, cost: String, stderr: String) {
         let result = try spendlog(["stats", "--dir", dir, "--format", "csv"] + extra)
         #expect(result.status == 0, "\(result.stderr)")
-        let row = result.stdout.split(whereSeparator: \.isNewline).last.map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let row = result.stdout.split(whereSeparator: \.isNewline).last.map {
+            $0.split(separator: ",", omittingEmptySubsequences: false)
+        }
         return (Int(row?[0] ?? "") ?? -1, String(row?[6] ?? ""), result.stderr)
     }
 
@@ -99,7 +101,10 @@ import Testing
         for (name, cost) in [("a", "1"), ("b", "2")] {
             let dir = temp.path + "/" + name
             let appended = try spendlog(
-                ["append", "--dir", dir, "--project", "p", "--model", "m", "--input-tokens", "1", "--output-tokens", "1", "--cost", cost, "--ts", "2026-03-01T10:00:00Z"],
+                [
+                    "append", "--dir", dir, "--project", "p", "--model", "m", "--input-tokens", "1", "--output-tokens",
+                    "1", "--cost", cost, "--ts", "2026-03-01T10:00:00Z",
+                ],
                 environment: ["SPENDLOG_HOST": "same"])
             #expect(appended.status == 0)
             #expect(try spendlog(["seal", "--dir", dir], environment: ["SPENDLOG_HOST": "same"]).status == 0)
@@ -123,12 +128,16 @@ import Testing
         let source = temp.path + "/src"
         for day in ["2026-03-01", "2026-03-02"] {
             #expect(
-                try spendlog(["append", "--dir", source, "--project", "p", "--model", "m", "--input-tokens", "1", "--output-tokens", "1", "--cost", "1", "--ts", day + "T10:00:00Z"])
-                    .status == 0)
+                try spendlog([
+                    "append", "--dir", source, "--project", "p", "--model", "m", "--input-tokens", "1",
+                    "--output-tokens", "1", "--cost", "1", "--ts", day + "T10:00:00Z",
+                ])
+                .status == 0)
         }
         #expect(try spendlog(["seal", "--dir", source]).status == 0)
         let into = temp.path + "/all"
-        let crashed = try spendlog(["collect", source, "--into", into], environment: ["SPENDLOG_CRASH_AT": "collect.afterCopy"])
+        let crashed = try spendlog(
+            ["collect", source, "--into", into], environment: ["SPENDLOG_CRASH_AT": "collect.afterCopy"])
         #expect(crashed.status == 9)
         #expect(try spendlog(["verify", "--dir", into]).status == 0)
         #expect(try totals(into).requests <= 0, "no record is visible (no row at all)")
@@ -139,17 +148,23 @@ import Testing
 
         let damaged = temp.path + "/damaged"
         #expect(
-            try spendlog(["append", "--dir", damaged, "--project", "p", "--model", "m", "--input-tokens", "1", "--output-tokens", "1", "--cost", "1", "--ts", "2026-03-03T10:00:00Z"])
-                .status == 0)
+            try spendlog([
+                "append", "--dir", damaged, "--project", "p", "--model", "m", "--input-tokens", "1", "--output-tokens",
+                "1", "--cost", "1", "--ts", "2026-03-03T10:00:00Z",
+            ])
+            .status == 0)
         #expect(try spendlog(["seal", "--dir", damaged]).status == 0)
         let folder = damaged + "/segments/day=2026-03-03"
-        let file = folder + "/" + (try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".zst") }!)
+        let file =
+            folder + "/" + (try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".zst") }!)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
         bytes[bytes.count - 2] ^= 0xFF  // inside the content checksum
         writeFile(file, bytes)
         let refused = try spendlog(["collect", damaged, "--into", into])
         #expect(refused.status == 65 && refused.stderr.contains(file), "\(refused.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: into + "/segments/day=2026-03-03/" + (file as NSString).lastPathComponent))
+        #expect(
+            !FileManager.default.fileExists(
+                atPath: into + "/segments/day=2026-03-03/" + (file as NSString).lastPathComponent))
         #expect(try spendlog(["verify", "--dir", into]).status == 0)
     }
 
@@ -160,7 +175,10 @@ import Testing
         let dir = temp.path + "/log"
         func append(_ ts: String, host: String) throws {
             let result = try spendlog(
-                ["append", "--dir", dir, "--project", "p", "--model", "m", "--input-tokens", "1", "--output-tokens", "1", "--cost", "0.5", "--ts", ts],
+                [
+                    "append", "--dir", dir, "--project", "p", "--model", "m", "--input-tokens", "1", "--output-tokens",
+                    "1", "--cost", "0.5", "--ts", ts,
+                ],
                 environment: ["SPENDLOG_HOST": host])
             #expect(result.status == 0)
         }
@@ -169,7 +187,9 @@ import Testing
             try append(day + "T11:00:00Z", host: "b")
         }
         try append("2026-05-01T10:00:00Z", host: "a")
-        for host in ["a", "b"] { #expect(try spendlog(["seal", "--dir", dir], environment: ["SPENDLOG_HOST": host]).status == 0) }
+        for host in ["a", "b"] {
+            #expect(try spendlog(["seal", "--dir", dir], environment: ["SPENDLOG_HOST": host]).status == 0)
+        }
         #expect(try spendlog(["index", "--dir", dir]).status == 0)
         try append("2026-01-06T12:00:00Z", host: "c")  // sealed, not indexed
         #expect(try spendlog(["seal", "--dir", dir], environment: ["SPENDLOG_HOST": "c"]).status == 0)
@@ -205,7 +225,10 @@ import Testing
 
         // A late record for a retired day never takes a removed segment's name: it is counted.
         let late = try spendlog(
-            ["append", "--dir", dir, "--project", "p", "--model", "m", "--input-tokens", "1", "--output-tokens", "1", "--cost", "0.5", "--ts", "2026-01-05T20:00:00Z"],
+            [
+                "append", "--dir", dir, "--project", "p", "--model", "m", "--input-tokens", "1", "--output-tokens", "1",
+                "--cost", "0.5", "--ts", "2026-01-05T20:00:00Z",
+            ],
             environment: ["SPENDLOG_HOST": "a"])
         #expect(late.status == 0)
         #expect(FileManager.default.fileExists(atPath: dir + "/segments/day=2026-01-05/a-000001.jsonl"))
@@ -255,13 +278,15 @@ import Testing
                 environment: Self.now.merging(["SPENDLOG_CRASH_AT": point]) { $1 })
             #expect(crashed.status == 9, "killed at \(point)")
             #expect(try spendlog(["verify", "--dir", dir]).status == 0, "\(point)")
-            #expect(try spendlog(["stats", "--dir", dir, "--by", "day", "--format", "json"]).stdout == before, "\(point)")
+            #expect(
+                try spendlog(["stats", "--dir", dir, "--by", "day", "--format", "json"]).stdout == before, "\(point)")
             let indexed = try spendlog(["index", "--dir", dir, "--json"])
             #expect(indexed.stdout.contains(#""segments_indexed":1"#), "only c's segment is new: \(indexed.stdout)")
             let finished = try spendlog(["retention", "--dir", dir, "--keep", "90d", "--apply"], environment: Self.now)
             #expect(finished.status == 0, "\(point): \(finished.stderr)")
             #expect(try spendlog(["verify", "--dir", dir]).status == 0)
-            #expect(try spendlog(["stats", "--dir", dir, "--by", "day", "--format", "json"]).stdout == before, "\(point)")
+            #expect(
+                try spendlog(["stats", "--dir", dir, "--by", "day", "--format", "json"]).stdout == before, "\(point)")
         }
     }
 }

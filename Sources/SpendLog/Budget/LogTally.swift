@@ -76,7 +76,8 @@ struct LogTally {
                 coverageByFolder = Dictionary(grouping: state.coverage.keys) { String($0.prefix { $0 != "/" }) }
             }
             let listed = Set(keys)
-            for key in coverageByFolder?[folder] ?? [] where !listed.contains(key) && state.coverage[key]?.sealed == true {
+            for key in coverageByFolder?[folder] ?? []
+            where !listed.contains(key) && state.coverage[key]?.sealed == true {
                 state.coverage[key] = nil
             }
             let settled =

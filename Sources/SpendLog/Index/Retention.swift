@@ -72,7 +72,9 @@ public struct Retention: Sendable {
         }
         if !plan.removable.isEmpty {
             let rules = try Budget(directory: directory).limits()
-            plan.blockingRules = rules.filter { $0.window.pruneBelow(highWater: now.millisecondsSinceEpoch) < horizonMs }
+            plan.blockingRules = rules.filter {
+                $0.window.pruneBelow(highWater: now.millisecondsSinceEpoch) < horizonMs
+            }
         }
         return plan
     }

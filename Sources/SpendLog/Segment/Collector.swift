@@ -71,7 +71,9 @@ public struct Collector: Sendable {
                 continue
             }
             try FileSystem.makeDirectories(folder)
-            if cleanedFolders.insert(folder).inserted { try Collector.removeDeadTemporaries(in: folder, day: segment.name.day) }
+            if cleanedFolders.insert(folder).inserted {
+                try Collector.removeDeadTemporaries(in: folder, day: segment.name.day)
+            }
             let names = try FileSystem.listDirectory(folder) ?? []
             if names.contains(segment.name.activeFileName) || names.contains(segment.name.sealingFileName) {
                 report.problems.append(
@@ -230,7 +232,8 @@ public struct Collector: Sendable {
         while true {
             let n = try FileSystem.read(fd, into: buffer, path: path)
             if n == 0 { break }
-            checksum = fnv1a64(UnsafeRawBufferPointer(rebasing: buffer[0..<n]).bindMemory(to: UInt8.self), seed: checksum)
+            checksum = fnv1a64(
+                UnsafeRawBufferPointer(rebasing: buffer[0..<n]).bindMemory(to: UInt8.self), seed: checksum)
             size += Int64(n)
         }
         return (size, checksum)
