@@ -27,6 +27,8 @@ struct Spendlog: ParsableCommand {
             SealCommand.self,
             VerifyCommand.self,
             IndexCommand.self,
+            CollectCommand.self,
+            RetentionCommand.self,
             StatsCommand.self,
             ReportCommand.self,
             TopCommand.self,

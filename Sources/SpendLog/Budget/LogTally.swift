@@ -49,6 +49,7 @@ struct LogTally {
             }
         }
         let reader = LogReader(directory: directory)
+        var coverageByFolder: [String: [String]]?
         // Counts do not depend on the order segments are read in (see BudgetState.fold).
         for folder in try FileSystem.listDirectory(directory.segmentsPath) ?? [] {
             let listedAt = Timestamp.now().millisecondsSinceEpoch
@@ -68,6 +69,17 @@ struct LogTally {
             let segments = try reader.segments(inFolder: folder, day: day)
             for segment in segments where try !count(segment, reader, into: &state) { return false }
             let keys = segments.map(\.name.description)
+            // Sealed segments removed since they were counted (`spendlog retention`): their records
+            // count no more once their buckets are dropped, which retention waits for, so the
+            // position forgets them, as a rebuild from the log would.
+            if coverageByFolder == nil {
+                coverageByFolder = Dictionary(grouping: state.coverage.keys) { String($0.prefix { $0 != "/" }) }
+            }
+            let listed = Set(keys)
+            for key in coverageByFolder?[folder] ?? []
+            where !listed.contains(key) && state.coverage[key]?.sealed == true {
+                state.coverage[key] = nil
+            }
             let settled =
                 keys.allSatisfy { state.coverage[$0]?.sealed == true }
                 && folderStatus.modifiedMs <= listedAt - LogTally.quietMarginMs

@@ -113,7 +113,7 @@ public final class Indexer: Sendable {
                 if !deleted.isEmpty && !options.allowDroppingDeleted {
                     throw SpendLogError.invalid(
                         field: "rebuild",
-                        "would drop \(deleted.count) indexed segment(s) deleted since they were indexed "
+                        "would drop \(deleted.count) indexed segment(s) deleted since they were indexed (by `spendlog retention` or by hand) "
                             + "(first: \(deleted[0])); the current index still holds their sums. "
                             + "Index without rebuilding, or allow dropping the deleted segments.")
                 }

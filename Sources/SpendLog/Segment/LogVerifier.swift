@@ -139,7 +139,12 @@ public struct LogVerifier: Sendable {
                 continue
             }
             for name in (try FileSystem.listDirectory(folderPath) ?? []).sorted() {
-                if SegmentName.parseFile(name, day: day) != nil || SegmentName.isLockFile(name) { continue }
+                if SegmentName.parseFile(name, day: day) != nil || SegmentName.isLockFile(name)
+                    || SegmentName.incomingProcess(name, day: day) != nil
+                    || SegmentName.retiredMarker(name, day: day) != nil
+                {
+                    continue
+                }
                 problems.append(
                     "'\(folderPath)/\(name)' is not a segment name (<host>-<seq>.jsonl or <host>-<seq>.jsonl.zst, "
                         + "<seq> six digits or more without extra leading zeros), a writers' lock or a seal in "

@@ -488,6 +488,10 @@ public final class LogWriter: @unchecked Sendable {
         var active: [SegmentName] = []
         var highest = -1
         for file in remaining {
+            // Retention removed this host's segments up to this one: never reuse their names.
+            if let retired = SegmentName.retiredMarker(file, day: state.day), retired.host == options.host {
+                highest = max(highest, retired.sequence)
+            }
             guard let (name, sealed) = SegmentName.parse(fileName: file, day: state.day), name.host == options.host
             else { continue }
             highest = max(highest, name.sequence)

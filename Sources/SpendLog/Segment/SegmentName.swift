@@ -54,6 +54,44 @@ public struct SegmentName: Hashable, Comparable, Sendable, CustomStringConvertib
     public var dayFolder: String { SegmentName.dayFolderPrefix + day }
     public var description: String { "\(dayFolder)/\(stem)" }
 
+    /// A sealed segment being copied in by `collect`: `<stem>.incoming-<pid>`. Outside
+    /// `*.jsonl*`, and not a segment to any reader; removed by the next `collect` once its process
+    /// is gone.
+    public static let incomingInfix = ".incoming-"
+
+    /// `<stem>.incoming-<pid>` of the process `pid`.
+    public func incomingFileName(pid: Int32) -> String { stem + SegmentName.incomingInfix + String(pid) }
+
+    /// The process id of a `collect` temporary (`<host>-<seq>.incoming-<pid>`), nil for other names.
+    public static func incomingProcess(_ fileName: String, day: String) -> Int32? {
+        let bytes = Array(fileName.utf8)
+        let infix = Array(incomingInfix.utf8)
+        var digitsStart = bytes.count
+        while digitsStart > 0, bytes[digitsStart - 1] >= 0x30, bytes[digitsStart - 1] <= 0x39 { digitsStart -= 1 }
+        let stemEnd = digitsStart - infix.count
+        guard digitsStart < bytes.count, bytes.count - digitsStart <= 9, stemEnd > 0,
+            Array(bytes[stemEnd..<digitsStart]) == infix,
+            let pid = Int32(String(decoding: bytes[digitsStart...], as: UTF8.self)), pid > 0,
+            parseFile(String(decoding: bytes[..<stemEnd], as: UTF8.self) + sealedSuffix, day: day)?.kind == .sealed
+        else { return nil }
+        return pid
+    }
+
+    /// Left by retention for the highest sequence of a host it removed from a day folder:
+    /// `<host>-<seq>.retired`, empty. Writers number past it, so a removed segment's name (which
+    /// the index still lists) is never given to new records. Outside `*.jsonl*`; read by nobody else.
+    public static let retiredSuffix = ".retired"
+    public var retiredFileName: String { stem + SegmentName.retiredSuffix }
+
+    /// The segment a `<host>-<seq>.retired` marker stands for; nil for other names.
+    public static func retiredMarker(_ fileName: String, day: String) -> SegmentName? {
+        guard fileName.hasSuffix(retiredSuffix),
+            let (name, kind) = parseFile(String(fileName.dropLast(retiredSuffix.count)) + sealedSuffix, day: day),
+            kind == .sealed
+        else { return nil }
+        return name
+    }
+
     /// The writers' lock of `host` in a day folder: `<host>.lock`.
     public static func lockFileName(host: String) -> String { host + lockSuffix }
 
