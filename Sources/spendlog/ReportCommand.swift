@@ -10,7 +10,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "A report to read or share: HTML, Markdown, CSV or JSON.",
-        usage: "spendlog report [--format html|md|csv|json] [--out <file>] [<filters>] [--tz <zone>]",
+        usage: "spendlog report [--format <format>] [--out <file>] [<options>]",
         discussion: """
             By default the current calendar month so far (in --tz), compared with the same span of \
             the previous month; with --since/--until, that period against the one of the same \
