@@ -6,13 +6,10 @@ struct TopCommand: ParsableCommand {
         commandName: "top", abstract: "Rank models or projects by cost, with their share of the total.",
         usage: "spendlog top [--by <by>] [<options>]")
 
-    enum Ranked: String, ExpressibleByArgument, CaseIterable {
-        case model, project, provider, user, caller, task
-    }
-
     @OptionGroup var directory: DirectoryOptions
-    @Option(help: "What to rank: model, project, provider, user, caller or task.")
-    var by: Ranked = .model
+    @Option(
+        help: "What to rank: model, project, provider, user, caller, role, task, status or tag:KEY (a tag's values).")
+    var by: String = "model"
     @OptionGroup var filters: QueryFilterOptions
     @Option(parsing: .unconditional, help: "How many rows (default 10).")
     var limit: String = "10"
@@ -24,7 +21,10 @@ struct TopCommand: ParsableCommand {
             guard let n = Int(limit), n > 0 else {
                 throw ValidationError("--limit: must be a whole number above 0 (got '\(limit)').")
             }
-            let key = GroupKey(rawValue: by.rawValue)!
+            let key = try StatsOutput.groupKeys([by])[0]
+            guard !key.isTime else {
+                throw ValidationError("--by: top ranks values, not periods; use `spendlog stats --by \(by)`.")
+            }
             let log = try directory.open(create: false)
             let result = try Query(directory: log).stats(StatsQuery(groupBy: [key], filter: try filters.makeFilter()))
             let total = result.total
@@ -87,7 +87,7 @@ struct TopCommand: ParsableCommand {
                 ])
                 out.write(
                     TextTable.render(
-                        header: ["#", key.rawValue.uppercased(), "REQUESTS", "COST", "SHARE"], rows: rows,
+                        header: ["#", StatsOutput.columnName(key), "REQUESTS", "COST", "SHARE"], rows: rows,
                         rightAligned: [0, 2, 3, 4]))
                 if total.unpricedRequests > 0 {
                     out.write(

@@ -95,6 +95,23 @@ import Testing
         let lines = logs.stdout.split(separator: "\n")
         #expect(topRequests.reduce(0, +) == lines.count && lines.count > 100)
         #expect(lines.allSatisfy { $0.contains(#""team":"team-1""#) })
+
+        // top ranks a tag's values as stats groups them.
+        let byTag = try spendlog(["top", "--dir", dir, "--by", "tag:team", "--limit", "100", "--format", "csv"])
+        let statsByTag = try spendlog(["stats", "--dir", dir, "--by", "tag:team", "--format", "csv"])
+        #expect(byTag.status == 0 && statsByTag.status == 0, "\(byTag.stderr)")
+        func requestsByKey(_ csv: String, key: Int, requests: Int) -> [String: String] {
+            var out: [String: String] = [:]
+            for line in csv.split(separator: "\r\n").dropFirst() {
+                let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                out[cells[key]] = cells[requests]
+            }
+            return out
+        }
+        let ranked = requestsByKey(byTag.stdout, key: 1, requests: 2)
+        #expect(ranked.count > 2)
+        #expect(ranked == requestsByKey(statsByTag.stdout, key: 0, requests: 1))
+        #expect(byTag.stdout.hasPrefix("rank,tag:team,requests,"))
     }
 
     @Test(arguments: [
@@ -107,6 +124,9 @@ import Testing
         (["stats", "--caller", ""], "--caller: must not be empty"),
         (["stats", "--by", "tag:"], "--by: 'tag:' needs a tag key"),
         (["stats", "--columns", "requests,share"], "--columns: 'share' is not one of"),
+        (["top", "--by", "day"], "--by: top ranks values, not periods"),
+        (["top", "--by", "tag:"], "--by: 'tag:' needs a tag key"),
+        (["top", "--by", "colour"], "--by: 'colour' is not one of"),
     ])
     func badFilterArgumentsAreRejectedNamingTheFlag(arguments: [String], message: String) throws {
         let temp = TemporaryDirectory()
