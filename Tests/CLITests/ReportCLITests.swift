@@ -123,6 +123,41 @@ import Testing
     }
 }
 
+/// Budgets are derived state for a report: limits that cannot be read are named in the report,
+/// which is made without them (exit 0), never a failed report.
+@Suite struct ReportBudgetProblemTests {
+    @Test func unreadableLimitsAreNamedAndTheReportIsMade() throws {
+        let temp = TemporaryDirectory()
+        let dir = temp.path + "/log"
+        let environment = ["SPENDLOG_NOW": "2026-11-20T12:00:00Z"]
+        let append = try spendlog(
+            [
+                "append", "--dir", dir, "--project", "p", "--model", "m", "--input-tokens", "10", "--output-tokens",
+                "1", "--cost", "0.5", "--ts", "2026-11-19T10:00:00Z",
+            ], environment: environment)
+        #expect(append.status == 0, "\(append.stderr)")
+        let limit = try spendlog(
+            ["limit", "set", "--dir", dir, "--scope", "global", "--type", "cost", "--max", "10", "--window", "month"],
+            environment: environment)
+        #expect(limit.status == 0, "\(limit.stderr)")
+        let journal = dir + "/budget/journal.jsonl"
+        let handle = try #require(FileHandle(forWritingAtPath: journal))
+        handle.seekToEndOfFile()
+        handle.write(Data("not json\n".utf8))
+        try handle.close()
+
+        let report = try spendlog(["report", "--dir", dir, "--format", "json"], environment: environment)
+        #expect(report.status == 0, "\(report.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        let problem = try #require(object["budget_problem"] as? String)
+        #expect(problem.hasPrefix("The limits could not be read: ") && problem.contains("journal"), "\(problem)")
+        let totals = try #require((object["totals"] as? [[String: Any]])?.first)
+        #expect("\(totals["cost_usd"] ?? "")" == "0.5", "\(totals)")
+        let markdown = try spendlog(["report", "--dir", dir, "--format", "md"], environment: environment)
+        #expect(markdown.status == 0 && markdown.stdout.contains("The limits could not be read"))
+    }
+}
+
 struct ReportTestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

@@ -31,6 +31,9 @@ public struct ReportData: Sendable {
     public var callerCount: Int
     public var taskCount: Int
     public var budgets: [RuleStatus]
+    /// Why the limits could not be read (a log the reader may not write to, a damaged journal):
+    /// the report is made without them and says so; derived state never fails a report.
+    public var budgetProblem: String? = nil
     public var projection: ReportProjection?
 
     public static let chartModelLimit = 8
@@ -207,11 +210,16 @@ extension ReportData {
         }
 
         var budgets: [RuleStatus] = []
+        var budgetProblem: String?
         if includeBudgets {
             let budget = Budget(directory: directory)
             if (try? FileSystem.status(path: budget.journalPath)) ?? nil != nil {
                 progress?(6, steps, "budgets")
-                budgets = try budget.status(now: now)
+                do throws(SpendLogError) {
+                    budgets = try budget.status(now: now)
+                } catch {
+                    budgetProblem = "The limits could not be read: \(error.message)"
+                }
             }
         }
 
@@ -223,7 +231,7 @@ extension ReportData {
             previousTotals: before.total, daily: daily, chartModels: chartModels, chartHasOther: chartHasOther,
             byProject: projectRows, byModel: modelRows, topUsers: top(users), topCallers: top(callers),
             topTasks: top(tasks), userCount: users.rows.count, callerCount: callers.rows.count,
-            taskCount: tasks.rows.count, budgets: budgets,
+            taskCount: tasks.rows.count, budgets: budgets, budgetProblem: budgetProblem,
             projection: projection(period: period, zone: timeZone, daily: daily))
     }
 

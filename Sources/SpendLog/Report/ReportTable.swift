@@ -297,7 +297,7 @@ extension ReportData {
                         amount(s.remaining), .decimal(s.percentUsed), .time(s.windowStart), .time(s.resetsAt),
                     ]
                 },
-                note: budgets.isEmpty ? "No limits are set." : nil)
+                note: budgetProblem ?? (budgets.isEmpty ? "No limits are set." : nil))
         default: return nil
         }
     }

@@ -41,6 +41,7 @@ extension ReportData {
             ),
             ("chart_models", .array(chartModels.map { .string($0) })),
             ("chart_has_other", .bool(chartHasOther)),
+            ("budget_problem", budgetProblem.map(JSONValue.string) ?? .null),
         ]
         for id in Self.sectionIDs {
             guard let table = table(id) else {
