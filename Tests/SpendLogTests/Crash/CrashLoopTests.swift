@@ -11,7 +11,9 @@ import Testing
 /// duplicated, `verify` clean, the rollups and the queries equal to the raw sums, the budget
 /// checkpoint equal to a rebuild. `make soak-crash` runs it with `SPENDLOG_CRASH_CYCLES`.
 @Suite(.serialized) struct CrashLoopTests {
-    /// Every `FaultInjection.reach` point, with the process that reaches it.
+    /// Every `FaultInjection.reach` point of the writer, seal, index and budget paths, with the
+    /// process that reaches it. The points of `export`, `collect` and `retention` are killed at
+    /// in their own tests (`ExportCursorTests`, `ScaleOutCLITests`), against their own promises.
     static let points: [(point: String, in: Target)] = [
         ("append.locked", .writer), ("append.afterWrite", .writer), ("rotate.start", .writer),
         ("seal.start", .seal), ("seal.afterCompress", .seal), ("seal.afterRename", .seal),
