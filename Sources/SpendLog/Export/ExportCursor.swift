@@ -37,8 +37,10 @@ public struct ExportCursor: Equatable, Sendable {
 
     /// The canonical text of the filter the cursor advanced under (``ExportCursor/filterText(_:)``).
     public var filter: String
-    /// Per day and host: every segment with a sequence up to this one was emitted whole. Sequences
-    /// only grow, and a missing one below the highest was never written or was removed empty.
+    /// Per day and host: every segment with a sequence from 0 up to this one was emitted whole.
+    /// Only an unbroken run from 0 is folded in: a sequence missing from a listing may still
+    /// arrive (`collect` links segments one by one; a staging copy may be partial), so the
+    /// segments after a gap keep their own positions until it is filled.
     public var completeThrough: [Stream: Int] = [:]
     /// Segments emitted up to a byte offset (the end of a whole line) and not known to be complete.
     public var positions: [SegmentName: Int64] = [:]
@@ -77,7 +79,8 @@ public struct ExportCursor: Equatable, Sendable {
             var through = completeThrough[stream]
             for name in names.sorted() {
                 if let t = through, name.sequence <= t { continue }
-                if completed.contains(name) { through = name.sequence } else { break }
+                guard name.sequence == (through ?? -1) + 1, completed.contains(name) else { break }
+                through = name.sequence
             }
             if let through { newThrough[stream] = through }
             for name in names where !(through.map { name.sequence <= $0 } ?? false) {

@@ -39,6 +39,49 @@ import Testing
         #expect(!cursorText.contains("etl"), "the cursor never holds record content")
     }
 
+    /// A sequence missing from a day folder may still arrive (a partial staging copy, `collect`
+    /// linking segments one by one): the segments after the gap are not folded past it, and the
+    /// missing one is emitted when it comes.
+    @Test func aSegmentThatArrivesLateAfterLaterOnesIsStillEmitted() throws {
+        var source = ExportLog("export-gap-source")
+        for _ in 0..<3 {
+            try source.add(5, days: 1)
+            try source.seal()
+        }
+        let sealed = try FileManager.default.contentsOfDirectory(atPath: source.dir + "/segments/day=2026-11-20")
+            .filter { $0.hasSuffix(".jsonl.zst") }.sorted()
+        #expect(sealed == ["web-000000.jsonl.zst", "web-000001.jsonl.zst", "web-000002.jsonl.zst"])
+        let staging = source.folder.path + "/staging"
+        let destination = ExportLog("export-gap-destination")
+        #expect(try runProcess("/bin/cp", ["-a", source.dir, staging]).status == 0)
+        let late = staging + "/segments/day=2026-11-20/web-000001.jsonl.zst"
+        try FileManager.default.removeItem(atPath: late)
+        func collect() throws {
+            let r = try spendlog(["collect", staging, "--into", destination.dir])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        func export() throws -> [String] {
+            let r = try destination.run(["export", "--cursor", destination.cursor])
+            #expect(r.status == 0, "\(r.stderr)")
+            return completeLines(r.stdout)
+        }
+        try collect()
+        var emitted = try export()
+        #expect(emitted.count == 10)
+        let cursorText = String(decoding: FileManager.default.bytes(destination.cursor), as: UTF8.self)
+        #expect(cursorText.contains("done day=2026-11-20/web-000000\n"), "\(cursorText)")
+        #expect(!cursorText.contains("done day=2026-11-20/web-000002"), "\(cursorText)")
+        #expect(try export().isEmpty)
+        #expect(
+            try runProcess("/bin/cp", [source.dir + "/segments/day=2026-11-20/web-000001.jsonl.zst", late]).status == 0)
+        try collect()
+        emitted += try export()
+        #expect(emitted.count == 15)
+        #expect(Set(emitted) == Set(try source.storedLines().values))
+        let folded = String(decoding: FileManager.default.bytes(destination.cursor), as: UTF8.self)
+        #expect(folded.contains("done day=2026-11-20/web-000002\n"), "the gap filled, all three fold: \(folded)")
+    }
+
     @Test func limitGivesBoundedBatchesAndFiltersStay() throws {
         var log = ExportLog("export-limit")
         try log.add(50)
