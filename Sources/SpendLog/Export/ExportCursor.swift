@@ -218,6 +218,14 @@ public struct ExportCursor: Equatable, Sendable {
         if let t = value as? Timestamp { return .string(t.rfc3339) }
         if let s = value as? String { return .string(s) }
         if let set = value as? Set<String> { return .array(set.sorted().map { .string($0) }) }
+        if let map = value as? [String: Set<String>] {
+            // Tags: keys in order, each with its values in order.
+            return .object(map.keys.sorted().map { ($0, jsonValue(map[$0]!)) })
+        }
+        if mirror.displayStyle == .dictionary {
+            // Any other map: its entries in the order of their text, never the process's hash order.
+            return .array(mirror.children.map { String(describing: $0.value) }.sorted().map { .string($0) })
+        }
         if let b = value as? Bool { return .bool(b) }
         if let n = value as? Int { return .number(String(n)) }
         if mirror.displayStyle == .set || mirror.displayStyle == .collection {
