@@ -69,7 +69,9 @@ public enum ExportFormat {
         for key in r.tags.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
             out.append(("tags." + key, .string(r.tags[key]!)))
         }
-        for member in r.extra { out.append((member.key, .json(member.value))) }
+        // Keys this version does not know get their own namespace: an unknown key `tags.a` must
+        // not collide with the tag `a`.
+        for member in r.extra { out.append(("extra." + member.key, .json(member.value))) }
         return out
     }
 
