@@ -20,7 +20,8 @@ public struct RetentionPlan: Sendable {
 
 /// Removes old segments once the index holds their sums (docs/SCALE.md, "Retention").
 ///
-/// Only whole sealed segments are removed, of days wholly before the horizon, and only those the
+/// Only whole sealed segments are removed, of days wholly before the horizon and only whole days
+/// (a record and its adjustment may be in different segments of a day), and only those the
 /// current index generation lists with their exact size and checksum: their sums stay in the
 /// rollups, so `stats` over those months still answers. Active, unindexed or changed segments are
 /// kept. Limits whose window reaches before the horizon make it refuse: their counters may be
@@ -69,6 +70,20 @@ public struct Retention: Sendable {
             plan.removable.append(segment)
             plan.removableBytes += bytes
             plan.removableRecords += entry.records
+        }
+        // A day goes whole or not at all: a record and the adjustment that prices it later are in
+        // one day folder but may be in different segments, and `verify` and `reprice` read them
+        // together.
+        let keptDays = Set(plan.kept.map(\.segment.name.day))
+        if !keptDays.isEmpty {
+            let held = plan.removable.filter { keptDays.contains($0.name.day) }
+            plan.removable.removeAll { keptDays.contains($0.name.day) }
+            for segment in held {
+                let entry = snapshot?.manifest.entries[IndexManifest.key(for: segment)]
+                plan.removableBytes -= entry?.bytes ?? 0
+                plan.removableRecords -= entry?.records ?? 0
+                plan.kept.append((segment, "another segment of its day is kept, and a day is removed whole"))
+            }
         }
         if !plan.removable.isEmpty {
             let rules = try Budget(directory: directory).limits()
