@@ -53,12 +53,25 @@ struct StatsCommand: ParsableCommand {
             out.write(StatsOutput.render(result, format: format, columns: columnList))
             out.flush()
             noteDuplicates(result.trace.duplicates)
+            noteRemoved(result.trace)
             if let damage = result.trace.indexDamage {
                 printError("Warning: \(damage.message) The answer above was computed from the segments instead.")
             }
             try reportProblems(result.trace.problems)
         }
     }
+}
+
+/// Records removed by retention that a question needed in detail: left out, and said so.
+func noteRemoved(_ trace: QueryTrace) {
+    guard trace.removedRecordsLeftOut > 0 else { return }
+    let days = trace.removedDaysLeftOut.sorted()
+    let span = days.count == 1 ? days[0] : "\(days.first!) to \(days.last!), \(days.count) days"
+    printError(
+        "Warning: \(trace.removedRecordsLeftOut) record(s) of \(span) are not in the answer above: retention removed "
+            + "their segments, and the index keeps their sums but not what this question asks about (a tag, a "
+            + "session, a pairing of keys, or hours at a zone's day edge). Questions the index answers (`--by` "
+            + "project, model, day, …) still count them.")
 }
 
 /// Records whose id appeared earlier in their day (a copied segment), counted once.

@@ -220,6 +220,13 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir + "/segments/day=2026-02-10/a-000000.jsonl.zst"))
         #expect(try spendlog(["verify", "--dir", dir]).status == 0)
         #expect(try spendlog(["stats", "--dir", dir, "--by", "month", "--format", "json"]).stdout == before)
+        // A question the rollups cannot answer reads records, and says which removed ones it lacks.
+        let detail = try spendlog(["stats", "--dir", dir, "--by", "tag:team"])
+        #expect(detail.status == 0)
+        #expect(
+            detail.stderr.contains("Warning: 2 record(s) of 2026-01-05 are not in the answer above: retention removed"),
+            "\(detail.stderr)")
+        #expect(try spendlog(["stats", "--dir", dir, "--by", "month"]).stderr.isEmpty)
         #expect(try spendlog(["index", "--dir", dir]).status == 0)
         #expect(try spendlog(["stats", "--dir", dir, "--by", "month", "--format", "json"]).stdout == before)
         let rebuild = try spendlog(["index", "--dir", dir, "--rebuild"])

@@ -103,6 +103,24 @@ public struct Query: Sendable {
         let order = segments.indices.sorted {
             (segments[$0].name.day, covers[$0] ? 0 : 1, $0) < (segments[$1].name.day, covers[$1] ? 0 : 1, $1)
         }
+        // Indexed segments gone from disk (removed by retention): only the rollups hold their
+        // records. A question that needs the records themselves for their day (a tag, a session,
+        // a pairing no cube keeps, a zone's edge hours) cannot count them, and says so.
+        if let snapshot, !snapshot.manifest.entries.isEmpty {
+            let present = Set(segments.map { IndexManifest.key(for: $0) })
+            for (key, entry) in snapshot.manifest.entries where !present.contains(key) {
+                guard key.hasPrefix("day="), key.utf8.count > 14 else { continue }
+                let day = String(key.dropFirst(4).prefix(10))
+                guard filter.mayMatch(day: day) else { continue }
+                if useRollups, let start = Timestamp.parseDateOrTime(day),
+                    !plan.edgesOverlap(day: TimeBuckets.day(ofMilliseconds: start.millisecondsSinceEpoch))
+                {
+                    continue
+                }
+                trace.removedRecordsLeftOut += entry.records
+                trace.removedDaysLeftOut.insert(day)
+            }
+        }
         let unindexedSealedDays = Set(
             segments.indices.filter { !covers[$0] && segments[$0].sealed }.map {
                 segments[$0].name.day

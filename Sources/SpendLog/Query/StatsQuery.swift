@@ -91,6 +91,10 @@ public struct QueryTrace: Sendable {
     public var duplicates = 0
     /// The damage that made the answer come from the segments instead of the index.
     public var indexDamage: SpendLogError?
+    /// Records of segments removed by retention that this question needed to read (their sums
+    /// are in the rollups, but not the detail it asks about): left out of the answer.
+    public var removedRecordsLeftOut: Int64 = 0
+    public var removedDaysLeftOut: Set<String> = []
 }
 
 public struct StatsResult: Sendable {
