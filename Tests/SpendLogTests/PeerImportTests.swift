@@ -39,6 +39,8 @@ import Testing
         #expect(utc("2026-01-01 00:30:00", berlin) == "2025-12-31T23:30:00.000Z")
         // A wall time in the spring-forward gap takes the offset before it.
         #expect(utc("2026-03-29 02:30:00", berlin) == "2026-03-29T01:30:00.000Z")
+        // One that occurs twice, the offset after the change.
+        #expect(utc("2026-10-25 02:30:00", berlin) == "2026-10-25T01:30:00.000Z")
         for bad in ["", "2026-13-01 00:00:00", "2026-02-29 00:00:00", "1969-12-31 23:59:59", "2026-12-01", "yesterday",
             "2026-12-01T10:00:00+25:00", "2026-12-01T10:00:00Zjunk"]
         {

@@ -312,7 +312,8 @@ public enum PeerImport {
             return .failure(Reason(text: "spendlog has no calendar \(unit) window (the shortest is an hour; "
                 + "rolling windows are whole minutes)"))
         case "monthly_rolling":
-            return .failure(Reason(text: "a rolling month has no fixed length; spendlog's rolling windows do"))
+            return .failure(Reason(text: "llm-accounting's rolling month starts on the first of the month n months back; "
+                + "spendlog's rolling windows have a fixed length"))
         default:
             return .failure(Reason(text: "unknown interval '\(unit)'"))
         }
