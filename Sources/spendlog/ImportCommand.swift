@@ -25,7 +25,7 @@ struct ImportCommand: ParsableCommand {
     var database: String
     @Option(
         name: .customLong("source-tz"),
-        help: "IANA zone of timestamps stored without an offset (default UTC: both peers store UTC).")
+        help: "IANA zone of timestamps stored without an offset (both peers store UTC).")
     var sourceTZ: String = "UTC"
     @Option(
         name: .customLong("source-id"),

@@ -7,7 +7,9 @@ import Testing
 /// per project and model equal the peers' own summaries, and importing again changes nothing.
 @Suite struct ImportCLITests {
     /// Writes both databases with `calls` calls each; returns their paths and the peers' summaries.
-    func peerStores(_ temp: TemporaryDirectory, calls: Int) throws -> (toll: String, accounting: String, summary: [String: Any]) {
+    func peerStores(_ temp: TemporaryDirectory, calls: Int) throws -> (
+        toll: String, accounting: String, summary: [String: Any]
+    ) {
         let toll = temp.path + "/toll.db"
         let accounting = temp.path + "/accounting.sqlite"
         let result = try runProcess(
@@ -164,7 +166,9 @@ import Testing
         #expect(missing.status == 64)
         #expect(missing.stderr.contains("absent.db"))
 
-        let zone = try spendlog(["import", "--dir", log, "--from", "llm-accounting", accounting, "--source-tz", "Mars/Base"])
+        let zone = try spendlog([
+            "import", "--dir", log, "--from", "llm-accounting", accounting, "--source-tz", "Mars/Base",
+        ])
         #expect(zone.status == 64)
         #expect(zone.stderr.contains("--source-tz"))
 

@@ -177,7 +177,8 @@ public enum PeerImport {
         let session = columns.contains("session") ? "session" : "NULL"
         let rows = try db.rows(
             "SELECT id, timestamp, model, prompt_tokens, completion_tokens, project, cost, execution_time, "
-                + "caller_name, username, cached_tokens, reasoning_tokens, \(session) FROM accounting_entries ORDER BY id")
+                + "caller_name, username, cached_tokens, reasoning_tokens, \(session) FROM accounting_entries ORDER BY id"
+        )
         var withoutProject = 0
         for row in rows {
             plan.rowsRead += 1
@@ -246,8 +247,10 @@ public enum PeerImport {
             }
         if expected == "" { return .failure(Reason(text: "unknown scope '\(scope)'")) }
         if let expected, fields[expected] == nil {
-            return .failure(Reason(text: "a \(scope) limit without a \(expected) applies to every \(expected) "
-                + "separately in llm-accounting; spendlog has no such rule"))
+            return .failure(
+                Reason(
+                    text: "a \(scope) limit without a \(expected) applies to every \(expected) "
+                        + "separately in llm-accounting; spendlog has no such rule"))
         }
         let metric: LimitMetric
         switch row[2].text ?? "" {
@@ -284,8 +287,10 @@ public enum PeerImport {
         switch unit {
         case "hour", "day", "week", "monthly":
             guard count == 1 else {
-                return .failure(Reason(text: "a calendar window of \(count) \(unit)s has no spendlog equivalent "
-                    + "(calendar windows are one hour, day, week or month)"))
+                return .failure(
+                    Reason(
+                        text: "a calendar window of \(count) \(unit)s has no spendlog equivalent "
+                            + "(calendar windows are one hour, day, week or month)"))
             }
             let name = unit == "monthly" ? "month" : unit
             guard let parsed = try? LimitWindow.parse(name) else {
@@ -309,11 +314,15 @@ public enum PeerImport {
                 return .failure(Reason(text: "window '\(text)': \(error.message)"))
             }
         case "second", "minute":
-            return .failure(Reason(text: "spendlog has no calendar \(unit) window (the shortest is an hour; "
-                + "rolling windows are whole minutes)"))
+            return .failure(
+                Reason(
+                    text: "spendlog has no calendar \(unit) window (the shortest is an hour; "
+                        + "rolling windows are whole minutes)"))
         case "monthly_rolling":
-            return .failure(Reason(text: "llm-accounting's rolling month starts on the first of the month n months back; "
-                + "spendlog's rolling windows have a fixed length"))
+            return .failure(
+                Reason(
+                    text: "llm-accounting's rolling month starts on the first of the month n months back; "
+                        + "spendlog's rolling windows have a fixed length"))
         default:
             return .failure(Reason(text: "unknown interval '\(unit)'"))
         }
@@ -374,7 +383,9 @@ public enum PeerImport {
             case .integer(let s) where s >= 0 && s < 9_000_000_000_000: record.latencyMs = s * 1000
             default: break
             }
-            record.tags = ["imported_from": plan.peer.rawValue, "import_source": plan.sourceID, "import_row": String(row)]
+            record.tags = [
+                "imported_from": plan.peer.rawValue, "import_source": plan.sourceID, "import_row": String(row),
+            ]
             do throws(RecordValidationError) { try record.validateForWriting() } catch {
                 return skip("\(error.field): \(error.reason)")
             }
