@@ -18,7 +18,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 VENV := .venv
-APT_PACKAGES := libzstd-dev zstd pkg-config tzdata
+APT_PACKAGES := libzstd-dev zstd libsqlite3-dev pkg-config tzdata
 TEST_APT_PACKAGES := faketime postgresql openjdk-17-jre-headless chromium
 TEST_ENV = SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR)/$(VENV)/bin/python \
 	SPENDLOG_RELEASE_BIN=$(CURDIR)/.build/release/spendlog
@@ -51,6 +51,9 @@ apt-install:
 LITELLM_VERSION := 1.109.1
 # Spark reads the segments in a test (local mode, on Debian's Java 17).
 PYSPARK_VERSION := 4.3.0
+# The Python peers `spendlog import` reads; the import test writes their databases through them.
+LLM_TOLL_VERSION := 0.13.0
+LLM_ACCOUNTING_VERSION := 0.1.34
 venv: test-deps
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
 	@$(VENV)/bin/python -c "import duckdb" 2>/dev/null || $(VENV)/bin/pip install -q duckdb
@@ -58,6 +61,8 @@ venv: test-deps
 		= "$(LITELLM_VERSION)" ] || $(VENV)/bin/pip install -q "litellm==$(LITELLM_VERSION)"
 	@$(VENV)/bin/python -c "import chdb, opentelemetry.proto" 2>/dev/null || $(VENV)/bin/pip install -q chdb opentelemetry-proto
 	@$(VENV)/bin/python -c "import pyspark" 2>/dev/null || $(VENV)/bin/pip install -q "pyspark==$(PYSPARK_VERSION)"
+	@$(VENV)/bin/python -c "import llm_toll, llm_accounting" 2>/dev/null \
+		|| $(VENV)/bin/python -m pip install -q "llm-toll==$(LLM_TOLL_VERSION)" "llm-accounting==$(LLM_ACCOUNTING_VERSION)"
 
 build: deps
 	$(SWIFT) build -c release --product spendlog

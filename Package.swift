@@ -20,12 +20,19 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
         ),
+        // The system SQLite (Debian's libsqlite3-dev), to read the databases `spendlog import` takes in.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         // The few Linux calls neither Glibc's Swift overlay nor swift-system expose (statx).
         .target(name: "CSystemShims"),
         .target(
             name: "SpendLog",
             dependencies: [
                 "CZstd",
+                "CSQLite",
                 "CSystemShims",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

@@ -23,6 +23,7 @@ struct Spendlog: ParsableCommand {
         subcommands: [
             AppendCommand.self,
             IngestCommand.self,
+            ImportCommand.self,
             TailCommand.self,
             SealCommand.self,
             VerifyCommand.self,
