@@ -18,9 +18,11 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 VENV := .venv
+PEERS_VENV := .venv-peers
 APT_PACKAGES := libzstd-dev zstd libsqlite3-dev pkg-config tzdata
 TEST_APT_PACKAGES := faketime postgresql openjdk-17-jre-headless chromium
 TEST_ENV = SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR)/$(VENV)/bin/python \
+	SPENDLOG_PEERS_PYTHON=$(CURDIR)/$(PEERS_VENV)/bin/python \
 	SPENDLOG_RELEASE_BIN=$(CURDIR)/.build/release/spendlog
 # Clocks for test-dates: a zone and a start time in it; the clock runs on from there. The first
 # crosses a UTC midnight and the end of a February (2029 is no leap year) mid-run; the second a
@@ -61,8 +63,11 @@ venv: test-deps
 		= "$(LITELLM_VERSION)" ] || $(VENV)/bin/pip install -q "litellm==$(LITELLM_VERSION)"
 	@$(VENV)/bin/python -c "import chdb, opentelemetry.proto" 2>/dev/null || $(VENV)/bin/pip install -q chdb opentelemetry-proto
 	@$(VENV)/bin/python -c "import pyspark" 2>/dev/null || $(VENV)/bin/pip install -q "pyspark==$(PYSPARK_VERSION)"
-	@$(VENV)/bin/python -c "import llm_toll, llm_accounting" 2>/dev/null \
-		|| $(VENV)/bin/python -m pip install -q "llm-toll==$(LLM_TOLL_VERSION)" "llm-accounting==$(LLM_ACCOUNTING_VERSION)"
+	@# The peers get a venv of their own: llm-accounting pins click and python-dotenv below what
+	@# litellm's dependencies need.
+	@[ -x $(PEERS_VENV)/bin/python ] || python3 -m venv $(PEERS_VENV)
+	@$(PEERS_VENV)/bin/python -c "import llm_toll, llm_accounting" 2>/dev/null \
+		|| $(PEERS_VENV)/bin/python -m pip install -q "llm-toll==$(LLM_TOLL_VERSION)" "llm-accounting==$(LLM_ACCOUNTING_VERSION)"
 
 build: deps
 	$(SWIFT) build -c release --product spendlog

@@ -13,7 +13,7 @@ import Testing
         let toll = temp.path + "/toll.db"
         let accounting = temp.path + "/accounting.sqlite"
         let result = try runProcess(
-            TestPaths.python, [TestPaths.packageRoot + "/scripts/peer-stores.py", toll, accounting, String(calls)],
+            TestPaths.peersPython, [TestPaths.packageRoot + "/scripts/peer-stores.py", toll, accounting, String(calls)],
             workingDirectory: temp.path)
         try #require(result.status == 0, "\(result.stderr.suffix(2000))")
         let summary = try #require(

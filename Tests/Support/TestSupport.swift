@@ -48,6 +48,12 @@ public enum TestPaths {
     public static var python: String {
         ProcessInfo.processInfo.environment["SPENDLOG_PYTHON"] ?? packageRoot + "/.venv/bin/python"
     }
+
+    /// The Python with llm-toll and llm-accounting (a venv of their own: their pins clash with
+    /// litellm's dependencies).
+    public static var peersPython: String {
+        ProcessInfo.processInfo.environment["SPENDLOG_PEERS_PYTHON"] ?? packageRoot + "/.venv-peers/bin/python"
+    }
 }
 
 /// Writes a file in place. (Foundation's `createFile` and atomic writes on Linux leave a
