@@ -89,10 +89,16 @@ public struct ReportPeriod: Sendable, Equatable {
             let start = monthStart(containing: now.millisecondsSinceEpoch, zone: zone, offset: 0)
             let previous = monthStart(containing: now.millisecondsSinceEpoch, zone: zone, offset: -1)
             let end = max(now.millisecondsSinceEpoch, start + 1)
+            // The same local day of the month and wall-clock time in the previous month (a daylight
+            // saving change between them moves the instant, not the clock), at most its end.
+            let day = Timestamp.millisecondsPerDay
+            let daysIn = zone.localDay(ofMilliseconds: end) - zone.localDay(ofMilliseconds: start)
+            let clock = floorMod(end + zone.offset(at: end), day)
+            let previousEnd = zone.startOfLocalDay(zone.localDay(ofMilliseconds: previous) + daysIn) + clock
             return ReportPeriod(
                 since: Timestamp(millisecondsSinceEpoch: start), until: Timestamp(millisecondsSinceEpoch: end),
                 previousSince: Timestamp(millisecondsSinceEpoch: previous),
-                previousUntil: Timestamp(millisecondsSinceEpoch: min(previous + (end - start), start)),
+                previousUntil: Timestamp(millisecondsSinceEpoch: min(previousEnd, start)),
                 isMonthToDate: true)
         }
         let end = until ?? now
@@ -232,7 +238,7 @@ extension ReportData {
             byProject: projectRows, byModel: modelRows, topUsers: top(users), topCallers: top(callers),
             topTasks: top(tasks), userCount: users.rows.count, callerCount: callers.rows.count,
             taskCount: tasks.rows.count, budgets: budgets, budgetProblem: budgetProblem,
-            projection: projection(period: period, zone: timeZone, daily: daily))
+            projection: projection(period: period, zone: timeZone, daily: daily, now: now))
     }
 
     /// As `stats` sorts rows: cost, highest first, then key bytes.
@@ -245,12 +251,16 @@ extension ReportData {
 
     /// The month holding the report's last instant, projected from the rate of the report's part
     /// of it. The spend of that part is the sum of its local days (a local month is whole days).
-    static func projection(period: ReportPeriod, zone: ZoneInfo, daily: [ReportDay]) -> ReportProjection? {
+    static func projection(period: ReportPeriod, zone: ZoneInfo, daily: [ReportDay], now: Timestamp)
+        -> ReportProjection?
+    {
         let last = period.until.millisecondsSinceEpoch - 1
         let monthStart = ReportPeriod.monthStart(containing: last, zone: zone, offset: 0)
         let monthEnd = ReportPeriod.monthStart(containing: last, zone: zone, offset: 1)
         let from = max(period.since.millisecondsSinceEpoch, monthStart)
-        let until = period.until.millisecondsSinceEpoch
+        // The run rate is over the time that has passed: a period ending in the future has seen
+        // only its part up to now.
+        let until = min(period.until.millisecondsSinceEpoch, max(now.millisecondsSinceEpoch, from + 1))
         guard until > from else { return nil }
         let firstLabel = TimeBuckets.dayLabel(zone.localDay(ofMilliseconds: monthStart))
         var spent: Int64 = 0
@@ -260,7 +270,7 @@ extension ReportData {
         let projected = spent &+ rounded(Int128(spent) * Int128(monthEnd - until), over: Int128(elapsed))
         return ReportProjection(
             month: TimeBuckets.monthLabel(TimeBuckets.month(ofDay: zone.localDay(ofMilliseconds: last))),
-            from: Timestamp(millisecondsSinceEpoch: from), until: period.until,
+            from: Timestamp(millisecondsSinceEpoch: from), until: Timestamp(millisecondsSinceEpoch: until),
             monthEnd: Timestamp(millisecondsSinceEpoch: monthEnd), spentNanos: spent, ratePerDayNanos: rate,
             projectedNanos: projected)
     }
