@@ -119,6 +119,22 @@ public struct Collector: Sendable {
             throw damaged
         }
         defer { try? FileSystem.unlinkIfExists(temporary) }
+        // A local writer of the same host name would own this name: hold its lock (when it has
+        // one for this day) while checking again and linking, so that no active segment of the
+        // name can appear between the check and the link.
+        let lockPath = folder + "/" + SegmentName.lockFileName(host: segment.name.host)
+        let lock = try FileSystem.openIfExists(lockPath, O_RDWR)
+        defer { if let lock { FileSystem.close(lock) } }
+        if let lock { try FileSystem.lock(lock, path: lockPath) }
+        let names = try FileSystem.listDirectory(folder) ?? []
+        if names.contains(segment.name.activeFileName) || names.contains(segment.name.sealingFileName) {
+            throw SpendLogError(
+                code: .corruption,
+                message: "'\(segment.path)' was not copied: a writer of host '\(segment.name.host)' started "
+                    + "'\(folder)/\(segment.name.activeFileName)' in the destination while it was being copied. "
+                    + "Give each machine its own host name (SPENDLOG_HOST).",
+                path: target)
+        }
         switch Syscall.link(temporary, target) {
         case .success:
             FaultInjection.reach("collect.afterLink")
