@@ -150,7 +150,10 @@ public enum ExportFormat {
     }
 
     static func appendLogRecord(_ r: UsageRecord, schema: ExportSchema, into out: inout [UInt8]) {
-        let nanos = String(r.timestamp.millisecondsSinceEpoch) + "000000"
+        // OTLP times are unsigned 64-bit nanoseconds, which end in July 2554; a later record (the
+        // format allows up to 9999) says 0, "unknown", and keeps its time in the ts attribute.
+        let ms = r.timestamp.millisecondsSinceEpoch
+        let nanos = ms <= Int64(UInt64.max / 1_000_000) ? String(ms) + "000000" : "0"
         let error = r.status == .error
         out += Array("{\"timeUnixNano\":\"\(nanos)\",\"observedTimeUnixNano\":\"\(nanos)\",".utf8)
         out += Array("\"severityNumber\":\(error ? 17 : 9),\"severityText\":\"\(error ? "ERROR" : "INFO")\",".utf8)
