@@ -309,7 +309,8 @@ public final class Budget: @unchecked Sendable {
         let total = Int128(spent) + Int128(held) + Int128(requested)
         guard total > Int128(rule.maximum) || (needsRoom && total >= Int128(rule.maximum)) else { return nil }
         return LimitExceeded(
-            rule: rule, windowStart: windowStart(rule, state, at), spent: spent, held: held, requested: requested)
+            rule: rule, windowStart: windowStart(rule, state, at), spent: spent, held: held, requested: requested,
+            resetsAt: rule.window.resetTime(after: at))
     }
 
     private static func windowStart(_ rule: LimitRule, _ state: BudgetState, _ now: Int64) -> Int64 {

@@ -12,6 +12,9 @@ public struct LimitExceeded: Error, CustomStringConvertible, Sendable {
     public var requested: Int64
     /// The record is dated in an earlier window than the current one, and was checked there.
     public var pastWindow = false
+    /// When the window the check counted ends (ms since the epoch): calendar windows only; nil
+    /// for lifetime and rolling windows, where spend leaves the window bucket by bucket.
+    public var resetsAt: Int64?
 
     public var limit: Int64 { rule.maximum }
     /// What could still be spent (never negative).

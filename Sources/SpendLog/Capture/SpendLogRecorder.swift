@@ -108,13 +108,29 @@ public final class SpendLogRecorder: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let value = try await call()
-        let (seconds, attoseconds) = (clock.now - start).components
-        var record = try UsageCapture.capture(body(value), format: format).record(project: project, model: model)
-        record.latencyMs = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        record.status = .ok
+        let latency = SpendLogRecorder.milliseconds(clock.now - start)
+        let (record, outcome) = try SpendLogRecorder.capturedRecord(
+            body(value), pricer: pricer, project: project, format: format, model: model, latencyMs: latency,
+            status: .ok, configure: configure)
+        return (value, record, outcome)
+    }
+
+    /// The priced, validated record of a response `body`.
+    static func capturedRecord(
+        _ body: [UInt8], pricer: RecordPricer, project: String, format: ResponseFormat, model: String?,
+        latencyMs: Int64, status: UsageRecord.Status, configure: (inout UsageRecord) -> Void
+    ) throws -> (UsageRecord, RecordPricer.Outcome) {
+        var record = try UsageCapture.capture(body, format: format).record(project: project, model: model)
+        record.latencyMs = latencyMs
+        record.status = status
         configure(&record)
         let outcome = try pricer.price(&record)
         do { try record.validate() } catch { throw UsageCaptureError(field: error.field, reason: error.reason) }
-        return (value, record, outcome)
+        return (record, outcome)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

@@ -1,0 +1,137 @@
+/// Group commit for ``SpendLog``'s appends: every append waiting when its thread comes round is
+/// written by one ``LogWriter/append(contentsOf:)`` — one `write()` per day, one fsync (per the
+/// writer's policy) — and only then is each of them answered.
+///
+/// The writer thread takes everything queued (up to ``WriterOptions/batchMaxRecords`` records),
+/// writes it, answers every waiter, and takes the next batch. Appends that arrive while a batch
+/// is being written and synced wait for the next one, which therefore grows with the load: a
+/// lone append costs one fsync, a thousand concurrent ones a handful.
+final class AppendBatcher: @unchecked Sendable {
+    typealias Answer = CheckedContinuation<Result<[UsageRecord], SpendLogError>, Never>
+
+    struct Pending {
+        var records: [UsageRecord]
+        var answer: Answer
+    }
+
+    /// What the writer thread has done, for tests and monitoring.
+    struct Counts: Sendable {
+        /// Appends queued (each ``SpendLog/append(_:)`` or ``SpendLog/append(contentsOf:)`` call).
+        var queued = 0
+        /// Appends answered, written or failed.
+        var answered = 0
+        /// Calls of ``LogWriter/append(contentsOf:)``: the group commits (one fsync each with the
+        /// `always` and `batch` policies when every record is of one UTC day).
+        var commits = 0
+    }
+
+    private let writer: LogWriter
+    private let maxRecords: Int
+    private let condition = ConditionVariable()
+    // Guarded by `condition`'s mutex.
+    private var queue: [Pending] = []
+    private var stopping = false
+    private var stopped = false
+    private var counts = Counts()
+
+    init(writer: LogWriter) {
+        self.writer = writer
+        self.maxRecords = max(1, writer.options.batchMaxRecords)
+        BlockingThread.start { [self] in loop() }
+    }
+
+    var currentCounts: Counts {
+        condition.lock()
+        defer { condition.unlock() }
+        return counts
+    }
+
+    /// Appends `records` (all or nothing) in the next group commit; returns them once durable.
+    func append(_ records: [UsageRecord]) async throws(SpendLogError) -> [UsageRecord] {
+        let result = await withCheckedContinuation { (answer: Answer) in
+            condition.lock()
+            if stopping {
+                condition.unlock()
+                answer.resume(returning: .failure(AppendBatcher.closed))
+                return
+            }
+            queue.append(Pending(records: records, answer: answer))
+            counts.queued += 1
+            condition.broadcast()
+            condition.unlock()
+        }
+        return try result.get()
+    }
+
+    /// Refuses new appends, lets the queued ones be written, and returns once they have been.
+    func stop() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            condition.lock()
+            stopping = true
+            condition.broadcast()
+            condition.unlock()
+            BlockingThread.start { [self] in
+                condition.lock()
+                while !stopped { condition.wait() }
+                condition.unlock()
+                done.resume()
+            }
+        }
+    }
+
+    /// Refuses new appends; the thread ends once the queued ones are written.
+    func finish() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    static let closed = SpendLogError(
+        code: .invalidInput, message: "Nothing was written: this SpendLog was closed. Open a new one to append.")
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty {
+                stopped = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            // Whole appends, up to the bound (a single larger one goes alone).
+            var batch: [Pending] = []
+            var size = 0
+            while let next = queue.first, batch.isEmpty || size + next.records.count <= maxRecords {
+                batch.append(queue.removeFirst())
+                size += next.records.count
+            }
+            counts.commits += 1
+            condition.unlock()
+
+            write(batch)
+
+            condition.lock()
+            counts.answered += batch.count
+            condition.unlock()
+        }
+    }
+
+    private func write(_ batch: [Pending]) {
+        do throws(SpendLogError) {
+            _ = try writer.append(contentsOf: batch.flatMap(\.records))
+        } catch {
+            // An invalid record fails only its own append: the others are written without it.
+            if error.code == .invalidInput && batch.count > 1 {
+                for pending in batch { write([pending]) }
+                return
+            }
+            // The writer took back what it could; its error says whether anything may be in
+            // the log, by id (ids of the other appends of the batch included).
+            for pending in batch { pending.answer.resume(returning: .failure(error)) }
+            return
+        }
+        for pending in batch { pending.answer.resume(returning: .success(pending.records)) }
+    }
+}
