@@ -1,0 +1,231 @@
+import Foundation
+import Testing
+
+@testable import SpendLog
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Holds the writers' lock of a day folder, as another writer would: appends to that day wait.
+private final class HeldDayLock {
+    let fd: Int32
+
+    init(_ log: LogDirectory, day: String, host: String) throws {
+        let folder = log.dayFolderPath(day)
+        try FileSystem.makeDirectories(folder)
+        fd = Glibc.open(folder + "/" + SegmentName.lockFileName(host: host), O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        #expect(fd >= 0)
+        #expect(flock(fd, LOCK_EX) == 0)
+    }
+
+    func release() {
+        flock(fd, LOCK_UN)
+        Glibc.close(fd)
+    }
+}
+
+private struct StreamCut: ChargedCallError {
+    var responseBody: [UInt8]
+}
+
+private struct Refused: Error {}
+
+@Suite struct SpendLogAPITests {
+    func options(_ fsync: FsyncPolicy) -> WriterOptions {
+        var options = WriterOptions(fsync: fsync)
+        options.host = "api"
+        return options
+    }
+
+    func record(_ i: Int, day: String = "2026-11-23", project: String? = nil) -> UsageRecord {
+        let ts = Timestamp(millisecondsSinceEpoch: time(day + "T10:00:00Z").millisecondsSinceEpoch + Int64(i))
+        return UsageRecord(
+            timestamp: ts, project: project ?? "p\(i % 3)", model: "gpt-4.1", inputTokens: 10, outputTokens: 1,
+            cost: dollars("0.001"))
+    }
+
+    /// 1,000 tasks append while another writer holds the day's lock: every append is queued and
+    /// none is answered (none is durable yet), while a task of pure computation still runs to its
+    /// end on the cooperative pool. Once the lock is free, every record is in the log once, written
+    /// in at most 3 group commits (the one that was waiting for the lock, then batches of ≤ 512).
+    @Test(arguments: [FsyncPolicy.always, .batch])
+    func concurrentAppendsShareCommitsAndLeaveThePoolFree(fsync: FsyncPolicy) async throws {
+        let temp = TemporaryDirectory()
+        let log = try SpendLog(directory: temp.path + "/log", options: options(fsync))
+        let lock = try HeldDayLock(log.directory, day: "2026-11-23", host: "api")
+        let records = (0..<1000).map { record($0) }
+        let written = try await withThrowingTaskGroup(of: RecordID.self) { group in
+            for r in records { group.addTask { try await log.append(r).id } }
+            while log.appendCounts.queued < records.count { await Task.yield() }
+            let sum = await Task { (1...100_000).reduce(0, &+) }.value
+            #expect(sum == 5_000_050_000)
+            #expect(log.appendCounts.answered == 0)
+            lock.release()
+            var ids: [RecordID] = []
+            for try await id in group { ids.append(id) }
+            return ids
+        }
+        #expect(written.count == 1000)
+        #expect(Set(written) == Set(records.map(\.id)))
+        let stored = try readAll(log.directory)
+        #expect(stored.count == 1000)
+        #expect(Set(stored.map(\.id)) == Set(records.map(\.id)))
+        let counts = log.appendCounts
+        #expect(counts.answered == 1000)
+        #expect(counts.commits <= 3, "\(counts)")
+        await log.close()
+    }
+
+    @Test func anAppendAfterCloseIsRefusedAndAnInvalidRecordFailsAlone() async throws {
+        let temp = TemporaryDirectory()
+        let log = try SpendLog(directory: temp.path + "/log", options: options(.always))
+        var bad = record(1)
+        bad.inputTokens = -1
+        await #expect(throws: SpendLogError.self) { () async throws in try await log.append(bad) }
+        let good = record(2)
+        try await log.append(good)
+        await log.close()
+        await #expect(throws: SpendLogError.self) { () async throws in try await log.append(record(3)) }
+        #expect(try readAll(log.directory).map(\.id) == [good.id])
+    }
+
+    @Test func appendIfWithinLimitsRefusesNamingTheLimitWhatIsLeftAndTheReset() async throws {
+        let temp = TemporaryDirectory()
+        let log = try SpendLog(directory: temp.path + "/log", options: options(.always))
+        let limit = try await log.setLimit(
+            try rule("project=etl", "cost", "1", "day"), now: time("2026-11-23T09:00:00Z"))
+        try await log.appendIfWithinLimits(
+            call("0.60", at: "2026-11-23T10:00:00Z"), now: time("2026-11-23T10:00:00Z"))
+        do {
+            try await log.appendIfWithinLimits(
+                call("0.60", at: "2026-11-23T11:00:00Z"), now: time("2026-11-23T11:00:00Z"))
+            Issue.record("accepted past the limit")
+        } catch let refusal as LimitExceeded {
+            #expect(refusal.rule.id == limit.id)
+            #expect(refusal.remaining == dollars("0.4").nanos)
+            #expect(refusal.resetsAt == time("2026-11-24T00:00:00Z").millisecondsSinceEpoch)
+        }
+        let status = try await log.budgetStatus(now: time("2026-11-23T11:00:00Z"))
+        #expect(status.count == 1)
+        #expect(status.first?.spent == dollars("0.6").nanos)
+        #expect(status.first?.resetsAt == time("2026-11-24T00:00:00Z").millisecondsSinceEpoch)
+        #expect(try readAll(log.directory).count == 1)
+    }
+
+    @Test func reserveSettleAndRelease() async throws {
+        let temp = TemporaryDirectory()
+        let log = try SpendLog(directory: temp.path + "/log", options: options(.always))
+        let now = time("2026-11-23T10:00:00Z")
+        try await log.setLimit(try rule("project=etl", "cost", "1", "day"), now: time("2026-11-23T09:00:00Z"))
+        let scope = try LimitScope.parse("project=etl")
+        let hold = try await log.reserve(fields: scope, amount: dollars("0.7"), now: now)
+        await #expect(throws: LimitExceeded.self) { () async throws in
+            _ = try await log.reserve(fields: scope, amount: dollars("0.5"), now: now)
+        }
+        try await log.settle(hold.id, record: call("0.2", at: "2026-11-23T10:00:00Z"), now: now)
+        // The hold is freed: 0.5 fits beside the 0.2 spent.
+        let second = try await log.reserve(fields: scope, amount: dollars("0.5"), now: now)
+        var status = try await log.budgetStatus(now: now)
+        #expect(status.first?.spent == dollars("0.2").nanos)
+        #expect(status.first?.held == dollars("0.5").nanos)
+        try await log.release(second.id, now: now)
+        status = try await log.budgetStatus(now: now)
+        #expect(status.first?.held == 0)
+        #expect(try readAll(log.directory).count == 1)
+    }
+
+    @Test func statsAndRecordsAgreeWithTheCommandLine() async throws {
+        let temp = TemporaryDirectory()
+        let dir = temp.path + "/log"
+        let log = try SpendLog(directory: dir, options: options(.batch))
+        var appended: [UsageRecord] = []
+        for (n, day) in ["2026-11-21", "2026-11-22", "2026-11-23"].enumerated() {
+            let batch = (0..<(10 + n)).map { record($0, day: day) }
+            appended += try await log.append(contentsOf: batch)
+        }
+        let stats = try await log.stats(groupBy: [.project])
+        let cli = try spendlog(["stats", "--dir", dir, "--by", "project", "--format", "json"])
+        #expect(cli.status == 0, "\(cli.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == stats.rows.count)
+        for row in stats.rows {
+            let other = try #require(rows.first { $0["project"] as? String == row.keys[0] })
+            #expect((other["requests"] as? NSNumber)?.int64Value == row.metrics.requests)
+            #expect((other["input_tokens"] as? NSNumber)?.int64Value == row.metrics.inputTokens)
+            let cost = (other["cost_usd"] as? NSNumber)?.doubleValue ?? -1
+            #expect(abs(cost - Double(row.metrics.costNanos) / 1e9) < 1e-9)
+        }
+        #expect(stats.total.requests == Int64(appended.count))
+
+        var listed: [UsageRecord] = []
+        for try await record in log.records() { listed.append(record) }
+        let newestFirst = appended.sorted { ($0.timestamp, $0.id) > ($1.timestamp, $1.id) }
+        #expect(listed.map(\.id) == newestFirst.map(\.id))
+
+        var p0: [UsageRecord] = []
+        let filter = RecordFilter(since: time("2026-11-22T00:00:00Z"), projects: ["p0"])
+        for try await record in log.records(matching: filter) { p0.append(record) }
+        let scoped = try await log.stats(groupBy: [], filter: filter)
+        #expect(Int64(p0.count) == scoped.total.requests)
+        #expect(p0.allSatisfy { $0.project == "p0" && $0.timestamp >= time("2026-11-22T00:00:00Z") })
+        let cliScoped = try spendlog([
+            "stats", "--dir", dir, "--project", "p0", "--since", "2026-11-22T00:00:00Z", "--format", "json",
+        ])
+        #expect(cliScoped.status == 0, "\(cliScoped.stderr)")
+        let scopedRows = try #require(
+            try JSONSerialization.jsonObject(with: Data(cliScoped.stdout.utf8)) as? [[String: Any]])
+        #expect((scopedRows.first?["requests"] as? NSNumber)?.intValue == p0.count)
+        await log.close()
+    }
+
+    @Test func trackRecordsAFailedCallWithKnownUsageAsAnError() async throws {
+        let temp = TemporaryDirectory()
+        let log = try SpendLog(directory: temp.path + "/log", options: options(.always))
+        let body = Array(
+            try #require(
+                FileManager.default.contents(
+                    atPath: TestPaths.fixtures + "/provider-responses/anthropic_messages.json")))
+        await #expect(throws: StreamCut.self) { () async throws in
+            _ = try await log.track(project: "app") { () async throws -> [UInt8] in throw StreamCut(responseBody: body) }
+        }
+        // No usage known: nothing recorded, unless asked for a record of the failure.
+        await #expect(throws: Refused.self) { () async throws in
+            _ = try await log.track(project: "app", model: "gpt-4.1") { () async throws -> [UInt8] in throw Refused() }
+        }
+        await #expect(throws: Refused.self) { () async throws in
+            _ = try await log.track(project: "app", model: "gpt-4.1", recordUnchargedFailures: true) {
+                () async throws -> [UInt8] in throw Refused()
+            }
+        }
+        let ok = try await log.track(project: "app", configure: { $0.user = "ann" }) { body }
+        #expect(ok.value == body)
+        #expect(ok.record.status == .ok)
+
+        let stored = try readAll(log.directory)
+        #expect(stored.count == 3)
+        let charged = try #require(stored.first { $0.status == .error && $0.inputTokens > 0 })
+        #expect(charged.model == "claude-sonnet-4-5-20250929")
+        #expect(charged.inputTokens == 249)
+        #expect(charged.outputTokens == 26)
+        #expect(charged.cost.decimalString == "0.001137")
+        #expect(charged.latencyMs != nil)
+        let uncharged = try #require(stored.first { $0.status == .error && $0.inputTokens == 0 })
+        #expect(uncharged.model == "gpt-4.1")
+        #expect(uncharged.outputTokens == 0)
+        #expect(uncharged.cost == .zero)
+        #expect(stored.contains { $0.id == ok.record.id && $0.user == "ann" })
+        await log.close()
+    }
+
+    @Test func theDefaultLogIsTheOneTheCommandLineUses() async throws {
+        let temp = TemporaryDirectory()
+        let named = try SpendLog.default(environment: ["SPENDLOG_DIR": temp.path + "/a", "HOME": temp.path])
+        #expect(named.directory.path == temp.path + "/a")
+        let xdg = try SpendLog.default(environment: ["XDG_DATA_HOME": temp.path + "/data", "HOME": temp.path])
+        #expect(xdg.directory.path == temp.path + "/data/spendlog")
+        let home = try SpendLog.default(environment: ["HOME": temp.path])
+        #expect(home.directory.path == temp.path + "/.local/share/spendlog")
+        #expect(throws: SpendLogError.self) { () throws in _ = try SpendLog.default(environment: [:]) }
+    }
+}
