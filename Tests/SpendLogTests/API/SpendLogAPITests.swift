@@ -77,6 +77,43 @@ private struct Refused: Error {}
         await log.close()
     }
 
+    /// The fsync of a group commit fails: every append of the batch fails with the writer's
+    /// error, which says nothing was written (the writer took its lines back), and so do the
+    /// later ones (the writer appends nothing after a failed fsync). Nothing is in the log.
+    @Test func aFailedFsyncFailsEveryAppendOfItsBatch() async throws {
+        let temp = TemporaryDirectory()
+        let log = try SpendLog(directory: temp.path + "/log", options: options(.always))
+        let lock = try HeldDayLock(log.directory, day: "2026-11-23", host: "api")
+        let records = (0..<200).map { record($0) }
+        let failures = try await withThrowingTaskGroup(of: SpendLogError?.self) { group in
+            for r in records {
+                group.addTask {
+                    do throws(SpendLogError) {
+                        try await log.append(r)
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+            }
+            while log.appendCounts.queued < records.count { await Task.yield() }
+            // The 1st fsync under the log is the new segment's folder, the 2nd the batch's data.
+            FaultInjection.failing(.fsync, with: .ioError, onCall: 2, under: log.directory.path) {
+                lock.release()
+                // The writer thread does the work; this only waits for its answers.
+                while log.appendCounts.answered < records.count { usleep(1000) }
+            }
+            var failures: [SpendLogError] = []
+            for try await failure in group { if let failure { failures.append(failure) } }
+            return failures
+        }
+        #expect(failures.count == records.count)
+        #expect(failures.allSatisfy { $0.possiblyWritten.isEmpty && $0.message.contains("Nothing was written") })
+        #expect(failures.allSatisfy { $0.errno == .ioError })
+        #expect(try readAll(log.directory).isEmpty)
+        await log.close()
+    }
+
     @Test func anAppendAfterCloseIsRefusedAndAnInvalidRecordFailsAlone() async throws {
         let temp = TemporaryDirectory()
         let log = try SpendLog(directory: temp.path + "/log", options: options(.always))
