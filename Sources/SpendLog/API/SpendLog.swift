@@ -20,7 +20,8 @@
 /// ``LogWriter/append(contentsOf:)``, and each is answered only once that batch is durable (per
 /// ``WriterOptions/fsync``). A failed batch fails every append in it with the writer's error,
 /// which says whether anything may be in the log (``SpendLogError/possiblyWritten``, ids of the
-/// other appends of the batch included).
+/// other appends of the batch included). After a failed fsync the writer appends nothing more
+/// (see ``GroupCommit``): every later append fails too, until a new `SpendLog` is opened.
 ///
 /// Three threads: appends; budget operations (they hold `budget/lock` and append through the
 /// budget's own writer); queries. It is a facade: the format, the durability rules and the
