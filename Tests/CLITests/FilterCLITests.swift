@@ -114,29 +114,6 @@ import Testing
         #expect(byTag.stdout.hasPrefix("rank,tag:team,requests,"))
     }
 
-    @Test(arguments: [
-        (["stats", "--tz", "Mars/Base"], "--tz: unknown time zone"),
-        (["stats", "--tz", "../etc/passwd"], "--tz: "),
-        (["stats", "--tag", "team"], "--tag: 'team' is not KEY=VALUE"),
-        (["stats", "--tag", "=x"], "--tag: '=x' has an empty key"),
-        (["logs", "--tag", "=x"], "--tag: '=x' has an empty key"),
-        (["top", "--status", "fine"], "--status: 'fine' is not a status"),
-        (["stats", "--caller", ""], "--caller: must not be empty"),
-        (["stats", "--by", "tag:"], "--by: 'tag:' needs a tag key"),
-        (["stats", "--columns", "requests,share"], "--columns: 'share' is not one of"),
-        (["top", "--by", "day"], "--by: top ranks values, not periods"),
-        (["top", "--by", "tag:"], "--by: 'tag:' needs a tag key"),
-        (["top", "--by", "colour"], "--by: 'colour' is not one of"),
-    ])
-    func badFilterArgumentsAreRejectedNamingTheFlag(arguments: [String], message: String) throws {
-        let temp = TemporaryDirectory()
-        let dir = temp.path + "/log"
-        #expect(try spendlog(["ingest", "--dir", dir, "-"], input: QueryCLITests.lines[0] + "\n").status == 0)
-        let result = try spendlog(arguments + ["--dir", dir])
-        #expect(result.status == 64, "\(arguments): \(result.stderr)")
-        #expect(result.stderr.contains(message), "\(result.stderr)")
-    }
-
     func decimal(_ text: String) -> String {
         guard text.contains(".") else { return text }
         var t = text

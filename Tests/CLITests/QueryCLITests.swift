@@ -125,8 +125,20 @@ import Testing
         (["logs", "--limit", "-1"], "--limit: must be a whole number"),
         (["logs", "--offset", "x"], "--offset: must be a whole number"),
         (["top", "--limit", "0"], "--limit: must be a whole number above 0"),
-        (["top", "--by", "day"], "by"),
+        (["top", "--by", "day"], "--by: top ranks values, not periods"),
         (["index", "--threads", "0"], "--threads: must be a whole number from 1 to 256"),
+        // Filters, tag groups, zones and columns.
+        (["stats", "--tz", "Mars/Base"], "--tz: unknown time zone"),
+        (["stats", "--tz", "../etc/passwd"], "--tz: "),
+        (["stats", "--tag", "team"], "--tag: 'team' is not KEY=VALUE"),
+        (["stats", "--tag", "=x"], "--tag: '=x' has an empty key"),
+        (["logs", "--tag", "=x"], "--tag: '=x' has an empty key"),
+        (["top", "--status", "fine"], "--status: 'fine' is not a status"),
+        (["stats", "--caller", ""], "--caller: must not be empty"),
+        (["stats", "--by", "tag:"], "--by: 'tag:' needs a tag key"),
+        (["stats", "--columns", "requests,share"], "--columns: 'share' is not one of"),
+        (["top", "--by", "tag:"], "--by: 'tag:' needs a tag key"),
+        (["top", "--by", "colour"], "--by: 'colour' is not one of"),
     ])
     func badQueryArgumentsAreRejectedNamingTheFlag(arguments: [String], message: String) throws {
         let temp = TemporaryDirectory()

@@ -30,6 +30,21 @@ import Testing
         return totals
     }
 
+    /// An engine's answer as tab-separated rows: project, model, count, the five token sums, the
+    /// cost, and the days seen (comma-separated); keyed and formatted as ``statsTotals(_:)``.
+    func engineTotals(_ output: String) -> (totals: [String: String], days: Set<String>) {
+        var totals: [String: String] = [:]
+        var days = Set<String>()
+        for line in output.split(separator: "\n") {
+            let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard c.count == 10 else { continue }
+            let cost = (try? Money.parse(c[8])).map(\.decimalString) ?? "?"
+            totals[c[0] + "|" + c[1]] = (c[2...7] + [cost]).joined(separator: " ")
+            for day in c[9].split(separator: ",") { days.insert(day.filter { $0.isNumber || $0 == "-" }) }
+        }
+        return (totals, days)
+    }
+
     @Test func postgresLoadsCSVExportsAndAgreesWithStats() throws {
         var log = ExportLog("export-pg")
         try log.add(120)
@@ -163,15 +178,7 @@ import Testing
             """
         let py = try runProcess(TestPaths.python, ["-c", script, log.dir])
         #expect(py.status == 0, "\(py.stderr)")
-        var totals: [String: String] = [:]
-        var days = Set<String>()
-        for line in py.stdout.split(separator: "\n") {
-            let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard c.count == 10 else { continue }
-            let cost = (try? Money.parse(c[8])).map(\.decimalString) ?? "?"
-            totals[c[0] + "|" + c[1]] = (c[2...7] + [cost]).joined(separator: " ")
-            for day in c[9].split(separator: ",") { days.insert(day.filter { $0.isNumber || $0 == "-" }) }
-        }
+        let (totals, days) = engineTotals(py.stdout)
         #expect(totals == (try statsTotals(log)))
         #expect(days == ["2026-11-20", "2026-11-21", "2026-11-22"], "the hive day column")
     }
@@ -208,15 +215,7 @@ import Testing
         let py = try runProcess(
             TestPaths.python, ["-c", script, log.dir], environment: ["PYSPARK_PYTHON": TestPaths.python])
         #expect(py.status == 0, "\(py.stderr.suffix(3000))")
-        var totals: [String: String] = [:]
-        var days = Set<String>()
-        for line in py.stdout.split(separator: "\n") {
-            let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard c.count == 10 else { continue }
-            let cost = (try? Money.parse(c[8])).map(\.decimalString) ?? "?"
-            totals[c[0] + "|" + c[1]] = (c[2...7] + [cost]).joined(separator: " ")
-            for day in c[9].split(separator: ",") { days.insert(String(day)) }
-        }
+        let (totals, days) = engineTotals(py.stdout)
         #expect(totals == (try statsTotals(log)), "\(py.stdout.prefix(3000)) \(py.stderr.suffix(2000))")
         #expect(days == ["2026-11-20", "2026-11-21", "2026-11-22"], "the hive day column")
     }
