@@ -167,15 +167,7 @@ enum StatsOutput {
     }
 
     /// RFC 4180: quoted when it holds a comma, a quote or a line break; the value stays exact.
-    static func csvField(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        var quoted = "\""
-        for c in value {
-            if c == "\"" { quoted.append("\"") }
-            quoted.append(c)
-        }
-        return quoted + "\""
-    }
+    static func csvField(_ value: String) -> String { CSV.field(value) }
 
     /// `columns`: the metric columns; nil for the standard ones, where unpriced and errors are
     /// shown only when some record has them.

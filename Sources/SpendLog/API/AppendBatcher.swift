@@ -32,6 +32,8 @@ final class AppendBatcher: @unchecked Sendable {
     private var queue: [Pending] = []
     private var stopping = false
     private var stopped = false
+    /// ``stop()`` calls waiting for the thread to end; resumed by it.
+    private var stopWaiters: [CheckedContinuation<Void, Never>] = []
     private var counts = Counts()
 
     init(writer: LogWriter) {
@@ -47,7 +49,10 @@ final class AppendBatcher: @unchecked Sendable {
     }
 
     /// Appends `records` (all or nothing) in the next group commit; returns them once durable.
+    /// An invalid record is refused here, before it is queued: it never fails the commit it would
+    /// have shared.
     func append(_ records: [UsageRecord]) async throws(SpendLogError) -> [UsageRecord] {
+        try LogWriter.check(records)
         let result = await withCheckedContinuation { (answer: Answer) in
             condition.lock()
             if stopping {
@@ -68,14 +73,14 @@ final class AppendBatcher: @unchecked Sendable {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             condition.lock()
             stopping = true
-            condition.broadcast()
-            condition.unlock()
-            BlockingThread.start { [self] in
-                condition.lock()
-                while !stopped { condition.wait() }
+            if stopped {
                 condition.unlock()
                 done.resume()
+                return
             }
+            stopWaiters.append(done)
+            condition.broadcast()
+            condition.unlock()
         }
     }
 
@@ -96,8 +101,10 @@ final class AppendBatcher: @unchecked Sendable {
             while queue.isEmpty && !stopping { condition.wait() }
             if queue.isEmpty {
                 stopped = true
-                condition.broadcast()
+                let waiters = stopWaiters
+                stopWaiters = []
                 condition.unlock()
+                for waiter in waiters { waiter.resume() }
                 return
             }
             // Whole appends, up to the bound (a single larger one goes alone).
@@ -122,13 +129,9 @@ final class AppendBatcher: @unchecked Sendable {
         do throws(SpendLogError) {
             _ = try writer.append(contentsOf: batch.flatMap(\.records))
         } catch {
-            // An invalid record fails only its own append: the others are written without it.
-            if error.code == .invalidInput && batch.count > 1 {
-                for pending in batch { write([pending]) }
-                return
-            }
-            // The writer took back what it could; its error says whether anything may be in
-            // the log, by id (ids of the other appends of the batch included).
+            // The records were checked when queued, so this is the log failing: the writer took
+            // back what it could, and its error says whether anything may be in the log, by id
+            // (ids of the other appends of the batch included).
             for pending in batch { pending.answer.resume(returning: .failure(error)) }
             return
         }

@@ -47,7 +47,11 @@ public final class SpendLog: Sendable {
         self.directory = directory
         self.writerOptions = options
         self.prices = prices
-        self.batcher = AppendBatcher(writer: LogWriter(directory: directory, options: options))
+        // The batcher is the writer's only appender and gathers the group itself: a batch-policy
+        // leader waiting for more appenders would wait out its whole delay on every commit.
+        var batcherOptions = options
+        batcherOptions.batchMaxDelayMs = 0
+        self.batcher = AppendBatcher(writer: LogWriter(directory: directory, options: batcherOptions))
         self.budget = Budget(directory: directory, writerOptions: options)
     }
 

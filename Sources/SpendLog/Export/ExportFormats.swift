@@ -117,17 +117,7 @@ public enum ExportFormat {
     }
 
     /// RFC 4180 quoting; an empty string is quoted so that it is not read as NULL.
-    public static func csvField(_ value: String) -> String {
-        guard value.isEmpty || value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
-            return value
-        }
-        var quoted = "\""
-        for c in value {
-            if c == "\"" { quoted.append("\"") }
-            quoted.append(c)
-        }
-        return quoted + "\""
-    }
+    public static func csvField(_ value: String) -> String { CSV.field(value, quoteEmpty: true) }
 
     // MARK: OTLP
 

@@ -120,7 +120,8 @@ public enum CostCalculator {
             return base
         }
         let input = specialPrice(\.input, "input") ?? standardPrice(\.input) ?? .zero
-        let output = specialPrice(\.output, "output") ?? standardPrice(\.output) ?? .zero
+        let tierOutput = specialPrice(\.output, "output")
+        let output = tierOutput ?? standardPrice(\.output) ?? .zero
         /// A cache price: the service tier's own, else standard's (which falls back to the input
         /// price) scaled by the tier's input discount: providers discount every input token.
         func cachePrice(
@@ -141,9 +142,7 @@ public enum CostCalculator {
         let cacheWrite1h = cachePrice(\.cacheWrite1h, "cache_write_1h", fallback: cacheWrite)
         // Reasoning is output: under a service tier that prices output but not reasoning, it costs
         // the tier's output price, not standard's reasoning price (docs/PRICING.md).
-        let tierReasoning = special.flatMap { _ in specialPrice(\.reasoning, "reasoning") }
-        let tierOutput = special.flatMap { _ in specialPrice(\.output, "output") }
-        let reasoning = tierReasoning ?? tierOutput ?? standardPrice(\.reasoning) ?? output
+        let reasoning = specialPrice(\.reasoning, "reasoning") ?? tierOutput ?? standardPrice(\.reasoning) ?? output
         let threshold = crossed?.aboveInputTokens
 
         let parts: [(String, Int64, TokenPrice, Bool)] = [
@@ -165,7 +164,7 @@ public enum CostCalculator {
         }
         // Rules are named only for the components this call has tokens of.
         let billed = Set(lines.filter { $0.tokens > 0 }.map(\.component))
-        scaledAtSize = Array(Set(scaledAtSize).intersection(billed)).sorted()
+        scaledAtSize = scaledAtSize.filter(billed.contains).sorted()
         scaledByInput = scaledByInput.filter(billed.contains)
         if special != nil, let crossed, !scaledAtSize.isEmpty {
             let names = scaledAtSize

@@ -106,12 +106,14 @@ public struct Query: Sendable {
         // Indexed segments gone from disk (removed by retention): only the rollups hold their
         // records. A question that needs the records themselves for their day (a tag, a session,
         // a pairing no cube keeps, a zone's edge hours) cannot count them, and says so.
-        if let snapshot, !snapshot.manifest.entries.isEmpty {
+        // A question the rollups answer whole reads no records, and lacks none.
+        let readsRecords = !useRollups || plan.zone != nil || !plan.rawEdges.isEmpty
+        if readsRecords, let snapshot, !snapshot.manifest.entries.isEmpty {
             let present = Set(segments.map { IndexManifest.key(for: $0) })
             for (key, entry) in snapshot.manifest.entries where !present.contains(key) {
-                guard key.hasPrefix("day="), key.utf8.count > 14 else { continue }
-                let day = String(key.dropFirst(4).prefix(10))
-                guard filter.mayMatch(day: day) else { continue }
+                guard let folder = key.split(separator: "/").first,
+                    let day = SegmentName.day(fromFolder: String(folder)), filter.mayMatch(day: day)
+                else { continue }
                 if useRollups, let start = Timestamp.parseDateOrTime(day),
                     !plan.edgesOverlap(day: TimeBuckets.day(ofMilliseconds: start.millisecondsSinceEpoch))
                 {

@@ -138,19 +138,5 @@ extension ReportData {
     }
 
     /// RFC 4180: quoted when it holds a comma, a quote or a line break; the value stays exact.
-    static func csvField(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingAll("\"", with: "\"\"") + "\""
-    }
-}
-
-extension String {
-    /// Every `target` character replaced (without Foundation).
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for c in self {
-            if c == target { out += replacement } else { out.append(c) }
-        }
-        return out
-    }
+    static func csvField(_ value: String) -> String { CSV.field(value) }
 }

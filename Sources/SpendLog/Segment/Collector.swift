@@ -74,8 +74,7 @@ public struct Collector: Sendable {
             if cleanedFolders.insert(folder).inserted {
                 try Collector.removeDeadTemporaries(in: folder, day: segment.name.day)
             }
-            let names = try FileSystem.listDirectory(folder) ?? []
-            if names.contains(segment.name.activeFileName) || names.contains(segment.name.sealingFileName) {
+            if try Collector.writtenHere(segment.name, in: folder) {
                 report.problems.append(
                     "'\(segment.path)' was not copied: the destination writes this segment itself "
                         + "('\(folder)/\(segment.name.activeFileName)' is active there), so host "
@@ -94,6 +93,13 @@ public struct Collector: Sendable {
             }
         }
         return report
+    }
+
+    /// Whether a writer of the destination owns `name` in `folder` (its active or sealing file is
+    /// there): two `stat`s, not a listing of the folder per segment.
+    static func writtenHere(_ name: SegmentName, in folder: String) throws(SpendLogError) -> Bool {
+        if try FileSystem.status(path: folder + "/" + name.activeFileName) != nil { return true }
+        return try FileSystem.status(path: folder + "/" + name.sealingFileName) != nil
     }
 
     /// Copies one segment through its temporary name; nil when the name was taken meanwhile by
@@ -126,8 +132,7 @@ public struct Collector: Sendable {
         let lock = try FileSystem.openIfExists(lockPath, O_RDWR)
         defer { if let lock { FileSystem.close(lock) } }
         if let lock { try FileSystem.lock(lock, path: lockPath) }
-        let names = try FileSystem.listDirectory(folder) ?? []
-        if names.contains(segment.name.activeFileName) || names.contains(segment.name.sealingFileName) {
+        if try Collector.writtenHere(segment.name, in: folder) {
             throw SpendLogError(
                 code: .corruption,
                 message: "'\(segment.path)' was not copied: a writer of host '\(segment.name.host)' started "
@@ -138,7 +143,7 @@ public struct Collector: Sendable {
         switch Syscall.link(temporary, target) {
         case .success:
             FaultInjection.reach("collect.afterLink")
-            try FileSystem.unlinkIfExists(temporary)
+            // The temporary name goes with the `defer`; one left by a crash, with the next run.
             try FileSystem.fsyncDirectory(folder)
             return size
         case .failure(.fileExists):

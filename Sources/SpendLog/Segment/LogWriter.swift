@@ -157,18 +157,32 @@ public final class LogWriter: @unchecked Sendable {
         !(try recordedIDs(inDay: day, among: [id]).isEmpty)
     }
 
+    /// The checks an append makes before it writes anything (the record rules, the line length),
+    /// without writing: the error an append of `records` would fail with before touching the log.
+    public static func check(_ records: [UsageRecord]) throws(SpendLogError) {
+        var scratch = EncodedDay()
+        for (index, record) in records.enumerated() { try encode(record, index: index, of: records.count, into: &scratch) }
+    }
+
+    /// Validates `record` and adds its line to `day`.
+    static func encode(_ record: UsageRecord, index: Int, of count: Int, into day: inout EncodedDay)
+        throws(SpendLogError)
+    {
+        let which = count > 1 ? "record \(index + 1): " : ""
+        do {
+            try record.validateForWriting()
+        } catch {
+            throw SpendLogError(
+                code: .invalidInput, message: "\(which)\(error.field): \(error.reason)", field: error.field)
+        }
+        try day.add(record, index: index, which: which)
+    }
+
     private func append(_ records: [UsageRecord], once: Bool) throws(SpendLogError) -> AppendReceipt {
         // Every line is made and checked before anything is written.
         var days: [Int64: EncodedDay] = [:]
         for (index, record) in records.enumerated() {
-            let which = records.count > 1 ? "record \(index + 1): " : ""
-            do {
-                try record.validateForWriting()
-            } catch {
-                throw SpendLogError(
-                    code: .invalidInput, message: "\(which)\(error.field): \(error.reason)", field: error.field)
-            }
-            try days[record.timestamp.utcDay, default: EncodedDay()].add(record, index: index, which: which)
+            try Self.encode(record, index: index, of: records.count, into: &days[record.timestamp.utcDay, default: EncodedDay()])
         }
 
         var written: [Write] = []

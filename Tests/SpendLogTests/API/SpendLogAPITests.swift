@@ -110,6 +110,8 @@ private struct Refused: Error {}
         #expect(failures.count == records.count)
         #expect(failures.allSatisfy { $0.possiblyWritten.isEmpty && $0.message.contains("Nothing was written") })
         #expect(failures.allSatisfy { $0.errno == .ioError })
+        // A later append is refused too, before it writes anything.
+        await #expect(throws: SpendLogError.self) { () async throws in try await log.append(record(999)) }
         #expect(try readAll(log.directory).isEmpty)
         await log.close()
     }
@@ -119,12 +121,24 @@ private struct Refused: Error {}
         let log = try SpendLog(directory: temp.path + "/log", options: options(.always))
         var bad = record(1)
         bad.inputTokens = -1
-        await #expect(throws: SpendLogError.self) { () async throws in try await log.append(bad) }
+        // Good appends queued behind the day lock with the bad one in their midst: the bad one is
+        // refused before it is queued, the others go in one commit.
+        let lock = try HeldDayLock(log.directory, day: "2026-11-23", host: "api")
+        let goods = (10..<20).map { record($0) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for r in goods { group.addTask { try await log.append(r) } }
+            while log.appendCounts.queued < goods.count { await Task.yield() }
+            await #expect(throws: SpendLogError.self) { () async throws in try await log.append(bad) }
+            #expect(log.appendCounts.queued == goods.count, "the bad append was never queued")
+            lock.release()
+            try await group.waitForAll()
+        }
+        #expect(log.appendCounts.commits <= 2)
         let good = record(2)
         try await log.append(good)
         await log.close()
         await #expect(throws: SpendLogError.self) { () async throws in try await log.append(record(3)) }
-        #expect(try readAll(log.directory).map(\.id) == [good.id])
+        #expect(Set(try readAll(log.directory).map(\.id)) == Set((goods + [good]).map(\.id)))
     }
 
     @Test func appendIfWithinLimitsRefusesNamingTheLimitWhatIsLeftAndTheReset() async throws {
