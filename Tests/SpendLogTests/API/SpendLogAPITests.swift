@@ -311,6 +311,44 @@ private struct Refused: Error {}
         await log.close()
     }
 
+    /// The hold is taken before the call: a call that does not fit is never made; one that
+    /// fits is settled with its real cost; one that fails without usage frees its hold.
+    @Test func trackWithinLimitsHoldsBeforeTheCallAndSettlesAfter() async throws {
+        let temp = TemporaryDirectory()
+        let log = try SpendLog(directory: temp.path + "/log", options: options(.always))
+        let body = Array(
+            try #require(
+                FileManager.default.contents(
+                    atPath: TestPaths.fixtures + "/provider-responses/anthropic_messages.json")))
+        try await log.setLimit(try rule("project=app", "cost", "0.003", "lifetime"))
+        let scope = try LimitScope.parse("project=app")
+        let first = try await log.trackWithinLimits(scope: scope, estimate: dollars("0.002"), project: "app") { body }
+        #expect(first.record.cost.decimalString == "0.001137")
+        var calls = 0
+        do {
+            // The Anthropic body costs 0.001137: 0.001137 spent + 0.002 held > 0.003.
+            _ = try await log.trackWithinLimits(scope: scope, estimate: dollars("0.002"), project: "app") {
+                () async throws -> [UInt8] in
+                calls += 1
+                return body
+            }
+            Issue.record("called past the limit")
+        } catch let error as BudgetError {
+            #expect(error.limitExceeded?.remaining == dollars("0.001863").nanos, "\(error)")
+        }
+        #expect(calls == 0)
+        await #expect(throws: Refused.self) { () async throws in
+            _ = try await log.trackWithinLimits(scope: scope, estimate: dollars("0.001"), project: "app") {
+                () async throws -> [UInt8] in throw Refused()
+            }
+        }
+        let status = try await log.budgetStatus()
+        #expect(status.first?.held == 0)
+        #expect(status.first?.spent == dollars("0.001137").nanos)
+        #expect(try readAll(log.directory).map(\.id) == [first.record.id])
+        await log.close()
+    }
+
     @Test func theDefaultLogIsTheOneTheCommandLineUses() async throws {
         let temp = TemporaryDirectory()
         let named = try SpendLog.default(environment: ["SPENDLOG_DIR": temp.path + "/a", "HOME": temp.path])
