@@ -17,6 +17,9 @@
 
 SHELL := /bin/bash
 SWIFT ?= swift
+# The CLI is linked with the Swift runtime and Foundation inside (no shared Swift libraries to
+# load): one `spendlog append` starts in half the CPU time (docs/PERFORMANCE.md, "CLI start-up").
+RELEASE_BUILD := $(SWIFT) build -c release --static-swift-stdlib --product spendlog
 VENV := .venv
 PEERS_VENV := .venv-peers
 APT_PACKAGES := libzstd-dev zstd libsqlite3-dev pkg-config tzdata
@@ -70,7 +73,7 @@ venv: test-deps
 		|| $(PEERS_VENV)/bin/python -m pip install -q "llm-toll==$(LLM_TOLL_VERSION)" "llm-accounting==$(LLM_ACCOUNTING_VERSION)"
 
 build: deps
-	$(SWIFT) build -c release --product spendlog
+	$(RELEASE_BUILD)
 
 run: build
 	@scripts/demo.sh .build/release/spendlog
@@ -78,14 +81,14 @@ run: build
 # The release binary is built too: a test checks that it cannot be made to crash on purpose.
 test: test-deps venv
 	$(SWIFT) build --build-tests
-	$(SWIFT) build -c release --product spendlog
+	$(RELEASE_BUILD)
 	$(TEST_ENV) $(SWIFT) test --skip-build --parallel --num-workers 2
 
 # The same tests, run directly from the test bundle with libfaketime shifting the clock of the
 # bundle and of every process it starts. No test may depend on the day or the zone it runs in.
 test-dates: test-deps venv
 	$(SWIFT) build --build-tests
-	$(SWIFT) build -c release --product spendlog
+	$(RELEASE_BUILD)
 	@for clock in $(FAKE_CLOCKS); do \
 		zone=$${clock%%|*}; start=$${clock#*|}; \
 		echo "== tests at $$start in $$zone"; \
@@ -117,7 +120,7 @@ soak-crash: test-deps
 FULL_DISK_ROUNDS ?= 3
 soak-faults: test-deps venv
 	$(SWIFT) build --build-tests
-	$(SWIFT) build -c release --product spendlog
+	$(RELEASE_BUILD)
 	$(TEST_ENV) SPENDLOG_SOAK=1 $(SWIFT) test --skip-build --filter 'FaultSweepTests|HostileInputTests' 2>&1 \
 		| tee .build/soak-faults.log | grep -E '^(fault sweep|hostile corpus)|✘|error:'; \
 		grep -q 'Test run with .* passed' .build/soak-faults.log

@@ -5,7 +5,7 @@
 #   with the same thread count; `stats` latency at 10k, 100k and 1M records.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product spendlog >/dev/null
+swift build -c release --static-swift-stdlib --product spendlog >/dev/null
 BIN=$PWD/.build/release/spendlog
 PY=$PWD/.venv/bin/python
 THREADS=${THREADS:-$(nproc)}

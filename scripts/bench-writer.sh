@@ -3,8 +3,8 @@
 # Writes the "writer" section of docs/PERFORMANCE.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product spendlog >/dev/null
-swift build -c release --product spendlog-harness >/dev/null
+swift build -c release --static-swift-stdlib --product spendlog >/dev/null
+swift build -c release --static-swift-stdlib --product spendlog-harness >/dev/null
 BIN=.build/release/spendlog
 HARNESS=.build/release/spendlog-harness
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spendlog-bench.XXXXXX")
