@@ -2,6 +2,8 @@
 /// failure — a whole body, or the events of a stream so far — for ``SpendLog/track(project:format:model:recordUnchargedFailures:configure:call:body:)``
 /// to read usage from.
 public protocol ChargedCallError: Error {
+    /// What the provider sent before the call failed, as received: a whole response body, or
+    /// the events of a stream so far. Usage is read from it as from a successful call's body.
     var responseBody: [UInt8] { get }
 }
 

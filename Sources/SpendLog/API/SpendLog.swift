@@ -21,7 +21,7 @@
 /// ``WriterOptions/fsync``). A failed batch fails every append in it with the writer's error,
 /// which says whether anything may be in the log (``SpendLogError/possiblyWritten``, ids of the
 /// other appends of the batch included). After a failed fsync the writer appends nothing more
-/// (see ``GroupCommit``): every later append fails too, until a new `SpendLog` is opened.
+/// (see `GroupCommit`): every later append fails too, until a new `SpendLog` is opened.
 ///
 /// Three threads: appends; budget operations (they hold `budget/lock` and append through the
 /// budget's own writer); queries. It is a facade: the format, the durability rules and the
@@ -30,8 +30,13 @@
 /// Errors are typed: ``SpendLogError``; the operations a limit can refuse throw ``BudgetError``,
 /// whose ``BudgetError/limitExceeded(_:)`` case carries the ``LimitExceeded`` refusal.
 public final class SpendLog: Sendable {
+    /// The log's folder.
     public let directory: LogDirectory
+    /// How appends are written: the fsync policy, segment rotation, the host in segment names.
     public let writerOptions: WriterOptions
+    /// The prices ``track(project:format:model:recordUnchargedFailures:configure:call:)`` and
+    /// ``trackWithinLimits(scope:estimate:ttlMs:project:format:model:recordUnchargedFailures:configure:call:)``
+    /// price calls with.
     public let prices: PriceTable
 
     private let batcher: AppendBatcher
@@ -245,7 +250,9 @@ public final class SpendLog: Sendable {
 
         public func makeAsyncIterator() -> Iterator { Iterator(log: log, filter: filter) }
 
+        /// Reads the records one UTC day at a time, on the log's query thread, as it is advanced.
         public struct Iterator: AsyncIteratorProtocol {
+            /// A record.
             public typealias Element = UsageRecord
             public typealias Failure = SpendLogError
 
