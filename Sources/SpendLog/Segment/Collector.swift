@@ -4,7 +4,7 @@ import SystemPackage
     import Glibc
 #endif
 
-/// What one ``Collector/collect(from:)`` did.
+/// What one ``Collector/collect(from:since:)`` did.
 public struct CollectReport: Sendable {
     /// Segments copied in (`day=YYYY-MM-DD/<host>-<seq>.jsonl.zst`).
     public var copied: [String] = []
