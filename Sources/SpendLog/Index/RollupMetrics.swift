@@ -4,7 +4,7 @@ public enum Dimension: String, CaseIterable, Sendable, Hashable {
     /// A field of the record, by its JSON key; `status` is `ok` or `error`.
     case project, model, provider, user, caller, role, task, status
 
-    /// The byte that names the dimension in rollup files: its place in ``allCases`` (0–7).
+    /// The byte that names the dimension in rollup files: its place in `allCases` (0–7).
     public var code: UInt8 {
         switch self {
         case .project: 0
