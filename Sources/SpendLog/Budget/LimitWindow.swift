@@ -5,7 +5,7 @@
 /// rolling window counts every bucket that overlaps `(now - length, now]`, so a record counts for
 /// at least the window's length and at most one bucket longer — never less.
 public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
-    /// All time: one counter, never reset (but by a budget reset).
+    /// All time: one counter, which only a budget reset starts again.
     case lifetime
     /// The current hour, day, week (from Monday) or month of the IANA zone `zone`.
     case calendar(CalendarUnit, zone: String)

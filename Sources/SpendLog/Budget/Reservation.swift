@@ -12,7 +12,7 @@ public struct Reservation: Hashable, Sendable {
     public var scope: LimitScope
     /// The estimate held against cost limits.
     public var amount: Money
-    /// The process the hold belongs to; the hold ends when it exits.
+    /// The process the hold belongs to; the hold ends when it exits (checked on its own host only).
     public var holder: HolderProcess
     /// When the hold expires by itself (ms since the epoch).
     public var deadline: Int64
