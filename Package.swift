@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -12,6 +12,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // Typed file descriptors and Errno for every system call the log makes.
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        // The HTTP server of the example in Examples/BudgetedServer. The CLI does not link it.
+        // Without its default traits: no swift-configuration.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         // `swift package generate-documentation`: the DocC catalogue of the SpendLog library (make docs).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -49,6 +53,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Examples of the library's public API, built by `make test` and run by ExamplesTests.
+        .executableTarget(name: "record-and-report", dependencies: ["SpendLog"], path: "Examples/RecordAndReport"),
+        .executableTarget(
+            name: "budgeted-server",
+            dependencies: [
+                "SpendLog", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Examples/BudgetedServer"),
         // A writer child process for the concurrency and crash tests (not installed).
         .executableTarget(name: "spendlog-harness", dependencies: ["SpendLog"]),
         // Helpers shared by the test targets (temporary folders, child processes, paths).

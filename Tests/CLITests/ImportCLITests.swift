@@ -41,7 +41,7 @@ import Testing
         while let name = enumerator?.nextObject() as? String {
             guard name.hasPrefix("segments/") || name == "budget/journal.jsonl" else { continue }
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: dir + "/" + name, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: dir + "/" + name, isDirectory: &isDirectory)
             if !isDirectory.boolValue, !name.hasSuffix(".lock") {
                 files[name] = FileManager.default.contents(atPath: dir + "/" + name)
             }

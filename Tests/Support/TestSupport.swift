@@ -37,6 +37,11 @@ public enum TestPaths {
         String(binary[..<binary.lastIndex(of: "/")!]) + "/spendlog-harness"
     }
 
+    /// An executable of this package built beside the `spendlog` binary (the examples).
+    public static func built(_ product: String) -> String {
+        String(binary[..<binary.lastIndex(of: "/")!]) + "/" + product
+    }
+
     /// `Fixtures/` in this package: small logs, price tables and provider responses
     /// (Fixtures/README.md names each file's source and licence). Read-only: tests copy what they
     /// change into a temporary folder.

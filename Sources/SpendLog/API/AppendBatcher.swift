@@ -7,10 +7,14 @@
 /// is being written and synced wait for the next one, which therefore grows with the load: a
 /// lone append costs one fsync, a thousand concurrent ones a handful.
 final class AppendBatcher: @unchecked Sendable {
-    typealias Answer = CheckedContinuation<Result<[UsageRecord], SpendLogError>, Never>
+    /// Written, and (``LogWriter/appendOnce(contentsOf:)`` only) already recorded.
+    typealias Answer = CheckedContinuation<Result<(written: [UsageRecord], already: [UsageRecord]), SpendLogError>, Never>
 
     struct Pending {
         var records: [UsageRecord]
+        /// Written with ``LogWriter/appendOnce(contentsOf:)``, in a commit of its own: its check
+        /// reads the day under the day folder's lock, which a shared commit would hold for all.
+        var once: Bool
         var answer: Answer
     }
 
@@ -50,8 +54,11 @@ final class AppendBatcher: @unchecked Sendable {
 
     /// Appends `records` (all or nothing) in the next group commit; returns them once durable.
     /// An invalid record is refused here, before it is queued: it never fails the commit it would
-    /// have shared.
-    func append(_ records: [UsageRecord]) async throws(SpendLogError) -> [UsageRecord] {
+    /// have shared. With `once`, records whose id is in the log already are not written again
+    /// and are returned as `already`.
+    func append(_ records: [UsageRecord], once: Bool) async throws(SpendLogError)
+        -> (written: [UsageRecord], already: [UsageRecord])
+    {
         try LogWriter.check(records)
         let result = await withCheckedContinuation { (answer: Answer) in
             condition.lock()
@@ -60,7 +67,7 @@ final class AppendBatcher: @unchecked Sendable {
                 answer.resume(returning: .failure(AppendBatcher.closed))
                 return
             }
-            queue.append(Pending(records: records, answer: answer))
+            queue.append(Pending(records: records, once: once, answer: answer))
             counts.queued += 1
             condition.broadcast()
             condition.unlock()
@@ -107,10 +114,13 @@ final class AppendBatcher: @unchecked Sendable {
                 for waiter in waiters { waiter.resume() }
                 return
             }
-            // Whole appends, up to the bound (a single larger one goes alone).
+            // Whole appends, up to the bound (a single larger one goes alone); an append-once
+            // goes alone.
             var batch: [Pending] = []
             var size = 0
-            while let next = queue.first, batch.isEmpty || size + next.records.count <= maxRecords {
+            while let next = queue.first,
+                batch.isEmpty || (!next.once && !batch[0].once && size + next.records.count <= maxRecords)
+            {
                 batch.append(queue.removeFirst())
                 size += next.records.count
             }
@@ -126,6 +136,16 @@ final class AppendBatcher: @unchecked Sendable {
     }
 
     private func write(_ batch: [Pending]) {
+        if batch.count == 1, batch[0].once {
+            let pending = batch[0]
+            do throws(SpendLogError) {
+                let receipt = try writer.appendOnce(contentsOf: pending.records)
+                pending.answer.resume(returning: .success((receipt.records, receipt.alreadyRecorded)))
+            } catch {
+                pending.answer.resume(returning: .failure(error))
+            }
+            return
+        }
         do throws(SpendLogError) {
             _ = try writer.append(contentsOf: batch.flatMap(\.records))
         } catch {
@@ -135,6 +155,6 @@ final class AppendBatcher: @unchecked Sendable {
             for pending in batch { pending.answer.resume(returning: .failure(error)) }
             return
         }
-        for pending in batch { pending.answer.resume(returning: .success(pending.records)) }
+        for pending in batch { pending.answer.resume(returning: .success((pending.records, []))) }
     }
 }

@@ -36,28 +36,15 @@ extension SpendLog {
         do {
             value = try await call()
         } catch let callError {
-            let latency = SpendLogRecorder.milliseconds(clock.now - start)
-            var record: UsageRecord?
-            if let charged = callError as? any ChargedCallError {
-                record = try? SpendLogRecorder.capturedRecord(
-                    charged.responseBody, pricer: pricer, project: project, format: format, model: model,
-                    latencyMs: latency, status: .error, configure: configure
-                ).0
-            }
-            if record == nil, recordUnchargedFailures, let model {
-                var failed = UsageRecord(project: project, model: model)
-                failed.latencyMs = latency
-                failed.status = .error
-                configure(&failed)
-                if (try? pricer.price(&failed)) != nil { record = failed }
-            }
-            if let record {
+            let failed = failedCallRecord(
+                callError, pricer: pricer, latencyMs: SpendLogRecorder.milliseconds(clock.now - start),
+                project: project, format: format, model: model, recordUnchargedFailures: recordUnchargedFailures,
+                configure: configure)
+            if let failed {
                 do throws(SpendLogError) {
-                    try await append(record)
+                    try await append(failed)
                 } catch {
-                    var failed = error
-                    failed.message = "The call failed (\(callError)), and its record could not be written: " + failed.message
-                    throw failed
+                    throw SpendLog.unrecorded(error, callError: callError)
                 }
             }
             throw callError
@@ -68,6 +55,115 @@ extension SpendLog {
             status: .ok, configure: configure)
         let written = try await append(record)
         return SpendLogRecorder.Recorded(value: value, record: written, pricing: outcome)
+    }
+
+    /// Like ``track(project:format:model:recordUnchargedFailures:configure:call:body:)``, within
+    /// spending limits: before the call, holds `estimate` against every limit covering `scope`
+    /// (``reserve(fields:amount:ttlMs:holder:now:)``), and when that does not fit throws
+    /// ``BudgetError/limitExceeded(_:)`` without calling. After the call, settles the hold with
+    /// the call's real record. A call that fails is recorded as `track` records it (its known
+    /// usage, `status: error`) and its hold released; a body without usage releases the hold and
+    /// throws ``UsageCaptureError``.
+    ///
+    /// A limit the hold did not cover (on a field `scope` does not name) may have no room left
+    /// when the call returns: the call was made and paid for, so it is recorded all the same, and
+    /// the hold freed. A process that dies mid-call leaves a hold that expires by itself, after
+    /// `ttlMs` or when the process is gone.
+    public func trackWithinLimits<Value: Sendable>(
+        scope: LimitScope,
+        estimate: Money,
+        ttlMs: Int64 = 600_000,
+        project: String,
+        format: ResponseFormat = .auto,
+        model: String? = nil,
+        recordUnchargedFailures: Bool = false,
+        configure: (inout UsageRecord) -> Void = { _ in },
+        call: () async throws -> Value,
+        body: (Value) -> [UInt8]
+    ) async throws -> SpendLogRecorder.Recorded<Value> {
+        let hold = try await reserve(fields: scope, amount: estimate, ttlMs: ttlMs)
+        let pricer = RecordPricer(table: prices)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let value: Value
+        let record: UsageRecord
+        let outcome: RecordPricer.Outcome
+        do {
+            value = try await call()
+        } catch let callError {
+            let failed = failedCallRecord(
+                callError, pricer: pricer, latencyMs: SpendLogRecorder.milliseconds(clock.now - start),
+                project: project, format: format, model: model, recordUnchargedFailures: recordUnchargedFailures,
+                configure: configure)
+            if let failed {
+                do throws(SpendLogError) {
+                    try await settleAnyway(hold, failed)
+                } catch {
+                    throw SpendLog.unrecorded(error, callError: callError)
+                }
+            } else {
+                try? await release(hold.id)
+            }
+            throw callError
+        }
+        do {
+            (record, outcome) = try SpendLogRecorder.capturedRecord(
+                body(value), pricer: pricer, project: project, format: format, model: model,
+                latencyMs: SpendLogRecorder.milliseconds(clock.now - start), status: .ok, configure: configure)
+        } catch {
+            try? await release(hold.id)
+            throw error
+        }
+        let written = try await settleAnyway(hold, record)
+        return SpendLogRecorder.Recorded(value: value, record: written, pricing: outcome)
+    }
+
+    /// Settles `hold` with `record`; when a limit the hold did not cover refuses it, appends the
+    /// record all the same (the call was paid for) and frees the hold.
+    @discardableResult
+    private func settleAnyway(_ hold: Reservation, _ record: UsageRecord) async throws(SpendLogError) -> UsageRecord {
+        do throws(BudgetError) {
+            return try await settle(hold.id, record: record).record
+        } catch {
+            switch error {
+            case .failed(let failure): throw failure
+            case .limitExceeded:
+                let written = try await append(record)
+                try? await release(hold.id)
+                return written
+            }
+        }
+    }
+
+    /// The record of a call that threw: its usage when the error carries a response that has it
+    /// (`status: error`), else a record of zero tokens when `recordUnchargedFailures` is set and
+    /// the model is known, else nil.
+    private func failedCallRecord(
+        _ callError: any Error, pricer: RecordPricer, latencyMs: Int64, project: String, format: ResponseFormat,
+        model: String?, recordUnchargedFailures: Bool, configure: (inout UsageRecord) -> Void
+    ) -> UsageRecord? {
+        if let charged = callError as? any ChargedCallError,
+            let record = try? SpendLogRecorder.capturedRecord(
+                charged.responseBody, pricer: pricer, project: project, format: format, model: model,
+                latencyMs: latencyMs, status: .error, configure: configure
+            ).0
+        {
+            return record
+        }
+        guard recordUnchargedFailures, let model else { return nil }
+        var failed = UsageRecord(project: project, model: model)
+        failed.latencyMs = latencyMs
+        failed.status = .error
+        configure(&failed)
+        return (try? pricer.price(&failed)) != nil ? failed : nil
+    }
+
+    /// The error of a failed call whose record could not be written: the log's error, naming the
+    /// call's.
+    private static func unrecorded(_ error: SpendLogError, callError: any Error) -> SpendLogError {
+        var failed = error
+        failed.message = "The call failed (\(callError)), and its record could not be written: " + failed.message
+        return failed
     }
 
     /// The common case: the call returns the response body itself.
@@ -82,5 +178,23 @@ extension SpendLog {
         try await track(
             project: project, format: format, model: model, recordUnchargedFailures: recordUnchargedFailures,
             configure: configure, call: call, body: { $0 })
+    }
+
+    /// ``trackWithinLimits(scope:estimate:ttlMs:project:format:model:recordUnchargedFailures:configure:call:body:)``
+    /// for a call that returns the response body itself.
+    public func trackWithinLimits(
+        scope: LimitScope,
+        estimate: Money,
+        ttlMs: Int64 = 600_000,
+        project: String,
+        format: ResponseFormat = .auto,
+        model: String? = nil,
+        recordUnchargedFailures: Bool = false,
+        configure: (inout UsageRecord) -> Void = { _ in },
+        call: () async throws -> [UInt8]
+    ) async throws -> SpendLogRecorder.Recorded<[UInt8]> {
+        try await trackWithinLimits(
+            scope: scope, estimate: estimate, ttlMs: ttlMs, project: project, format: format, model: model,
+            recordUnchargedFailures: recordUnchargedFailures, configure: configure, call: call, body: { $0 })
     }
 }

@@ -27,8 +27,8 @@
 /// budget's own writer); queries. It is a facade: the format, the durability rules and the
 /// limits are those of ``LogWriter``, ``Budget`` and ``Query``.
 ///
-/// Errors are typed: ``SpendLogError``, and ``LimitExceeded`` for a refusal by a limit (the
-/// operations that can be refused say so and throw either).
+/// Errors are typed: ``SpendLogError``; the operations a limit can refuse throw ``BudgetError``,
+/// whose ``BudgetError/limitExceeded(_:)`` case carries the ``LimitExceeded`` refusal.
 public final class SpendLog: Sendable {
     public let directory: LogDirectory
     public let writerOptions: WriterOptions
@@ -99,14 +99,41 @@ public final class SpendLog: Sendable {
     /// Appends `record`; returns it as written once it is durable (per the fsync policy).
     @discardableResult
     public func append(_ record: UsageRecord) async throws(SpendLogError) -> UsageRecord {
-        try await batcher.append([record])[0]
+        try await batcher.append([record], once: false).written[0]
     }
 
     /// Appends `records`, all or nothing, in one group commit.
     @discardableResult
     public func append(contentsOf records: [UsageRecord]) async throws(SpendLogError) -> [UsageRecord] {
         guard !records.isEmpty else { return [] }
-        return try await batcher.append(records)
+        return try await batcher.append(records, once: false).written
+    }
+
+    /// Appends `records` unless their id is in the log already: a retry after a time-out or an
+    /// error that left it unclear whether the first try was written writes nothing twice
+    /// (``LogWriter/appendOnce(contentsOf:)``). Returns what was written, and what was already
+    /// recorded (in the log of its UTC day, or earlier in `records`). Give each record its id
+    /// before the first try and keep it for every retry. The check reads the record's day, so
+    /// such an append is a group commit of its own.
+    public func appendOnce(contentsOf records: [UsageRecord]) async throws(SpendLogError) -> AppendOnceResult {
+        guard !records.isEmpty else { return AppendOnceResult(written: [], alreadyRecorded: []) }
+        let (written, already) = try await batcher.append(records, once: true)
+        return AppendOnceResult(written: written, alreadyRecorded: already)
+    }
+
+    /// Appends `record` unless its id is in the log already; see ``appendOnce(contentsOf:)``.
+    /// Returns whether it was written now (false: it was recorded before).
+    @discardableResult
+    public func appendOnce(_ record: UsageRecord) async throws(SpendLogError) -> Bool {
+        try await appendOnce(contentsOf: [record]).written.count == 1
+    }
+
+    /// What ``appendOnce(contentsOf:)`` did with each record.
+    public struct AppendOnceResult: Sendable {
+        /// The records written by this call.
+        public var written: [UsageRecord]
+        /// The records whose id was in the log already, or earlier in the same call: not written.
+        public var alreadyRecorded: [UsageRecord]
     }
 
     /// What the append thread has done: appends queued and answered, and the group commits that
@@ -118,40 +145,45 @@ public final class SpendLog: Sendable {
 
     // MARK: - Limits
 
-    /// Appends `record` only if no limit would pass its maximum. Throws ``LimitExceeded`` (which
-    /// limit, what is left, when its window resets; nothing written) or ``SpendLogError``. `now`
-    /// is the budget's clock (``Budget/appendIfWithinLimits(_:now:once:)``).
+    /// Appends `record` only if no limit would pass its maximum. Throws
+    /// ``BudgetError/limitExceeded(_:)`` (which limit, what is left, when its window resets;
+    /// nothing written) or ``BudgetError/failed(_:)``. `now` is the budget's clock; with `once`, a
+    /// record whose id is in the log already is neither counted nor written again
+    /// (``Budget/appendIfWithinLimits(_:now:once:)``).
     @discardableResult
     public func appendIfWithinLimits(_ record: UsageRecord, now: Timestamp = .now(), once: Bool = false)
-        async throws -> Budget.EnforcedAppend
+        async throws(BudgetError) -> Budget.EnforcedAppend
     {
         let budget = self.budget
-        return try await budgetThread.run { () throws -> Budget.EnforcedAppend in
-            try budget.appendIfWithinLimits(record, now: now, once: once)
+        return try await budgetThread.run { () throws(BudgetError) -> Budget.EnforcedAppend in
+            do { return try budget.appendIfWithinLimits(record, now: now, once: once) } catch { throw BudgetError(error) }
         }
     }
 
     /// Holds `amount` against every limit covering `fields` (``Budget/reserve(fields:amount:ttlMs:holder:now:)``).
-    /// Throws ``LimitExceeded`` or ``SpendLogError``.
+    /// Throws ``BudgetError/limitExceeded(_:)`` when the hold does not fit.
     public func reserve(
         fields: LimitScope, amount: Money, ttlMs: Int64 = 600_000, holder: HolderProcess = .current(),
         now: Timestamp = .now()
-    ) async throws -> Reservation {
+    ) async throws(BudgetError) -> Reservation {
         let budget = self.budget
-        return try await budgetThread.run { () throws -> Reservation in
-            try budget.reserve(fields: fields, amount: amount, ttlMs: ttlMs, holder: holder, now: now)
+        return try await budgetThread.run { () throws(BudgetError) -> Reservation in
+            do {
+                return try budget.reserve(fields: fields, amount: amount, ttlMs: ttlMs, holder: holder, now: now)
+            } catch { throw BudgetError(error) }
         }
     }
 
     /// Records the call of a reservation and frees its hold (``Budget/settle(_:record:now:)``).
-    /// Throws ``LimitExceeded`` or ``SpendLogError``.
+    /// Throws ``BudgetError/limitExceeded(_:)`` when a limit the hold did not cover refuses the
+    /// record (the hold stays open), or ``BudgetError/failed(_:)``.
     @discardableResult
-    public func settle(_ reservation: String, record: UsageRecord, now: Timestamp = .now()) async throws
-        -> Budget.EnforcedAppend
+    public func settle(_ reservation: String, record: UsageRecord, now: Timestamp = .now())
+        async throws(BudgetError) -> Budget.EnforcedAppend
     {
         let budget = self.budget
-        return try await budgetThread.run { () throws -> Budget.EnforcedAppend in
-            try budget.settle(reservation, record: record, now: now)
+        return try await budgetThread.run { () throws(BudgetError) -> Budget.EnforcedAppend in
+            do { return try budget.settle(reservation, record: record, now: now) } catch { throw BudgetError(error) }
         }
     }
 

@@ -141,6 +141,32 @@ private struct Refused: Error {}
         #expect(Set(try readAll(log.directory).map(\.id)) == Set((goods + [good]).map(\.id)))
     }
 
+    /// A retry with the same ids writes nothing twice, concurrent retries of one id write it
+    /// once, and a normal append queued beside them is still written.
+    @Test func appendOnceWritesEachIdOnce() async throws {
+        let temp = TemporaryDirectory()
+        let log = try SpendLog(directory: temp.path + "/log", options: options(.always))
+        let r = (0...5).map { record($0) }
+        let result = try await log.appendOnce(contentsOf: [r[1], r[2]])
+        #expect(result.written.map(\.id) == [r[1].id, r[2].id])
+        #expect(result.alreadyRecorded.isEmpty)
+        let retry = try await log.appendOnce(contentsOf: [r[1], r[2], r[3], r[3]])
+        #expect(retry.written.map(\.id) == [r[3].id])
+        #expect(retry.alreadyRecorded.map(\.id) == [r[1].id, r[2].id, r[3].id])
+        let written = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<20 { group.addTask { try await log.appendOnce(r[4]) } }
+            group.addTask { try await log.append(r[5]); return false }
+            var written = 0
+            for try await wrote in group where wrote { written += 1 }
+            return written
+        }
+        #expect(written == 1)
+        let stored = try readAll(log.directory).map(\.id)
+        #expect(stored.count == 5)
+        #expect(Set(stored) == Set(r[1...].map(\.id)))
+        await log.close()
+    }
+
     @Test func appendIfWithinLimitsRefusesNamingTheLimitWhatIsLeftAndTheReset() async throws {
         let temp = TemporaryDirectory()
         let log = try SpendLog(directory: temp.path + "/log", options: options(.always))
@@ -148,14 +174,27 @@ private struct Refused: Error {}
             try rule("project=etl", "cost", "1", "day"), now: time("2026-11-23T09:00:00Z"))
         try await log.appendIfWithinLimits(
             call("0.60", at: "2026-11-23T10:00:00Z"), now: time("2026-11-23T10:00:00Z"))
-        do {
+        do throws(BudgetError) {
             try await log.appendIfWithinLimits(
                 call("0.60", at: "2026-11-23T11:00:00Z"), now: time("2026-11-23T11:00:00Z"))
             Issue.record("accepted past the limit")
-        } catch let refusal as LimitExceeded {
+        } catch .limitExceeded(let refusal) {
             #expect(refusal.rule.id == limit.id)
             #expect(refusal.remaining == dollars("0.4").nanos)
             #expect(refusal.resetsAt == time("2026-11-24T00:00:00Z").millisecondsSinceEpoch)
+        } catch .failed(let error) {
+            Issue.record("refused by the log instead of the limit: \(error)")
+        }
+        // An invalid record is the log's refusal, not the limit's, and names the field.
+        var bad = call("0.10", at: "2026-11-23T11:00:00Z")
+        bad.outputTokens = -1
+        do throws(BudgetError) {
+            try await log.appendIfWithinLimits(bad, now: time("2026-11-23T11:00:00Z"))
+            Issue.record("accepted an invalid record")
+        } catch {
+            guard case .failed(let failure) = error else { Issue.record("\(error)"); return }
+            #expect(failure.code == .invalidInput)
+            #expect(failure.message.contains("output_tokens"), "\(failure.message)")
         }
         let status = try await log.budgetStatus(now: time("2026-11-23T11:00:00Z"))
         #expect(status.count == 1)
@@ -171,8 +210,11 @@ private struct Refused: Error {}
         try await log.setLimit(try rule("project=etl", "cost", "1", "day"), now: time("2026-11-23T09:00:00Z"))
         let scope = try LimitScope.parse("project=etl")
         let hold = try await log.reserve(fields: scope, amount: dollars("0.7"), now: now)
-        await #expect(throws: LimitExceeded.self) { () async throws in
+        do throws(BudgetError) {
             _ = try await log.reserve(fields: scope, amount: dollars("0.5"), now: now)
+            Issue.record("held past the limit")
+        } catch {
+            #expect(error.limitExceeded?.remaining == dollars("0.3").nanos, "\(error)")
         }
         try await log.settle(hold.id, record: call("0.2", at: "2026-11-23T10:00:00Z"), now: now)
         // The hold is freed: 0.5 fits beside the 0.2 spent.
@@ -266,6 +308,44 @@ private struct Refused: Error {}
         #expect(uncharged.outputTokens == 0)
         #expect(uncharged.cost == .zero)
         #expect(stored.contains { $0.id == ok.record.id && $0.user == "ann" })
+        await log.close()
+    }
+
+    /// The hold is taken before the call: a call that does not fit is never made; one that
+    /// fits is settled with its real cost; one that fails without usage frees its hold.
+    @Test func trackWithinLimitsHoldsBeforeTheCallAndSettlesAfter() async throws {
+        let temp = TemporaryDirectory()
+        let log = try SpendLog(directory: temp.path + "/log", options: options(.always))
+        let body = Array(
+            try #require(
+                FileManager.default.contents(
+                    atPath: TestPaths.fixtures + "/provider-responses/anthropic_messages.json")))
+        try await log.setLimit(try rule("project=app", "cost", "0.003", "lifetime"))
+        let scope = try LimitScope.parse("project=app")
+        let first = try await log.trackWithinLimits(scope: scope, estimate: dollars("0.002"), project: "app") { body }
+        #expect(first.record.cost.decimalString == "0.001137")
+        var calls = 0
+        do {
+            // The Anthropic body costs 0.001137: 0.001137 spent + 0.002 held > 0.003.
+            _ = try await log.trackWithinLimits(scope: scope, estimate: dollars("0.002"), project: "app") {
+                () async throws -> [UInt8] in
+                calls += 1
+                return body
+            }
+            Issue.record("called past the limit")
+        } catch let error as BudgetError {
+            #expect(error.limitExceeded?.remaining == dollars("0.001863").nanos, "\(error)")
+        }
+        #expect(calls == 0)
+        await #expect(throws: Refused.self) { () async throws in
+            _ = try await log.trackWithinLimits(scope: scope, estimate: dollars("0.001"), project: "app") {
+                () async throws -> [UInt8] in throw Refused()
+            }
+        }
+        let status = try await log.budgetStatus()
+        #expect(status.first?.held == 0)
+        #expect(status.first?.spent == dollars("0.001137").nanos)
+        #expect(try readAll(log.directory).map(\.id) == [first.record.id])
         await log.close()
     }
 
