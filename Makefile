@@ -11,6 +11,8 @@
 #   make soak-sanitize  run the tests built with the thread and with the address sanitizer
 #   make bench   run the benchmarks and write docs/PERFORMANCE.md
 #   make build   release build of the CLI (.build/release/spendlog)
+#   make docs    build the DocC catalogue of the SpendLog library (warnings are errors) and check
+#                that every public symbol has a doc comment
 #   make deps    install the system packages the build needs (apt-get, only when missing)
 #   make format  apply .swift-format to Sources/ and Tests/
 #   make clean   remove build products
@@ -32,7 +34,7 @@ TEST_ENV = SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR
 # local midnight and new year fourteen hours ahead of UTC (10:00 UTC there).
 FAKE_CLOCKS := "UTC|2029-02-28 23:59:30" "Pacific/Kiritimati|2026-12-31 23:59:30"
 
-.PHONY: run test test-dates soak soak-crash soak-faults soak-fuzz soak-sanitize bench build deps test-deps \
+.PHONY: run test test-dates soak soak-crash soak-faults soak-fuzz soak-sanitize bench build docs deps test-deps \
 	apt-install venv format clean
 
 deps:
@@ -78,10 +80,22 @@ build: deps
 run: build
 	@scripts/demo.sh .build/release/spendlog
 
+# The DocC catalogue (Sources/SpendLog/SpendLog.docc) and the reference of every public symbol,
+# with docc's warnings as errors: a link to a symbol that does not exist fails the build. Then
+# scripts/doc-coverage.py reads the symbol graph the plugin extracted (the newest under
+# .build/<triple>/extracted-symbols/<package>/SpendLog) and lists every public symbol without a
+# doc comment; one is enough to fail. The archive: .build/plugins/Swift-DocC/outputs/.
+docs: deps
+	$(SWIFT) package generate-documentation --target SpendLog --warnings-as-errors
+	@graphs=$$(ls -td .build/*/extracted-symbols/*/SpendLog 2>/dev/null | head -n 1); \
+	if [ -z "$$graphs" ]; then echo "docs: no symbol graph of SpendLog under .build"; exit 1; fi; \
+	scripts/doc-coverage.py "$$graphs"
+
 # The release binary is built too: a test checks that it cannot be made to crash on purpose.
 test: test-deps venv
 	$(SWIFT) build --build-tests
 	$(RELEASE_BUILD)
+	@$(MAKE) --no-print-directory docs
 	$(TEST_ENV) $(SWIFT) test --skip-build --parallel --num-workers 2
 
 # The same tests, run directly from the test bundle with libfaketime shifting the clock of the

@@ -1,16 +1,18 @@
 /// Spending limits that hold under concurrency (docs/FORMAT.md, "Budgets"): the policy. Which
 /// rules apply to a record, in which window, whether it fits, what a hold reserves, when a soft
 /// threshold warns. Every decision is taken on a state brought up to date under `budget/lock` by
-/// ``BudgetStore`` and written by it before the lock is released, so a limit is never overspent
+/// `BudgetStore` and written by it before the lock is released, so a limit is never overspent
 /// however many processes enforce at once, and a crash anywhere counts each record exactly once.
 ///
-/// Operations that can be refused (``appendIfWithinLimits(_:now:)``, ``reserve(fields:amount:ttlMs:holder:now:)``,
+/// Operations that can be refused (``appendIfWithinLimits(_:now:once:)``, ``reserve(fields:amount:ttlMs:holder:now:)``,
 /// ``settle(_:record:now:)``) throw ``LimitExceeded`` (nothing was written) or ``SpendLogError``;
 /// the others throw ``SpendLogError`` only.
 public final class Budget: @unchecked Sendable {
+    /// The log the limits are kept in (its `budget/` folder).
     public let directory: LogDirectory
     let store: BudgetStore
 
+    /// The writer enforced appends go through.
     public var writer: LogWriter { store.writer }
     /// The sidecar is rewritten after every journal change, and after appends once this many
     /// bytes of log have been counted since the last checkpoint (0: after every append). Between
@@ -25,11 +27,17 @@ public final class Budget: @unchecked Sendable {
         get { store.onDerivedStateFailure }
         set { store.onDerivedStateFailure = newValue }
     }
+    /// `budget/lock`, held for a whole check, append and count.
     public var lockPath: String { store.lockPath }
+    /// `budget/journal.jsonl`, the control journal: rules, reservations, resets.
     public var journalPath: String { store.journalPath }
+    /// `budget/sidecar`, the checkpoint of the counters.
     public var sidecarPath: String { store.sidecarPath }
+    /// `budget/quiet-days`, a hint of day folders already counted to their end; safe to delete.
     public var quietDaysPath: String { store.quietDaysPath }
 
+    /// The limits of `directory`; enforced appends are written with `writerOptions`. Nothing is read
+    /// until the first operation.
     public init(directory: LogDirectory, writerOptions: WriterOptions = WriterOptions()) {
         self.directory = directory
         self.store = BudgetStore(directory: directory, writerOptions: writerOptions)
@@ -49,6 +57,7 @@ public final class Budget: @unchecked Sendable {
         }
     }
 
+    /// Removes the rule `id` (`L3`); an id no rule has is refused.
     public func deleteLimit(id: String, now: Timestamp = .now()) throws(SpendLogError) {
         try store.locked(now: now) { state throws(SpendLogError) in
             guard state.rules[id] != nil else {
@@ -75,7 +84,9 @@ public final class Budget: @unchecked Sendable {
 
     // MARK: - Enforcement
 
+    /// What an enforced append or a settle did.
     public struct EnforcedAppend: Sendable {
+        /// The record, as written (or as found in the log, when ``alreadyRecorded``).
         public var record: UsageRecord
         /// Soft thresholds this append reached, each reported once per window.
         public var warnings: [SoftLimitWarning]
@@ -208,6 +219,7 @@ public final class Budget: @unchecked Sendable {
         }
     }
 
+    /// The open reservations at `now` (expired ones and those of exited holders are gone), by id.
     public func reservations(now: Timestamp = .now()) throws(SpendLogError) -> [Reservation] {
         try store.locked(now: now) { state in state.reservations.values.sorted { $0.id < $1.id } }
     }

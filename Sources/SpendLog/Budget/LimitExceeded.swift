@@ -1,6 +1,7 @@
 /// An append or reservation refused because it would take a rule past its maximum. Nothing was
 /// written. The CLI exits with code 3.
 public struct LimitExceeded: Error, CustomStringConvertible, Sendable {
+    /// The limit that refused.
     public var rule: LimitRule
     /// Start of the window the check counted (ms since the epoch; 0 for lifetime).
     public var windowStart: Int64
@@ -16,6 +17,7 @@ public struct LimitExceeded: Error, CustomStringConvertible, Sendable {
     /// for lifetime and rolling windows, where spend leaves the window bucket by bucket.
     public var resetsAt: Int64?
 
+    /// The limit's maximum: nano-dollars for `cost`, else a count (``LimitRule/maximum``).
     public var limit: Int64 { rule.maximum }
     /// What could still be spent (never negative).
     public var remaining: Int64 { Int64(max(0, Int128(rule.maximum) - Int128(spent) - Int128(held))) }
@@ -42,7 +44,9 @@ public struct LimitExceeded: Error, CustomStringConvertible, Sendable {
 
 /// A rule whose soft threshold has been reached, reported once per window.
 public struct SoftLimitWarning: Sendable, CustomStringConvertible {
+    /// The rule whose soft threshold was reached.
     public var rule: LimitRule
+    /// Spent in its current window, in the rule's unit (nano-dollars for `cost`).
     public var spent: Int64
 
     public var description: String {
@@ -55,15 +59,19 @@ public struct SoftLimitWarning: Sendable, CustomStringConvertible {
 
 /// One rule's state at a moment, for `spendlog budget status`.
 public struct RuleStatus: Sendable {
+    /// The limit.
     public var rule: LimitRule
     /// Start of the counted window (ms since the epoch): the window start, the first counted
     /// bucket of a rolling window, or the latest reset if later; 0 for lifetime.
     public var windowStart: Int64
+    /// Recorded in the counted window, in the rule's unit (nano-dollars for `cost`).
     public var spent: Int64
+    /// Held by open reservations, in the same unit.
     public var held: Int64
     /// When the current calendar window ends; nil for lifetime and rolling windows.
     public var resetsAt: Int64?
 
+    /// What could still be spent: the maximum less spent and held, never negative.
     public var remaining: Int64 { Int64(max(0, Int128(rule.maximum) - Int128(spent) - Int128(held))) }
 
     /// Spent plus held, as a percentage of the maximum, with two decimals (100 for a 0 maximum

@@ -1,9 +1,13 @@
 /// One spending limit: scope × metric × window × maximum, with an optional soft threshold
 /// (docs/FORMAT.md, "Budgets"). Rules live in the control journal; `id` is `L<n>`.
 public struct LimitRule: Hashable, Sendable {
+    /// `L<n>`, assigned when the rule is set (``Budget/setLimit(_:now:)``); empty before.
     public var id: String
+    /// Which records the rule counts.
     public var scope: LimitScope
+    /// What it counts.
     public var metric: LimitMetric
+    /// Over which stretch of time.
     public var window: LimitWindow
     /// Nano-dollars for `cost`, else a count.
     public var maximum: Int64
@@ -12,6 +16,9 @@ public struct LimitRule: Hashable, Sendable {
     /// When the rule was set (ms since the epoch).
     public var createdAt: Int64 = 0
 
+    /// A rule; `maximum` is nano-dollars for ``LimitMetric/cost``, else a count. The id is
+    /// assigned when it is set. Nothing is checked here: ``parse(scope:type:maximum:window:zone:soft:)``
+    /// checks command-line text.
     public init(
         id: String = "", scope: LimitScope, metric: LimitMetric, window: LimitWindow, maximum: Int64,
         softPartsPerMillion: Int64? = nil
@@ -44,6 +51,8 @@ public struct LimitRule: Hashable, Sendable {
             softPartsPerMillion: parsedSoft)
     }
 
+    /// Parses a maximum: dollars as an exact decimal for `cost` (to nano-dollars), a whole number
+    /// otherwise. Errors name `field`.
     public static func parseMaximum(_ text: String, metric: LimitMetric, field: String = "max") throws(SpendLogError)
         -> Int64
     {

@@ -5,9 +5,12 @@ public struct LimitScope: Hashable, Sendable, CustomStringConvertible {
     /// Empty for `global`.
     public var fields: [String: String]
 
+    /// Every record.
     public static let global = LimitScope(fields: [:])
+    /// The record fields a scope may name, besides `tag:<key>`.
     public static let fieldNames: Set<String> = ["project", "model", "provider", "user", "caller"]
 
+    /// A scope of `fields` (field → value); nothing is checked (``parse(_:field:)`` checks text).
     public init(fields: [String: String]) { self.fields = fields }
 
     /// The canonical text: `global`, or `key=value` pairs sorted by key and joined by `,`.
@@ -84,10 +87,15 @@ public struct LimitScope: Hashable, Sendable, CustomStringConvertible {
 
 /// What a limit counts.
 public enum LimitMetric: String, Sendable, CaseIterable {
+    /// The cost, in nano-dollars.
     case cost
+    /// Requests: 1 per record, 0 per adjustment.
     case requests
+    /// Input tokens, cache reads and writes included.
     case inputTokens = "input-tokens"
+    /// Output tokens, reasoning included.
     case outputTokens = "output-tokens"
+    /// Input plus output tokens.
     case totalTokens = "total-tokens"
 
     /// How much of this metric one record uses (nano-dollars for `cost`).

@@ -5,14 +5,20 @@
 /// rolling window counts every bucket that overlaps `(now - length, now]`, so a record counts for
 /// at least the window's length and at most one bucket longer — never less.
 public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
+    /// All time: one counter, which only a budget reset starts again.
     case lifetime
+    /// The current hour, day, week (from Monday) or month of the IANA zone `zone`.
     case calendar(CalendarUnit, zone: String)
+    /// The last `milliseconds`, counted in ``rollingBuckets`` buckets: whole minutes, up to 366 days.
     case rolling(milliseconds: Int64)
 
+    /// The length of a calendar window.
     public enum CalendarUnit: String, Sendable, CaseIterable {
+        /// An hour, a day, a week starting on Monday, a month: local to the window's zone.
         case hour, day, week, month
     }
 
+    /// The buckets a rolling window is counted in: its length over 60.
     public static let rollingBuckets: Int64 = 60
 
     /// `lifetime`, `day`, `week (Europe/Berlin)`, `rolling:30m`.
@@ -33,6 +39,7 @@ public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The IANA zone of a calendar window; `UTC` for the others.
     public var zoneName: String {
         if case .calendar(_, let zone) = self { return zone }
         return "UTC"

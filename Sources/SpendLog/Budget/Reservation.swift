@@ -10,10 +10,13 @@ public struct Reservation: Hashable, Sendable {
     /// The fields of the call (`project=etl,model=gpt-4.1`): the hold counts against every rule
     /// whose scope they cover.
     public var scope: LimitScope
+    /// The estimate held against cost limits.
     public var amount: Money
+    /// The process the hold belongs to; the hold ends when it exits (checked on its own host only).
     public var holder: HolderProcess
     /// When the hold expires by itself (ms since the epoch).
     public var deadline: Int64
+    /// When the hold was made (ms since the epoch).
     public var createdAt: Int64
 
     /// How much of `metric` the hold takes: the amount for cost, one request, no tokens.
@@ -29,10 +32,15 @@ public struct Reservation: Hashable, Sendable {
 /// A process that holds a reservation, identified so that a reused pid is not mistaken for it:
 /// pid, start time (clock ticks after boot, `/proc/<pid>/stat` field 22) and host.
 public struct HolderProcess: Hashable, Sendable {
+    /// The process id.
     public var pid: Int32
+    /// The process's start time, in clock ticks after boot (`/proc/<pid>/stat` field 22); 0 when it
+    /// could not be read, and then only the pid is compared.
     public var startTicks: Int64
+    /// The host name the holder runs on (``WriterOptions/defaultHost()``).
     public var host: String
 
+    /// A holder; ``current()`` and ``process(_:)`` fill these in.
     public init(pid: Int32, startTicks: Int64, host: String) {
         self.pid = pid
         self.startTicks = startTicks

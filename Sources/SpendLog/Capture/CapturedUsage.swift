@@ -8,10 +8,12 @@ public struct CapturedUsage: Equatable, Sendable {
     public var model: String?
     /// The response's id (`chatcmpl-…`, `resp_…`, `msg_…`, Gemini's `responseId`).
     public var requestID: String?
+    /// The token counts, in the record's terms.
     public var usage: TokenUsage
     /// The tier the provider reports serving the request at (OpenAI `service_tier`).
     public var serviceTier: ServiceTier?
 
+    /// Usage read by a parser, or given by a test.
     public init(
         provider: String, model: String? = nil, requestID: String? = nil, usage: TokenUsage,
         serviceTier: ServiceTier? = nil
@@ -40,9 +42,12 @@ public struct CapturedUsage: Equatable, Sendable {
 /// A response body that usage could not be read from. `field` is the JSON path that is missing
 /// or wrong (`usage.prompt_tokens`); nothing is recorded.
 public struct UsageCaptureError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The JSON path that is missing or wrong; nil when the body as a whole is the problem.
     public var field: String?
+    /// What is wrong, for people.
     public var reason: String
 
+    /// An error about `field`, saying `reason`.
     public init(field: String?, reason: String) {
         self.field = field
         self.reason = reason
@@ -58,8 +63,11 @@ public struct UsageCaptureError: Error, Equatable, Sendable, CustomStringConvert
 public enum ResponseFormat: String, CaseIterable, Sendable {
     /// OpenAI Chat Completions or Responses (told apart by shape).
     case openai
+    /// Anthropic Messages, whole or streamed.
     case anthropic
+    /// Gemini `generateContent`, whole or streamed (Vertex AI too).
     case gemini
+    /// Bedrock Converse and InvokeModel.
     case bedrock
     /// Recognised from the body's shape.
     case auto

@@ -5,27 +5,46 @@
 /// the result is checked against the format. Every error names the record's field (`project`,
 /// `cache_write_1h_tokens`); a front end maps fields to its own names.
 public struct RecordDraft: Sendable {
+    /// The project; required, from here only (a response does not name one).
     public var project: String?
+    /// The model; nil: the one the response names.
     public var model: String?
+    /// The provider; nil: the response's, else inferred from the model.
     public var provider: String?
+    /// Every input token, cache reads and writes included; nil: the response's count.
     public var inputTokens: Int64?
+    /// Every output token, reasoning included; nil: the response's count.
     public var outputTokens: Int64?
+    /// Cache reads; nil: the response's count.
     public var cachedInputTokens: Int64?
+    /// Cache writes; nil: the response's count.
     public var cacheWriteTokens: Int64?
+    /// Reasoning tokens; nil: the response's count.
     public var reasoningTokens: Int64?
     /// The part of the cache writes with a 1-hour lifetime (priced higher).
     public var cacheWrite1hTokens: Int64?
+    /// The tier the request was served at; nil: the response's, if it says (written as the
+    /// `service_tier` extra key, which pricing reads).
     public var serviceTier: ServiceTier?
     /// Nil: priced later from the table (``RecordPricer``), or unpriced.
     public var cost: Money?
+    /// How long the call took, in milliseconds.
     public var latencyMs: Int64?
+    /// The record's `user`.
     public var user: String?
+    /// The record's `caller`.
     public var caller: String?
+    /// The record's `session`.
     public var session: String?
+    /// The provider's response id; nil: the one the response names.
     public var requestID: String?
+    /// The record's `role`.
     public var role: String?
+    /// The record's `task`.
     public var task: String?
+    /// `ok` or `error`; nil: not written.
     public var status: UsageRecord.Status?
+    /// The record's tags.
     public var tags: [String: String] = [:]
     /// Nil: the time of ``record(now:)``.
     public var timestamp: Timestamp?
@@ -34,6 +53,7 @@ public struct RecordDraft: Sendable {
     /// What a provider's response said; fills in what is not given above.
     public var captured: CapturedUsage?
 
+    /// A draft filled from `captured` where nothing else is given; nil: every count must be given.
     public init(captured: CapturedUsage? = nil) { self.captured = captured }
 
     /// The merged, validated record.

@@ -13,9 +13,12 @@
 /// the body has no usage, ``UsageCaptureError`` is thrown and nothing is recorded; the body is
 /// lost to the caller in that case, so pass a `response` closure that keeps it if needed.
 public final class SpendLogRecorder: Sendable {
+    /// The writer records are appended with.
     public let writer: LogWriter
+    /// What prices the records that arrive without a cost.
     public let pricer: RecordPricer
 
+    /// A recorder appending through `writer`, pricing from `prices`.
     public init(writer: LogWriter, prices: PriceTable = .builtin) {
         self.writer = writer
         self.pricer = RecordPricer(table: prices)
@@ -23,8 +26,11 @@ public final class SpendLogRecorder: Sendable {
 
     /// The result of a recorded call: the call's value, the record written, and how it was priced.
     public struct Recorded<Value: Sendable>: Sendable {
+        /// What the call returned.
         public var value: Value
+        /// The record appended.
         public var record: UsageRecord
+        /// How the record was priced.
         public var pricing: RecordPricer.Outcome
     }
 

@@ -5,6 +5,9 @@
 /// A body without usage, or with a token count missing or not a whole number, is an error that
 /// names the field; nothing is guessed.
 public enum UsageCapture {
+    /// The usage in a response `body` of `format` (``ResponseFormat/auto``: recognised by shape): a
+    /// JSON object, or a stream given whole (server-sent events, JSON lines, a JSON array of chunks).
+    /// Throws ``UsageCaptureError`` naming the field when there is no usage to read.
     public static func capture(_ body: [UInt8], format: ResponseFormat = .auto) throws(UsageCaptureError)
         -> CapturedUsage
     {
@@ -20,6 +23,7 @@ public enum UsageCapture {
         }
     }
 
+    /// The usage in a response body given as text; see the bytes form.
     public static func capture(_ text: String, format: ResponseFormat = .auto) throws(UsageCaptureError)
         -> CapturedUsage
     {

@@ -20,13 +20,17 @@ import SystemPackage
 /// end <FNV-1a-64 of every byte before this line, 16 hex digits>
 /// ```
 public struct ExportCursor: Equatable, Sendable {
+    /// The first line of every cursor file: its format and version.
     public static let header = "spendlog-cursor 1"
 
     /// A day folder and host: the writers of one host write one increasing sequence per day.
     public struct Stream: Hashable, Comparable, Sendable {
+        /// `YYYY-MM-DD`, the UTC day.
         public var day: String
+        /// The writers' host name in segment names.
         public var host: String
 
+        /// The segments of `host` in the folder of `day`.
         public init(day: String, host: String) {
             self.day = day
             self.host = host
@@ -47,6 +51,7 @@ public struct ExportCursor: Equatable, Sendable {
     /// For a pending cursor: the checksum of the cursor file it continues (nil: there was none).
     public var base: UInt64?
 
+    /// A cursor at the beginning of the log, for `filter` (``filterText(_:)``).
     public init(filter: String) { self.filter = filter }
 
     /// Where to start reading `segment`: nil when it was emitted whole already.
@@ -239,10 +244,14 @@ public struct ExportCursor: Equatable, Sendable {
 /// `<cursor>` (what was committed), `<cursor>.pending` (a batch emitted but not committed),
 /// `<cursor>.lock` (held by the export using the cursor), `*.tmp-<pid>` (a replace in progress).
 public struct ExportCursorFile: Sendable {
+    /// The committed cursor.
     public let path: String
+    /// `<cursor>.pending`: a batch emitted and not committed yet.
     public var pendingPath: String { path + ".pending" }
+    /// `<cursor>.lock`, held by the export using the cursor.
     public var lockPath: String { path + ".lock" }
 
+    /// The cursor file at `path`; nothing is read until asked.
     public init(path: String) { self.path = path }
 
     /// Takes the cursor's lock (exclusive, released when the process ends, also by a kill); fails at
@@ -321,8 +330,11 @@ public struct ExportCursorFile: Sendable {
                 afterRename: "export.pendingRenamed"))
     }
 
+    /// What ``commit()`` found.
     public enum CommitOutcome: Sendable, Equatable {
+        /// The pending cursor is the committed one now (or was already).
         case committed
+        /// There was no pending cursor: committed already, or never written.
         case nothingPending
     }
 

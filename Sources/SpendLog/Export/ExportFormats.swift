@@ -8,6 +8,7 @@ public enum ExportSchema: String, Sendable, CaseIterable {
     /// The version of the semantic conventions the `otel` names follow. The GenAI conventions are
     /// in Development status: names may change between versions, so this one is pinned.
     public static let semanticConventionsVersion = "1.40.0"
+    /// The OpenTelemetry schema URL of the pinned version, written as `schemaUrl` in OTLP output.
     public static let schemaURL = "https://opentelemetry.io/schemas/" + semanticConventionsVersion
 
     /// Native key → OpenTelemetry attribute name.
@@ -32,7 +33,9 @@ public enum ExportSchema: String, Sendable, CaseIterable {
 
 /// One value of an exported record.
 public enum ExportValue: Equatable, Sendable {
+    /// Text.
     case string(String)
+    /// A whole number.
     case int(Int64)
     /// An exact decimal (`cost_usd`), as its text.
     case decimal(String)

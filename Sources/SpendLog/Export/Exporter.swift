@@ -27,15 +27,22 @@ public struct ExportResult: Sendable {
 /// does not change. Records that do not match the filter are passed over, and the cursor moves
 /// past them too.
 public struct Exporter: Sendable {
+    /// The log exported.
     public let directory: LogDirectory
     /// Named in errors about the cursor.
     public var cursorName: String
 
+    /// An exporter of `directory`; `cursorName` is how errors about the cursor name it.
     public init(directory: LogDirectory, cursorName: String = "the cursor") {
         self.directory = directory
         self.cursorName = cursorName
     }
 
+    /// Gives `body` every record after `start` that `filter` matches, in the readers' order, each as
+    /// its stored line (without the `\n`) and parsed; stops after `limit` records. Returns where the
+    /// next export starts. Damage in a segment stops the export there (``ExportResult/stoppedBy``);
+    /// any other error, one `body` throws included, is thrown and no cursor is returned, so nothing
+    /// is skipped.
     public func export(
         from start: ExportCursor, filter: RecordFilter = .all, limit: Int? = nil,
         _ body: (UnsafeBufferPointer<UInt8>, UsageRecord) throws(SpendLogError) -> Void

@@ -7,7 +7,9 @@
 public struct IngestBatch: Sendable {
     /// A line that is not a record.
     public struct Problem: Equatable, Sendable, CustomStringConvertible {
+        /// The line's number, from 1.
         public var line: Int
+        /// What is wrong: the field and the reason.
         public var reason: String
         public var description: String { "line \(line): \(reason)" }
     }
@@ -16,6 +18,7 @@ public struct IngestBatch: Sendable {
     public private(set) var records: [UsageRecord] = []
     /// The line each record came from.
     public private(set) var lineNumbers: [Int] = []
+    /// The lines that are not records, in input order.
     public private(set) var problems: [Problem] = []
     /// The records that were priced at nothing because their model is not in the table.
     public private(set) var unpriced = UnpricedSummary()

@@ -19,6 +19,8 @@ extension JSONValue {
         return try result.get()
     }
 
+    /// Parses one JSON document from text, with the record parser's strictness (duplicate keys are
+    /// errors).
     public static func parse(_ text: String) throws(RecordParseError) -> JSONValue {
         try parse(Array(text.utf8))
     }
@@ -36,6 +38,7 @@ extension JSONValue {
         return current
     }
 
+    /// The string, when the value is one.
     public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
@@ -47,11 +50,13 @@ extension JSONValue {
         return nil
     }
 
+    /// The members, in order, when the value is an object.
     public var objectMembers: [(key: String, value: JSONValue)]? {
         if case .object(let members) = self { return members }
         return nil
     }
 
+    /// The items, when the value is an array.
     public var arrayValue: [JSONValue]? {
         if case .array(let items) = self { return items }
         return nil

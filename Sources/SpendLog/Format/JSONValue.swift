@@ -1,11 +1,17 @@
 /// A JSON value, kept for the keys spendlog does not know so that a round trip never drops them.
 /// Numbers keep their original text: `1.10` stays `1.10`.
 public indirect enum JSONValue: Equatable, Sendable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number, as its original text.
     case number(String)
+    /// A string, unescaped.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object, its members in their original order.
     case object([(key: String, value: JSONValue)])
 
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {

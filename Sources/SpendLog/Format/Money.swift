@@ -7,14 +7,17 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Nano-dollars.
     public var nanos: Int64
 
+    /// No money: 0 nano-dollars.
     public static let zero = Money(nanos: 0)
     /// Nano-dollars per dollar.
     public static let nanosPerDollar: Int64 = 1_000_000_000
     /// The largest cost one record may carry: $1,000,000. Anything above is a unit mistake.
     public static let maximumPerRecord = Money(nanos: 1_000_000 * nanosPerDollar)
 
+    /// An amount of `nanos` nano-dollars (10⁻⁹ USD).
     public init(nanos: Int64) { self.nanos = nanos }
 
+    /// A whole number of dollars. Traps past ±9.2 billion dollars.
     public init(dollars: Int64) { self.nanos = dollars * Money.nanosPerDollar }
 
     public static func < (lhs: Money, rhs: Money) -> Bool { lhs.nanos < rhs.nanos }
@@ -22,13 +25,17 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Adds exactly; traps only past ±9.2 billion dollars, which no sum of valid records reaches
     /// before 9,200 records of the per-record maximum.
     public static func + (lhs: Money, rhs: Money) -> Money { Money(nanos: lhs.nanos + rhs.nanos) }
+    /// Subtracts exactly; traps past ±9.2 billion dollars.
     public static func - (lhs: Money, rhs: Money) -> Money { Money(nanos: lhs.nanos - rhs.nanos) }
+    /// Adds `rhs` to `lhs` exactly.
     public static func += (lhs: inout Money, rhs: Money) { lhs.nanos += rhs.nanos }
+    /// Subtracts `rhs` from `lhs` exactly.
     public static func -= (lhs: inout Money, rhs: Money) { lhs.nanos -= rhs.nanos }
 
     /// The shortest exact decimal: `0.1`, `12`, `0.000000001`, `-3.5`.
     public var description: String { decimalString }
 
+    /// The shortest exact decimal of dollars, as ``description``: `0.1`, `12`, `0.000000001`.
     public var decimalString: String {
         var magnitude = nanos.magnitude
         let negative = nanos < 0
@@ -80,6 +87,7 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
         return try result.get()
     }
 
+    /// ``parse(_:)`` over UTF-8 bytes, without making a `String` (the record parser's path).
     public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(MoneyParseError) -> Money {
         var index = 0
         let count = bytes.count
@@ -175,10 +183,15 @@ func asciiDigit(_ byte: UInt8) -> Int? {
 
 /// Why a decimal could not be taken as an amount of money.
 public enum MoneyParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Not a decimal number (empty, letters, a malformed exponent).
     case notANumber
+    /// NaN or an infinity.
     case notFinite
+    /// Below zero: costs are never negative.
     case negative
+    /// More than 9 decimal places: finer than a nano-dollar.
     case tooPrecise
+    /// Above ``Money/maximumPerRecord`` ($1,000,000).
     case tooLarge
 
     public var description: String {

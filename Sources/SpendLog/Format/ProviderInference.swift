@@ -4,6 +4,8 @@ public enum ProviderInference {
     /// Written when nothing in the model name identifies the provider.
     public static let unknown = "unknown"
 
+    /// The provider of `model`: a routing prefix (`bedrock/…`) first, else the model family's maker
+    /// (`gpt-…` is `openai`, `claude-…` is `anthropic`), else ``unknown``.
     public static func provider(forModel model: String) -> String {
         let name = model.lowercased()
         // Explicit routing prefixes first: `bedrock/…`, `openai/…`, `vertex_ai/…`.

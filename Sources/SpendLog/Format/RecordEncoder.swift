@@ -9,6 +9,7 @@ extension UsageRecord {
         return out
     }
 
+    /// Appends ``jsonLine()`` to `out`, without an array of its own.
     public func appendJSONLine(to out: inout [UInt8]) {
         // Keys come from RecordSchema, in its order (`v` first opens the object).
         func key(_ key: RecordSchema.Key) {

@@ -4,9 +4,12 @@ import Synchronization
 /// bits. Ids sort by creation time and are unique across processes and hosts; consumers
 /// de-duplicate on them.
 public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The first 64 bits: the 48-bit Unix milliseconds, the version (7) and the 12-bit counter.
     public var high: UInt64
+    /// The last 64 bits: the variant and random bits.
     public var low: UInt64
 
+    /// The id made of these two halves, as they are; nothing is checked (``parse(_:)`` checks text).
     public init(high: UInt64, low: UInt64) {
         self.high = high
         self.low = low
@@ -18,6 +21,7 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// The Unix milliseconds embedded in the id.
     public var milliseconds: Int64 { Int64(high >> 16) }
+    /// The UUID version field: 7 for the ids this library generates.
     public var version: Int { Int((high >> 12) & 0xF) }
 
     private static let generatorState = Mutex<(lastMs: UInt64, counter: UInt64)>((0, 0))
@@ -85,6 +89,7 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
         return copy.withUTF8 { parse(utf8: $0) }
     }
 
+    /// ``parse(_:)`` over UTF-8 bytes, without making a `String`.
     public static func parse(utf8 b: UnsafeBufferPointer<UInt8>) -> RecordID? {
         guard b.count == 36 else { return nil }
         var high: UInt64 = 0

@@ -5,8 +5,11 @@
 /// Where and why a line is not a valid record. `offset` is the byte offset within the line;
 /// `field` the JSON key concerned, when there is one.
 public struct RecordParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The byte offset within the line.
     public var offset: Int
+    /// The JSON key concerned, when there is one.
     public var field: String?
+    /// What is wrong, for people.
     public var reason: String
 
     public var description: String {
@@ -23,6 +26,7 @@ public struct RecordParseError: Error, Equatable, Sendable, CustomStringConverti
 /// this differentially against `JSONSerialization`. Strictness beyond JSON: duplicate keys and
 /// invalid UTF-8 are errors.
 public enum RecordParser {
+    /// What a line is: one read back from the log, or one given to be written.
     public enum Mode: Sendable {
         /// A line read back from a segment: `v`, `id`, `ts`, `project` and `model` must be present.
         case stored
@@ -30,7 +34,9 @@ public enum RecordParser {
         case input(now: Timestamp)
     }
 
+    /// A parsed line: its record, and what the line left out.
     public struct Parsed: Sendable {
+        /// The record, validated.
         public var record: UsageRecord
         /// Neither `cost_usd` nor `cost_source` was given: the caller may price the record.
         public var costMissing: Bool
@@ -45,6 +51,7 @@ public enum RecordParser {
         return try scanner.parseRecord(mode: mode)
     }
 
+    /// Parses and validates one line (without its `\n`), given as an array of bytes.
     public static func parse(_ line: [UInt8], mode: Mode) throws(RecordParseError) -> Parsed {
         let result = line.withUnsafeBufferPointer { buffer in
             Result { () throws(RecordParseError) -> Parsed in try parse(buffer, mode: mode) }
@@ -52,6 +59,7 @@ public enum RecordParser {
         return try result.get()
     }
 
+    /// Parses and validates one line (without its `\n`), given as a string.
     public static func parse(_ line: String, mode: Mode) throws(RecordParseError) -> Parsed {
         try parse(Array(line.utf8), mode: mode)
     }

@@ -10,8 +10,11 @@
 public enum RecordSchema {
     /// Every key the format defines, in the order writers write them.
     public enum Key: UInt8, CaseIterable, Sendable {
+        /// The keys of docs/FORMAT.md, "Record", in Swift spelling (``name`` is the JSON key).
         case v, id, ts, project, model, provider, inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens
+        /// The keys of docs/FORMAT.md, "Record", continued.
         case reasoningTokens, costUSD, costSource, adjusts, latencyMs, user, caller, session, requestID, role, task
+        /// The keys of docs/FORMAT.md, "Record", continued: `status` and the `tags` object.
         case status, tags
 
         /// The JSON key.
@@ -89,7 +92,7 @@ public enum RecordSchema {
         case id
         /// `ts`: an RFC 3339 UTC time with milliseconds.
         case timestamp
-        /// A name: a string of 1 to ``maximumNameBytes`` bytes (``textProblem(_:minimumBytes:maximumBytes:)``);
+        /// A name: a string of 1 to ``maximumNameBytes`` bytes (`textProblem(_:minimumBytes:maximumBytes:)`);
         /// optional names may be `null` or absent.
         case name(required: Bool)
         /// A whole number from 0 to ``maximumTokenCount``.

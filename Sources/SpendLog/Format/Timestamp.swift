@@ -8,11 +8,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Milliseconds since 1970-01-01T00:00:00Z.
     public var millisecondsSinceEpoch: Int64
 
+    /// 86,400,000: a UTC day has no leap seconds here.
     public static let millisecondsPerDay: Int64 = 86_400_000
     /// Records may carry times from 1970 through 9999 (four-digit years only).
     public static let earliest = Timestamp(millisecondsSinceEpoch: 0)
+    /// 9999-12-31T23:59:59.999Z, the last instant a record's `ts` may have.
     public static let latest = Timestamp(millisecondsSinceEpoch: 253_402_300_799_999)
 
+    /// The instant `millisecondsSinceEpoch` milliseconds after 1970-01-01T00:00:00Z (negative before).
     public init(millisecondsSinceEpoch: Int64) { self.millisecondsSinceEpoch = millisecondsSinceEpoch }
 
     /// The wall clock now.
@@ -32,6 +35,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// `YYYY-MM-DD` of the UTC day.
     public var dayString: String { Timestamp.dayString(utcDay: utcDay) }
 
+    /// `YYYY-MM-DD` of the UTC day numbered `utcDay` (days since 1970-01-01).
     public static func dayString(utcDay: Int64) -> String {
         let (y, m, d) = civilFromDays(utcDay)
         return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2)
@@ -83,6 +87,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return copy.withUTF8 { parse(utf8: $0) }
     }
 
+    /// ``parse(_:)`` over UTF-8 bytes, without making a `String` (the record parser's path).
     public static func parse(utf8 b: UnsafeBufferPointer<UInt8>) -> Timestamp? {
         let n = b.count
         guard n >= 20 else { return nil }

@@ -7,36 +7,60 @@ public struct UsageRecord: Equatable, Sendable {
     /// Record format version written by this library.
     public static let currentVersion = 1
 
+    /// The record format version (`v`); only ``currentVersion`` is read or written.
     public var version: Int = UsageRecord.currentVersion
+    /// The record's UUIDv7 (`id`): unique, time-ordered; readers count an id once per UTC day.
     public var id: RecordID
+    /// When the call was made (`ts`), in UTC with milliseconds; it decides the day folder the
+    /// record is written to.
     public var timestamp: Timestamp
+    /// The project the call is charged to (`project`): 1–256 bytes of UTF-8, no control characters.
     public var project: String
+    /// The model as the provider names it (`model`); same rules as `project`.
     public var model: String
     /// OpenTelemetry `gen_ai.provider.name` (`openai`, `anthropic`, `gcp.gemini`, `aws.bedrock`, …).
     public var provider: String
+    /// Every input token, cache reads and cache writes included (`input_tokens`, 0…2⁵³).
     public var inputTokens: Int64 = 0
+    /// Every output token, reasoning tokens included (`output_tokens`, 0…2⁵³).
     public var outputTokens: Int64 = 0
+    /// Input tokens read from the provider's prompt cache (`cached_input_tokens`); at most
+    /// `inputTokens`.
     public var cachedInputTokens: Int64 = 0
+    /// Input tokens written to the provider's prompt cache (`cache_write_tokens`); with the cache
+    /// reads, at most `inputTokens`.
     public var cacheWriteTokens: Int64 = 0
+    /// Output tokens spent on reasoning (`reasoning_tokens`); at most `outputTokens`.
     public var reasoningTokens: Int64 = 0
+    /// What the call cost (`cost_usd`), exact; 0 when ``costSource`` is ``CostSource/unpriced``.
     public var cost: Money = .zero
+    /// Where ``cost`` came from (`cost_source`).
     public var costSource: CostSource = .unpriced
     /// Set on an adjustment: the id of the unpriced record whose cost it adds (docs/FORMAT.md,
     /// "Adjustments"). An adjustment is not a call: it counts its cost, and no request or tokens.
     public var adjusts: RecordID?
+    /// How long the call took, in milliseconds (`latency_ms`), if known.
     public var latencyMs: Int64?
+    /// The user the call was made for (`user`), if any.
     public var user: String?
+    /// The part of the application that made the call (`caller`): a service, route or function.
     public var caller: String?
+    /// The conversation or session the call belongs to (`session`), if any.
     public var session: String?
+    /// The provider's id of the response (`request_id`: `chatcmpl-…`, `msg_…`), if known.
     public var requestID: String?
+    /// The role of the call in its application (`role`), a free-form name such as `agent`.
     public var role: String?
+    /// The task the call served (`task`), a free-form name such as `summarise`.
     public var task: String?
+    /// Whether the call succeeded (`status`); nil when the writer did not say.
     public var status: Status?
     /// Free-form labels; written with keys in byte order so equal records encode identically.
     public var tags: [String: String] = [:]
     /// Keys this version does not know, in their original order; written back unchanged.
     public var extra: [(key: String, value: JSONValue)] = []
 
+    /// Where a record's cost came from (`cost_source`).
     public enum CostSource: String, Sendable, CaseIterable {
         /// The caller gave the cost.
         case provided
@@ -46,11 +70,19 @@ public struct UsageRecord: Equatable, Sendable {
         case unpriced
     }
 
+    /// How a call ended (`status`).
     public enum Status: String, Sendable, CaseIterable {
+        /// The call succeeded.
         case ok
+        /// The call failed; it may still have been charged.
         case error
     }
 
+    /// A record of one call. `id` and `timestamp` default to a new UUIDv7 and the current time;
+    /// `provider` is inferred from the model when nil (docs/FORMAT.md, "Provider"). A `cost` makes
+    /// the record ``CostSource/provided`` unless `costSource` says otherwise; without one it is
+    /// ``CostSource/unpriced`` with cost 0. Nothing is checked until the record is written
+    /// (``validate()``).
     public init(
         id: RecordID = .generate(),
         timestamp: Timestamp = .now(),
@@ -101,9 +133,12 @@ public struct UsageRecord: Equatable, Sendable {
 
 /// A record that breaks a rule of the format. `field` is the JSON key (`input_tokens`, `tags.env`).
 public struct RecordValidationError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The JSON key of the broken rule (`input_tokens`, `tags.env`).
     public var field: String
+    /// What is wrong, for people.
     public var reason: String
 
+    /// An error for `field`, saying `reason`.
     public init(field: String, reason: String) {
         self.field = field
         self.reason = reason
@@ -177,6 +212,8 @@ extension UsageRecord {
         }
     }
 
+    /// Checks a name (`project`, `model`, `user`, a tag key, …): 1–256 bytes of UTF-8, no control
+    /// characters. Errors name `field`.
     public static func validateName(_ value: String, field: String) throws(RecordValidationError) {
         try validateText(value, field: field, minimumBytes: 1, maximumBytes: RecordSchema.maximumNameBytes)
     }
@@ -189,6 +226,7 @@ extension UsageRecord {
         }
     }
 
+    /// Checks a token count or other count: 0 through 2⁵³. Errors name `field`.
     public static func validateCount(_ value: Int64, field: String) throws(RecordValidationError) {
         if let problem = RecordSchema.countProblem(value) { throw RecordValidationError(field: field, reason: problem) }
     }

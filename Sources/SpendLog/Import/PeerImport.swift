@@ -1,9 +1,8 @@
-/// Reads the SQLite store of a Python cost tracker (llm-toll, llm-accounting) into records and
-/// limits, read-only (docs/IMPORT.md). Nothing is written here: the caller appends
-/// ``ImportPlan/records`` with ``LogWriter/appendOnce(contentsOf:)`` (their ids are derived from
-/// the source, so importing again writes nothing) and sets ``ImportPlan/limits``.
+/// The Python cost trackers whose SQLite stores ``PeerImport`` reads.
 public enum PeerKind: String, Sendable, CaseIterable {
+    /// llm-toll's store: `usage_logs` and `budgets`.
     case llmToll = "llm-toll"
+    /// llm-accounting's store: `accounting_entries` and `usage_limits`.
     case llmAccounting = "llm-accounting"
 
     /// The table of calls and the table of limits or budgets.
@@ -17,25 +16,33 @@ public enum PeerKind: String, Sendable, CaseIterable {
 
 /// What an import would write, and what it leaves out and why.
 public struct ImportPlan: Sendable {
+    /// A source row that becomes no record, and why.
     public struct Skipped: Error, Sendable, Equatable {
         /// The source table and row id.
         public var table: String
+        /// The row's id in its table.
         public var row: Int64
+        /// Why it was left out, for people.
         public var reason: String
     }
 
+    /// A source limit or budget with no spendlog equivalent.
     public struct Unmapped: Sendable, Equatable {
         /// The source row, described (`usage_limits id 6: GLOBAL output_tokens 1000 per 1 second`).
         public var source: String
+        /// Why it does not map.
         public var reason: String
     }
 
+    /// Which tracker's store was read.
     public var peer: PeerKind
     /// The identity of the source database that record ids are derived from.
     public var sourceID: String
+    /// Rows read from the table of calls.
     public var rowsRead = 0
     /// Records to append, in source row order.
     public var records: [UsageRecord] = []
+    /// Rows that became no record, in source order.
     public var skipped: [Skipped] = []
     /// Limits of the source that map to spendlog rules (ids empty: set them to number them).
     public var limits: [(source: String, rule: LimitRule)] = []
@@ -45,6 +52,10 @@ public struct ImportPlan: Sendable {
     public var notes: [String] = []
 }
 
+/// Reads the SQLite store of a Python cost tracker (llm-toll, llm-accounting) into records and
+/// limits, read-only (docs/IMPORT.md). Nothing is written here: the caller appends
+/// ``ImportPlan/records`` with ``LogWriter/appendOnce(contentsOf:)`` (their ids are derived from
+/// the source, so importing again writes nothing) and sets ``ImportPlan/limits``.
 public enum PeerImport {
     /// The project given to rows that have none (llm-accounting's `project` may be NULL).
     public static let defaultProject = "unassigned"
@@ -408,6 +419,9 @@ public enum PeerImport {
         }
     }
 
+    /// A cost stored as a float, as exact nano-dollars: the shortest decimal that reads back as the
+    /// same double (what Python prints), rounded to 9 decimals half away from zero. Nil for NaN,
+    /// infinities, negative values and values above $1,000,000.
     public static func nanos(fromDouble d: Double) -> Int64? {
         guard d.isFinite, d >= 0, d <= 1_000_000 else { return nil }
         if d == 0 { return 0 }

@@ -4,28 +4,38 @@
 /// byte before that line. Without the checksum, a damaged path would leave its segment uncovered
 /// while its sums stay in the rollups, and queries would count it twice.
 public struct IndexManifest: Sendable, Equatable {
+    /// The first line of a manifest this version writes.
     public static let header = "spendlog-index 2"
     /// Manifests written before the checksum line; read as they are.
     static let unsummedHeader = "spendlog-index 1"
 
+    /// One covered segment.
     public struct Entry: Sendable, Equatable {
         /// `day=YYYY-MM-DD/<host>-<seq>.jsonl.zst`
         public var path: String
+        /// The segment's size when it was indexed.
         public var bytes: Int64
+        /// FNV-1a-64 of its bytes.
         public var checksum: UInt64
+        /// Its records, as counted.
         public var records: Int64
     }
 
+    /// The covered segments, by ``key(for:)``.
     public var entries: [String: Entry] = [:]
 
+    /// A manifest that covers nothing.
     public init() {}
 
+    /// `day=YYYY-MM-DD/<file>`: how a manifest names `segment`.
     public static func key(for segment: SegmentFile) -> String { segment.name.dayFolder + "/" + segment.fileName }
 
+    /// Whether `segment` is sealed and covered.
     public func covers(_ segment: SegmentFile) -> Bool {
         segment.sealed && entries[IndexManifest.key(for: segment)] != nil
     }
 
+    /// The records of every covered segment.
     public var totalRecords: Int64 { entries.values.reduce(0) { $0 + $1.records } }
 
     func encoded() -> [UInt8] {

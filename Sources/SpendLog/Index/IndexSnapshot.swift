@@ -1,10 +1,14 @@
 /// One consistent generation of the index: the folder `index/CURRENT` names, its manifest, and
 /// its rollup files, loaded on demand.
 public struct IndexSnapshot: Sendable {
+    /// The name of a generation's manifest file.
     public static let manifestFileName = "MANIFEST"
 
+    /// The generation's name (its folder under `index/`).
     public let generation: String
+    /// The generation's folder.
     public let path: String
+    /// The segments it covers.
     public let manifest: IndexManifest
 
     /// The current generation, nil when nothing was indexed yet.

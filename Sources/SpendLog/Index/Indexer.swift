@@ -7,36 +7,47 @@ import SystemPackage
 
 /// What `spendlog index` did.
 public struct IndexReport: Sendable {
+    /// Sealed segments read and folded in by this run.
     public var segmentsIndexed = 0
+    /// Records folded in by this run.
     public var recordsIndexed: Int64 = 0
     /// Decompressed bytes read.
     public var bytesRead: Int64 = 0
     /// Segments the index covers now, including earlier runs.
     public var segmentsCovered = 0
+    /// Records the index covers now, including earlier runs.
     public var recordsCovered: Int64 = 0
     /// The generation written; nil when the index was already up to date.
     public var generation: String?
     /// Lines read by the fast path and by the full parser.
     public var fastLines = 0
+    /// Lines read by the full parser (the fast path could not take them).
     public var fullLines = 0
     /// Records left out because their id appeared earlier in their day (a copied segment):
     /// counted once. `spendlog verify` names them.
     public var duplicates = 0
 }
 
+/// How far a run is, for a progress line.
 public struct IndexProgress: Sendable {
+    /// Segments folded in so far.
     public var segmentsDone: Int
+    /// Segments this run reads in all.
     public var segmentsTotal: Int
+    /// Records folded in so far.
     public var records: Int64
 }
 
+/// How an index run works.
 public struct IndexOptions: Sendable {
     /// Start from nothing instead of the current generation.
     public var rebuild = false
     /// Let `rebuild` drop the contribution of indexed segments that have since been deleted.
     public var allowDroppingDeleted = false
+    /// Threads that read segments; by default one per processor online.
     public var threads = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
+    /// Options for an incremental run, or a rebuild from nothing.
     public init(rebuild: Bool = false) { self.rebuild = rebuild }
 }
 
@@ -47,9 +58,11 @@ public struct IndexOptions: Sendable {
 /// what did not — fsyncs it, then switches `index/CURRENT` to it with an atomic replace. A crash
 /// at any point leaves the previous generation current and valid; queries never see a mix.
 public final class Indexer: Sendable {
+    /// The log indexed.
     public let directory: LogDirectory
     var generations: IndexGenerations { IndexGenerations(indexPath: directory.indexPath) }
 
+    /// An indexer of `directory`.
     public init(directory: LogDirectory) { self.directory = directory }
 
     /// What a run starts from: the manifest it extends, the generation whose files it builds on
@@ -61,6 +74,9 @@ public final class Indexer: Sendable {
         var pending: [SegmentFile] = []
     }
 
+    /// Folds every sealed segment the index does not cover yet into a new generation and makes it
+    /// current, under `index/lock`; returns what it did. An index already up to date is left as it
+    /// is. Active segments are not indexed: queries read them raw.
     public func run(
         _ options: IndexOptions = IndexOptions(), progress: (@Sendable (IndexProgress) -> Void)? = nil
     ) throws(SpendLogError) -> IndexReport {

@@ -10,7 +10,9 @@ public struct RetentionPlan: Sendable {
     public var horizon: Timestamp
     /// Sealed, indexed (the index lists exactly these bytes) and wholly before the horizon.
     public var removable: [SegmentFile] = []
+    /// The bytes of the removable segments.
     public var removableBytes: Int64 = 0
+    /// The records they hold.
     public var removableRecords: Int64 = 0
     /// Segments before the horizon that stay, each with the reason.
     public var kept: [(segment: SegmentFile, reason: String)] = []
@@ -33,8 +35,10 @@ public struct RetentionPlan: Sendable {
 /// verifies clean and an index that still covers every remaining segment: the removed ones are
 /// simply absent, as they will be once the run is redone.
 public struct Retention: Sendable {
+    /// The log whose old segments are considered.
     public let directory: LogDirectory
 
+    /// Retention for `directory`.
     public init(directory: LogDirectory) { self.directory = directory }
 
     /// What removing everything older than `keepDays` days before `now` would remove.

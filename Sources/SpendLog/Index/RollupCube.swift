@@ -7,13 +7,18 @@
 /// no faster to read. Queries by them with bounds inside a day read the records of the (at most
 /// two) edge days.
 public struct RollupCube: Sendable, Hashable {
+    /// The cube's name in rollup file names and ``QueryTrace/cube``: `core`, `user`, `caller`, …
     public let name: String
+    /// The dimensions a cell is keyed by, besides time.
     public let dimensions: [Dimension]
     /// The finest cells kept: `.hour` or `.day`.
     public let finest: Granularity
 
+    /// Project, model, provider and status, down to the hour.
     public static let core = RollupCube(
         name: "core", dimensions: [.project, .model, .provider, .status], finest: .hour)
+    /// Every cube the indexer keeps: ``core``, then each of user, caller, role and task paired with
+    /// the project, down to the day.
     public static let all: [RollupCube] = [
         core,
         RollupCube(name: "user", dimensions: [.project, .user], finest: .day),
@@ -51,9 +56,13 @@ public struct RollupCube: Sendable, Hashable {
     }
 }
 
+/// The width of a rollup cell's time bucket.
 public enum Granularity: UInt8, Sendable, CaseIterable {
+    /// An hour (UTC).
     case hour = 0
+    /// A UTC day.
     case day = 1
+    /// A UTC month.
     case month = 2
 
     var fileLabel: String {

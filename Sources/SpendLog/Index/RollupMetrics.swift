@@ -1,8 +1,10 @@
 /// The dimensions a record is grouped by. The raw value is the JSON key; `code` is the byte that
 /// names the dimension in rollup files (docs/FORMAT.md, "Index").
 public enum Dimension: String, CaseIterable, Sendable, Hashable {
+    /// A field of the record, by its JSON key; `status` is `ok` or `error`.
     case project, model, provider, user, caller, role, task, status
 
+    /// The byte that names the dimension in rollup files: its place in `allCases` (0–7).
     public var code: UInt8 {
         switch self {
         case .project: 0
@@ -16,6 +18,7 @@ public enum Dimension: String, CaseIterable, Sendable, Hashable {
         }
     }
 
+    /// The dimension a rollup file's byte names; nil for a byte no dimension has.
     public init?(code: UInt8) {
         guard Int(code) < Dimension.allCases.count else { return nil }
         self = Dimension.allCases[Int(code)]
@@ -39,11 +42,17 @@ public enum Dimension: String, CaseIterable, Sendable, Hashable {
 /// What a rollup cell (or a query row) adds up. Sums wrap past 2^63: the cost sum holds up to
 /// $9.2 billion, token sums 9.2 × 10^18.
 public struct RollupMetrics: Equatable, Hashable, Sendable {
+    /// Calls counted (adjustments are not calls).
     public var requests: Int64 = 0
+    /// Input tokens, cache reads and writes included.
     public var inputTokens: Int64 = 0
+    /// Output tokens, reasoning included.
     public var outputTokens: Int64 = 0
+    /// Input tokens read from a prompt cache.
     public var cachedInputTokens: Int64 = 0
+    /// Input tokens written to a prompt cache.
     public var cacheWriteTokens: Int64 = 0
+    /// Output tokens spent on reasoning.
     public var reasoningTokens: Int64 = 0
     /// Exact cost in nano-dollars.
     public var costNanos: Int64 = 0
@@ -52,14 +61,19 @@ public struct RollupMetrics: Equatable, Hashable, Sendable {
     /// Records with `cost_source: "unpriced"`, less the adjustments that price them: calls whose
     /// cost is not known.
     public var unpricedRequests: Int64 = 0
+    /// Sum of `latency_ms` over the records that carry it (``latencyCount``).
     public var latencySumMs: Int64 = 0
     /// Records that carry `latency_ms`.
     public var latencyCount: Int64 = 0
 
+    /// The number of sums a rollup cell stores, in file order.
     public static let fieldCount = 11
 
+    /// All sums 0.
     public init() {}
 
+    /// What one record adds: one request with its tokens, cost, error and latency; an adjustment
+    /// adds only its cost, and takes the record it prices out of ``unpricedRequests``.
     public init(record: UsageRecord) {
         if record.isAdjustment {
             // Not a call: its cost, and the record it prices no longer counts as unpriced
@@ -83,6 +97,7 @@ public struct RollupMetrics: Equatable, Hashable, Sendable {
         }
     }
 
+    /// ``costNanos`` as ``Money``.
     public var cost: Money { Money(nanos: costNanos) }
 
     /// Mean latency in whole milliseconds (rounded half up), nil when no record had one.
@@ -116,6 +131,7 @@ public struct RollupMetrics: Equatable, Hashable, Sendable {
         return negative ? -Int64(q) : Int64(q)
     }
 
+    /// Adds `other`'s sums to these (wrapping past 2⁶³, as the rollups do).
     @inline(__always)
     public mutating func add(_ other: RollupMetrics) {
         requests &+= other.requests

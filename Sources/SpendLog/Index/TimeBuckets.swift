@@ -1,11 +1,14 @@
 /// The calendar arithmetic of rollups and queries, all in UTC: hours and days since the epoch,
 /// months since January 1970, ISO weeks (Monday first).
 public enum TimeBuckets {
+    /// 3,600,000.
     public static let millisecondsPerHour: Int64 = 3_600_000
 
+    /// Hours since the epoch of the instant `ms` (floored, also before 1970).
     @inline(__always)
     public static func hour(ofMilliseconds ms: Int64) -> Int64 { floorDiv(ms, millisecondsPerHour) }
 
+    /// UTC days since the epoch of the instant `ms` (floored, also before 1970).
     @inline(__always)
     public static func day(ofMilliseconds ms: Int64) -> Int64 { floorDiv(ms, Timestamp.millisecondsPerDay) }
 
@@ -23,8 +26,10 @@ public enum TimeBuckets {
     /// Day number of the Monday that starts the ISO week of `day` (1970-01-01 was a Thursday).
     public static func weekStart(ofDay day: Int64) -> Int64 { day - (day + 3 - floorDiv(day + 3, 7) * 7) }
 
+    /// `YYYY-MM-DD` of a day number.
     public static func dayLabel(_ day: Int64) -> String { Timestamp.dayString(utcDay: day) }
 
+    /// `YYYY-MM` of a month number (months since 1970-01).
     public static func monthLabel(_ month: Int64) -> String {
         "\(1970 + floorDiv(month, 12))-\(pad(month - floorDiv(month, 12) * 12 + 1, 2))"
     }

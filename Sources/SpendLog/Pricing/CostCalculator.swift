@@ -1,14 +1,20 @@
 /// The token counts a cost is computed from, with the record's meaning: `inputTokens` includes
 /// cache reads and writes, `outputTokens` includes reasoning.
 public struct TokenUsage: Equatable, Sendable {
+    /// Every input token, cache reads and writes included.
     public var inputTokens: Int64
+    /// Every output token, reasoning included.
     public var outputTokens: Int64
+    /// Input tokens read from a cache.
     public var cachedInputTokens: Int64
+    /// Input tokens written to a cache (both lifetimes).
     public var cacheWriteTokens: Int64
     /// The part of `cacheWriteTokens` written with a 1-hour lifetime.
     public var cacheWrite1hTokens: Int64
+    /// Output tokens spent on reasoning.
     public var reasoningTokens: Int64
 
+    /// Usage with these counts (0 when left out); checked when a cost is computed.
     public init(
         inputTokens: Int64 = 0, outputTokens: Int64 = 0, cachedInputTokens: Int64 = 0, cacheWriteTokens: Int64 = 0,
         cacheWrite1hTokens: Int64 = 0, reasoningTokens: Int64 = 0
@@ -32,10 +38,13 @@ public struct TokenUsage: Equatable, Sendable {
 
 /// A cost and how it was reached: one line per component, the prices used, and the tiers.
 public struct CostBreakdown: Equatable, Sendable {
+    /// One component of a cost: its tokens, its price per token, and their exact product.
     public struct Line: Equatable, Sendable {
         /// `input` (uncached), `cache_read`, `cache_write`, `cache_write_1h`, `output` (excluding reasoning), `reasoning`.
         public var component: String
+        /// The tokens charged at this line's price.
         public var tokens: Int64
+        /// The price per token that applied.
         public var price: TokenPrice
         /// tokens × price, exact.
         public var yoctoDollars: Int128
@@ -44,13 +53,17 @@ public struct CostBreakdown: Equatable, Sendable {
         public var exactUSD: String { ExactDecimal.format(yoctoDollars, fractionDigits: TokenPrice.perTokenDigits) }
     }
 
+    /// The model the cost is for, as asked.
     public var model: String
+    /// The price table's name the model was found under (after normalisation, docs/PRICING.md).
     public var matchedName: String
+    /// The components with tokens, in the order of ``CostBreakdown/Line/component``'s list.
     public var lines: [Line]
     /// The exact sum of the lines, in yocto-dollars.
     public var exactYoctoDollars: Int128
     /// The sum rounded once, half up, to nano-dollars: what a record stores.
     public var total: Money
+    /// The service tier whose prices were used (standard when the model has none for the one asked).
     public var serviceTier: ServiceTier
     /// The prompt-size threshold whose prices applied, if any.
     public var promptTierAbove: Int64?
@@ -59,6 +72,7 @@ public struct CostBreakdown: Equatable, Sendable {
     /// Fallbacks worth telling the user about (a service tier the model has no prices for).
     public var notes: [String]
 
+    /// The exact sum of the lines in USD (up to 24 fractional digits), before rounding.
     public var exactUSD: String { ExactDecimal.format(exactYoctoDollars, fractionDigits: TokenPrice.perTokenDigits) }
 }
 
@@ -70,6 +84,10 @@ public enum CostCalculator {
     /// Yocto-dollars per nano-dollar.
     static let yoctoPerNano = Int128(10).power(15)
 
+    /// The cost of `usage` at `entry`'s prices: for `serviceTier` (standard prices when the model has
+    /// none for it, with a note), the prompt tier the input reaches, and off-peak prices when `time`
+    /// falls in their hours. Exact integer arithmetic, one rounding to the nano-dollar. Refuses
+    /// counts that contradict each other (cache reads above input, reasoning above output).
     public static func cost(
         of usage: TokenUsage, entry: PriceEntry, model: String? = nil, serviceTier: ServiceTier = .standard,
         at time: Timestamp? = nil

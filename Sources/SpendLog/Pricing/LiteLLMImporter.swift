@@ -7,7 +7,9 @@ public enum LiteLLMImporter {
     /// Modes whose entries are priced per text token like a chat call.
     public static let importedModes: Set<String> = ["chat", "completion", "responses"]
 
+    /// What an import read: the table, and what it left out.
     public struct Result: Sendable {
+        /// The imported entries.
         public var table: PriceTable
         /// Chat entries left out, with the reason (e.g. no per-token prices).
         public var skipped: [(model: String, reason: String)]
@@ -42,6 +44,8 @@ public enum LiteLLMImporter {
         ("_batches", .batch), ("_priority", .priority), ("_flex", .flex),
     ]
 
+    /// Reads LiteLLM's table from `bytes` (named `path` in errors); `asOf` dates the result. Throws
+    /// when the bytes are not that table; entries that cannot be priced are skipped with a reason.
     public static func importTable(_ bytes: [UInt8], path: String, asOf: String? = nil) throws(SpendLogError) -> Result
     {
         let document: JSONValue

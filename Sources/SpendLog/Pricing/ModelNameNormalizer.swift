@@ -17,6 +17,8 @@ public enum ModelNameNormalizer {
     /// Bedrock vendor prefixes dropped to reach the vendor's own name (`claude-…`).
     static let vendorPrefixes = ["anthropic.", "mistral.", "deepseek.", "openai."]
 
+    /// The names `model` may be found under, most exact first: the name itself, then each
+    /// decoration removed in turn. No prefix of another name is ever among them.
     public static func candidates(for model: String) -> [String] {
         var result: [String] = []
         func add(_ name: String) { if !name.isEmpty && !result.contains(name) { result.append(name) } }

@@ -2,15 +2,19 @@
 /// removed, and for each model in both, every price that differs, by its place in the price-file
 /// format (`input`, `batch.output`, `prompt_tiers[0].input`, …).
 public struct PriceDiff: Sendable, Equatable {
+    /// One price that differs between the two tables.
     public struct Change: Sendable, Equatable {
         /// Where the price is in the entry, as the price-file format names it.
         public var component: String
         /// USD per 1M tokens, as written in the file; nil where that table has no such price.
         public var old: String?
+        /// The same price in the new table; nil where it has no such price.
         public var new: String?
     }
 
+    /// Models only in the new table, in byte order.
     public var added: [String] = []
+    /// Models only in the old table, in byte order.
     public var removed: [String] = []
     /// Models in both whose prices differ, in byte order, each with its changes.
     public var changed: [(model: String, changes: [Change])] = []
@@ -20,8 +24,10 @@ public struct PriceDiff: Sendable, Equatable {
             && a.changed.map(\.changes) == b.changed.map(\.changes)
     }
 
+    /// Whether the two tables price every model alike.
     public var isEmpty: Bool { added.isEmpty && removed.isEmpty && changed.isEmpty }
 
+    /// The changes from `old` to `new`.
     public init(from old: PriceTable, to new: PriceTable) {
         let before = Set(old.modelNames)
         let after = Set(new.modelNames)

@@ -1,5 +1,6 @@
 /// How a provider was asked to serve a request; batch, priority and flex have their own prices.
 public enum ServiceTier: String, CaseIterable, Sendable {
+    /// The provider's default tier, and its cheaper (batch, flex) and dearer (priority) ones.
     case standard, batch, priority, flex
 
     /// Reads a tier name as users and providers write it: OpenAI reports `default` and `auto`
@@ -18,7 +19,9 @@ public enum ServiceTier: String, CaseIterable, Sendable {
 /// The price components of one model (or of one of its service tiers, or prompt-size tiers).
 /// A component that is `nil` falls back as docs/PRICING.md, "Which price applies", says.
 public struct PriceComponents: Equatable, Sendable {
+    /// Input tokens that are neither cache reads nor cache writes.
     public var input: TokenPrice?
+    /// Output tokens (reasoning tokens too, unless ``reasoning`` prices them).
     public var output: TokenPrice?
     /// Cache reads.
     public var cacheRead: TokenPrice?
@@ -29,6 +32,7 @@ public struct PriceComponents: Equatable, Sendable {
     /// Reasoning tokens, where they are priced apart from output.
     public var reasoning: TokenPrice?
 
+    /// Components with the given prices; nil ones fall back (docs/PRICING.md).
     public init(
         input: TokenPrice? = nil, output: TokenPrice? = nil, cacheRead: TokenPrice? = nil,
         cacheWrite: TokenPrice? = nil, cacheWrite1h: TokenPrice? = nil, reasoning: TokenPrice? = nil
@@ -41,6 +45,7 @@ public struct PriceComponents: Equatable, Sendable {
         self.reasoning = reasoning
     }
 
+    /// Whether no component has a price.
     public var isEmpty: Bool {
         input == nil && output == nil && cacheRead == nil && cacheWrite == nil && cacheWrite1h == nil
             && reasoning == nil
@@ -64,8 +69,10 @@ public struct PromptTier: Equatable, Sendable {
     /// higher rate, Google, Anthropic, OpenAI and Alibaba only prompts above the threshold
     /// (price-file key `at_or_above_input_tokens` instead of `above_input_tokens`).
     public var inclusive: Bool
+    /// The prices that apply to the whole request when it is in the tier.
     public var prices: PriceComponents
 
+    /// A tier for prompts above `aboveInputTokens` input tokens (or at it too, when `inclusive`).
     public init(aboveInputTokens: Int64, inclusive: Bool = false, prices: PriceComponents) {
         self.aboveInputTokens = aboveInputTokens
         self.inclusive = inclusive
@@ -83,10 +90,12 @@ public struct PromptTier: Equatable, Sendable {
 
 /// The prices of one service tier: base components and prompt-size tiers.
 public struct PriceSchedule: Equatable, Sendable {
+    /// The components that apply below every prompt tier.
     public var base: PriceComponents
     /// Sorted by threshold, ascending.
     public var promptTiers: [PromptTier]
 
+    /// A schedule; `promptTiers` are sorted by threshold.
     public init(base: PriceComponents = PriceComponents(), promptTiers: [PromptTier] = []) {
         self.base = base
         self.promptTiers = promptTiers.sorted { $0.aboveInputTokens < $1.aboveInputTokens }
@@ -97,6 +106,7 @@ public struct PriceSchedule: Equatable, Sendable {
         promptTiers.last { $0.applies(toInputTokens: inputTokens) }
     }
 
+    /// Whether the schedule has no price at all.
     public var isEmpty: Bool { base.isEmpty && promptTiers.isEmpty }
 }
 
@@ -115,6 +125,7 @@ public struct PriceEntry: Equatable, Sendable {
     /// file's `derived`. A cost that uses one says so in its notes.
     public var derived: [String: String]
 
+    /// An entry for `model`; the other tiers, off-peak prices and derived components are optional.
     public init(
         model: String, standard: PriceSchedule, serviceTiers: [ServiceTier: PriceSchedule] = [:],
         offPeak: OffPeakPrices? = nil, derived: [String: String] = [:]
@@ -134,9 +145,12 @@ public struct OffPeakPrices: Equatable, Sendable {
     /// Hours of the day, as minutes after 00:00 UTC: `start..<end`, wrapping past midnight when
     /// `end <= start` (`start == end` is the whole day).
     public struct Hours: Equatable, Sendable {
+        /// The first minute, after 00:00 UTC (0–1440).
         public var start: Int
+        /// The minute the hours end, excluded (0–1440).
         public var end: Int
 
+        /// The minutes `start..<end` after 00:00 UTC.
         public init(start: Int, end: Int) {
             self.start = start
             self.end = end
@@ -161,6 +175,7 @@ public struct OffPeakPrices: Equatable, Sendable {
         /// `HH:MM-HH:MM`, or `all day`.
         public var description: String { start == end ? "all day" : text }
 
+        /// `HH:MM-HH:MM`, as in price files.
         public var text: String {
             func two(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
             return "\(two(start / 60)):\(two(start % 60))-\(two(end / 60)):\(two(end % 60))"
@@ -174,20 +189,26 @@ public struct OffPeakPrices: Equatable, Sendable {
 
     /// Hours on some weekdays (ISO: 1 Monday … 7 Sunday; empty is every day).
     public struct Window: Equatable, Sendable {
+        /// ISO weekdays, 1 Monday … 7 Sunday; empty is every day.
         public var weekdays: [Int]
+        /// The hours of those days.
         public var hours: [Hours]
 
+        /// `hours` on `weekdays`.
         public init(weekdays: [Int], hours: [Hours]) {
             self.weekdays = weekdays
             self.hours = hours
         }
     }
 
+    /// The components in force during the windows; missing ones are the standard prices.
     public var prices: PriceComponents
+    /// When the prices apply; an instant in any window is off-peak.
     public var windows: [Window]
     /// The IANA zone whose calendar decides the weekday (`Asia/Shanghai`), nil for UTC.
     public var weekdayZone: String?
 
+    /// Off-peak `prices` during `windows`, weekdays read in `weekdayZone` (UTC when nil).
     public init(prices: PriceComponents, windows: [Window], weekdayZone: String? = nil) {
         self.prices = prices
         self.windows = windows

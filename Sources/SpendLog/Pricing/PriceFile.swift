@@ -11,15 +11,19 @@ import SystemPackage
 /// configuration, not log data, so they do not live in the log directory: one table serves
 /// every log.
 public struct PriceFile: Sendable {
+    /// The file's path.
     public var path: String
     /// Given by `--prices` or `SPENDLOG_PRICES`: then a missing file is an error, not "no overrides".
     public var isExplicit: Bool
 
+    /// The price file at `path`; `isExplicit` when the user named it.
     public init(path: String, isExplicit: Bool) {
         self.path = path
         self.isExplicit = isExplicit
     }
 
+    /// The price file to use: `explicit` (`--prices`), else `$SPENDLOG_PRICES`, else
+    /// `$XDG_CONFIG_HOME/spendlog/prices.json`, else `~/.config/spendlog/prices.json`.
     public static func locate(explicit: String?, environment: [String: String]) throws(SpendLogError) -> PriceFile {
         if let explicit { return PriceFile(path: explicit, isExplicit: true) }
         if let path = environment["SPENDLOG_PRICES"], !path.isEmpty { return PriceFile(path: path, isExplicit: true) }

@@ -3,11 +3,14 @@
 /// The file format (`spendlog-prices 1`) is documented in docs/PRICING.md, "Price files": prices
 /// are JSON numbers in USD per million tokens, read from their exact decimal text.
 public struct PriceTable: Equatable, Sendable {
+    /// The `format` of a price file this version reads and writes.
     public static let formatName = "spendlog-prices 1"
 
     /// The day the prices were taken from their source, `YYYY-MM-DD`.
     public var asOf: String?
+    /// Where the prices come from, for people (a provider's page, LiteLLM's table).
     public var source: String?
+    /// The entries, by their exact model name.
     public private(set) var entries: [String: PriceEntry]
 
     /// Prices change: a table older than this many days is worth a warning.
@@ -23,6 +26,7 @@ public struct PriceTable: Equatable, Sendable {
             + "models are missing from it. Import a current copy of LiteLLM's table, or update your price file."
     }
 
+    /// A table of `entries`; a later entry for the same model replaces an earlier one.
     public init(asOf: String? = nil, source: String? = nil, entries: [PriceEntry] = []) {
         self.asOf = asOf
         self.source = source
@@ -30,8 +34,10 @@ public struct PriceTable: Equatable, Sendable {
         for entry in entries { self.entries[entry.model] = entry }
     }
 
+    /// Adds `entry`, replacing any entry for the same model.
     public mutating func insert(_ entry: PriceEntry) { entries[entry.model] = entry }
 
+    /// The number of models.
     public var count: Int { entries.count }
 
     /// Model names in byte order.
@@ -39,6 +45,7 @@ public struct PriceTable: Equatable, Sendable {
 
     /// A found price: the entry and the name it was found under.
     public struct Match: Equatable, Sendable {
+        /// The entry found.
         public var entry: PriceEntry
         /// `exact`, or the normalisation that found it (`normalized`).
         public var exact: Bool

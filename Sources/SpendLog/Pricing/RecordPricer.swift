@@ -2,13 +2,17 @@
 /// flagged) with a warning that names the model and how to add its price. A cost the caller
 /// gave (`provided`) is never touched.
 public struct RecordPricer: Sendable {
+    /// The prices records are priced from.
     public var table: PriceTable
 
+    /// A pricer over `table`.
     public init(table: PriceTable) { self.table = table }
 
+    /// What ``price(_:)`` did to a record.
     public enum Outcome: Equatable, Sendable {
         /// The record already carried a cost.
         case provided
+        /// Priced from the table; the breakdown says how.
         case priced(CostBreakdown)
         /// Not in the table; the message is for the user (standard error).
         case unpriced(warning: String)
@@ -54,6 +58,7 @@ public struct RecordPricer: Sendable {
             + "FILE`), or give the cost"
     }
 
+    /// What a record of an unknown model is told: recorded as unpriced, and how to add its price.
     public static func unpricedWarning(model: String) -> String {
         "no price for model '\(model)': recorded as unpriced (cost 0, cost_source \"unpriced\"). "
             + "Add it to your price file (docs/PRICING.md, \"Price files\") or import LiteLLM's table with "
@@ -64,10 +69,15 @@ public struct RecordPricer: Sendable {
 /// How many requests of each model were recorded without a price, so the gap is visible in
 /// reports: a model priced at $0 by omission must never look free.
 public struct UnpricedSummary: Equatable, Sendable {
+    /// One model's unpriced calls.
     public struct Row: Equatable, Sendable {
+        /// The model as recorded.
         public var model: String
+        /// Calls recorded without a price.
         public var requests: Int
+        /// Their input tokens.
         public var inputTokens: Int64
+        /// Their output tokens.
         public var outputTokens: Int64
     }
 
@@ -75,12 +85,15 @@ public struct UnpricedSummary: Equatable, Sendable {
     public private(set) var rows: [Row] = []
     private var index: [String: Int] = [:]
 
+    /// An empty summary.
     public init() {}
 
+    /// The summary of `records` (priced ones are passed over).
     public init(_ records: some Sequence<UsageRecord>) {
         for record in records { add(record) }
     }
 
+    /// Counts `record` if it is unpriced.
     public mutating func add(_ record: UsageRecord) {
         guard record.costSource == .unpriced else { return }
         if let i = index[record.model] {
@@ -101,5 +114,6 @@ public struct UnpricedSummary: Equatable, Sendable {
         rows.sorted { ($0.requests, $1.model) > ($1.requests, $0.model) }
     }
 
+    /// Unpriced calls of every model.
     public var totalRequests: Int { rows.reduce(0) { $0 + $1.requests } }
 }

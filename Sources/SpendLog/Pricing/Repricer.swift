@@ -5,9 +5,12 @@
 /// (``RecordID/adjustment(of:)``), records already adjusted are left out of the plan, and
 /// ``apply(_:writer:)`` appends through the retry check, so repricing again writes nothing.
 public struct Repricer: Sendable {
+    /// The log repriced.
     public let directory: LogDirectory
+    /// The prices to apply.
     public var table: PriceTable
 
+    /// A repricer of `directory` with `table`.
     public init(directory: LogDirectory, table: PriceTable) {
         self.directory = directory
         self.table = table

@@ -6,6 +6,7 @@
 /// per-million prices people write (`1.25`) are exact too. A cost is then tokens × price in
 /// 128-bit integers, rounded once to nano-dollars (docs/PRICING.md, "Arithmetic").
 public struct TokenPrice: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The price of one token in yocto-dollars (10⁻²⁴ USD).
     public var yoctoDollarsPerToken: Int128
 
     /// Fractional digits of USD per token this type holds.
@@ -14,8 +15,10 @@ public struct TokenPrice: Hashable, Comparable, Sendable, CustomStringConvertibl
     public static let perMillionDigits = 18
     /// The highest price accepted: 1 USD per token ($1,000,000 per million). More is a unit mistake.
     public static let maximum = TokenPrice(yoctoDollarsPerToken: Int128(10).power(24))
+    /// Free.
     public static let zero = TokenPrice(yoctoDollarsPerToken: 0)
 
+    /// A price of `yoctoDollarsPerToken` yocto-dollars per token.
     public init(yoctoDollarsPerToken: Int128) { self.yoctoDollarsPerToken = yoctoDollarsPerToken }
 
     public static func < (lhs: TokenPrice, rhs: TokenPrice) -> Bool {
@@ -51,9 +54,13 @@ public struct TokenPrice: Hashable, Comparable, Sendable, CustomStringConvertibl
 
 /// Why a decimal could not be taken as a price.
 public enum PriceParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Not a decimal number.
     case notANumber
+    /// Below zero.
     case negative
+    /// More fractional digits than the unit holds (the count is the limit).
     case tooPrecise(digits: Int)
+    /// Above ``TokenPrice/maximum``.
     case tooLarge
 
     public var description: String {

@@ -1,5 +1,6 @@
 /// A page of raw records, newest first.
 public struct LogsPage: Sendable {
+    /// The records of the page, newest first.
     public var records: [UsageRecord]
     /// Damaged segments left out.
     public var problems: [SpendLogError] = []

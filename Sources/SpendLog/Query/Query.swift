@@ -2,10 +2,17 @@
 /// (docs/FORMAT.md, "Queries"). Answers equal a scan of every record (``statsByScanning(_:)``),
 /// whatever the state of the index.
 public struct Query: Sendable {
+    /// The log the questions are about.
     public let directory: LogDirectory
 
+    /// A query over the log at `directory`; nothing is read until a question is asked.
     public init(directory: LogDirectory) { self.directory = directory }
 
+    /// Totals per group of `query`'s records, as `spendlog stats` answers them: from the current
+    /// index generation's rollups plus a scan of every segment not folded in yet (none with
+    /// ``StatsQuery/indexedOnly``). A damaged index is ignored (the answer comes from the segments,
+    /// ``QueryTrace/indexDamage`` says why); damaged segments are left out and listed in
+    /// ``QueryTrace/problems``. Refuses an invalid filter or group key, naming it.
     public func stats(_ query: StatsQuery) throws(SpendLogError) -> StatsResult {
         try validate(query)
         var attempt = 0

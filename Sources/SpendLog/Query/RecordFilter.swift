@@ -3,22 +3,33 @@
 /// A record without the field (no `caller`, no tag `team`) matches no value of it. Values
 /// compare by their bytes.
 public struct RecordFilter: Sendable {
+    /// The first instant included; nil: from the beginning.
     public var since: Timestamp?
+    /// The first instant excluded; nil: to the end.
     public var until: Timestamp?
+    /// The projects accepted; empty: any.
     public var projects: Set<String> = []
+    /// The models accepted; empty: any.
     public var models: Set<String> = []
+    /// The providers accepted (`openai`, `anthropic`, …); empty: any.
     public var providers: Set<String> = []
+    /// The users accepted; empty: any. A record without a user matches none.
     public var users: Set<String> = []
+    /// The callers accepted; empty: any. A record without a caller matches none.
     public var callers: Set<String> = []
+    /// The roles accepted; empty: any. A record without a role matches none.
     public var roles: Set<String> = []
+    /// The tasks accepted; empty: any. A record without a task matches none.
     public var tasks: Set<String> = []
     /// `ok`, `error`.
     public var statuses: Set<String> = []
+    /// The sessions accepted; empty: any. Only the records can answer a session filter.
     public var sessions: Set<String> = []
     /// Tag key → the values accepted for it: a record matches when it has every key, each with
     /// one of its values (an empty value is a value).
     public var tags: [String: Set<String>] = [:]
 
+    /// A filter on time `[since, until)`, projects and models; set the other fields afterwards.
     public init(since: Timestamp? = nil, until: Timestamp? = nil, projects: Set<String> = [], models: Set<String> = [])
     {
         self.since = since
@@ -27,6 +38,7 @@ public struct RecordFilter: Sendable {
         self.models = models
     }
 
+    /// Every record.
     public static let all = RecordFilter()
 
     /// Whether the rollups cannot answer it: sessions and tags are kept by no cube, so only the
@@ -89,6 +101,7 @@ public struct RecordFilter: Sendable {
         }
     }
 
+    /// Whether `record` passes every bound and field of the filter.
     public func matches(_ record: UsageRecord) -> Bool {
         if let since, record.timestamp < since { return false }
         if let until, record.timestamp >= until { return false }

@@ -4,39 +4,55 @@
 /// Every number comes from ``Query/stats(_:)`` with the report's filter and zone, so it equals
 /// `spendlog stats` for the same question; sums of rows are exact integers.
 public struct ReportData: Sendable {
+    /// The report's heading.
     public var title: String
     /// The clock the period was taken from.
     public var generatedAt: Timestamp
+    /// The zone of the report's days, weeks and months, and of the times it prints.
     public var timeZone: ZoneInfo
+    /// The records reported on: the period's bounds, and the other fields as for `stats`.
     public var filter: RecordFilter
     /// `[since, until)` of the report and of the period it is compared with.
     public var period: ReportPeriod
+    /// The sums of the period.
     public var totals: RollupMetrics
+    /// The sums of the period it is compared with (``ReportPeriod/previousSince``…``ReportPeriod/previousUntil``).
     public var previousTotals: RollupMetrics
     /// Every local day of the period, oldest first, with its cost per chart model.
     public var daily: [ReportDay]
     /// The models the daily chart stacks (the highest cost first, at most ``chartModelLimit``), and
     /// whether an "other" band holds the rest.
     public var chartModels: [String]
+    /// Whether the daily chart has an "other" band for the models past ``chartModelLimit``.
     public var chartHasOther: Bool
     /// Sorted by cost, highest first, then by key bytes (as `stats`).
     public var byProject: [ReportRow]
+    /// Cost and usage per model, sorted as ``byProject``.
     public var byModel: [ReportRow]
     /// The first ``topLimit`` rows of `stats --by user` (and caller, task).
     public var topUsers: [ReportRow]
+    /// The first ``topLimit`` rows of `stats --by caller`.
     public var topCallers: [ReportRow]
+    /// The first ``topLimit`` rows of `stats --by task`.
     public var topTasks: [ReportRow]
     /// How many users, callers and tasks there were in all (a record without one counts as one).
     public var userCount: Int
+    /// How many callers there were in all (records without one count as one).
     public var callerCount: Int
+    /// How many tasks there were in all (records without one count as one).
     public var taskCount: Int
+    /// Every limit's state at ``generatedAt``; empty when there are none or they could not be read
+    /// (``budgetProblem``).
     public var budgets: [RuleStatus]
     /// Why the limits could not be read (a log the reader may not write to, a damaged journal):
     /// the report is made without them and says so; derived state never fails a report.
     public var budgetProblem: String? = nil
+    /// The month-end projection; nil when the report's end is not in the current month.
     public var projection: ReportProjection?
 
+    /// The most models the daily chart stacks one by one.
     public static let chartModelLimit = 8
+    /// The rows of each top-users, top-callers and top-tasks table.
     public static let topLimit = 10
 
     /// The models with unpriced requests, most first.
@@ -51,9 +67,12 @@ public struct ReportData: Sendable {
 
 /// One group of a report table: its value (nil: records without it) and its sums.
 public struct ReportRow: Sendable, Equatable {
+    /// The group's value; nil for records without one (shown `(none)`).
     public var key: String?
+    /// The group's sums.
     public var metrics: RollupMetrics
 
+    /// A row for `key` with `metrics`.
     public init(key: String?, metrics: RollupMetrics) {
         self.key = key
         self.metrics = metrics
@@ -63,16 +82,24 @@ public struct ReportRow: Sendable, Equatable {
 /// One local day: the day's totals and the cost of each chart model (``ReportData/chartModels``
 /// order, then "other" when there is one).
 public struct ReportDay: Sendable, Equatable {
+    /// The local day, `YYYY-MM-DD` in the report's zone.
     public var day: String
+    /// The day's sums.
     public var metrics: RollupMetrics
+    /// The day's cost of each chart model, nano-dollars, in ``ReportData/chartModels`` order, then
+    /// the "other" band when there is one.
     public var costByChartModel: [Int64]
 }
 
 /// The report's bounds and those of the period it is compared with, as instants.
 public struct ReportPeriod: Sendable, Equatable {
+    /// The first instant of the report.
     public var since: Timestamp
+    /// The first instant after the report.
     public var until: Timestamp
+    /// The first instant of the period compared with.
     public var previousSince: Timestamp
+    /// The first instant after the period compared with.
     public var previousUntil: Timestamp
     /// No bounds were given: the current calendar month so far, compared with the same span of the
     /// previous month.
@@ -132,7 +159,9 @@ public struct ReportProjection: Sendable, Equatable {
     public var month: String
     /// The part of the month the rate is taken from: `[from, until)`.
     public var from: Timestamp
+    /// The end of the part of the month the rate is taken from (excluded).
     public var until: Timestamp
+    /// The first instant of the next month, in the report's zone.
     public var monthEnd: Timestamp
     /// Spent in `[from, until)`, nano-dollars.
     public var spentNanos: Int64

@@ -6,6 +6,8 @@ extension ReportData {
     static let otherColor = "#bab0ac"
     static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
+    /// The report as one self-contained HTML file: inline CSS and SVG charts, no script, no fonts,
+    /// no request of any kind (docs/REPORTS.md).
     public func html() -> String {
         var h = HTMLBuilder()
         h.raw("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")

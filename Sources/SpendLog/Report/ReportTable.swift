@@ -2,6 +2,7 @@
 public enum ReportValue: Sendable, Equatable {
     /// A name (nil: records without one, shown `(none)`, JSON `null`).
     case text(String?)
+    /// A count.
     case int(Int64)
     /// Nano-dollars.
     case money(Int64)
@@ -54,6 +55,7 @@ public enum ReportValue: Sendable, Equatable {
         }
     }
 
+    /// Whether the value is a number (aligned right in tables); names and times are not.
     public var isNumeric: Bool {
         switch self {
         case .text, .time: false
@@ -62,6 +64,7 @@ public enum ReportValue: Sendable, Equatable {
     }
 }
 
+/// A column of a ``ReportTable``.
 public struct ReportColumn: Sendable {
     /// The JSON key and CSV header (`cost_usd`); for a column of a group, the group's member name.
     public var key: String
@@ -70,6 +73,7 @@ public struct ReportColumn: Sendable {
     /// Columns with the same group are one JSON object under that name (`cost_by_model`).
     public var group: String?
 
+    /// A column named `key` in JSON and CSV and `header` for people, in `group` if given.
     public init(_ key: String, _ header: String, group: String? = nil) {
         self.key = key
         self.header = header
@@ -82,8 +86,11 @@ public struct ReportColumn: Sendable {
 public struct ReportTable: Sendable {
     /// `by_project`: the `--section` name and the JSON key.
     public var id: String
+    /// The section's heading for people.
     public var title: String
+    /// The columns, in order.
     public var columns: [ReportColumn]
+    /// The rows, one value per column.
     public var rows: [[ReportValue]]
     /// A line under the title for people.
     public var note: String?
@@ -132,6 +139,7 @@ extension ReportData {
         ]
     }
 
+    /// Every section that has a table, in ``sectionIDs`` order.
     public func tables() -> [ReportTable] { Self.sectionIDs.compactMap(table(_:)) }
 
     /// The table of one section; nil for an unknown name.

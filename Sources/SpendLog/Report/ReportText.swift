@@ -1,5 +1,6 @@
 /// The JSON, Markdown and CSV forms of a report (docs/REPORTS.md).
 extension ReportData {
+    /// The `format` member of the JSON form: its name and version.
     public static let jsonFormatName = "spendlog-report 1"
 
     /// The filters other than time, as JSON: each field given with its values, sorted by bytes.

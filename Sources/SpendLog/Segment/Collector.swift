@@ -4,10 +4,11 @@ import SystemPackage
     import Glibc
 #endif
 
-/// What one ``Collector/collect(from:)`` did.
+/// What one ``Collector/collect(from:since:)`` did.
 public struct CollectReport: Sendable {
     /// Segments copied in (`day=YYYY-MM-DD/<host>-<seq>.jsonl.zst`).
     public var copied: [String] = []
+    /// The bytes of the segments copied in.
     public var bytesCopied: Int64 = 0
     /// Segments the destination already holds with identical bytes.
     public var alreadyPresent = 0
@@ -18,6 +19,7 @@ public struct CollectReport: Sendable {
     /// other bytes, a source segment that fails its checks, a destination writer of the same host.
     public var problems: [String] = []
 
+    /// A report of nothing done yet.
     public init() {}
 }
 
@@ -31,8 +33,10 @@ public struct CollectReport: Sendable {
 /// took the name meanwhile — and the folder is fsynced. Readers, writers and the indexer see the
 /// segment whole or not at all. A same-named segment with other bytes is never overwritten.
 public struct Collector: Sendable {
+    /// The log segments are gathered into.
     public let destination: LogDirectory
 
+    /// A collector into `destination`.
     public init(destination: LogDirectory) { self.destination = destination }
 
     /// Copies the sealed segments of `source` the destination lacks; with `since` (`YYYY-MM-DD`),

@@ -7,17 +7,24 @@
 /// Opening checks the `FORMAT` marker and refuses anything but `spendlog-log 1`, so that a
 /// future format is never misread and a wrong `--dir` is never written into.
 public struct LogDirectory: Sendable {
+    /// The content of the `FORMAT` file of a log this version reads and writes.
     public static let formatMarker = "spendlog-log 1"
+    /// The name of the marker file at the log's top.
     public static let formatFileName = "FORMAT"
 
     /// The directory, as given (made absolute when relative), without a trailing `/`.
     public let path: String
 
+    /// `<log>/segments`, the day folders.
     public var segmentsPath: String { path + "/segments" }
+    /// `<log>/budget`, the limits.
     public var budgetPath: String { path + "/budget" }
+    /// `<log>/index`, the rollups.
     public var indexPath: String { path + "/index" }
+    /// `<log>/FORMAT`, the format marker.
     public var formatPath: String { path + "/" + LogDirectory.formatFileName }
 
+    /// `<log>/segments/day=<day>` for `day` as `YYYY-MM-DD`.
     public func dayFolderPath(_ day: String) -> String { segmentsPath + "/" + SegmentName.dayFolderPrefix + day }
 
     /// The path of the log directory from, in order: `explicit` (`--dir`), `$SPENDLOG_DIR`,

@@ -6,11 +6,16 @@ import SystemPackage
 
 /// A segment file as found on disk.
 public struct SegmentFile: Sendable, Hashable {
+    /// The segment's name.
     public var name: SegmentName
+    /// Whether it is the sealed `.jsonl.zst` (else the active `.jsonl`).
     public var sealed: Bool
+    /// The file's path.
     public var path: String
+    /// The file's size in bytes when listed (compressed, for a sealed one).
     public var size: Int64
 
+    /// The file's name in its day folder.
     public var fileName: String { sealed ? name.sealedFileName : name.activeFileName }
 
     /// The path of this segment once sealed, beside the current file.
@@ -22,8 +27,10 @@ public struct SegmentFile: Sendable, Hashable {
 /// is wrong is corruption: reported with the file and byte offset, while every other segment is
 /// still read.
 public struct LogReader: Sendable {
+    /// The log read.
     public let directory: LogDirectory
 
+    /// A reader of `directory`; nothing is read until asked.
     public init(directory: LogDirectory) { self.directory = directory }
 
     /// Every segment, each record's file listed once: where a seal left both `<stem>.jsonl` and
@@ -216,7 +223,9 @@ extension LogReader {
     }
 }
 
+/// What reading one segment found.
 public struct SegmentReadSummary: Sendable {
+    /// The segment read (the sealed file, when it was sealed while being opened).
     public var segment: SegmentFile
     /// Complete lines read.
     public var records: Int

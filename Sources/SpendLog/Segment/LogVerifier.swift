@@ -3,14 +3,21 @@
 /// every line is a valid record, every record sits in the folder of its own UTC day, no id
 /// appears twice, and every adjustment prices an unpriced record of its day.
 public struct LogVerifier: Sendable {
+    /// The log checked.
     public let directory: LogDirectory
 
+    /// A verifier of `directory`.
     public init(directory: LogDirectory) { self.directory = directory }
 
+    /// What a check found.
     public struct Report: Sendable {
+        /// Segments read.
         public var segmentsChecked = 0
+        /// Of them, sealed.
         public var sealedSegments = 0
+        /// Of them, active.
         public var activeSegments = 0
+        /// Valid records read.
         public var records = 0
         /// Of the records, the adjustments (docs/FORMAT.md, "Adjustments").
         public var adjustments = 0
@@ -20,6 +27,8 @@ public struct LogVerifier: Sendable {
         public var notes: [String] = []
     }
 
+    /// Checks the whole log. Damage is reported in the result, not thrown; an I/O error that stops
+    /// the check (a folder that cannot be listed or read) is thrown.
     public func verify() throws(SpendLogError) -> Report {
         var report = Report()
         report.problems += try strayNames()

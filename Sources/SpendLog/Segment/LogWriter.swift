@@ -18,11 +18,15 @@ public enum FsyncPolicy: String, Sendable, CaseIterable {
     case none
 }
 
+/// How a ``LogWriter`` writes: when appends are durable, how segments rotate, and the host name
+/// its segments carry.
 public struct WriterOptions: Sendable {
+    /// When an append is durable; ``FsyncPolicy/always`` by default.
     public var fsync: FsyncPolicy = .always
     /// Group commit bounds for ``FsyncPolicy/batch``. A delay of 0 never waits: measured, any
     /// fixed wait costs a lone appender more than it saves in fsyncs.
     public var batchMaxRecords = 512
+    /// How long a group commit's leader may wait for more appends, in milliseconds (0: never waits).
     public var batchMaxDelayMs = 0
     /// Rotation: seal the active segment before it passes this size…
     public var maxSegmentBytes: Int64 = 64 << 20
@@ -31,10 +35,13 @@ public struct WriterOptions: Sendable {
     /// The `<host>` of segment names: `$SPENDLOG_HOST`, else the host name, made file-name safe.
     public var host: String = WriterOptions.defaultHost()
 
+    /// The defaults: fsync before each append returns, 64 MiB or 1-hour segments, this host's name.
     public init() {}
 
+    /// The defaults, with `fsync` as the durability policy.
     public init(fsync: FsyncPolicy) { self.fsync = fsync }
 
+    /// `$SPENDLOG_HOST`, else the host name, made safe for a file name.
     public static func defaultHost() -> String {
         if let raw = getenv("SPENDLOG_HOST") {
             let value = String(cString: raw)
@@ -47,13 +54,19 @@ public struct WriterOptions: Sendable {
 /// Where an append put its lines: the segment and the byte range, for callers (budgets) that
 /// track log positions.
 public struct AppendReceipt: Sendable {
+    /// The lines of one segment that an append wrote.
     public struct Placement: Sendable {
+        /// The segment written to.
         public var segment: SegmentName
+        /// Where the append's first line starts (bytes).
         public var startOffset: Int64
+        /// Where its last line ends, after the `\n` (bytes).
         public var endOffset: Int64
+        /// How many lines (records) were written there.
         public var records: Int
     }
 
+    /// One placement per segment written to (one per UTC day of the records).
     public var placements: [Placement]
     /// The records written.
     public var records: [UsageRecord]
@@ -70,7 +83,9 @@ public struct AppendReceipt: Sendable {
 /// exclusive `flock` on `<day folder>/<host>.lock`, after checking that no killed writer left a
 /// torn line behind.
 public final class LogWriter: @unchecked Sendable {
+    /// The log written to.
     public let directory: LogDirectory
+    /// How it writes.
     public let options: WriterOptions
 
     private let mutex = PThreadMutex()
@@ -117,6 +132,7 @@ public final class LogWriter: @unchecked Sendable {
         var createdMs: Int64
     }
 
+    /// A writer of `directory`; nothing is opened until the first append.
     public init(directory: LogDirectory, options: WriterOptions = WriterOptions()) {
         self.directory = directory
         self.options = options

@@ -5,18 +5,26 @@
 /// matches file names (docs/FORMAT.md, "Layout"). `<host>` keeps logs from many machines
 /// mergeable; `<seq>` is six zero-padded digits, increasing per host and day.
 public struct SegmentName: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// `YYYY-MM-DD`: the UTC day of every record in the segment.
     public var day: String
+    /// The writer's host, file-name safe (``WriterOptions/host``).
     public var host: String
+    /// The segment's number among those of its host and day: six digits in the name, increasing.
     public var sequence: Int
 
+    /// The suffix of an active segment, appended to.
     public static let activeSuffix = ".jsonl"
+    /// The suffix of a sealed segment: zstd, immutable.
     public static let sealedSuffix = ".jsonl.zst"
     /// A seal in progress. Deliberately not matching `*.jsonl*`, so readers' globs never see it.
     public static let sealingSuffix = ".sealing"
     /// Per host and day, the writers' lock. Also outside `*.jsonl*`.
     public static let lockSuffix = ".lock"
+    /// The prefix of day folders: `day=YYYY-MM-DD`, hive-style.
     public static let dayFolderPrefix = "day="
 
+    /// The segment numbered `sequence` of `host` on `day`; nothing is checked (``parseFile(_:day:)``
+    /// checks names).
     public init(day: String, host: String, sequence: Int) {
         self.day = day
         self.host = host
@@ -47,10 +55,15 @@ public struct SegmentName: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// `<host>-<seq>` without suffix.
     public var stem: String { "\(host)-\(pad(Int64(sequence), 6))" }
+    /// `<stem>` and the suffix of `kind`.
     public func fileName(_ kind: Kind) -> String { stem + kind.suffix }
+    /// `<host>-<seq>.jsonl`.
     public var activeFileName: String { fileName(.active) }
+    /// `<host>-<seq>.jsonl.zst`.
     public var sealedFileName: String { fileName(.sealed) }
+    /// `<host>-<seq>.sealing`.
     public var sealingFileName: String { fileName(.sealing) }
+    /// `day=YYYY-MM-DD`.
     public var dayFolder: String { SegmentName.dayFolderPrefix + day }
     public var description: String { "\(dayFolder)/\(stem)" }
 
@@ -81,6 +94,7 @@ public struct SegmentName: Hashable, Comparable, Sendable, CustomStringConvertib
     /// `<host>-<seq>.retired`, empty. Writers number past it, so a removed segment's name (which
     /// the index still lists) is never given to new records. Outside `*.jsonl*`; read by nobody else.
     public static let retiredSuffix = ".retired"
+    /// `<host>-<seq>.retired`.
     public var retiredFileName: String { stem + SegmentName.retiredSuffix }
 
     /// The segment a `<host>-<seq>.retired` marker stands for; nil for other names.

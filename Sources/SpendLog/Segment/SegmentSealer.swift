@@ -15,6 +15,7 @@ import SystemPackage
 /// Readers prefer `.jsonl.zst` over a `.jsonl` of the same stem and never look at `.sealing`,
 /// so every record stays readable exactly once at every step.
 public enum SegmentSealer {
+    /// The zstd level sealed segments are compressed at.
     public static let compressionLevel: Int32 = 3
 
     /// Seals `name` in `folder`. An empty segment is removed instead (it holds no record).

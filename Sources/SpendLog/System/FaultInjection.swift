@@ -14,8 +14,8 @@ import SystemPackage
 /// system calls. Points are named `<operation>.<step>`, e.g. `seal.afterRename`; docs/FORMAT.md
 /// lists them.
 ///
-/// **Forced errors.** Every call of ``Syscall`` asks ``forcedErrno(_:path:)`` first. A test arms
-/// a failure in its own process with ``failing(_:with:onCall:times:under:_:)`` (counted only for
+/// **Forced errors.** Every call of `Syscall` asks `forcedErrno(_:path:)` first. A test arms
+/// a failure in its own process with `failing(_:with:onCall:times:under:_:)` (counted only for
 /// paths under its own folder, so tests running in parallel do not see each other's failures),
 /// or in a child process with `SPENDLOG_FAIL_AT=<call>[@N]=<ERRNO>[:<path part>]`, e.g.
 /// `fsync@2=EIO` or `rename=ENOSPC:/budget/sidecar`.

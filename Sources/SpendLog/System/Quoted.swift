@@ -11,6 +11,7 @@ public struct Quoted: CustomStringConvertible, Sendable {
 
     public let description: String
 
+    /// `bytes`, quoted and escaped, cut after `limit` bytes.
     public init<Bytes: Collection>(_ bytes: Bytes, limit: Int = Quoted.limit) where Bytes.Element == UInt8 {
         let input = Array(bytes)
         var out = "\""
@@ -54,6 +55,7 @@ public struct Quoted: CustomStringConvertible, Sendable {
         description = out + "\""
     }
 
+    /// `text`'s UTF-8, quoted and escaped, cut after `limit` bytes.
     public init(_ text: String, limit: Int = Quoted.limit) { self.init(Array(text.utf8), limit: limit) }
 
     /// The length of the well-formed UTF-8 sequence at `i`, or 0 when the byte there starts none.

@@ -3,6 +3,7 @@ import SystemPackage
 /// The one error type of the library's file and format layers. Every message names the file, and
 /// the byte offset where there is one, and says what to do.
 public struct SpendLogError: Error, CustomStringConvertible, Sendable {
+    /// What kind of failure it is; the CLI's exit code follows from it.
     public enum Code: Sendable, Equatable {
         /// A system call failed (`errno` says why).
         case io
@@ -14,10 +15,15 @@ public struct SpendLogError: Error, CustomStringConvertible, Sendable {
         case invalidInput
     }
 
+    /// What kind of failure it is.
     public var code: Code
+    /// What went wrong and what to do, for people; names the file and offset where there is one.
     public var message: String
+    /// The file concerned, if any.
     public var path: String?
+    /// The byte offset in that file, if the failure has one.
     public var offset: Int64?
+    /// The system's error number, for ``Code/io``.
     public var errno: Errno?
     /// The field a rejected value was for (`window`, `scope`, `input_tokens`, …), when there is
     /// one; the message then starts with `<field>: `. The library names fields, never command-line
@@ -28,6 +34,7 @@ public struct SpendLogError: Error, CustomStringConvertible, Sendable {
     /// retry with the same ids writes only those that are not in the log.
     public var possiblyWritten: [String] = []
 
+    /// An error of `code` saying `message`; `field` names the rejected field, if any.
     public init(
         code: Code, message: String, path: String? = nil, offset: Int64? = nil, errno: Errno? = nil,
         field: String? = nil

@@ -9,6 +9,7 @@
 /// (transitions listed through 2037) give the same answers. Held to Foundation's `TimeZone` for
 /// every zone of the system's tzdata by the tests.
 public struct ZoneInfo: Sendable {
+    /// The IANA name (`Europe/Berlin`), or `UTC`.
     public let name: String
     /// Transition instants (ms since the epoch), ascending, and the offset (ms) from each on.
     let transitions: [Int64]
@@ -25,6 +26,7 @@ public struct ZoneInfo: Sendable {
         self.rule = rule
     }
 
+    /// UTC: offset 0 at every instant, with no file read.
     public static let utc = ZoneInfo(name: "UTC", transitions: [], offsets: [], initialOffset: 0)
 
     /// Whether the offset is 0 at every instant (UTC, Etc/UTC, Etc/GMT, …).
