@@ -31,6 +31,12 @@
 // settle it with a record of at most that cost (two rounds in three) or release it. Prints
 // "settled <nanos>", "released <nanos>" or "refused <nanos>" after each round.
 //
+//   spendlog-harness tasks --dir D --count N --tasks T [--fsync always|batch|none]
+//
+// N appends through the async SpendLog API from T concurrent tasks (N/T each, one record per
+// call), as a server recording each request does; prints "<N> appends in <ms> ms, <commits>
+// group commits" once every append is acknowledged (durable per the fsync policy).
+//
 // `--now` (RFC 3339) is the budget's clock and the records' time, so that a test's windows do not
 // depend on the day it runs; without it, the wall clock.
 import SpendLog
@@ -241,13 +247,64 @@ func hold(_ options: [String: String]) -> Never {
     while true { pause() }
 }
 
+/// The `tasks` mode: many concurrent tasks appending through ``SpendLog``.
+func appendFromTasks(_ options: [String: String]) async {
+    guard let dir = options["--dir"], let count = Int(options["--count"] ?? ""), count > 0,
+        let tasks = Int(options["--tasks"] ?? ""), tasks > 0
+    else { fail("--dir, --count and --tasks are required") }
+    var writerOptions = WriterOptions()
+    writerOptions.fsync = FsyncPolicy(rawValue: options["--fsync"] ?? "always") ?? .always
+    do {
+        let log = try SpendLog(directory: dir, options: writerOptions)
+        let base = clock(options).millisecondsSinceEpoch
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<tasks {
+                group.addTask {
+                    var i = task
+                    while i < count {
+                        var record = UsageRecord(
+                            timestamp: Timestamp(millisecondsSinceEpoch: base), project: "p\(i % 16)",
+                            model: "gpt-4.1-mini", inputTokens: Int64(i), outputTokens: 1,
+                            cost: Money(nanos: 1000 + Int64(i)))
+                        record.task = "t-\(i)"
+                        try await log.append(record)
+                        i += tasks
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = clock.now - start
+        let ms = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        writeLine(1, "\(count) appends in \(ms) ms, \(log.appendCounts.commits) group commits")
+        await log.close()
+    } catch {
+        fail("\(error)")
+    }
+}
+
 @main
 enum Harness {
-    nonisolated static func main() {
+    static func main() async {
+        if CommandLine.arguments.dropFirst().first == "tasks" {
+            var options: [String: String] = [:]
+            var rest = Array(CommandLine.arguments.dropFirst(2))
+            while rest.count >= 2 {
+                options[rest[0]] = rest[1]
+                rest.removeFirst(2)
+            }
+            return await appendFromTasks(options)
+        }
+        run()
+    }
+
+    nonisolated static func run() {
         var arguments = Array(CommandLine.arguments.dropFirst())
         let mode = arguments.first ?? ""
         guard ["append", "enforce", "hold", "reserve"].contains(mode) else {
-            fail("usage: spendlog-harness append|enforce|hold|reserve --dir D …")
+            fail("usage: spendlog-harness append|enforce|hold|reserve|tasks --dir D …")
         }
         arguments.removeFirst()
         var options: [String: String] = [:]
