@@ -42,6 +42,8 @@ out=$WORK/section.md
     rate "library, 1 thread, fsync batch" 5000 "$HARNESS" append --dir "$WORK/log" --count 5000 --label a --fsync batch
     rate "library, 1 thread, fsync none" 100000 "$HARNESS" append --dir "$WORK/log" --count 100000 --label a --fsync none
     rate "library, 4 threads, fsync batch (group commit)" 20000 "$HARNESS" append --dir "$WORK/log" --count 5000 --label a --threads 4 --fsync batch
+    rate "SpendLog.append (async), 1 task, fsync always" 20000 bash -c "$HARNESS tasks --dir $WORK/log --count 20000 --tasks 1 --fsync always >/dev/null"
+    rate "SpendLog.append (async), 1,000 tasks, fsync always (group commit)" 200000 bash -c "$HARNESS tasks --dir $WORK/log --count 200000 --tasks 1000 --fsync always >/dev/null"
     rate "4 processes, fsync always" 20000 multi 4 5000 always
     rate "4 processes, fsync batch" 20000 multi 4 5000 batch
     awk 'BEGIN { for (i = 0; i < 200000; i++) printf "{\"ts\":\"2026-11-%02dT10:00:00Z\",\"project\":\"p%d\",\"model\":\"gpt-4.1\",\"input_tokens\":%d,\"output_tokens\":%d,\"cost_usd\":0.%06d}\n", 1 + i % 28, i % 20, i, i % 900, i }' > "$WORK/in.jsonl"
