@@ -135,7 +135,7 @@ FULL_DISK_ROUNDS ?= 3
 soak-faults: test-deps venv
 	$(SWIFT) build --build-tests
 	$(RELEASE_BUILD)
-	$(TEST_ENV) SPENDLOG_SOAK=1 $(SWIFT) test --skip-build --filter 'FaultSweepTests|HostileInputTests' 2>&1 \
+	$(TEST_ENV) SPENDLOG_SOAK=1 SPENDLOG_FAST_PATH_ROUNDS=3000 $(SWIFT) test --skip-build --filter 'FaultSweepTests|HostileInputTests|AppendFastPathTests' 2>&1 \
 		| tee .build/soak-faults.log | grep -E '^(fault sweep|hostile corpus)|✘|error:'; \
 		grep -q 'Test run with .* passed' .build/soak-faults.log
 	scripts/soak-full-disk.py .build/release/spendlog $(FULL_DISK_ROUNDS)

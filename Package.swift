@@ -67,7 +67,8 @@ let package = Package(
         // Helpers shared by the test targets (temporary folders, child processes, paths).
         .target(name: "SpendLogTestSupport", dependencies: ["SpendLog"], path: "Tests/Support"),
         .testTarget(name: "SpendLogTests", dependencies: ["SpendLog", "SpendLogTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["SpendLog", "SpendLogTestSupport"]),
+        // CLITests also reads the command line's own parsing (the append fast path) in process.
+        .testTarget(name: "CLITests", dependencies: ["SpendLog", "SpendLogTestSupport", "spendlog"]),
     ]
 )
 

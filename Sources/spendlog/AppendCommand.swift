@@ -74,9 +74,51 @@ struct RecordOptions: ParsableArguments {
             valueName: "uuid"))
     var id: String?
 
+    /// The values given, as plain data.
+    var flags: RecordFlags {
+        RecordFlags(
+            project: project, model: model, inputTokens: inputTokens, outputTokens: outputTokens,
+            cachedInputTokens: cachedInputTokens, cacheWriteTokens: cacheWriteTokens, reasoningTokens: reasoningTokens,
+            cost: cost, provider: provider, latencyMs: latencyMs, user: user, caller: caller, session: session,
+            requestID: requestID, role: role, task: task, status: status, tags: tags, ts: ts, id: id)
+    }
+
+    /// The record the flags describe; see ``RecordFlags/makeRecord(captured:serviceTier:cacheWrite1hTokens:)``.
+    func makeRecord(captured: CapturedUsage? = nil, service: ServiceOptions? = nil) throws -> UsageRecord {
+        try flags.makeRecord(
+            captured: captured, serviceTier: service?.serviceTier, cacheWrite1hTokens: service?.cacheWrite1hTokens)
+    }
+}
+
+/// The values of ``RecordOptions`` (and of ``ServiceOptions``), as given on the command line:
+/// what both the argument parser and ``AppendFastPath`` produce.
+struct RecordFlags: Equatable {
+    var project: String?
+    var model: String?
+    var inputTokens: String?
+    var outputTokens: String?
+    var cachedInputTokens: String?
+    var cacheWriteTokens: String?
+    var reasoningTokens: String?
+    var cost: String?
+    var provider: String?
+    var latencyMs: String?
+    var user: String?
+    var caller: String?
+    var session: String?
+    var requestID: String?
+    var role: String?
+    var task: String?
+    var status: String?
+    var tags: [String] = []
+    var ts: String?
+    var id: String?
+
     /// The record the flags describe, merged with `captured` (read from a provider response),
     /// which fills in whatever the flags do not give (``RecordDraft``); errors name the flag.
-    func makeRecord(captured: CapturedUsage? = nil, service: ServiceOptions? = nil) throws -> UsageRecord {
+    func makeRecord(captured: CapturedUsage? = nil, serviceTier: String? = nil, cacheWrite1hTokens: String? = nil)
+        throws -> UsageRecord
+    {
         var draft = RecordDraft(captured: captured)
         draft.project = project
         draft.model = model
@@ -127,10 +169,8 @@ struct RecordOptions: ParsableArguments {
                 throw ValidationError("--tag: the key '\(key)' is given twice.")
             }
         }
-        if let service {
-            draft.serviceTier = try service.tier()
-            draft.cacheWrite1hTokens = try service.writes1h()
-        }
+        draft.serviceTier = try ServiceOptions.tier(serviceTier)
+        draft.cacheWrite1hTokens = try cacheWrite1hTokens.map { try parseCount($0, option: "--cache-write-1h-tokens") }
         do { return try draft.record() } catch {
             throw ValidationError("\(FlagNames.flag(forField: error.field)): \(error.reason).")
         }
@@ -152,7 +192,9 @@ struct FsyncOption: ParsableArguments {
     @Option(help: "When an append is durable: always (fsync each), batch (group commit), none (page cache).")
     var fsync: String = "always"
 
-    func policy() throws -> FsyncPolicy {
+    func policy() throws -> FsyncPolicy { try FsyncOption.policy(fsync) }
+
+    static func policy(_ fsync: String) throws -> FsyncPolicy {
         guard let policy = FsyncPolicy(rawValue: fsync) else {
             throw ValidationError("--fsync: must be always, batch or none (got '\(fsync)').")
         }
@@ -179,16 +221,60 @@ struct AppendCommand: ParsableCommand {
     @Flag(help: "Append only if every matching limit allows it; otherwise write nothing and exit 3.")
     var enforce = false
 
+    /// What the flags ask for, as plain data (everything but the response to read usage from).
+    var invocation: AppendInvocation {
+        AppendInvocation(
+            record: recording.record.flags, serviceTier: recording.service.serviceTier,
+            cacheWrite1hTokens: recording.service.cacheWrite1hTokens, dir: directory.dir,
+            fsync: recording.durability.fsync, enforce: enforce, prices: recording.pricing.prices,
+            requirePrice: recording.requirePrice.flag)
+    }
+
     func run() throws {
-        try reportingBudgetErrors {
-            var built = try recording.makePricedRecord()
-            let log = try directory.open(create: true)
+        try invocation.run(captured: recording.response.capture())
+    }
+}
+
+/// One `spendlog append`, as plain values: parsed by the argument parser (``AppendCommand``), or
+/// by ``AppendFastPath`` when every argument is a simple `--flag value` it knows.
+struct AppendInvocation: Equatable {
+    var record = RecordFlags()
+    var serviceTier: String?
+    var cacheWrite1hTokens: String?
+    var dir: String?
+    var fsync = "always"
+    var enforce = false
+    var prices: String?
+    var requirePrice = false
+
+    /// The checks the argument parser makes before running (the `validate()` of each option
+    /// group), for a call without `--from-response`.
+    func validate() throws {
+        if let dir { try DirectoryOptions.validate(dir: dir) }
+        _ = try record.makeRecord(serviceTier: serviceTier, cacheWrite1hTokens: cacheWrite1hTokens)
+        _ = try FsyncOption.policy(fsync)
+        _ = try ServiceOptions.tier(serviceTier)
+    }
+
+    /// Appends the record (merged with `captured`, usage read from a provider response) and
+    /// prints its id.
+    func run(captured: CapturedUsage?) throws {
+        try withReportedBudgetErrors {
+            var built = try record.makeRecord(
+                captured: captured, serviceTier: serviceTier, cacheWrite1hTokens: cacheWrite1hTokens)
+            // A given cost needs no price table: a broken one does not block it.
+            if built.costSource == .unpriced {
+                try priceRecord(
+                    &built, table: try PriceFileOption.table(explicit: prices),
+                    required: RequirePriceOption.isRequired(flag: requirePrice))
+            }
+            let log = try DirectoryOptions.open(dir: dir, create: true)
             var options = WriterOptions()
-            options.fsync = try recording.durability.policy()
-            let once = recording.record.id != nil
+            options.fsync = try FsyncOption.policy(fsync)
+            let once = record.id != nil
             if enforce {
                 let now = try budgetClock()
-                if recording.record.ts == nil { built.timestamp = now }
+                if record.ts == nil { built.timestamp = now }
                 let budget = makeBudget(log, writerOptions: options)
                 budget.checkpointIntervalBytes = 0
                 let result = try budget.appendIfWithinLimits(built, now: now, once: once)
@@ -235,7 +321,7 @@ struct RecordingOptions: ParsableArguments {
         var built = try record.makeRecord(captured: try response.capture(), service: service)
         // A given cost needs no price table: a broken one does not block it.
         if built.costSource == .unpriced {
-            try priceRecord(&built, table: try pricing.table(), required: requirePrice)
+            try priceRecord(&built, table: try pricing.table(), required: requirePrice.required)
         }
         return built
     }

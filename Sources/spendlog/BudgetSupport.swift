@@ -32,18 +32,21 @@ func parseDuration(_ text: String, option: String) throws -> Int64 {
     return count * size
 }
 
-extension ParsableCommand {
-    /// Like `reportingErrors`, and a refused append or reservation exits with code 3.
-    func reportingBudgetErrors(_ body: () throws -> Void) throws {
-        try reportingErrors {
-            do {
-                try body()
-            } catch let refusal as LimitExceeded {
-                printError("Error: \(refusal.description)")
-                throw ExitCode(ExitCodes.limitExceeded)
-            }
+/// Like ``withReportedErrors(_:)``, and a refused append or reservation exits with code 3.
+func withReportedBudgetErrors(_ body: () throws -> Void) throws {
+    try withReportedErrors {
+        do {
+            try body()
+        } catch let refusal as LimitExceeded {
+            printError("Error: \(refusal.description)")
+            throw ExitCode(ExitCodes.limitExceeded)
         }
     }
+}
+
+extension ParsableCommand {
+    /// See ``withReportedBudgetErrors(_:)``.
+    func reportingBudgetErrors(_ body: () throws -> Void) throws { try withReportedBudgetErrors(body) }
 }
 
 /// A budget whose derived-state failures (a checkpoint not written, …) are noted on stderr: they

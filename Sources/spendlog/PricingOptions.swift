@@ -15,7 +15,12 @@ struct PriceFileOption: ParsableArguments {
     }
 
     /// The built-in table with the user's file over it.
-    func table() throws -> PriceTable { try location().effectiveTable() }
+    func table() throws -> PriceTable { try PriceFileOption.table(explicit: prices) }
+
+    /// The built-in table with the file at `explicit` (else the default price file) over it.
+    static func table(explicit: String?) throws -> PriceTable {
+        try PriceFile.locate(explicit: explicit, environment: ProcessEnvironment.all).effectiveTable()
+    }
 }
 
 /// `--require-price` (or `SPENDLOG_REQUIRE_PRICE=1`): a call whose model no price table knows is
@@ -29,14 +34,19 @@ struct RequirePriceOption: ParsableArguments {
     )
     var flag = false
 
-    var required: Bool {
+    var required: Bool { RequirePriceOption.isRequired(flag: flag) }
+
+    /// Whether a price is required: the flag, or `SPENDLOG_REQUIRE_PRICE` set to 1, true or yes.
+    static func isRequired(flag: Bool) -> Bool {
         if flag { return true }
         let value = ProcessEnvironment.all["SPENDLOG_REQUIRE_PRICE"]?.lowercased() ?? ""
         return ["1", "true", "yes"].contains(value)
     }
 
     /// Exits 65 naming the model when a price is required and there is none.
-    func refuse(model: String) throws -> Never {
+    func refuse(model: String) throws -> Never { try RequirePriceOption.refuse(model: model) }
+
+    static func refuse(model: String) throws -> Never {
         printError("Error: --model: " + RecordPricer.missingPrice(model: model) + ".")
         throw ExitCode(ExitCodes.dataError)
     }
@@ -53,7 +63,9 @@ struct ServiceOptions: ParsableArguments {
         help: "Cache writes with a 1-hour lifetime (part of --cache-write-tokens).")
     var cacheWrite1hTokens: String?
 
-    func tier() throws -> ServiceTier? {
+    func tier() throws -> ServiceTier? { try ServiceOptions.tier(serviceTier) }
+
+    static func tier(_ serviceTier: String?) throws -> ServiceTier? {
         guard let serviceTier else { return nil }
         guard let tier = ServiceTier(name: serviceTier) else {
             throw ValidationError("--service-tier: must be standard, batch, priority or flex (got '\(serviceTier)').")
@@ -110,11 +122,11 @@ struct ResponseOptions: ParsableArguments {
 
 /// Prices a record that has no cost, printing the warning for a model the table lacks (or, when
 /// a price is `required`, refusing it).
-func priceRecord(_ record: inout UsageRecord, table: PriceTable, required: RequirePriceOption? = nil) throws {
+func priceRecord(_ record: inout UsageRecord, table: PriceTable, required: Bool = false) throws {
     let outcome = try RecordPricer(table: table).price(&record)
     switch outcome {
     case .unpriced(let warning):
-        if let required, required.required { try required.refuse(model: record.model) }
+        if required { try RequirePriceOption.refuse(model: record.model) }
         printError("Warning: " + warning)
     case .priced(let breakdown): for note in breakdown.notes { printError("Note: " + note) }
     case .provided: break

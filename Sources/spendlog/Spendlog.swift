@@ -49,6 +49,17 @@ struct Spendlog: ParsableCommand {
     static func main() {
         ExitCodes.rejectInvalidUTF8Arguments()
         ExitCodes.rejectTooManyArguments()
+        let arguments = CommandLine.arguments
+        if arguments.count > 1, arguments[1] == "append", ProcessEnvironment.all["SPENDLOG_NO_FAST_PATH"] == nil,
+            let invocation = AppendFastPath.invocation(arguments[2...])
+        {
+            do {
+                try invocation.run(captured: nil)
+                return
+            } catch {
+                finish(error, command: AppendCommand.self)
+            }
+        }
         var command: any ParsableCommand
         do {
             command = try parseAsRoot()
@@ -57,16 +68,22 @@ struct Spendlog: ParsableCommand {
         }
         do {
             try command.run()
-        } catch let error as ValidationError {
+        } catch {
+            finish(error, command: type(of: command))
+        }
+    }
+
+    /// Reports the error of a command that ran and exits with its code.
+    static func finish(_ error: any Error, command: any ParsableCommand.Type) -> Never {
+        if let error = error as? ValidationError {
             // An argument refused while running: show the subcommand's usage, not the root's.
-            let usage = usageString(for: type(of: command))
+            let usage = usageString(for: command)
             let path = usage.split(separator: " ").prefix { $0.first.map { !"[<-".contains($0) } ?? false }
             printError(
                 "Error: \(error.message)\nUsage: \(usage)\n  See '\(path.joined(separator: " ")) --help' for more information."
             )
             Glibc.exit(ExitCodes.usage)
-        } catch {
-            exit(withError: error)
         }
+        exit(withError: error)
     }
 }

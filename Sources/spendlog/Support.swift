@@ -13,13 +13,18 @@ struct DirectoryOptions: ParsableArguments {
     var dir: String?
 
     func validate() throws {
-        if let dir {
-            do { try LogDirectory.validate(path: dir) } catch { throw ValidationError(error.cliMessage) }
-        }
+        if let dir { try DirectoryOptions.validate(dir: dir) }
+    }
+
+    static func validate(dir: String) throws {
+        do { try LogDirectory.validate(path: dir) } catch { throw ValidationError(error.cliMessage) }
     }
 
     /// Opens (creating when `create`) the log directory.
-    func open(create: Bool) throws -> LogDirectory {
+    func open(create: Bool) throws -> LogDirectory { try DirectoryOptions.open(dir: dir, create: create) }
+
+    /// Opens (creating when `create`) the log at `dir`, else the default log.
+    static func open(dir: String?, create: Bool) throws -> LogDirectory {
         let path = try LogDirectory.resolvePath(explicit: dir, environment: ProcessEnvironment.all)
         return try LogDirectory.open(path, create: create)
     }
@@ -130,24 +135,27 @@ func printError(_ text: String, newline: Bool = true) {
     }
 }
 
-extension ParsableCommand {
-    /// Runs `body`, mapping ``SpendLogError`` to exit codes: invalid input 64, corruption or a
-    /// foreign format 65, I/O 1.
-    func reportingErrors(_ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch let error as SpendLogError {
-            printError("Error: \(error.cliMessage)")
-            if error.possiblyWritten.count > 8 {
-                printError("Ids that may be in the log:\n" + error.possiblyWritten.joined(separator: "\n"))
-            }
-            switch error.code {
-            case .invalidInput: throw ExitCode(ExitCodes.usage)
-            case .corruption, .formatMismatch: throw ExitCode(ExitCodes.dataError)
-            case .io: throw ExitCode(ExitCodes.failure)
-            }
+/// Runs `body`, mapping ``SpendLogError`` to exit codes: invalid input 64, corruption or a
+/// foreign format 65, I/O 1.
+func withReportedErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as SpendLogError {
+        printError("Error: \(error.cliMessage)")
+        if error.possiblyWritten.count > 8 {
+            printError("Ids that may be in the log:\n" + error.possiblyWritten.joined(separator: "\n"))
+        }
+        switch error.code {
+        case .invalidInput: throw ExitCode(ExitCodes.usage)
+        case .corruption, .formatMismatch: throw ExitCode(ExitCodes.dataError)
+        case .io: throw ExitCode(ExitCodes.failure)
         }
     }
+}
+
+extension ParsableCommand {
+    /// See ``withReportedErrors(_:)``.
+    func reportingErrors(_ body: () throws -> Void) throws { try withReportedErrors(body) }
 }
 
 /// Flushes standard output in large writes.
