@@ -6,12 +6,20 @@ let package = Package(
     products: [
         .library(name: "SpendLog", targets: ["SpendLog"]),
         .executable(name: "spendlog", targets: ["spendlog"]),
+        // The local dashboard and read-only HTTP API (`spendlog serve` runs it); a product of its
+        // own so that the CLI neither links nor builds the HTTP server.
+        .executable(name: "spendlog-serve", targets: ["spendlog-serve"]),
     ],
     dependencies: [
         // The CLI's parsing, help and validation.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // Typed file descriptors and Errno for every system call the log makes.
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        // The HTTP server of spendlog-serve, and the Prometheus text of its /metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The level of the server's log (Hummingbird logs through swift-log).
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // libzstd, found through pkg-config; sealed segments are zstd frames.
@@ -45,6 +53,17 @@ let package = Package(
             dependencies: [
                 "SpendLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // `spendlog serve`: the dashboard and the read-only API over HTTP.
+        .executableTarget(
+            name: "spendlog-serve",
+            dependencies: [
+                "SpendLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // A writer child process for the concurrency and crash tests (not installed).

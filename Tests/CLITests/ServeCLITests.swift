@@ -1,0 +1,401 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `spendlog serve` through the built binaries and real HTTP on a loopback port: every JSON answer
+/// is the bytes of the matching CLI `--format json`, refused parameters are named, a token is
+/// required when set, `/metrics` parses with prometheus_client, the OpenAPI document is the
+/// checked-in one and validates. The clock is SPENDLOG_NOW; every record has its own `ts`.
+@Suite struct ServeCLITests {
+    static let now = "2026-11-20T12:00:00.000Z"
+    static let environment = ["SPENDLOG_NOW": now]
+
+    /// One log for the suite (read only): 600 records over 20 days in three projects, four
+    /// models, users, tags and errors; the first 400 sealed and indexed; two limits and a
+    /// reservation.
+    static let log: Result<String, any Error> = Result {
+        let temp = TemporaryDirectory("spendlog-serve")
+        let dir = temp.path + "/log"
+        func run(_ arguments: [String], input: String? = nil) throws {
+            let result = try spendlog(arguments, input: input, environment: environment)
+            guard result.status == 0 else { throw ServeTestFailure("\(arguments): \(result.stderr)") }
+        }
+        try run(["ingest", "--dir", dir, "--fsync", "none", "-"], input: records(0..<400))
+        try run(["seal", "--dir", dir])
+        try run(["index", "--dir", dir])
+        try run(["ingest", "--dir", dir, "--fsync", "none", "-"], input: records(400..<600))
+        try run(["limit", "set", "--dir", dir, "--scope", "project=search", "--type", "cost", "--max", "40",
+                 "--window", "month", "--soft", "0.8"])
+        try run(["limit", "set", "--dir", dir, "--scope", "global", "--type", "requests", "--max", "3000",
+                 "--window", "rolling:30d"])
+        keep.append(temp)
+        return dir
+    }
+    nonisolated(unsafe) static var keep: [TemporaryDirectory] = []
+
+    /// Records `range` of a fixed sequence: 2026-11-01 to 2026-11-20, one every 48 minutes.
+    static func records(_ range: Range<Int>) -> String {
+        let projects = ["search", "etl", "support"]
+        let models = ["gpt-4.1", "claude-sonnet-4-5", "o3", "gemini-2.5-pro"]
+        let base = 1_793_491_200  // 2026-11-01T00:00:00Z
+        var text = ""
+        for i in range {
+            let ts = Date(timeIntervalSince1970: TimeInterval(base + i * 2880))
+            let stamp = ISO8601DateFormatter().string(from: ts)
+            let cost = "0.\(String(format: "%04d", (i * 37) % 10_000))"
+            text += """
+                {"ts":"\(stamp)","project":"\(projects[i % 3])","model":"\(models[i % 4])","input_tokens":\(100 + i * 7),\
+                "output_tokens":\(10 + i % 50),"cost_usd":\(cost),"user":"u\(i % 5)","status":"\(i % 11 == 0 ? "error" : "ok")",\
+                "tags":{"env":"\(i % 2 == 0 ? "prod" : "dev")","team":"t\(i % 3)"}}
+
+                """
+        }
+        return text
+    }
+
+    // MARK: - Equal to the CLI
+
+    @Test func statsAndDailyAreTheCLIsBytes() async throws {
+        let dir = try Self.log.get()
+        let server = try ServeProcess(dir: dir, environment: Self.environment)
+        defer { server.stop() }
+        let cases: [(query: String, flags: [String])] = [
+            ("", []),
+            ("by=project", ["--by", "project"]),
+            ("by=day&by=model&tz=Asia/Kolkata", ["--by", "day", "--by", "model", "--tz", "Asia/Kolkata"]),
+            ("by=tag:team&tag=env=prod&since=2026-11-03&until=2026-11-15",
+             ["--by", "tag:team", "--tag", "env=prod", "--since", "2026-11-03", "--until", "2026-11-15"]),
+            ("by=model&project=search&project=etl&status=ok&columns=requests,cost_usd,cost_per_1k_requests",
+             ["--by", "model", "--project", "search", "--project", "etl", "--status", "ok", "--columns",
+              "requests,cost_usd,cost_per_1k_requests"]),
+            ("by=user&since=2026-11-05T06:00:00Z&until=2026-11-19T00:00:00Z&user=u1&user=u3",
+             ["--by", "user", "--since", "2026-11-05T06:00:00Z", "--until", "2026-11-19T00:00:00Z", "--user", "u1",
+              "--user", "u3"]),
+        ]
+        for (query, flags) in cases {
+            let answer = try await server.get("/v1/stats?" + query)
+            let cli = try spendlog(["stats", "--dir", dir, "--format", "json"] + flags, environment: Self.environment)
+            #expect(cli.status == 0, "\(cli.stderr)")
+            #expect(answer.status == 200, "\(query): \(answer.text)")
+            #expect(answer.headers["content-type"] == "application/json")
+            #expect(answer.text == cli.stdout, "\(query)")
+            #expect(answer.text.count > 10, "\(query): an empty answer proves nothing")
+        }
+        let daily = try await server.get("/v1/daily?since=2026-11-02&until=2026-11-12&tz=America/New_York")
+        let cliDaily = try spendlog(
+            ["stats", "--dir", dir, "--format", "json", "--by", "day", "--since", "2026-11-02", "--until", "2026-11-12",
+             "--tz", "America/New_York"], environment: Self.environment)
+        #expect(daily.status == 200)
+        #expect(daily.text == cliDaily.stdout)
+        #expect(daily.text.components(separatedBy: "\"day\"").count - 1 == 10)
+    }
+
+    @Test func recordsPageNewestFirstAsLogsDoes() async throws {
+        let dir = try Self.log.get()
+        let server = try ServeProcess(dir: dir, environment: Self.environment)
+        defer { server.stop() }
+        let filter = "project=etl&since=2026-11-04&until=2026-11-10"
+        let flags = ["--project", "etl", "--since", "2026-11-04", "--until", "2026-11-10"]
+        var cursor: String?
+        var offset = 0
+        var pages = 0
+        repeat {
+            let answer = try await server.get(
+                "/v1/records?\(filter)&limit=7" + (cursor.map { "&cursor=" + $0 } ?? ""))
+            #expect(answer.status == 200, "\(answer.text)")
+            let cli = try spendlog(
+                ["logs", "--dir", dir, "--format", "json", "--limit", "7", "--offset", String(offset)] + flags,
+                environment: Self.environment)
+            // {"records":<the CLI's array>,"next_cursor":…}
+            let prefix = "{\"records\":" + cli.stdout.dropLast()
+            #expect(answer.text.hasPrefix(prefix + ",\"next_cursor\":"), "page \(pages)")
+            let body = try JSONSerialization.jsonObject(with: answer.body) as! [String: Any]
+            cursor = body["next_cursor"] as? String
+            offset += 7
+            pages += 1
+        } while cursor != nil && pages < 100
+        let all = try spendlog(["logs", "--dir", dir, "--format", "json", "--limit", "1000"] + flags)
+        let count = (try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as! [Any]).count
+        #expect(count > 30)
+        #expect(pages == (count + 6) / 7)
+    }
+
+    @Test func budgetReportAndHealthAreTheCLIs() async throws {
+        let dir = try Self.log.get()
+        let server = try ServeProcess(dir: dir, environment: Self.environment)
+        defer { server.stop() }
+        let budget = try await server.get("/v1/budget")
+        let cliBudget = try spendlog(["budget", "status", "--dir", dir, "--format", "json"], environment: Self.environment)
+        #expect(budget.status == 200)
+        #expect(budget.text == cliBudget.stdout)
+        #expect(budget.text.contains("\"scope\":\"project=search\""))
+        let report = try await server.get("/v1/report?since=2026-11-05&until=2026-11-15&tz=Europe/Paris&tag=env=dev")
+        let cliReport = try spendlog(
+            ["report", "--dir", dir, "--format", "json", "--since", "2026-11-05", "--until", "2026-11-15", "--tz",
+             "Europe/Paris", "--tag", "env=dev"], environment: Self.environment)
+        #expect(report.status == 200)
+        #expect(report.text == cliReport.stdout)
+        #expect(report.text.count > 500)
+        let health = try await server.get("/healthz")
+        #expect(health.status == 200 && health.text == "{\"status\":\"ok\"}\n")
+        // None of the answers carries a CORS header.
+        for answer in [budget, report, health] {
+            #expect(!answer.headers.keys.contains { $0.hasPrefix("access-control") })
+        }
+    }
+
+    // MARK: - Refusals
+
+    @Test func refusedParametersAreNamed() async throws {
+        let dir = try Self.log.get()
+        let server = try ServeProcess(dir: dir, environment: Self.environment)
+        defer { server.stop() }
+        let cases: [(String, String)] = [
+            ("/v1/stats?since=yesterday", "since"),
+            ("/v1/stats?until=2026-13-01", "until"),
+            ("/v1/stats?since=2026-11-10&until=2026-11-01", "since"),
+            ("/v1/stats?by=colour", "by"),
+            ("/v1/stats?by=tag:", "by"),
+            ("/v1/stats?tz=Mars/Olympus", "tz"),
+            ("/v1/stats?tz=../../etc/passwd", "tz"),
+            ("/v1/stats?tag=novalue", "tag"),
+            ("/v1/stats?tag==x", "tag"),
+            ("/v1/stats?status=maybe", "status"),
+            ("/v1/stats?project=a%01b", "project"),
+            ("/v1/stats?columns=bogus", "columns"),
+            ("/v1/stats?since=2026-11-01&since=2026-11-02", "since"),
+            ("/v1/stats?colour=red", "colour"),
+            ("/v1/daily?by=project", "by"),
+            ("/v1/records?limit=0", "limit"),
+            ("/v1/records?limit=1001", "limit"),
+            ("/v1/records?limit=ten", "limit"),
+            ("/v1/records?cursor=bm90LWEtY3Vyc29y", "cursor"),
+            ("/v1/records?cursor=%25%25", "cursor"),
+            ("/v1/report?title=a%1Bb", "title"),
+            ("/v1/budget?since=2026-11-01", "since"),
+            ("/?since=never", "since"),
+        ]
+        for (path, parameter) in cases {
+            let answer = try await server.get(path)
+            #expect(answer.status == 400, "\(path): \(answer.text)")
+            #expect(answer.headers["content-type"] == "application/json", "\(path)")
+            let body = try JSONSerialization.jsonObject(with: answer.body) as? [String: String]
+            #expect(body?["parameter"] == parameter, "\(path): \(answer.text)")
+            #expect(body?["error"]?.hasPrefix(parameter + ":") == true || body?["error"]?.hasPrefix(parameter + " (") == true,
+                    "\(path): \(answer.text)")
+            #expect(body?["error"]?.contains("--") == false, "\(path): flags are the CLI's: \(answer.text)")
+        }
+        let missing = try await server.get("/v1/nothing")
+        #expect(missing.status == 404 && missing.text.contains("\"error\""))
+        let post = try await server.get("/v1/stats", method: "POST")
+        #expect(post.status == 405 && post.headers["allow"] == "GET")
+    }
+
+    @Test func aTokenIsRequiredWhenSet() async throws {
+        let dir = try Self.log.get()
+        let temp = TemporaryDirectory()
+        let token = "s3cret-token-0123456789abcdef"
+        writeFile(temp.path + "/token", Data((token + "\n").utf8))
+        let server = try ServeProcess(
+            dir: dir, environment: Self.environment, extra: ["--token-file", temp.path + "/token"])
+        defer { server.stop() }
+        for header in [nil, "Bearer wrong-token-0123456789abcdef", "Bearer " + token + "x", "Basic " + token, token,
+                       "Bearer " + String(token.dropLast())] {
+            for path in ["/v1/stats", "/healthz", "/", "/metrics", "/v1/openapi.json", "/nothing"] {
+                let answer = try await server.get(path, headers: header.map { ["Authorization": $0] } ?? [:])
+                #expect(answer.status == 401, "\(path) \(header ?? "none")")
+                #expect(answer.headers["www-authenticate"] == "Bearer")
+                let body = try JSONSerialization.jsonObject(with: answer.body) as? [String: String]
+                #expect(body?["error"]?.contains("Authorization: Bearer") == true)
+            }
+        }
+        let good = try await server.get("/v1/stats?by=project", headers: ["Authorization": "Bearer " + token])
+        #expect(good.status == 200)
+        let cli = try spendlog(["stats", "--dir", dir, "--format", "json", "--by", "project"])
+        #expect(good.text == cli.stdout)
+    }
+
+    @Test func offLoopbackItRefusesToStartWithoutAToken() throws {
+        let dir = try Self.log.get()
+        for address in ["0.0.0.0:0", "[::]:0", "192.0.2.1:8787"] {
+            let result = try spendlog(["serve", "--dir", dir, "--listen", address])
+            #expect(result.status == 64, "\(address): \(result.stderr)")
+            #expect(result.stderr.contains("--token-file"), "\(address): \(result.stderr)")
+            #expect(result.stdout.isEmpty)
+        }
+        let bad = try runProcess(TestPaths.serveBinary, ["--listen", "localhost"])
+        #expect(bad.status == 64 && bad.stderr.contains("--listen"), "\(bad.stderr)")
+        let badToken = TemporaryDirectory()
+        writeFile(badToken.path + "/token", Data("short\n".utf8))
+        let short = try runProcess(
+            TestPaths.serveBinary, ["--dir", dir, "--listen", "0.0.0.0:0", "--token-file", badToken.path + "/token"])
+        #expect(short.status == 64 && short.stderr.contains("--token-file"), "\(short.stderr)")
+    }
+
+    @Test func serveWithoutTheServerProgramNamesWhatToBuild() throws {
+        let temp = TemporaryDirectory()
+        let copy = temp.path + "/spendlog"
+        try FileManager.default.copyItem(atPath: TestPaths.binary, toPath: copy)
+        let result = try runProcess(copy, ["serve", "--listen", "127.0.0.1:0"])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("swift build --product spendlog-serve"), "\(result.stderr)")
+    }
+
+    @Test func nothingServedWritesToTheLog() async throws {
+        let temp = TemporaryDirectory()
+        let dir = temp.path + "/log"
+        let ingest = try spendlog(
+            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<50), environment: Self.environment)
+        #expect(ingest.status == 0)
+        let before = try Self.snapshot(dir)
+        let server = try ServeProcess(dir: dir, environment: Self.environment)
+        defer { server.stop() }
+        for path in ["/", "/v1/stats?by=day", "/v1/daily", "/v1/records?limit=1000", "/v1/budget", "/v1/report",
+                     "/v1/changes", "/metrics", "/healthz", "/v1/openapi.json"] {
+            let answer = try await server.get(path)
+            #expect(answer.status == 200, "\(path): \(answer.text)")
+        }
+        #expect(try Self.snapshot(dir) == before)
+    }
+
+    @Test func theDashboardOpensInChromiumAndShowsANewRecordWithinTwoSeconds() throws {
+        let temp = TemporaryDirectory()
+        let dir = temp.path + "/log"
+        let ingest = try spendlog(
+            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<200), environment: Self.environment)
+        #expect(ingest.status == 0)
+        let server = try ServeProcess(dir: dir, environment: Self.environment)
+        defer { server.stop() }
+        let marker = "live-check-project"
+        let check = try runProcess(
+            TestPaths.python,
+            [TestPaths.packageRoot + "/scripts/check-serve.py", "dashboard",
+             server.base + "/?since=2026-11-01&until=2026-11-21&tz=Europe/Berlin", marker, "--", TestPaths.binary,
+             "append", "--dir", dir, "--project", marker, "--model", "gpt-4.1", "--input-tokens", "10",
+             "--output-tokens", "1", "--cost", "0.5", "--ts", "2026-11-10T10:00:00Z"],
+            environment: Self.environment)
+        print(check.stdout, terminator: "")
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+    }
+
+    /// Every file under `dir` with its size and modification time.
+    static func snapshot(_ dir: String) throws -> [String: String] {
+        var result: [String: String] = [:]
+        let enumerator = FileManager.default.enumerator(atPath: dir)!
+        while let name = enumerator.nextObject() as? String {
+            let attributes = try FileManager.default.attributesOfItem(atPath: dir + "/" + name)
+            result[name] = "\(attributes[.size] ?? "") \(attributes[.modificationDate] ?? "")"
+        }
+        return result
+    }
+
+    // MARK: - Metrics and the OpenAPI document, checked from Python
+
+    @Test func metricsParseWithPrometheusClientAndMatchStats() async throws {
+        let dir = try Self.log.get()
+        let server = try ServeProcess(dir: dir, environment: Self.environment)
+        defer { server.stop() }
+        let metrics = try await server.get("/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.headers["content-type"]?.hasPrefix("text/plain") == true)
+        let temp = TemporaryDirectory()
+        writeFile(temp.path + "/metrics.txt", metrics.body)
+        let stats = try spendlog(["stats", "--dir", dir, "--format", "json", "--by", "project", "--by", "model"])
+        writeFile(temp.path + "/stats.json", Data(stats.stdout.utf8))
+        let budget = try spendlog(["budget", "status", "--dir", dir, "--format", "json"], environment: Self.environment)
+        writeFile(temp.path + "/budget.json", Data(budget.stdout.utf8))
+        let check = try runProcess(
+            TestPaths.python,
+            [TestPaths.packageRoot + "/scripts/check-serve.py", "metrics", temp.path + "/metrics.txt",
+             temp.path + "/stats.json", temp.path + "/budget.json"])
+        print(check.stdout, terminator: "")
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+    }
+
+    @Test func theOpenAPIDocumentIsTheCheckedInOneAndValidates() async throws {
+        let dir = try Self.log.get()
+        let server = try ServeProcess(dir: dir, environment: Self.environment)
+        defer { server.stop() }
+        let served = try await server.get("/v1/openapi.json")
+        let file = try Data(contentsOf: URL(fileURLWithPath: TestPaths.packageRoot + "/docs/openapi.json"))
+        #expect(served.status == 200)
+        #expect(served.body == file)
+        let check = try runProcess(
+            TestPaths.python, [TestPaths.packageRoot + "/scripts/check-serve.py", "openapi", TestPaths.packageRoot + "/docs/openapi.json"])
+        print(check.stdout, terminator: "")
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+    }
+}
+
+struct ServeTestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A server started through `spendlog serve` on a free loopback port (`--listen 127.0.0.1:0`):
+/// its first line on standard output names the address.
+final class ServeProcess: @unchecked Sendable {
+    let process = Process()
+    let base: String
+    let errorPath: String
+
+    init(dir: String, environment: [String: String] = [:], extra: [String] = []) throws {
+        process.executableURL = URL(fileURLWithPath: TestPaths.binary)
+        process.arguments = ["serve", "--dir", dir, "--listen", "127.0.0.1:0"] + extra
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe()
+        errorPath = NSTemporaryDirectory() + "spendlog-serve-\(UUID().uuidString).err"
+        writeFile(errorPath, Data())
+        process.standardOutput = out
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let more = out.fileHandleForReading.availableData
+            if more.isEmpty { break }
+            line.append(more)
+        }
+        let text = String(decoding: line, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        guard text.hasPrefix("listening on http://127.0.0.1:") else {
+            process.terminate()
+            let stderr = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+            throw ServeTestFailure("the server did not start: '\(text)' \(stderr)")
+        }
+        base = String(text.dropFirst("listening on ".count))
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: errorPath)
+    }
+
+    deinit { stop() }
+
+    struct Answer {
+        var status: Int
+        var headers: [String: String]
+        var body: Data
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    func get(_ path: String, method: String = "GET", headers: [String: String] = [:]) async throws -> Answer {
+        var request = URLRequest(url: URL(string: base + path)!)
+        request.httpMethod = method
+        request.timeoutInterval = 60
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (k, v) in http.allHeaderFields { fields[String(describing: k).lowercased()] = String(describing: v) }
+        return Answer(status: http.statusCode, headers: fields, body: data)
+    }
+}
