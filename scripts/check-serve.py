@@ -92,14 +92,16 @@ class Browser:
         self.from_child, from_child_w = os.pipe()
 
         def fds():
-            os.dup2(to_child_r, 3)
-            os.dup2(from_child_w, 4)
+            # Copies first: a pipe end may itself be fd 3 or 4.
+            read_end, write_end = os.dup(to_child_r), os.dup(from_child_w)
+            os.dup2(read_end, 3)
+            os.dup2(write_end, 4)
 
         argv = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                 "--user-data-dir=" + os.path.join(work, "profile"), "--remote-debugging-pipe",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-extensions", "about:blank"]
-        self.process = subprocess.Popen(argv, pass_fds=(to_child_r, from_child_w), preexec_fn=fds,
+        self.process = subprocess.Popen(argv, pass_fds=(3, 4), preexec_fn=fds,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_child_r)
         os.close(from_child_w)
