@@ -604,7 +604,8 @@ enum OpenAPIDocument {
         "schema": {
           "type": "array",
           "items": {
-            "type": "string"
+            "type": "string",
+            "minLength": 1
           }
         }
       },
@@ -618,7 +619,8 @@ enum OpenAPIDocument {
         "schema": {
           "type": "array",
           "items": {
-            "type": "string"
+            "type": "string",
+            "minLength": 1
           }
         }
       },
@@ -632,7 +634,8 @@ enum OpenAPIDocument {
         "schema": {
           "type": "array",
           "items": {
-            "type": "string"
+            "type": "string",
+            "minLength": 1
           }
         }
       },
@@ -646,7 +649,8 @@ enum OpenAPIDocument {
         "schema": {
           "type": "array",
           "items": {
-            "type": "string"
+            "type": "string",
+            "minLength": 1
           }
         }
       },
@@ -660,7 +664,8 @@ enum OpenAPIDocument {
         "schema": {
           "type": "array",
           "items": {
-            "type": "string"
+            "type": "string",
+            "minLength": 1
           }
         }
       },
@@ -674,7 +679,8 @@ enum OpenAPIDocument {
         "schema": {
           "type": "array",
           "items": {
-            "type": "string"
+            "type": "string",
+            "minLength": 1
           }
         }
       },
@@ -688,7 +694,8 @@ enum OpenAPIDocument {
         "schema": {
           "type": "array",
           "items": {
-            "type": "string"
+            "type": "string",
+            "minLength": 1
           }
         }
       },
@@ -702,7 +709,8 @@ enum OpenAPIDocument {
         "schema": {
           "type": "array",
           "items": {
-            "type": "string"
+            "type": "string",
+            "minLength": 1
           }
         }
       },
@@ -734,7 +742,8 @@ enum OpenAPIDocument {
         "schema": {
           "type": "array",
           "items": {
-            "type": "string"
+            "type": "string",
+            "pattern": "^[^=]+="
           }
         }
       },
@@ -744,7 +753,8 @@ enum OpenAPIDocument {
         "required": false,
         "description": "From this date (midnight in tz) or RFC 3339 time, inclusive.",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "minLength": 10
         }
       },
       "until": {
@@ -753,7 +763,8 @@ enum OpenAPIDocument {
         "required": false,
         "description": "Up to this date or RFC 3339 time, exclusive.",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "minLength": 10
         }
       },
       "tz": {
@@ -762,7 +773,8 @@ enum OpenAPIDocument {
         "required": false,
         "description": "IANA time zone of day, week and month groups and of dates given as bounds (default UTC).",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "minLength": 1
         }
       },
       "columns": {
@@ -789,7 +801,8 @@ enum OpenAPIDocument {
         "schema": {
           "type": "array",
           "items": {
-            "type": "string"
+            "type": "string",
+            "minLength": 1
           }
         }
       },

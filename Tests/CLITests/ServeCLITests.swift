@@ -330,6 +330,32 @@ import Testing
     }
 }
 
+extension ServeCLITests {
+    /// schemathesis (from the test venv) against the running server: every response's status,
+    /// content type, headers and body match the OpenAPI document, no request gets a 5xx, and
+    /// input outside the document is refused. Its check that every value the document allows is
+    /// accepted is left out: the document cannot say that a zone must exist or that `since` comes
+    /// before `until`, which the server, like the CLI, refuses.
+    @Test func schemathesisFindsEveryAnswerAsDocumented() async throws {
+        let dir = try Self.log.get()
+        let server = try ServeProcess(dir: dir, environment: Self.environment)
+        defer { server.stop() }
+        let work = TemporaryDirectory()
+        let python = URL(fileURLWithPath: TestPaths.python)
+        let schemathesis = python.deletingLastPathComponent().path + "/schemathesis"
+        let result = try runProcess(
+            schemathesis,
+            ["run", TestPaths.packageRoot + "/docs/openapi.json", "--url", server.base, "--checks", "all",
+             "--exclude-checks", "positive_data_acceptance", "--max-examples", "15", "--seed", "18", "--workers", "1",
+             "--no-color"],
+            workingDirectory: work.path)
+        let summary = result.stdout.split(separator: "\n").filter { $0.contains("generated") || $0.contains("===") }
+        print("schemathesis: " + summary.joined(separator: " | "))
+        #expect(result.status == 0, "\(result.stdout.suffix(4000))\(result.stderr.suffix(2000))")
+        #expect(result.stdout.contains("passed"))
+    }
+}
+
 struct ServeTestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
