@@ -69,6 +69,8 @@ struct ServeCommand: AsyncParsableCommand {
         let shownHost = address.host.contains(":") ? "[\(address.host)]" : address.host
         let app = Application(
             responder: CallbackResponder<BasicRequestContext> { request, _ in await server.respond(to: request) },
+            // A connection that sends nothing for a minute is closed.
+            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
             configuration: ApplicationConfiguration(
                 address: .hostname(address.host, port: address.port), serverName: nil, reuseAddress: false),
             onServerRunning: { channel in
