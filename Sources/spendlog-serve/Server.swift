@@ -12,6 +12,7 @@ final class Server: Sendable {
     let clock: @Sendable () -> Timestamp
     let gate = Gate(slots: 4, queue: 256)
     let metrics = Metrics()
+    let answers = AnswerCache()
 
     /// The most records one page of `/v1/records` holds, and the default.
     static let maximumLimit = 1000
@@ -86,6 +87,11 @@ final class Server: Sendable {
 
     // MARK: - Endpoints
 
+    /// The parameters as a cache key: each name and value, in order.
+    static func key(_ query: [(key: String, value: String)]) -> String {
+        query.map { $0.key + "\u{1}" + $0.value }.joined(separator: "\u{0}")
+    }
+
     static let filterNames = [
         "project", "model", "provider", "user", "caller", "role", "task", "status", "session", "tag", "since", "until",
     ]
@@ -101,11 +107,15 @@ final class Server: Sendable {
             : try APIError.wrap { () throws(SpendLogError) in try QueryParameters.groupKeys(p.all("by"), naming: .plain) }
         try p.done()
         let log = self.log
+        let answers = self.answers
+        let key = (daily ? "daily\u{0}" : "stats\u{0}") + Self.key(query)
         let statsQuery = StatsQuery(groupBy: groupBy, filter: filter, timeZone: zone)
         return Self.json(
             .ok,
             try await work { () throws(SpendLogError) in
-                QueryJSON.stats(try Query(directory: log).stats(statsQuery), columns: columns ?? StatsColumn.standard)
+                try answers.answer(log: log, key: key) { () throws(SpendLogError) in
+                    QueryJSON.stats(try Query(directory: log).stats(statsQuery), columns: columns ?? StatsColumn.standard)
+                }
             })
     }
 
@@ -364,6 +374,41 @@ enum Cursor {
             offset >= 0, offset <= maximumOffset
         else { throw refusal }
         return offset
+    }
+}
+
+/// The answers of `/v1/stats` and `/v1/daily` since the log last changed (by
+/// ``LogReader/changeToken()``: a segment added, grown, sealed or removed), so that a dashboard
+/// or a scraper asking the same question again is answered without reading the log again.
+/// Those answers depend on the records alone, and every record is in a segment. At most 16 MiB.
+final class AnswerCache: Sendable {
+    private struct State {
+        var token = ""
+        var answers: [String: String] = [:]
+        var bytes = 0
+    }
+
+    private let state = Mutex(State())
+    static let maximumBytes = 16 << 20
+
+    /// The answer to `key`: the cached one if the log has not changed since it was made, else
+    /// `make()`'s, kept under the token read before it was made.
+    func answer(log: LogDirectory, key: String, _ make: () throws(SpendLogError) -> String) throws(SpendLogError)
+        -> String
+    {
+        let token = try LogReader(directory: log).changeToken()
+        if let cached = state.withLock({ $0.token == token ? $0.answers[key] : nil }) { return cached }
+        let answer = try make()
+        state.withLock { state in
+            if state.token != token {
+                state = State()
+                state.token = token
+            }
+            let size = key.utf8.count + answer.utf8.count
+            guard state.bytes + size <= Self.maximumBytes else { return }
+            if state.answers.updateValue(answer, forKey: key) == nil { state.bytes += size }
+        }
+        return answer
     }
 }
 

@@ -281,6 +281,38 @@ import Testing
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
 
+    /// Answers are kept until the log changes: the same question after an append sees the record.
+    @Test func aRepeatedQuestionSeesRecordsAppendedSinceItWasAsked() async throws {
+        let temp = TemporaryDirectory()
+        let dir = temp.path + "/log"
+        let ingest = try spendlog(
+            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<50), environment: Self.environment)
+        #expect(ingest.status == 0)
+        let server = try ServeProcess(dir: dir, environment: Self.environment)
+        defer { server.stop() }
+        for round in 0..<3 {
+            for path in ["/v1/stats?by=project", "/v1/daily?since=2026-11-01&until=2026-11-21"] {
+                let first = try await server.get(path)
+                let again = try await server.get(path)
+                #expect(first.text == again.text)
+            }
+            let stats = try await server.get("/v1/stats?by=project")
+            let cli = try spendlog(["stats", "--dir", dir, "--format", "json", "--by", "project"])
+            #expect(stats.text == cli.stdout, "round \(round)")
+            let daily = try await server.get("/v1/daily?since=2026-11-01&until=2026-11-21")
+            let cliDaily = try spendlog(
+                ["stats", "--dir", dir, "--format", "json", "--by", "day", "--since", "2026-11-01", "--until", "2026-11-21"])
+            #expect(daily.text == cliDaily.stdout, "round \(round)")
+            #expect(stats.text.contains("\"project\":\"new-\(round)\"") == false)
+            let append = try spendlog(
+                ["append", "--dir", dir, "--project", "new-\(round)", "--model", "o3", "--input-tokens", "5",
+                 "--output-tokens", "1", "--cost", "0.25", "--ts", "2026-11-0\(round + 2)T08:00:00Z"])
+            #expect(append.status == 0, "\(append.stderr)")
+            let after = try await server.get("/v1/stats?by=project")
+            #expect(after.text.contains("\"project\":\"new-\(round)\""), "round \(round): \(after.text)")
+        }
+    }
+
     /// Every file under `dir` with its size and modification time.
     static func snapshot(_ dir: String) throws -> [String: String] {
         var result: [String: String] = [:]
