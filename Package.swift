@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // The level of the server's log (Hummingbird logs through swift-log).
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // HTTP field names of spendlog-serve's own headers.
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // libzstd, found through pkg-config; sealed segments are zstd frames.
@@ -64,6 +66,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         // A writer child process for the concurrency and crash tests (not installed).

@@ -119,6 +119,11 @@ enum OpenAPIDocument {
                   }
                 }
               }
+            },
+            "headers": {
+              "Spendlog-Damaged": {
+                "$ref": "#/components/headers/Spendlog-Damaged"
+              }
             }
           },
           "401": {
@@ -196,6 +201,11 @@ enum OpenAPIDocument {
                     "$ref": "#/components/schemas/StatsRow"
                   }
                 }
+              }
+            },
+            "headers": {
+              "Spendlog-Damaged": {
+                "$ref": "#/components/headers/Spendlog-Damaged"
               }
             }
           },
@@ -287,6 +297,11 @@ enum OpenAPIDocument {
                     }
                   }
                 }
+              }
+            },
+            "headers": {
+              "Spendlog-Damaged": {
+                "$ref": "#/components/headers/Spendlog-Damaged"
               }
             }
           },
@@ -1057,6 +1072,14 @@ enum OpenAPIDocument {
               "$ref": "#/components/schemas/Error"
             }
           }
+        }
+      }
+    },
+    "headers": {
+      "Spendlog-Damaged": {
+        "description": "Present when damaged segments were left out of the answer (as the CLI warns on standard error and exits 65): how many, and the first one's message. `spendlog verify` lists them.",
+        "schema": {
+          "type": "string"
         }
       }
     }

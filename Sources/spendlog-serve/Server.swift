@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import SpendLog
 import Synchronization
@@ -110,13 +111,15 @@ final class Server: Sendable {
         let answers = self.answers
         let key = (daily ? "daily\u{0}" : "stats\u{0}") + Self.key(query)
         let statsQuery = StatsQuery(groupBy: groupBy, filter: filter, timeZone: zone)
-        return Self.json(
-            .ok,
-            try await work { () throws(SpendLogError) in
-                try answers.answer(log: log, key: key) { () throws(SpendLogError) in
-                    QueryJSON.stats(try Query(directory: log).stats(statsQuery), columns: columns ?? StatsColumn.standard)
-                }
-            })
+        let answer = try await work { () throws(SpendLogError) in
+            try answers.answer(log: log, key: key) { () throws(SpendLogError) in
+                let result = try Query(directory: log).stats(statsQuery)
+                return Answer(
+                    body: QueryJSON.stats(result, columns: columns ?? StatsColumn.standard),
+                    problems: result.trace.problems)
+            }
+        }
+        return Self.json(.ok, answer)
     }
 
     func records(_ query: [(key: String, value: String)]) async throws(APIError) -> Response {
@@ -141,7 +144,7 @@ final class Server: Sendable {
         let shown = Array(page.records.prefix(limit))
         let next = page.records.count > limit ? JSONValue.string(Cursor.make(offset: offset + limit)) : .null
         let body = "{\"records\":" + QueryJSON.records(shown).dropLast() + ",\"next_cursor\":" + next.jsonText + "}\n"
-        return Self.json(.ok, body)
+        return Self.json(.ok, Answer(body: body, problems: page.problems))
     }
 
     func report(_ query: [(key: String, value: String)], html: Bool) async throws(APIError) -> Response {
@@ -251,6 +254,20 @@ final class Server: Sendable {
     static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
         text(status, body, type: "application/json")
     }
+
+    /// An answer that left out damaged segments says so in `Spendlog-Damaged` (how many, and
+    /// the first one's message), as the CLI warns on standard error: the body is the same.
+    static func json(_ status: HTTPResponse.Status, _ answer: Answer) -> Response {
+        var response = text(status, answer.body, type: "application/json")
+        if let first = answer.problems.first {
+            let message = String(first.message.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }.prefix(300).map(Character.init))
+            response.headers[damagedHeader] =
+                "\(answer.problems.count) damaged segment(s) left out; `spendlog verify` lists them. \(message)"
+        }
+        return response
+    }
+
+    static let damagedHeader = HTTPField.Name("Spendlog-Damaged")!
 
     static func text(_ status: HTTPResponse.Status, _ body: String, type: String) -> Response {
         var headers = HTTPFields()
@@ -377,6 +394,12 @@ enum Cursor {
     }
 }
 
+/// A JSON body and the damaged segments its question left out.
+struct Answer: Sendable {
+    var body: String
+    var problems: [SpendLogError] = []
+}
+
 /// The answers of `/v1/stats` and `/v1/daily` since the log last changed (by
 /// ``LogReader/changeToken()``: a segment added, grown, sealed or removed), so that a dashboard
 /// or a scraper asking the same question again is answered without reading the log again.
@@ -384,7 +407,7 @@ enum Cursor {
 final class AnswerCache: Sendable {
     private struct State {
         var token = ""
-        var answers: [String: String] = [:]
+        var answers: [String: Answer] = [:]
         var bytes = 0
     }
 
@@ -393,8 +416,8 @@ final class AnswerCache: Sendable {
 
     /// The answer to `key`: the cached one if the log has not changed since it was made, else
     /// `make()`'s, kept under the token read before it was made.
-    func answer(log: LogDirectory, key: String, _ make: () throws(SpendLogError) -> String) throws(SpendLogError)
-        -> String
+    func answer(log: LogDirectory, key: String, _ make: () throws(SpendLogError) -> Answer) throws(SpendLogError)
+        -> Answer
     {
         let token = try LogReader(directory: log).changeToken()
         if let cached = state.withLock({ $0.token == token ? $0.answers[key] : nil }) { return cached }
@@ -404,7 +427,7 @@ final class AnswerCache: Sendable {
                 state = State()
                 state.token = token
             }
-            let size = key.utf8.count + answer.utf8.count
+            let size = key.utf8.count + answer.body.utf8.count
             guard state.bytes + size <= Self.maximumBytes else { return }
             if state.answers.updateValue(answer, forKey: key) == nil { state.bytes += size }
         }

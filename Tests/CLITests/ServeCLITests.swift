@@ -313,6 +313,38 @@ import Testing
         }
     }
 
+    /// A damaged segment is left out as the CLI leaves it out (same body), and the answer says so.
+    @Test func damagedSegmentsAreLeftOutAndNamedInAHeader() async throws {
+        let temp = TemporaryDirectory()
+        let dir = temp.path + "/log"
+        let ingest = try spendlog(
+            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<90), environment: Self.environment)
+        #expect(ingest.status == 0)
+        let folder = dir + "/segments/day=2026-11-02"
+        let segment = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".jsonl") })
+        let handle = try #require(FileHandle(forWritingAtPath: folder + "/" + segment))
+        handle.seekToEndOfFile()
+        handle.write(Data("this is not a record\n".utf8))
+        handle.write(Data(Self.records(200..<201).utf8))
+        handle.closeFile()
+        let server = try ServeProcess(dir: dir, environment: Self.environment)
+        defer { server.stop() }
+        let cli = try spendlog(["stats", "--dir", dir, "--format", "json", "--by", "day"])
+        #expect(cli.status == 65, "\(cli.stderr)")
+        for _ in 0..<2 {  // the second answer is the kept one
+            let answer = try await server.get("/v1/stats?by=day")
+            #expect(answer.status == 200)
+            #expect(answer.text == cli.stdout)
+            #expect(answer.headers["spendlog-damaged"]?.hasPrefix("1 damaged segment(s) left out") == true, "\(answer.headers)")
+            #expect(answer.headers["spendlog-damaged"]?.contains(segment) == true, "\(answer.headers)")
+        }
+        let records = try await server.get("/v1/records?limit=1000")
+        #expect(records.headers["spendlog-damaged"] != nil)
+        let clean = try await server.get("/v1/stats?by=day&until=2026-11-02")
+        #expect(clean.headers["spendlog-damaged"] == nil)
+    }
+
     /// Every file under `dir` with its size and modification time.
     static func snapshot(_ dir: String) throws -> [String: String] {
         var result: [String: String] = [:]
