@@ -11,6 +11,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spendlog serve",
         abstract: "Serve the live dashboard and the read-only JSON API of a log over HTTP.",
+        usage: "spendlog serve [--listen <host:port>] [--token-file <file>] [<options>]",
         discussion: """
             Listens on loopback (127.0.0.1:8787) by default. Any other address needs --token-file: \
             every request must then send `Authorization: Bearer <token>`. Nothing served writes to \
@@ -18,17 +19,22 @@ struct ServeCommand: AsyncParsableCommand {
             (`listening on http://127.0.0.1:8787`). Endpoints and parameters: docs/SERVE.md.
             """)
 
-    @Option(help: "Address and port to listen on, HOST:PORT ([::1]:PORT for IPv6; port 0 picks a free one).")
+    @Option(
+        help: ArgumentHelp(
+            "Address and port to listen on ([::1]:PORT for IPv6; port 0 picks a free one).", valueName: "host:port"))
     var listen: String = "127.0.0.1:8787"
     @Option(
         name: .customLong("token-file"),
-        help: "A file holding the bearer token every request must send (required off loopback).")
+        help: ArgumentHelp(
+            "A file holding the bearer token every request must send (required off loopback).", valueName: "file"))
     var tokenFile: String?
     @Option(
         name: .long,
         help: "The log directory (default: $SPENDLOG_DIR, $XDG_DATA_HOME/spendlog, ~/.local/share/spendlog).")
     var dir: String?
-    @Option(name: .customLong("request-timeout"), help: "Seconds a request may take before it is answered 503 (1 to 600).")
+    @Option(
+        name: .customLong("request-timeout"),
+        help: ArgumentHelp("Seconds a request may take before it is answered 503 (1 to 600).", valueName: "seconds"))
     var requestTimeout: Int = 30
 
     func validate() throws {

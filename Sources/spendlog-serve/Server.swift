@@ -56,7 +56,9 @@ final class Server: Sendable {
                 try Parameters(query, allowed: []).done()
                 let now = clock()
                 let log = self.log
-                return Self.json(.ok, try await work { () throws(SpendLogError) in QueryJSON.budget(try Self.budget(log, now: now)) })
+                return Self.json(
+                    .ok, try await work { () throws(SpendLogError) in QueryJSON.budget(try Self.budget(log, now: now)) }
+                )
             case "/v1/report": return try await report(query, html: false)
             case "/v1/changes":
                 try Parameters(query, allowed: []).done()
@@ -101,11 +103,14 @@ final class Server: Sendable {
         var p = Parameters(query, allowed: Self.filterNames + ["tz", "columns"] + (daily ? [] : ["by"]))
         let zone = try p.zone()
         let filter = try p.filter(zone: zone)
-        let columns = try APIError.wrap { () throws(SpendLogError) in try StatsColumn.parse(p.all("columns"), naming: .plain) }
+        let columns = try APIError.wrap { () throws(SpendLogError) in
+            try StatsColumn.parse(p.all("columns"), naming: .plain)
+        }
         let groupBy =
             daily
             ? [GroupKey.day]
-            : try APIError.wrap { () throws(SpendLogError) in try QueryParameters.groupKeys(p.all("by"), naming: .plain) }
+            : try APIError.wrap { () throws(SpendLogError) in try QueryParameters.groupKeys(p.all("by"), naming: .plain)
+            }
         try p.done()
         let log = self.log
         let answers = self.answers
@@ -160,7 +165,8 @@ final class Server: Sendable {
         let now = clock()
         let text = try await work { () throws(SpendLogError) -> String in
             guard html else {
-                return try ReportData.build(directory: log, filter: filter, timeZone: zone, now: now, title: title).json()
+                return try ReportData.build(directory: log, filter: filter, timeZone: zone, now: now, title: title)
+                    .json()
             }
             // The token first: a record that arrives while the page is made reloads it.
             let token = try LogReader(directory: log).changeToken()
@@ -260,7 +266,9 @@ final class Server: Sendable {
     static func json(_ status: HTTPResponse.Status, _ answer: Answer) -> Response {
         var response = text(status, answer.body, type: "application/json")
         if let first = answer.problems.first {
-            let message = String(first.message.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }.prefix(300).map(Character.init))
+            let message = String(
+                first.message.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }.prefix(300).map(
+                    Character.init))
             response.headers[damagedHeader] =
                 "\(answer.problems.count) damaged segment(s) left out; `spendlog verify` lists them. \(message)"
         }
@@ -330,7 +338,9 @@ struct Parameters {
     func done() throws(APIError) {
         for (key, _) in query where !allowed.contains(key) {
             let name = QueryParameters.shown(key)
-            let known = allowed.isEmpty ? "this endpoint takes none" : "this endpoint takes " + allowed.sorted().joined(separator: ", ")
+            let known =
+                allowed.isEmpty
+                ? "this endpoint takes none" : "this endpoint takes " + allowed.sorted().joined(separator: ", ")
             throw APIError("\(name): not a parameter of this endpoint; \(known).", parameter: name)
         }
         if query.count > 256 {
@@ -342,7 +352,9 @@ struct Parameters {
 
     mutating func one(_ name: String) throws(APIError) -> String? {
         let values = all(name)
-        guard values.count <= 1 else { throw APIError("\(name): given \(values.count) times; give it once.", parameter: name) }
+        guard values.count <= 1 else {
+            throw APIError("\(name): given \(values.count) times; give it once.", parameter: name)
+        }
         return values.first
     }
 
@@ -366,7 +378,9 @@ struct Parameters {
         f.since = try one("since")
         f.until = try one("until")
         let parameters = f
-        return try APIError.wrap { () throws(SpendLogError) in try QueryParameters.filter(parameters, zone: zone, naming: .plain) }
+        return try APIError.wrap { () throws(SpendLogError) in
+            try QueryParameters.filter(parameters, zone: zone, naming: .plain)
+        }
     }
 }
 
@@ -382,7 +396,8 @@ enum Cursor {
     }
 
     static func offset(_ cursor: String) throws(APIError) -> Int {
-        let refusal = APIError("cursor: not a cursor this server gave; give next_cursor as it came.", parameter: "cursor")
+        let refusal = APIError(
+            "cursor: not a cursor this server gave; give next_cursor as it came.", parameter: "cursor")
         guard cursor.utf8.count <= 64 else { throw refusal }
         var text = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while text.utf8.count % 4 != 0 { text += "=" }

@@ -27,10 +27,14 @@ import Testing
         try run(["seal", "--dir", dir])
         try run(["index", "--dir", dir])
         try run(["ingest", "--dir", dir, "--fsync", "none", "-"], input: records(400..<600))
-        try run(["limit", "set", "--dir", dir, "--scope", "project=search", "--type", "cost", "--max", "40",
-                 "--window", "month", "--soft", "0.8"])
-        try run(["limit", "set", "--dir", dir, "--scope", "global", "--type", "requests", "--max", "3000",
-                 "--window", "rolling:30d"])
+        try run([
+            "limit", "set", "--dir", dir, "--scope", "project=search", "--type", "cost", "--max", "40",
+            "--window", "month", "--soft", "0.8",
+        ])
+        try run([
+            "limit", "set", "--dir", dir, "--scope", "global", "--type", "requests", "--max", "3000",
+            "--window", "rolling:30d",
+        ])
         keep.append(temp)
         return dir
     }
@@ -66,14 +70,25 @@ import Testing
             ("", []),
             ("by=project", ["--by", "project"]),
             ("by=day&by=model&tz=Asia/Kolkata", ["--by", "day", "--by", "model", "--tz", "Asia/Kolkata"]),
-            ("by=tag:team&tag=env=prod&since=2026-11-03&until=2026-11-15",
-             ["--by", "tag:team", "--tag", "env=prod", "--since", "2026-11-03", "--until", "2026-11-15"]),
-            ("by=model&project=search&project=etl&status=ok&columns=requests,cost_usd,cost_per_1k_requests",
-             ["--by", "model", "--project", "search", "--project", "etl", "--status", "ok", "--columns",
-              "requests,cost_usd,cost_per_1k_requests"]),
-            ("by=user&since=2026-11-05T06:00:00Z&until=2026-11-19T00:00:00Z&user=u1&user=u3",
-             ["--by", "user", "--since", "2026-11-05T06:00:00Z", "--until", "2026-11-19T00:00:00Z", "--user", "u1",
-              "--user", "u3"]),
+            (
+                "by=tag:team&tag=env=prod&since=2026-11-03&until=2026-11-15",
+                ["--by", "tag:team", "--tag", "env=prod", "--since", "2026-11-03", "--until", "2026-11-15"]
+            ),
+            (
+                "by=model&project=search&project=etl&status=ok&columns=requests,cost_usd,cost_per_1k_requests",
+                [
+                    "--by", "model", "--project", "search", "--project", "etl", "--status", "ok", "--columns",
+                    "requests,cost_usd,cost_per_1k_requests",
+                ]
+            ),
+            (
+                "by=user&since=2026-11-05T06:00:00Z&until=2026-11-19T00:00:00Z&user=u1&user=u3",
+                [
+                    "--by", "user", "--since", "2026-11-05T06:00:00Z", "--until", "2026-11-19T00:00:00Z", "--user",
+                    "u1",
+                    "--user", "u3",
+                ]
+            ),
         ]
         for (query, flags) in cases {
             let answer = try await server.get("/v1/stats?" + query)
@@ -86,8 +101,11 @@ import Testing
         }
         let daily = try await server.get("/v1/daily?since=2026-11-02&until=2026-11-12&tz=America/New_York")
         let cliDaily = try spendlog(
-            ["stats", "--dir", dir, "--format", "json", "--by", "day", "--since", "2026-11-02", "--until", "2026-11-12",
-             "--tz", "America/New_York"], environment: Self.environment)
+            [
+                "stats", "--dir", dir, "--format", "json", "--by", "day", "--since", "2026-11-02", "--until",
+                "2026-11-12",
+                "--tz", "America/New_York",
+            ], environment: Self.environment)
         #expect(daily.status == 200)
         #expect(daily.text == cliDaily.stdout)
         #expect(daily.text.components(separatedBy: "\"day\"").count - 1 == 10)
@@ -128,14 +146,17 @@ import Testing
         let server = try ServeProcess(dir: dir, environment: Self.environment)
         defer { server.stop() }
         let budget = try await server.get("/v1/budget")
-        let cliBudget = try spendlog(["budget", "status", "--dir", dir, "--format", "json"], environment: Self.environment)
+        let cliBudget = try spendlog(
+            ["budget", "status", "--dir", dir, "--format", "json"], environment: Self.environment)
         #expect(budget.status == 200)
         #expect(budget.text == cliBudget.stdout)
         #expect(budget.text.contains("\"scope\":\"project=search\""))
         let report = try await server.get("/v1/report?since=2026-11-05&until=2026-11-15&tz=Europe/Paris&tag=env=dev")
         let cliReport = try spendlog(
-            ["report", "--dir", dir, "--format", "json", "--since", "2026-11-05", "--until", "2026-11-15", "--tz",
-             "Europe/Paris", "--tag", "env=dev"], environment: Self.environment)
+            [
+                "report", "--dir", dir, "--format", "json", "--since", "2026-11-05", "--until", "2026-11-15", "--tz",
+                "Europe/Paris", "--tag", "env=dev",
+            ], environment: Self.environment)
         #expect(report.status == 200)
         #expect(report.text == cliReport.stdout)
         #expect(report.text.count > 500)
@@ -184,8 +205,10 @@ import Testing
             #expect(answer.headers["content-type"] == "application/json", "\(path)")
             let body = try JSONSerialization.jsonObject(with: answer.body) as? [String: String]
             #expect(body?["parameter"] == parameter, "\(path): \(answer.text)")
-            #expect(body?["error"]?.hasPrefix(parameter + ":") == true || body?["error"]?.hasPrefix(parameter + " (") == true,
-                    "\(path): \(answer.text)")
+            #expect(
+                body?["error"]?.hasPrefix(parameter + ":") == true
+                    || body?["error"]?.hasPrefix(parameter + " (") == true,
+                "\(path): \(answer.text)")
             #expect(body?["error"]?.contains("--") == false, "\(path): flags are the CLI's: \(answer.text)")
         }
         let missing = try await server.get("/v1/nothing")
@@ -202,8 +225,10 @@ import Testing
         let server = try ServeProcess(
             dir: dir, environment: Self.environment, extra: ["--token-file", temp.path + "/token"])
         defer { server.stop() }
-        for header in [nil, "Bearer wrong-token-0123456789abcdef", "Bearer " + token + "x", "Basic " + token, token,
-                       "Bearer " + String(token.dropLast())] {
+        for header in [
+            nil, "Bearer wrong-token-0123456789abcdef", "Bearer " + token + "x", "Basic " + token, token,
+            "Bearer " + String(token.dropLast()),
+        ] {
             for path in ["/v1/stats", "/healthz", "/", "/metrics", "/v1/openapi.json", "/nothing"] {
                 let answer = try await server.get(path, headers: header.map { ["Authorization": $0] } ?? [:])
                 #expect(answer.status == 401, "\(path) \(header ?? "none")")
@@ -248,13 +273,16 @@ import Testing
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
         let ingest = try spendlog(
-            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<50), environment: Self.environment)
+            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<50), environment: Self.environment
+        )
         #expect(ingest.status == 0)
         let before = try Self.snapshot(dir)
         let server = try ServeProcess(dir: dir, environment: Self.environment)
         defer { server.stop() }
-        for path in ["/", "/v1/stats?by=day", "/v1/daily", "/v1/records?limit=1000", "/v1/budget", "/v1/report",
-                     "/v1/changes", "/metrics", "/healthz", "/v1/openapi.json"] {
+        for path in [
+            "/", "/v1/stats?by=day", "/v1/daily", "/v1/records?limit=1000", "/v1/budget", "/v1/report",
+            "/v1/changes", "/metrics", "/healthz", "/v1/openapi.json",
+        ] {
             let answer = try await server.get(path)
             #expect(answer.status == 200, "\(path): \(answer.text)")
         }
@@ -265,17 +293,20 @@ import Testing
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
         let ingest = try spendlog(
-            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<200), environment: Self.environment)
+            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<200),
+            environment: Self.environment)
         #expect(ingest.status == 0)
         let server = try ServeProcess(dir: dir, environment: Self.environment)
         defer { server.stop() }
         let marker = "live-check-project"
         let check = try runProcess(
             TestPaths.python,
-            [TestPaths.packageRoot + "/scripts/check-serve.py", "dashboard",
-             server.base + "/?since=2026-11-01&until=2026-11-21&tz=Europe/Berlin", marker, "--", TestPaths.binary,
-             "append", "--dir", dir, "--project", marker, "--model", "gpt-4.1", "--input-tokens", "10",
-             "--output-tokens", "1", "--cost", "0.5", "--ts", "2026-11-10T10:00:00Z"],
+            [
+                TestPaths.packageRoot + "/scripts/check-serve.py", "dashboard",
+                server.base + "/?since=2026-11-01&until=2026-11-21&tz=Europe/Berlin", marker, "--", TestPaths.binary,
+                "append", "--dir", dir, "--project", marker, "--model", "gpt-4.1", "--input-tokens", "10",
+                "--output-tokens", "1", "--cost", "0.5", "--ts", "2026-11-10T10:00:00Z",
+            ],
             environment: Self.environment)
         print(check.stdout, terminator: "")
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
@@ -286,7 +317,8 @@ import Testing
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
         let ingest = try spendlog(
-            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<50), environment: Self.environment)
+            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<50), environment: Self.environment
+        )
         #expect(ingest.status == 0)
         let server = try ServeProcess(dir: dir, environment: Self.environment)
         defer { server.stop() }
@@ -301,12 +333,17 @@ import Testing
             #expect(stats.text == cli.stdout, "round \(round)")
             let daily = try await server.get("/v1/daily?since=2026-11-01&until=2026-11-21")
             let cliDaily = try spendlog(
-                ["stats", "--dir", dir, "--format", "json", "--by", "day", "--since", "2026-11-01", "--until", "2026-11-21"])
+                [
+                    "stats", "--dir", dir, "--format", "json", "--by", "day", "--since", "2026-11-01", "--until",
+                    "2026-11-21",
+                ])
             #expect(daily.text == cliDaily.stdout, "round \(round)")
             #expect(stats.text.contains("\"project\":\"new-\(round)\"") == false)
             let append = try spendlog(
-                ["append", "--dir", dir, "--project", "new-\(round)", "--model", "o3", "--input-tokens", "5",
-                 "--output-tokens", "1", "--cost", "0.25", "--ts", "2026-11-0\(round + 2)T08:00:00Z"])
+                [
+                    "append", "--dir", dir, "--project", "new-\(round)", "--model", "o3", "--input-tokens", "5",
+                    "--output-tokens", "1", "--cost", "0.25", "--ts", "2026-11-0\(round + 2)T08:00:00Z",
+                ])
             #expect(append.status == 0, "\(append.stderr)")
             let after = try await server.get("/v1/stats?by=project")
             #expect(after.text.contains("\"project\":\"new-\(round)\""), "round \(round): \(after.text)")
@@ -318,7 +355,8 @@ import Testing
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
         let ingest = try spendlog(
-            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<90), environment: Self.environment)
+            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<90), environment: Self.environment
+        )
         #expect(ingest.status == 0)
         let folder = dir + "/segments/day=2026-11-02"
         let segment = try #require(
@@ -336,7 +374,9 @@ import Testing
             let answer = try await server.get("/v1/stats?by=day")
             #expect(answer.status == 200)
             #expect(answer.text == cli.stdout)
-            #expect(answer.headers["spendlog-damaged"]?.hasPrefix("1 damaged segment(s) left out") == true, "\(answer.headers)")
+            #expect(
+                answer.headers["spendlog-damaged"]?.hasPrefix("1 damaged segment(s) left out") == true,
+                "\(answer.headers)")
             #expect(answer.headers["spendlog-damaged"]?.contains(segment) == true, "\(answer.headers)")
         }
         let records = try await server.get("/v1/records?limit=1000")
@@ -369,12 +409,15 @@ import Testing
         writeFile(temp.path + "/metrics.txt", metrics.body)
         let stats = try spendlog(["stats", "--dir", dir, "--format", "json", "--by", "project", "--by", "model"])
         writeFile(temp.path + "/stats.json", Data(stats.stdout.utf8))
-        let budget = try spendlog(["budget", "status", "--dir", dir, "--format", "json"], environment: Self.environment)
+        let budget = try spendlog(
+            ["budget", "status", "--dir", dir, "--format", "json"], environment: Self.environment)
         writeFile(temp.path + "/budget.json", Data(budget.stdout.utf8))
         let check = try runProcess(
             TestPaths.python,
-            [TestPaths.packageRoot + "/scripts/check-serve.py", "metrics", temp.path + "/metrics.txt",
-             temp.path + "/stats.json", temp.path + "/budget.json"])
+            [
+                TestPaths.packageRoot + "/scripts/check-serve.py", "metrics", temp.path + "/metrics.txt",
+                temp.path + "/stats.json", temp.path + "/budget.json",
+            ])
         print(check.stdout, terminator: "")
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
@@ -388,7 +431,11 @@ import Testing
         #expect(served.status == 200)
         #expect(served.body == file)
         let check = try runProcess(
-            TestPaths.python, [TestPaths.packageRoot + "/scripts/check-serve.py", "openapi", TestPaths.packageRoot + "/docs/openapi.json"])
+            TestPaths.python,
+            [
+                TestPaths.packageRoot + "/scripts/check-serve.py", "openapi",
+                TestPaths.packageRoot + "/docs/openapi.json",
+            ])
         print(check.stdout, terminator: "")
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
@@ -409,9 +456,12 @@ extension ServeCLITests {
         let schemathesis = python.deletingLastPathComponent().path + "/schemathesis"
         let result = try runProcess(
             schemathesis,
-            ["run", TestPaths.packageRoot + "/docs/openapi.json", "--url", server.base, "--checks", "all",
-             "--exclude-checks", "positive_data_acceptance", "--max-examples", "15", "--seed", "18", "--workers", "1",
-             "--no-color"],
+            [
+                "run", TestPaths.packageRoot + "/docs/openapi.json", "--url", server.base, "--checks", "all",
+                "--exclude-checks", "positive_data_acceptance", "--max-examples", "15", "--seed", "18", "--workers",
+                "1",
+                "--no-color",
+            ],
             workingDirectory: work.path)
         let summary = result.stdout.split(separator: "\n").filter { $0.contains("generated") || $0.contains("===") }
         print("schemathesis: " + summary.joined(separator: " | "))

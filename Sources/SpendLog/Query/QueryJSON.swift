@@ -104,7 +104,8 @@ public enum QueryJSON {
     /// A limit's members: id, scope, type, max, window, tz and soft (when set).
     public static func ruleMembers(_ rule: LimitRule) -> [(key: String, value: JSONValue)] {
         var members: [(key: String, value: JSONValue)] = [
-            ("id", .string(rule.id)), ("scope", .string(rule.scope.description)), ("type", .string(rule.metric.rawValue)),
+            ("id", .string(rule.id)), ("scope", .string(rule.scope.description)),
+            ("type", .string(rule.metric.rawValue)),
             ("max", .number(rule.metric.jsonNumber(rule.maximum))), ("window", .string(rule.window.name)),
             ("tz", .string(rule.window.zoneName)),
         ]

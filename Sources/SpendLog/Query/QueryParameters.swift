@@ -67,7 +67,9 @@ public enum QueryParameters {
             (p.caller, "caller"), (p.role, "role"), (p.task, "task"), (p.session, "session"),
         ] {
             for value in values {
-                do throws(RecordValidationError) { try UsageRecord.validateName(value, field: naming.name(field)) } catch {
+                do throws(RecordValidationError) {
+                    try UsageRecord.validateName(value, field: naming.name(field))
+                } catch {
                     throw refusal(field, "\(naming.name(field)): \(error.reason).")
                 }
             }
@@ -118,7 +120,8 @@ public enum QueryParameters {
         guard let time = Timestamp.parseDateOrTime(text) else {
             throw refusal(
                 field,
-                "\(naming.name(field)): '\(shown(text))' is not a date (2026-11-23) or an RFC 3339 time (2026-11-23T10:15:00Z).")
+                "\(naming.name(field)): '\(shown(text))' is not a date (2026-11-23) or an RFC 3339 time (2026-11-23T10:15:00Z)."
+            )
         }
         guard text.utf8.count == 10, !zone.isUTC else { return time }
         // A date: the start of that day in the zone.
