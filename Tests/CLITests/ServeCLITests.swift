@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
+#if canImport(Glibc)
+    import Glibc
 #endif
 
 /// `spendlog serve` through the built binaries and real HTTP on a loopback port: every JSON answer
@@ -62,7 +62,7 @@ import Testing
 
     // MARK: - Equal to the CLI
 
-    @Test func statsAndDailyAreTheCLIsBytes() async throws {
+    @Test func statsAndDailyAreTheCLIsBytes() throws {
         let dir = try Self.log.get()
         let server = try ServeProcess(dir: dir, environment: Self.environment)
         defer { server.stop() }
@@ -91,7 +91,7 @@ import Testing
             ),
         ]
         for (query, flags) in cases {
-            let answer = try await server.get("/v1/stats?" + query)
+            let answer = try server.get("/v1/stats?" + query)
             let cli = try spendlog(["stats", "--dir", dir, "--format", "json"] + flags, environment: Self.environment)
             #expect(cli.status == 0, "\(cli.stderr)")
             #expect(answer.status == 200, "\(query): \(answer.text)")
@@ -99,7 +99,7 @@ import Testing
             #expect(answer.text == cli.stdout, "\(query)")
             #expect(answer.text.count > 10, "\(query): an empty answer proves nothing")
         }
-        let daily = try await server.get("/v1/daily?since=2026-11-02&until=2026-11-12&tz=America/New_York")
+        let daily = try server.get("/v1/daily?since=2026-11-02&until=2026-11-12&tz=America/New_York")
         let cliDaily = try spendlog(
             [
                 "stats", "--dir", dir, "--format", "json", "--by", "day", "--since", "2026-11-02", "--until",
@@ -111,7 +111,7 @@ import Testing
         #expect(daily.text.components(separatedBy: "\"day\"").count - 1 == 10)
     }
 
-    @Test func recordsPageNewestFirstAsLogsDoes() async throws {
+    @Test func recordsPageNewestFirstAsLogsDoes() throws {
         let dir = try Self.log.get()
         let server = try ServeProcess(dir: dir, environment: Self.environment)
         defer { server.stop() }
@@ -121,7 +121,7 @@ import Testing
         var offset = 0
         var pages = 0
         repeat {
-            let answer = try await server.get(
+            let answer = try server.get(
                 "/v1/records?\(filter)&limit=7" + (cursor.map { "&cursor=" + $0 } ?? ""))
             #expect(answer.status == 200, "\(answer.text)")
             let cli = try spendlog(
@@ -141,17 +141,17 @@ import Testing
         #expect(pages == (count + 6) / 7)
     }
 
-    @Test func budgetReportAndHealthAreTheCLIs() async throws {
+    @Test func budgetReportAndHealthAreTheCLIs() throws {
         let dir = try Self.log.get()
         let server = try ServeProcess(dir: dir, environment: Self.environment)
         defer { server.stop() }
-        let budget = try await server.get("/v1/budget")
+        let budget = try server.get("/v1/budget")
         let cliBudget = try spendlog(
             ["budget", "status", "--dir", dir, "--format", "json"], environment: Self.environment)
         #expect(budget.status == 200)
         #expect(budget.text == cliBudget.stdout)
         #expect(budget.text.contains("\"scope\":\"project=search\""))
-        let report = try await server.get("/v1/report?since=2026-11-05&until=2026-11-15&tz=Europe/Paris&tag=env=dev")
+        let report = try server.get("/v1/report?since=2026-11-05&until=2026-11-15&tz=Europe/Paris&tag=env=dev")
         let cliReport = try spendlog(
             [
                 "report", "--dir", dir, "--format", "json", "--since", "2026-11-05", "--until", "2026-11-15", "--tz",
@@ -160,7 +160,7 @@ import Testing
         #expect(report.status == 200)
         #expect(report.text == cliReport.stdout)
         #expect(report.text.count > 500)
-        let health = try await server.get("/healthz")
+        let health = try server.get("/healthz")
         #expect(health.status == 200 && health.text == "{\"status\":\"ok\"}\n")
         // None of the answers carries a CORS header.
         for answer in [budget, report, health] {
@@ -170,7 +170,7 @@ import Testing
 
     // MARK: - Refusals
 
-    @Test func refusedParametersAreNamed() async throws {
+    @Test func refusedParametersAreNamed() throws {
         let dir = try Self.log.get()
         let server = try ServeProcess(dir: dir, environment: Self.environment)
         defer { server.stop() }
@@ -200,7 +200,7 @@ import Testing
             ("/?since=never", "since"),
         ]
         for (path, parameter) in cases {
-            let answer = try await server.get(path)
+            let answer = try server.get(path)
             #expect(answer.status == 400, "\(path): \(answer.text)")
             #expect(answer.headers["content-type"] == "application/json", "\(path)")
             let body = try JSONSerialization.jsonObject(with: answer.body) as? [String: String]
@@ -211,13 +211,13 @@ import Testing
                 "\(path): \(answer.text)")
             #expect(body?["error"]?.contains("--") == false, "\(path): flags are the CLI's: \(answer.text)")
         }
-        let missing = try await server.get("/v1/nothing")
+        let missing = try server.get("/v1/nothing")
         #expect(missing.status == 404 && missing.text.contains("\"error\""))
-        let post = try await server.get("/v1/stats", method: "POST")
+        let post = try server.get("/v1/stats", method: "POST")
         #expect(post.status == 405 && post.headers["allow"] == "GET")
     }
 
-    @Test func aTokenIsRequiredWhenSet() async throws {
+    @Test func aTokenIsRequiredWhenSet() throws {
         let dir = try Self.log.get()
         let temp = TemporaryDirectory()
         let token = "s3cret-token-0123456789abcdef"
@@ -230,14 +230,14 @@ import Testing
             "Bearer " + String(token.dropLast()),
         ] {
             for path in ["/v1/stats", "/healthz", "/", "/metrics", "/v1/openapi.json", "/nothing"] {
-                let answer = try await server.get(path, headers: header.map { ["Authorization": $0] } ?? [:])
+                let answer = try server.get(path, headers: header.map { ["Authorization": $0] } ?? [:])
                 #expect(answer.status == 401, "\(path) \(header ?? "none")")
                 #expect(answer.headers["www-authenticate"] == "Bearer")
                 let body = try JSONSerialization.jsonObject(with: answer.body) as? [String: String]
                 #expect(body?["error"]?.contains("Authorization: Bearer") == true)
             }
         }
-        let good = try await server.get("/v1/stats?by=project", headers: ["Authorization": "Bearer " + token])
+        let good = try server.get("/v1/stats?by=project", headers: ["Authorization": "Bearer " + token])
         #expect(good.status == 200)
         let cli = try spendlog(["stats", "--dir", dir, "--format", "json", "--by", "project"])
         #expect(good.text == cli.stdout)
@@ -269,7 +269,7 @@ import Testing
         #expect(result.stderr.contains("swift build --product spendlog-serve"), "\(result.stderr)")
     }
 
-    @Test func nothingServedWritesToTheLog() async throws {
+    @Test func nothingServedWritesToTheLog() throws {
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
         let ingest = try spendlog(
@@ -283,7 +283,7 @@ import Testing
             "/", "/v1/stats?by=day", "/v1/daily", "/v1/records?limit=1000", "/v1/budget", "/v1/report",
             "/v1/changes", "/metrics", "/healthz", "/v1/openapi.json",
         ] {
-            let answer = try await server.get(path)
+            let answer = try server.get(path)
             #expect(answer.status == 200, "\(path): \(answer.text)")
         }
         #expect(try Self.snapshot(dir) == before)
@@ -313,7 +313,7 @@ import Testing
     }
 
     /// Answers are kept until the log changes: the same question after an append sees the record.
-    @Test func aRepeatedQuestionSeesRecordsAppendedSinceItWasAsked() async throws {
+    @Test func aRepeatedQuestionSeesRecordsAppendedSinceItWasAsked() throws {
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
         let ingest = try spendlog(
@@ -324,14 +324,14 @@ import Testing
         defer { server.stop() }
         for round in 0..<3 {
             for path in ["/v1/stats?by=project", "/v1/daily?since=2026-11-01&until=2026-11-21"] {
-                let first = try await server.get(path)
-                let again = try await server.get(path)
+                let first = try server.get(path)
+                let again = try server.get(path)
                 #expect(first.text == again.text)
             }
-            let stats = try await server.get("/v1/stats?by=project")
+            let stats = try server.get("/v1/stats?by=project")
             let cli = try spendlog(["stats", "--dir", dir, "--format", "json", "--by", "project"])
             #expect(stats.text == cli.stdout, "round \(round)")
-            let daily = try await server.get("/v1/daily?since=2026-11-01&until=2026-11-21")
+            let daily = try server.get("/v1/daily?since=2026-11-01&until=2026-11-21")
             let cliDaily = try spendlog(
                 [
                     "stats", "--dir", dir, "--format", "json", "--by", "day", "--since", "2026-11-01", "--until",
@@ -345,13 +345,13 @@ import Testing
                     "--output-tokens", "1", "--cost", "0.25", "--ts", "2026-11-0\(round + 2)T08:00:00Z",
                 ])
             #expect(append.status == 0, "\(append.stderr)")
-            let after = try await server.get("/v1/stats?by=project")
+            let after = try server.get("/v1/stats?by=project")
             #expect(after.text.contains("\"project\":\"new-\(round)\""), "round \(round): \(after.text)")
         }
     }
 
     /// A damaged segment is left out as the CLI leaves it out (same body), and the answer says so.
-    @Test func damagedSegmentsAreLeftOutAndNamedInAHeader() async throws {
+    @Test func damagedSegmentsAreLeftOutAndNamedInAHeader() throws {
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
         let ingest = try spendlog(
@@ -371,7 +371,7 @@ import Testing
         let cli = try spendlog(["stats", "--dir", dir, "--format", "json", "--by", "day"])
         #expect(cli.status == 65, "\(cli.stderr)")
         for _ in 0..<2 {  // the second answer is the kept one
-            let answer = try await server.get("/v1/stats?by=day")
+            let answer = try server.get("/v1/stats?by=day")
             #expect(answer.status == 200)
             #expect(answer.text == cli.stdout)
             #expect(
@@ -379,9 +379,9 @@ import Testing
                 "\(answer.headers)")
             #expect(answer.headers["spendlog-damaged"]?.contains(segment) == true, "\(answer.headers)")
         }
-        let records = try await server.get("/v1/records?limit=1000")
+        let records = try server.get("/v1/records?limit=1000")
         #expect(records.headers["spendlog-damaged"] != nil)
-        let clean = try await server.get("/v1/stats?by=day&until=2026-11-02")
+        let clean = try server.get("/v1/stats?by=day&until=2026-11-02")
         #expect(clean.headers["spendlog-damaged"] == nil)
     }
 
@@ -398,11 +398,11 @@ import Testing
 
     // MARK: - Metrics and the OpenAPI document, checked from Python
 
-    @Test func metricsParseWithPrometheusClientAndMatchStats() async throws {
+    @Test func metricsParseWithPrometheusClientAndMatchStats() throws {
         let dir = try Self.log.get()
         let server = try ServeProcess(dir: dir, environment: Self.environment)
         defer { server.stop() }
-        let metrics = try await server.get("/metrics")
+        let metrics = try server.get("/metrics")
         #expect(metrics.status == 200)
         #expect(metrics.headers["content-type"]?.hasPrefix("text/plain") == true)
         let temp = TemporaryDirectory()
@@ -422,11 +422,11 @@ import Testing
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
 
-    @Test func theOpenAPIDocumentIsTheCheckedInOneAndValidates() async throws {
+    @Test func theOpenAPIDocumentIsTheCheckedInOneAndValidates() throws {
         let dir = try Self.log.get()
         let server = try ServeProcess(dir: dir, environment: Self.environment)
         defer { server.stop() }
-        let served = try await server.get("/v1/openapi.json")
+        let served = try server.get("/v1/openapi.json")
         let file = try Data(contentsOf: URL(fileURLWithPath: TestPaths.packageRoot + "/docs/openapi.json"))
         #expect(served.status == 200)
         #expect(served.body == file)
@@ -447,7 +447,7 @@ extension ServeCLITests {
     /// input outside the document is refused. Its check that every value the document allows is
     /// accepted is left out: the document cannot say that a zone must exist or that `since` comes
     /// before `until`, which the server, like the CLI, refuses.
-    @Test func schemathesisFindsEveryAnswerAsDocumented() async throws {
+    @Test func schemathesisFindsEveryAnswerAsDocumented() throws {
         let dir = try Self.log.get()
         let server = try ServeProcess(dir: dir, environment: Self.environment)
         defer { server.stop() }
@@ -510,9 +510,13 @@ final class ServeProcess: @unchecked Sendable {
         base = String(text.dropFirst("listening on ".count))
     }
 
+    /// SIGTERM (a graceful shutdown), then SIGKILL if it has not ended within 10 s.
     func stop() {
         if process.isRunning {
             process.terminate()
+            let deadline = Date().addingTimeInterval(10)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(atPath: errorPath)
@@ -527,15 +531,65 @@ final class ServeProcess: @unchecked Sendable {
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    func get(_ path: String, method: String = "GET", headers: [String: String] = [:]) async throws -> Answer {
-        var request = URLRequest(url: URL(string: base + path)!)
-        request.httpMethod = method
-        request.timeoutInterval = 60
-        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = response as! HTTPURLResponse
+    /// One request on a connection of its own (`Connection: close`), read to its end: a plain
+    /// HTTP/1.1 client over a socket, with nothing between the test and the server's bytes.
+    func get(_ path: String, method: String = "GET", headers: [String: String] = [:]) throws -> Answer {
+        let port = UInt16(base.split(separator: ":").last!)!
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ServeTestFailure("socket: errno \(errno)") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { throw ServeTestFailure("connect to \(base): errno \(errno)") }
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        for (name, value) in headers { request += "\(name): \(value)\r\n" }
+        request += method == "GET" ? "\r\n" : "Content-Length: 0\r\n\r\n"
+        let bytes = Array(request.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { throw ServeTestFailure("send: errno \(errno)") }
+            sent += n
+        }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            guard n >= 0 else { throw ServeTestFailure("recv from \(base)\(path): errno \(errno)") }
+            if n == 0 { break }
+            response += buffer[..<n]
+        }
+        guard let end = response.indices.first(where: { response[$0...].starts(with: [13, 10, 13, 10]) }) else {
+            throw ServeTestFailure("no HTTP head from \(path): \(String(decoding: response, as: UTF8.self))")
+        }
+        let head = String(decoding: response[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        let status = Int(head[0].split(separator: " ")[1])!
         var fields: [String: String] = [:]
-        for (k, v) in http.allHeaderFields { fields[String(describing: k).lowercased()] = String(describing: v) }
-        return Answer(status: http.statusCode, headers: fields, body: data)
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        var body = Array(response[(end + 4)...])
+        if fields["transfer-encoding"] == "chunked" {
+            var decoded: [UInt8] = []
+            var at = 0
+            while let lineEnd = body[at...].indices.first(where: { body[$0...].starts(with: [13, 10]) }),
+                let size = Int(String(decoding: body[at..<lineEnd], as: UTF8.self), radix: 16), size > 0
+            {
+                decoded += body[(lineEnd + 2)..<(lineEnd + 2 + size)]
+                at = lineEnd + 2 + size + 2
+            }
+            body = decoded
+        }
+        return Answer(status: status, headers: fields, body: Data(body))
     }
 }
