@@ -269,14 +269,25 @@ import Testing
         #expect(result.stderr.contains("swift build --product spendlog-serve"), "\(result.stderr)")
     }
 
-    @Test func nothingServedWritesToTheLog() throws {
+    /// With and without limits: every file of the log, the budget's included, is as it was.
+    @Test(arguments: [false, true]) func nothingServedWritesToTheLog(withLimits: Bool) throws {
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
         let ingest = try spendlog(
             ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<50), environment: Self.environment
         )
         #expect(ingest.status == 0)
+        if withLimits {
+            let limit = try spendlog(
+                ["limit", "set", "--dir", dir, "--scope", "project=etl", "--type", "cost", "--max", "5", "--window",
+                 "month"], environment: Self.environment)
+            #expect(limit.status == 0, "\(limit.stderr)")
+            // The budget's counters brought up to date as any command leaves them.
+            let status = try spendlog(["budget", "status", "--dir", dir], environment: Self.environment)
+            #expect(status.status == 0, "\(status.stderr)")
+        }
         let before = try Self.snapshot(dir)
+        #expect(before.keys.contains { $0.hasPrefix("budget/") } == withLimits, "\(before.keys.sorted())")
         let server = try ServeProcess(dir: dir, environment: Self.environment)
         defer { server.stop() }
         for path in [
