@@ -13,6 +13,8 @@
 #   make build   release build of the CLI (.build/release/spendlog)
 #   make docs    build the DocC catalogue of the SpendLog library (warnings are errors) and check
 #                that every public symbol has a doc comment
+#   make build-serve  release build of the HTTP server `spendlog serve` runs (.build/release/spendlog-serve)
+#   make bench-serve  wrk against spendlog serve while records are appended (docs/PERFORMANCE.md)
 #   make deps    install the system packages the build needs (apt-get, only when missing)
 #   make format  apply .swift-format to Sources/ and Tests/
 #   make clean   remove build products
@@ -25,7 +27,7 @@ RELEASE_BUILD := $(SWIFT) build -c release --static-swift-stdlib --product spend
 VENV := .venv
 PEERS_VENV := .venv-peers
 APT_PACKAGES := libzstd-dev zstd libsqlite3-dev pkg-config tzdata
-TEST_APT_PACKAGES := faketime postgresql openjdk-17-jre-headless chromium
+TEST_APT_PACKAGES := faketime postgresql openjdk-17-jre-headless chromium wrk
 TEST_ENV = SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR)/$(VENV)/bin/python \
 	SPENDLOG_PEERS_PYTHON=$(CURDIR)/$(PEERS_VENV)/bin/python \
 	SPENDLOG_RELEASE_BIN=$(CURDIR)/.build/release/spendlog
@@ -34,7 +36,7 @@ TEST_ENV = SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR
 # local midnight and new year fourteen hours ahead of UTC (10:00 UTC there).
 FAKE_CLOCKS := "UTC|2029-02-28 23:59:30" "Pacific/Kiritimati|2026-12-31 23:59:30"
 
-.PHONY: run test test-dates soak soak-crash soak-faults soak-fuzz soak-sanitize bench build docs deps test-deps \
+.PHONY: run build-serve bench-serve test test-dates soak soak-crash soak-faults soak-fuzz soak-sanitize bench build docs deps test-deps \
 	apt-install venv format clean
 
 deps:
@@ -61,6 +63,10 @@ PYSPARK_VERSION := 4.3.0
 # The Python peers `spendlog import` reads; the import test writes their databases through them.
 LLM_TOLL_VERSION := 0.13.0
 LLM_ACCOUNTING_VERSION := 0.1.34
+# `spendlog serve`'s tests: the Prometheus text parser, the OpenAPI validator, and schemathesis.
+PROMETHEUS_CLIENT_VERSION := 0.26.0
+OPENAPI_SPEC_VALIDATOR_VERSION := 0.9.0
+SCHEMATHESIS_VERSION := 4.32.5
 venv: test-deps
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
 	@$(VENV)/bin/python -c "import duckdb" 2>/dev/null || $(VENV)/bin/pip install -q duckdb
@@ -68,6 +74,10 @@ venv: test-deps
 		= "$(LITELLM_VERSION)" ] || $(VENV)/bin/pip install -q "litellm==$(LITELLM_VERSION)"
 	@$(VENV)/bin/python -c "import chdb, opentelemetry.proto" 2>/dev/null || $(VENV)/bin/pip install -q chdb opentelemetry-proto
 	@$(VENV)/bin/python -c "import pyspark" 2>/dev/null || $(VENV)/bin/pip install -q "pyspark==$(PYSPARK_VERSION)"
+	@[ "$$($(VENV)/bin/python -c 'import importlib.metadata as m; print(m.version("schemathesis"), m.version("prometheus_client"), m.version("openapi-spec-validator"))' 2>/dev/null)" \
+		= "$(SCHEMATHESIS_VERSION) $(PROMETHEUS_CLIENT_VERSION) $(OPENAPI_SPEC_VALIDATOR_VERSION)" ] \
+		|| $(VENV)/bin/pip install -q "schemathesis==$(SCHEMATHESIS_VERSION)" \
+			"prometheus_client==$(PROMETHEUS_CLIENT_VERSION)" "openapi-spec-validator==$(OPENAPI_SPEC_VALIDATOR_VERSION)"
 	@# The peers get a venv of their own: llm-accounting pins click and python-dotenv below what
 	@# litellm's dependencies need.
 	@[ -x $(PEERS_VENV)/bin/python ] || python3 -m venv $(PEERS_VENV)
@@ -76,6 +86,13 @@ venv: test-deps
 
 build: deps
 	$(RELEASE_BUILD)
+
+# The server of `spendlog serve`, beside the CLI; not part of `make build` (it builds SwiftNIO).
+build-serve: deps
+	$(SWIFT) build -c release --product spendlog-serve
+
+bench-serve: build build-serve test-deps
+	@scripts/bench-serve.sh .build/release
 
 run: build
 	@scripts/demo.sh .build/release/spendlog

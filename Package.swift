@@ -6,15 +6,23 @@ let package = Package(
     products: [
         .library(name: "SpendLog", targets: ["SpendLog"]),
         .executable(name: "spendlog", targets: ["spendlog"]),
+        // The local dashboard and read-only HTTP API (`spendlog serve` runs it); a product of its
+        // own so that the CLI neither links nor builds the HTTP server.
+        .executable(name: "spendlog-serve", targets: ["spendlog-serve"]),
     ],
     dependencies: [
         // The CLI's parsing, help and validation.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // Typed file descriptors and Errno for every system call the log makes.
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
-        // The HTTP server of the example in Examples/BudgetedServer. The CLI does not link it.
-        // Without its default traits: no swift-configuration.
+        // The HTTP server of spendlog-serve and of the example in Examples/BudgetedServer, and the
+        // Prometheus text of /metrics. The CLI does not link them. Without Hummingbird's default
+        // traits: no swift-configuration.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The level of the server's log (Hummingbird logs through swift-log).
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // HTTP field names of the servers' own headers.
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         // `swift package generate-documentation`: the DocC catalogue of the SpendLog library (make docs).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
@@ -51,6 +59,18 @@ let package = Package(
             dependencies: [
                 "SpendLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // `spendlog serve`: the dashboard and the read-only API over HTTP.
+        .executableTarget(
+            name: "spendlog-serve",
+            dependencies: [
+                "SpendLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         // Examples of the library's public API, built by `make test` and run by ExamplesTests.

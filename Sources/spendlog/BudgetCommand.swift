@@ -21,17 +21,9 @@ struct BudgetStatusCommand: ParsableCommand {
         try reportingBudgetErrors {
             let statuses = try makeBudget(try directory.open(create: true)).status(now: try budgetClock())
             if format == .json {
-                let items = statuses.map { s -> JSONValue in
-                    let m = s.rule.metric
-                    return .object(
-                        ruleMembers(s.rule) + [
-                            ("spent", .number(m.jsonNumber(s.spent))), ("held", .number(m.jsonNumber(s.held))),
-                            ("remaining", .number(m.jsonNumber(s.remaining))), ("percent_used", .number(s.percentUsed)),
-                            ("window_start", .string(timeText(s.windowStart))),
-                            ("resets_at", s.resetsAt.map { .string(timeText($0)) } ?? .null),
-                        ])
-                }
-                print(JSONValue.array(items).jsonText)
+                var out = OutputBuffer()
+                out.write(QueryJSON.budget(statuses))
+                out.flush()
                 return
             }
             let rows = statuses.map { s in

@@ -89,17 +89,7 @@ func softText(_ rule: LimitRule) -> String {
 }
 
 /// A limit as JSON members: id, scope, type, max, window, tz, and soft when set.
-func ruleMembers(_ rule: LimitRule) -> [(key: String, value: JSONValue)] {
-    var members: [(key: String, value: JSONValue)] = [
-        ("id", .string(rule.id)), ("scope", .string(rule.scope.description)), ("type", .string(rule.metric.rawValue)),
-        ("max", .number(rule.metric.jsonNumber(rule.maximum))), ("window", .string(rule.window.name)),
-        ("tz", .string(rule.window.zoneName)),
-    ]
-    if let soft = rule.softPartsPerMillion {
-        members.append(("soft", .number(Money(nanos: soft * 1000).decimalString)))
-    }
-    return members
-}
+func ruleMembers(_ rule: LimitRule) -> [(key: String, value: JSONValue)] { QueryJSON.ruleMembers(rule) }
 
 struct LimitDeleteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -35,12 +35,7 @@ struct LogsCommand: ParsableCommand {
             case .jsonl:
                 for record in page.records { out.write(bytes: record.jsonLine()) }
             case .json:
-                out.write("[")
-                for (i, record) in page.records.enumerated() {
-                    if i > 0 { out.write(",") }
-                    out.write(bytes: Array(record.jsonLine().dropLast()))
-                }
-                out.write("]\n")
+                out.write(QueryJSON.records(page.records))
             case .csv:
                 out.write(
                     "ts,id,project,model,provider,input_tokens,output_tokens,cached_input_tokens,cache_write_tokens,reasoning_tokens,cost_usd,cost_source,latency_ms,user,caller,role,task,status\r\n"

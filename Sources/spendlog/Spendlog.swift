@@ -43,6 +43,7 @@ struct Spendlog: ParsableCommand {
             CostCommand.self,
             RepriceCommand.self,
             PricesCommand.self,
+            ServeCommand.self,
         ]
     )
 

@@ -99,20 +99,8 @@ enum StatsOutput {
 
     /// `--by` values: a dimension, a time bucket or `tag:KEY`.
     static func groupKeys(_ names: [String]) throws -> [GroupKey] {
-        try names.map { name -> GroupKey in
-            if name.hasPrefix("tag:") {
-                let key = String(name.dropFirst(4))
-                do throws(RecordValidationError) { try UsageRecord.validateName(key, field: "--by") } catch {
-                    throw ValidationError("--by: '\(QueryFilterOptions.shown(name))' needs a tag key (tag:team): \(error.reason).")
-                }
-                return .tag(key)
-            }
-            guard let key = GroupKey(rawValue: name) else {
-                throw ValidationError(
-                    "--by: '\(QueryFilterOptions.shown(name))' is not one of "
-                        + "\(GroupKey.allCases.map(\.rawValue).joined(separator: ", ")) or tag:KEY.")
-            }
-            return key
+        do throws(SpendLogError) { return try QueryParameters.groupKeys(names, naming: .flags) } catch {
+            throw ValidationError(error.message)
         }
     }
 
@@ -125,15 +113,7 @@ enum StatsOutput {
     }
 
     static func json(_ result: StatsResult, columns: [StatsColumn] = StatsColumn.standard) -> String {
-        let rows = result.rows.map { row -> JSONValue in
-            var members: [(key: String, value: JSONValue)] = []
-            for (lane, key) in result.groupBy.enumerated() {
-                members.append((key.rawValue, row.keys[lane].map { .string($0) } ?? .null))
-            }
-            for column in columns { members.append((column.rawValue, column.json(row.metrics))) }
-            return .object(members)
-        }
-        return JSONValue.array(rows).jsonText + "\n"
+        QueryJSON.stats(result, columns: columns)
     }
 
     static func metricMembers(_ m: RollupMetrics) -> [(key: String, value: JSONValue)] {

@@ -42,6 +42,12 @@ public enum TestPaths {
         String(binary[..<binary.lastIndex(of: "/")!]) + "/" + product
     }
 
+    /// The HTTP server `spendlog serve` runs, beside the `spendlog` binary (`swift build --product
+    /// spendlog-serve`).
+    public static var serveBinary: String {
+        String(binary[..<binary.lastIndex(of: "/")!]) + "/spendlog-serve"
+    }
+
     /// `Fixtures/` in this package: small logs, price tables and provider responses
     /// (Fixtures/README.md names each file's source and licence). Read-only: tests copy what they
     /// change into a temporary folder.

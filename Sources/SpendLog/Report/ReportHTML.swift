@@ -6,12 +6,30 @@ extension ReportData {
     static let otherColor = "#bab0ac"
     static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
-    /// The report as one self-contained HTML file: inline CSS and SVG charts, no script, no fonts,
-    /// no request of any kind (docs/REPORTS.md).
-    public func html() -> String {
+    /// A script a live page runs (the dashboard of `spendlog serve`): its source, and the nonce
+    /// its Content-Security-Policy allows it by. The policy then also lets the page fetch from its
+    /// own origin, and nothing else.
+    public struct LiveScript: Sendable {
+        /// A fresh random value per page, named in the page's Content-Security-Policy.
+        public var nonce: String
+        /// The script's JavaScript source, put inline in the page.
+        public var source: String
+
+        /// A script and the nonce that lets it run.
+        public init(nonce: String, source: String) {
+            self.nonce = nonce
+            self.source = source
+        }
+    }
+
+    /// The report as one HTML page; with `live`, that script runs in it (a file written by
+    /// `spendlog report` has none).
+    public func html(live: LiveScript? = nil) -> String {
         var h = HTMLBuilder()
         h.raw("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-        h.raw("<meta http-equiv=\"Content-Security-Policy\" content=\"\(Self.contentSecurityPolicy)\">\n")
+        var policy = Self.contentSecurityPolicy
+        if let live { policy += "; script-src 'nonce-\(live.nonce)'; connect-src 'self'" }
+        h.raw("<meta http-equiv=\"Content-Security-Policy\" content=\"\(policy)\">\n")
         h.raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
         h.raw("<meta name=\"generator\" content=\"spendlog\">\n<title>")
         h.text(title)
@@ -67,7 +85,14 @@ extension ReportData {
 
         h.raw("<footer>Made by spendlog at \(generatedAt.rfc3339). Figures are rounded for reading; ")
         h.raw("the exact values are in each table cell's <code>title</code> and <code>data-value</code>.</footer>\n")
-        h.raw("</main>\n</body>\n</html>\n")
+        h.raw("</main>\n")
+        if let live {
+            h.raw("<script nonce=\"\(live.nonce)\">\n")
+            // `</` would end the element early: scripts are the caller's own text, kept without it.
+            h.raw(live.source.split(separator: "</", omittingEmptySubsequences: false).joined(separator: "<\\/"))
+            h.raw("\n</script>\n")
+        }
+        h.raw("</body>\n</html>\n")
         return h.out
     }
 
