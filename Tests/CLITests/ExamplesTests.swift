@@ -3,8 +3,8 @@ import SpendLog
 import SpendLogTestSupport
 import Testing
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
+#if canImport(Glibc)
+    import Glibc
 #endif
 
 /// The programs in Examples/, built against the library's public API, run as a user runs them.
@@ -46,41 +46,48 @@ import Testing
     /// the limit (0.01 USD, lifetime) has no room for another: 12 requests at once, then one at
     /// a time until refused. Each costs 0.0012 USD and holds 0.002 while in flight, so exactly
     /// seven fit (0.0084 spent; 0.0084 + 0.002 > 0.01), and no interleaving overspends.
-    @Test func budgetedServerRefusesWith429AtTheLimit() async throws {
+    @Test func budgetedServerRefusesWith429AtTheLimit() throws {
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
         let server = try ExampleServer(dir: dir, temp: temp)
         defer { server.stop() }
-        let url = URL(string: "\(server.base)/v1/chat/completions")!
-
-        let concurrent = try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<12 { group.addTask { try await post(url).status } }
-            var statuses: [Int] = []
-            for try await status in group { statuses.append(status) }
-            return statuses
+        let base = server.base
+        let post: @Sendable () throws -> ServeProcess.Answer = {
+            try httpRequest(
+                base, "/v1/chat/completions", method: "POST", headers: ["Content-Type": "application/json"],
+                body: Data(#"{"model":"gpt-4.1-mini","messages":[{"role":"user","content":"Hi"}]}"#.utf8))
         }
+
+        // Twelve clients at once, each on a thread of its own.
+        let statuses = Statuses()
+        let threads = (0..<12).map { _ in
+            Thread { statuses.add(Int32((try? post())?.status ?? -1)) }
+        }
+        for thread in threads { thread.start() }
+        while statuses.all.count < 12 { usleep(10_000) }
+        let concurrent = statuses.all.map(Int.init)
         #expect(concurrent.allSatisfy { $0 == 200 || $0 == 429 }, "\(concurrent)")
         var accepted = concurrent.filter { $0 == 200 }.count
         #expect(accepted >= 1 && accepted <= 7, "\(concurrent)")
-        var refusal: (status: Int, body: String, headers: [AnyHashable: Any])?
+        var refusal: ServeProcess.Answer?
         for _ in 0..<20 {
-            let answer = try await post(url)
+            let answer = try post()
             if answer.status == 429 {
                 refusal = answer
                 break
             }
             #expect(answer.status == 200)
-            #expect(answer.body.contains("\"usage\""))
-            #expect((answer.headers["X-SpendLog-Record"] as? String)?.count == 36)
+            #expect(answer.text.contains("\"usage\""))
+            #expect(answer.headers["x-spendlog-record"]?.count == 36)
             accepted += 1
         }
         #expect(accepted == 7)
         let refused = try #require(refusal)
-        #expect(refused.body.contains("\"limit\":\"L1\""), "\(refused.body)")
-        #expect(refused.body.contains("\"remaining_usd\":\"0.0016\""), "\(refused.body)")
+        #expect(refused.text.contains("\"limit\":\"L1\""), "\(refused.text)")
+        #expect(refused.text.contains("\"remaining_usd\":\"0.0016\""), "\(refused.text)")
 
         // The health route is outside the middleware: never recorded, never refused.
-        let health = try await get(URL(string: "\(server.base)/health")!)
+        let health = try httpRequest(server.base, "/health")
         #expect(health.status == 200)
 
         let log = try totals(dir)
@@ -135,22 +142,4 @@ final class ExampleServer {
     struct ServerDidNotStart: Error {
         var stderr: String
     }
-}
-
-func post(_ url: URL) async throws -> (status: Int, body: String, headers: [AnyHashable: Any]) {
-    var request = URLRequest(url: url)
-    request.httpMethod = "POST"
-    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-    request.httpBody = Data(#"{"model":"gpt-4.1-mini","messages":[{"role":"user","content":"Hi"}]}"#.utf8)
-    return try await send(request)
-}
-
-func get(_ url: URL) async throws -> (status: Int, body: String, headers: [AnyHashable: Any]) {
-    try await send(URLRequest(url: url))
-}
-
-func send(_ request: URLRequest) async throws -> (status: Int, body: String, headers: [AnyHashable: Any]) {
-    let (data, response) = try await URLSession.shared.data(for: request)
-    let http = response as! HTTPURLResponse
-    return (http.statusCode, String(decoding: data, as: UTF8.self), http.allHeaderFields)
 }

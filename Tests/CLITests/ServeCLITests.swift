@@ -542,9 +542,18 @@ final class ServeProcess: @unchecked Sendable {
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    /// One request on a connection of its own (`Connection: close`), read to its end: a plain
-    /// HTTP/1.1 client over a socket, with nothing between the test and the server's bytes.
+    /// One request on a connection of its own; see ``httpRequest(_:_:method:headers:body:)``.
     func get(_ path: String, method: String = "GET", headers: [String: String] = [:]) throws -> Answer {
+        try httpRequest(base, path, method: method, headers: headers)
+    }
+}
+
+/// One request to the server at `base` (`http://127.0.0.1:PORT`) on a connection of its own
+/// (`Connection: close`), read to its end: a plain HTTP/1.1 client over a socket, with nothing
+/// between the test and the server's bytes (URLSession stalls under libfaketime).
+func httpRequest(
+    _ base: String, _ path: String, method: String = "GET", headers: [String: String] = [:], body: Data? = nil
+) throws -> ServeProcess.Answer {
         let port = UInt16(base.split(separator: ":").last!)!
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ServeTestFailure("socket: errno \(errno)") }
@@ -563,8 +572,8 @@ final class ServeProcess: @unchecked Sendable {
         guard connected == 0 else { throw ServeTestFailure("connect to \(base): errno \(errno)") }
         var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
-        request += method == "GET" ? "\r\n" : "Content-Length: 0\r\n\r\n"
-        let bytes = Array(request.utf8)
+        request += method == "GET" ? "\r\n" : "Content-Length: \(body?.count ?? 0)\r\n\r\n"
+        let bytes = Array(request.utf8) + Array(body ?? Data())
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
@@ -589,18 +598,17 @@ final class ServeProcess: @unchecked Sendable {
             guard let colon = line.firstIndex(of: ":") else { continue }
             fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        var body = Array(response[(end + 4)...])
+        var content = Array(response[(end + 4)...])
         if fields["transfer-encoding"] == "chunked" {
             var decoded: [UInt8] = []
             var at = 0
-            while let lineEnd = body[at...].indices.first(where: { body[$0...].starts(with: [13, 10]) }),
-                let size = Int(String(decoding: body[at..<lineEnd], as: UTF8.self), radix: 16), size > 0
+            while let lineEnd = content[at...].indices.first(where: { content[$0...].starts(with: [13, 10]) }),
+                let size = Int(String(decoding: content[at..<lineEnd], as: UTF8.self), radix: 16), size > 0
             {
-                decoded += body[(lineEnd + 2)..<(lineEnd + 2 + size)]
+                decoded += content[(lineEnd + 2)..<(lineEnd + 2 + size)]
                 at = lineEnd + 2 + size + 2
             }
-            body = decoded
+            content = decoded
         }
-        return Answer(status: status, headers: fields, body: Data(body))
-    }
+        return ServeProcess.Answer(status: status, headers: fields, body: Data(content))
 }
