@@ -27,6 +27,15 @@ final class Server: Sendable {
     }
 
     func respond(to request: Request) async -> Response {
+        // Without a token, only a page of this machine's loopback names may ask: a web page
+        // whose name was rebound to 127.0.0.1 (DNS rebinding) sends its own name as Host.
+        if token == nil, !Self.isLoopbackHost(request.head.authority) {
+            return Self.json(
+                .misdirectedRequest,
+                Self.errorBody(
+                    "Host must be 127.0.0.1, localhost or [::1] (with the port): without a token this server answers local clients only.",
+                    parameter: nil))
+        }
         if let token, !Self.authorized(request.headers[.authorization], token: token) {
             var response = Self.json(
                 .unauthorized, Self.errorBody("send the token as `Authorization: Bearer <token>`.", parameter: nil))
@@ -205,9 +214,9 @@ final class Server: Sendable {
 
     static func budget(_ log: LogDirectory, now: Timestamp) throws(SpendLogError) -> [RuleStatus] {
         let budget = Budget(directory: log)
-        // No control journal: no limits, and nothing is made.
+        // No control journal: no limits. Read only: nothing is written, not even an expired hold.
         guard access(budget.journalPath, F_OK) == 0 else { return [] }
-        return try budget.status(now: now)
+        return try budget.peekStatus(now: now)
     }
 
     // MARK: - Work off the event loops, bounded
@@ -285,9 +294,27 @@ final class Server: Sendable {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
-    /// `Bearer <token>`, compared in constant time (the time depends on the lengths only).
+    /// Whether `authority` (the Host header) names this machine's loopback: `127.0.0.1`,
+    /// `localhost` or `[::1]`, with or without a port.
+    static func isLoopbackHost(_ authority: String?) -> Bool {
+        guard var host = authority?.lowercased() else { return false }
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return false }
+            let rest = host[host.index(after: close)...]
+            guard rest.isEmpty || (rest.first == ":" && rest.dropFirst().allSatisfy(\.isNumber)) else { return false }
+            return host[...close] == "[::1]"
+        }
+        if let colon = host.firstIndex(of: ":") {
+            guard host[host.index(after: colon)...].allSatisfy(\.isNumber) else { return false }
+            host = String(host[..<colon])
+        }
+        return host == "127.0.0.1" || host == "localhost"
+    }
+
+    /// `Bearer <token>` (the scheme in any case), compared in constant time (the time depends on
+    /// the lengths only).
     static func authorized(_ header: String?, token: [UInt8]) -> Bool {
-        guard let header, header.hasPrefix("Bearer ") else { return false }
+        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return false }
         let given = Array(header.utf8.dropFirst(7))
         var difference = UInt8(given.count == token.count ? 0 : 1)
         for i in 0..<token.count { difference |= token[i] ^ (i < given.count ? given[i] : 0) }

@@ -280,7 +280,7 @@ struct AppendInvocation: Equatable {
                 let result = try budget.appendIfWithinLimits(built, now: now, once: once)
                 if result.alreadyRecorded { noteAlreadyRecorded(built) }
                 printWarnings(result.warnings)
-                print(result.record.id)
+                printLine(result.record.id.description)
                 return
             }
             let writer = LogWriter(directory: log, options: options)
@@ -289,7 +289,7 @@ struct AppendInvocation: Equatable {
             } else {
                 try writer.append(built)
             }
-            print(built.id)
+            printLine(built.id.description)
         }
     }
 }

@@ -10,18 +10,37 @@
 /// nil, and the argument parser handles the call, with its messages. `AppendFastPathTests`
 /// compares both parsers on generated argument lists.
 enum AppendFastPath {
-    /// Flags that take a value, and where it goes.
-    static var valueFlags: [String: WritableKeyPath<AppendInvocation, String?>] {
-        [
-        "--project": \.record.project, "--model": \.record.model, "--input-tokens": \.record.inputTokens,
-        "--output-tokens": \.record.outputTokens, "--cached-input-tokens": \.record.cachedInputTokens,
-        "--cache-write-tokens": \.record.cacheWriteTokens, "--reasoning-tokens": \.record.reasoningTokens,
-        "--cost": \.record.cost, "--provider": \.record.provider, "--latency-ms": \.record.latencyMs,
-        "--user": \.record.user, "--caller": \.record.caller, "--session": \.record.session,
-        "--request-id": \.record.requestID, "--role": \.record.role, "--task": \.record.task,
-        "--status": \.record.status, "--ts": \.record.ts, "--id": \.record.id, "--service-tier": \.serviceTier,
-            "--cache-write-1h-tokens": \.cacheWrite1hTokens, "--dir": \.dir, "--prices": \.prices,
-        ]
+    /// Sets the value of the flag `flag` takes; false for a flag this path does not know. (A
+    /// switch, not a table of key paths: those are built at run time, a cost on every call.)
+    static func set(_ flag: String, _ value: String, in invocation: inout AppendInvocation) -> Bool {
+        switch flag {
+        case "--project": invocation.record.project = value
+        case "--model": invocation.record.model = value
+        case "--input-tokens": invocation.record.inputTokens = value
+        case "--output-tokens": invocation.record.outputTokens = value
+        case "--cached-input-tokens": invocation.record.cachedInputTokens = value
+        case "--cache-write-tokens": invocation.record.cacheWriteTokens = value
+        case "--reasoning-tokens": invocation.record.reasoningTokens = value
+        case "--cost": invocation.record.cost = value
+        case "--provider": invocation.record.provider = value
+        case "--latency-ms": invocation.record.latencyMs = value
+        case "--user": invocation.record.user = value
+        case "--caller": invocation.record.caller = value
+        case "--session": invocation.record.session = value
+        case "--request-id": invocation.record.requestID = value
+        case "--role": invocation.record.role = value
+        case "--task": invocation.record.task = value
+        case "--status": invocation.record.status = value
+        case "--ts": invocation.record.ts = value
+        case "--id": invocation.record.id = value
+        case "--service-tier": invocation.serviceTier = value
+        case "--cache-write-1h-tokens": invocation.cacheWrite1hTokens = value
+        case "--dir": invocation.dir = value
+        case "--prices": invocation.prices = value
+        case "--fsync": invocation.fsync = value
+        default: return false
+        }
+        return true
     }
 
     /// The invocation `arguments` (those after `append`) describe, or nil when the argument
@@ -29,8 +48,6 @@ enum AppendFastPath {
     static func invocation(_ arguments: ArraySlice<String>) -> AppendInvocation? {
         var invocation = AppendInvocation()
         var seen = Set<String>()
-        var fsync: String?
-        let valueFlags = AppendFastPath.valueFlags
         var rest = arguments[...]
         while let flag = rest.popFirst() {
             switch flag {
@@ -45,16 +62,8 @@ enum AppendFastPath {
                 invocation.record.tags.append(value)
                 continue
             }
-            guard seen.insert(flag).inserted else { return nil }
-            if flag == "--fsync" {
-                fsync = value
-            } else if let path = valueFlags[flag] {
-                invocation[keyPath: path] = value
-            } else {
-                return nil
-            }
+            guard seen.insert(flag).inserted, set(flag, value, in: &invocation) else { return nil }
         }
-        if let fsync { invocation.fsync = fsync }
         do { try invocation.validate() } catch { return nil }
         return invocation
     }

@@ -158,6 +158,14 @@ extension ParsableCommand {
     func reportingErrors(_ body: () throws -> Void) throws { try withReportedErrors(body) }
 }
 
+/// Writes one line to standard output at once (no `print`: its generic path is a measurable part
+/// of a one-record append).
+func printLine(_ text: String) {
+    var buffer = OutputBuffer()
+    buffer.write(text + "\n")
+    buffer.flush()
+}
+
 /// Flushes standard output in large writes.
 struct OutputBuffer {
     private var bytes: [UInt8] = []

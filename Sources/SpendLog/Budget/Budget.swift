@@ -244,6 +244,21 @@ public final class Budget: @unchecked Sendable {
         }
     }
 
+    /// What ``status(now:)`` answers, worked out without writing anything to the log's folder
+    /// (``BudgetStore/peek(now:)``): for readers such as `spendlog report` and the HTTP API,
+    /// which may run on a read-only copy and must not take the lock that enforced appends wait
+    /// for. Holds past their deadline, or of a process that is gone, are not counted, as the next
+    /// locked operation would end them.
+    public func peekStatus(now: Timestamp = .now()) throws(SpendLogError) -> [RuleStatus] {
+        let state = try store.peek(now: now)
+        let at = now.millisecondsSinceEpoch
+        return state.sortedRules.map { rule in
+            RuleStatus(
+                rule: rule, windowStart: Budget.windowStart(rule, state, at), spent: state.spent(rule, now: at),
+                held: state.held(rule), resetsAt: rule.window.resetTime(after: at))
+        }
+    }
+
     /// Brings the sidecar up to date and returns its bytes.
     @discardableResult
     public func checkpoint(now: Timestamp = .now()) throws(SpendLogError) -> [UInt8] {

@@ -126,6 +126,51 @@ final class BudgetStore: @unchecked Sendable {
         }
     }
 
+    /// The state as the next locked operation would find it — journal applied, the log counted,
+    /// expired holds ended — worked out without writing anything: no journal event, no
+    /// checkpoint, no quiet-days hint, no file or folder created. The lock is held shared, when
+    /// its file exists, so that no operation is seen half done; the cached state is left alone.
+    func peek(now: Timestamp) throws(SpendLogError) -> BudgetState {
+        mutex.lock()
+        defer { mutex.unlock() }
+        let fd = try FileSystem.openIfExists(lockPath, O_RDONLY)
+        if let fd {
+            do throws(SpendLogError) { try FileSystem.lock(fd, exclusive: false, path: lockPath) } catch {
+                FileSystem.close(fd)
+                throw error
+            }
+        }
+        defer {
+            if let fd {
+                FileSystem.unlock(fd)
+                FileSystem.close(fd)
+            }
+        }
+        var state = BudgetState()
+        if let bytes = try? BudgetSidecar.read(sidecarPath), !bytes.isEmpty, let decoded = try? BudgetState.decode(bytes) {
+            state = decoded
+        }
+        var readOnly = tally
+        readOnly.persistsQuietDays = false
+        var recount = false
+        state.journalBytes = try journal.read(from: state.journalBytes) { event in
+            if state.apply(event) { recount = true }
+        }
+        if recount { state.clearCounts() }
+        try readOnly.catchUp(&state)
+        let at = now.millisecondsSinceEpoch
+        recount = false
+        for reservation in state.reservations.values.sorted(by: { $0.id < $1.id })
+        where at >= reservation.deadline || !reservation.holder.mayBeAlive {
+            if state.apply(.expire(id: reservation.id, reason: "peek", at: at)) { recount = true }
+        }
+        if recount {
+            state.clearCounts()
+            try readOnly.catchUp(&state)
+        }
+        return state
+    }
+
     /// ``locked(now:checkpoint:_:)`` for operations that cannot be refused.
     func locked<T>(
         now: Timestamp, checkpoint: Checkpoint = .whenDue, _ body: (inout BudgetState) throws(SpendLogError) -> T

@@ -14,6 +14,8 @@ struct LogTally {
     private var quietDays: [String: QuietDays.Day] = [:]
     /// What the file holds, once read: written back only when it changed.
     private var quietDaysOnDisk: [String: QuietDays.Day]?
+    /// False for a read-only count (``BudgetStore/peek(now:)``): the hint is read, never written.
+    var persistsQuietDays = true
 
     /// A folder's modification time is trusted only when it is at least this much older than
     /// the clock when the folder was listed: a file created in the same tick of the file
@@ -43,7 +45,7 @@ struct LogTally {
             quietDaysOnDisk = quietDays
         }
         defer {
-            if quietDays != quietDaysOnDisk {
+            if persistsQuietDays, quietDays != quietDaysOnDisk {
                 QuietDays.write(quietDays, to: quietDaysPath)
                 quietDaysOnDisk = quietDays
             }

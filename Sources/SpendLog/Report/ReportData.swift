@@ -251,7 +251,7 @@ extension ReportData {
             if (try? FileSystem.status(path: budget.journalPath)) ?? nil != nil {
                 progress?(6, steps, "budgets")
                 do throws(SpendLogError) {
-                    budgets = try budget.status(now: now)
+                    budgets = try budget.peekStatus(now: now)
                 } catch {
                     budgetProblem = "The limits could not be read: \(error.message)"
                 }
