@@ -14,8 +14,12 @@ import SpendLog
 /// (``SpendLog/trackWithinLimits(scope:estimate:ttlMs:project:format:model:recordUnchargedFailures:configure:call:body:)``):
 /// requests in flight cannot overspend together. When the route answers, usage is read from its
 /// response body — the provider's JSON, passed through — priced, and the hold settled with the
-/// real record, before the response leaves. A response without usage (the route failed before
-/// calling the provider) frees the hold and records nothing.
+/// real record, before the response leaves (so the whole body is gathered first: a streamed
+/// answer is sent once it has ended). A response without usage (the route failed before calling
+/// the provider) frees the hold and records nothing; an answer of status 400 or above that has
+/// usage is recorded with `status: error`. A body larger than ``maxBodyBytes`` fails the request
+/// (500), and what was read of it is searched for usage, so a charged call is still recorded
+/// when its usage came first (as in a stream's opening event).
 struct SpendLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let log: SpendLog
     let project: String
@@ -31,7 +35,10 @@ struct SpendLogMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             let recorded = try await log.trackWithinLimits(
                 scope: LimitScope(fields: ["project": project]), estimate: estimate, project: project,
-                configure: { $0.caller = "http" }
+                configure: { record in
+                    record.caller = "http"
+                    if let status = answered?.status, status.code >= 400 { record.status = .error }
+                }
             ) { () async throws -> [UInt8] in
                 var response = try await next(request, context)
                 let body = try await collect(response.body)
@@ -57,7 +64,8 @@ struct SpendLogMiddleware<Context: RequestContext>: RouterMiddleware {
         var headers: HTTPFields = [.contentType: "application/json"]
         var fields = [
             "\"error\":\"spending limit reached\"", "\"limit\":\"\(refusal.rule.id)\"",
-            "\"remaining_usd\":\"\(Money(nanos: refusal.remaining))\"",
+            "\"type\":\"\(refusal.rule.metric.rawValue)\"",
+            "\"remaining\":\(refusal.rule.metric.jsonNumber(refusal.remaining))",
         ]
         if let resetsAt = refusal.resetsAt {
             let reset = Timestamp(millisecondsSinceEpoch: resetsAt)
@@ -91,9 +99,15 @@ final class BodySink: ResponseBodyWriter {
     init(limit: Int) { self.limit = limit }
 
     func write(_ buffer: ByteBuffer) async throws {
-        guard bytes.count + buffer.readableBytes <= limit else { throw HTTPError(.internalServerError) }
+        guard bytes.count + buffer.readableBytes <= limit else { throw BodyTooLarge(responseBody: bytes) }
         bytes.append(contentsOf: buffer.readableBytesView)
     }
 
     func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}
+
+/// A response body past the middleware's bound: the call may have been charged, so what was read
+/// is handed to `trackWithinLimits` to find usage in.
+struct BodyTooLarge: ChargedCallError {
+    var responseBody: [UInt8]
 }

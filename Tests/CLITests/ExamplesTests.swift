@@ -84,7 +84,7 @@ import Testing
         #expect(accepted == 7)
         let refused = try #require(refusal)
         #expect(refused.text.contains("\"limit\":\"L1\""), "\(refused.text)")
-        #expect(refused.text.contains("\"remaining_usd\":\"0.0016\""), "\(refused.text)")
+        #expect(refused.text.contains("\"type\":\"cost\",\"remaining\":0.0016"), "\(refused.text)")
 
         // The health route is outside the middleware: never recorded, never refused.
         let health = try httpRequest(server.base, "/health")

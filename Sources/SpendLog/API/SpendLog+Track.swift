@@ -68,9 +68,11 @@ extension SpendLog {
     /// throws ``UsageCaptureError``.
     ///
     /// A limit the hold did not cover (on a field `scope` does not name) may have no room left
-    /// when the call returns: the call was made and paid for, so it is recorded all the same, and
-    /// the hold freed. A process that dies mid-call leaves a hold that expires by itself, after
-    /// `ttlMs` or when the process is gone.
+    /// when the call returns, or the hold may have expired during a call longer than `ttlMs`:
+    /// the call was made and paid for, so it is recorded all the same (and the hold freed). A
+    /// process that dies mid-call leaves a hold that expires by itself, after `ttlMs` or when the
+    /// process is gone. A failure of the log throws ``BudgetError/failed(_:)``, naming what may
+    /// have been written.
     public func trackWithinLimits<Value: Sendable>(
         scope: LimitScope,
         estimate: Money,
@@ -98,10 +100,13 @@ extension SpendLog {
                 project: project, format: format, model: model, recordUnchargedFailures: recordUnchargedFailures,
                 configure: configure)
             if let failed {
-                do throws(SpendLogError) {
+                do throws(BudgetError) {
                     try await settleAnyway(hold, failed)
                 } catch {
-                    throw SpendLog.unrecorded(error, callError: callError)
+                    switch error {
+                    case .failed(let failure): throw BudgetError.failed(SpendLog.unrecorded(failure, callError: callError))
+                    case .limitExceeded: throw error
+                    }
                 }
             } else {
                 try? await release(hold.id)
@@ -120,17 +125,24 @@ extension SpendLog {
         return SpendLogRecorder.Recorded(value: value, record: written, pricing: outcome)
     }
 
-    /// Settles `hold` with `record`; when a limit the hold did not cover refuses it, appends the
-    /// record all the same (the call was paid for) and frees the hold.
+    /// Settles `hold` with `record`. When a limit the hold did not cover refuses it, or the hold
+    /// is gone (expired during a long call), appends the record all the same — the call was paid
+    /// for — and frees the hold. When the log fails, frees the hold unless the record may be in
+    /// the log.
     @discardableResult
-    private func settleAnyway(_ hold: Reservation, _ record: UsageRecord) async throws(SpendLogError) -> UsageRecord {
+    private func settleAnyway(_ hold: Reservation, _ record: UsageRecord) async throws(BudgetError) -> UsageRecord {
         do throws(BudgetError) {
             return try await settle(hold.id, record: record).record
         } catch {
             switch error {
-            case .failed(let failure): throw failure
+            case .failed(let failure) where Budget.isNoReservation(failure):
+                do throws(SpendLogError) { return try await append(record) } catch { throw .failed(error) }
+            case .failed(let failure):
+                if failure.possiblyWritten.isEmpty { try? await release(hold.id) }
+                throw error
             case .limitExceeded:
-                let written = try await append(record)
+                let written: UsageRecord
+                do throws(SpendLogError) { written = try await append(record) } catch { throw .failed(error) }
                 try? await release(hold.id)
                 return written
             }

@@ -224,9 +224,17 @@ public final class Budget: @unchecked Sendable {
         try store.locked(now: now) { state in state.reservations.values.sorted { $0.id < $1.id } }
     }
 
+    /// Whether `error` is ``settle(_:record:now:)`` finding no open reservation of that id
+    /// (settled, released, expired or never made): nothing was written.
+    public static func isNoReservation(_ error: SpendLogError) -> Bool {
+        error.code == .invalidInput && error.possiblyWritten.isEmpty && error.message.hasPrefix(noReservationText)
+    }
+
+    static let noReservationText = "No open reservation '"
+
     static func noReservation(_ id: String) -> SpendLogError {
         .invalid(
-            "No open reservation '\(id)': it was settled, released or expired, or never made. "
+            noReservationText + "\(id)': it was settled, released or expired, or never made. "
                 + "Record the call with `spendlog append` instead.")
     }
 

@@ -349,6 +349,44 @@ private struct Refused: Error {}
         await log.close()
     }
 
+    /// The call was paid for whatever happened to its hold meanwhile: a hold that expired during
+    /// a long call, a limit the hold did not cover that has no room left, a call that failed with
+    /// its usage known — each is recorded once, and no hold is left behind.
+    @Test func trackWithinLimitsRecordsEveryPaidCall() async throws {
+        let temp = TemporaryDirectory()
+        let log = try SpendLog(directory: temp.path + "/log", options: options(.always))
+        let body = Array(
+            try #require(
+                FileManager.default.contents(
+                    atPath: TestPaths.fixtures + "/provider-responses/anthropic_messages.json")))
+        try await log.setLimit(try rule("project=app", "cost", "1", "lifetime"))
+        // A limit on the model, which a hold on the project does not cover: no room at all.
+        try await log.setLimit(try rule("model=claude-sonnet-4-5-20250929", "cost", "0.0001", "lifetime"))
+        let scope = try LimitScope.parse("project=app")
+
+        // The hold lives 1 ms; the call takes 50.
+        let slow = try await log.trackWithinLimits(scope: scope, estimate: dollars("0.01"), ttlMs: 1, project: "app") {
+            try await Task.sleep(for: .milliseconds(50))
+            return body
+        }
+        // The model's limit refuses the settle: the call is recorded all the same.
+        let refused = try await log.trackWithinLimits(scope: scope, estimate: dollars("0.01"), project: "app") { body }
+        // The stream was cut after its usage: recorded with status error.
+        await #expect(throws: StreamCut.self) { () async throws in
+            _ = try await log.trackWithinLimits(scope: scope, estimate: dollars("0.01"), project: "app") {
+                () async throws -> [UInt8] in throw StreamCut(responseBody: body)
+            }
+        }
+        let stored = try readAll(log.directory)
+        #expect(stored.count == 3)
+        #expect(Set(stored.map(\.id)).isSuperset(of: [slow.record.id, refused.record.id]))
+        #expect(stored.filter { $0.status == .error }.count == 1)
+        let status = try await log.budgetStatus()
+        #expect(status.allSatisfy { $0.held == 0 }, "\(status.map(\.held))")
+        #expect(status.first { $0.rule.scope == scope }?.spent == dollars("0.003411").nanos)
+        await log.close()
+    }
+
     @Test func theDefaultLogIsTheOneTheCommandLineUses() async throws {
         let temp = TemporaryDirectory()
         let named = try SpendLog.default(environment: ["SPENDLOG_DIR": temp.path + "/a", "HOME": temp.path])
