@@ -182,6 +182,7 @@ import Testing
             ("/v1/stats?by=tag:", "by"),
             ("/v1/stats?tz=Mars/Olympus", "tz"),
             ("/v1/stats?tz=../../etc/passwd", "tz"),
+            ("/v1/stats?tz=Europe", "tz"),
             ("/v1/stats?tag=novalue", "tag"),
             ("/v1/stats?tag==x", "tag"),
             ("/v1/stats?status=maybe", "status"),

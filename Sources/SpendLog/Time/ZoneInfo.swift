@@ -143,9 +143,12 @@ public struct ZoneInfo: Sendable {
                 field: "tz", "unknown time zone '\(name)' (no '\(path)'); use an IANA name like Europe/Berlin or UTC.")
         }
         defer { FileSystem.close(fd) }
-        let bytes = try FileSystem.pread(fd, count: 1 << 17, at: 0, path: path)
-        guard let zone = parse(bytes, name: name) else {
-            throw .invalid(field: "tz", "'\(path)' is not a TZif time zone file.")
+        // A folder of zones (`Europe`) or a file that cannot be read is no zone either: the name
+        // is refused, not the system (the message names no path of this machine).
+        guard let bytes = try? FileSystem.pread(fd, count: 1 << 17, at: 0, path: path), let zone = parse(bytes, name: name)
+        else {
+            throw .invalid(
+                field: "tz", "'\(name)' is not a time zone (a group of zones, or no zone file); use an IANA name like Europe/Berlin.")
         }
         return zone
     }
