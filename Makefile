@@ -24,7 +24,7 @@ SWIFT ?= swift
 RELEASE_BUILD := $(SWIFT) build -c release --static-swift-stdlib --product spendlog
 VENV := .venv
 PEERS_VENV := .venv-peers
-APT_PACKAGES := libzstd-dev zstd libsqlite3-dev pkg-config tzdata
+APT_PACKAGES := libzstd-dev zstd libsqlite3-dev libpq-dev pkg-config tzdata
 TEST_APT_PACKAGES := faketime postgresql openjdk-17-jre-headless chromium
 TEST_ENV = SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR)/$(VENV)/bin/python \
 	SPENDLOG_PEERS_PYTHON=$(CURDIR)/$(PEERS_VENV)/bin/python \

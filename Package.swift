@@ -32,6 +32,13 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // libpq (Debian's libpq-dev), the PostgreSQL client of shared budgets (docs/FORMAT.md, "Shared
+        // budgets on PostgreSQL"): a synchronous client, no event loop, one connection per CLI call.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         // The few Linux calls neither Glibc's Swift overlay nor swift-system expose (statx).
         .target(name: "CSystemShims"),
         .target(
@@ -39,6 +46,7 @@ let package = Package(
             dependencies: [
                 "CZstd",
                 "CSQLite",
+                "CLibPQ",
                 "CSystemShims",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
