@@ -178,6 +178,7 @@ struct AppendCommand: ParsableCommand {
     @OptionGroup var recording: RecordingOptions
     @Flag(help: "Append only if every matching limit allows it; otherwise write nothing and exit 3.")
     var enforce = false
+    @OptionGroup var store: BudgetStoreOptions
 
     func run() throws {
         try reportingBudgetErrors {
@@ -189,6 +190,12 @@ struct AppendCommand: ParsableCommand {
             if enforce {
                 let now = try budgetClock()
                 if recording.record.ts == nil { built.timestamp = now }
+                if let shared = try store.sharedBudget(log, writerOptions: options) {
+                    let outcome = try shared.appendIfWithinLimits(built, now: now, once: once)
+                    printSharedOutcome(outcome)
+                    print(outcome.record.id)
+                    return
+                }
                 let budget = makeBudget(log, writerOptions: options)
                 budget.checkpointIntervalBytes = 0
                 let result = try budget.appendIfWithinLimits(built, now: now, once: once)

@@ -137,6 +137,8 @@ final class PostgresConnection {
             PQfinish(raw)
             throw BudgetStoreUnavailable(endpoint: endpoint, reason: reason)
         }
+        // Notices (`relation … already exists, skipping`) are not for the CLI's stderr.
+        PQsetNoticeProcessor(raw, { _, _ in }, nil)
         connection = raw
     }
 

@@ -139,15 +139,24 @@ public final class SharedBudget: @unchecked Sendable {
         if once, try writer.isRecorded(record.id, day: record.timestamp.dayString) {
             return Outcome(record: record, alreadyRecorded: true)
         }
-        return try mutex.withLock { () throws -> Outcome in
+        return try enforced(record, settling: nil, now: now, once: once)
+    }
+
+    func enforced(_ record: UsageRecord, settling: String?, now: Timestamp, once: Bool) throws -> Outcome {
+        try mutex.withLock { () throws -> Outcome in
             let counted: Bool
             do {
-                counted = try check(record, held: nil, now: now)
+                counted = try check(record, held: settling, now: now)
             } catch let failure as BudgetStoreUnavailable {
                 return try appendUnchecked(record, failure: failure, once: once)
             }
             return try appendChecked(record, counted: counted, once: once)
         }
+    }
+
+    /// Runs `body` on the connection, under this object's mutex.
+    func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try mutex.withLock { () throws -> T in try body(try connected()) }
     }
 
     /// The check-and-count transaction. Returns whether a pending marker was written (false when
@@ -363,14 +372,12 @@ public final class SharedBudget: @unchecked Sendable {
                 throw failure
             case .statement(let statement):
                 _ = try? c.run("ROLLBACK")
-                throw StoreStatementError(sqlState: statement.sqlState, message: statement.message)
+                throw SpendLogError(
+                    code: .io,
+                    message: "The budget store at \(location.endpoint) refused a statement (SQLSTATE "
+                        + "\(statement.sqlState)): \(statement.message) Nothing was recorded.")
             }
         }
-    }
-
-    struct StoreStatementError: Error {
-        var sqlState: String
-        var message: String
     }
 
     func unexpected(_ what: String) -> SpendLogError {
@@ -379,7 +386,7 @@ public final class SharedBudget: @unchecked Sendable {
 
     static func describe(_ error: any Error) -> String {
         if let e = error as? BudgetStoreUnavailable { return e.reason }
-        if let e = error as? StoreStatementError { return e.message }
+        if let e = error as? SpendLogError { return e.message }
         return "\(error)"
     }
 
@@ -410,7 +417,7 @@ public final class SharedBudget: @unchecked Sendable {
             sets = try run(
                 c, prefix + "SELECT id, scope, metric, window_name, tz, max, policy, created_at FROM spendlog_limits "
                     + "ORDER BY number" + (forUpdate ? " FOR UPDATE" : ""))
-        } catch let e as StoreStatementError where e.sqlState == "42P01" {
+        } catch let e as SpendLogError where e.message.contains("(SQLSTATE 42P01)") {
             try createSchema(c)
             return try readLimits(c, prefix: prefix, forUpdate: forUpdate)
         }
