@@ -11,7 +11,8 @@ struct BudgetCommand: ParsableCommand {
 struct BudgetStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Per limit: spend in the current window, limit, % used, remaining, reset time, held.")
+        abstract: "Per limit: spend in the current window, limit, % used, remaining, reset time, held.",
+        usage: "spendlog budget status [--dir <dir>] [--format <format>] [<options>]")
 
     @OptionGroup var directory: DirectoryOptions
     @Option(help: "table or json.")
@@ -81,6 +82,7 @@ struct BudgetRebuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebuild",
         abstract: "Recount the sidecar from the control journal and the whole log.",
+        usage: "spendlog budget rebuild [--check] [--from <dir> ...] [<options>]",
         discussion: """
             With --check, exits 65 if the rebuilt counters differ from the live ones (they never should).
 

@@ -91,7 +91,9 @@ struct LimitSetCommand: ParsableCommand {
 }
 
 struct LimitListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the limits.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List the limits.",
+        usage: "spendlog limit list [--dir <dir>] [--format <format>] [<options>]")
 
     @OptionGroup var directory: DirectoryOptions
     @Option(help: "table or json.")

@@ -254,7 +254,7 @@ import Testing
                 "--dir", dir, "--budget-store-file", store.urlFile,
             ]
             var env = ProcessInfo.processInfo.environment
-            env["SPENDLOG_SHARED_PAUSE_MS"] = "4000"
+            env["SPENDLOG_SHARED_PAUSE_MS"] = "3000"
             process.environment = env
             let errFile = temp.path + "/err-\(project)"
             writeFile(errFile, Data())

@@ -15,6 +15,7 @@ public struct BudgetStoreUnavailable: Error, CustomStringConvertible, Sendable {
     /// Whether a commit was sent whose outcome is unknown: the count may have been taken.
     public var commitUncertain = false
 
+    /// The failure for people: the server's `host:port` and what failed.
     public var description: String {
         "The budget store at \(endpoint) is unavailable: \(reason)"
     }
