@@ -32,11 +32,12 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // libpq (Debian's libpq-dev), the PostgreSQL client of shared budgets (docs/FORMAT.md, "Shared
-        // budgets on PostgreSQL"): a synchronous client, no event loop, one connection per CLI call.
+        // libpq's declarations (Debian's libpq-dev), the PostgreSQL client of shared budgets
+        // (docs/FORMAT.md, "Shared budgets on PostgreSQL"): a synchronous client, no event loop, one
+        // connection per CLI call. Not linked: loaded with dlopen when a budget store is used, so
+        // that no other command pays for loading it and its TLS, Kerberos and LDAP libraries.
         .systemLibrary(
             name: "CLibPQ",
-            pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
         // The few Linux calls neither Glibc's Swift overlay nor swift-system expose (statx).

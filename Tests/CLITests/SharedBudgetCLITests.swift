@@ -175,6 +175,17 @@ import Testing
         let open = try run(store, dir, ["limit", "set", "--scope", "project=open", "--type", "cost", "--max", "1",
             "--window", "lifetime", "--on-store-failure", "fail-open"])
         #expect(closed.stdout == "L1\n" && open.stdout == "L2\n", "\(closed.stderr)\(open.stderr)")
+
+        // sslmode is libpq's: this server has no TLS, so `require` fails, naming host:port only.
+        let url = "postgresql://spendlog:\(SharedBudgetCLITests.password)@127.0.0.1:\(cluster.port)/restart"
+        let tls = try spendlog(
+            ["limit", "list", "--dir", dir], environment: ["SPENDLOG_BUDGET_STORE": url + "?sslmode=require"])
+        #expect(tls.status == 69 && tls.stderr.contains(store.endpoint) && tls.stderr.contains("SSL"), "\(tls.stderr)")
+        #expect(!tls.stderr.contains(SharedBudgetCLITests.password))
+        let bad = try spendlog(
+            ["limit", "list", "--dir", dir], environment: ["SPENDLOG_BUDGET_STORE": "mysql://root:\(SharedBudgetCLITests.password)@db"])
+        #expect(bad.status == 64 && bad.stderr.contains("SPENDLOG_BUDGET_STORE"), "\(bad.stderr)")
+        #expect(!bad.stderr.contains(SharedBudgetCLITests.password))
         #expect(try run(store, dir, appendArguments(project: "closed", cost: "0.1")).status == 0)
         #expect(try run(store, dir, appendArguments(project: "open", cost: "0.1")).status == 0)
 
@@ -294,6 +305,11 @@ import Testing
         #expect(try store.counted("L1") == 2)
         #expect(try run(store, dir, ["budget", "rebuild", "--check", "--pending-grace", "0s", "--from", dir]).status == 0)
         #expect(try store.counted("L1") == 2)
+
+        // The log's budget/store names the store for every command run on it.
+        try FileManager.default.copyItem(atPath: store.urlFile, toPath: dir + "/budget/store")
+        let status = try spendlog(["budget", "status", "--dir", dir, "--format", "json"])
+        #expect(status.status == 0 && status.stdout.contains("\"project=open\""), "\(status.stderr)")
     }
 }
 

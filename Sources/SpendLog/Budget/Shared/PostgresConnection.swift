@@ -40,15 +40,17 @@ public struct BudgetStoreLocation: Sendable {
             throw .invalid(
                 field: field, "must be a PostgreSQL connection URL starting with postgresql:// (it is not shown here).")
         }
+        let pq: LibPQ
+        do { pq = try LibPQ.get() } catch { throw SpendLogError(code: .io, message: "Cannot use a budget store: " + error.reason) }
         var message: UnsafeMutablePointer<CChar>?
-        guard let options = PQconninfoParse(text, &message) else {
+        guard let options = pq.PQconninfoParse(text, &message) else {
             let reason = message.map { String(cString: $0) } ?? "unreadable"
-            if let message { PQfreemem(message) }
+            if let message { pq.PQfreemem(message) }
             throw .invalid(
                 field: field,
                 "is not a valid PostgreSQL connection URL: \(BudgetStoreLocation.firstLine(reason)) (it is not shown here).")
         }
-        defer { PQconninfoFree(options) }
+        defer { pq.PQconninfoFree(options) }
         var host = "", port = "", hostaddr = ""
         var cursor = options
         while let keyword = cursor.pointee.keyword {
@@ -87,6 +89,7 @@ extension String {
 /// round trip), text results. Values put into SQL are numbers, ids of a fixed shape, or strings
 /// quoted by ``literal(_:)``.
 final class PostgresConnection {
+    private let pq: LibPQ
     private let connection: OpaquePointer
     let endpoint: String
     private let password: String
@@ -110,6 +113,9 @@ final class PostgresConnection {
 
     init(_ location: BudgetStoreLocation) throws(BudgetStoreUnavailable) {
         endpoint = location.endpoint
+        let pq: LibPQ
+        do { pq = try LibPQ.get() } catch { throw BudgetStoreUnavailable(endpoint: endpoint, reason: error.reason) }
+        self.pq = pq
         // Defaults first: what the URL sets (its dbname expands last) wins.
         let keywords = ["connect_timeout", "application_name", "options", "dbname"]
         let values = [
@@ -126,61 +132,61 @@ final class PostgresConnection {
         }
         let raw = keywordPointers.map { UnsafePointer($0) }.withUnsafeBufferPointer { k in
             valuePointers.map { UnsafePointer($0) }.withUnsafeBufferPointer { v in
-                PQconnectdbParams(k.baseAddress, v.baseAddress, 1)
+                pq.PQconnectdbParams(k.baseAddress, v.baseAddress, 1)
             }
         }
         guard let raw else {
             throw BudgetStoreUnavailable(endpoint: endpoint, reason: "libpq could not allocate a connection.")
         }
-        password = PQpass(raw).map { String(cString: $0) } ?? ""
-        guard PQstatus(raw) == CONNECTION_OK else {
-            let reason = PostgresConnection.clean(String(cString: PQerrorMessage(raw)), password: password)
-            PQfinish(raw)
+        password = pq.PQpass(raw).map { String(cString: $0) } ?? ""
+        guard pq.PQstatus(raw) == CONNECTION_OK else {
+            let reason = PostgresConnection.clean(pq.PQerrorMessage(raw).map { String(cString: $0) } ?? "", password: password)
+            pq.PQfinish(raw)
             throw BudgetStoreUnavailable(endpoint: endpoint, reason: reason)
         }
         // Notices (`relation … already exists, skipping`) are not for the CLI's stderr.
-        PQsetNoticeProcessor(raw, { _, _ in }, nil)
+        _ = pq.PQsetNoticeProcessor(raw, { _, _ in }, nil)
         connection = raw
     }
 
-    deinit { PQfinish(connection) }
+    deinit { pq.PQfinish(connection) }
 
     /// The server process of this connection (for `pg_terminate_backend` in tests).
-    var backendPID: Int32 { PQbackendPID(connection) }
+    var backendPID: Int32 { pq.PQbackendPID(connection) }
 
     /// Runs `sql` (one or more statements) and returns every result set. A statement error ends the
     /// batch; the transaction, if any, is then aborted (roll it back).
     func run(_ sql: String, commit: Bool = false) throws(Failure) -> [Rows] {
-        guard PQsendQuery(connection, sql) == 1 else { throw .unavailable(lost(commit: false)) }
+        guard pq.PQsendQuery(connection, sql) == 1 else { throw .unavailable(lost(commit: false)) }
         var sets: [Rows] = []
         var statementError: StatementError?
-        while let result = PQgetResult(connection) {
-            defer { PQclear(result) }
-            switch PQresultStatus(result) {
+        while let result = pq.PQgetResult(connection) {
+            defer { pq.PQclear(result) }
+            switch pq.PQresultStatus(result) {
             case PGRES_TUPLES_OK:
-                let n = PQntuples(result), m = PQnfields(result)
+                let n = pq.PQntuples(result), m = pq.PQnfields(result)
                 var rows: [[String?]] = []
                 rows.reserveCapacity(Int(n))
                 for i in 0..<n {
                     var row: [String?] = []
                     for j in 0..<m {
-                        row.append(PQgetisnull(result, i, j) == 1 ? nil : String(cString: PQgetvalue(result, i, j)))
+                        row.append(pq.PQgetisnull(result, i, j) == 1 ? nil : pq.PQgetvalue(result, i, j).map { String(cString: $0) })
                     }
                     rows.append(row)
                 }
                 sets.append(Rows(rows: rows, affected: Int(n)))
             case PGRES_COMMAND_OK:
-                sets.append(Rows(rows: [], affected: Int(String(cString: PQcmdTuples(result))) ?? 0))
+                sets.append(Rows(rows: [], affected: pq.PQcmdTuples(result).flatMap { Int(String(cString: $0)) } ?? 0))
             default:
                 if statementError == nil {
-                    let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
-                    let message = String(cString: PQresultErrorMessage(result))
+                    let state = pq.PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
+                    let message = pq.PQresultErrorMessage(result).map { String(cString: $0) } ?? ""
                     statementError = StatementError(
                         sqlState: state, message: PostgresConnection.clean(message, password: password))
                 }
             }
         }
-        if PQstatus(connection) != CONNECTION_OK { throw .unavailable(lost(commit: commit)) }
+        if pq.PQstatus(connection) != CONNECTION_OK { throw .unavailable(lost(commit: commit)) }
         if let statementError {
             // Time-outs, a terminated backend, a server shutting down: the store, not the statement.
             let unavailableStates: Set<String> = ["57014", "55P03", "57P01", "57P02", "57P03", "08006", "08003", "08000"]
@@ -195,7 +201,7 @@ final class PostgresConnection {
     }
 
     private func lost(commit: Bool) -> BudgetStoreUnavailable {
-        var message = PostgresConnection.clean(String(cString: PQerrorMessage(connection)), password: password)
+        var message = PostgresConnection.clean(pq.PQerrorMessage(connection).map { String(cString: $0) } ?? "", password: password)
         if message.isEmpty { message = "the connection was lost." }
         var failure = BudgetStoreUnavailable(endpoint: endpoint, reason: message)
         failure.commitUncertain = commit
