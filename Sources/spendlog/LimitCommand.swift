@@ -115,7 +115,8 @@ struct LimitListCommand: ParsableCommand {
                 }
                 let rows = limits.map { l in
                     [
-                        l.rule.id, l.rule.scope.description, l.rule.metric.rawValue, l.rule.metric.format(l.rule.maximum),
+                        l.rule.id, l.rule.scope.description, l.rule.metric.rawValue,
+                        l.rule.metric.format(l.rule.maximum),
                         l.rule.window.description, l.policy.rawValue,
                     ]
                 }

@@ -38,19 +38,26 @@ import Testing
         }
     }
 
-    func run(_ store: Store, _ dir: String, _ arguments: [String], host: String = "host-a", extra: [String: String] = [:])
+    func run(
+        _ store: Store, _ dir: String, _ arguments: [String], host: String = "host-a", extra: [String: String] = [:]
+    )
         throws -> ProcessResult
     {
         var env = ["SPENDLOG_HOST": host]
         for (k, v) in extra { env[k] = v }
         let result = try spendlog(arguments + ["--dir", dir, "--budget-store-file", store.urlFile], environment: env)
-        #expect(!result.stdout.contains(SharedBudgetCLITests.password) && !result.stderr.contains(SharedBudgetCLITests.password))
+        #expect(
+            !result.stdout.contains(SharedBudgetCLITests.password)
+                && !result.stderr.contains(SharedBudgetCLITests.password))
         return result
     }
 
     func appendArguments(project: String, cost: String) -> [String] {
-        ["append", "--enforce", "--project", project, "--model", "gpt-4.1", "--input-tokens", "10", "--output-tokens", "1",
-         "--cost", cost]
+        [
+            "append", "--enforce", "--project", project, "--model", "gpt-4.1", "--input-tokens", "10",
+            "--output-tokens", "1",
+            "--cost", cost,
+        ]
     }
 
     /// Every record of a log (each id once), and the sum of their costs.
@@ -78,8 +85,12 @@ import Testing
             let store = try Store(cluster, database: "race\(round)", in: temp.path)
             let dirs = hosts.map { temp.path + "/r\(round)-\($0)" }
             // $0.01 a call: room for 30, asked for 3 × perHost × attempts (72 in make test).
-            let set = try run(store, dirs[0], ["limit", "set", "--scope", "global", "--type", "cost", "--max", "0.3",
-                "--window", "lifetime"])
+            let set = try run(
+                store, dirs[0],
+                [
+                    "limit", "set", "--scope", "global", "--type", "cost", "--max", "0.3",
+                    "--window", "lifetime",
+                ])
             #expect(set.status == 0, "\(set.stderr)")
             let maximum: Int64 = 300_000_000
             let stats = RaceStats()
@@ -93,16 +104,18 @@ import Testing
                         defer { group.leave() }
                         var rng = SystemRandomNumberGenerator()
                         for attempt in 0..<attempts {
-                            let args = self.appendArguments(project: "p\(slot)", cost: "0.01") + [
-                                "--dir", dirs[h], "--budget-store-file", urlFile,
-                            ]
+                            let args =
+                                self.appendArguments(project: "p\(slot)", cost: "0.01") + [
+                                    "--dir", dirs[h], "--budget-store-file", urlFile,
+                                ]
                             var env = ProcessInfo.processInfo.environment
                             env["SPENDLOG_HOST"] = host
                             // Every few calls die right after the commit, before the append: the crash
                             // the pending markers are for. Others are killed at a random moment.
                             let crashAfterCommit = (attempt + slot + h) % 5 == 0
                             if crashAfterCommit { env["SPENDLOG_CRASH_AT"] = "shared.afterCommit" }
-                            let killAfterMs: Int? = !crashAfterCommit && Int.random(in: 0..<3, using: &rng) == 0
+                            let killAfterMs: Int? =
+                                !crashAfterCommit && Int.random(in: 0..<3, using: &rng) == 0
                                 ? Int.random(in: 0..<60, using: &rng) : nil
                             let process = Process()
                             process.executableURL = URL(fileURLWithPath: TestPaths.binary)
@@ -170,10 +183,18 @@ import Testing
         defer { cluster.stop() }
         let store = try Store(cluster, database: "restart", in: temp.path)
         let dir = temp.path + "/log"
-        let closed = try run(store, dir, ["limit", "set", "--scope", "project=closed", "--type", "cost", "--max", "1",
-            "--window", "lifetime"])
-        let open = try run(store, dir, ["limit", "set", "--scope", "project=open", "--type", "cost", "--max", "1",
-            "--window", "lifetime", "--on-store-failure", "fail-open"])
+        let closed = try run(
+            store, dir,
+            [
+                "limit", "set", "--scope", "project=closed", "--type", "cost", "--max", "1",
+                "--window", "lifetime",
+            ])
+        let open = try run(
+            store, dir,
+            [
+                "limit", "set", "--scope", "project=open", "--type", "cost", "--max", "1",
+                "--window", "lifetime", "--on-store-failure", "fail-open",
+            ])
         #expect(closed.stdout == "L1\n" && open.stdout == "L2\n", "\(closed.stderr)\(open.stderr)")
 
         // sslmode is libpq's: this server has no TLS, so `require` fails, naming host:port only.
@@ -183,7 +204,8 @@ import Testing
         #expect(tls.status == 69 && tls.stderr.contains(store.endpoint) && tls.stderr.contains("SSL"), "\(tls.stderr)")
         #expect(!tls.stderr.contains(SharedBudgetCLITests.password))
         let bad = try spendlog(
-            ["limit", "list", "--dir", dir], environment: ["SPENDLOG_BUDGET_STORE": "mysql://root:\(SharedBudgetCLITests.password)@db"])
+            ["limit", "list", "--dir", dir],
+            environment: ["SPENDLOG_BUDGET_STORE": "mysql://root:\(SharedBudgetCLITests.password)@db"])
         #expect(bad.status == 64 && bad.stderr.contains("SPENDLOG_BUDGET_STORE"), "\(bad.stderr)")
         #expect(!bad.stderr.contains(SharedBudgetCLITests.password))
         #expect(try run(store, dir, appendArguments(project: "closed", cost: "0.1")).status == 0)
@@ -205,7 +227,8 @@ import Testing
         let refused = try run(store, dir, appendArguments(project: "closed", cost: "0.1"))
         #expect(refused.status == 69)
         #expect(refused.stdout.isEmpty)
-        #expect(refused.stderr.contains(store.endpoint) && refused.stderr.contains("L1 fails closed"), "\(refused.stderr)")
+        #expect(
+            refused.stderr.contains(store.endpoint) && refused.stderr.contains("L1 fails closed"), "\(refused.stderr)")
         let recorded = try run(store, dir, appendArguments(project: "open", cost: "0.1"))
         #expect(recorded.status == 0, "\(recorded.stderr)")
         #expect(recorded.stderr.contains("budget_unchecked") && recorded.stderr.contains(store.endpoint))
@@ -225,7 +248,9 @@ import Testing
         #expect(try budget.appendIfWithinLimits(record("open")).unchecked == nil)
 
         let all = try records(dir)
-        let marked = all.filter { r in r.extra.contains { $0.key == SharedBudget.uncheckedKey && $0.value == .bool(true) } }
+        let marked = all.filter { r in
+            r.extra.contains { $0.key == SharedBudget.uncheckedKey && $0.value == .bool(true) }
+        }
         #expect(marked.count == 2 && marked.allSatisfy { $0.project == "open" })
         #expect(try store.counted("L1") == 400_000_000)
         #expect(try store.counted("L2") == 300_000_000, "the unchecked records are not counted yet")
@@ -242,6 +267,79 @@ import Testing
         #expect(again.status == 0 && again.stdout.contains("no drift"), "\(again.stdout)\(again.stderr)")
     }
 
+    // MARK: - Reservations across hosts
+
+    @Test func reservationsHoldAcrossHostsAndSettleOnce() throws {
+        let temp = TemporaryDirectory("spendlog-pg")
+        let cluster = try PostgresCluster(in: temp.path + "/pg")
+        defer { cluster.stop() }
+        let store = try Store(cluster, database: "holds", in: temp.path)
+        let a = temp.path + "/host-a"
+        let b = temp.path + "/host-b"
+        #expect(
+            try run(
+                store, a,
+                [
+                    "limit", "set", "--scope", "project=etl", "--type", "cost", "--max", "1",
+                    "--window", "lifetime",
+                ]
+            ).status == 0)
+        let soft = try run(
+            store, a,
+            [
+                "limit", "set", "--scope", "global", "--type", "cost", "--max", "1",
+                "--window", "lifetime", "--soft", "0.8",
+            ])
+        #expect(soft.status == 64 && soft.stderr.contains("--soft"), "\(soft.stderr)")
+
+        let held = try run(store, a, ["reserve", "--scope-fields", "project=etl,model=gpt-4.1", "--max-usd", "0.5"])
+        #expect(held.status == 0, "\(held.stderr)")
+        let id = held.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Another host sees the hold.
+        let tooMuch = try run(
+            store, b, ["reserve", "--scope-fields", "project=etl", "--max-usd", "0.6"], host: "host-b")
+        #expect(tooMuch.status == 3 && tooMuch.stderr.contains("held by reservations"), "\(tooMuch.stderr)")
+        #expect(try run(store, b, appendArguments(project: "etl", cost: "0.6"), host: "host-b").status == 3)
+        #expect(try run(store, b, appendArguments(project: "etl", cost: "0.4"), host: "host-b").status == 0)
+        let status = try run(store, b, ["budget", "status", "--format", "json"], host: "host-b")
+        #expect(status.stdout.contains("\"spent\":0.4") && status.stdout.contains("\"held\":0.5"), "\(status.stdout)")
+
+        // Settled on host a with its real cost: counted once, the hold freed in the same transaction.
+        let settled = try run(
+            store, a,
+            [
+                "settle", id, "--project", "etl", "--model", "gpt-4.1", "--input-tokens", "10", "--output-tokens",
+                "1", "--cost", "0.3",
+            ])
+        #expect(settled.status == 0, "\(settled.stderr)")
+        #expect(try store.counted("L1") == 700_000_000)
+        #expect(try store.sql("SELECT count(*) FROM spendlog_reservations") == "0")
+        let again = try run(
+            store, a,
+            [
+                "settle", id, "--project", "etl", "--model", "gpt-4.1", "--input-tokens", "10", "--output-tokens",
+                "1", "--cost", "0.3",
+            ])
+        #expect(again.status == 64 && again.stderr.contains("No open reservation"), "\(again.stderr)")
+        #expect(try store.counted("L1") == 700_000_000)
+
+        // A released hold counts nothing.
+        let second = try run(
+            store, b, ["reserve", "--scope-fields", "project=etl", "--max-usd", "0.3"], host: "host-b")
+        #expect(second.status == 0, "\(second.stderr)")
+        let secondID = second.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try run(store, a, appendArguments(project: "etl", cost: "0.1")).status == 3)
+        #expect(try run(store, b, ["release", secondID], host: "host-b").status == 0)
+        #expect(try run(store, a, appendArguments(project: "etl", cost: "0.3")).status == 0)
+        #expect(try store.counted("L1") == 1_000_000_000)
+        let rebuilt = try run(store, a, ["budget", "rebuild", "--check", "--pending-grace", "0s", "--from", a, b])
+        #expect(rebuilt.status == 0 && rebuilt.stdout.contains("no drift"), "\(rebuilt.stdout)\(rebuilt.stderr)")
+        let listed = try run(store, b, ["limit", "list", "--format", "json"], host: "host-b")
+        #expect(listed.stdout.contains("\"policy\":\"fail-closed\""), "\(listed.stdout)")
+        #expect(try run(store, b, ["limit", "delete", "L1"], host: "host-b").status == 0)
+        #expect(try store.sql("SELECT count(*) FROM spendlog_counters") == "0")
+    }
+
     // MARK: - A backend terminated mid-transaction
 
     @Test func aTerminatedBackendCountsNothingTwice() throws {
@@ -250,10 +348,22 @@ import Testing
         defer { cluster.stop() }
         let store = try Store(cluster, database: "terminate", in: temp.path)
         let dir = temp.path + "/log"
-        #expect(try run(store, dir, ["limit", "set", "--scope", "project=closed", "--type", "requests", "--max", "10",
-            "--window", "lifetime"]).status == 0)
-        #expect(try run(store, dir, ["limit", "set", "--scope", "project=open", "--type", "requests", "--max", "10",
-            "--window", "lifetime", "--on-store-failure", "fail-open"]).status == 0)
+        #expect(
+            try run(
+                store, dir,
+                [
+                    "limit", "set", "--scope", "project=closed", "--type", "requests", "--max", "10",
+                    "--window", "lifetime",
+                ]
+            ).status == 0)
+        #expect(
+            try run(
+                store, dir,
+                [
+                    "limit", "set", "--scope", "project=open", "--type", "requests", "--max", "10",
+                    "--window", "lifetime", "--on-store-failure", "fail-open",
+                ]
+            ).status == 0)
         #expect(try run(store, dir, appendArguments(project: "closed", cost: "0.1")).status == 0)
         #expect(try run(store, dir, appendArguments(project: "open", cost: "0.1")).status == 0)
 
@@ -261,9 +371,10 @@ import Testing
             // The call waits inside its transaction, rows locked, until its backend is ended.
             let process = Process()
             process.executableURL = URL(fileURLWithPath: TestPaths.binary)
-            process.arguments = appendArguments(project: project, cost: "0.1") + [
-                "--dir", dir, "--budget-store-file", store.urlFile,
-            ]
+            process.arguments =
+                appendArguments(project: project, cost: "0.1") + [
+                    "--dir", dir, "--budget-store-file", store.urlFile,
+                ]
             var env = ProcessInfo.processInfo.environment
             env["SPENDLOG_SHARED_PAUSE_MS"] = "3000"
             process.environment = env
@@ -303,7 +414,8 @@ import Testing
         #expect(try store.counted("L1") == 2, "the retry found its pending count: not counted twice")
         #expect(try run(store, dir, stamped).status == 0)
         #expect(try store.counted("L1") == 2)
-        #expect(try run(store, dir, ["budget", "rebuild", "--check", "--pending-grace", "0s", "--from", dir]).status == 0)
+        #expect(
+            try run(store, dir, ["budget", "rebuild", "--check", "--pending-grace", "0s", "--from", dir]).status == 0)
         #expect(try store.counted("L1") == 2)
 
         // The log's budget/store names the store for every command run on it.

@@ -23,8 +23,7 @@ struct LibPQ: @unchecked Sendable {
     let PQstatus: @convention(c) (Conn?) -> ConnStatusType
     let PQerrorMessage: @convention(c) (Conn?) -> UnsafeMutablePointer<CChar>?
     let PQfinish: @convention(c) (Conn?) -> Void
-    let PQsetNoticeProcessor:
-        @convention(c) (Conn?, PQnoticeProcessor?, UnsafeMutableRawPointer?) -> PQnoticeProcessor?
+    let PQsetNoticeProcessor: @convention(c) (Conn?, PQnoticeProcessor?, UnsafeMutableRawPointer?) -> PQnoticeProcessor?
     let PQbackendPID: @convention(c) (Conn?) -> Int32
     let PQsendQuery: @convention(c) (Conn?, UnsafePointer<CChar>?) -> Int32
     let PQgetResult: @convention(c) (Conn?) -> Res?

@@ -41,17 +41,22 @@ public struct BudgetStoreLocation: Sendable {
                 field: field, "must be a PostgreSQL connection URL starting with postgresql:// (it is not shown here).")
         }
         let pq: LibPQ
-        do { pq = try LibPQ.get() } catch { throw SpendLogError(code: .io, message: "Cannot use a budget store: " + error.reason) }
+        do { pq = try LibPQ.get() } catch {
+            throw SpendLogError(code: .io, message: "Cannot use a budget store: " + error.reason)
+        }
         var message: UnsafeMutablePointer<CChar>?
         guard let options = pq.PQconninfoParse(text, &message) else {
             let reason = message.map { String(cString: $0) } ?? "unreadable"
             if let message { pq.PQfreemem(message) }
             throw .invalid(
                 field: field,
-                "is not a valid PostgreSQL connection URL: \(BudgetStoreLocation.firstLine(reason)) (it is not shown here).")
+                "is not a valid PostgreSQL connection URL: \(BudgetStoreLocation.firstLine(reason)) (it is not shown here)."
+            )
         }
         defer { pq.PQconninfoFree(options) }
-        var host = "", port = "", hostaddr = ""
+        var host = ""
+        var port = ""
+        var hostaddr = ""
         var cursor = options
         while let keyword = cursor.pointee.keyword {
             let name = String(cString: keyword)
@@ -140,7 +145,8 @@ final class PostgresConnection {
         }
         password = pq.PQpass(raw).map { String(cString: $0) } ?? ""
         guard pq.PQstatus(raw) == CONNECTION_OK else {
-            let reason = PostgresConnection.clean(pq.PQerrorMessage(raw).map { String(cString: $0) } ?? "", password: password)
+            let reason = PostgresConnection.clean(
+                pq.PQerrorMessage(raw).map { String(cString: $0) } ?? "", password: password)
             pq.PQfinish(raw)
             throw BudgetStoreUnavailable(endpoint: endpoint, reason: reason)
         }
@@ -164,13 +170,16 @@ final class PostgresConnection {
             defer { pq.PQclear(result) }
             switch pq.PQresultStatus(result) {
             case PGRES_TUPLES_OK:
-                let n = pq.PQntuples(result), m = pq.PQnfields(result)
+                let n = pq.PQntuples(result)
+                let m = pq.PQnfields(result)
                 var rows: [[String?]] = []
                 rows.reserveCapacity(Int(n))
                 for i in 0..<n {
                     var row: [String?] = []
                     for j in 0..<m {
-                        row.append(pq.PQgetisnull(result, i, j) == 1 ? nil : pq.PQgetvalue(result, i, j).map { String(cString: $0) })
+                        row.append(
+                            pq.PQgetisnull(result, i, j) == 1
+                                ? nil : pq.PQgetvalue(result, i, j).map { String(cString: $0) })
                     }
                     rows.append(row)
                 }
@@ -179,7 +188,8 @@ final class PostgresConnection {
                 sets.append(Rows(rows: [], affected: pq.PQcmdTuples(result).flatMap { Int(String(cString: $0)) } ?? 0))
             default:
                 if statementError == nil {
-                    let state = pq.PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
+                    let state =
+                        pq.PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
                     let message = pq.PQresultErrorMessage(result).map { String(cString: $0) } ?? ""
                     statementError = StatementError(
                         sqlState: state, message: PostgresConnection.clean(message, password: password))
@@ -189,7 +199,9 @@ final class PostgresConnection {
         if pq.PQstatus(connection) != CONNECTION_OK { throw .unavailable(lost(commit: commit)) }
         if let statementError {
             // Time-outs, a terminated backend, a server shutting down: the store, not the statement.
-            let unavailableStates: Set<String> = ["57014", "55P03", "57P01", "57P02", "57P03", "08006", "08003", "08000"]
+            let unavailableStates: Set<String> = [
+                "57014", "55P03", "57P01", "57P02", "57P03", "08006", "08003", "08000",
+            ]
             if unavailableStates.contains(statementError.sqlState) {
                 var failure = BudgetStoreUnavailable(endpoint: endpoint, reason: statementError.message)
                 failure.commitUncertain = commit && statementError.sqlState.hasPrefix("08")
@@ -201,7 +213,8 @@ final class PostgresConnection {
     }
 
     private func lost(commit: Bool) -> BudgetStoreUnavailable {
-        var message = PostgresConnection.clean(pq.PQerrorMessage(connection).map { String(cString: $0) } ?? "", password: password)
+        var message = PostgresConnection.clean(
+            pq.PQerrorMessage(connection).map { String(cString: $0) } ?? "", password: password)
         if message.isEmpty { message = "the connection was lost." }
         var failure = BudgetStoreUnavailable(endpoint: endpoint, reason: message)
         failure.commitUncertain = commit

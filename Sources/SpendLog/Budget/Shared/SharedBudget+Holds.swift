@@ -5,7 +5,8 @@ extension SharedBudget {
     /// cover, until settled, released or `ttlMs` passes (holders on any host end by deadline
     /// only). Throws ``LimitExceeded`` when it does not fit, ``BudgetStoreUnavailable`` when the
     /// store cannot be reached (a hold needs the store, whatever the limits' policies).
-    public func reserve(fields: LimitScope, amount: Money, ttlMs: Int64, now: Timestamp = .now()) throws -> Reservation {
+    public func reserve(fields: LimitScope, amount: Money, ttlMs: Int64, now: Timestamp = .now()) throws -> Reservation
+    {
         guard amount >= .zero, amount <= Money.maximumPerRecord else {
             throw SpendLogError.invalid(field: "amount", "must be between 0 and 1000000 USD.")
         }
@@ -19,12 +20,14 @@ extension SharedBudget {
             var sql =
                 covered.isEmpty
                 ? "SELECT 1; "
-                : "SELECT id FROM spendlog_limits WHERE id IN (" + covered.map { lit($0.rule.id) }.joined(separator: ", ")
+                : "SELECT id FROM spendlog_limits WHERE id IN ("
+                    + covered.map { lit($0.rule.id) }.joined(separator: ", ")
                     + ") ORDER BY number FOR UPDATE; "
             sql += "SELECT id, scope, amount FROM spendlog_reservations WHERE deadline > \(at)"
             for l in covered {
                 let range = l.rule.window.countedRange(at: at)
-                sql += "; SELECT coalesce(sum(amount), 0)::text FROM spendlog_counters WHERE rule = \(lit(l.rule.id)) "
+                sql +=
+                    "; SELECT coalesce(sum(amount), 0)::text FROM spendlog_counters WHERE rule = \(lit(l.rule.id)) "
                     + "AND bucket BETWEEN \(range.lowerBound) AND \(range.upperBound)"
             }
             let sets = try run(c, sql)
@@ -79,7 +82,8 @@ extension SharedBudget {
     public func release(_ id: String, now: Timestamp = .now()) throws {
         try withConnection { c throws in
             let sets = try run(
-                c, "DELETE FROM spendlog_reservations WHERE id = \(lit(id)) AND deadline > \(now.millisecondsSinceEpoch)")
+                c,
+                "DELETE FROM spendlog_reservations WHERE id = \(lit(id)) AND deadline > \(now.millisecondsSinceEpoch)")
             guard sets.first?.affected ?? 0 > 0 else { throw Budget.noReservation(id) }
         }
     }

@@ -39,7 +39,8 @@ extension SharedBudget {
         try withConnection { c throws -> RebuildReport in
             let limits = try readLimits(c, prefix: "BEGIN; ", forUpdate: true)
             let sets = try run(
-                c, "SELECT record, at, counts FROM spendlog_pending FOR UPDATE; "
+                c,
+                "SELECT record, at, counts FROM spendlog_pending FOR UPDATE; "
                     + "SELECT rule, bucket, amount FROM spendlog_counters")
             var pending: [String: (at: Int64, counts: String)] = [:]
             for row in sets[0].rows {
@@ -48,7 +49,8 @@ extension SharedBudget {
             }
             var stored: [String: [Int64: Int64]] = [:]
             for row in sets[1].rows {
-                guard let rule = row[0], let bucket = row[1].flatMap({ Int64($0) }), let amount = row[2].flatMap({ Int64($0) })
+                guard let rule = row[0], let bucket = row[1].flatMap({ Int64($0) }),
+                    let amount = row[2].flatMap({ Int64($0) })
                 else { continue }
                 stored[rule, default: [:]][bucket] = amount
             }
@@ -58,7 +60,8 @@ extension SharedBudget {
             var found = Set<String>()
             for log in logs {
                 var corruption: SpendLogError?
-                try LogReader(directory: log).forEachRecord(onCorruption: { if corruption == nil { corruption = $0 } }) {
+                try LogReader(directory: log).forEachRecord(onCorruption: { if corruption == nil { corruption = $0 } })
+                {
                     record throws(SpendLogError) in
                     guard seen.insert(record.id).inserted else { return }
                     report.records += 1
@@ -100,9 +103,11 @@ extension SharedBudget {
                 }
             }
             for rule in Set(stored.keys).union(counted.keys).sorted() where ruleIDs.contains(rule) {
-                let a = stored[rule] ?? [:], b = counted[rule] ?? [:]
+                let a = stored[rule] ?? [:]
+                let b = counted[rule] ?? [:]
                 for bucket in Set(a.keys).union(b.keys).sorted() where (a[bucket] ?? 0) != (b[bucket] ?? 0) {
-                    report.drift.append(Drift(rule: rule, bucket: bucket, stored: a[bucket] ?? 0, counted: b[bucket] ?? 0))
+                    report.drift.append(
+                        Drift(rule: rule, bucket: bucket, stored: a[bucket] ?? 0, counted: b[bucket] ?? 0))
                 }
             }
             var sql = "DELETE FROM spendlog_counters; "
@@ -110,11 +115,13 @@ extension SharedBudget {
                 buckets.sorted { $0.key < $1.key }.map { "(\(lit(rule)), \($0.key), \($0.value))" }
             }
             for chunk in stride(from: 0, to: rows.count, by: 1000) {
-                sql += "INSERT INTO spendlog_counters (rule, bucket, amount) VALUES "
+                sql +=
+                    "INSERT INTO spendlog_counters (rule, bucket, amount) VALUES "
                     + rows[chunk..<min(chunk + 1000, rows.count)].joined(separator: ", ") + "; "
             }
             for chunk in stride(from: 0, to: clear.count, by: 1000) {
-                sql += "DELETE FROM spendlog_pending WHERE record IN ("
+                sql +=
+                    "DELETE FROM spendlog_pending WHERE record IN ("
                     + clear[chunk..<min(chunk + 1000, clear.count)].map { lit($0) }.joined(separator: ", ") + "); "
             }
             try run(c, sql + "COMMIT", commit: true)

@@ -42,7 +42,8 @@ public final class SharedBudget: @unchecked Sendable {
     /// The shared budget in `location`, recording into `directory`'s log with `writerOptions`.
     /// Nothing is connected until the first operation; the connection is then kept for this
     /// object's life (one per process).
-    public init(directory: LogDirectory, location: BudgetStoreLocation, writerOptions: WriterOptions = WriterOptions()) {
+    public init(directory: LogDirectory, location: BudgetStoreLocation, writerOptions: WriterOptions = WriterOptions())
+    {
         self.directory = directory
         self.location = location
         self.writer = LogWriter(directory: directory, options: writerOptions)
@@ -69,7 +70,8 @@ public final class SharedBudget: @unchecked Sendable {
             let c = try connected()
             try createSchema(c)
             let sets = try run(
-                c, "BEGIN; LOCK TABLE spendlog_limits IN SHARE ROW EXCLUSIVE MODE; "
+                c,
+                "BEGIN; LOCK TABLE spendlog_limits IN SHARE ROW EXCLUSIVE MODE; "
                     + "SELECT coalesce(max(number), 0) + 1 FROM spendlog_limits")
             let number = Int(sets.last?.rows.first?.first.flatMap { $0 } ?? "1") ?? 1
             var added = rule
@@ -93,7 +95,8 @@ public final class SharedBudget: @unchecked Sendable {
             let c = try connected()
             try createSchema(c)
             let sets = try run(
-                c, "BEGIN; DELETE FROM spendlog_limits WHERE id = \(lit(id)); "
+                c,
+                "BEGIN; DELETE FROM spendlog_limits WHERE id = \(lit(id)); "
                     + "DELETE FROM spendlog_counters WHERE rule = \(lit(id)); COMMIT", commit: true)
             guard sets.first(where: { _ in true }) != nil, sets.count >= 2, sets[1].affected > 0 else {
                 throw SpendLogError.invalid("No limit '\(id)' in the budget store at \(location.endpoint).")
@@ -176,12 +179,17 @@ public final class SharedBudget: @unchecked Sendable {
         }
         var sql = ""
         if !matching.isEmpty {
-            sql += "SELECT id FROM spendlog_limits WHERE id IN (" + matching.map { lit($0.rule.id) }.joined(separator: ", ")
+            sql +=
+                "SELECT id FROM spendlog_limits WHERE id IN ("
+                + matching.map { lit($0.rule.id) }.joined(separator: ", ")
                 + ") ORDER BY number FOR UPDATE; "
         } else {
             sql += "SELECT 1; "
         }
-        sql += settling.map { "SELECT scope FROM spendlog_reservations WHERE id = \(lit($0)) AND deadline > \(at) FOR UPDATE; " }
+        sql +=
+            settling.map {
+                "SELECT scope FROM spendlog_reservations WHERE id = \(lit($0)) AND deadline > \(at) FOR UPDATE; "
+            }
             ?? "SELECT 1; "
         sql += "SELECT 1 FROM spendlog_pending WHERE record = \(lit(id)); "
         sql += "SELECT id, scope, amount FROM spendlog_reservations WHERE deadline > \(at); "
@@ -206,13 +214,15 @@ public final class SharedBudget: @unchecked Sendable {
         }
         if !sets[2].rows.isEmpty {
             // An earlier try of this record was counted and its marker is still there: count nothing again.
-            try run(c, settling.map { "DELETE FROM spendlog_reservations WHERE id = \(lit($0)); COMMIT" } ?? "COMMIT",
+            try run(
+                c, settling.map { "DELETE FROM spendlog_reservations WHERE id = \(lit($0)); COMMIT" } ?? "COMMIT",
                 commit: true)
             return true
         }
         var reservations: [(scope: LimitScope, amount: Int64)] = []
         for row in sets[3].rows {
-            guard let rid = row[0], rid != settling, let scopeText = row[1], let scope = try? LimitScope.parse(scopeText),
+            guard let rid = row[0], rid != settling, let scopeText = row[1],
+                let scope = try? LimitScope.parse(scopeText),
                 let amountText = row[2], let amount = Int64(amountText)
             else { continue }
             reservations.append((scope, amount))
@@ -245,13 +255,15 @@ public final class SharedBudget: @unchecked Sendable {
         }
         var write = ""
         if !counts.isEmpty {
-            write += "INSERT INTO spendlog_counters AS c (rule, bucket, amount) VALUES "
+            write +=
+                "INSERT INTO spendlog_counters AS c (rule, bucket, amount) VALUES "
                 + counts.map { "(\(lit($0.rule)), \($0.bucket), \($0.amount))" }.joined(separator: ", ")
                 + " ON CONFLICT (rule, bucket) DO UPDATE SET amount = CASE WHEN c.amount > "
                 + "9223372036854775807 - excluded.amount THEN 9223372036854775807 ELSE c.amount + excluded.amount END; "
         }
         let countsText = counts.map { "\($0.rule):\($0.bucket):\($0.amount)" }.joined(separator: ";")
-        write += "INSERT INTO spendlog_pending (record, host, at, counts) VALUES (\(lit(id)), "
+        write +=
+            "INSERT INTO spendlog_pending (record, host, at, counts) VALUES (\(lit(id)), "
             + "\(lit(writer.options.host)), \(at), \(lit(countsText))); "
         if let settling { write += "DELETE FROM spendlog_reservations WHERE id = \(lit(settling)); " }
         write += "COMMIT"
@@ -292,7 +304,8 @@ public final class SharedBudget: @unchecked Sendable {
     private func appendUnchecked(_ record: UsageRecord, failure: BudgetStoreUnavailable, once: Bool) throws -> Outcome {
         var failure = failure
         guard let cached = cachedLimits() else {
-            failure.reason += " No copy of the limits is kept on this host yet (they are copied on every check that "
+            failure.reason +=
+                " No copy of the limits is kept on this host yet (they are copied on every check that "
                 + "reaches the store), so the call fails closed: nothing was recorded."
             throw failure
         }
@@ -300,10 +313,12 @@ public final class SharedBudget: @unchecked Sendable {
         let closed = matching.filter { $0.policy == .failClosed }
         guard closed.isEmpty else {
             let ids = closed.map(\.rule.id).joined(separator: ", ")
-            failure.reason += " Limit\(closed.count == 1 ? "" : "s") \(ids) fail\(closed.count == 1 ? "s" : "") "
+            failure.reason +=
+                " Limit\(closed.count == 1 ? "" : "s") \(ids) fail\(closed.count == 1 ? "s" : "") "
                 + "closed: nothing was recorded. Retry once PostgreSQL is reachable there."
             if failure.commitUncertain {
-                failure.reason += " (The connection was lost during the commit: the call may be counted there "
+                failure.reason +=
+                    " (The connection was lost during the commit: the call may be counted there "
                     + "without a record until `budget rebuild` drops its pending marker.)"
             }
             throw failure
@@ -327,7 +342,8 @@ public final class SharedBudget: @unchecked Sendable {
             var sql = "SELECT id, scope, amount FROM spendlog_reservations WHERE deadline > \(at)"
             for l in limits {
                 let range = l.rule.window.countedRange(at: at)
-                sql += "; SELECT coalesce(sum(amount), 0)::text FROM spendlog_counters WHERE rule = \(lit(l.rule.id)) "
+                sql +=
+                    "; SELECT coalesce(sum(amount), 0)::text FROM spendlog_counters WHERE rule = \(lit(l.rule.id)) "
                     + "AND bucket BETWEEN \(range.lowerBound) AND \(range.upperBound)"
             }
             let sets = try run(c, sql)
@@ -381,7 +397,8 @@ public final class SharedBudget: @unchecked Sendable {
     }
 
     func unexpected(_ what: String) -> SpendLogError {
-        SpendLogError(code: .corruption, message: "The budget store at \(location.endpoint) answered unexpectedly: \(what).")
+        SpendLogError(
+            code: .corruption, message: "The budget store at \(location.endpoint) answered unexpectedly: \(what).")
     }
 
     static func describe(_ error: any Error) -> String {
@@ -415,7 +432,8 @@ public final class SharedBudget: @unchecked Sendable {
         let sets: [PostgresConnection.Rows]
         do {
             sets = try run(
-                c, prefix + "SELECT id, scope, metric, window_name, tz, max, policy, created_at FROM spendlog_limits "
+                c,
+                prefix + "SELECT id, scope, metric, window_name, tz, max, policy, created_at FROM spendlog_limits "
                     + "ORDER BY number" + (forUpdate ? " FOR UPDATE" : ""))
         } catch let e as SpendLogError where e.message.contains("(SQLSTATE 42P01)") {
             try createSchema(c)
@@ -448,10 +466,12 @@ public final class SharedBudget: @unchecked Sendable {
     private func encodeLimits(_ limits: [SharedLimit]) -> [UInt8] {
         var text = SharedBudget.cacheHeader + "\n"
         for l in limits {
-            text += [
-                l.rule.id, l.rule.scope.description, l.rule.metric.rawValue, l.rule.window.name, l.rule.window.zoneName,
-                String(l.rule.maximum), l.policy.rawValue,
-            ].joined(separator: "\t") + "\n"
+            text +=
+                [
+                    l.rule.id, l.rule.scope.description, l.rule.metric.rawValue, l.rule.window.name,
+                    l.rule.window.zoneName,
+                    String(l.rule.maximum), l.policy.rawValue,
+                ].joined(separator: "\t") + "\n"
         }
         text += "end " + hex16(Array(text.utf8).withUnsafeBufferPointer { fnv1a64($0) }) + "\n"
         return Array(text.utf8)
@@ -473,7 +493,9 @@ public final class SharedBudget: @unchecked Sendable {
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.hasSuffix("\n"), let endLine = text.dropLast().lastIndex(of: "\n") else { return nil }
         let body = String(text[...endLine])
-        guard text[text.index(after: endLine)...] == "end " + hex16(Array(body.utf8).withUnsafeBufferPointer { fnv1a64($0) }) + "\n"
+        guard
+            text[text.index(after: endLine)...] == "end "
+                + hex16(Array(body.utf8).withUnsafeBufferPointer { fnv1a64($0) }) + "\n"
         else { return nil }
         var lines = body.split(separator: "\n")
         guard lines.first == Substring(SharedBudget.cacheHeader) else { return nil }
@@ -509,4 +531,3 @@ public final class SharedBudget: @unchecked Sendable {
         }
     }
 }
-
