@@ -98,7 +98,7 @@ public final class SharedBudget: @unchecked Sendable {
                 c,
                 "BEGIN; DELETE FROM spendlog_limits WHERE id = \(lit(id)); "
                     + "DELETE FROM spendlog_counters WHERE rule = \(lit(id)); COMMIT", commit: true)
-            guard sets.first(where: { _ in true }) != nil, sets.count >= 2, sets[1].affected > 0 else {
+            guard sets.count >= 2, sets[1].affected > 0 else {
                 throw SpendLogError.invalid("No limit '\(id)' in the budget store at \(location.endpoint).")
             }
         }
@@ -200,7 +200,10 @@ public final class SharedBudget: @unchecked Sendable {
         }
         sql += sums.isEmpty ? "SELECT 1" : sums.joined(separator: " UNION ALL ")
         let sets = try run(c, sql)
-        guard sets.count == 5 else { throw unexpected("the check returned \(sets.count) result sets") }
+        guard sets.count == 5 else {
+            try run(c, "ROLLBACK")
+            throw unexpected("the check returned \(sets.count) result sets")
+        }
         FaultInjection.reach("shared.inTransaction")
         SharedBudget.pauseForTests()
         let locked = Set(sets[0].rows.compactMap { $0.first ?? nil })
