@@ -5,7 +5,8 @@
 #   make test-dates  run the built tests again under libfaketime, at other dates and in another zone
 #   make soak    the long reliability runs (figures in docs/RELIABILITY.md): soak-crash, soak-faults,
 #                soak-fuzz, soak-sanitize
-#   make soak-crash     the crash loop, the budget race under kills and the corruption sweep, long forms
+#   make soak-crash     the crash loop, the budget races under kills (local and on PostgreSQL) and the
+#                       corruption sweep, long forms
 #   make soak-faults    every errno at every call of the fault sweep, the whole hostile corpus, a full disk
 #   make soak-fuzz      run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make soak-sanitize  run the tests built with the thread and with the address sanitizer
@@ -26,7 +27,7 @@ SWIFT ?= swift
 RELEASE_BUILD := $(SWIFT) build -c release --static-swift-stdlib --product spendlog
 VENV := .venv
 PEERS_VENV := .venv-peers
-APT_PACKAGES := libzstd-dev zstd libsqlite3-dev pkg-config tzdata
+APT_PACKAGES := libzstd-dev zstd libsqlite3-dev libpq-dev pkg-config tzdata
 TEST_APT_PACKAGES := faketime postgresql openjdk-17-jre-headless chromium wrk
 TEST_ENV = SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR)/$(VENV)/bin/python \
 	SPENDLOG_PEERS_PYTHON=$(CURDIR)/$(PEERS_VENV)/bin/python \
@@ -137,12 +138,15 @@ soak: soak-crash soak-faults soak-fuzz soak-sanitize
 # 500 budget-race rounds, every offset of the corruption sweep. Each prints a line of figures.
 SOAK_CRASH_CYCLES ?= 2000
 SOAK_BUDGET_ROUNDS ?= 500
+# The shared budget on PostgreSQL: 3 hosts × 8 processes, killed at random, this many rounds.
+SOAK_PG_ROUNDS ?= 10
 soak-crash: test-deps
 	$(SWIFT) build --build-tests
 	$(TEST_ENV) SPENDLOG_CRASH_CYCLES=$(SOAK_CRASH_CYCLES) SPENDLOG_BUDGET_ROUNDS=$(SOAK_BUDGET_ROUNDS) \
+		SPENDLOG_PG_ROUNDS=$(SOAK_PG_ROUNDS) SPENDLOG_PG_PROCESSES=8 SPENDLOG_PG_ATTEMPTS=8 \
 		SPENDLOG_SWEEP=full $(SWIFT) test --skip-build \
-		--filter 'CrashLoopTests|BudgetKillRaceTests|CorruptionSweepTests' 2>&1 \
-		| tee .build/soak-crash.log | grep -E '^(crash loop|budget race|corruption sweep):|✘|error:'; \
+		--filter 'CrashLoopTests|BudgetKillRaceTests|CorruptionSweepTests|SharedBudgetCLITests/threeHosts' 2>&1 \
+		| tee .build/soak-crash.log | grep -E '^(crash loop|budget race|shared budget race|corruption sweep):|✘|error:'; \
 		grep -q 'Test run with .* passed' .build/soak-crash.log
 
 # Every errno at every failing call of the fault sweep, every case of the hostile corpus (make test

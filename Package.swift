@@ -40,6 +40,14 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // libpq's declarations (Debian's libpq-dev), the PostgreSQL client of shared budgets
+        // (docs/FORMAT.md, "Shared budgets on PostgreSQL"): a synchronous client, no event loop, one
+        // connection per CLI call. Not linked: loaded with dlopen when a budget store is used, so
+        // that no other command pays for loading it and its TLS, Kerberos and LDAP libraries.
+        .systemLibrary(
+            name: "CLibPQ",
+            providers: [.apt(["libpq-dev"])]
+        ),
         // The few Linux calls neither Glibc's Swift overlay nor swift-system expose (statx).
         .target(name: "CSystemShims"),
         .target(
@@ -47,6 +55,7 @@ let package = Package(
             dependencies: [
                 "CZstd",
                 "CSQLite",
+                "CLibPQ",
                 "CSystemShims",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

@@ -37,6 +37,11 @@
 // call), as a server recording each request does; prints "<N> appends in <ms> ms, <commits>
 // group commits" once every append is acknowledged (durable per the fsync policy).
 //
+//   spendlog-harness shared --dir D --count N --url-file F [--fsync always|batch|none] [--cost USD]
+//
+// N enforced appends through one SharedBudget (a budget shared in PostgreSQL; one connection for
+// the process), project `harness`; prints "<accepted> accepted <refused> refused in <ms> ms".
+//
 // `--now` (RFC 3339) is the budget's clock and the records' time, so that a test's windows do not
 // depend on the day it runs; without it, the wall clock.
 import SpendLog
@@ -303,8 +308,8 @@ enum Harness {
     nonisolated static func run() {
         var arguments = Array(CommandLine.arguments.dropFirst())
         let mode = arguments.first ?? ""
-        guard ["append", "enforce", "hold", "reserve"].contains(mode) else {
-            fail("usage: spendlog-harness append|enforce|hold|reserve|tasks --dir D …")
+        guard ["append", "enforce", "hold", "reserve", "shared"].contains(mode) else {
+            fail("usage: spendlog-harness append|enforce|hold|reserve|shared|tasks --dir D …")
         }
         arguments.removeFirst()
         var options: [String: String] = [:]
@@ -315,6 +320,7 @@ enum Harness {
         if mode == "enforce" { return enforce(options) }
         if mode == "hold" { hold(options) }
         if mode == "reserve" { return reserveAndSettle(options) }
+        if mode == "shared" { return sharedAppends(options) }
         guard let dir = options["--dir"], let count = Int(options["--count"] ?? ""), let label = options["--label"]
         else {
             fail("--dir, --count and --label are required")
@@ -352,4 +358,47 @@ enum Harness {
             fail("\(error)")
         }
     }
+}
+
+/// `shared`: enforced appends through one `SharedBudget`, timed.
+func sharedAppends(_ options: [String: String]) {
+    guard let dir = options["--dir"], let count = Int(options["--count"] ?? ""), let file = options["--url-file"] else {
+        fail("--dir, --count and --url-file are required")
+    }
+    guard let fd = fopen(file, "r") else { fail("cannot read \(file)") }
+    var line = [CChar](repeating: 0, count: 4096)
+    _ = fgets(&line, 4096, fd)
+    fclose(fd)
+    let url = String(cString: line)
+    var writerOptions = WriterOptions()
+    writerOptions.fsync = FsyncPolicy(rawValue: options["--fsync"] ?? "always") ?? .always
+    let cost: Money
+    do { cost = try Money.parse(options["--cost"] ?? "0.01") } catch { fail("--cost: \(error)") }
+    let budget: SharedBudget
+    do {
+        budget = SharedBudget(
+            directory: try LogDirectory.open(dir, create: true), location: try BudgetStoreLocation(url: url),
+            writerOptions: writerOptions)
+    } catch { fail("\(error)") }
+    var accepted = 0
+    var refused = 0
+    var start = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &start)
+    for i in 0..<count {
+        let record = UsageRecord(
+            timestamp: .now(), project: "harness", model: "gpt-4.1-mini", inputTokens: Int64(i), outputTokens: 1,
+            cost: cost)
+        do {
+            try budget.appendIfWithinLimits(record)
+            accepted += 1
+        } catch is LimitExceeded {
+            refused += 1
+        } catch {
+            fail("\(error)")
+        }
+    }
+    var end = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &end)
+    let ms = (end.tv_sec - start.tv_sec) * 1000 + (end.tv_nsec - start.tv_nsec) / 1_000_000
+    writeLine(1, "\(accepted) accepted \(refused) refused in \(ms) ms")
 }

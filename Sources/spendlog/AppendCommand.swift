@@ -220,6 +220,7 @@ struct AppendCommand: ParsableCommand {
     @OptionGroup var recording: RecordingOptions
     @Flag(help: "Append only if every matching limit allows it; otherwise write nothing and exit 3.")
     var enforce = false
+    @OptionGroup var store: BudgetStoreOptions
 
     /// What the flags ask for, as plain data (everything but the response to read usage from).
     var invocation: AppendInvocation {
@@ -227,7 +228,7 @@ struct AppendCommand: ParsableCommand {
             record: recording.record.flags, serviceTier: recording.service.serviceTier,
             cacheWrite1hTokens: recording.service.cacheWrite1hTokens, dir: directory.dir,
             fsync: recording.durability.fsync, enforce: enforce, prices: recording.pricing.prices,
-            requirePrice: recording.requirePrice.flag)
+            requirePrice: recording.requirePrice.flag, budgetStoreFile: store.budgetStoreFile)
     }
 
     func run() throws {
@@ -246,6 +247,8 @@ struct AppendInvocation: Equatable {
     var enforce = false
     var prices: String?
     var requirePrice = false
+    /// `--budget-store-file`: left to the argument parser (``AppendFastPath`` does not read it).
+    var budgetStoreFile: String?
 
     /// The checks the argument parser makes before running (the `validate()` of each option
     /// group), for a call without `--from-response`.
@@ -275,6 +278,12 @@ struct AppendInvocation: Equatable {
             if enforce {
                 let now = try budgetClock()
                 if record.ts == nil { built.timestamp = now }
+                if let shared = try BudgetStoreOptions.sharedBudget(file: budgetStoreFile, log, writerOptions: options) {
+                    let outcome = try shared.appendIfWithinLimits(built, now: now, once: once)
+                    printSharedOutcome(outcome)
+                    printLine(outcome.record.id.description)
+                    return
+                }
                 let budget = makeBudget(log, writerOptions: options)
                 budget.checkpointIntervalBytes = 0
                 let result = try budget.appendIfWithinLimits(built, now: now, once: once)

@@ -32,7 +32,8 @@ func parseDuration(_ text: String, option: String) throws -> Int64 {
     return count * size
 }
 
-/// Like ``withReportedErrors(_:)``, and a refused append or reservation exits with code 3.
+/// Like ``withReportedErrors(_:)``; a refused append or reservation exits with code 3, and a
+/// shared budget store that cannot be reached with code 69.
 func withReportedBudgetErrors(_ body: () throws -> Void) throws {
     try withReportedErrors {
         do {
@@ -40,6 +41,9 @@ func withReportedBudgetErrors(_ body: () throws -> Void) throws {
         } catch let refusal as LimitExceeded {
             printError("Error: \(refusal.description)")
             throw ExitCode(ExitCodes.limitExceeded)
+        } catch let failure as BudgetStoreUnavailable {
+            printError("Error: \(failure.description)")
+            throw ExitCode(ExitCodes.storeUnavailable)
         }
     }
 }
@@ -83,4 +87,91 @@ func printWarnings(_ warnings: [SoftLimitWarning]) {
 /// A time for people and JSON: RFC 3339, or `-`/null when absent.
 func timeText(_ ms: Int64?) -> String {
     ms.map { Timestamp(millisecondsSinceEpoch: $0).rfc3339 } ?? "-"
+}
+
+extension ExitCodes {
+    /// The budget store (PostgreSQL) could not be reached and a limit fails closed: nothing was
+    /// recorded (EX_UNAVAILABLE).
+    static let storeUnavailable: Int32 = 69
+}
+
+/// Where a shared budget is kept: the PostgreSQL URL comes from a file or the environment, never
+/// from the command line (it would show in `ps`).
+struct BudgetStoreOptions: ParsableArguments {
+    @Option(
+        name: .customLong("budget-store-file"),
+        help: ArgumentHelp(
+            "A file holding the postgresql:// URL of a budget shared by several hosts (default: "
+                + "$SPENDLOG_BUDGET_STORE, else the log's budget/store file; none: limits of this host only).",
+            valueName: "file"))
+    var budgetStoreFile: String?
+
+    /// The store, if one is configured: the file given, else `$SPENDLOG_BUDGET_STORE`, else a
+    /// line of `<log>/budget/store`.
+    func location(_ log: LogDirectory) throws -> BudgetStoreLocation? {
+        try BudgetStoreOptions.location(file: budgetStoreFile, log)
+    }
+
+    /// The store given by `file` (the flag's value), else by the environment or the log.
+    static func location(file budgetStoreFile: String?, _ log: LogDirectory) throws -> BudgetStoreLocation? {
+        if let budgetStoreFile {
+            return try BudgetStoreOptions.read(budgetStoreFile, what: "--budget-store-file")
+        }
+        if let raw = getenv("SPENDLOG_BUDGET_STORE"), raw.pointee != 0 {
+            do { return try BudgetStoreLocation(url: String(cString: raw), field: "SPENDLOG_BUDGET_STORE") } catch {
+                throw ValidationError(error.message)
+            }
+        }
+        let configured = log.budgetPath + "/store"
+        guard access(configured, F_OK) == 0 else { return nil }
+        return try BudgetStoreOptions.read(configured, what: "the budget store file")
+    }
+
+    /// The first line of `path` that is not empty or a `#` comment.
+    static func read(_ path: String, what: String) throws -> BudgetStoreLocation {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw ValidationError("\(what): cannot read '\(path)': \(reason). It must hold a postgresql:// URL.")
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < 1 << 16 {
+            let n = Glibc.read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            bytes.append(contentsOf: buffer[0..<n])
+        }
+        let line = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
+            .map { String($0.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()) }
+            .first { !$0.isEmpty && !$0.hasPrefix("#") }
+        guard let line else { throw ValidationError("\(what): '\(path)' holds no postgresql:// URL.") }
+        do { return try BudgetStoreLocation(url: line, field: "\(what) '\(path)'") } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// The shared budget of `log` in the configured store, or nil when there is none.
+    func sharedBudget(_ log: LogDirectory, writerOptions: WriterOptions = WriterOptions()) throws -> SharedBudget? {
+        try BudgetStoreOptions.sharedBudget(file: budgetStoreFile, log, writerOptions: writerOptions)
+    }
+
+    /// ``sharedBudget(_:writerOptions:)`` with the flag's value given.
+    static func sharedBudget(file: String?, _ log: LogDirectory, writerOptions: WriterOptions = WriterOptions())
+        throws -> SharedBudget?
+    {
+        guard let location = try location(file: file, log) else { return nil }
+        return SharedBudget(directory: log, location: location, writerOptions: writerOptions)
+    }
+}
+
+/// Prints what an enforced append against a shared budget has to say besides the id.
+func printSharedOutcome(_ outcome: SharedBudget.Outcome) {
+    if let failure = outcome.unchecked {
+        printError(
+            "Warning: \(failure.description) Every matching limit fails open: the record was written with "
+                + "\"\(SharedBudget.uncheckedKey)\": true and is counted by the next `spendlog budget rebuild --from`.")
+    }
+    for note in outcome.notes { printError("Note: " + note) }
+    if outcome.alreadyRecorded { noteAlreadyRecorded(outcome.record) }
 }

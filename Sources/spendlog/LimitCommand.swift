@@ -37,6 +37,21 @@ struct LimitSetCommand: ParsableCommand {
     @Option(
         parsing: .unconditional, help: "Soft threshold: a fraction of --max (0.8 or 80%) that warns once per window.")
     var soft: String?
+    @Option(
+        name: .customLong("on-store-failure"),
+        help: ArgumentHelp(
+            "With a budget store: fail-closed (refuse calls while it is unreachable; the default) or fail-open "
+                + "(record them, marked budget_unchecked, to be counted by `budget rebuild --from`)."))
+    var onStoreFailure: String?
+    @OptionGroup var store: BudgetStoreOptions
+
+    func policy() throws -> StoreFailurePolicy {
+        guard let onStoreFailure else { return .failClosed }
+        guard let policy = StoreFailurePolicy(rawValue: onStoreFailure) else {
+            throw ValidationError("--on-store-failure: must be fail-closed or fail-open (got '\(onStoreFailure)').")
+        }
+        return policy
+    }
 
     func rule() throws -> LimitRule {
         do {
@@ -46,12 +61,29 @@ struct LimitSetCommand: ParsableCommand {
         }
     }
 
-    func validate() throws { _ = try rule() }
+    func validate() throws {
+        _ = try rule()
+        _ = try policy()
+    }
 
     func run() throws {
         try reportingBudgetErrors {
             let parsed = try rule()
-            let budget = makeBudget(try directory.open(create: true))
+            let log = try directory.open(create: true)
+            if let shared = try store.sharedBudget(log) {
+                let added: SharedLimit
+                do { added = try shared.setLimit(parsed, policy: try policy(), now: try budgetClock()) } catch let e
+                    as SpendLogError
+                { throw e.renamingField(to: "--" + (e.field ?? "")) }
+                print(added.rule.id)
+                return
+            }
+            if onStoreFailure != nil {
+                throw ValidationError(
+                    "--on-store-failure: applies to limits kept in a budget store; none is configured "
+                        + "(--budget-store-file, SPENDLOG_BUDGET_STORE or the log's budget/store).")
+            }
+            let budget = makeBudget(log)
             let added = try budget.setLimit(parsed, now: try budgetClock())
             print(added.id)
         }
@@ -59,15 +91,41 @@ struct LimitSetCommand: ParsableCommand {
 }
 
 struct LimitListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the limits.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List the limits.",
+        usage: "spendlog limit list [--dir <dir>] [--format <format>] [<options>]")
 
     @OptionGroup var directory: DirectoryOptions
     @Option(help: "table or json.")
     var format: TableOrJSON = .table
 
+    @OptionGroup var store: BudgetStoreOptions
+
     func run() throws {
         try reportingBudgetErrors {
-            let rules = try makeBudget(try directory.open(create: true)).limits()
+            let log = try directory.open(create: true)
+            if let shared = try store.sharedBudget(log) {
+                let limits = try shared.limits()
+                if format == .json {
+                    print(
+                        JSONValue.array(
+                            limits.map { .object(ruleMembers($0.rule) + [("policy", .string($0.policy.rawValue))]) }
+                        ).jsonText)
+                    return
+                }
+                let rows = limits.map { l in
+                    [
+                        l.rule.id, l.rule.scope.description, l.rule.metric.rawValue,
+                        l.rule.metric.format(l.rule.maximum),
+                        l.rule.window.description, l.policy.rawValue,
+                    ]
+                }
+                print(
+                    TextTable.render(header: ["ID", "SCOPE", "TYPE", "MAX", "WINDOW", "ON STORE FAILURE"], rows: rows),
+                    terminator: "")
+                return
+            }
+            let rules = try makeBudget(log).limits()
             if format == .json {
                 print(JSONValue.array(rules.map { .object(ruleMembers($0)) }).jsonText)
                 return
@@ -99,13 +157,20 @@ struct LimitDeleteCommand: ParsableCommand {
     @Argument(help: "The limit's id, as `limit list` shows it.")
     var id: String
 
+    @OptionGroup var store: BudgetStoreOptions
+
     func validate() throws {
         try validateID(id, prefix: "L", kind: "a limit id like L1", hint: "`spendlog limit list` shows them.")
     }
 
     func run() throws {
         try reportingBudgetErrors {
-            try makeBudget(try directory.open(create: true)).deleteLimit(id: id, now: try budgetClock())
+            let log = try directory.open(create: true)
+            if let shared = try store.sharedBudget(log) {
+                try shared.deleteLimit(id: id)
+                return
+            }
+            try makeBudget(log).deleteLimit(id: id, now: try budgetClock())
         }
     }
 }

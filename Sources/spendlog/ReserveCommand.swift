@@ -33,6 +33,7 @@ struct ReserveCommand: ParsableCommand {
     @Option(
         name: .customLong("holder-pid"), help: "The process whose exit ends the hold (default: the parent process).")
     var holderPID: Int32?
+    @OptionGroup var store: BudgetStoreOptions
 
     func parsed() throws -> (LimitScope, Money, Int64) {
         let fields: LimitScope
@@ -61,7 +62,12 @@ struct ReserveCommand: ParsableCommand {
     func run() throws {
         try reportingBudgetErrors {
             let (fields, amount, ttlMs) = try parsed()
-            let budget = makeBudget(try directory.open(create: true))
+            let log = try directory.open(create: true)
+            if let shared = try store.sharedBudget(log) {
+                print(try shared.reserve(fields: fields, amount: amount, ttlMs: ttlMs, now: try budgetClock()).id)
+                return
+            }
+            let budget = makeBudget(log)
             let reservation = try budget.reserve(
                 fields: fields, amount: amount, ttlMs: ttlMs, holder: .process(holderPID ?? getppid()),
                 now: try budgetClock())
@@ -91,6 +97,7 @@ struct SettleCommand: ParsableCommand {
     @Argument(help: "The reservation id printed by `reserve`.")
     var id: String
     @OptionGroup var recording: RecordingOptions
+    @OptionGroup var store: BudgetStoreOptions
 
     func validate() throws { try validateReservationID(id) }
 
@@ -101,7 +108,14 @@ struct SettleCommand: ParsableCommand {
             if recording.record.ts == nil { built.timestamp = now }
             var options = WriterOptions()
             options.fsync = try recording.durability.policy()
-            let budget = makeBudget(try directory.open(create: true), writerOptions: options)
+            let log = try directory.open(create: true)
+            if let shared = try store.sharedBudget(log, writerOptions: options) {
+                let outcome = try shared.settle(id, record: built, now: now)
+                printSharedOutcome(outcome)
+                print(outcome.record.id)
+                return
+            }
+            let budget = makeBudget(log, writerOptions: options)
             budget.checkpointIntervalBytes = 0
             let result = try budget.settle(id, record: built, now: now)
             printWarnings(result.warnings)
@@ -117,12 +131,18 @@ struct ReleaseCommand: ParsableCommand {
     @OptionGroup var directory: DirectoryOptions
     @Argument(help: "The reservation id printed by `reserve`.")
     var id: String
+    @OptionGroup var store: BudgetStoreOptions
 
     func validate() throws { try validateReservationID(id) }
 
     func run() throws {
         try reportingBudgetErrors {
-            try makeBudget(try directory.open(create: true)).release(id, now: try budgetClock())
+            let log = try directory.open(create: true)
+            if let shared = try store.sharedBudget(log) {
+                try shared.release(id, now: try budgetClock())
+                return
+            }
+            try makeBudget(log).release(id, now: try budgetClock())
         }
     }
 }

@@ -253,7 +253,7 @@ public final class Budget: @unchecked Sendable {
     }
 
     /// What ``status(now:)`` answers, worked out without writing anything to the log's folder
-    /// (``BudgetStore/peek(now:)``): for readers such as `spendlog report` and the HTTP API,
+    /// (the store's read-only count): for readers such as `spendlog report` and the HTTP API,
     /// which may run on a read-only copy and must not take the lock that enforced appends wait
     /// for. Holds past their deadline, or of a process that is gone, are not counted, as the next
     /// locked operation would end them.
