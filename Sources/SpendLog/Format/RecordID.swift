@@ -91,25 +91,29 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// ``parse(_:)`` over UTF-8 bytes, without making a `String`.
     public static func parse(utf8 b: UnsafeBufferPointer<UInt8>) -> RecordID? {
-        guard b.count == 36 else { return nil }
+        guard b.count == 36, let p = b.baseAddress else { return nil }
+        guard p[8] == 0x2D, p[13] == 0x2D, p[18] == 0x2D, p[23] == 0x2D else { return nil }
+        // Groups of 8, 4, 4 | 4, 12 hex digits; `bad` collects an invalid digit anywhere.
+        var bad: UInt8 = 0
+        @inline(__always) func digits(_ from: Int, _ count: Int, into value: inout UInt64) {
+            for k in from..<(from + count) {
+                let c = p[k]
+                let d = c &- 0x30
+                let l = (c | 0x20) &- 0x61
+                let isDigit = d < 10
+                let isLetter = l < 6
+                bad |= (isDigit || isLetter) ? 0 : 1
+                value = value << 4 | UInt64(isDigit ? d : l &+ 10)
+            }
+        }
         var high: UInt64 = 0
         var low: UInt64 = 0
-        var nibbles = 0
-        for (i, byte) in b.enumerated() {
-            if i == 8 || i == 13 || i == 18 || i == 23 {
-                guard byte == 0x2D else { return nil }
-                continue
-            }
-            let value: UInt64
-            switch byte {
-            case 0x30...0x39: value = UInt64(byte - 0x30)
-            case 0x61...0x66: value = UInt64(byte - 0x61 + 10)
-            case 0x41...0x46: value = UInt64(byte - 0x41 + 10)
-            default: return nil
-            }
-            if nibbles < 16 { high = high << 4 | value } else { low = low << 4 | value }
-            nibbles += 1
-        }
+        digits(0, 8, into: &high)
+        digits(9, 4, into: &high)
+        digits(14, 4, into: &high)
+        digits(19, 4, into: &low)
+        digits(24, 12, into: &low)
+        guard bad == 0 else { return nil }
         return RecordID(high: high, low: low)
     }
 }

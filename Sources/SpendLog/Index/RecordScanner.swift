@@ -4,6 +4,8 @@
 
 /// A record reduced to what rollups need: its time, its dimensions as interned ids, its sums.
 struct ScannedRecord: Equatable {
+    /// The record's id (duplicates within a day are counted once).
+    var id = RecordID(high: 0, low: 0)
     var timestampMs: Int64 = 0
     /// Interned values indexed by ``Dimension/code``; 0 = absent.
     var ids: DimensionIDs = DimensionIDs()
@@ -95,6 +97,7 @@ struct RecordScanner {
 
     func scanned(_ record: UsageRecord) -> ScannedRecord {
         var out = ScannedRecord()
+        out.id = record.id
         out.timestampMs = record.timestamp.millisecondsSinceEpoch
         out.ids[.project] = interner.id(for: record.project)
         out.ids[.model] = interner.id(for: record.model)
@@ -152,6 +155,7 @@ extension JSONScanner {
                         let id = RecordID.parse(utf8: UnsafeBufferPointer(rebasing: b[s.start..<s.end])),
                         id.version == 7, id.low >> 62 == 0b10
                     else { return false }
+                    out.id = id
                     haveID = true
                 case .ts:
                     guard let s = try? scanString(), !s.escaped,
@@ -186,9 +190,9 @@ extension JSONScanner {
                     guard let s = try? scanString(), !s.escaped else { return false }
                     let n = s.end - s.start
                     if n == 2 && b[s.start] == 0x6F && b[s.start + 1] == 0x6B {
-                        out.ids[.status] = interner.id(for: "ok")
+                        out.ids[.status] = interner.statusOK
                     } else if n == 5 && literalAt(s.start, "error") {
-                        out.ids[.status] = interner.id(for: "error")
+                        out.ids[.status] = interner.statusError
                         m.errors = 1
                     } else {
                         return false
