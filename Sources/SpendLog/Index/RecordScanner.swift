@@ -131,15 +131,38 @@ extension JSONScanner {
 
         skipWhitespace()
         guard i < b.count, b[i] != 0x7D else { return false }
+        // Writers put the keys in ``RecordSchema/Key`` order, optional ones left out: the next key
+        // is tried first as the literal `"name":`, which is what scanning it would find.
+        var nextKey = 0
         while true {
             skipWhitespace()
-            guard let keySpan = try? scanString(), !keySpan.escaped else { return false }
-            skipWhitespace()
-            guard i < b.count, b[i] == 0x3A else { return false }
-            i += 1
+            var predicted: RecordSchema.Key?
+            var candidate = nextKey
+            while candidate < min(nextKey + 4, Int(RecordSchema.Key.tags.rawValue) + 1) {
+                let key = RecordSchema.Key(rawValue: UInt8(candidate)).unsafelyUnwrapped
+                let quoted = key.quoted
+                let n = quoted.utf8CodeUnitCount
+                if i + n <= b.count && shortBytesEqual(b.baseAddress! + i, quoted.utf8Start, n) {
+                    predicted = key
+                    i += n
+                    break
+                }
+                candidate += 1
+            }
+            var keySpan = (start: 0, end: 0, escaped: false, ascii: true)
+            if predicted == nil {
+                guard let span = try? scanString(), !span.escaped else { return false }
+                keySpan = span
+                skipWhitespace()
+                guard i < b.count, b[i] == 0x3A else { return false }
+                i += 1
+            }
             skipWhitespace()
             guard i < b.count else { return false }
-            if let key = RecordSchema.Key.match(UnsafeBufferPointer(rebasing: b[keySpan.start..<keySpan.end])) {
+            if let key = predicted
+                ?? RecordSchema.Key.match(UnsafeBufferPointer(rebasing: b[keySpan.start..<keySpan.end]))
+            {
+                nextKey = Int(key.rawValue) + 1
                 let bit: UInt32 = 1 << key.rawValue
                 guard seen & bit == 0 else { return false }
                 seen |= bit

@@ -125,7 +125,7 @@ final class StringInterner: @unchecked Sendable {
             if id == 0 { return nil }
             let entry = entries[Int(id)]
             if entry.hash == h && entry.length == bytes.count
-                && (bytes.count == 0 || memcmp(arena + entry.start, bytes.baseAddress!, bytes.count) == 0)
+                && (bytes.count == 0 || shortBytesEqual(arena + entry.start, bytes.baseAddress!, bytes.count))
             {
                 return id
             }
