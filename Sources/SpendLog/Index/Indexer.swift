@@ -221,7 +221,7 @@ public final class Indexer: Sendable {
             var encoder = RollupFile.Encoder(
                 cube: cube, granularity: .day, strings: sortedIDs.map { global.strings[Int($0)] }, cells: 0)
             let day = CellMap(capacity: 1024)
-            var entries: [(SIMD8<UInt32>, RollupMetrics)] = []
+            var mapped: [SIMD8<UInt32>] = []
             var r = 0
             var b = 0
             while r < runs.count || b < baseOrder.count {
@@ -245,16 +245,17 @@ public final class Indexer: Sendable {
                     day.add(cell, baseDay!.metrics[baseOrder[b]])
                     b += 1
                 }
-                entries.removeAll(keepingCapacity: true)
-                for index in 0..<day.count {
-                    let key = day.keys[index]
-                    var mapped = SIMD8<UInt32>(repeating: 0)
-                    mapped[0] = key[0]
-                    for lane in 1...k { mapped[lane] = remap[Int(key[lane])] }
-                    entries.append((mapped, day.values[index]))
+                mapped.removeAll(keepingCapacity: true)
+                for key in day.keys {
+                    var cell = SIMD8<UInt32>(repeating: 0)
+                    cell[0] = key[0]
+                    for lane in 1...k { cell[lane] = remap[Int(key[lane])] }
+                    mapped.append(cell)
                 }
-                RollupFile.sortCells(&entries, dimensions: k)
-                for (key, value) in entries { encoder.append(key, value) }
+                let values = day.values
+                for index in mapped.withUnsafeBufferPointer({ RollupFile.fileOrder($0, dimensions: k) }) {
+                    encoder.append(mapped[index], values[index])
+                }
                 day.removeAll()
             }
             do throws(SpendLogError) {

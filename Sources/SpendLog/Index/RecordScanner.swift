@@ -139,7 +139,7 @@ extension JSONScanner {
             var predicted: RecordSchema.Key?
             var candidate = nextKey
             while candidate < min(nextKey + 4, Int(RecordSchema.Key.tags.rawValue) + 1) {
-                let key = RecordSchema.Key(rawValue: UInt8(candidate)).unsafelyUnwrapped
+                let key = unsafeBitCast(UInt8(truncatingIfNeeded: candidate), to: RecordSchema.Key.self)
                 let quoted = key.quoted
                 let n = quoted.utf8CodeUnitCount
                 if i + n <= b.count && shortBytesEqual(b.baseAddress! + i, quoted.utf8Start, n) {

@@ -33,25 +33,26 @@ struct RollupFile {
         cells: CellMap, cube: RollupCube, granularity: Granularity, interner: StringInterner
     ) -> [UInt8] {
         let k = cube.dimensions.count
-        var used = Set<UInt32>()
+        var used = [Bool](repeating: false, count: interner.count)
         for key in cells.keys {
-            for lane in 1...k where key[lane] != 0 { used.insert(key[lane]) }
+            for lane in 1...k where key[lane] != 0 { used[Int(key[lane])] = true }
         }
         let values = cells.values
-        let sortedIDs = sortedByBytes(used, interner: interner)
-        var remap = [UInt32: UInt32](minimumCapacity: sortedIDs.count)
-        for (position, id) in sortedIDs.enumerated() { remap[id] = UInt32(position + 1) }
-        var entries: [(SIMD8<UInt32>, RollupMetrics)] = zip(cells.keys, values).map { key, value in
+        let sortedIDs = sortedByBytes(
+            (1..<interner.count).lazy.filter { used[$0] }.map { UInt32($0) }, interner: interner)
+        var remap = [UInt32](repeating: 0, count: interner.count)
+        for (position, id) in sortedIDs.enumerated() { remap[Int(id)] = UInt32(position + 1) }
+        let mapped: [SIMD8<UInt32>] = cells.keys.map { key in
             var mapped = SIMD8<UInt32>(repeating: 0)
             mapped[0] = key[0]
-            for lane in 1...k { mapped[lane] = key[lane] == 0 ? 0 : remap[key[lane]]! }
-            return (mapped, value)
+            for lane in 1...k { mapped[lane] = remap[Int(key[lane])] }
+            return mapped
         }
-        sortCells(&entries, dimensions: k)
+        let order = mapped.withUnsafeBufferPointer { fileOrder($0, dimensions: k) }
         var encoder = Encoder(
             cube: cube, granularity: granularity, strings: sortedIDs.map { interner.strings[Int($0)] },
-            cells: entries.count)
-        for (key, value) in entries { encoder.append(key, value) }
+            cells: mapped.count)
+        for index in order { encoder.append(mapped[index], values[index]) }
         return encoder.finish()
     }
 
@@ -60,16 +61,21 @@ struct RollupFile {
         ids.sorted { interner.strings[Int($0)].utf8.lexicographicallyPrecedes(interner.strings[Int($1)].utf8) }
     }
 
-    /// Cells in file order: by time, then by the (remapped) ids lane by lane.
-    static func sortCells(_ entries: inout [(SIMD8<UInt32>, RollupMetrics)], dimensions k: Int) {
-        entries.sort { a, b in
-            for lane in 0...k where a.0[lane] != b.0[lane] { return a.0[lane] < b.0[lane] }
+    /// The positions of `keys` in file order: by time, then by the (remapped) ids lane by lane.
+    /// Keys are distinct, so the order is the same whatever the sort.
+    static func fileOrder(_ keys: UnsafeBufferPointer<SIMD8<UInt32>>, dimensions k: Int) -> [Int] {
+        var order = Array(0..<keys.count)
+        order.sort { a, b in
+            let x = keys[a]
+            let y = keys[b]
+            for lane in 0...k where x[lane] != y[lane] { return x[lane] < y[lane] }
             return false
         }
+        return order
     }
 
     /// Writes a rollup file cell by cell: the header and string table first, then cells in file
-    /// order (time, then ids of the string table, as ``sortCells(_:dimensions:)`` puts them), the
+    /// order (time, then ids of the string table, as ``fileOrder(_:dimensions:)`` puts them), the
     /// cell count and checksum at the end. ``encode(cells:cube:granularity:interner:)`` is one
     /// use; the indexer streams day files through it one day at a time.
     struct Encoder {
@@ -100,10 +106,27 @@ struct RollupFile {
 
         /// The next cell, its lanes 1… ids of the string table; cells come in file order.
         mutating func append(_ key: SIMD8<UInt32>, _ value: RollupMetrics) {
-            RollupFile.appendVarint(&out, UInt64(key[0] - previousTime))
+            let time = key[0] - previousTime
             previousTime = key[0]
-            for lane in 1...k { RollupFile.appendVarint(&out, UInt64(key[lane])) }
-            value.forEachField { field in RollupFile.appendVarint(&out, UInt64(bitPattern: (field << 1) ^ (field >> 63))) }
+            let k = self.k
+            // The cell's varints into a scratch buffer, then one append.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10 * (1 + 8 + RollupMetrics.fieldCount)) { buffer in
+                var at = 0
+                @inline(__always) func varint(_ value: UInt64) {
+                    var v = value
+                    while v >= 0x80 {
+                        buffer[at] = UInt8(truncatingIfNeeded: v) | 0x80
+                        at += 1
+                        v >>= 7
+                    }
+                    buffer[at] = UInt8(v)
+                    at += 1
+                }
+                varint(UInt64(time))
+                for lane in 1...k { varint(UInt64(key[lane])) }
+                value.forEachField { field in varint(UInt64(bitPattern: (field << 1) ^ (field >> 63))) }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<at]))
+            }
             count += 1
         }
 
