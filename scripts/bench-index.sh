@@ -3,12 +3,15 @@
 #   1,000,000 records over 90 days (20 projects, 10 models, users, callers, roles, tasks), sealed;
 #   full index build next to DuckDB's read_ndjson aggregation and `zstd -d` of the same files,
 #   with the same thread count; `stats` latency at 10k, 100k and 1M records.
+#   BASELINE=path/to/an/older/spendlog measures that binary in the same run too (build time,
+#   peak memory), for a before/after table with ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --static-swift-stdlib --product spendlog >/dev/null
 BIN=$PWD/.build/release/spendlog
 PY=$PWD/.venv/bin/python
 THREADS=${THREADS:-$(nproc)}
+BASELINE_LABEL=${BASELINE_LABEL:-an older build}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spendlog-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 END=1795392000  # 2026-11-24T00:00:00Z: fixed, so every run indexes the same records
@@ -24,6 +27,14 @@ median_ms() {
         times+=($(( end - start )))
     done
     printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+# cpu_ms RUNS COMMAND... — median CPU time (user + system) of RUNS runs, in milliseconds: steadier
+# than wall time when other work shares the machine.
+cpu_ms() {
+    local runs=$1; shift
+    for _ in $(seq 1 "$runs"); do
+        /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%d\n", ($1 + $2) * 1000}'
+    done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
 peak_rss_mb() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.0f", $1/1024}'; }
 
@@ -60,6 +71,16 @@ duck_cube_ms=$(median_ms 3 "$PY" "$WORK/duck.py" cube)
 zstd_ms=$(median_ms 3 bash -c "zstd -q -d -c $LOG/segments/*/*.zst >/dev/null")
 index_1t_ms=$(median_ms 3 "$BIN" index --dir "$LOG" --rebuild --threads 1)
 index_mb=$(du -sm "$(readlink -f "$LOG/index")/$(cat "$LOG/index/CURRENT")" | cut -f1)
+if [ -n "${BASELINE:-}" ]; then
+    base_ms=$(median_ms 3 "$BASELINE" index --dir "$LOG" --rebuild --threads "$THREADS")
+    base_1t_ms=$(median_ms 3 "$BASELINE" index --dir "$LOG" --rebuild --threads 1)
+    base_cpu_ms=$(cpu_ms 3 "$BASELINE" index --dir "$LOG" --rebuild --threads 1)
+    index_cpu_ms=$(cpu_ms 3 "$BIN" index --dir "$LOG" --rebuild --threads 1)
+    zstd_cpu_ms=$(cpu_ms 3 bash -c "zstd -q -d -c $LOG/segments/*/*.zst >/dev/null")
+    base_rss_100k=$(peak_rss_mb "$BASELINE" index --dir "$WORK/100k" --rebuild)
+    base_rss_1m=$(peak_rss_mb "$BASELINE" index --dir "$LOG" --rebuild)
+    "$BIN" index --dir "$LOG" --rebuild >/dev/null  # the index the queries read: this build's
+fi
 
 "$BIN" index --dir "$WORK/100k" >/dev/null
 "$BIN" index --dir "$WORK/10k" >/dev/null
@@ -81,7 +102,8 @@ out=$WORK/section.md
     echo "## Index and queries"
     echo
     echo "Command: \`make bench\` (scripts/bench-index.sh), release build, medians of 3 runs (builds) and 15 runs (queries)."
-    echo "Machine: $(scripts/machine.sh)."
+    echo "Machine: $(scripts/machine.sh); load average when the run ended: $(cut -d' ' -f1-3 /proc/loadavg) (wall times"
+    echo "stretch with it; the ratios are of the same run)."
     echo
     echo "Data: scripts/gen-records.sh — 1,000,000 records over 90 days, 20 projects, 10 models, 60 users per"
     echo "project, 5 callers, 5 roles, 10 tasks; ${raw_mb} MB of JSON lines ($((raw_bytes / 1000000)) bytes per record),"
@@ -98,7 +120,25 @@ out=$WORK/section.md
     echo "| \`spendlog index --rebuild --threads 1\` | $index_1t_ms ms | $(ratio "$index_1t_ms" "$index_ms") |"
     echo
     echo "Index size: ${index_mb} MB. Peak memory of \`index --rebuild\`: ${rss_100k} MB at 100k records, ${rss_1m} MB at 1M"
-    echo "(segments are streamed; a thread holds the hour cells of one day, plus the day cells)."
+    echo "(segments are streamed; a thread holds the hour and day cells of the day it reads, and the day cells"
+    echo "of the days it finished packed as varints, about the size of the day files; day files are written a day at a time)."
+    if [ -n "${BASELINE:-}" ]; then
+        echo
+        echo "### Before and after, same run"
+        echo
+        echo "Before: the build named by \`BASELINE\` ($BASELINE_LABEL); after: this tree."
+        echo
+        echo "| figure | before | after | after / before |"
+        echo "|---|---|---|---|"
+        echo "| \`index --rebuild\`, $THREADS threads | $base_ms ms | $index_ms ms | $(ratio "$index_ms" "$base_ms") |"
+        echo "| \`index --rebuild --threads 1\` | $base_1t_ms ms | $index_1t_ms ms | $(ratio "$index_1t_ms" "$base_1t_ms") |"
+        echo "| CPU time (user + system) of \`index --rebuild --threads 1\` | $base_cpu_ms ms | $index_cpu_ms ms | $(ratio "$index_cpu_ms" "$base_cpu_ms") |"
+        echo "| that CPU time vs \`zstd -d\`'s ($zstd_cpu_ms ms) | $(ratio "$base_cpu_ms" "$zstd_cpu_ms")× | $(ratio "$index_cpu_ms" "$zstd_cpu_ms")× | |"
+        echo "| vs \`zstd -d\` ($zstd_ms ms), $THREADS threads | $(ratio "$base_ms" "$zstd_ms")× | $(ratio "$index_ms" "$zstd_ms")× | |"
+        echo "| DuckDB, same cells ($duck_cube_ms ms) / index, $THREADS threads | $(ratio "$duck_cube_ms" "$base_ms")× | $(ratio "$duck_cube_ms" "$index_ms")× | |"
+        echo "| peak memory at 100k records | $base_rss_100k MB | $rss_100k MB | $(ratio "$rss_100k" "$base_rss_100k") |"
+        echo "| peak memory at 1M records | $base_rss_1m MB | $rss_1m MB | $(ratio "$rss_1m" "$base_rss_1m") |"
+    fi
     echo
     echo "### Query latency (whole process, indexed log)"
     echo

@@ -92,8 +92,11 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
         var index = 0
         let count = bytes.count
         guard count > 0 else { throw .notANumber }
-        let lowered = String(decoding: bytes.prefix(10), as: UTF8.self).lowercased()
-        if ["nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"].contains(lowered) {
+        // Only text that starts with a sign or a letter can spell NaN or infinity.
+        if asciiDigit(bytes[0]) == nil,
+            ["nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"].contains(
+                String(decoding: bytes.prefix(10), as: UTF8.self).lowercased())
+        {
             throw .notFinite
         }
         if bytes[0] == UInt8(ascii: "-") { throw .negative }

@@ -91,25 +91,46 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// ``parse(_:)`` over UTF-8 bytes, without making a `String`.
     public static func parse(utf8 b: UnsafeBufferPointer<UInt8>) -> RecordID? {
-        guard b.count == 36 else { return nil }
-        var high: UInt64 = 0
-        var low: UInt64 = 0
-        var nibbles = 0
-        for (i, byte) in b.enumerated() {
-            if i == 8 || i == 13 || i == 18 || i == 23 {
-                guard byte == 0x2D else { return nil }
-                continue
-            }
-            let value: UInt64
-            switch byte {
-            case 0x30...0x39: value = UInt64(byte - 0x30)
-            case 0x61...0x66: value = UInt64(byte - 0x61 + 10)
-            case 0x41...0x46: value = UInt64(byte - 0x41 + 10)
-            default: return nil
-            }
-            if nibbles < 16 { high = high << 4 | value } else { low = low << 4 | value }
-            nibbles += 1
+        guard b.count == 36, let p = b.baseAddress else { return nil }
+        guard p[8] == 0x2D, p[13] == 0x2D, p[18] == 0x2D, p[23] == 0x2D else { return nil }
+        let raw = UnsafeRawPointer(p)
+        @inline(__always) func word(_ at: Int) -> UInt64 {
+            UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self))
         }
+        @inline(__always) func half(_ at: Int) -> UInt64 {
+            // Four digits, padded with four '0' that become the low 16 bits.
+            UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+                | 0x3030_3030_0000_0000
+        }
+        guard let a = hex8(word(0)), let b = hex8(half(9)), let c = hex8(half(14)), let d = hex8(half(19)),
+            let e = hex8(word(24)), let f = hex8(half(32))
+        else { return nil }
+        let high = UInt64(a) << 32 | UInt64(b >> 16) << 16 | UInt64(c >> 16)
+        let low = UInt64(d >> 16) << 48 | UInt64(e) << 16 | UInt64(f >> 16)
         return RecordID(high: high, low: low)
+    }
+
+    /// Eight hex digits (either case), the first in the lowest byte of `w`, as their value; nil
+    /// when any byte is not a hex digit. All eight at once (SWAR): no byte carries into the next.
+    @inline(__always)
+    static func hex8(_ w: UInt64) -> UInt32? {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        guard w & highs == 0 else { return nil }
+        // Bytes below 0x80: adding up to 0x50 keeps each byte below 0x100; bit 7 says x ≥ bound.
+        let atLeast0 = (w &+ ones &* 0x50) & highs  // x ≥ 0x30
+        let above9 = (w &+ ones &* 0x46) & highs  // x ≥ 0x3A
+        let lower = w | ones &* 0x20  // 'A'–'F' → 'a'–'f'
+        let atLeastA = (lower &+ ones &* 0x1F) & highs  // ≥ 0x61
+        let aboveF = (lower &+ ones &* 0x19) & highs  // ≥ 0x67
+        guard (atLeast0 & ~above9) | (atLeastA & ~aboveF) == highs else { return nil }
+        // Digit value: low nibble, plus 9 for letters (bit 6 set).
+        let nibbles = (w & 0x0F0F_0F0F_0F0F_0F0F) &+ ((w >> 6) & ones) &* 9
+        // The first digit is the most significant: reverse the bytes, then pack pairs, quads, octets.
+        var v = nibbles.byteSwapped
+        v = ((v >> 4) | v) & 0x00FF_00FF_00FF_00FF
+        v = ((v >> 8) | v) & 0x0000_FFFF_0000_FFFF
+        v = ((v >> 16) | v) & 0x0000_0000_FFFF_FFFF
+        return UInt32(truncatingIfNeeded: v)
     }
 }

@@ -72,6 +72,35 @@ func memcmpEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8
     return true
 }
 
+/// Whether the `count` bytes at `a` and `b` are equal: word compares, without a call, for the
+/// short keys and names of a record.
+@inline(__always)
+func shortBytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    let ra = UnsafeRawPointer(a)
+    let rb = UnsafeRawPointer(b)
+    if count >= 8 {
+        var at = 0
+        while at + 8 < count {
+            if ra.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+                != rb.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+            {
+                return false
+            }
+            at += 8
+        }
+        // The last 8 bytes, overlapping the words before when count is not a multiple of 8.
+        return ra.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            == rb.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+    }
+    if count >= 4 {
+        return ra.loadUnaligned(as: UInt32.self) == rb.loadUnaligned(as: UInt32.self)
+            && ra.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+                == rb.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+    }
+    for k in 0..<count where a[k] != b[k] { return false }
+    return true
+}
+
 struct JSONScanner {
     let b: UnsafeBufferPointer<UInt8>
     var i = 0

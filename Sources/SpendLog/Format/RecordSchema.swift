@@ -75,9 +75,37 @@ public enum RecordSchema {
             case 19: candidate = .cachedInputTokens
             default: return nil
             }
-            return candidate.utf8.withUnsafeBufferPointer {
-                memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0
-            } ? candidate : nil
+            let name = candidate.quoted
+            return shortBytesEqual(name.utf8Start + 1, bytes.baseAddress!, bytes.count) ? candidate : nil
+        }
+
+        /// The key as it starts a member: `"name":`, a constant (no array, no reference counting).
+        var quoted: StaticString {
+            switch self {
+            case .v: #""v":"#
+            case .id: #""id":"#
+            case .ts: #""ts":"#
+            case .project: #""project":"#
+            case .model: #""model":"#
+            case .provider: #""provider":"#
+            case .inputTokens: #""input_tokens":"#
+            case .outputTokens: #""output_tokens":"#
+            case .cachedInputTokens: #""cached_input_tokens":"#
+            case .cacheWriteTokens: #""cache_write_tokens":"#
+            case .reasoningTokens: #""reasoning_tokens":"#
+            case .costUSD: #""cost_usd":"#
+            case .costSource: #""cost_source":"#
+            case .adjusts: #""adjusts":"#
+            case .latencyMs: #""latency_ms":"#
+            case .user: #""user":"#
+            case .caller: #""caller":"#
+            case .session: #""session":"#
+            case .requestID: #""request_id":"#
+            case .role: #""role":"#
+            case .task: #""task":"#
+            case .status: #""status":"#
+            case .tags: #""tags":"#
+            }
         }
 
         /// The key named `name`, however it was spelled in JSON.

@@ -1,11 +1,5 @@
 import Dispatch
 
-/// One cube's sums during a run; each cube is merged and written by one thread.
-final class CubeSums: @unchecked Sendable {
-    let days = CellMap(capacity: 4096)
-    let months = CellMap(capacity: 1024)
-}
-
 /// The first error of parallel work.
 final class FailureBox: @unchecked Sendable {
     private let lock = PThreadMutex()
@@ -40,16 +34,22 @@ final class ProgressCounter: @unchecked Sendable {
 
 /// One thread's share of an index run. It takes whole days: scans their segments with its own
 /// interner (threads share nothing while scanning), writes each day's hour files (merged with the
-/// previous generation's), and keeps day cells for the final merge.
+/// previous generation's), and keeps each day's day cells, packed, for the final merge.
+///
+/// Memory stays flat in the number of records: a worker holds the hour and day cells of the day
+/// it is scanning, and the packed day cells of the days it finished (about the size of the day
+/// files they become).
 final class IndexWorker: @unchecked Sendable {
     let reader: LogReader
     let base: IndexSnapshot?
     let generationPath: String
     var scanner = RecordScanner()
-    /// Day cells per cube of ``RollupCube/all``, keyed by this worker's ids.
-    var days = RollupCube.all.map { _ in CellMap(capacity: 4096) }
+    /// Day cells of the day being scanned, per cube of ``RollupCube/all``, keyed by this worker's ids.
+    let dayCells = RollupCube.all.map { _ in CellMap(capacity: 1024) }
     /// Hour cells of the day being scanned, for cubes whose finest cells are hours.
-    var hours = RollupCube.all.map { _ in CellMap(capacity: 4096) }
+    let hours = RollupCube.all.map { _ in CellMap(capacity: 1024) }
+    /// The day cells of finished days, per cube, packed.
+    var packed = RollupCube.all.map { PackedDayCells(dimensions: $0.dimensions.count) }
     var covered: [IndexManifest.Entry] = []
     var hourFiles: [String] = []
     var bytesRead: Int64 = 0
@@ -57,7 +57,7 @@ final class IndexWorker: @unchecked Sendable {
     /// Ids of the day being indexed, from its segments indexed before and those read so far: a
     /// record id twice in a day (a copied segment) is one record, counted once
     /// (docs/FORMAT.md, "Record ids").
-    var dayIDs = Set<RecordID>()
+    var dayIDs = RecordIDSet()
     var duplicates = 0
 
     init(reader: LogReader, base: IndexSnapshot?, generationPath: String) {
@@ -73,15 +73,17 @@ final class IndexWorker: @unchecked Sendable {
         return map
     }
 
-    /// Scans the segments of one day, then writes its hour files and folds them into day cells.
+    /// Scans the segments of one day, then writes its hour files, folds them into day cells and
+    /// packs those.
     func index(day segments: [SegmentFile], counter: ProgressCounter) throws(SpendLogError) {
-        dayIDs.removeAll(keepingCapacity: true)
+        dayIDs.removeAll()
+        defer { packDayCells() }
         if let base, let first = segments.first {
             let day = first.name.day
             for indexed in try reader.segments(inFolder: first.name.dayFolder, day: day)
             where indexed.sealed && base.manifest.covers(indexed) {
                 _ = try reader.readLines(indexed) { line, offset throws(SpendLogError) in
-                    dayIDs.insert(try LogReader.recordID(of: line, in: indexed, at: offset))
+                    _ = dayIDs.insert(try LogReader.recordID(of: line, in: indexed, at: offset))
                 }
             }
         }
@@ -95,7 +97,7 @@ final class IndexWorker: @unchecked Sendable {
             for index in 0..<cells.count {
                 var key = cells.keys[index]
                 key[0] /= 24
-                days[c].add(key, cells.values[index])
+                dayCells[c].add(key, cells.values[index])
             }
             if let old = try base?.rollup(cube: cube, granularity: .hour, day: day) {
                 let translate = old.strings.map { $0.isEmpty ? UInt32(0) : scanner.interner.id(for: $0) }
@@ -115,42 +117,66 @@ final class IndexWorker: @unchecked Sendable {
         }
     }
 
+    /// Moves the day cells of the day just scanned into ``packed``.
+    private func packDayCells() {
+        for c in 0..<dayCells.count {
+            packed[c].append(dayCells[c])
+            dayCells[c].removeAll()
+        }
+    }
+
+    /// Where each cube's cells of a record go, without reference counting in the record loop.
+    private struct Sink {
+        var hourly: Bool
+        var k: Int
+        var codes: SIMD8<UInt32>
+        var cells: Unmanaged<CellMap>
+    }
+
     func index(_ segment: SegmentFile) throws(SpendLogError) -> Int64 {
         var checksum: UInt64 = 0xcbf2_9ce4_8422_2325
         var records: Int64 = 0
         // Locals, not properties, inside the loop: no dynamic exclusivity check per record.
-        let days = self.days
-        let hours = self.hours
         var scanner = self.scanner
         var ids = self.dayIDs
-        self.dayIDs = []
+        self.dayIDs = RecordIDSet()
         var duplicates = 0
+        let sinks = RollupCube.all.enumerated().map { c, cube in
+            var codes = SIMD8<UInt32>(repeating: 0)
+            for (lane, code) in cube.codes.enumerated() { codes[lane] = UInt32(code) }
+            return Sink(
+                hourly: cube.finest == .hour, k: cube.codes.count, codes: codes,
+                cells: Unmanaged.passUnretained(cube.finest == .hour ? hours[c] : dayCells[c]))
+        }
         defer {
             self.scanner = scanner
             self.dayIDs = ids
             self.duplicates += duplicates
         }
-        let summary = try reader.readLines(
-            segment,
-            fileBytes: { bytes in checksum = fnv1a64(bytes.bindMemory(to: UInt8.self), seed: checksum) }
-        ) { line, offset throws(SpendLogError) in
-            let scanned = try scanner.scan(line, of: segment, at: offset)
-            guard ids.insert(try LogReader.recordID(of: line, in: segment, at: offset)).inserted else {
-                duplicates += 1
-                return
-            }
-            let hour = TimeBuckets.hour(ofMilliseconds: scanned.timestampMs)
-            let day = UInt32(truncatingIfNeeded: floorDiv(hour, 24))
-            for c in 0..<days.count {
-                let cube = RollupCube.all[c]
-                if cube.finest == .hour {
-                    hours[c].add(
-                        cube.cellKey(time: UInt32(truncatingIfNeeded: hour), ids: scanned.ids.lanes), scanned.metrics)
-                } else {
-                    days[c].add(cube.cellKey(time: day, ids: scanned.ids.lanes), scanned.metrics)
+        let summary = try withExtendedLifetime((hours, dayCells)) { () throws(SpendLogError) in
+            try sinks.withUnsafeBufferPointer { sinks throws(SpendLogError) in
+                try reader.readLines(
+                    segment,
+                    fileBytes: { bytes in checksum = fnv1a64(bytes.bindMemory(to: UInt8.self), seed: checksum) }
+                ) { line, offset throws(SpendLogError) in
+                    let scanned = try scanner.scan(line, of: segment, at: offset)
+                    guard ids.insert(scanned.id) else {
+                        duplicates += 1
+                        return
+                    }
+                    let hour = TimeBuckets.hour(ofMilliseconds: scanned.timestampMs)
+                    let hourBucket = UInt32(truncatingIfNeeded: hour)
+                    let dayBucket = UInt32(truncatingIfNeeded: floorDiv(hour, 24))
+                    let lanes = scanned.ids.lanes
+                    for sink in sinks {
+                        var key = SIMD8<UInt32>(repeating: 0)
+                        key[0] = sink.hourly ? hourBucket : dayBucket
+                        for lane in 0..<sink.k { key[lane + 1] = lanes[Int(sink.codes[lane])] }
+                        sink.cells._withUnsafeGuaranteedRef { $0.add(key, scanned.metrics) }
+                    }
+                    records += 1
                 }
             }
-            records += 1
         }
         bytesRead += summary.bytes
         covered.append(
@@ -196,4 +222,157 @@ final class SegmentQueue: @unchecked Sendable {
     }
 
     func stop() { lock.withLock { position = segments.count } }
+}
+
+/// Day cells of finished days, packed as varints (lanes 1… then the sums, zigzag), in runs of
+/// one day each: about a quarter of a ``CellMap``'s memory, and read once, day by day, when the
+/// day files are written.
+struct PackedDayCells {
+    struct Run {
+        var day: UInt32
+        var start: Int
+        var end: Int
+        var cells: Int
+    }
+    let dimensions: Int
+    private(set) var bytes: [UInt8] = []
+    private(set) var runs: [Run] = []
+
+    init(dimensions: Int) { self.dimensions = dimensions }
+
+    /// Packs `cells` (lane 0 a day), one run per day they hold.
+    mutating func append(_ cells: CellMap) {
+        guard !cells.isEmpty else { return }
+        let keys = cells.keys
+        let values = cells.values
+        var order = Array(0..<cells.count)
+        if keys.contains(where: { $0[0] != keys[0][0] }) { order.sort { keys[$0][0] < keys[$1][0] } }
+        var run = Run(day: keys[order[0]][0], start: bytes.count, end: 0, cells: 0)
+        for index in order {
+            let key = keys[index]
+            if key[0] != run.day {
+                run.end = bytes.count
+                runs.append(run)
+                run = Run(day: key[0], start: bytes.count, end: 0, cells: 0)
+            }
+            for lane in 1...dimensions { RollupFile.appendVarint(&bytes, UInt64(key[lane])) }
+            values[index].forEachField { field in
+                RollupFile.appendVarint(&bytes, UInt64(bitPattern: (field << 1) ^ (field >> 63)))
+            }
+            run.cells += 1
+        }
+        run.end = bytes.count
+        runs.append(run)
+    }
+
+    /// Calls `body` with each cell of `run`: its key (lane 0 the day) and sums.
+    func forEachCell(of run: Run, _ body: (SIMD8<UInt32>, RollupMetrics) -> Void) {
+        bytes.withUnsafeBufferPointer { b in
+            var at = run.start
+            @inline(__always) func varint() -> UInt64 {
+                var value: UInt64 = 0
+                var shift: UInt64 = 0
+                while true {
+                    let byte = b[at]
+                    at += 1
+                    value |= UInt64(byte & 0x7F) << shift
+                    if byte < 0x80 { return value }
+                    shift += 7
+                }
+            }
+            @inline(__always) func field() -> Int64 {
+                let z = varint()
+                return Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))
+            }
+            for _ in 0..<run.cells {
+                var key = SIMD8<UInt32>(repeating: 0)
+                key[0] = run.day
+                for lane in 1...dimensions { key[lane] = UInt32(truncatingIfNeeded: varint()) }
+                var m = RollupMetrics()
+                m.requests = field()
+                m.inputTokens = field()
+                m.outputTokens = field()
+                m.cachedInputTokens = field()
+                m.cacheWriteTokens = field()
+                m.reasoningTokens = field()
+                m.costNanos = field()
+                m.errors = field()
+                m.unpricedRequests = field()
+                m.latencySumMs = field()
+                m.latencyCount = field()
+                body(key, m)
+            }
+            assert(at == run.end)
+        }
+    }
+}
+
+/// A set of record ids for the duplicate check: open addressing on the ids' own random bits
+/// (UUIDv7 ids are random in their low half), instead of `Set`'s SipHash.
+struct RecordIDSet {
+    private var highs: [UInt64] = Array(repeating: 0, count: 1024)
+    private var lows: [UInt64] = Array(repeating: 0, count: 1024)
+    /// Slot occupied; ids may be anything, even all zeros, so emptiness is kept apart.
+    private var used: [Bool] = Array(repeating: false, count: 1024)
+    private var mask = 1023
+    private(set) var count = 0
+
+    @inline(__always)
+    private static func hash(_ id: RecordID) -> Int {
+        var h = id.low ^ (id.high &* 0x9E37_79B9_7F4A_7C15)
+        h ^= h >> 32
+        h = h &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 29
+        return Int(truncatingIfNeeded: h)
+    }
+
+    /// Adds `id`; false when it was there already.
+    @inline(__always)
+    mutating func insert(_ id: RecordID) -> Bool {
+        var slot = RecordIDSet.hash(id) & mask
+        while used[slot] {
+            if highs[slot] == id.high && lows[slot] == id.low { return false }
+            slot = (slot + 1) & mask
+        }
+        highs[slot] = id.high
+        lows[slot] = id.low
+        used[slot] = true
+        count += 1
+        if count * 2 > mask + 1 { grow() }
+        return true
+    }
+
+    func contains(_ id: RecordID) -> Bool {
+        var slot = RecordIDSet.hash(id) & mask
+        while used[slot] {
+            if highs[slot] == id.high && lows[slot] == id.low { return true }
+            slot = (slot + 1) & mask
+        }
+        return false
+    }
+
+    /// Empties the set, keeping its storage.
+    mutating func removeAll() {
+        guard count > 0 else { return }
+        for slot in 0...mask { used[slot] = false }
+        count = 0
+    }
+
+    private mutating func grow() {
+        let oldHighs = highs
+        let oldLows = lows
+        let oldUsed = used
+        let size = (mask + 1) * 2
+        highs = Array(repeating: 0, count: size)
+        lows = Array(repeating: 0, count: size)
+        used = Array(repeating: false, count: size)
+        mask = size - 1
+        for slot in 0..<oldUsed.count where oldUsed[slot] {
+            var target = RecordIDSet.hash(RecordID(high: oldHighs[slot], low: oldLows[slot])) & mask
+            while used[target] { target = (target + 1) & mask }
+            highs[target] = oldHighs[slot]
+            lows[target] = oldLows[slot]
+            used[target] = true
+        }
+    }
 }

@@ -161,54 +161,119 @@ public final class Indexer: Sendable {
     }
 
     /// Merges the workers' day cells with the base generation's day and month files, one cube per
-    /// thread, and writes the new day and month files.
+    /// thread, and writes the new day and month files. Day files are written one day at a time:
+    /// only one day's cells are unpacked at once.
     private func writeDayAndMonthRollups(_ workers: [IndexWorker], base: IndexSnapshot?, into generationPath: String)
         throws(SpendLogError)
     {
         let cubes = RollupCube.all
         let global = StringInterner()
-        let sums = cubes.map { _ in CubeSums() }
+        var baseDayFiles: [RollupFile?] = cubes.map { _ in nil }
+        var baseMonthFiles: [RollupFile?] = cubes.map { _ in nil }
         if let base {
             for (c, cube) in cubes.enumerated() {
-                if let file = try base.rollup(cube: cube, granularity: .day) {
-                    add(file, into: sums[c].days, interner: global)
-                }
-                if let file = try base.rollup(cube: cube, granularity: .month) {
-                    add(file, into: sums[c].months, interner: global)
-                }
+                baseDayFiles[c] = try base.rollup(cube: cube, granularity: .day)
+                baseMonthFiles[c] = try base.rollup(cube: cube, granularity: .month)
             }
         }
+        let baseDays = baseDayFiles
+        let baseMonths = baseMonthFiles
+        let baseDayTranslations = baseDays.map { file in file.map { translation(of: $0, into: global) } ?? [] }
+        let baseMonthTranslations = baseMonths.map { file in file.map { translation(of: $0, into: global) } ?? [] }
         let translations = workers.map { $0.translation(into: global) }
         // The interner is only read from here on: cubes are merged and written in parallel.
         let failures = FailureBox()
         DispatchQueue.concurrentPerform(iterations: cubes.count) { c in
             let cube = cubes[c]
-            let state = sums[c]
             let k = cube.dimensions.count
+            let baseDay = baseDays[c]
+            let baseDayTranslate = baseDayTranslations[c]
+            // Every day's runs, in day order (a day is one worker's, but need not be).
+            var runs: [(day: UInt32, worker: Int, run: PackedDayCells.Run)] = []
             for (w, worker) in workers.enumerated() {
+                for run in worker.packed[c].runs { runs.append((run.day, w, run)) }
+            }
+            runs.sort { ($0.day, $0.worker, $0.run.start) < ($1.day, $1.worker, $1.run.start) }
+            // Base day cells in day order.
+            var baseOrder = Array(0..<(baseDay?.keys.count ?? 0))
+            if let baseDay { baseOrder.sort { (baseDay.keys[$0][0], $0) < (baseDay.keys[$1][0], $1) } }
+
+            // The string table: every value a day cell uses.
+            var used = [Bool](repeating: false, count: global.count)
+            for (_, w, run) in runs {
                 let translate = translations[w]
-                let cells = worker.days[c]
-                for index in 0..<cells.count {
-                    var key = cells.keys[index]
-                    for lane in 1...k { key[lane] = translate[Int(key[lane])] }
-                    let metrics = cells.values[index]
-                    state.days.add(key, metrics)
-                    key[0] = UInt32(truncatingIfNeeded: TimeBuckets.month(ofDay: Int64(key[0])))
-                    state.months.add(key, metrics)
+                workers[w].packed[c].forEachCell(of: run) { key, _ in
+                    for lane in 1...k where key[lane] != 0 { used[Int(translate[Int(key[lane])])] = true }
                 }
+            }
+            if let baseDay {
+                for key in baseDay.keys {
+                    for lane in 1...k where key[lane] != 0 { used[Int(baseDayTranslate[Int(key[lane])])] = true }
+                }
+            }
+            let sortedIDs = RollupFile.sortedByBytes(
+                (1..<global.count).lazy.filter { used[$0] }.map { UInt32($0) }, interner: global)
+            var remap = [UInt32](repeating: 0, count: global.count)
+            for (position, id) in sortedIDs.enumerated() { remap[Int(id)] = UInt32(position + 1) }
+
+            let months = CellMap(capacity: 1024)
+            if let file = baseMonths[c] { add(file, into: months, translate: baseMonthTranslations[c]) }
+            var encoder = RollupFile.Encoder(
+                cube: cube, granularity: .day, strings: sortedIDs.map { global.strings[Int($0)] }, cells: 0)
+            let day = CellMap(capacity: 1024)
+            var mapped: [SIMD8<UInt32>] = []
+            var r = 0
+            var b = 0
+            while r < runs.count || b < baseOrder.count {
+                let next = min(
+                    r < runs.count ? runs[r].day : UInt32.max, b < baseOrder.count ? baseDay!.keys[baseOrder[b]][0] : UInt32.max)
+                while r < runs.count && runs[r].day == next {
+                    let translate = translations[runs[r].worker]
+                    workers[runs[r].worker].packed[c].forEachCell(of: runs[r].run) { key, metrics in
+                        var cell = key
+                        for lane in 1...k { cell[lane] = translate[Int(key[lane])] }
+                        day.add(cell, metrics)
+                        cell[0] = UInt32(truncatingIfNeeded: TimeBuckets.month(ofDay: Int64(cell[0])))
+                        months.add(cell, metrics)
+                    }
+                    r += 1
+                }
+                while b < baseOrder.count && baseDay!.keys[baseOrder[b]][0] == next {
+                    let key = baseDay!.keys[baseOrder[b]]
+                    var cell = key
+                    for lane in 1...k { cell[lane] = baseDayTranslate[Int(key[lane])] }
+                    day.add(cell, baseDay!.metrics[baseOrder[b]])
+                    b += 1
+                }
+                mapped.removeAll(keepingCapacity: true)
+                for key in day.keys {
+                    var cell = SIMD8<UInt32>(repeating: 0)
+                    cell[0] = key[0]
+                    for lane in 1...k { cell[lane] = remap[Int(key[lane])] }
+                    mapped.append(cell)
+                }
+                let values = day.values
+                for index in mapped.withUnsafeBufferPointer({ RollupFile.fileOrder($0, dimensions: k) }) {
+                    encoder.append(mapped[index], values[index])
+                }
+                day.removeAll()
             }
             do throws(SpendLogError) {
                 try FileSystem.writeNewFile(
-                    generationPath + "/" + RollupFile.fileName(cube: cube, granularity: .day),
-                    RollupFile.encode(cells: state.days, cube: cube, granularity: .day, interner: global))
+                    generationPath + "/" + RollupFile.fileName(cube: cube, granularity: .day), encoder.finish())
                 try FileSystem.writeNewFile(
                     generationPath + "/" + RollupFile.fileName(cube: cube, granularity: .month),
-                    RollupFile.encode(cells: state.months, cube: cube, granularity: .month, interner: global))
+                    RollupFile.encode(cells: months, cube: cube, granularity: .month, interner: global))
             } catch {
                 failures.record(error)
             }
         }
         if let failure = failures.first { throw failure }
+    }
+
+    /// The ids of `file`'s strings in `interner` (0 stays 0: absent).
+    private func translation(of file: RollupFile, into interner: StringInterner) -> [UInt32] {
+        file.strings.map { $0.isEmpty ? 0 : interner.id(for: $0) }
     }
 
     /// Adds the segments the workers read to the manifest and the report; returns the hour files
@@ -259,8 +324,7 @@ public final class Indexer: Sendable {
         try generations.removeAll(keeping: [generation, previous].compactMap { $0 })
     }
 
-    private func add(_ file: RollupFile, into cells: CellMap, interner: StringInterner) {
-        let translate = file.strings.map { $0.isEmpty ? 0 : interner.id(for: $0) }
+    private func add(_ file: RollupFile, into cells: CellMap, translate: [UInt32]) {
         let k = file.dimensions.count
         for (index, key) in file.keys.enumerated() {
             var cell = key

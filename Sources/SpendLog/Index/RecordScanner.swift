@@ -4,6 +4,8 @@
 
 /// A record reduced to what rollups need: its time, its dimensions as interned ids, its sums.
 struct ScannedRecord: Equatable {
+    /// The record's id (duplicates within a day are counted once).
+    var id = RecordID(high: 0, low: 0)
     var timestampMs: Int64 = 0
     /// Interned values indexed by ``Dimension/code``; 0 = absent.
     var ids: DimensionIDs = DimensionIDs()
@@ -95,6 +97,7 @@ struct RecordScanner {
 
     func scanned(_ record: UsageRecord) -> ScannedRecord {
         var out = ScannedRecord()
+        out.id = record.id
         out.timestampMs = record.timestamp.millisecondsSinceEpoch
         out.ids[.project] = interner.id(for: record.project)
         out.ids[.model] = interner.id(for: record.model)
@@ -128,15 +131,38 @@ extension JSONScanner {
 
         skipWhitespace()
         guard i < b.count, b[i] != 0x7D else { return false }
+        // Writers put the keys in ``RecordSchema/Key`` order, optional ones left out: the next key
+        // is tried first as the literal `"name":`, which is what scanning it would find.
+        var nextKey = 0
         while true {
             skipWhitespace()
-            guard let keySpan = try? scanString(), !keySpan.escaped else { return false }
-            skipWhitespace()
-            guard i < b.count, b[i] == 0x3A else { return false }
-            i += 1
+            var predicted: RecordSchema.Key?
+            var candidate = nextKey
+            while candidate < min(nextKey + 4, Int(RecordSchema.Key.tags.rawValue) + 1) {
+                let key = unsafeBitCast(UInt8(truncatingIfNeeded: candidate), to: RecordSchema.Key.self)
+                let quoted = key.quoted
+                let n = quoted.utf8CodeUnitCount
+                if i + n <= b.count && shortBytesEqual(b.baseAddress! + i, quoted.utf8Start, n) {
+                    predicted = key
+                    i += n
+                    break
+                }
+                candidate += 1
+            }
+            var keySpan = (start: 0, end: 0, escaped: false, ascii: true)
+            if predicted == nil {
+                guard let span = try? scanString(), !span.escaped else { return false }
+                keySpan = span
+                skipWhitespace()
+                guard i < b.count, b[i] == 0x3A else { return false }
+                i += 1
+            }
             skipWhitespace()
             guard i < b.count else { return false }
-            if let key = RecordSchema.Key.match(UnsafeBufferPointer(rebasing: b[keySpan.start..<keySpan.end])) {
+            if let key = predicted
+                ?? RecordSchema.Key.match(UnsafeBufferPointer(rebasing: b[keySpan.start..<keySpan.end]))
+            {
+                nextKey = Int(key.rawValue) + 1
                 let bit: UInt32 = 1 << key.rawValue
                 guard seen & bit == 0 else { return false }
                 seen |= bit
@@ -152,6 +178,7 @@ extension JSONScanner {
                         let id = RecordID.parse(utf8: UnsafeBufferPointer(rebasing: b[s.start..<s.end])),
                         id.version == 7, id.low >> 62 == 0b10
                     else { return false }
+                    out.id = id
                     haveID = true
                 case .ts:
                     guard let s = try? scanString(), !s.escaped,
@@ -186,9 +213,9 @@ extension JSONScanner {
                     guard let s = try? scanString(), !s.escaped else { return false }
                     let n = s.end - s.start
                     if n == 2 && b[s.start] == 0x6F && b[s.start + 1] == 0x6B {
-                        out.ids[.status] = interner.id(for: "ok")
+                        out.ids[.status] = interner.statusOK
                     } else if n == 5 && literalAt(s.start, "error") {
-                        out.ids[.status] = interner.id(for: "error")
+                        out.ids[.status] = interner.statusError
                         m.errors = 1
                     } else {
                         return false

@@ -33,51 +33,112 @@ struct RollupFile {
         cells: CellMap, cube: RollupCube, granularity: Granularity, interner: StringInterner
     ) -> [UInt8] {
         let k = cube.dimensions.count
-        var used = Set<UInt32>()
+        var used = [Bool](repeating: false, count: interner.count)
         for key in cells.keys {
-            for lane in 1...k where key[lane] != 0 { used.insert(key[lane]) }
+            for lane in 1...k where key[lane] != 0 { used[Int(key[lane])] = true }
         }
         let values = cells.values
-        let sortedIDs = used.sorted {
-            interner.strings[Int($0)].utf8.lexicographicallyPrecedes(interner.strings[Int($1)].utf8)
-        }
-        var remap = [UInt32: UInt32](minimumCapacity: sortedIDs.count)
-        for (position, id) in sortedIDs.enumerated() { remap[id] = UInt32(position + 1) }
-        var entries: [(SIMD8<UInt32>, RollupMetrics)] = zip(cells.keys, values).map { key, value in
+        let sortedIDs = sortedByBytes(
+            (1..<interner.count).lazy.filter { used[$0] }.map { UInt32($0) }, interner: interner)
+        var remap = [UInt32](repeating: 0, count: interner.count)
+        for (position, id) in sortedIDs.enumerated() { remap[Int(id)] = UInt32(position + 1) }
+        let mapped: [SIMD8<UInt32>] = cells.keys.map { key in
             var mapped = SIMD8<UInt32>(repeating: 0)
             mapped[0] = key[0]
-            for lane in 1...k { mapped[lane] = key[lane] == 0 ? 0 : remap[key[lane]]! }
-            return (mapped, value)
+            for lane in 1...k { mapped[lane] = remap[Int(key[lane])] }
+            return mapped
         }
-        entries.sort { a, b in
-            for lane in 0...k where a.0[lane] != b.0[lane] { return a.0[lane] < b.0[lane] }
+        let order = mapped.withUnsafeBufferPointer { fileOrder($0, dimensions: k) }
+        var encoder = Encoder(
+            cube: cube, granularity: granularity, strings: sortedIDs.map { interner.strings[Int($0)] },
+            cells: mapped.count)
+        for index in order { encoder.append(mapped[index], values[index]) }
+        return encoder.finish()
+    }
+
+    /// `ids` of `interner` in the order of their strings' bytes: the order of a file's string table.
+    static func sortedByBytes<S: Sequence<UInt32>>(_ ids: S, interner: StringInterner) -> [UInt32] {
+        ids.sorted { interner.strings[Int($0)].utf8.lexicographicallyPrecedes(interner.strings[Int($1)].utf8) }
+    }
+
+    /// The positions of `keys` in file order: by time, then by the (remapped) ids lane by lane.
+    /// Keys are distinct, so the order is the same whatever the sort.
+    static func fileOrder(_ keys: UnsafeBufferPointer<SIMD8<UInt32>>, dimensions k: Int) -> [Int] {
+        var order = Array(0..<keys.count)
+        order.sort { a, b in
+            let x = keys[a]
+            let y = keys[b]
+            for lane in 0...k where x[lane] != y[lane] { return x[lane] < y[lane] }
             return false
         }
+        return order
+    }
 
-        var out: [UInt8] = []
-        out.reserveCapacity(64 + sortedIDs.count * 24 + entries.count * (2 + k + 3 * RollupMetrics.fieldCount))
-        out += magic
-        append(&out, version)
-        out.append(granularity.rawValue)
-        out.append(UInt8(k))
-        for dimension in cube.dimensions { out.append(dimension.code) }
-        append(&out, UInt32(sortedIDs.count))
-        for id in sortedIDs {
-            let bytes = Array(interner.strings[Int(id)].utf8)
-            append(&out, UInt16(bytes.count))
-            out += bytes
+    /// Writes a rollup file cell by cell: the header and string table first, then cells in file
+    /// order (time, then ids of the string table, as ``fileOrder(_:dimensions:)`` puts them), the
+    /// cell count and checksum at the end. ``encode(cells:cube:granularity:interner:)`` is one
+    /// use; the indexer streams day files through it one day at a time.
+    struct Encoder {
+        private var out: [UInt8] = []
+        private let countOffset: Int
+        private var count: UInt32 = 0
+        private var previousTime: UInt32 = 0
+        private let k: Int
+
+        /// `strings`: the file's string table, sorted by bytes (id = position + 1).
+        init(cube: RollupCube, granularity: Granularity, strings: [String], cells: Int) {
+            k = cube.dimensions.count
+            out.reserveCapacity(64 + strings.count * 24 + cells * (2 + k + 3 * RollupMetrics.fieldCount))
+            out += magic
+            RollupFile.append(&out, version)
+            out.append(granularity.rawValue)
+            out.append(UInt8(k))
+            for dimension in cube.dimensions { out.append(dimension.code) }
+            RollupFile.append(&out, UInt32(strings.count))
+            for string in strings {
+                let bytes = Array(string.utf8)
+                RollupFile.append(&out, UInt16(bytes.count))
+                out += bytes
+            }
+            countOffset = out.count
+            RollupFile.append(&out, UInt32(0))
         }
-        append(&out, UInt32(entries.count))
-        var previousTime: UInt32 = 0
-        for (key, value) in entries {
-            appendVarint(&out, UInt64(key[0] - previousTime))
+
+        /// The next cell, its lanes 1… ids of the string table; cells come in file order.
+        mutating func append(_ key: SIMD8<UInt32>, _ value: RollupMetrics) {
+            let time = key[0] - previousTime
             previousTime = key[0]
-            for lane in 1...k { appendVarint(&out, UInt64(key[lane])) }
-            for field in value.fields { appendVarint(&out, UInt64(bitPattern: (field << 1) ^ (field >> 63))) }
+            let k = self.k
+            // The cell's varints into a scratch buffer, then one append.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10 * (1 + 8 + RollupMetrics.fieldCount)) { buffer in
+                var at = 0
+                @inline(__always) func varint(_ value: UInt64) {
+                    var v = value
+                    while v >= 0x80 {
+                        buffer[at] = UInt8(truncatingIfNeeded: v) | 0x80
+                        at += 1
+                        v >>= 7
+                    }
+                    buffer[at] = UInt8(v)
+                    at += 1
+                }
+                varint(UInt64(time))
+                for lane in 1...k { varint(UInt64(key[lane])) }
+                value.forEachField { field in varint(UInt64(bitPattern: (field << 1) ^ (field >> 63))) }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<at]))
+            }
+            count += 1
         }
-        let checksum = out.withUnsafeBufferPointer { fnv1a64($0) }
-        append(&out, checksum)
-        return out
+
+        /// The file's bytes.
+        consuming func finish() -> [UInt8] {
+            withUnsafeBytes(of: count.littleEndian) { bytes in
+                for (offset, byte) in bytes.enumerated() { out[countOffset + offset] = byte }
+            }
+            let checksum = out.withUnsafeBufferPointer { fnv1a64($0) }
+            RollupFile.append(&out, checksum)
+            return out
+        }
     }
 
     static func append<T: FixedWidthInteger>(_ out: inout [UInt8], _ value: T) {

@@ -147,6 +147,22 @@ public struct RollupMetrics: Equatable, Hashable, Sendable {
         latencyCount &+= other.latencyCount
     }
 
+    /// Calls `body` with each field in file order, without making an array.
+    @inline(__always)
+    func forEachField(_ body: (Int64) -> Void) {
+        body(requests)
+        body(inputTokens)
+        body(outputTokens)
+        body(cachedInputTokens)
+        body(cacheWriteTokens)
+        body(reasoningTokens)
+        body(costNanos)
+        body(errors)
+        body(unpricedRequests)
+        body(latencySumMs)
+        body(latencyCount)
+    }
+
     /// The fields in file order (docs/FORMAT.md, "Rollup files").
     var fields: [Int64] {
         [

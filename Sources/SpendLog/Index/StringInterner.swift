@@ -10,28 +10,65 @@
 /// Not thread-safe for writes; the indexer shares one only while no thread adds to it.
 final class StringInterner: @unchecked Sendable {
     private(set) var strings: [String] = [""]
-    private var arena: [UInt8] = []
-    private var starts: [Int] = [0]
-    private var lengths: [Int] = [0]
-    private var hashes: [UInt64] = [0]
+    /// Per id: where its bytes are in `arena`, how many, and their hash. Raw storage: the scan
+    /// looks values up once per name of every record, without exclusivity or uniqueness checks.
+    private struct Entry {
+        var start: Int
+        var length: Int
+        var hash: UInt64
+    }
+    private var entries: UnsafeMutablePointer<Entry>
+    private var entryCapacity = 64
+    private var arena: UnsafeMutablePointer<UInt8>
+    private var arenaCount = 0
+    private var arenaCapacity = 4096
     /// Open addressing: slot → id, 0 = empty.
-    private var slots: [UInt32] = Array(repeating: 0, count: 1024)
+    private var slots: UnsafeMutablePointer<UInt32>
     private var mask = 1023
     /// Provider inferred from each model id (0: not computed yet).
     private var inferredProviders: [UInt32] = [0]
+    /// The ids of the two status values, once added (0: not yet).
+    private var okID: UInt32 = 0
+    private var errorID: UInt32 = 0
 
     var count: Int { strings.count }
 
-    init() {}
+    init() {
+        entries = .allocate(capacity: entryCapacity)
+        entries.initialize(to: Entry(start: 0, length: 0, hash: 0))
+        arena = .allocate(capacity: arenaCapacity)
+        slots = .allocate(capacity: mask + 1)
+        slots.initialize(repeating: 0, count: mask + 1)
+    }
 
+    deinit {
+        entries.deallocate()
+        arena.deallocate()
+        slots.deallocate()
+    }
+
+    /// FNV-1a over 8-byte words, then a final mix: the ids do not depend on it, only the slots.
     @inline(__always)
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            h ^= UInt64(byte)
-            h = h &* 0x0000_0100_0000_01b3
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
+        guard let base = bytes.baseAddress else { return h }
+        let raw = UnsafeRawPointer(base)
+        var at = 0
+        let count = bytes.count
+        while at + 8 <= count {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)) &* 0x0000_0100_0000_01b3
+            h ^= h >> 29
+            at += 8
         }
-        return h
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while at < count {
+            tail |= UInt64(base[at]) << shift
+            shift += 8
+            at += 1
+        }
+        h = (h ^ tail) &* 0xBF58_476D_1CE4_E5B9
+        return h ^ (h >> 31)
     }
 
     /// The id of `bytes`, adding it when new; nil when it is not a valid name.
@@ -57,6 +94,20 @@ final class StringInterner: @unchecked Sendable {
 
     func id(for text: String?) -> UInt32 { text.map { id(for: $0) } ?? 0 }
 
+    /// The id of the status `ok`.
+    @inline(__always)
+    var statusOK: UInt32 {
+        if okID == 0 { okID = id(for: "ok") }
+        return okID
+    }
+
+    /// The id of the status `error`.
+    @inline(__always)
+    var statusError: UInt32 {
+        if errorID == 0 { errorID = id(for: "error") }
+        return errorID
+    }
+
     /// The provider of a model given without one (docs/FORMAT.md, "Provider"), computed once per model.
     func inferredProvider(forModel model: UInt32) -> UInt32 {
         let known = inferredProviders[Int(model)]
@@ -72,27 +123,40 @@ final class StringInterner: @unchecked Sendable {
         while true {
             let id = slots[slot]
             if id == 0 { return nil }
-            if hashes[Int(id)] == h && lengths[Int(id)] == bytes.count && equalsStored(Int(id), bytes) { return id }
+            let entry = entries[Int(id)]
+            if entry.hash == h && entry.length == bytes.count
+                && (bytes.count == 0 || shortBytesEqual(arena + entry.start, bytes.baseAddress!, bytes.count))
+            {
+                return id
+            }
             slot = (slot + 1) & mask
-        }
-    }
-
-    @inline(__always)
-    private func equalsStored(_ id: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        arena.withUnsafeBufferPointer { stored in
-            memcmp(stored.baseAddress! + starts[id], bytes.baseAddress!, bytes.count) == 0
         }
     }
 
     private func insert(_ text: String, bytes: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> UInt32 {
         let id = UInt32(strings.count)
         strings.append(text)
-        starts.append(arena.count)
-        lengths.append(bytes.count)
-        hashes.append(h)
+        if strings.count > entryCapacity {
+            let grown = UnsafeMutablePointer<Entry>.allocate(capacity: entryCapacity * 2)
+            grown.moveInitialize(from: entries, count: entryCapacity)
+            entries.deallocate()
+            entries = grown
+            entryCapacity *= 2
+        }
+        if arenaCount + bytes.count > arenaCapacity {
+            var capacity = arenaCapacity * 2
+            while arenaCount + bytes.count > capacity { capacity *= 2 }
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+            grown.update(from: arena, count: arenaCount)
+            arena.deallocate()
+            arena = grown
+            arenaCapacity = capacity
+        }
+        (entries + Int(id)).initialize(to: Entry(start: arenaCount, length: bytes.count, hash: h))
+        if let base = bytes.baseAddress { (arena + arenaCount).update(from: base, count: bytes.count) }
+        arenaCount += bytes.count
         inferredProviders.append(0)
-        arena.append(contentsOf: bytes)
-        if strings.count * 2 > slots.count { grow() } else { place(id, hash: h) }
+        if strings.count * 2 > mask + 1 { grow() } else { place(id, hash: h) }
         return id
     }
 
@@ -103,8 +167,11 @@ final class StringInterner: @unchecked Sendable {
     }
 
     private func grow() {
-        slots = Array(repeating: 0, count: slots.count * 2)
-        mask = slots.count - 1
-        for id in 1..<strings.count { place(UInt32(id), hash: hashes[id]) }
+        let size = (mask + 1) * 2
+        slots.deallocate()
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: 0, count: size)
+        mask = size - 1
+        for id in 1..<strings.count { place(UInt32(id), hash: entries[id].hash) }
     }
 }
