@@ -49,7 +49,7 @@ import Testing
             }
         }
         for child in children { try child.run() }
-        for child in children { child.waitUntilExit() }
+        for child in children { child.waitForExit() }
         #expect(children.allSatisfy { $0.terminationStatus == 0 })
 
         var expected = 0

@@ -133,7 +133,7 @@ import Testing
                                 usleep(useconds_t(killAfterMs * 1000))
                                 kill(process.processIdentifier, SIGKILL)
                             }
-                            process.waitUntilExit()
+                            process.waitForExit()
                             let killed = process.terminationReason == .uncaughtSignal
                             let status = process.terminationStatus
                             if killed {
@@ -390,7 +390,7 @@ import Testing
                         + "AND state = 'idle in transaction' AND datname = 'terminate'")
                 if terminated != "t" { usleep(20_000) }
             }
-            process.waitUntilExit()
+            process.waitForExit()
             let stderr = (try? String(contentsOfFile: errFile, encoding: .utf8)) ?? ""
             #expect(terminated == "t", "the call never waited in its transaction: \(stderr)")
             #expect(process.terminationStatus == (project == "closed" ? 69 : 0), "\(stderr)")

@@ -89,6 +89,16 @@ public struct ProcessResult: Sendable {
     public var stderr: String
 }
 
+extension Process {
+    /// Waits for the program to end by watching `isRunning`. (Foundation's `waitUntilExit` runs
+    /// a run loop between its checks, and under libfaketime that run loop can sleep on long past
+    /// the child's end: `make test-dates` then never finishes.)
+    public func waitForExit() {
+        while isRunning { usleep(2_000) }
+        waitUntilExit()  // returns at once: the program has ended
+    }
+}
+
 /// Runs a program to completion, feeding `input` on standard input, in `workingDirectory` when
 /// given.
 @discardableResult
@@ -118,7 +128,7 @@ public func runProcess(
     process.standardError = err
     process.standardInput = inHandle
     try process.run()
-    process.waitUntilExit()
+    process.waitForExit()
     try? out.close()
     try? err.close()
     try? inHandle.close()

@@ -43,7 +43,7 @@ import Testing
         let doomed = try launch(0)
         while doomed.isRunning && lines(temp.path + "/out0").count < killAt - 1 { usleep(1000) }
         let processes = try [doomed] + (1..<8).map { try launch($0) }
-        for process in processes { process.waitUntilExit() }
+        for process in processes { process.waitForExit() }
         var result = Round()
         result.killedStatus = processes[0].terminationStatus
         result.killedAccepted = lines(temp.path + "/out0").filter { $0.hasPrefix("ok") }.count

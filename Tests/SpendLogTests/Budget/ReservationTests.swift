@@ -77,7 +77,7 @@ import Testing
         #expect(try budget.status(now: now)[0].held == 900_000_000)
         #expect(try !enforced(budget, call("0.2", at: now.rfc3339)))
         kill(holder.processIdentifier, SIGKILL)
-        holder.waitUntilExit()
+        holder.waitForExit()
         #expect(try budget.status(now: now)[0].held == 0)
         #expect(try enforced(budget, call("0.2", at: now.rfc3339)))
         let journal = String(decoding: FileManager.default.bytes(budget.journalPath), as: UTF8.self)

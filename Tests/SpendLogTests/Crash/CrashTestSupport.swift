@@ -34,7 +34,7 @@ final class Child {
         try process.run()
     }
 
-    func wait() { process.waitUntilExit() }
+    func wait() { process.waitForExit() }
 
     /// SIGKILL, whether from the test or from a fault point inside the child.
     var wasKilled: Bool { process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL }

@@ -177,8 +177,8 @@ import Testing
             }
             for line in lines { seen[line, default: 0] += 1 }
         }
-        writer.waitUntilExit()
-        indexer.waitUntilExit()
+        writer.waitForExit()
+        indexer.waitForExit()
         #expect(writer.terminationStatus == 0)
         let last = try log.run(["export", "--cursor", log.cursor])
         #expect(last.status == 0, "\(last.stderr)")
@@ -230,7 +230,7 @@ import Testing
             }
             if batch.isEmpty && !writer.isRunning { emptyAfterWriter += 1 }
         }
-        writer.waitUntilExit()
+        writer.waitForExit()
         #expect(writer.terminationStatus == 0)
         let all = try log.storedLines()
         #expect(stored.count == all.count, "no duplicates")

@@ -30,7 +30,7 @@ import Testing
                 ],
                 output: temp.path + "/out\(p)")
         }
-        for process in processes { process.waitUntilExit() }
+        for process in processes { process.waitForExit() }
         #expect(processes.map(\.terminationStatus) == [0, 0, 0, 0])
         let seen = try tasks(log)
         #expect(seen.count == 8_000)
@@ -54,7 +54,7 @@ import Testing
                     ["--dir", dir, "--count", "5", "--label", "r\(round)p\(p)", "--fsync", "none"],
                     output: temp.path + "/out\(p)")
             }
-            for process in processes { process.waitUntilExit() }
+            for process in processes { process.waitForExit() }
             #expect(processes.map(\.terminationStatus) == Array(repeating: 0, count: 6), "round \(round)")
             #expect(try tasks(LogDirectory.open(dir, create: false)).count == 30)
         }
@@ -66,7 +66,7 @@ import Testing
         let process = try launchHarness(
             ["--dir", log.path, "--count", "500", "--label", "g", "--threads", "4", "--fsync", "batch"],
             output: temp.path + "/out")
-        process.waitUntilExit()
+        process.waitForExit()
         #expect(process.terminationStatus == 0)
         let seen = try tasks(log)
         #expect(seen.count == 2_000)
@@ -90,7 +90,7 @@ import Testing
             }
             usleep(useconds_t(150_000 + round * 100_000))
             for process in processes { kill(process.processIdentifier, SIGKILL) }
-            for process in processes { process.waitUntilExit() }
+            for process in processes { process.waitForExit() }
             let acknowledged = (0..<3).flatMap { p -> [String] in
                 let text = String(decoding: FileManager.default.bytes(temp.path + "/acks\(p)"), as: UTF8.self)
                 return text.split(separator: "\n").filter { $0.hasPrefix("acked ") }.map { String($0.dropFirst(6)) }
