@@ -364,9 +364,10 @@ private struct Refused: Error {}
         try await log.setLimit(try rule("model=claude-sonnet-4-5-20250929", "cost", "0.0001", "lifetime"))
         let scope = try LimitScope.parse("project=app")
 
-        // The hold lives 1 ms; the call takes 50.
+        // The hold lives 1 ms; the call takes 50. (usleep, not Task.sleep: under libfaketime a
+        // task's sleep can outlast the test.)
         let slow = try await log.trackWithinLimits(scope: scope, estimate: dollars("0.01"), ttlMs: 1, project: "app") {
-            try await Task.sleep(for: .milliseconds(50))
+            usleep(50_000)
             return body
         }
         // The model's limit refuses the settle: the call is recorded all the same.
