@@ -31,32 +31,21 @@ extension SpendLog {
         call: () async throws -> Value,
         body: (Value) -> [UInt8]
     ) async throws -> SpendLogRecorder.Recorded<Value> {
-        let pricer = RecordPricer(table: prices)
-        let clock = ContinuousClock()
-        let start = clock.now
-        let value: Value
-        do {
-            value = try await call()
-        } catch let callError {
-            let failed = failedCallRecord(
-                callError, pricer: pricer, latencyMs: SpendLogRecorder.milliseconds(clock.now - start),
-                project: project, format: format, model: model, recordUnchargedFailures: recordUnchargedFailures,
-                configure: configure)
+        switch try await SpendLogRecorder.run(
+            call, body: body, pricer: RecordPricer(table: prices), project: project, format: format, model: model,
+            recordUnchargedFailures: recordUnchargedFailures, configure: configure)
+        {
+        case .returned(let value, let record, let outcome):
+            let written = try await append(record)
+            return SpendLogRecorder.Recorded(value: value, record: written, pricing: outcome)
+        case .threw(let callError, let failed):
             if let failed {
-                do throws(SpendLogError) {
-                    try await append(failed)
-                } catch {
+                do throws(SpendLogError) { try await append(failed) } catch {
                     throw SpendLog.unrecorded(error, callError: callError)
                 }
             }
             throw callError
         }
-        let latency = SpendLogRecorder.milliseconds(clock.now - start)
-        let (record, outcome) = try SpendLogRecorder.capturedRecord(
-            body(value), pricer: pricer, project: project, format: format, model: model, latencyMs: latency,
-            status: .ok, configure: configure)
-        let written = try await append(record)
-        return SpendLogRecorder.Recorded(value: value, record: written, pricing: outcome)
     }
 
     /// Like ``track(project:format:model:recordUnchargedFailures:configure:call:body:)``, within
@@ -86,90 +75,44 @@ extension SpendLog {
         body: (Value) -> [UInt8]
     ) async throws -> SpendLogRecorder.Recorded<Value> {
         let hold = try await reserve(fields: scope, amount: estimate, ttlMs: ttlMs)
-        let pricer = RecordPricer(table: prices)
-        let clock = ContinuousClock()
-        let start = clock.now
-        let value: Value
-        let record: UsageRecord
-        let outcome: RecordPricer.Outcome
+        let outcome: SpendLogRecorder.CallOutcome<Value>
         do {
-            value = try await call()
-        } catch let callError {
-            let failed = failedCallRecord(
-                callError, pricer: pricer, latencyMs: SpendLogRecorder.milliseconds(clock.now - start),
-                project: project, format: format, model: model, recordUnchargedFailures: recordUnchargedFailures,
-                configure: configure)
-            if let failed {
-                do throws(BudgetError) {
-                    try await settleAnyway(hold, failed)
-                } catch {
-                    switch error {
-                    case .failed(let failure): throw BudgetError.failed(SpendLog.unrecorded(failure, callError: callError))
-                    case .limitExceeded: throw error
-                    }
-                }
-            } else {
-                try? await release(hold.id)
-            }
-            throw callError
-        }
-        do {
-            (record, outcome) = try SpendLogRecorder.capturedRecord(
-                body(value), pricer: pricer, project: project, format: format, model: model,
-                latencyMs: SpendLogRecorder.milliseconds(clock.now - start), status: .ok, configure: configure)
+            outcome = try await SpendLogRecorder.run(
+                call, body: body, pricer: RecordPricer(table: prices), project: project, format: format, model: model,
+                recordUnchargedFailures: recordUnchargedFailures, configure: configure)
         } catch {
             try? await release(hold.id)
             throw error
         }
-        let written = try await settleAnyway(hold, record)
-        return SpendLogRecorder.Recorded(value: value, record: written, pricing: outcome)
-    }
-
-    /// Settles `hold` with `record`. When a limit the hold did not cover refuses it, or the hold
-    /// is gone (expired during a long call), appends the record all the same — the call was paid
-    /// for — and frees the hold. When the log fails, frees the hold unless the record may be in
-    /// the log.
-    @discardableResult
-    private func settleAnyway(_ hold: Reservation, _ record: UsageRecord) async throws(BudgetError) -> UsageRecord {
-        do throws(BudgetError) {
-            return try await settle(hold.id, record: record).record
-        } catch {
-            switch error {
-            case .failed(let failure) where Budget.isNoReservation(failure):
-                do throws(SpendLogError) { return try await append(record) } catch { throw .failed(error) }
-            case .failed(let failure):
-                if failure.possiblyWritten.isEmpty { try? await release(hold.id) }
-                throw error
-            case .limitExceeded:
-                let written: UsageRecord
-                do throws(SpendLogError) { written = try await append(record) } catch { throw .failed(error) }
-                try? await release(hold.id)
-                return written
+        switch outcome {
+        case .returned(let value, let record, let pricing):
+            let written: UsageRecord
+            do throws(SpendLogError) { written = try await settleTracked(hold, record) } catch {
+                throw BudgetError.failed(error)
             }
+            return SpendLogRecorder.Recorded(value: value, record: written, pricing: pricing)
+        case .threw(let callError, let failed):
+            guard let failed else {
+                try? await release(hold.id)
+                throw callError
+            }
+            do throws(SpendLogError) { try await settleTracked(hold, failed) } catch {
+                throw BudgetError.failed(SpendLog.unrecorded(error, callError: callError))
+            }
+            throw callError
         }
     }
 
-    /// The record of a call that threw: its usage when the error carries a response that has it
-    /// (`status: error`), else a record of zero tokens when `recordUnchargedFailures` is set and
-    /// the model is known, else nil.
-    private func failedCallRecord(
-        _ callError: any Error, pricer: RecordPricer, latencyMs: Int64, project: String, format: ResponseFormat,
-        model: String?, recordUnchargedFailures: Bool, configure: (inout UsageRecord) -> Void
-    ) -> UsageRecord? {
-        if let charged = callError as? any ChargedCallError,
-            let record = try? SpendLogRecorder.capturedRecord(
-                charged.responseBody, pricer: pricer, project: project, format: format, model: model,
-                latencyMs: latencyMs, status: .error, configure: configure
-            ).0
-        {
-            return record
+    /// Records a paid call against its hold (``Budget/settlePaidCall(_:record:now:)``); when the
+    /// log fails with nothing written, frees the hold.
+    @discardableResult
+    private func settleTracked(_ hold: Reservation, _ record: UsageRecord) async throws(SpendLogError) -> UsageRecord {
+        do throws(SpendLogError) {
+            return try await settlePaidCall(hold.id, record: record).record
+        } catch {
+            if error.possiblyWritten.isEmpty { try? await release(hold.id) }
+            throw error
         }
-        guard recordUnchargedFailures, let model else { return nil }
-        var failed = UsageRecord(project: project, model: model)
-        failed.latencyMs = latencyMs
-        failed.status = .error
-        configure(&failed)
-        return (try? pricer.price(&failed)) != nil ? failed : nil
     }
 
     /// The error of a failed call whose record could not be written: the log's error, naming the

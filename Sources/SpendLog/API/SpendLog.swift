@@ -192,6 +192,19 @@ public final class SpendLog: Sendable {
         }
     }
 
+    /// Records a call that was made and paid for against its hold, never refusing it
+    /// (``Budget/settlePaidCall(_:record:now:)``): past a limit the hold did not cover, or after
+    /// the hold expired, it is recorded all the same.
+    @discardableResult
+    public func settlePaidCall(_ reservation: String, record: UsageRecord, now: Timestamp = .now())
+        async throws(SpendLogError) -> Budget.EnforcedAppend
+    {
+        let budget = self.budget
+        return try await budgetThread.run { () throws(SpendLogError) in
+            try budget.settlePaidCall(reservation, record: record, now: now)
+        }
+    }
+
     /// Frees a hold without recording anything.
     public func release(_ reservation: String, now: Timestamp = .now()) async throws(SpendLogError) {
         let budget = self.budget

@@ -184,31 +184,57 @@ public final class Budget: @unchecked Sendable {
     /// stays open.
     @discardableResult
     public func settle(_ id: String, record: UsageRecord, now: Timestamp = .now()) throws -> EnforcedAppend {
+        try settle(id, record: record, now: now, paid: false).get()
+    }
+
+    /// Settles a call that was made and paid for, so that it is never lost: like
+    /// ``settle(_:record:now:)``, but a rule the hold did not cover does not refuse the record
+    /// (it is written and counted past that rule's maximum), and a hold that is gone — expired
+    /// during a long call, or released — does not either (the record is written and counted;
+    /// there is nothing to free). One lock hold for all of it.
+    @discardableResult
+    public func settlePaidCall(_ id: String, record: UsageRecord, now: Timestamp = .now()) throws(SpendLogError)
+        -> EnforcedAppend
+    {
+        switch try settle(id, record: record, now: now, paid: true) {
+        case .success(let settled): return settled
+        case .failure: preconditionFailure("a paid call is checked against no rule")
+        }
+    }
+
+    private func settle(_ id: String, record: UsageRecord, now: Timestamp, paid: Bool) throws(SpendLogError)
+        -> Result<EnforcedAppend, LimitExceeded>
+    {
         try Budget.validate(record, now: now)
         return try store.locked(now: now) { state throws(SpendLogError) -> Result<EnforcedAppend, LimitExceeded> in
-            guard let reservation = state.reservations[id] else { throw Budget.noReservation(id) }
-            let unheld = state.sortedRules.filter {
-                $0.scope.matches(record) && !$0.scope.isCovered(by: reservation.scope)
+            let reservation = state.reservations[id]
+            if reservation == nil, !paid { throw Budget.noReservation(id) }
+            if let reservation, !paid {
+                let unheld = state.sortedRules.filter {
+                    $0.scope.matches(record) && !$0.scope.isCovered(by: reservation.scope)
+                }
+                if let refusal = Budget.refusal(of: record, by: unheld, state, now: now) { return .failure(refusal) }
             }
-            if let refusal = Budget.refusal(of: record, by: unheld, state, now: now) { return .failure(refusal) }
             try store.appendAndCount(record, into: &state)
             FaultInjection.reach("budget.settle.afterAppend")
-            do throws(SpendLogError) {
-                try store.record(
-                    [.settle(id: id, record: record.id.description, at: now.millisecondsSinceEpoch)], into: &state)
-            } catch {
-                // The call is recorded; only freeing the hold failed. Say both.
-                var failed = error
-                failed.message =
-                    "The record \(record.id) is in the log, but reservation \(id) was not freed: \(error.message) "
-                    + "The hold counts against its limits until it is released or expires; release it, and do not "
-                    + "settle it again (that would record the call twice)."
-                failed.possiblyWritten = [record.id.description]
-                throw failed
+            if reservation != nil {
+                do throws(SpendLogError) {
+                    try store.record(
+                        [.settle(id: id, record: record.id.description, at: now.millisecondsSinceEpoch)], into: &state)
+                } catch {
+                    // The call is recorded; only freeing the hold failed. Say both.
+                    var failed = error
+                    failed.message =
+                        "The record \(record.id) is in the log, but reservation \(id) was not freed: \(error.message) "
+                        + "The hold counts against its limits until it is released or expires; release it, and do not "
+                        + "settle it again (that would record the call twice)."
+                    failed.possiblyWritten = [record.id.description]
+                    throw failed
+                }
             }
             let warnings = softWarnings(for: record, state: &state, now: now.millisecondsSinceEpoch)
             return .success(EnforcedAppend(record: record, warnings: warnings))
-        }.get()
+        }
     }
 
     /// Frees a hold without recording anything.
@@ -224,17 +250,9 @@ public final class Budget: @unchecked Sendable {
         try store.locked(now: now) { state in state.reservations.values.sorted { $0.id < $1.id } }
     }
 
-    /// Whether `error` is ``settle(_:record:now:)`` finding no open reservation of that id
-    /// (settled, released, expired or never made): nothing was written.
-    public static func isNoReservation(_ error: SpendLogError) -> Bool {
-        error.code == .invalidInput && error.possiblyWritten.isEmpty && error.message.hasPrefix(noReservationText)
-    }
-
-    static let noReservationText = "No open reservation '"
-
     static func noReservation(_ id: String) -> SpendLogError {
         .invalid(
-            noReservationText + "\(id)': it was settled, released or expired, or never made. "
+            "No open reservation '\(id)': it was settled, released or expired, or never made. "
                 + "Record the call with `spendlog append` instead.")
     }
 

@@ -90,15 +90,9 @@ public final class SpendLogRecorder: Sendable {
             try? budget.release(hold.id)
             throw error
         }
-        let written: UsageRecord
-        do {
-            written = try budget.settle(hold.id, record: record).record
-        } catch is LimitExceeded {
-            // A limit the hold did not cover (a field `scope` does not name) has no room, but the
-            // call was made and paid for: record it rather than lose it, then free the hold.
-            written = try budget.writer.append(record)
-            try? budget.release(hold.id)
-        }
+        // The call was made and paid for: recorded even past a limit the hold did not cover, or
+        // when the hold expired during the call.
+        let written = try budget.settlePaidCall(hold.id, record: record).record
         return Recorded(value: value, record: written, pricing: outcome)
     }
 
@@ -111,14 +105,56 @@ public final class SpendLogRecorder: Sendable {
         call: () async throws -> Value,
         body: (Value) -> [UInt8]
     ) async throws -> (Value, UsageRecord, RecordPricer.Outcome) {
+        switch try await SpendLogRecorder.run(
+            call, body: body, pricer: pricer, project: project, format: format, model: model,
+            recordUnchargedFailures: false, configure: configure)
+        {
+        case .returned(let value, let record, let outcome): return (value, record, outcome)
+        case .threw(let error, _): throw error
+        }
+    }
+
+    /// What became of a timed call.
+    enum CallOutcome<Value> {
+        /// It returned: its value, and the priced, validated record of its response.
+        case returned(Value, UsageRecord, RecordPricer.Outcome)
+        /// It threw: its error, and the record of the failure when one is known (the usage of a
+        /// ``ChargedCallError``'s response, `status: error`; else, when `recordUnchargedFailures`
+        /// and a model are given, a record of zero tokens).
+        case threw(any Error, UsageRecord?)
+    }
+
+    /// Times `call` and builds its record. Throws only ``UsageCaptureError``, for a call that
+    /// returned a body without usage.
+    static func run<Value>(
+        _ call: () async throws -> Value, body: (Value) -> [UInt8], pricer: RecordPricer, project: String,
+        format: ResponseFormat, model: String?, recordUnchargedFailures: Bool, configure: (inout UsageRecord) -> Void
+    ) async throws -> CallOutcome<Value> {
         let clock = ContinuousClock()
         let start = clock.now
-        let value = try await call()
-        let latency = SpendLogRecorder.milliseconds(clock.now - start)
-        let (record, outcome) = try SpendLogRecorder.capturedRecord(
-            body(value), pricer: pricer, project: project, format: format, model: model, latencyMs: latency,
-            status: .ok, configure: configure)
-        return (value, record, outcome)
+        let value: Value
+        do {
+            value = try await call()
+        } catch let callError {
+            let latency = milliseconds(clock.now - start)
+            if let charged = callError as? any ChargedCallError,
+                let (record, _) = try? capturedRecord(
+                    charged.responseBody, pricer: pricer, project: project, format: format, model: model,
+                    latencyMs: latency, status: .error, configure: configure)
+            {
+                return .threw(callError, record)
+            }
+            guard recordUnchargedFailures, let model else { return .threw(callError, nil) }
+            var failed = UsageRecord(project: project, model: model)
+            failed.latencyMs = latency
+            failed.status = .error
+            configure(&failed)
+            return .threw(callError, (try? pricer.price(&failed)) != nil ? failed : nil)
+        }
+        let (record, outcome) = try capturedRecord(
+            body(value), pricer: pricer, project: project, format: format, model: model,
+            latencyMs: milliseconds(clock.now - start), status: .ok, configure: configure)
+        return .returned(value, record, outcome)
     }
 
     /// The priced, validated record of a response `body`.

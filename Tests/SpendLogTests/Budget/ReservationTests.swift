@@ -131,6 +131,32 @@ import Testing
         #expect(try budget.status(now: now).map(\.spent) == [50_000_000, 50_000_000, 0])
     }
 
+    /// A paid call is recorded once, under one lock hold, whatever became of its hold: past a
+    /// rule the hold did not cover (the hold freed), or after the hold expired (nothing to free);
+    /// a plain settle of an expired hold still refuses and writes nothing.
+    @Test func aPaidCallIsRecordedPastAnUncoveredRuleAndAfterItsHoldExpired() throws {
+        let temp = TemporaryDirectory()
+        let budget = try budget(temp)
+        let now = time("2026-11-23T10:00:00Z")
+        try budget.setLimit(try rule("model=gpt-4.1", "cost", "0.1", "day"), now: now)
+        let scope = try LimitScope.parse("project=etl")
+        let hold = try budget.reserve(fields: scope, amount: dollars("0.5"), ttlMs: 600_000, now: now)
+        let dear = call("0.2", at: "2026-11-23T10:00:01Z")
+        try budget.settlePaidCall(hold.id, record: dear, now: now)
+        #expect(try budget.reservations(now: now).isEmpty)
+
+        let short = try budget.reserve(fields: scope, amount: dollars("0.1"), ttlMs: 1000, now: now)
+        let later = time("2026-11-23T10:00:05Z")
+        let late = call("0.05", at: "2026-11-23T10:00:04Z")
+        #expect(throws: SpendLogError.self) { try budget.settle(short.id, record: late, now: later) }
+        #expect(try readAll(budget.directory).map(\.id) == [dear.id])
+        try budget.settlePaidCall(short.id, record: late, now: later)
+        #expect(try readAll(budget.directory).map(\.id) == [dear.id, late.id])
+        // project=etl, model=gpt-4.1: both calls counted once each; no hold left.
+        #expect(try budget.status(now: later).map(\.spent) == [250_000_000, 250_000_000])
+        #expect(try budget.status(now: later).map(\.held) == [0, 0])
+    }
+
     @Test func aHoldIsRefusedByATokenOrCostRuleWithNothingLeft() throws {
         let temp = TemporaryDirectory()
         let budget = try budget(temp, max: "0")
