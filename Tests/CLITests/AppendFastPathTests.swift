@@ -5,21 +5,12 @@ import Testing
 @testable import spendlog
 
 /// The append fast path reads what the argument parser reads, or leaves the call to it.
-@Suite struct AppendFastPathTests {
-    /// SplitMix64: the same argument lists on every run.
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func pick<T>(_ values: [T]) -> T { values[Int(next() % UInt64(values.count))] }
-        mutating func chance(_ percent: UInt64) -> Bool { next() % 100 < percent }
-    }
+extension SplitMix {
+    mutating func pick<T>(_ values: [T]) -> T { values.randomElement(using: &self)! }
+    mutating func chance(_ percent: UInt64) -> Bool { next() % 100 < percent }
+}
 
+@Suite struct AppendFastPathTests {
     /// Per flag: values the checks accept, then values they refuse (or the parser reads as flags).
     static let counts = (["0", "12", "9007199254740992"], ["9007199254740993", "-1", "1.5", "", "abc", "+3", "٣"])
     static let names = (["etl", "gpt-4.1", "é", "a b"], ["", "a\u{7}b", String(repeating: "x", count: 300), "-etl"])
@@ -49,7 +40,7 @@ import Testing
     ]
 
     @Test func theFastPathReadsWhatTheParserReads() throws {
-        var random = Generator(state: 20_261_201)
+        var random = SplitMix(state: 20_261_201)
         let flags = Self.values.keys.sorted()
         var fast = 0
         var parsed = 0

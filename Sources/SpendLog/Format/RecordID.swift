@@ -53,14 +53,17 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// UUIDv7 of the same millisecond, so that it sorts beside the record, whose other 74 bits are
     /// a hash of `id`. Pricing a record again gives the same id, so the retry check of
     /// ``LogWriter/appendOnce(contentsOf:)`` writes its adjustment once however often it is priced.
+    /// SplitMix64's finalizer: every bit of `x` changes about half of the result's bits. For ids
+    /// derived from other values (adjustments, imported rows).
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
     public static func adjustment(of id: RecordID) -> RecordID {
-        // SplitMix64's finalizer: every bit of `id` changes about half of the result's bits.
-        func mix(_ x: UInt64) -> UInt64 {
-            var z = x &+ 0x9E37_79B9_7F4A_7C15
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        let mix = RecordID.mix
         let a = mix(id.high ^ mix(id.low ^ 0x6164_6A75_7374_7321))  // "adjusts!"
         let b = mix(a ^ id.low)
         let high = (id.high & 0xFFFF_FFFF_FFFF_0000) | 0x7000 | (a & 0xFFF)

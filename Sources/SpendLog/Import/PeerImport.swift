@@ -129,12 +129,7 @@ public enum PeerImport {
             high: ms << 16 | 0x7000 | (a & 0xFFF), low: (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000)
     }
 
-    private static func mix(_ x: UInt64) -> UInt64 {
-        var z = x &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private static func mix(_ x: UInt64) -> UInt64 { RecordID.mix(x) }
 
     // MARK: - llm-toll
 

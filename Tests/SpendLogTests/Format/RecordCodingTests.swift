@@ -75,18 +75,6 @@ struct RandomRecords {
     }
 }
 
-/// A small fast deterministic generator, so a failing seed can be replayed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Foundation's view of a JSON value, for comparing with ours.
 func foundationEquals(_ any: Any, _ value: JSONValue) -> Bool {
     switch value {
