@@ -152,7 +152,13 @@ struct ListenAddress {
     }
 
     /// 127.0.0.0/8, ::1 and localhost.
-    var isLoopback: Bool {
+    var isLoopback: Bool { Self.isLoopback(host: host) }
+
+    /// Whether `host` (a name or an address, without brackets or port) is this machine's
+    /// loopback: 127.0.0.0/8, ::1 (either spelling) or localhost, in any case. The one check for
+    /// the address served and for the Host of each request.
+    static func isLoopback(host: some StringProtocol) -> Bool {
+        let host = host.lowercased()
         if host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1" { return true }
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }

@@ -109,7 +109,7 @@ final class Server: Sendable {
     ]
 
     func stats(_ query: [(key: String, value: String)], daily: Bool) async throws(APIError) -> Response {
-        var p = Parameters(query, allowed: Self.filterNames + ["tz", "columns"] + (daily ? [] : ["by"]))
+        let p = Parameters(query, allowed: Self.filterNames + ["tz", "columns"] + (daily ? [] : ["by"]))
         let zone = try p.zone()
         let filter = try p.filter(zone: zone)
         let columns = try APIError.wrap { () throws(SpendLogError) in
@@ -137,7 +137,7 @@ final class Server: Sendable {
     }
 
     func records(_ query: [(key: String, value: String)]) async throws(APIError) -> Response {
-        var p = Parameters(query, allowed: Self.filterNames + ["limit", "cursor"])
+        let p = Parameters(query, allowed: Self.filterNames + ["limit", "cursor"])
         let filter = try p.filter(zone: .utc)
         var limit = Self.defaultLimit
         if let text = try p.one("limit") {
@@ -162,7 +162,7 @@ final class Server: Sendable {
     }
 
     func report(_ query: [(key: String, value: String)], html: Bool) async throws(APIError) -> Response {
-        var p = Parameters(query, allowed: Self.filterNames + ["tz", "title"])
+        let p = Parameters(query, allowed: Self.filterNames + ["tz", "title"])
         let zone = try p.zone()
         let filter = try p.filter(zone: zone)
         let title = try p.one("title") ?? "LLM spend report"
@@ -213,10 +213,8 @@ final class Server: Sendable {
     }
 
     static func budget(_ log: LogDirectory, now: Timestamp) throws(SpendLogError) -> [RuleStatus] {
-        let budget = Budget(directory: log)
-        // No control journal: no limits. Read only: nothing is written, not even an expired hold.
-        guard access(budget.journalPath, F_OK) == 0 else { return [] }
-        return try budget.peekStatus(now: now)
+        // Read only: nothing is written, not even an expired hold; no journal, no limits.
+        try Budget(directory: log).peekStatus(now: now)
     }
 
     // MARK: - Work off the event loops, bounded
@@ -294,21 +292,26 @@ final class Server: Sendable {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
-    /// Whether `authority` (the Host header) names this machine's loopback: `127.0.0.1`,
-    /// `localhost` or `[::1]`, with or without a port.
+    /// Whether `authority` (the Host header: a host, then an optional `:port`; an IPv6 address
+    /// in brackets) names this machine's loopback (``ListenAddress/isLoopback(host:)``).
     static func isLoopbackHost(_ authority: String?) -> Bool {
-        guard var host = authority?.lowercased() else { return false }
+        guard let authority, !authority.isEmpty else { return false }
+        var host = Substring(authority)
+        var port: Substring?
         if host.hasPrefix("[") {
             guard let close = host.firstIndex(of: "]") else { return false }
             let rest = host[host.index(after: close)...]
-            guard rest.isEmpty || (rest.first == ":" && rest.dropFirst().allSatisfy(\.isNumber)) else { return false }
-            return host[...close] == "[::1]"
+            if !rest.isEmpty {
+                guard rest.first == ":" else { return false }
+                port = rest.dropFirst()
+            }
+            host = host[host.index(after: host.startIndex)..<close]
+        } else if let colon = host.firstIndex(of: ":") {
+            port = host[host.index(after: colon)...]
+            host = host[..<colon]
         }
-        if let colon = host.firstIndex(of: ":") {
-            guard host[host.index(after: colon)...].allSatisfy(\.isNumber) else { return false }
-            host = String(host[..<colon])
-        }
-        return host == "127.0.0.1" || host == "localhost"
+        if let port, UInt16(port) == nil { return false }
+        return ListenAddress.isLoopback(host: host)
     }
 
     /// `Bearer <token>` (the scheme in any case), compared in constant time (the time depends on
@@ -354,7 +357,6 @@ struct APIError: Error {
 struct Parameters {
     let query: [(key: String, value: String)]
     let allowed: Set<String>
-    var used: Set<String> = []
 
     init(_ query: [(key: String, value: String)], allowed: [String]) {
         self.query = query
@@ -363,6 +365,9 @@ struct Parameters {
 
     /// Refuses a parameter the endpoint does not take.
     func done() throws(APIError) {
+        if query.count > 256 {
+            throw APIError("\(query.count) parameters; a request takes at most 256.", parameter: nil)
+        }
         for (key, _) in query where !allowed.contains(key) {
             let name = QueryParameters.shown(key)
             let known =
@@ -370,14 +375,11 @@ struct Parameters {
                 ? "this endpoint takes none" : "this endpoint takes " + allowed.sorted().joined(separator: ", ")
             throw APIError("\(name): not a parameter of this endpoint; \(known).", parameter: name)
         }
-        if query.count > 256 {
-            throw APIError("\(query.count) parameters; a request takes at most 256.", parameter: nil)
-        }
     }
 
-    mutating func all(_ name: String) -> [String] { query.filter { $0.key == name }.map(\.value) }
+    func all(_ name: String) -> [String] { query.filter { $0.key == name }.map(\.value) }
 
-    mutating func one(_ name: String) throws(APIError) -> String? {
+    func one(_ name: String) throws(APIError) -> String? {
         let values = all(name)
         guard values.count <= 1 else {
             throw APIError("\(name): given \(values.count) times; give it once.", parameter: name)
@@ -385,12 +387,12 @@ struct Parameters {
         return values.first
     }
 
-    mutating func zone() throws(APIError) -> ZoneInfo {
+    func zone() throws(APIError) -> ZoneInfo {
         let name = try one("tz")
         return try APIError.wrap { () throws(SpendLogError) in try QueryParameters.zone(name, naming: .plain) }
     }
 
-    mutating func filter(zone: ZoneInfo) throws(APIError) -> RecordFilter {
+    func filter(zone: ZoneInfo) throws(APIError) -> RecordFilter {
         var f = FilterParameters()
         f.project = all("project")
         f.model = all("model")

@@ -75,9 +75,3 @@ struct TimeZoneOption: ParsableArguments {
         }
     }
 }
-
-extension String {
-    func replacingPrefix(_ prefix: String, with replacement: String) -> String {
-        hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
-    }
-}

@@ -106,35 +106,11 @@ enum StatsOutput {
 
     static func render(_ result: StatsResult, format: OutputFormat, columns: [StatsColumn]? = nil) -> String {
         switch format {
-        case .json: json(result, columns: columns ?? StatsColumn.standard)
+        case .json: QueryJSON.stats(result, columns: columns ?? StatsColumn.standard)
         case .csv: csv(result, columns: columns ?? StatsColumn.standard)
         case .table: table(result, columns: columns)
         }
     }
-
-    static func json(_ result: StatsResult, columns: [StatsColumn] = StatsColumn.standard) -> String {
-        QueryJSON.stats(result, columns: columns)
-    }
-
-    static func metricMembers(_ m: RollupMetrics) -> [(key: String, value: JSONValue)] {
-        [
-            ("requests", .number(String(m.requests))),
-            ("input_tokens", .number(String(m.inputTokens))),
-            ("output_tokens", .number(String(m.outputTokens))),
-            ("cached_input_tokens", .number(String(m.cachedInputTokens))),
-            ("cache_write_tokens", .number(String(m.cacheWriteTokens))),
-            ("reasoning_tokens", .number(String(m.reasoningTokens))),
-            ("cost_usd", .number(m.cost.decimalString)),
-            ("unpriced_requests", .number(String(m.unpricedRequests))),
-            ("errors", .number(String(m.errors))),
-            ("avg_latency_ms", m.averageLatencyMs.map { .number(String($0)) } ?? .null),
-        ]
-    }
-
-    static let metricHeader = [
-        "requests", "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_tokens", "reasoning_tokens",
-        "cost_usd", "unpriced_requests", "errors", "avg_latency_ms",
-    ]
 
     static func csv(_ result: StatsResult, columns: [StatsColumn] = StatsColumn.standard) -> String {
         var text =

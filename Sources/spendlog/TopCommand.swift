@@ -46,7 +46,7 @@ struct TopCommand: ParsableCommand {
                     var members: [(key: String, value: JSONValue)] = [
                         ("rank", .number(String(rank + 1))), (key.rawValue, row.keys[0].map { .string($0) } ?? .null),
                     ]
-                    members += StatsOutput.metricMembers(row.metrics)
+                    members += StatsColumn.standard.map { ($0.rawValue, $0.json(row.metrics)) }
                     members.append(
                         (
                             "share",

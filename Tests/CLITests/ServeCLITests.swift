@@ -225,10 +225,16 @@ import Testing
         let server = try ServeProcess(dir: dir, environment: Self.environment)
         defer { server.stop() }
         let port = server.base.split(separator: ":").last!
-        for host in ["127.0.0.1:\(port)", "localhost:\(port)", "LOCALHOST", "[::1]:\(port)", "127.0.0.1"] {
+        for host in [
+            "127.0.0.1:\(port)", "localhost:\(port)", "LOCALHOST", "[::1]:\(port)", "127.0.0.1", "127.0.0.2:\(port)",
+            "[0:0:0:0:0:0:0:1]:\(port)",
+        ] {
             #expect(try server.get("/healthz", headers: ["Host": host]).status == 200, "\(host)")
         }
-        for host in ["evil.example:\(port)", "evil.example", "127.0.0.1.evil.example", "localhost:80x", "[::2]", ""] {
+        for host in [
+            "evil.example:\(port)", "evil.example", "127.0.0.1.evil.example", "localhost:80x", "localhost:٣", "[::2]",
+            "[::1]x", "127.0.0.256", "",
+        ] {
             let answer = try server.get("/v1/records", headers: ["Host": host])
             #expect(answer.status == 421, "\(host)")
             #expect(answer.text.contains("Host must be"), "\(answer.text)")
@@ -392,6 +398,11 @@ import Testing
                 ])
             #expect(daily.text == cliDaily.stdout, "round \(round)")
             #expect(stats.text.contains("\"project\":\"new-\(round)\"") == false)
+            // The change token: quoted in the ETag, 304 while the log is unchanged, new after an append.
+            let changes = try server.get("/v1/changes")
+            let etag = try #require(changes.headers["etag"])
+            #expect(etag.hasPrefix("\"") && etag.hasSuffix("\""), "\(etag)")
+            #expect(try server.get("/v1/changes", headers: ["If-None-Match": etag]).status == 304)
             let append = try spendlog(
                 [
                     "append", "--dir", dir, "--project", "new-\(round)", "--model", "o3", "--input-tokens", "5",
@@ -400,6 +411,9 @@ import Testing
             #expect(append.status == 0, "\(append.stderr)")
             let after = try server.get("/v1/stats?by=project")
             #expect(after.text.contains("\"project\":\"new-\(round)\""), "round \(round): \(after.text)")
+            let changed = try server.get("/v1/changes", headers: ["If-None-Match": etag])
+            #expect(changed.status == 200)
+            #expect(changed.headers["etag"] != etag)
         }
     }
 

@@ -131,6 +131,8 @@ final class BudgetStore: @unchecked Sendable {
     /// checkpoint, no quiet-days hint, no file or folder created. The lock is held shared, when
     /// its file exists, so that no operation is seen half done; the cached state is left alone.
     func peek(now: Timestamp) throws(SpendLogError) -> BudgetState {
+        // No control journal: no limit was ever set, and there is nothing to count for.
+        guard try FileSystem.status(path: journalPath) != nil else { return BudgetState() }
         mutex.lock()
         defer { mutex.unlock() }
         let fd = try FileSystem.openIfExists(lockPath, O_RDONLY)

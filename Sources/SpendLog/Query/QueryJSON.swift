@@ -152,25 +152,3 @@ public enum QueryJSON {
         return JSONValue.array(items).jsonText + "\n"
     }
 }
-
-extension LogReader {
-    /// A short text that changes whenever a segment is added, grows, is sealed or removed: a
-    /// cheap way to tell that the answers may have changed (listing and sizes only, no reading).
-    public func changeToken() throws(SpendLogError) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ bytes: some Sequence<UInt8>) {
-            for byte in bytes {
-                hash ^= UInt64(byte)
-                hash &*= 0x0000_0100_0000_01b3
-            }
-        }
-        let segments = try segments()
-        for segment in segments {
-            mix(segment.path.utf8)
-            mix(String(segment.size).utf8)
-            mix(segment.sealed ? [1] : [0])
-        }
-        let hex = String(hash, radix: 16)
-        return "\(segments.count)-" + String(repeating: "0", count: 16 - hex.count) + hex
-    }
-}

@@ -247,14 +247,11 @@ extension ReportData {
         var budgets: [RuleStatus] = []
         var budgetProblem: String?
         if includeBudgets {
-            let budget = Budget(directory: directory)
-            if (try? FileSystem.status(path: budget.journalPath)) ?? nil != nil {
-                progress?(6, steps, "budgets")
-                do throws(SpendLogError) {
-                    budgets = try budget.peekStatus(now: now)
-                } catch {
-                    budgetProblem = "The limits could not be read: \(error.message)"
-                }
+            progress?(6, steps, "budgets")
+            do throws(SpendLogError) {
+                budgets = try Budget(directory: directory).peekStatus(now: now)
+            } catch {
+                budgetProblem = "The limits could not be read: \(error.message)"
             }
         }
 

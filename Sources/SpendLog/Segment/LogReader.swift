@@ -14,6 +14,8 @@ public struct SegmentFile: Sendable, Hashable {
     public var path: String
     /// The file's size in bytes when listed (compressed, for a sealed one).
     public var size: Int64
+    /// The file's modification time when listed (ms since the epoch; 0 when not known).
+    public var modifiedMs: Int64 = 0
 
     /// The file's name in its day folder.
     public var fileName: String { sealed ? name.sealedFileName : name.activeFileName }
@@ -61,8 +63,11 @@ public struct LogReader: Sendable {
         var result: [SegmentFile] = []
         for (name, isSealed) in found where isSealed || !sealed.contains(name) {
             let path = folderPath + "/" + (isSealed ? name.sealedFileName : name.activeFileName)
-            let size = (try? FileSystem.status(path: path))??.size ?? 0
-            result.append(SegmentFile(name: name, sealed: isSealed, path: path, size: size))
+            let status = (try? FileSystem.status(path: path)) ?? nil
+            result.append(
+                SegmentFile(
+                    name: name, sealed: isSealed, path: path, size: status?.size ?? 0,
+                    modifiedMs: status?.modifiedMs ?? 0))
         }
         result.sort { $0.name < $1.name }
         return result
@@ -233,4 +238,19 @@ public struct SegmentReadSummary: Sendable {
     public var bytes: Int64
     /// Bytes after the last newline of an active segment (a torn or in-progress line).
     public var tornTailBytes: Int64
+}
+
+extension LogReader {
+    /// A short text that changes whenever a segment is added, grows, is rewritten, sealed or
+    /// removed: a cheap way to tell that the answers may have changed (the listing and each
+    /// file's size and modification time, which the listing stats anyway; nothing is read).
+    public func changeToken() throws(SpendLogError) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        let segments = try segments()
+        for segment in segments {
+            var text = "\(segment.path)\t\(segment.size)\t\(segment.modifiedMs)\t\(segment.sealed)\n"
+            hash = text.withUTF8 { fnv1a64($0, seed: hash) }
+        }
+        return "\(segments.count)-" + hex16(hash)
+    }
 }
