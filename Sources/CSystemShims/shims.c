@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "spendlog_shims.h"
 #include <fcntl.h>
+#include <malloc.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -16,4 +17,8 @@ int64_t spendlog_file_age_ms(int fd) {
     if (syscall(SYS_clock_gettime, CLOCK_REALTIME, &now) != 0) return INT64_MIN;
     int64_t born = (int64_t)st.stx_btime.tv_sec * 1000 + st.stx_btime.tv_nsec / 1000000;
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - born;
+}
+
+int spendlog_set_mmap_threshold(int bytes) {
+    return mallopt(M_MMAP_THRESHOLD, bytes);
 }

@@ -30,17 +30,7 @@ struct IndexCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        #if canImport(Glibc)
-            // Each segment's read buffers and zstd window are large blocks freed when it is done.
-            // glibc raises its mmap threshold past such blocks and then keeps them in each
-            // thread's heap, so peak memory would grow with the number of segments read; a fixed
-            // threshold hands them back to the system every time.
-            // (`mallopt` is in malloc.h, which the Glibc module leaves out; M_MMAP_THRESHOLD is -3.)
-            if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
-                typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-                _ = unsafeBitCast(symbol, to: Mallopt.self)(-3, 256 * 1024)
-            }
-        #endif
+        Indexer.returnFreedBuffersToTheSystem()
         try reportingErrors {
             var options = IndexOptions(rebuild: rebuild)
             options.allowDroppingDeleted = allowDroppingDeleted

@@ -9,4 +9,9 @@
 /// when the kernel or the file system does not record birth times.
 int64_t spendlog_file_age_ms(int fd);
 
+/// Sets glibc's mmap threshold to `bytes` and stops it from rising: blocks that large are then
+/// mapped and unmapped on their own, so memory freed by a thread goes back to the system instead
+/// of staying in that thread's heap. Process-wide (mallopt(M_MMAP_THRESHOLD)). Returns 1 when set.
+int spendlog_set_mmap_threshold(int bytes);
+
 #endif

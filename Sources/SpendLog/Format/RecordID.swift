@@ -49,10 +49,6 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
         return RecordID(high: high, low: low)
     }
 
-    /// The id of the adjustment that prices the record `id` (docs/FORMAT.md, "Adjustments"): a
-    /// UUIDv7 of the same millisecond, so that it sorts beside the record, whose other 74 bits are
-    /// a hash of `id`. Pricing a record again gives the same id, so the retry check of
-    /// ``LogWriter/appendOnce(contentsOf:)`` writes its adjustment once however often it is priced.
     /// SplitMix64's finalizer: every bit of `x` changes about half of the result's bits. For ids
     /// derived from other values (adjustments, imported rows).
     static func mix(_ x: UInt64) -> UInt64 {
@@ -62,6 +58,10 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
         return z ^ (z >> 31)
     }
 
+    /// The id of the adjustment that prices the record `id` (docs/FORMAT.md, "Adjustments"): a
+    /// UUIDv7 of the same millisecond, so that it sorts beside the record, whose other 74 bits are
+    /// a hash of `id`. Pricing a record again gives the same id, so the retry check of
+    /// ``LogWriter/appendOnce(contentsOf:)`` writes its adjustment once however often it is priced.
     public static func adjustment(of id: RecordID) -> RecordID {
         let mix = RecordID.mix
         let a = mix(id.high ^ mix(id.low ^ 0x6164_6A75_7374_7321))  // "adjusts!"

@@ -1,3 +1,4 @@
+import CSystemShims
 import Dispatch
 import SystemPackage
 
@@ -72,6 +73,15 @@ public final class Indexer: Sendable {
         var base: IndexSnapshot?
         var previous: IndexSnapshot?
         var pending: [SegmentFile] = []
+    }
+
+    /// Makes the large blocks an index run frees — each segment's read buffers and zstd window —
+    /// go back to the system when freed. glibc raises its mmap threshold past such blocks and
+    /// then keeps them in each thread's heap, so a run's peak memory would grow with the number
+    /// of segments read. The setting is process-wide, so it is the program's to make: the
+    /// `spendlog index` command makes it; an app that indexes may.
+    public static func returnFreedBuffersToTheSystem() {
+        _ = spendlog_set_mmap_threshold(256 * 1024)
     }
 
     /// Folds every sealed segment the index does not cover yet into a new generation and makes it
