@@ -80,7 +80,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-            ]
+            ],
+            // The OpenAPI document, served byte for byte (docs/openapi.json links to it).
+            resources: [.embedInCode("openapi.json")]
         ),
         // Examples of the library's public API, built by `make test` and run by ExamplesTests.
         .executableTarget(name: "record-and-report", dependencies: ["SpendLog"], path: "Examples/RecordAndReport"),

@@ -57,7 +57,7 @@ final class Server: Sendable {
                 return Self.json(.ok, "{\"status\":\"ok\"}\n")
             case "/v1/openapi.json":
                 try Parameters(query, allowed: []).done()
-                return Self.json(.ok, OpenAPIDocument.text)
+                return Self.json(.ok, String(decoding: PackageResources.openapi_json, as: UTF8.self))
             case "/v1/stats": return try await stats(query, daily: false)
             case "/v1/daily": return try await stats(query, daily: true)
             case "/v1/records": return try await records(query)
