@@ -256,7 +256,6 @@ struct AppendInvocation: Equatable {
         if let dir { try DirectoryOptions.validate(dir: dir) }
         _ = try record.makeRecord(serviceTier: serviceTier, cacheWrite1hTokens: cacheWrite1hTokens)
         _ = try FsyncOption.policy(fsync)
-        _ = try ServiceOptions.tier(serviceTier)
     }
 
     /// Appends the record (merged with `captured`, usage read from a provider response) and

@@ -102,8 +102,7 @@ struct BudgetRebuildCommand: ParsableCommand {
     var pendingGrace: String = "10m"
 
     func graceMs() throws -> Int64 {
-        if pendingGrace == "0s" || pendingGrace == "0" { return 0 }
-        return try parseDuration(pendingGrace, option: "--pending-grace")
+        try parseDuration(pendingGrace, option: "--pending-grace", allowZero: true)
     }
 
     func validate() throws {

@@ -20,14 +20,17 @@ func budgetClock() throws -> Timestamp {
     return time
 }
 
-/// `10m`, `30s`, `2h`, `1d` → milliseconds.
-func parseDuration(_ text: String, option: String) throws -> Int64 {
+/// `10m`, `30s`, `2h`, `1d` → milliseconds; with `allowZero`, also `0` in any unit (or bare).
+func parseDuration(_ text: String, option: String, allowZero: Bool = false) throws -> Int64 {
+    if allowZero, text == "0" { return 0 }
     let units: [Character: Int64] = ["s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000]
-    guard let unit = text.last, let size = units[unit], let count = Int64(text.dropLast()), count > 0,
-        text.dropLast().allSatisfy(\.isNumber), count <= 366 * 86_400_000 / size
+    guard let unit = text.last, let size = units[unit], let count = Int64(text.dropLast()),
+        count > 0 || (allowZero && count == 0), text.dropLast().allSatisfy(\.isNumber),
+        count <= 366 * 86_400_000 / size
     else {
         throw ValidationError(
-            "\(option): '\(text)' is not a duration like 30s, 10m, 2h or 1d (above 0, at most 366 days).")
+            "\(option): '\(text)' is not a duration like 30s, 10m, 2h or 1d ("
+                + (allowZero ? "0 or more" : "above 0") + ", at most 366 days).")
     }
     return count * size
 }
@@ -129,18 +132,11 @@ struct BudgetStoreOptions: ParsableArguments {
 
     /// The first line of `path` that is not empty or a `#` comment.
     static func read(_ path: String, what: String) throws -> BudgetStoreLocation {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let reason = String(cString: strerror(errno))
-            throw ValidationError("\(what): cannot read '\(path)': \(reason). It must hold a postgresql:// URL.")
-        }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < 1 << 16 {
-            let n = Glibc.read(fd, &buffer, buffer.count)
-            if n <= 0 { break }
-            bytes.append(contentsOf: buffer[0..<n])
+        let bytes: [UInt8]
+        do {
+            bytes = try readInputBytes(path == "-" ? "./-" : path)  // a file named -, not standard input
+        } catch let error as SpendLogError {
+            throw ValidationError("\(what): \(error.message) It must hold a postgresql:// URL.")
         }
         let line = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
             .map { String($0.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()) }

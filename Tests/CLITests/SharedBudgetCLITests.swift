@@ -3,8 +3,9 @@ import SpendLog
 import Testing
 
 /// Limits shared by several hosts in PostgreSQL (docs/FORMAT.md, "Shared budgets on PostgreSQL"),
-/// through the built binary against a throwaway cluster on loopback. Windows are `lifetime`, so no
-/// result depends on the day or the zone the tests run in.
+/// through the built binary against a throwaway cluster on loopback. Windows are `lifetime`, or a
+/// `day` with the clock and the records' times given, so no result depends on the day or the zone
+/// the tests run in.
 @Suite struct SharedBudgetCLITests {
     /// The password is never checked (trust authentication): it is there to be looked for in output.
     static let password = "pw-Never-Printed-7c1f"
@@ -338,6 +339,30 @@ import Testing
         #expect(listed.stdout.contains("\"policy\":\"fail-closed\""), "\(listed.stdout)")
         #expect(try run(store, b, ["limit", "delete", "L1"], host: "host-b").status == 0)
         #expect(try store.sql("SELECT count(*) FROM spendlog_counters") == "0")
+
+        // A calendar window in the store: a full day refuses, the next day starts afresh, and a
+        // call dated back into the full day is checked there. Clocks are given, not read.
+        let daily = try Store(cluster, database: "daily", in: temp.path)
+        let w = temp.path + "/host-w"
+        func day(_ cost: String, at ts: String, now: String) throws -> ProcessResult {
+            try run(
+                daily, w, appendArguments(project: "w", cost: cost) + ["--ts", ts], extra: ["SPENDLOG_NOW": now])
+        }
+        let setDaily = try run(
+            daily, w, ["limit", "set", "--scope", "project=w", "--type", "cost", "--max", "0.02", "--window", "day"],
+            extra: ["SPENDLOG_NOW": "2026-11-23T09:00:00Z"])
+        #expect(setDaily.status == 0, "\(setDaily.stderr)")
+        #expect(try day("0.015", at: "2026-11-23T10:00:00Z", now: "2026-11-23T12:00:00Z").status == 0)
+        let full = try day("0.01", at: "2026-11-23T11:00:00Z", now: "2026-11-23T12:00:00Z")
+        #expect(full.status == 3, "\(full.stderr)")
+        #expect(try day("0.01", at: "2026-11-24T00:30:00Z", now: "2026-11-24T01:00:00Z").status == 0)
+        let backDated = try day("0.01", at: "2026-11-23T23:00:00Z", now: "2026-11-24T01:00:00Z")
+        #expect(backDated.status == 3, "\(backDated.stderr)")
+        #expect(backDated.stderr.contains("window of the record's time"), "\(backDated.stderr)")
+        let dayStatus = try run(
+            daily, w, ["budget", "status", "--format", "json"], extra: ["SPENDLOG_NOW": "2026-11-24T01:00:00Z"])
+        #expect(dayStatus.stdout.contains("\"spent\":0.01,"), "\(dayStatus.stdout)")
+        #expect(try records(w).count == 2)
     }
 
     // MARK: - A backend terminated mid-transaction

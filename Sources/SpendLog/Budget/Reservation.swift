@@ -20,9 +20,12 @@ public struct Reservation: Hashable, Sendable {
     public var createdAt: Int64
 
     /// How much of `metric` the hold takes: the amount for cost, one request, no tokens.
-    public func held(_ metric: LimitMetric) -> Int64 {
+    public func held(_ metric: LimitMetric) -> Int64 { Reservation.held(amount.nanos, metric) }
+
+    /// How much of `metric` a hold of `nanos` takes.
+    static func held(_ nanos: Int64, _ metric: LimitMetric) -> Int64 {
         switch metric {
-        case .cost: amount.nanos
+        case .cost: nanos
         case .requests: 1
         default: 0
         }

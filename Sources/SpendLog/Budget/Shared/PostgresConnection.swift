@@ -50,7 +50,7 @@ public struct BudgetStoreLocation: Sendable {
             if let message { pq.PQfreemem(message) }
             throw .invalid(
                 field: field,
-                "is not a valid PostgreSQL connection URL: \(BudgetStoreLocation.firstLine(reason)) (it is not shown here)."
+                "is not a valid PostgreSQL connection URL: \(PostgresConnection.clean(reason, password: "")) (it is not shown here)."
             )
         }
         defer { pq.PQconninfoFree(options) }
@@ -75,10 +75,6 @@ public struct BudgetStoreLocation: Sendable {
         self.endpoint = "\(host):\(port.isEmpty ? "5432" : port)"
     }
 
-    static func firstLine(_ text: String) -> String {
-        let line = text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? text
-        return line.trimmingWhitespace()
-    }
 }
 
 extension String {

@@ -23,32 +23,19 @@ extension SharedBudget {
                 : "SELECT id FROM spendlog_limits WHERE id IN ("
                     + covered.map { lit($0.rule.id) }.joined(separator: ", ")
                     + ") ORDER BY number FOR UPDATE; "
-            sql += "SELECT id, scope, amount FROM spendlog_reservations WHERE deadline > \(at)"
-            for l in covered {
-                let range = l.rule.window.countedRange(at: at)
-                sql +=
-                    "; SELECT coalesce(sum(amount), 0)::text FROM spendlog_counters WHERE rule = \(lit(l.rule.id)) "
-                    + "AND bucket BETWEEN \(range.lowerBound) AND \(range.upperBound)"
-            }
+            sql += SharedBudget.openHolds(at: at) + "; " + SharedBudget.windowSums(covered, at: at)
             let sets = try run(c, sql)
             let locked = Set(sets[0].rows.compactMap { $0.first ?? nil })
-            let holds = sets[1].rows.compactMap { row -> (LimitScope, Int64)? in
-                guard let s = row[1], let scope = try? LimitScope.parse(s), let a = row[2], let n = Int64(a) else {
-                    return nil
-                }
-                return (scope, n)
-            }
+            let holds = SharedBudget.holds(sets[1].rows)
+            let spentByRule = SharedBudget.sums(sets[2].rows)
             let reservation = Reservation(
                 id: "R" + RecordID.generate(at: now).description, scope: fields, amount: amount,
                 holder: HolderProcess(pid: 0, startTicks: 0, host: writer.options.host), deadline: at + ttlMs,
                 createdAt: at)
-            for (index, l) in covered.enumerated() where locked.contains(l.rule.id) {
+            for l in covered where locked.contains(l.rule.id) {
                 let rule = l.rule
-                let spent = Int64(sets[index + 2].rows.first?.first.flatMap { $0 } ?? "0") ?? .max
-                var held: Int64 = 0
-                for (scope, n) in holds where rule.scope.isCovered(by: scope) {
-                    held.addSaturating(SharedBudget.held(n, rule.metric))
-                }
+                let spent = spentByRule[rule.id] ?? 0
+                let held = SharedBudget.held(against: rule, holds)
                 let requested = reservation.held(rule.metric)
                 let total = Int128(spent) + Int128(held) + Int128(requested)
                 if total > Int128(rule.maximum) || (requested == 0 && total >= Int128(rule.maximum)) {

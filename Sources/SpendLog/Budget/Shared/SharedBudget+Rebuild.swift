@@ -32,12 +32,16 @@ extension SharedBudget {
     /// counters with the result, reporting each counter that differed. Holds every limit's row
     /// lock meanwhile, so no check runs against half-rebuilt counters. Pending markers whose
     /// record is in a log are cleared; those younger than `pendingGraceMs` at `now` are kept and
-    /// counted (their call may be in flight); older ones are dropped.
+    /// counted (their call may be in flight); older ones are dropped. Enforced appends on every
+    /// host wait while it reads the logs (up to their lock time-out, then their failure policy
+    /// applies); the transaction itself may stay idle for as long as the reading takes.
     public func rebuild(from logs: [LogDirectory], pendingGraceMs: Int64, now: Timestamp = .now()) throws
         -> RebuildReport
     {
         try withConnection { c throws -> RebuildReport in
-            let limits = try readLimits(c, prefix: "BEGIN; ", forUpdate: true)
+            // The logs are read with the rows locked and the transaction idle: no idle time-out.
+            let limits = try readLimits(
+                c, prefix: "BEGIN; SET LOCAL idle_in_transaction_session_timeout = 0; ", forUpdate: true)
             let sets = try run(
                 c,
                 "SELECT record, at, counts FROM spendlog_pending FOR UPDATE; "
@@ -76,7 +80,7 @@ extension SharedBudget {
                     }
                 }
                 if let corruption {
-                    _ = try? c.run("ROLLBACK")
+                    _ = try? run(c, "ROLLBACK")
                     var failed = corruption
                     failed.message += " The budget store was not changed: a rebuild must count every record."
                     throw failed

@@ -38,6 +38,9 @@ public final class SharedBudget: @unchecked Sendable {
     public let writer: LogWriter
     private let mutex = PThreadMutex()
     private var connection: PostgresConnection?
+    /// The limits this object last found in (or wrote to) `budget/store-limits`: an unchanged
+    /// list is neither encoded nor compared with the file again.
+    private var limitsOnDisk: [SharedLimit]?
 
     /// The shared budget in `location`, recording into `directory`'s log with `writerOptions`.
     /// Nothing is connected until the first operation; the connection is then kept for this
@@ -192,13 +195,8 @@ public final class SharedBudget: @unchecked Sendable {
             }
             ?? "SELECT 1; "
         sql += "SELECT 1 FROM spendlog_pending WHERE record = \(lit(id)); "
-        sql += "SELECT id, scope, amount FROM spendlog_reservations WHERE deadline > \(at); "
-        let sums = matching.map { m -> String in
-            let range = m.rule.window.countedRange(at: ts)
-            return "SELECT \(lit(m.rule.id)), coalesce(sum(amount), 0)::text FROM spendlog_counters WHERE rule = "
-                + "\(lit(m.rule.id)) AND bucket BETWEEN \(range.lowerBound) AND \(range.upperBound)"
-        }
-        sql += sums.isEmpty ? "SELECT 1" : sums.joined(separator: " UNION ALL ")
+        sql += SharedBudget.openHolds(at: at) + "; "
+        sql += SharedBudget.windowSums(matching, at: ts)
         let sets = try run(c, sql)
         guard sets.count == 5 else {
             try run(c, "ROLLBACK")
@@ -222,28 +220,15 @@ public final class SharedBudget: @unchecked Sendable {
                 commit: true)
             return true
         }
-        var reservations: [(scope: LimitScope, amount: Int64)] = []
-        for row in sets[3].rows {
-            guard let rid = row[0], rid != settling, let scopeText = row[1],
-                let scope = try? LimitScope.parse(scopeText),
-                let amountText = row[2], let amount = Int64(amountText)
-            else { continue }
-            reservations.append((scope, amount))
-        }
-        var spent: [String: Int64] = [:]
-        for row in sets[4].rows where row.count == 2 {
-            if let rule = row[0], let text = row[1] { spent[rule] = Int64(text) ?? .max }
-        }
+        let holds = SharedBudget.holds(sets[3].rows, excluding: settling)
+        let spent = SharedBudget.sums(sets[4].rows)
         var counts: [(rule: String, bucket: Int64, amount: Int64)] = []
         for m in matching where locked.contains(m.rule.id) {
             let rule = m.rule
             let requested = rule.metric.amount(of: record)
             let covered = heldScope.map { rule.scope.isCovered(by: $0) } ?? false
             if !covered {
-                var held: Int64 = 0
-                for r in reservations where rule.scope.isCovered(by: r.scope) {
-                    held.addSaturating(SharedBudget.held(r.amount, rule.metric))
-                }
+                let held = SharedBudget.held(against: rule, holds)
                 let s = spent[rule.id] ?? 0
                 if Int128(s) + Int128(held) + Int128(requested) > Int128(rule.maximum) {
                     try run(c, "ROLLBACK")
@@ -342,29 +327,13 @@ public final class SharedBudget: @unchecked Sendable {
             let c = try connected()
             let limits = try readLimits(c, prefix: "")
             let at = now.millisecondsSinceEpoch
-            var sql = "SELECT id, scope, amount FROM spendlog_reservations WHERE deadline > \(at)"
-            for l in limits {
-                let range = l.rule.window.countedRange(at: at)
-                sql +=
-                    "; SELECT coalesce(sum(amount), 0)::text FROM spendlog_counters WHERE rule = \(lit(l.rule.id)) "
-                    + "AND bucket BETWEEN \(range.lowerBound) AND \(range.upperBound)"
-            }
-            let sets = try run(c, sql)
-            let reservations = sets[0].rows.compactMap { row -> (LimitScope, Int64)? in
-                guard let s = row[1], let scope = try? LimitScope.parse(s), let a = row[2], let amount = Int64(a) else {
-                    return nil
-                }
-                return (scope, amount)
-            }
-            return limits.enumerated().map { index, l in
-                let spent = Int64(sets[index + 1].rows.first?.first.flatMap { $0 } ?? "0") ?? .max
-                var held: Int64 = 0
-                for (scope, amount) in reservations where l.rule.scope.isCovered(by: scope) {
-                    held.addSaturating(SharedBudget.held(amount, l.rule.metric))
-                }
-                return RuleStatus(
-                    rule: l.rule, windowStart: l.rule.window.firstCountedBucket(at: at), spent: spent, held: held,
-                    resetsAt: l.rule.window.resetTime(after: at))
+            let sets = try run(c, SharedBudget.openHolds(at: at) + "; " + SharedBudget.windowSums(limits, at: at))
+            let holds = SharedBudget.holds(sets[0].rows)
+            let spent = SharedBudget.sums(sets[1].rows)
+            return limits.map { l in
+                RuleStatus(
+                    rule: l.rule, windowStart: l.rule.window.firstCountedBucket(at: at), spent: spent[l.rule.id] ?? 0,
+                    held: SharedBudget.held(against: l.rule, holds), resetsAt: l.rule.window.resetTime(after: at))
             }
         }
     }
@@ -482,11 +451,16 @@ public final class SharedBudget: @unchecked Sendable {
 
     /// Rewrites `budget/store-limits` when the limits changed (temp, rename, no fsync: a hint).
     private func cacheLimits(_ limits: [SharedLimit]) {
+        if limitsOnDisk == limits { return }
         let bytes = encodeLimits(limits)
-        if let existing = try? FileSystem.readWholeFile(limitsCachePath), existing == bytes { return }
+        if let existing = try? FileSystem.readWholeFile(limitsCachePath), existing == bytes {
+            limitsOnDisk = limits
+            return
+        }
         do {
             try FileSystem.makeDirectories(directory.budgetPath)
             try FileSystem.replaceAtomically(limitsCachePath, contents: bytes, sync: false)
+            limitsOnDisk = limits
         } catch {}
     }
 
@@ -526,11 +500,49 @@ public final class SharedBudget: @unchecked Sendable {
         #endif
     }
 
-    static func held(_ amount: Int64, _ metric: LimitMetric) -> Int64 {
-        switch metric {
-        case .cost: amount
-        case .requests: 1
-        default: 0
+    /// A statement whose rows are `(rule id, sum)`: each limit's counted amount in its window at
+    /// `at` (ms since the epoch).
+    static func windowSums(_ limits: [SharedLimit], at: Int64) -> String {
+        guard !limits.isEmpty else { return "SELECT 1" }
+        let lit = PostgresConnection.literal
+        return limits.map { l in
+            let range = l.rule.window.countedRange(at: at)
+            return "SELECT \(lit(l.rule.id)), coalesce(sum(amount), 0)::text FROM spendlog_counters WHERE rule = "
+                + "\(lit(l.rule.id)) AND bucket BETWEEN \(range.lowerBound) AND \(range.upperBound)"
+        }.joined(separator: " UNION ALL ")
+    }
+
+    /// The sums of ``windowSums(_:at:)``'s rows, by rule id (a sum that does not parse counts as
+    /// full).
+    static func sums(_ rows: [[String?]]) -> [String: Int64] {
+        var spent: [String: Int64] = [:]
+        for row in rows where row.count == 2 {
+            if let rule = row[0], let text = row[1] { spent[rule] = Int64(text) ?? .max }
         }
+        return spent
+    }
+
+    /// The statement listing the holds open at `at`: rows `(id, scope, amount)`.
+    static func openHolds(at: Int64) -> String {
+        "SELECT id, scope, amount FROM spendlog_reservations WHERE deadline > \(at)"
+    }
+
+    /// The holds of ``openHolds(at:)``'s rows, but `excluding`.
+    static func holds(_ rows: [[String?]], excluding: String? = nil) -> [(scope: LimitScope, nanos: Int64)] {
+        rows.compactMap { row in
+            guard row.count == 3, let id = row[0], id != excluding, let text = row[1],
+                let scope = try? LimitScope.parse(text), let amount = row[2], let nanos = Int64(amount)
+            else { return nil }
+            return (scope, nanos)
+        }
+    }
+
+    /// What `holds` keep of `rule`'s metric.
+    static func held(against rule: LimitRule, _ holds: [(scope: LimitScope, nanos: Int64)]) -> Int64 {
+        var held: Int64 = 0
+        for hold in holds where rule.scope.isCovered(by: hold.scope) {
+            held.addSaturating(Reservation.held(hold.nanos, rule.metric))
+        }
+        return held
     }
 }
