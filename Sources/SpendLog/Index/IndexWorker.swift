@@ -237,6 +237,9 @@ struct PackedDayCells {
     let dimensions: Int
     private(set) var bytes: [UInt8] = []
     private(set) var runs: [Run] = []
+    /// Which of the worker's string ids the packed cells use (by id), marked while packing: the
+    /// day file's string table, without decoding the cells once more to find out.
+    private(set) var usedStrings: [Bool] = []
 
     init(dimensions: Int) { self.dimensions = dimensions }
 
@@ -255,7 +258,14 @@ struct PackedDayCells {
                 runs.append(run)
                 run = Run(day: key[0], start: bytes.count, end: 0, cells: 0)
             }
-            for lane in 1...dimensions { RollupFile.appendVarint(&bytes, UInt64(key[lane])) }
+            for lane in 1...dimensions {
+                let id = Int(key[lane])
+                if id != 0 {
+                    if id >= usedStrings.count { usedStrings += repeatElement(false, count: id + 1 - usedStrings.count) }
+                    usedStrings[id] = true
+                }
+                RollupFile.appendVarint(&bytes, UInt64(key[lane]))
+            }
             values[index].forEachField { field in
                 RollupFile.appendVarint(&bytes, UInt64(bitPattern: (field << 1) ^ (field >> 63)))
             }

@@ -210,10 +210,10 @@ public final class Indexer: Sendable {
 
             // The string table: every value a day cell uses.
             var used = [Bool](repeating: false, count: global.count)
-            for (_, w, run) in runs {
+            for (w, worker) in workers.enumerated() {
                 let translate = translations[w]
-                workers[w].packed[c].forEachCell(of: run) { key, _ in
-                    for lane in 1...k where key[lane] != 0 { used[Int(translate[Int(key[lane])])] = true }
+                for (id, isUsed) in worker.packed[c].usedStrings.enumerated() where isUsed {
+                    used[Int(translate[id])] = true
                 }
             }
             if let baseDay {
