@@ -40,6 +40,15 @@ import Testing
     }
     nonisolated(unsafe) static var keep: [TemporaryDirectory] = []
 
+    /// A new log in `temp` holding `records` (JSON lines), for a test that changes its log.
+    static func freshLog(_ temp: TemporaryDirectory, _ records: String) throws -> String {
+        let dir = temp.path + "/log"
+        let ingest = try spendlog(
+            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: records, environment: environment)
+        guard ingest.status == 0 else { throw ServeTestFailure("ingest: \(ingest.stderr)") }
+        return dir
+    }
+
     /// Records `range` of a fixed sequence: 2026-11-01 to 2026-11-20, one every 48 minutes.
     static func records(_ range: Range<Int>) -> String {
         let projects = ["search", "etl", "support"]
@@ -304,11 +313,7 @@ import Testing
     /// that operation will: the CLI, run afterwards, agrees.
     @Test(arguments: [false, true]) func nothingServedWritesToTheLog(withLimits: Bool) throws {
         let temp = TemporaryDirectory()
-        let dir = temp.path + "/log"
-        let ingest = try spendlog(
-            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<50), environment: Self.environment
-        )
-        #expect(ingest.status == 0)
+        let dir = try Self.freshLog(temp, Self.records(0..<50))
         // An hour after the hold was taken: its 10-minute deadline has passed.
         let later = ["SPENDLOG_NOW": "2026-11-20T13:00:00.000Z"]
         if withLimits {
@@ -350,11 +355,7 @@ import Testing
 
     @Test func theDashboardOpensInChromiumAndShowsANewRecordWithinTwoSeconds() throws {
         let temp = TemporaryDirectory()
-        let dir = temp.path + "/log"
-        let ingest = try spendlog(
-            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<200),
-            environment: Self.environment)
-        #expect(ingest.status == 0)
+        let dir = try Self.freshLog(temp, Self.records(0..<200))
         let server = try ServeProcess(dir: dir, environment: Self.environment)
         defer { server.stop() }
         let marker = "live-check-project"
@@ -374,11 +375,7 @@ import Testing
     /// Answers are kept until the log changes: the same question after an append sees the record.
     @Test func aRepeatedQuestionSeesRecordsAppendedSinceItWasAsked() throws {
         let temp = TemporaryDirectory()
-        let dir = temp.path + "/log"
-        let ingest = try spendlog(
-            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<50), environment: Self.environment
-        )
-        #expect(ingest.status == 0)
+        let dir = try Self.freshLog(temp, Self.records(0..<50))
         let server = try ServeProcess(dir: dir, environment: Self.environment)
         defer { server.stop() }
         for round in 0..<3 {
@@ -420,11 +417,7 @@ import Testing
     /// A damaged segment is left out as the CLI leaves it out (same body), and the answer says so.
     @Test func damagedSegmentsAreLeftOutAndNamedInAHeader() throws {
         let temp = TemporaryDirectory()
-        let dir = temp.path + "/log"
-        let ingest = try spendlog(
-            ["ingest", "--dir", dir, "--fsync", "none", "-"], input: Self.records(0..<90), environment: Self.environment
-        )
-        #expect(ingest.status == 0)
+        let dir = try Self.freshLog(temp, Self.records(0..<90))
         let folder = dir + "/segments/day=2026-11-02"
         let segment = try #require(
             try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".jsonl") })
