@@ -14,4 +14,13 @@ int64_t spendlog_file_age_ms(int fd);
 /// of staying in that thread's heap. Process-wide (mallopt(M_MMAP_THRESHOLD)). Returns 1 when set.
 int spendlog_set_mmap_threshold(int bytes);
 
+/// The kernel's CLOCK_REALTIME in milliseconds since the epoch, read with a direct system call: the
+/// clock that stamps files' modification times, even where the process's own view of the time is
+/// shifted (libfaketime). Returns INT64_MIN when the call fails.
+int64_t spendlog_kernel_time_ms(void);
+
+/// The statfs(2) type of the file system `path` is on (f_type, e.g. 0xEF53 for ext2/3/4), or -1
+/// when it cannot be read.
+int64_t spendlog_file_system_type(const char *path);
+
 #endif

@@ -86,6 +86,7 @@ struct BudgetState: Equatable, Sendable {
         for (id, rule) in rules {
             guard let buckets = counters[id] else { continue }
             let floor = rule.window.pruneBelow(highWater: highWater)
+            guard buckets.keys.contains(where: { $0 < floor }) else { continue }  // the common case
             let kept = buckets.filter { $0.key >= floor }
             counters[id] = kept.isEmpty ? nil : kept
         }

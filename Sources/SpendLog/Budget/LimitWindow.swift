@@ -94,7 +94,7 @@ public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
         return 0
     }
 
-    private func zoneInfo(_ zone: String) -> ZoneInfo { (try? ZoneInfo.named(zone)) ?? .utc }
+    private func zoneInfo(_ zone: String) -> ZoneInfo { zone == "UTC" ? .utc : (try? ZoneInfo.named(zone)) ?? .utc }
 
     /// The key of the counter a record at `ms` adds to.
     public func bucket(at ms: Int64) -> Int64 {

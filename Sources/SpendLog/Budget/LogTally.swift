@@ -8,6 +8,11 @@
 /// segments do not change. So the work per catch-up grows with the number of days by one `stat`
 /// each, not by a listing and a `stat` per segment. The quiet folders are remembered in
 /// ``QuietDays``, so each new process (every CLI call) need not list every old folder again.
+///
+/// Within a process, the listings of `segments/` and of the folders that are not quiet are kept
+/// the same way: reused while the folder's inode and modification time are unchanged, so a
+/// catch-up in a long-lived process `stat`s the folders and the active segments, and lists
+/// nothing, until a segment is added, sealed or removed.
 struct LogTally {
     let directory: LogDirectory
     let quietDaysPath: String
@@ -16,11 +21,25 @@ struct LogTally {
     private var quietDaysOnDisk: [String: QuietDays.Day]?
     /// False for a read-only count (``BudgetStore/peek(now:)``): the hint is read, never written.
     var persistsQuietDays = true
+    /// Folder path → its names when listed, kept while its inode and time say it is unchanged.
+    private var listings: [String: Listing] = [:]
+    /// How much older than the kernel's clock a folder's time must have been when it was listed
+    /// for the listing to be trusted (``FileSystem/modificationTimeMarginMs(_:)``); read once.
+    private var marginMs: Int64?
 
-    /// A folder's modification time is trusted only when it is at least this much older than
-    /// the clock when the folder was listed: a file created in the same tick of the file
-    /// system's coarse clock can leave the time unchanged.
-    static let quietMarginMs: Int64 = 2000
+    private struct Listing {
+        var inode: UInt64
+        var modifiedMs: Int64
+        var names: [String]
+        /// Taken long enough after the folder's last change for an unchanged time to prove it current.
+        var trusted: Bool
+        /// Kept from an earlier call: nothing was added, renamed or removed since.
+        var kept = false
+        /// Of `segments/`: the day of each folder name (nil: not a day folder).
+        var days: [String?]?
+        /// Of a day folder: its segments (``LogReader/segmentNames(in:day:)``) and their keys.
+        var segments: [(name: SegmentName, sealed: Bool, key: String)]?
+    }
 
     init(directory: LogDirectory, quietDaysPath: String) {
         self.directory = directory
@@ -34,6 +53,7 @@ struct LogTally {
         if try !catchUpOnce(&state) {
             state.clearCounts()
             quietDays = [:]
+            listings = [:]
             _ = try catchUpOnce(&state)
         }
     }
@@ -50,15 +70,25 @@ struct LogTally {
                 quietDaysOnDisk = quietDays
             }
         }
+        let margin = marginMs ?? FileSystem.modificationTimeMarginMs(directory.path)
+        marginMs = margin
         let reader = LogReader(directory: directory)
         var coverageByFolder: [String: [String]]?
         // Counts do not depend on the order segments are read in (see BudgetState.fold).
-        for folder in try FileSystem.listDirectory(directory.segmentsPath) ?? [] {
-            let listedAt = Timestamp.now().millisecondsSinceEpoch
+        let root = try FileSystem.status(path: directory.segmentsPath)
+        var folders: [(name: String, day: String?)] = []
+        if let root {
+            var listing = try list(directory.segmentsPath, root, margin: margin)
+            if listing.days == nil {
+                listing.days = listing.names.map { SegmentName.day(fromFolder: $0) }
+                listings[directory.segmentsPath]?.days = listing.days
+            }
+            folders = Array(zip(listing.names, listing.days ?? []))
+        }
+        for (folder, folderDay) in folders {
+            let folderPath = directory.segmentsPath + "/" + folder
             let quiet = quietDays[folder]
-            guard quiet != nil || SegmentName.day(fromFolder: folder) != nil,
-                let folderStatus = try FileSystem.status(path: directory.segmentsPath + "/" + folder)
-            else {
+            guard quiet != nil || folderDay != nil, let folderStatus = try FileSystem.status(path: folderPath) else {
                 quietDays[folder] = nil
                 continue
             }
@@ -67,30 +97,66 @@ struct LogTally {
             {
                 continue
             }
-            guard let day = SegmentName.day(fromFolder: folder) else { continue }
-            let segments = try reader.segments(inFolder: folder, day: day)
-            for segment in segments where try !count(segment, reader, into: &state) { return false }
-            let keys = segments.map(\.name.description)
+            guard let day = folderDay else { continue }
+            var listing = try list(folderPath, folderStatus, margin: margin)
+            if listing.segments == nil {
+                listing.segments = LogReader.segmentNames(in: listing.names, day: day).map { ($0.name, $0.sealed, $0.name.description) }
+                listings[folderPath]?.segments = listing.segments
+            }
+            let segments = listing.segments ?? []
+            let keys = segments.map(\.key)
+            for segment in segments where state.coverage[segment.key]?.sealed != true {
+                // A sealed segment counted once is done: no `stat` for it.
+                let file = reader.segment(inFolder: folder, segment.name, sealed: segment.sealed)
+                if try !count(file, reader, into: &state) { return false }
+            }
             // Sealed segments removed since they were counted (`spendlog retention`): their records
             // count no more once their buckets are dropped, which retention waits for, so the
-            // position forgets them, as a rebuild from the log would.
-            if coverageByFolder == nil {
-                coverageByFolder = Dictionary(grouping: state.coverage.keys) { String($0.prefix { $0 != "/" }) }
+            // position forgets them, as a rebuild from the log would. (A kept listing: none.)
+            if !listing.kept {
+                forgetRemoved(folder, keys, &coverageByFolder, &state)
             }
-            let listed = Set(keys)
-            for key in coverageByFolder?[folder] ?? []
-            where !listed.contains(key) && state.coverage[key]?.sealed == true {
-                state.coverage[key] = nil
-            }
-            let settled =
-                keys.allSatisfy { state.coverage[$0]?.sealed == true }
-                && folderStatus.modifiedMs <= listedAt - LogTally.quietMarginMs
+            let settled = listing.trusted && keys.allSatisfy { state.coverage[$0]?.sealed == true }
             quietDays[folder] =
-                settled
-                ? QuietDays.Day(inode: folderStatus.inode, modifiedMs: folderStatus.modifiedMs, segments: keys) : nil
+                settled ? QuietDays.Day(inode: listing.inode, modifiedMs: listing.modifiedMs, segments: keys) : nil
         }
         state.prune()
         return true
+    }
+
+    /// Forgets the coverage of sealed segments of `folder` that are not among `keys` (listed).
+    private func forgetRemoved(
+        _ folder: String, _ keys: [String], _ coverageByFolder: inout [String: [String]]?, _ state: inout BudgetState
+    ) {
+        if coverageByFolder == nil {
+            coverageByFolder = Dictionary(grouping: state.coverage.keys) { String($0.prefix { $0 != "/" }) }
+        }
+        let listed = Set(keys)
+        for key in coverageByFolder?[folder] ?? [] where !listed.contains(key) && state.coverage[key]?.sealed == true {
+            state.coverage[key] = nil
+        }
+    }
+
+    /// The names in folder `path`, whose `stat` found `status`: the listing kept from an earlier
+    /// call while the folder's inode and modification time are those it was listed with, else a
+    /// new one. A listing is kept (and said to be `trusted`) when it was taken at least `margin`
+    /// after the folder's last change, by the kernel's clock read before its `stat`: an entry
+    /// added, renamed or removed later moves the time then, which a change in the same tick of the
+    /// file system's coarse clock might not.
+    private mutating func list(_ path: String, _ status: FileSystem.Status, margin: Int64) throws(SpendLogError)
+        -> Listing
+    {
+        if var kept = listings[path], kept.inode == status.inode, kept.modifiedMs == status.modifiedMs {
+            kept.kept = true
+            return kept
+        }
+        let listedAt = FileSystem.kernelTimeMs()
+        let now = try FileSystem.status(path: path) ?? status
+        let listing = Listing(
+            inode: now.inode, modifiedMs: now.modifiedMs, names: try FileSystem.listDirectory(path) ?? [],
+            trusted: now.modifiedMs <= listedAt - margin)
+        listings[path] = listing.trusted ? listing : nil
+        return listing
     }
 
     /// Counts a record just appended at `placement` directly when nothing else was appended to

@@ -273,7 +273,7 @@ public struct ExportCursorFile: Sendable {
         }
         let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let base = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
-        for name in (try? FileSystem.listDirectory(folder.isEmpty ? "/" : folder)) ?? [] ?? []
+        for name in (try? FileSystem.listDirectory(folder.isEmpty ? "/" : folder)) ?? []
         where name.hasPrefix(base + ".tmp-") || name.hasPrefix(base + ".pending.tmp-") {
             try? FileSystem.unlinkIfExists((folder.isEmpty ? "" : folder) + "/" + name)
         }

@@ -7,9 +7,10 @@ public enum ProviderInference {
     /// The provider of `model`: a routing prefix (`bedrock/…`) first, else the model family's maker
     /// (`gpt-…` is `openai`, `claude-…` is `anthropic`), else ``unknown``.
     public static func provider(forModel model: String) -> String {
-        let name = model.lowercased()
+        // Most names are lower-case ASCII already: no new string for them.
+        let name = model.utf8.contains(where: { ($0 >= 0x41 && $0 <= 0x5A) || $0 >= 0x80 }) ? model.lowercased() : model
         // Explicit routing prefixes first: `bedrock/…`, `openai/…`, `vertex_ai/…`.
-        if let slash = name.firstIndex(of: "/") {
+        if let slash = name.utf8.firstIndex(of: UInt8(ascii: "/")) {
             switch name[..<slash] {
             case "openai": return "openai"
             case "anthropic": return "anthropic"
@@ -26,37 +27,41 @@ public enum ProviderInference {
             default: break
             }
         }
-        // Bedrock model ids: `anthropic.claude-…-v1:0`, `us.anthropic.…`, `meta.llama3-…`, `amazon.nova-…`.
-        let bedrockFamilies = [
-            "anthropic.", "meta.", "amazon.", "cohere.", "ai21.", "mistral.", "deepseek.", "writer.",
-        ]
-        var bare = Substring(name)
-        for region in ["us.", "eu.", "apac.", "global.", "us-gov."] where bare.hasPrefix(region) {
-            bare = bare.dropFirst(region.count)
+        // Prefixes are compared as bytes (they are ASCII): the name is an identifier, not text.
+        var bare = Substring(name).utf8
+        for region in regions where bare.starts(with: region.utf8) {
+            bare = bare.dropFirst(region.utf8.count)
         }
-        if bedrockFamilies.contains(where: { bare.hasPrefix($0) }) { return "aws.bedrock" }
-        let families: [(prefix: String, provider: String)] = [
-            ("gpt-", "openai"), ("o1", "openai"), ("o3", "openai"), ("o4", "openai"), ("chatgpt-", "openai"),
-            ("text-embedding-", "openai"), ("davinci", "openai"), ("babbage", "openai"), ("dall-e", "openai"),
-            ("whisper", "openai"), ("tts-", "openai"), ("codex-", "openai"), ("omni-moderation", "openai"),
-            ("claude", "anthropic"),
-            ("gemini", "gcp.gemini"), ("gemma", "gcp.gemini"),
-            ("mistral", "mistral_ai"), ("codestral", "mistral_ai"), ("ministral", "mistral_ai"),
-            ("pixtral", "mistral_ai"), ("magistral", "mistral_ai"), ("devstral", "mistral_ai"),
-            ("open-mistral", "mistral_ai"), ("open-mixtral", "mistral_ai"),
-            ("deepseek", "deepseek"),
-            ("grok", "x_ai"),
-            ("command", "cohere"),
-            ("sonar", "perplexity"),
-        ]
-        for family in families where bare.hasPrefix(family.prefix) {
+        if bedrockFamilies.contains(where: { bare.starts(with: $0.utf8) }) { return "aws.bedrock" }
+        for family in families where bare.starts(with: family.prefix.utf8) {
             // `o1`, `o3`, `o4` only as whole tokens (`o3-mini`, `o4`), not `o3something`.
-            if family.prefix.count == 2, family.prefix.hasPrefix("o") {
-                let rest = bare.dropFirst(2)
-                if let next = rest.first, next != "-" { continue }
+            if family.prefix.utf8.count == 2, family.prefix.utf8.first == UInt8(ascii: "o") {
+                if let next = bare.dropFirst(2).first, next != UInt8(ascii: "-") { continue }
             }
             return family.provider
         }
         return unknown
     }
+
+    /// Bedrock's cross-region prefixes of model ids (`us.anthropic.…`).
+    private static let regions = ["us.", "eu.", "apac.", "global.", "us-gov."]
+    /// Bedrock model ids: `anthropic.claude-…-v1:0`, `us.anthropic.…`, `meta.llama3-…`, `amazon.nova-…`.
+    private static let bedrockFamilies = [
+        "anthropic.", "meta.", "amazon.", "cohere.", "ai21.", "mistral.", "deepseek.", "writer.",
+    ]
+    /// Model families by the start of their names, and their makers.
+    private static let families: [(prefix: String, provider: String)] = [
+        ("gpt-", "openai"), ("o1", "openai"), ("o3", "openai"), ("o4", "openai"), ("chatgpt-", "openai"),
+        ("text-embedding-", "openai"), ("davinci", "openai"), ("babbage", "openai"), ("dall-e", "openai"),
+        ("whisper", "openai"), ("tts-", "openai"), ("codex-", "openai"), ("omni-moderation", "openai"),
+        ("claude", "anthropic"),
+        ("gemini", "gcp.gemini"), ("gemma", "gcp.gemini"),
+        ("mistral", "mistral_ai"), ("codestral", "mistral_ai"), ("ministral", "mistral_ai"),
+        ("pixtral", "mistral_ai"), ("magistral", "mistral_ai"), ("devstral", "mistral_ai"),
+        ("open-mistral", "mistral_ai"), ("open-mixtral", "mistral_ai"),
+        ("deepseek", "deepseek"),
+        ("grok", "x_ai"),
+        ("command", "cohere"),
+        ("sonar", "perplexity"),
+    ]
 }

@@ -51,26 +51,30 @@ public struct LogReader: Sendable {
 
     /// The segments of one day folder (`day=YYYY-MM-DD`), listed as ``segments(days:)`` does.
     func segments(inFolder folder: String, day: String) throws(SpendLogError) -> [SegmentFile] {
-        let folderPath = directory.segmentsPath + "/" + folder
-        let files = try FileSystem.listDirectory(folderPath) ?? []
+        let files = try FileSystem.listDirectory(directory.segmentsPath + "/" + folder) ?? []
+        return LogReader.segmentNames(in: files, day: day).map { segment(inFolder: folder, $0.name, sealed: $0.sealed) }
+    }
+
+    /// The segments among `files` (the names in a day folder), each record's file once: where a
+    /// seal left both `<stem>.jsonl` and `<stem>.jsonl.zst`, only the sealed one. Sorted.
+    static func segmentNames(in files: [String], day: String) -> [(name: SegmentName, sealed: Bool)] {
         var sealed = Set<SegmentName>()
-        var found: [(SegmentName, Bool)] = []
+        var found: [(name: SegmentName, sealed: Bool)] = []
         for file in files {
             guard let (name, isSealed) = SegmentName.parse(fileName: file, day: day) else { continue }
             found.append((name, isSealed))
             if isSealed { sealed.insert(name) }
         }
-        var result: [SegmentFile] = []
-        for (name, isSealed) in found where isSealed || !sealed.contains(name) {
-            let path = folderPath + "/" + (isSealed ? name.sealedFileName : name.activeFileName)
-            let status = (try? FileSystem.status(path: path)) ?? nil
-            result.append(
-                SegmentFile(
-                    name: name, sealed: isSealed, path: path, size: status?.size ?? 0,
-                    modifiedMs: status?.modifiedMs ?? 0))
-        }
-        result.sort { $0.name < $1.name }
-        return result
+        return found.filter { $0.sealed || !sealed.contains($0.name) }.sorted { $0.name < $1.name }
+    }
+
+    /// The segment `name` of day folder `folder`, with its size and time as `stat` finds them
+    /// now (0 for a file that is gone).
+    func segment(inFolder folder: String, _ name: SegmentName, sealed: Bool) -> SegmentFile {
+        let path = directory.segmentsPath + "/" + folder + "/" + (sealed ? name.sealedFileName : name.activeFileName)
+        let status = (try? FileSystem.status(path: path)) ?? nil
+        return SegmentFile(
+            name: name, sealed: sealed, path: path, size: status?.size ?? 0, modifiedMs: status?.modifiedMs ?? 0)
     }
 
     /// Calls `body` with each record of `segment` and the byte offset of its line (in the

@@ -130,6 +130,13 @@ public final class LogWriter: @unchecked Sendable {
         var name: SegmentName
         var file: OwnedDescriptor
         var createdMs: Int64
+        /// The path of its sealed form, beside it.
+        var sealedPath: String
+        /// The file's size when it was found (``LogWriter/findSegment(_:create:)``).
+        var size: Int64 = 0
+        /// A size at which the file is known to end with a whole line: where this writer's last
+        /// write ended, or where its tail was checked (-1: not known).
+        var wholeLinesEnd: Int64 = -1
     }
 
     /// A writer of `directory`; nothing is opened until the first append.
@@ -319,7 +326,7 @@ public final class LogWriter: @unchecked Sendable {
         FaultInjection.reach("append.locked")
 
         var segment = try currentSegment(state)
-        var size = try FileSystem.status(segment.file.fd, path: segment.file.path).size
+        var size = segment.size
         let now = Timestamp.now().millisecondsSinceEpoch
         // A call's lines for a day go to one segment whole, even past the size limit, so that
         // they can be taken back whole.
@@ -347,6 +354,8 @@ public final class LogWriter: @unchecked Sendable {
             if !LogWriter.cutBack(segment.file, to: size) { failed.possiblyWritten += ids.map(\.description) }
             throw failed
         }
+        // The next append finds the file ending here with no need to look at its last byte.
+        state.segment?.wholeLinesEnd = size + Int64(bytes.count)
         let placement = AppendReceipt.Placement(
             segment: segment.name, startOffset: size, endOffset: size + Int64(bytes.count), records: ids.count)
         var write = Write(placement: placement, file: segment.file, day: day, ids: ids)
@@ -498,16 +507,21 @@ public final class LogWriter: @unchecked Sendable {
         return segment
     }
 
-    /// Like ``currentSegment(_:)``, but with `create` false returns nil instead of starting a new segment.
+    /// Like ``currentSegment(_:)``, but with `create` false returns nil instead of starting a new
+    /// segment. The segment's ``OpenSegment/size`` is the file's size now.
     private func findSegment(_ state: DayState, create: Bool) throws(SpendLogError) -> OpenSegment? {
-        if let segment = state.segment {
+        if var segment = state.segment {
             let status = try FileSystem.status(segment.file.fd, path: segment.file.path)
             // Still the live file: linked, not retired, and not shadowed by its sealed form (a seal
             // killed between its rename and its unlink leaves both; readers take the sealed one,
             // and recovery removes the other, so nothing may be appended to it).
-            let shadowed = try FileSystem.status(path: state.folder + "/" + segment.name.sealedFileName) != nil
+            let shadowed = try FileSystem.status(path: segment.sealedPath) != nil
             if status.linkCount > 0 && !status.isRetired && !shadowed {
-                try cutTornTail(segment.file, size: status.size)
+                // Still where this writer's last write ended: nobody appended since, so no torn line.
+                segment.size =
+                    status.size == segment.wholeLinesEnd ? status.size : try cutTornTail(segment.file, size: status.size)
+                segment.wholeLinesEnd = segment.size
+                state.segment = segment
                 return segment
             }
             state.segment = nil  // sealed (or being sealed) by another process
@@ -543,9 +557,11 @@ public final class LogWriter: @unchecked Sendable {
                 try SegmentSealer.seal(live, in: state.folder)
                 return create ? try newSegment(state, sequence: highest + 1) : nil
             }
-            try cutTornTail(file, size: status.size)
+            let size = try cutTornTail(file, size: status.size)
             let created = FileSystem.birthTimeMs(fd) ?? Timestamp.now().millisecondsSinceEpoch
-            let segment = OpenSegment(name: live, file: file, createdMs: created)
+            let segment = OpenSegment(
+                name: live, file: file, createdMs: created, sealedPath: state.folder + "/" + live.sealedFileName,
+                size: size, wholeLinesEnd: size)
             state.segment = segment
             return segment
         }
@@ -560,7 +576,8 @@ public final class LogWriter: @unchecked Sendable {
         // The new file's directory entry must be durable before any record in it is acknowledged.
         try FileSystem.fsyncDirectory(state.folder)
         let segment = OpenSegment(
-            name: name, file: OwnedDescriptor(fd, path: path), createdMs: Timestamp.now().millisecondsSinceEpoch)
+            name: name, file: OwnedDescriptor(fd, path: path), createdMs: Timestamp.now().millisecondsSinceEpoch,
+            sealedPath: state.folder + "/" + name.sealedFileName, wholeLinesEnd: 0)
         state.segment = segment
         return segment
     }
@@ -568,16 +585,18 @@ public final class LogWriter: @unchecked Sendable {
     /// A writer killed in the middle of `write()` can leave a line without its `\n`. It was never
     /// acknowledged, and no reader treats it as a record, so it is cut off before the next append
     /// (the one truncation the format allows, docs/FORMAT.md "Recovery").
-    private func cutTornTail(_ file: OwnedDescriptor, size: Int64) throws(SpendLogError) {
-        guard size > 0 else { return }
+    /// Returns the file's size afterwards.
+    private func cutTornTail(_ file: OwnedDescriptor, size: Int64) throws(SpendLogError) -> Int64 {
+        guard size > 0 else { return size }
         var last: UInt8 = 0
         let n = try withUnsafeMutableBytes(of: &last) { raw throws(SpendLogError) -> Int in
             try FileSystem.pread(file.fd, into: raw, at: size - 1, path: file.path)
         }
-        guard n == 1, last != 0x0A else { return }
+        guard n == 1, last != 0x0A else { return size }
         let keep = try SegmentSealer.completeLength(file.fd, size: size, path: file.path)
         try FileSystem.truncate(file.fd, to: keep, path: file.path)
         try FileSystem.fsync(file.fd, path: file.path)
+        return keep
     }
 
     private func rotate(_ state: DayState, _ segment: OpenSegment) throws(SpendLogError) {
@@ -604,8 +623,7 @@ public final class LogWriter: @unchecked Sendable {
             defer { FileSystem.unlock(state.lock.fd) }
             // Also recovers interrupted seals and seals orphans; never starts a new segment.
             guard let segment = try findSegment(state, create: false) else { continue }
-            let status = try FileSystem.status(segment.file.fd, path: segment.file.path)
-            if due(day, (status.size, segment.createdMs)) {
+            if due(day, (segment.size, segment.createdMs)) {
                 try SegmentSealer.seal(segment.name, in: state.folder)
                 state.segment = nil
             }

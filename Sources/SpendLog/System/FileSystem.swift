@@ -222,6 +222,27 @@ enum FileSystem {
         return age == Int64.min ? nil : now.millisecondsSinceEpoch - max(age, 0)
     }
 
+    /// The kernel's clock, in milliseconds since the epoch: the one that stamps modification
+    /// times (the process's own clock may be shifted, as libfaketime does). The process's clock
+    /// where it cannot be read.
+    static func kernelTimeMs() -> Int64 {
+        let now = spendlog_kernel_time_ms()
+        return now == Int64.min ? Timestamp.now().millisecondsSinceEpoch : now
+    }
+
+    /// How much older than ``kernelTimeMs()`` a folder's modification time must have been when the
+    /// folder was listed for an unchanged time to prove that no entry was added, renamed or removed
+    /// since: a change in the same tick of the file system's clock can leave the time as it was.
+    /// Local Linux file systems stamp times from the kernel's tick (10 ms at most); others, such
+    /// as network file systems and FAT, may stamp whole seconds, or two.
+    static func modificationTimeMarginMs(_ path: String) -> Int64 {
+        switch spendlog_file_system_type(path) {
+        // ext2/3/4, XFS, Btrfs, tmpfs, F2FS, ZFS, overlayfs
+        case 0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0xF2F5_2010, 0x2FC1_2FC1, 0x794C_7630: return 50
+        default: return 2000
+        }
+    }
+
     static func truncate(_ fd: FileDescriptor, to size: Int64, path: String) throws(SpendLogError) {
         if case .failure(let errno) = Syscall.ftruncate(fd, to: size, path: path) {
             throw .io("truncate", path: path, errno: errno)

@@ -76,6 +76,33 @@ import Testing
             try Budget(directory: budget.directory).status(now: time("2026-11-23T10:00:01Z"))[0].spent == 3_000_000_000)
     }
 
+    @Test func aKeptListingOfADayBeingWrittenSeesEverySegmentAddedLater() throws {
+        let temp = TemporaryDirectory()
+        let day = "2026-11-23"
+        let budget = try limitedBudget(temp, try rule("global", "cost", "100", "lifetime"))
+        #expect(try enforced(budget, call("1", at: day + "T10:00:00Z")))
+        // The folder's last change long past: its listing is kept while its time holds, and only
+        // the active segment is looked at.
+        let folder = budget.directory.segmentsPath + "/day=" + day
+        try setModified(folder, Self.longAgo)
+        #expect(try enforced(budget, call("2", at: day + "T10:00:01Z")))
+        // A segment slipped in with the folder's time put back, which no writer does, is not
+        // seen: proof that the listing is kept. Records appended to the segment it lists are.
+        var other = WriterOptions()
+        other.host = "other-host"
+        try LogWriter(directory: budget.directory, options: other).append(call("4", at: day + "T10:00:02Z"))
+        try setModified(folder, Self.longAgo)
+        try LogWriter(directory: budget.directory).append(call("8", at: day + "T10:00:03Z"))
+        #expect(try budget.status(now: time(day + "T10:00:04Z"))[0].spent == 11_000_000_000)
+        // A segment added the way writers add them moves the folder's time: listed again, counted.
+        var third = WriterOptions()
+        third.host = "third-host"
+        try LogWriter(directory: budget.directory, options: third).append(call("16", at: day + "T10:00:05Z"))
+        #expect(try budget.status(now: time(day + "T10:00:06Z"))[0].spent == 31_000_000_000)
+        #expect(try !enforced(budget, call("69.000000001", at: day + "T10:00:07Z")))
+        #expect(try budget.rebuiltSidecar() == budget.checkpoint(now: time(day + "T10:00:08Z")))
+    }
+
     @Test func aRecountListsQuietDaysAgain() throws {
         let temp = TemporaryDirectory()
         let (budget, _) = try quietLog(temp)
