@@ -109,7 +109,7 @@ public final class Budget: @unchecked Sendable {
     public func appendIfWithinLimits(_ record: UsageRecord, now: Timestamp = .now(), once: Bool = false) throws
         -> EnforcedAppend
     {
-        try Budget.validate(record, now: now)
+        let line = try Budget.validate(record, now: now)
         let already = EnforcedAppend(record: record, warnings: [], alreadyRecorded: true)
         return try store.locked(now: now) { state throws(SpendLogError) -> Result<EnforcedAppend, LimitExceeded> in
             if once, try writer.isRecorded(record.id, day: record.timestamp.dayString) { return .success(already) }
@@ -117,7 +117,7 @@ public final class Budget: @unchecked Sendable {
             try Budget.refuseBeforeReset(record, matching, state)
             if let refusal = Budget.refusal(of: record, by: matching, state, now: now) { return .failure(refusal) }
             FaultInjection.reach("budget.afterCheck")
-            guard try store.appendAndCount(record, once: once, into: &state) else { return .success(already) }
+            guard try store.appendAndCount(line, once: once, into: &state) else { return .success(already) }
             let warnings = softWarnings(for: record, state: &state, now: now.millisecondsSinceEpoch)
             return .success(EnforcedAppend(record: record, warnings: warnings))
         }.get()
@@ -128,9 +128,11 @@ public final class Budget: @unchecked Sendable {
     /// ahead never pushes current counts out.
     public static let futureToleranceMs: Int64 = 1000
 
-    /// The record's own checks, and its time no later than `now` (within the tolerance).
-    static func validate(_ record: UsageRecord, now: Timestamp) throws(SpendLogError) {
-        do { try record.validateForWriting() } catch { throw SpendLogError.invalid(field: error.field, error.reason) }
+    /// The record's own checks, and its time no later than `now` (within the tolerance). Returns
+    /// its line, made before the budget's lock is taken.
+    @discardableResult
+    static func validate(_ record: UsageRecord, now: Timestamp) throws(SpendLogError) -> LogWriter.EncodedRecords {
+        let line = try LogWriter.encode([record])
         guard record.timestamp.millisecondsSinceEpoch <= now.millisecondsSinceEpoch + futureToleranceMs else {
             throw SpendLogError.invalid(
                 field: "ts",
@@ -138,6 +140,7 @@ public final class Budget: @unchecked Sendable {
                     + "against limits must not be dated in the future: it would count in a window that has not "
                     + "started. Give the time of the call, or leave ts out.")
         }
+        return line
     }
 
     // MARK: - Reservations
@@ -205,7 +208,7 @@ public final class Budget: @unchecked Sendable {
     private func settle(_ id: String, record: UsageRecord, now: Timestamp, paid: Bool) throws(SpendLogError)
         -> Result<EnforcedAppend, LimitExceeded>
     {
-        try Budget.validate(record, now: now)
+        let line = try Budget.validate(record, now: now)
         return try store.locked(now: now) { state throws(SpendLogError) -> Result<EnforcedAppend, LimitExceeded> in
             let reservation = state.reservations[id]
             if reservation == nil, !paid { throw Budget.noReservation(id) }
@@ -215,7 +218,7 @@ public final class Budget: @unchecked Sendable {
                 }
                 if let refusal = Budget.refusal(of: record, by: unheld, state, now: now) { return .failure(refusal) }
             }
-            try store.appendAndCount(record, into: &state)
+            try store.appendAndCount(line, into: &state)
             FaultInjection.reach("budget.settle.afterAppend")
             if reservation != nil {
                 do throws(SpendLogError) {

@@ -209,16 +209,16 @@ final class BudgetStore: @unchecked Sendable {
         }
     }
 
-    /// Appends `record` to the log and counts it; with `once`, only when its id is not in the log
-    /// yet (returns false then, and counts nothing). Once the record is in the log, nothing fails
-    /// the append: a failure to count it leaves the state to be counted again by the next
-    /// operation (``countsUncertain``).
+    /// Appends the record of `line` to the log and counts it; with `once`, only when its id is not
+    /// in the log yet (returns false then, and counts nothing). Once the record is in the log,
+    /// nothing fails the append: a failure to count it leaves the state to be counted again by the
+    /// next operation (``countsUncertain``).
     @discardableResult
-    func appendAndCount(_ record: UsageRecord, once: Bool = false, into state: inout BudgetState)
+    func appendAndCount(_ line: LogWriter.EncodedRecords, once: Bool = false, into state: inout BudgetState)
         throws(SpendLogError) -> Bool
     {
-        let receipt = once ? try writer.appendOnce(contentsOf: [record]) : try writer.append(contentsOf: [record])
-        guard let placement = receipt.placements.first else { return false }
+        let receipt = try writer.append(line, once: once)
+        guard let placement = receipt.placements.first, let record = line.records.first else { return false }
         FaultInjection.reach("budget.afterAppend")
         do { try tally.count(record, at: placement, into: &state) } catch {
             countsUncertain = true

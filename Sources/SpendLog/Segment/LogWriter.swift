@@ -182,9 +182,24 @@ public final class LogWriter: @unchecked Sendable {
 
     /// The checks an append makes before it writes anything (the record rules, the line length),
     /// without writing: the error an append of `records` would fail with before touching the log.
-    public static func check(_ records: [UsageRecord]) throws(SpendLogError) {
-        var scratch = EncodedDay()
-        for (index, record) in records.enumerated() { try encode(record, index: index, of: records.count, into: &scratch) }
+    public static func check(_ records: [UsageRecord]) throws(SpendLogError) { _ = try encode(records) }
+
+    /// Records made into their lines and checked, by UTC day: what an append writes. Made before
+    /// any lock is taken (``encode(_:)``), so a caller that holds a lock of its own around the
+    /// append (an enforced append) need not make them inside it.
+    struct EncodedRecords {
+        let records: [UsageRecord]
+        var days: [Int64: EncodedDay] = [:]
+    }
+
+    /// Validates every record and makes its line: the first invalid one is the error.
+    static func encode(_ records: [UsageRecord]) throws(SpendLogError) -> EncodedRecords {
+        var encoded = EncodedRecords(records: records)
+        for (index, record) in records.enumerated() {
+            try encode(
+                record, index: index, of: records.count, into: &encoded.days[record.timestamp.utcDay, default: EncodedDay()])
+        }
+        return encoded
     }
 
     /// Validates `record` and adds its line to `day`.
@@ -203,11 +218,12 @@ public final class LogWriter: @unchecked Sendable {
 
     private func append(_ records: [UsageRecord], once: Bool) throws(SpendLogError) -> AppendReceipt {
         // Every line is made and checked before anything is written.
-        var days: [Int64: EncodedDay] = [:]
-        for (index, record) in records.enumerated() {
-            try Self.encode(record, index: index, of: records.count, into: &days[record.timestamp.utcDay, default: EncodedDay()])
-        }
+        try append(Self.encode(records), once: once)
+    }
 
+    /// Appends lines made by ``encode(_:)`` (see ``append(contentsOf:)`` and ``appendOnce(contentsOf:)``).
+    func append(_ lines: EncodedRecords, once: Bool) throws(SpendLogError) -> AppendReceipt {
+        let (records, days) = (lines.records, lines.days)
         var written: [Write] = []
         var dayLocks: [OwnedDescriptor] = []
         defer { for lock in dayLocks { FileSystem.unlock(lock.fd) } }
