@@ -71,12 +71,24 @@ duck_cube_ms=$(median_ms 3 "$PY" "$WORK/duck.py" cube)
 zstd_ms=$(median_ms 3 bash -c "zstd -q -d -c $LOG/segments/*/*.zst >/dev/null")
 index_1t_ms=$(median_ms 3 "$BIN" index --dir "$LOG" --rebuild --threads 1)
 index_mb=$(du -sm "$(readlink -f "$LOG/index")/$(cat "$LOG/index/CURRENT")" | cut -f1)
+index_cpu_ms=$(cpu_ms 3 "$BIN" index --dir "$LOG" --rebuild --threads 1)
+zstd_cpu_ms=$(cpu_ms 3 bash -c "zstd -q -d -c $LOG/segments/*/*.zst >/dev/null")
+# The figures the targets table (scripts/bench-targets.sh) reads.
+mkdir -p .build/bench-results
+cat > .build/bench-results/index.env <<ENV
+INDEX_WHEN="$(date -u +%Y-%m-%d)"
+INDEX_RECORDS=1,000,000
+INDEX_THREADS=$THREADS
+INDEX_MS=$index_ms
+INDEX_CPU_MS=$index_cpu_ms
+ZSTD_CPU_MS=$zstd_cpu_ms
+DUCK_CUBE_MS=$duck_cube_ms
+DUCK_SIMPLE_MS=$duck_simple_ms
+ENV
 if [ -n "${BASELINE:-}" ]; then
     base_ms=$(median_ms 3 "$BASELINE" index --dir "$LOG" --rebuild --threads "$THREADS")
     base_1t_ms=$(median_ms 3 "$BASELINE" index --dir "$LOG" --rebuild --threads 1)
     base_cpu_ms=$(cpu_ms 3 "$BASELINE" index --dir "$LOG" --rebuild --threads 1)
-    index_cpu_ms=$(cpu_ms 3 "$BIN" index --dir "$LOG" --rebuild --threads 1)
-    zstd_cpu_ms=$(cpu_ms 3 bash -c "zstd -q -d -c $LOG/segments/*/*.zst >/dev/null")
     base_rss_100k=$(peak_rss_mb "$BASELINE" index --dir "$WORK/100k" --rebuild)
     base_rss_1m=$(peak_rss_mb "$BASELINE" index --dir "$LOG" --rebuild)
     "$BIN" index --dir "$LOG" --rebuild >/dev/null  # the index the queries read: this build's
@@ -118,6 +130,8 @@ out=$WORK/section.md
     echo "| DuckDB \`read_ndjson\`, \`GROUP BY project, model\` with count and cost only | $duck_simple_ms ms | $(ratio "$duck_simple_ms" "$index_ms") |"
     echo "| \`zstd -d\` of the same files to /dev/null (1 thread: decompression alone) | $zstd_ms ms | $(ratio "$zstd_ms" "$index_ms") |"
     echo "| \`spendlog index --rebuild --threads 1\` | $index_1t_ms ms | $(ratio "$index_1t_ms" "$index_ms") |"
+    echo
+    echo "CPU time (user + system, 1 thread, median of 3): \`index --rebuild\` $index_cpu_ms ms, \`zstd -d\` $zstd_cpu_ms ms ($(ratio "$index_cpu_ms" "$zstd_cpu_ms")×)."
     echo
     echo "Index size: ${index_mb} MB. Peak memory of \`index --rebuild\`: ${rss_100k} MB at 100k records, ${rss_1m} MB at 1M"
     echo "(segments are streamed; a thread holds the hour and day cells of the day it reads, and the day cells"

@@ -267,7 +267,7 @@ struct AppendInvocation: Equatable {
             // A given cost needs no price table: a broken one does not block it.
             if built.costSource == .unpriced {
                 try priceRecord(
-                    &built, table: try PriceFileOption.table(explicit: prices),
+                    &built, table: try PriceFileOption.table(explicit: prices, forModels: [built.model]),
                     required: RequirePriceOption.isRequired(flag: requirePrice))
             }
             let log = try DirectoryOptions.open(dir: dir, create: true)

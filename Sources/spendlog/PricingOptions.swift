@@ -21,6 +21,12 @@ struct PriceFileOption: ParsableArguments {
     static func table(explicit: String?) throws -> PriceTable {
         try PriceFile.locate(explicit: explicit, environment: ProcessEnvironment.all).effectiveTable()
     }
+
+    /// ``table(explicit:)`` for pricing `models` only: the built-in lines of other models are not
+    /// decoded (one `append` prices one model).
+    static func table(explicit: String?, forModels models: [String]) throws -> PriceTable {
+        try PriceFile.locate(explicit: explicit, environment: ProcessEnvironment.all).effectiveTable(forModels: models)
+    }
 }
 
 /// `--require-price` (or `SPENDLOG_REQUIRE_PRICE=1`): a call whose model no price table knows is

@@ -21,6 +21,32 @@ extension PriceTable {
         (try? PriceTable.decode(Array(builtinText.utf8), path: "built-in price table")) ?? PriceTable()
     }()
 
+    /// The built-in entries that a lookup of any of `models` could find (each name's
+    /// ``ModelNameNormalizer/candidates(for:)``), with the built-in table's date and source: for a
+    /// command that prices a few models, such as one `spendlog append`, it decodes only their lines
+    /// of the table instead of every model's. A lookup of one of `models` finds what it finds in
+    /// ``builtin``.
+    public static func builtin(forModels models: [String]) -> PriceTable {
+        let wanted = Set(models.flatMap { ModelNameNormalizer.candidates(for: $0) })
+        let text = Array(builtinText.utf8)
+        let modelsKey = Array(#""models": {"#.utf8)
+        guard let start = text.firstRange(of: modelsKey)?.upperBound else { return builtin }
+        var chosen: [ArraySlice<UInt8>] = []
+        var lineStart = start
+        // One model per line: `"<name>": {...},`, the name without escapes.
+        while lineStart < text.count, let newline = text[lineStart...].firstIndex(of: 0x0A) {
+            defer { lineStart = newline + 1 }
+            var line = text[lineStart..<newline].drop { $0 == 0x20 }
+            guard line.first == 0x22, let close = line.dropFirst().firstIndex(of: 0x22) else { continue }
+            let name = String(decoding: line[(line.startIndex + 1)..<close], as: UTF8.self)
+            guard wanted.contains(name) else { continue }
+            if line.last == 0x2C { line = line.dropLast() }
+            chosen.append(line)
+        }
+        let document = Array(text[..<start]) + Array(chosen.joined(separator: Array(",\n".utf8))) + Array("}}".utf8)
+        return (try? PriceTable.decode(document, path: "built-in price table")) ?? builtin
+    }
+
     static let builtinText = #"""
         {
           "format": "spendlog-prices 1",

@@ -55,6 +55,14 @@ public struct PriceFile: Sendable {
         return PriceTable.builtin.overlaid(by: user)
     }
 
+    /// ``effectiveTable()`` for pricing `models` only: their built-in entries
+    /// (``PriceTable/builtin(forModels:)``) with the user's whole file over them.
+    public func effectiveTable(forModels models: [String]) throws(SpendLogError) -> PriceTable {
+        let builtin = PriceTable.builtin(forModels: models)
+        guard let user = try load() else { return builtin }
+        return builtin.overlaid(by: user)
+    }
+
     /// Replaces the file atomically, creating its folder `0700` when needed, so a reader sees the
     /// old table or the new one, never half.
     public func replace(with table: PriceTable) throws(SpendLogError) {

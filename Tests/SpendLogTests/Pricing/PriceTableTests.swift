@@ -41,6 +41,30 @@ import Testing
         #expect(PriceTable.builtin.lookup(model) == nil)
     }
 
+    /// The part of the built-in table decoded for a few models finds, for each of them, what the
+    /// whole table finds: every built-in name, the normalised names above, names it lacks, and
+    /// names of several models at once.
+    @Test func theBuiltinEntriesForSomeModelsPriceThemAsTheWholeTableDoes() {
+        let whole = PriceTable.builtin
+        let normalised = [
+            "GPT-4.1", "openai/gpt-4.1", "gpt-4.1-2025-04-14", "gpt-4o-2024-05-13", "gpt-4o-2024-08-06",
+            "claude-sonnet-4-5@20250929", "anthropic.claude-3-5-sonnet-20241022-v2:0",
+            "bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0", "apac.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "us.amazon.nova-pro-v1:0", "models/gemini-2.5-flash", "xai/grok-4", "gpt-5-super", "grok-4-heavy",
+            "no-such-model", "",
+        ]
+        for model in whole.modelNames + normalised {
+            let part = PriceTable.builtin(forModels: [model])
+            #expect(part.lookup(model) == whole.lookup(model), "\(model)")
+            #expect(part.asOf == whole.asOf && part.source == whole.source)
+            #expect(part.count <= 2, "\(model): \(part.modelNames)")
+        }
+        let several = ["gpt-4.1", "claude-sonnet-4-5-20250929", "us.amazon.nova-pro-v1:0", "unknown"]
+        let part = PriceTable.builtin(forModels: several)
+        for model in several { #expect(part.lookup(model) == whole.lookup(model)) }
+        #expect(PriceTable.builtin(forModels: whole.modelNames) == whole)
+    }
+
     @Test func theBuiltinTableParsesAndIsDated() {
         let table = PriceTable.builtin
         #expect(table.count == 99)
