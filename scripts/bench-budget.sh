@@ -8,9 +8,13 @@ swift build -c release --static-swift-stdlib --product spendlog >/dev/null
 swift build -c release --static-swift-stdlib --product spendlog-harness >/dev/null
 BIN=.build/release/spendlog
 HARNESS=.build/release/spendlog-harness
-VENV=.venv-bench
-[ -x $VENV/bin/python ] || python3 -m venv $VENV
-$VENV/bin/python -c "import llm_toll" 2>/dev/null || $VENV/bin/pip install -q llm-toll
+# llm-toll from the peers' venv of `make venv`, else a venv of its own at the same version.
+VENV=.venv-peers
+if ! $VENV/bin/python -c "import llm_toll" 2>/dev/null; then
+    VENV=.venv-bench
+    [ -x $VENV/bin/python ] || python3 -m venv $VENV
+    $VENV/bin/python -c "import llm_toll" 2>/dev/null || $VENV/bin/pip install -q "llm-toll==0.13.0"
+fi
 TOLL_VERSION=$($VENV/bin/python -c "import importlib.metadata as m; print(m.version('llm-toll'))")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spendlog-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -48,6 +52,8 @@ spendlog_procs() {  # PROCESSES COUNT FSYNC
     for pid in "${pids[@]}"; do wait "$pid"; done
 }
 toll_procs() {  # PROCESSES COUNT SYNCHRONOUS
+    # The database made first: processes that all create it at once can fail with "database is locked".
+    $VENV/bin/python -c "from llm_toll.store import SQLiteStore; SQLiteStore('$WORK/toll.db')._get_conn()"
     local pids=()
     for p in $(seq 1 "$1"); do
         $VENV/bin/python "$WORK/toll.py" "$WORK/toll.db" "$2" "$3" & pids+=($!)

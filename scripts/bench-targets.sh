@@ -61,9 +61,16 @@ limit() { "$BIN" limit set --dir "$WORK/log" --scope global --type cost --max 10
 # The line a harness append writes, so the C loop writes lines of the same size.
 fresh; "$HARNESS" append --dir "$WORK/log" --count 100 --label a --fsync none >/dev/null
 LINE=$(( $(cat "$WORK"/log/segments/*/*.jsonl | wc -c) / 100 ))
-DURABLE=3000; ASYNC=100000; CRASH=100000; TOLL_LOG=20000; ENFORCED=20000
+DURABLE=3000; ASYNC=100000; CRASH=100000; TOLL_LOG=20000; ENFORCED=20000; CLI=200
+cli_appends() {  # CLI priced appends, one process each, as a script in another language makes them
+    for _ in $(seq 1 $CLI); do
+        "$BIN" append --dir "$WORK/log" --project bench --model gpt-4.1-mini --input-tokens 1200 --output-tokens 80 \
+            --fsync none >/dev/null
+    done
+}
+starts() { for _ in $(seq 1 $CLI); do /bin/true; done; }
 
-declare -a durable loop tasks crash tolllog enf1 toll1 enf8 toll8
+declare -a durable loop tasks crash tolllog enf1 toll1 enf8 toll8 cli floor
 for round in $(seq 1 "$ROUNDS"); do
     echo "round $round of $ROUNDS" >&2
     fresh; durable+=("$(ms "$HARNESS" append --dir "$WORK/log" --count $DURABLE --label a --fsync always)")
@@ -78,6 +85,8 @@ for round in $(seq 1 "$ROUNDS"); do
     enf8+=("$(ms procs 8 "$HARNESS" enforce --dir "$WORK/log" --count $((ENFORCED / 8)) --seed '$P' --fsync none --min-nanos 1000 --max-nanos 2000)")
     fresh; toll_db
     toll8+=("$(ms procs 8 "$PY" "$WORK/toll.py" "$WORK/toll.db" enforce $((ENFORCED / 8)) NORMAL)")
+    fresh; cli+=("$(ms cli_appends)")
+    floor+=("$(ms starts)")
 done
 
 per_s() { echo $(( $1 * 1000 / $2 )); }  # per_s COUNT MS
@@ -94,6 +103,8 @@ r_durable=$(ratio "$m_loop" "$m_durable")
 r_tasks=$(ratio "$(per_s $ASYNC "$m_tasks")" "$(per_s $DURABLE "$m_loop")")
 r_crash=$(ratio "$(per_s $CRASH "$m_crash")" "$(per_s $TOLL_LOG "$m_tolllog")")
 r_enf1=$(ratio "$m_toll1" "$m_enf1"); r_enf8=$(ratio "$m_toll8" "$m_enf8")
+per_call() { awk -v ms="$1" -v n="$CLI" 'BEGIN { printf "%.1f", ms / n }'; }
+m_cli=$(per_call "$(median "${cli[@]}")"); m_true=$(per_call "$(median "${floor[@]}")")
 
 out=$WORK/section.md
 {
@@ -117,6 +128,8 @@ out=$WORK/section.md
         "$(per_s $ENFORCED "$m_enf1")/s" "$(per_s $ENFORCED "$m_toll1")/s" "${r_enf1}×" "≥ 3×" "$(verdict "$r_enf1" 3 min)"
     row "the same, 8 processes at once" \
         "$(per_s $ENFORCED "$m_enf8")/s" "$(per_s $ENFORCED "$m_toll8")/s" "${r_enf8}×" "≥ 3×" "$(verdict "$r_enf8" 3 min)"
+    row "one CLI \`append\` priced from the built-in table (\`--fsync none\`), wall time per process started from bash" \
+        "$m_cli ms" "$m_true ms (\`/bin/true\`)" "" "≤ 5 ms" "$(verdict "$m_cli" 5 max)"
     results=.build/bench-results
     if [ -f $results/index.env ]; then
         # shellcheck disable=SC1090
