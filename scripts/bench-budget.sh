@@ -36,6 +36,10 @@ rate() {  # rate LABEL DURABILITY RECORDS COMMAND...
     rm -rf "$WORK/log" "$WORK"/toll.db*
     if [[ $label == spendlog* ]]; then
         $BIN limit set --dir "$WORK/log" --scope global --type cost --max 1000000 --window day >/dev/null
+    else
+        # The database made first, untimed: processes that all create it at once can fail with
+        # "database is locked".
+        $VENV/bin/python -c "from llm_toll.store import SQLiteStore; SQLiteStore('$WORK/toll.db')._get_conn()"
     fi
     local start end
     start=$(now_ms)
@@ -52,8 +56,6 @@ spendlog_procs() {  # PROCESSES COUNT FSYNC
     for pid in "${pids[@]}"; do wait "$pid"; done
 }
 toll_procs() {  # PROCESSES COUNT SYNCHRONOUS
-    # The database made first: processes that all create it at once can fail with "database is locked".
-    $VENV/bin/python -c "from llm_toll.store import SQLiteStore; SQLiteStore('$WORK/toll.db')._get_conn()"
     local pids=()
     for p in $(seq 1 "$1"); do
         $VENV/bin/python "$WORK/toll.py" "$WORK/toll.db" "$2" "$3" & pids+=($!)
