@@ -77,10 +77,10 @@ for round in $(seq 1 "$ROUNDS"); do
     fresh; loop+=("$(ms "$WORK/fsync-loop" "$WORK/loop" $DURABLE "$LINE")")
     fresh; tasks+=("$(ms "$HARNESS" tasks --dir "$WORK/log" --count $ASYNC --tasks 1000 --fsync always)")
     fresh; crash+=("$(ms "$HARNESS" append --dir "$WORK/log" --count $CRASH --label a --fsync none)")
-    fresh; tolllog+=("$(ms "$PY" "$WORK/toll.py" "$WORK/toll.db" log $TOLL_LOG NORMAL)")
+    fresh; toll_db; tolllog+=("$(ms "$PY" "$WORK/toll.py" "$WORK/toll.db" log $TOLL_LOG NORMAL)")
     fresh; limit
     enf1+=("$(ms "$HARNESS" enforce --dir "$WORK/log" --count $ENFORCED --seed 1 --fsync none --min-nanos 1000 --max-nanos 2000)")
-    fresh; toll1+=("$(ms "$PY" "$WORK/toll.py" "$WORK/toll.db" enforce $ENFORCED NORMAL)")
+    fresh; toll_db; toll1+=("$(ms "$PY" "$WORK/toll.py" "$WORK/toll.db" enforce $ENFORCED NORMAL)")
     fresh; limit
     enf8+=("$(ms procs 8 "$HARNESS" enforce --dir "$WORK/log" --count $((ENFORCED / 8)) --seed '$P' --fsync none --min-nanos 1000 --max-nanos 2000)")
     fresh; toll_db
