@@ -11,6 +11,8 @@
 #   make soak-fuzz      run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make soak-sanitize  run the tests built with the thread and with the address sanitizer
 #   make bench   run the benchmarks and write docs/PERFORMANCE.md
+#   make bench-large  the index and the latency table at 10k, 1M and 10M records over 365 days (logs
+#                made once, kept in .build/bench-large/); the "large" section of docs/PERFORMANCE.md
 #   make build   release build of the CLI (.build/release/spendlog)
 #   make docs    build the DocC catalogue of the SpendLog library (warnings are errors) and check
 #                that every public symbol has a doc comment
@@ -37,7 +39,7 @@ TEST_ENV = SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR
 # local midnight and new year fourteen hours ahead of UTC (10:00 UTC there).
 FAKE_CLOCKS := "UTC|2029-02-28 23:59:30" "Pacific/Kiritimati|2026-12-31 23:59:30"
 
-.PHONY: run build-serve bench-serve test test-dates soak soak-crash soak-faults soak-fuzz soak-sanitize bench build docs deps test-deps \
+.PHONY: run build-serve bench-serve test test-dates soak soak-crash soak-faults soak-fuzz soak-sanitize bench bench-large build docs deps test-deps \
 	apt-install venv format clean
 
 deps:
@@ -207,6 +209,10 @@ soak-sanitize: test-deps venv
 
 bench: build venv
 	@scripts/bench.sh
+
+# Not part of make bench: making the 10M-record log takes minutes the first time (then it is reused).
+bench-large: build venv
+	@scripts/bench-large.sh
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

@@ -16,27 +16,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/spendlog-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 END=1795392000  # 2026-11-24T00:00:00Z: fixed, so every run indexes the same records
 
-now_ms() { date +%s%3N; }
-# median_ms RUNS COMMAND... — median wall time of RUNS runs, in milliseconds
-median_ms() {
-    local runs=$1; shift
-    local times=()
-    for _ in $(seq 1 "$runs"); do
-        local start end
-        start=$(now_ms); "$@" >/dev/null 2>&1; end=$(now_ms)
-        times+=($(( end - start )))
-    done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
-# cpu_ms RUNS COMMAND... — median CPU time (user + system) of RUNS runs, in milliseconds: steadier
-# than wall time when other work shares the machine.
-cpu_ms() {
-    local runs=$1; shift
-    for _ in $(seq 1 "$runs"); do
-        /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%d\n", ($1 + $2) * 1000}'
-    done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
-peak_rss_mb() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.0f", $1/1024}'; }
+source scripts/timing.sh
 
 make_log() {  # make_log NAME RECORDS
     scripts/gen-records.sh "$2" 90 7 "$END" > "$WORK/$1.jsonl"
@@ -99,7 +79,6 @@ fi
 rss_100k=$(peak_rss_mb "$BIN" index --dir "$WORK/100k" --rebuild)
 rss_1m=$(peak_rss_mb "$BIN" index --dir "$LOG" --rebuild)
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 query_row() {  # query_row LABEL ARGS...
     local label=$1; shift
     local a b c
@@ -158,11 +137,10 @@ out=$WORK/section.md
     echo
     echo "| query | 10k records | 100k records | 1M records | 1M / 10k |"
     echo "|---|---|---|---|---|"
-    query_row "--by project"
-    query_row "--by model --format json" --by model --format json
-    query_row "--by day --by model" --by day --by model
-    query_row "--by project --since 2026-10-15T06:30:00Z" --by project --since 2026-10-15T06:30:00Z
-    query_row "--by user --project etl" --by user --project etl
+    for query in "${LATENCY_QUERIES[@]}"; do
+        # shellcheck disable=SC2086  # the arguments split on spaces
+        query_row "${query%%|*}" ${query#*|}
+    done
 } > "$out"
 cat "$out"
 scripts/perf-section.sh index "$out"

@@ -153,7 +153,7 @@ out=$WORK/section.md
             "$RSS_10M_MB MiB" "$RSS_1M_MB MiB at 1M" "$(ratio "$RSS_10M_MB" "$RSS_1M_MB")×" "≤ 64 MiB, flat" \
             "$(verdict "$RSS_10M_MB" 64 max)"
         row "\`stats\` latency growth 10k → 10M, the worst query of the latency table ($LARGE_WHEN)" \
-            "$WORST_QUERY" "" "${WORST_GROWTH}×" "≤ 1.5×" "$(verdict "$WORST_GROWTH" 1.5 max)"
+            "\`$WORST_QUERY\`" "" "${WORST_GROWTH}×" "≤ 1.5×" "$(verdict "$WORST_GROWTH" 1.5 max)"
     else
         row "10M rows" "not measured: run \`make bench-large\`" "" "" "" ""
     fi

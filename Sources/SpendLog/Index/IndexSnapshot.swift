@@ -49,8 +49,11 @@ public struct IndexSnapshot: Sendable {
         }.sorted()
     }
 
-    /// A rollup file of this generation; nil for an hour file of a day without records.
-    func rollup(cube: RollupCube, granularity: Granularity, day: Int64? = nil) throws(SpendLogError) -> RollupFile? {
+    /// A rollup file of this generation; nil for an hour file of a day without records. `keeping`:
+    /// the time buckets whose cells are wanted (``RollupFile/decode(_:path:keeping:)``).
+    func rollup(
+        cube: RollupCube, granularity: Granularity, day: Int64? = nil, keeping: ((UInt32) -> Bool)? = nil
+    ) throws(SpendLogError) -> RollupFile? {
         let file = path + "/" + RollupFile.fileName(cube: cube, granularity: granularity, day: day)
         guard let bytes = try FileSystem.readWholeFile(file) else {
             if day != nil && FileSystem.isDirectory(path) { return nil }
@@ -60,6 +63,6 @@ public struct IndexSnapshot: Sendable {
                     "The index generation '\(path)' was removed while it was read (a concurrent `spendlog index`); try again.",
                 path: file)
         }
-        return try RollupFile.decode(bytes, path: file)
+        return try RollupFile.decode(bytes, path: file, keeping: keeping)
     }
 }

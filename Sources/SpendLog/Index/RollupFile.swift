@@ -156,14 +156,20 @@ struct RollupFile {
     }
 
     /// Decodes a file, checking its checksum and structure; errors name the file and offset.
-    static func decode(_ bytes: [UInt8], path: String) throws(SpendLogError) -> RollupFile {
+    /// `keeping`: the time buckets whose cells are kept (asked once per bucket); the others are
+    /// checked as well, and left out of ``keys`` and ``metrics``.
+    static func decode(_ bytes: [UInt8], path: String, keeping: ((UInt32) -> Bool)? = nil) throws(SpendLogError)
+        -> RollupFile
+    {
         let result = bytes.withUnsafeBytes { raw in
-            Result { () throws(SpendLogError) -> RollupFile in try decode(raw, path: path) }
+            Result { () throws(SpendLogError) -> RollupFile in try decode(raw, path: path, keeping: keeping) }
         }
         return try result.get()
     }
 
-    private static func decode(_ raw: UnsafeRawBufferPointer, path: String) throws(SpendLogError) -> RollupFile {
+    private static func decode(_ raw: UnsafeRawBufferPointer, path: String, keeping: ((UInt32) -> Bool)?)
+        throws(SpendLogError) -> RollupFile
+    {
         func corrupt(_ offset: Int, _ reason: String) -> SpendLogError {
             SpendLogError(
                 code: .corruption,
@@ -219,7 +225,11 @@ struct RollupFile {
         guard cellCount <= (end - at) / (1 + k + RollupMetrics.fieldCount) else {
             throw corrupt(at - 4, "cell count \(cellCount) does not fit the file")
         }
-        func varint() throws(SpendLogError) -> UInt64 {
+        @inline(__always) func varint() throws(SpendLogError) -> UInt64 {
+            if at < end, raw[at] < 0x80 {  // one byte: most ids and time steps
+                at += 1
+                return UInt64(raw[at - 1])
+            }
             var value: UInt64 = 0
             var shift: UInt64 = 0
             let start = at
@@ -238,7 +248,11 @@ struct RollupFile {
         keys.reserveCapacity(cellCount)
         metrics.reserveCapacity(cellCount)
         var time: UInt64 = 0
-        var fields = [Int64](repeating: 0, count: RollupMetrics.fieldCount)
+        var kept: (time: UInt64, keep: Bool)? = nil
+        @inline(__always) func sum() throws(SpendLogError) -> Int64 {
+            let z = try varint()
+            return Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))
+        }
         for _ in 0..<cellCount {
             var key = SIMD8<UInt32>(repeating: 0)
             let cellStart = at
@@ -251,12 +265,13 @@ struct RollupFile {
                 guard id <= stringCount else { throw corrupt(idStart, "string id out of range") }
                 key[lane] = UInt32(id)
             }
-            for f in 0..<RollupMetrics.fieldCount {
-                let z = try varint()
-                fields[f] = Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))
+            let cell = try RollupMetrics(reading: sum)
+            if let keeping {
+                if kept?.time != time { kept = (time, keeping(UInt32(time))) }
+                guard kept!.keep else { continue }
             }
             keys.append(key)
-            metrics.append(RollupMetrics(fields: fields))
+            metrics.append(cell)
         }
         guard at == end else { throw corrupt(at, "bytes after the last cell") }
         return RollupFile(

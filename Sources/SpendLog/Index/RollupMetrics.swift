@@ -171,17 +171,19 @@ public struct RollupMetrics: Equatable, Hashable, Sendable {
         ]
     }
 
-    init(fields f: [Int64]) {
-        requests = f[0]
-        inputTokens = f[1]
-        outputTokens = f[2]
-        cachedInputTokens = f[3]
-        cacheWriteTokens = f[4]
-        reasoningTokens = f[5]
-        costNanos = f[6]
-        errors = f[7]
-        unpricedRequests = f[8]
-        latencySumMs = f[9]
-        latencyCount = f[10]
+    /// The fields in file order, each from `next` (a rollup cell's sums as they are decoded).
+    @inline(__always)
+    init<E: Error>(reading next: () throws(E) -> Int64) throws(E) {
+        requests = try next()
+        inputTokens = try next()
+        outputTokens = try next()
+        cachedInputTokens = try next()
+        cacheWriteTokens = try next()
+        reasoningTokens = try next()
+        costNanos = try next()
+        errors = try next()
+        unpricedRequests = try next()
+        latencySumMs = try next()
+        latencyCount = try next()
     }
 }

@@ -86,7 +86,11 @@ public struct Query: Sendable {
             if plan.months != nil, let file = try snapshot.rollup(cube: cube, granularity: .month) {
                 files.append(file)
             }
-            if plan.needsDayCells, let file = try snapshot.rollup(cube: cube, granularity: .day) { files.append(file) }
+            if plan.needsDayCells,
+                let file = try snapshot.rollup(cube: cube, granularity: .day, keeping: { plan.owns(.day, Int64($0)) })
+            {
+                files.append(file)
+            }
             var hourDays = plan.hourFileDays
             if plan.zone != nil, let hours = plan.hours, cube.finest == .hour {
                 // Every day's hours come from hour cells: the days the generation has hour files for.
@@ -203,6 +207,9 @@ public struct Query: Sendable {
 /// Sums rollup cells and raw records into rows keyed by interned values and time buckets.
 final class RowAccumulator {
     let groupBy: [GroupKey]
+    /// The dimension of each ``groupBy`` key (nil for time and tag keys), worked out once: a
+    /// key's ``GroupKey/dimension`` goes through its name, too slow for every cell and record.
+    private let groupDimensions: [Dimension?]
     let filter: RecordFilter
     /// Tags or sessions are asked about: every record is parsed in full and matched by ``filter``.
     let needsRecords: Bool
@@ -212,7 +219,7 @@ final class RowAccumulator {
     var interner: StringInterner { scanner.interner }
     /// Allowed ids per filtered dimension (by code); nil = no filter on it.
     private var allowed: [Set<UInt32>?] = Array(repeating: nil, count: Dimension.allCases.count)
-    private var rowsByKey: [SIMD16<UInt32>: RollupMetrics] = [:]
+    private var rowsByKey: [RowKey: RollupMetrics] = [:]
     /// Ids of the records read raw in the current day: a copy is counted once.
     private var day = ""
     private var seen = Set<RecordID>()
@@ -220,6 +227,7 @@ final class RowAccumulator {
 
     init(_ query: StatsQuery) {
         groupBy = query.groupBy
+        groupDimensions = query.groupBy.map(\.dimension)
         filter = query.filter
         needsRecords = query.needsRecords
         zone = query.isZoned ? query.timeZone : nil
@@ -261,11 +269,16 @@ final class RowAccumulator {
         var lanes = [Int](repeating: 0, count: Dimension.allCases.count)  // dimension code → file lane
         for (lane, dimension) in file.dimensions.enumerated() { lanes[Int(dimension.code)] = lane + 1 }
         let filters = allowed.enumerated().compactMap { code, set in set.map { (lanes[code], $0) } }
+        // Per row lane: the file lane of its dimension (nil for a time key).
+        let fileLanes = groupDimensions.map { $0.map { lanes[Int($0.code)] } }
         var used = 0
         var timeCache: (Int64, [UInt32])? = nil
+        // Cells come in time order: whether the plan owns a time is worked out once per time.
+        var owned: (time: Int64, owns: Bool)? = nil
         cells: for (index, key) in file.keys.enumerated() {
             let time = Int64(key[0])
-            guard plan.owns(file.granularity, time) else { continue }
+            if owned?.time != time { owned = (time, plan.owns(file.granularity, time)) }
+            guard owned!.owns else { continue }
             for (lane, set) in filters where !set.contains(translate[Int(key[lane])]) { continue cells }
             if timeCache?.0 != time {
                 timeCache = (
@@ -274,13 +287,13 @@ final class RowAccumulator {
             }
             var row = SIMD16<UInt32>(repeating: 0)
             for (lane, group) in groupBy.enumerated() {
-                if let dimension = group.dimension {
-                    row[lane] = translate[Int(key[lanes[Int(dimension.code)]])]
+                if let fileLane = fileLanes[lane] {
+                    row[lane] = translate[Int(key[fileLane])]
                 } else if group.isTime {
                     row[lane] = timeCache!.1[lane]
                 }
             }
-            rowsByKey[row, default: RollupMetrics()].add(file.metrics[index])
+            rowsByKey[RowKey(row), default: RollupMetrics()].add(file.metrics[index])
             used += 1
         }
         return used
@@ -325,13 +338,13 @@ final class RowAccumulator {
             }
             var row = SIMD16<UInt32>(repeating: 0)
             for (lane, group) in groupBy.enumerated() {
-                if let dimension = group.dimension {
+                if let dimension = groupDimensions[lane] {
                     row[lane] = record.ids[dimension]
                 } else {
                     row[lane] = timeLane(group, localDay: localDay(record.timestampMs))
                 }
             }
-            rowsByKey[row, default: RollupMetrics()].add(record.metrics)
+            rowsByKey[RowKey(row), default: RollupMetrics()].add(record.metrics)
             count += 1
         }
         return count
@@ -362,7 +375,7 @@ final class RowAccumulator {
         let scanned = scanner.scanned(record)
         var row = SIMD16<UInt32>(repeating: 0)
         for (lane, group) in groupBy.enumerated() {
-            if let dimension = group.dimension {
+            if let dimension = groupDimensions[lane] {
                 row[lane] = scanned.ids[dimension]
             } else if let tag = group.tagKey {
                 row[lane] = interner.id(for: record.tags[tag])
@@ -370,14 +383,14 @@ final class RowAccumulator {
                 row[lane] = timeLane(group, localDay: localDay(ms))
             }
         }
-        rowsByKey[row, default: RollupMetrics()].add(scanned.metrics)
+        rowsByKey[RowKey(row), default: RollupMetrics()].add(scanned.metrics)
         return true
     }
 
     func rows() -> [StatsRow] {
         rowsByKey.map { key, metrics in
             let keys = groupBy.enumerated().map { lane, group -> String? in
-                let value = key[lane]
+                let value = key.lanes[lane]
                 switch group {
                 case .day: return TimeBuckets.dayLabel(Int64(Int32(bitPattern: value)))
                 case .week: return TimeBuckets.weekLabel(Int64(Int32(bitPattern: value)))
@@ -386,6 +399,26 @@ final class RowAccumulator {
                 }
             }
             return StatsRow(keys: keys, metrics: metrics)
+        }
+    }
+}
+
+/// The key of a ``RowAccumulator`` row: one lane per group key, the lanes past them 0. Hashes the
+/// first four lanes as two words, and the others only when one is set: a million cells hash
+/// without combining sixteen lanes each.
+struct RowKey: Hashable {
+    var lanes: SIMD16<UInt32>
+
+    @inline(__always)
+    init(_ lanes: SIMD16<UInt32>) { self.lanes = lanes }
+
+    static func == (a: RowKey, b: RowKey) -> Bool { a.lanes == b.lanes }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(UInt64(lanes[0]) | UInt64(lanes[1]) << 32)
+        hasher.combine(UInt64(lanes[2]) | UInt64(lanes[3]) << 32)
+        if lanes.highHalf != SIMD8(repeating: 0) || lanes.lowHalf.highHalf != SIMD4(repeating: 0) {
+            for lane in 4..<16 { hasher.combine(lanes[lane]) }
         }
     }
 }

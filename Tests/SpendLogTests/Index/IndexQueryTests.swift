@@ -271,6 +271,18 @@ func generationFiles(_ log: LogDirectory) throws -> [String: [UInt8]] {
         for cut in [0, 10, bytes.count - 1] {
             #expect(throws: SpendLogError.self) { try RollupFile.decode(Array(bytes.prefix(cut)), path: "x") }
         }
+
+        // Keeping some time buckets: their cells only, asked once per bucket; the file is checked whole.
+        var asked: [UInt32] = []
+        let kept = try RollupFile.decode(bytes, path: "x") { time in
+            asked.append(time)
+            return time == 5
+        }
+        #expect(asked == [4, 5])
+        #expect(kept.strings == file.strings && kept.keys == [file.keys[1]] && kept.metrics == [file.metrics[1]])
+        #expect(throws: SpendLogError.self) {
+            try RollupFile.decode(Array(bytes.prefix(bytes.count - 1)), path: "x") { _ in false }
+        }
     }
 
     @Test func rollupFilesKeepExtremeSumsAndRefuseDamageThatPassesTheChecksum() throws {

@@ -1,0 +1,33 @@
+# Sourced by the benchmarks (not run): timing helpers and the queries of the latency table.
+now_ms() { date +%s%3N; }
+# median_ms RUNS COMMAND... — median wall time of RUNS runs, in milliseconds
+median_ms() {
+    local runs=$1; shift
+    local times=()
+    for _ in $(seq 1 "$runs"); do
+        local start end
+        start=$(now_ms); "$@" >/dev/null 2>&1; end=$(now_ms)
+        times+=($(( end - start )))
+    done
+    printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+# cpu_ms RUNS COMMAND... — median CPU time (user + system) of RUNS runs, in milliseconds: steadier
+# than wall time when other work shares the machine.
+cpu_ms() {
+    local runs=$1; shift
+    for _ in $(seq 1 "$runs"); do
+        /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%d\n", ($1 + $2) * 1000}'
+    done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+peak_rss_mb() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.0f", $1/1024}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+# The `stats` questions of the latency table, as "LABEL|ARGUMENTS" (the arguments split on spaces;
+# the first is the default grouping, by project).
+LATENCY_QUERIES=(
+    "--by project|"
+    "--by model --format json|--by model --format json"
+    "--by day --by model|--by day --by model"
+    "--by project --since 2026-10-15T06:30:00Z|--by project --since 2026-10-15T06:30:00Z"
+    "--by user --project etl|--by user --project etl"
+)
