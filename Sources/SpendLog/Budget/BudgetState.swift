@@ -68,11 +68,18 @@ struct BudgetState: Equatable, Sendable {
     /// are folded in does not matter once ``prune()`` has run: a record skipped here as too old
     /// is below every later prune floor as well, since the floor only rises.
     mutating func fold(_ record: UsageRecord) {
-        let ts = record.timestamp.millisecondsSinceEpoch
+        fold(
+            at: record.timestamp.millisecondsSinceEpoch, matching: { $0.scope.matches(record) },
+            amount: { $0.amount(of: record) })
+    }
+
+    /// ``fold(_:)`` of a record known by its time, which rules' scopes it matches, and its
+    /// amount of each metric (a record read by the scanner, without a ``UsageRecord``).
+    mutating func fold(at ts: Int64, matching: (LimitRule) -> Bool, amount: (LimitMetric) -> Int64) {
         if ts > highWater { highWater = ts }
-        for (id, rule) in rules where rule.scope.matches(record) {
+        for (id, rule) in rules where matching(rule) {
             if let reset = resets[rule.scope.description], ts < reset { continue }
-            let amount = rule.metric.amount(of: record)
+            let amount = amount(rule.metric)
             if amount == 0 { continue }
             let key = rule.window.bucket(at: ts)
             // Too old to count at the newest record's time: a rebuild prunes it as well.

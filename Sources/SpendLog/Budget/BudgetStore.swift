@@ -73,7 +73,7 @@ final class BudgetStore: @unchecked Sendable {
                 fd = try FileSystem.open(lockPath, O_RDWR | O_CREAT)
                 lockDescriptor = fd
             }
-            try FileSystem.lock(fd, path: lockPath)
+            try FileSystem.lockContended(fd, path: lockPath)
         } catch {
             throw error.nothingWritten()
         }

@@ -21,6 +21,9 @@ struct LogTally {
     private var quietDaysOnDisk: [String: QuietDays.Day]?
     /// False for a read-only count (``BudgetStore/peek(now:)``): the hint is read, never written.
     var persistsQuietDays = true
+    /// Whether lines are counted through ``RecordScanner`` when the rules allow it (a test turns it
+    /// off to count the same log through the full parser and compare).
+    var scansRecords = true
     /// Folder path → its names when listed, kept while its inode and time say it is unchanged.
     private var listings: [String: Listing] = [:]
     /// How much older than the kernel's clock a folder's time must have been when it was listed
@@ -185,10 +188,24 @@ struct LogTally {
         if !segment.sealed && segment.size < covered.bytes { return false }
         if !segment.sealed && segment.size == covered.bytes { return true }
         let summary: SegmentReadSummary
+        let start = segment.sealed ? 0 : covered.bytes
         do {
-            summary = try reader.readSegment(segment, startOffset: segment.sealed ? 0 : covered.bytes) {
-                record, offset throws(SpendLogError) in
-                if offset >= covered.bytes { state.fold(record) }
+            if scansRecords, let scopes = ScannedScopes(state.rules) {
+                // Every line is read as the full parser would judge it (the scanner hands it any
+                // line it is not sure of), without building a record.
+                var scanner = RecordScanner()
+                let ids = scopes.interned(in: scanner.interner)
+                summary = try reader.readLines(segment, startOffset: start) { line, offset throws(SpendLogError) in
+                    let record = try scanner.scan(line, of: segment, at: offset)
+                    guard offset >= covered.bytes else { return }
+                    state.fold(
+                        at: record.timestampMs, matching: { ScannedScopes.matches(record, ids[$0.id] ?? []) },
+                        amount: { ScannedScopes.amount($0, record.metrics) })
+                }
+            } else {
+                summary = try reader.readSegment(segment, startOffset: start) { record, offset throws(SpendLogError) in
+                    if offset >= covered.bytes { state.fold(record) }
+                }
             }
         } catch {
             throw LogTally.uncountable(error)
@@ -206,5 +223,58 @@ struct LogTally {
             " Limits are not enforced while a segment cannot be counted: repair the file or move it out"
             + " of the log, then run `spendlog budget rebuild`."
         return blocked
+    }
+}
+
+/// The rules' scopes as the scanner can match them: each field a ``Dimension`` and its value's
+/// interned id. Nil when a scope names a tag, which the scanner does not keep: those rules count
+/// from full records.
+struct ScannedScopes {
+    /// Rule id → the (dimension, value) pairs of its scope; a pair with no dimension never matches.
+    private let fields: [String: [(Dimension?, String)]]
+
+    init?(_ rules: [String: LimitRule]) {
+        var fields: [String: [(Dimension?, String)]] = [:]
+        for (id, rule) in rules {
+            var pairs: [(Dimension?, String)] = []
+            for (key, value) in rule.scope.fields {
+                if key.hasPrefix("tag:") { return nil }
+                // The keys ``LimitScope/matches(_:)`` reads; any other never matches.
+                let dimension: Dimension? =
+                    switch key {
+                    case "project": .project
+                    case "model": .model
+                    case "provider": .provider
+                    case "user": .user
+                    case "caller": .caller
+                    default: nil
+                    }
+                pairs.append((dimension, value))
+            }
+            fields[id] = pairs
+        }
+        self.fields = fields
+    }
+
+    /// Rule id → its scope's (dimension, value id) pairs, the values interned in `interner`
+    /// (value id 0, which no value has, for a key that never matches).
+    func interned(in interner: StringInterner) -> [String: [(Dimension, UInt32)]] {
+        fields.mapValues { pairs in pairs.map { ($0.0 ?? .project, $0.0 == nil ? 0 : interner.id(for: $0.1)) } }
+    }
+
+    /// Whether `record` has every value of `pairs` (``LimitScope/matches(_:)``).
+    static func matches(_ record: ScannedRecord, _ pairs: [(Dimension, UInt32)]) -> Bool {
+        pairs.allSatisfy { $0.1 != 0 && record.ids[$0.0] == $0.1 }
+    }
+
+    /// ``LimitMetric/amount(of:)`` from a scanned record's sums.
+    static func amount(_ metric: LimitMetric, _ sums: RollupMetrics) -> Int64 {
+        switch metric {
+        case .cost: sums.costNanos
+        case .requests: sums.requests
+        case .inputTokens: sums.inputTokens
+        case .outputTokens: sums.outputTokens
+        case .totalTokens: sums.inputTokens + sums.outputTokens
+        }
     }
 }
