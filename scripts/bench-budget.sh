@@ -51,7 +51,7 @@ rate() {  # rate LABEL DURABILITY RECORDS COMMAND...
 spendlog_procs() {  # PROCESSES COUNT FSYNC
     local pids=()
     for p in $(seq 1 "$1"); do
-        "$HARNESS" enforce --dir "$WORK/log" --count "$2" --seed "$p" --fsync "$3" --min-nanos 1000 --max-nanos 2000 >/dev/null & pids+=($!)
+        "$HARNESS" enforce --dir "$WORK/log" --count "$2" --seed "$p" --fsync "$3" --min-nanos 1000 --max-nanos 2000 --quiet 1 >/dev/null & pids+=($!)
     done
     for pid in "${pids[@]}"; do wait "$pid"; done
 }

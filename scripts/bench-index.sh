@@ -62,6 +62,7 @@ INDEX_THREADS=$THREADS
 INDEX_MS=$index_ms
 INDEX_CPU_MS=$index_cpu_ms
 ZSTD_CPU_MS=$zstd_cpu_ms
+ZSTD_MS=$zstd_ms
 DUCK_CUBE_MS=$duck_cube_ms
 DUCK_SIMPLE_MS=$duck_simple_ms
 ENV

@@ -14,7 +14,7 @@
 // record (a refusal stops the run with status 3); `--now` is the records' time and the budget's
 // clock, else the wall clock.
 //
-//   spendlog-harness enforce --dir D --count N --seed S [--fsync none] [--min-nanos A] [--max-nanos B]
+//   spendlog-harness enforce --dir D --count N --seed S [--fsync none] [--min-nanos A] [--max-nanos B] [--quiet 1]
 //                            [--checkpoint-bytes C] [--now T]
 //
 // Enforced appends (Budget.appendIfWithinLimits) of pseudo-random costs in [A, B] nano-dollars,
@@ -171,6 +171,8 @@ func enforce(_ options: [String: String]) {
         run.dir, run.count, run.low, run.high, run.writerOptions, run.now
     )
     var seed = run.seed
+    // `--quiet 1`: no line per call (benchmarks time the calls, not the printing).
+    let quiet = options["--quiet"] == "1"
     do {
         let budget = Budget(directory: try LogDirectory.open(dir), writerOptions: writerOptions)
         if let bytes = options["--checkpoint-bytes"], let value = Int64(bytes) {
@@ -186,9 +188,9 @@ func enforce(_ options: [String: String]) {
             record.task = "\(options["--seed"]!)-\(i)"
             do {
                 try budget.appendIfWithinLimits(record, now: now)
-                writeLine(1, "ok \(nanos)")
+                if !quiet { writeLine(1, "ok \(nanos)") }
             } catch is LimitExceeded {
-                writeLine(1, "refused \(nanos)")
+                if !quiet { writeLine(1, "refused \(nanos)") }
             }
         }
     } catch {
