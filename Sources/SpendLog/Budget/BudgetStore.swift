@@ -274,6 +274,7 @@ final class BudgetStore: @unchecked Sendable {
     /// catch-up fills from the journal and the whole log.
     private func loadState() throws(SpendLogError) -> BudgetState {
         if let cached { return cached }
+        tally.forgetListings()
         let read: [UInt8]?
         do { read = try BudgetSidecar.read(sidecarPath) } catch {
             onDerivedStateFailure(error)  // only a cache: count again
@@ -292,6 +293,7 @@ final class BudgetStore: @unchecked Sendable {
         let covered = try loadState().journalBytes
         _ = try journal.read(from: covered) { _ in }
         var state = BudgetState()
+        tally.forgetListings()
         try catchUp(&state)
         if state.journalBytes < covered {
             throw SpendLogError(

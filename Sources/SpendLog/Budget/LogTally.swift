@@ -61,6 +61,10 @@ struct LogTally {
         }
     }
 
+    /// Drops the kept listings: the next catch-up lists every folder that is not quiet (a state
+    /// loaded from the checkpoint, or a rebuild, must not rely on what an earlier state saw).
+    mutating func forgetListings() { listings = [:] }
+
     /// False when a segment shrank below its coverage (the counts are then partly done).
     private mutating func catchUpOnce(_ state: inout BudgetState) throws(SpendLogError) -> Bool {
         if quietDaysOnDisk == nil {
@@ -155,6 +159,9 @@ struct LogTally {
         }
         let listedAt = FileSystem.kernelTimeMs()
         let now = try FileSystem.status(path: path) ?? status
+        // A time of whole seconds may come from a file system that stamps only seconds (ext4 with
+        // small inodes has no room for the fraction): then a change within the second is unseen.
+        let margin = now.modifiedMs % 1000 == 0 ? max(margin, 2000) : margin
         let listing = Listing(
             inode: now.inode, modifiedMs: now.modifiedMs, names: try FileSystem.listDirectory(path) ?? [],
             trusted: now.modifiedMs <= listedAt - margin)
@@ -194,12 +201,14 @@ struct LogTally {
                 // Every line is read as the full parser would judge it (the scanner hands it any
                 // line it is not sure of), without building a record.
                 var scanner = RecordScanner()
-                let ids = scopes.interned(in: scanner.interner)
+                let interner = scanner.interner
+                let ids = scopes.interned(in: interner)
                 summary = try reader.readLines(segment, startOffset: start) { line, offset throws(SpendLogError) in
                     let record = try scanner.scan(line, of: segment, at: offset)
                     guard offset >= covered.bytes else { return }
                     state.fold(
-                        at: record.timestampMs, matching: { ScannedScopes.matches(record, ids[$0.id] ?? []) },
+                        at: record.timestampMs,
+                        matching: { ScannedScopes.matches(record, ids[$0.id] ?? [], interner) },
                         amount: { ScannedScopes.amount($0, record.metrics) })
                 }
             } else {
@@ -256,15 +265,24 @@ struct ScannedScopes {
         self.fields = fields
     }
 
-    /// Rule id → its scope's (dimension, value id) pairs, the values interned in `interner`
-    /// (value id 0, which no value has, for a key that never matches).
-    func interned(in interner: StringInterner) -> [String: [(Dimension, UInt32)]] {
-        fields.mapValues { pairs in pairs.map { ($0.0 ?? .project, $0.0 == nil ? 0 : interner.id(for: $0.1)) } }
+    /// Rule id → its scope's (dimension, value id, value) triples, the values interned in
+    /// `interner` (value id 0, which no value has, for a key that never matches).
+    func interned(in interner: StringInterner) -> [String: [(Dimension, UInt32, String)]] {
+        fields.mapValues { pairs in
+            pairs.map { ($0.0 ?? .project, $0.0 == nil ? 0 : interner.id(for: $0.1), $0.1) }
+        }
     }
 
-    /// Whether `record` has every value of `pairs` (``LimitScope/matches(_:)``).
-    static func matches(_ record: ScannedRecord, _ pairs: [(Dimension, UInt32)]) -> Bool {
-        pairs.allSatisfy { $0.1 != 0 && record.ids[$0.0] == $0.1 }
+    /// Whether `record` has every value of `triples` (``LimitScope/matches(_:)``): the same id, or
+    /// a value equal as a `String` is (canonically equivalent text in other bytes, which the
+    /// interner keeps apart).
+    static func matches(_ record: ScannedRecord, _ triples: [(Dimension, UInt32, String)], _ interner: StringInterner)
+        -> Bool
+    {
+        triples.allSatisfy { dimension, valueID, value in
+            let id = record.ids[dimension]
+            return id == valueID ? id != 0 : id != 0 && valueID != 0 && interner.strings[Int(id)] == value
+        }
     }
 
     /// ``LimitMetric/amount(of:)`` from a scanned record's sums.

@@ -233,8 +233,9 @@ enum FileSystem {
     /// How much older than ``kernelTimeMs()`` a folder's modification time must have been when the
     /// folder was listed for an unchanged time to prove that no entry was added, renamed or removed
     /// since: a change in the same tick of the file system's clock can leave the time as it was.
-    /// Local Linux file systems stamp times from the kernel's tick (10 ms at most); others, such
-    /// as network file systems and FAT, may stamp whole seconds, or two.
+    /// Local Linux file systems stamp times from the kernel's tick (10 ms at most), unless they
+    /// keep whole seconds only (ext4 with 128-byte inodes: its callers take 2 s for a time of whole
+    /// seconds); others, such as network file systems and FAT, may stamp whole seconds, or two.
     static func modificationTimeMarginMs(_ path: String) -> Int64 {
         switch spendlog_file_system_type(path) {
         // ext2/3/4, XFS, Btrfs, tmpfs, F2FS, ZFS, overlayfs

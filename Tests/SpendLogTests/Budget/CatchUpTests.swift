@@ -145,11 +145,13 @@ import Testing
 /// metric and every kind of scope.
 @Suite struct ScannedCountTests {
     /// Records of many shapes: providers given and inferred, users and callers or none, errors,
-    /// adjustments, tags, and names the scanner leaves to the parser (escaped, non-ASCII).
+    /// adjustments, tags, and names the scanner leaves to the parser (escaped, non-ASCII), or
+    /// keeps as other bytes than a scope's canonically equivalent value.
     func variedLog(_ temp: TemporaryDirectory) throws -> LogDirectory {
         let log = try temp.log()
         var random = SplitMix(state: 11)
-        let projects = ["etl", "search", "caf\u{e9}", "quote\"d", "etl"]
+        // `cafe\u{301}` is `caf\u{e9}` in other bytes (decomposed): a scope matches both.
+        let projects = ["etl", "search", "caf\u{e9}", "quote\"d", "etl", "cafe\u{301}"]
         let models = ["gpt-4.1", "claude-sonnet-4-5", "us.anthropic.claude-haiku-4-5", "mistral-large-latest"]
         for host in ["host-a", "host-b"] {
             var options = WriterOptions()
