@@ -95,6 +95,11 @@ verdict() { awk -v r="$1" -v t="$2" -v dir="$3" 'BEGIN { ok = (dir == "min") ? r
 row() {  # row FIGURE SPENDLOG OTHER RATIO TARGET VERDICT
     printf '| %s | %s | %s | %s | %s | %s |\n' "$@"
 }
+ratio_row() {  # ratio_row FIGURE SPENDLOG OTHER RATIO LIMIT min|max [SUFFIX] — the target is the ratio's limit
+    local sign="≥"
+    [ "$6" = max ] && sign="≤"
+    row "$1" "$2" "$3" "$4×${7:-}" "$sign $5×" "$(verdict "$4" "$5" "$6")"
+}
 
 m_durable=$(median "${durable[@]}"); m_loop=$(median "${loop[@]}"); m_tasks=$(median "${tasks[@]}")
 m_crash=$(median "${crash[@]}"); m_tolllog=$(median "${tolllog[@]}")
@@ -117,35 +122,31 @@ out=$WORK/section.md
     echo
     echo "| figure | spendlog | compared with | ratio | target | |"
     echo "|---|---|---|---|---|---|"
-    row "durable append, 1 thread, \`--fsync always\` ($DURABLE records), vs a C \`write\`+\`fdatasync\` loop of the same $LINE-byte lines" \
-        "$(per_s $DURABLE "$m_durable")/s" "$(per_s $DURABLE "$m_loop")/s" "${r_durable}×" "≥ 0.9×" "$(verdict "$r_durable" 0.9 min)"
+    ratio_row "durable append, 1 thread, \`--fsync always\` ($DURABLE records), vs a C \`write\`+\`fdatasync\` loop of the same $LINE-byte lines" \
+        "$(per_s $DURABLE "$m_durable")/s" "$(per_s $DURABLE "$m_loop")/s" "$r_durable" 0.9 min
     row "group commit, 1,000 async appenders (\`SpendLog.append\`), every append acknowledged after its fsync ($ASYNC records)" \
         "$(per_s $ASYNC "$m_tasks")/s" "the C loop's fsync rate" "${r_tasks}×" "≥ 100,000/s" \
         "$(verdict "$(per_s $ASYNC "$m_tasks")" 100000 min)"
-    row "appends surviving a process crash (\`--fsync none\`), 1 thread, vs llm-toll \`log_usage\` (synchronous=NORMAL)" \
-        "$(per_s $CRASH "$m_crash")/s" "$(per_s $TOLL_LOG "$m_tolllog")/s" "${r_crash}×" "≥ 10×" "$(verdict "$r_crash" 10 min)"
-    row "enforced append (\`Budget.appendIfWithinLimits\`, \`--fsync none\`), 1 process, vs llm-toll \`log_usage_if_within_budget\` (NORMAL)" \
-        "$(per_s $ENFORCED "$m_enf1")/s" "$(per_s $ENFORCED "$m_toll1")/s" "${r_enf1}×" "≥ 3×" "$(verdict "$r_enf1" 3 min)"
-    row "the same, 8 processes at once" \
-        "$(per_s $ENFORCED "$m_enf8")/s" "$(per_s $ENFORCED "$m_toll8")/s" "${r_enf8}×" "≥ 3×" "$(verdict "$r_enf8" 3 min)"
+    ratio_row "appends surviving a process crash (\`--fsync none\`), 1 thread, vs llm-toll \`log_usage\` (synchronous=NORMAL)" \
+        "$(per_s $CRASH "$m_crash")/s" "$(per_s $TOLL_LOG "$m_tolllog")/s" "$r_crash" 10 min
+    ratio_row "enforced append (\`Budget.appendIfWithinLimits\`, \`--fsync none\`), 1 process, vs llm-toll \`log_usage_if_within_budget\` (NORMAL)" \
+        "$(per_s $ENFORCED "$m_enf1")/s" "$(per_s $ENFORCED "$m_toll1")/s" "$r_enf1" 3 min
+    ratio_row "the same, 8 processes at once" \
+        "$(per_s $ENFORCED "$m_enf8")/s" "$(per_s $ENFORCED "$m_toll8")/s" "$r_enf8" 3 min
     row "one CLI \`append\` priced from the built-in table (\`--fsync none\`), wall time per process started from bash" \
         "$m_cli ms" "$m_true ms (\`/bin/true\`)" "" "≤ 5 ms" "$(verdict "$m_cli" 5 max)"
     results=.build/bench-results
     if [ -f $results/index.env ]; then
         # shellcheck disable=SC1090
         . $results/index.env
-        r=$(ratio "$INDEX_MS" "$ZSTD_MS")
-        row "\`index --rebuild\` ($INDEX_THREADS threads) vs \`zstd -d\` of the same segments (1 thread), wall time, $INDEX_RECORDS records ($INDEX_WHEN)" \
-            "$INDEX_MS ms" "$ZSTD_MS ms" "${r}×" "≤ 2×" "$(verdict "$r" 2 max)"
-        r=$(ratio "$INDEX_CPU_MS" "$ZSTD_CPU_MS")
-        row "the same in CPU time, \`index --rebuild --threads 1\` (user + system)" \
-            "$INDEX_CPU_MS ms" "$ZSTD_CPU_MS ms" "${r}×" "≤ 2×" "$(verdict "$r" 2 max)"
-        r=$(ratio "$DUCK_CUBE_MS" "$INDEX_MS")
-        row "\`index --rebuild\` ($INDEX_THREADS threads) vs DuckDB \`read_ndjson\`, same cells ($INDEX_WHEN)" \
-            "$INDEX_MS ms" "$DUCK_CUBE_MS ms" "${r}× faster" "≥ 3×" "$(verdict "$r" 3 min)"
-        r=$(ratio "$DUCK_SIMPLE_MS" "$INDEX_MS")
-        row "\`index --rebuild\` vs DuckDB, a plain \`GROUP BY project, model\` ($INDEX_WHEN)" \
-            "$INDEX_MS ms" "$DUCK_SIMPLE_MS ms" "${r}× faster" "≥ 1.5×" "$(verdict "$r" 1.5 min)"
+        ratio_row "\`index --rebuild\` ($INDEX_THREADS threads) vs \`zstd -d\` of the same segments (1 thread), wall time, $INDEX_RECORDS records ($INDEX_WHEN)" \
+            "$INDEX_MS ms" "$ZSTD_MS ms" "$(ratio "$INDEX_MS" "$ZSTD_MS")" 2 max
+        ratio_row "the same in CPU time, \`index --rebuild --threads 1\` (user + system)" \
+            "$INDEX_CPU_MS ms" "$ZSTD_CPU_MS ms" "$(ratio "$INDEX_CPU_MS" "$ZSTD_CPU_MS")" 2 max
+        ratio_row "\`index --rebuild\` ($INDEX_THREADS threads) vs DuckDB \`read_ndjson\`, same cells ($INDEX_WHEN)" \
+            "$INDEX_MS ms" "$DUCK_CUBE_MS ms" "$(ratio "$DUCK_CUBE_MS" "$INDEX_MS")" 3 min " faster"
+        ratio_row "\`index --rebuild\` vs DuckDB, a plain \`GROUP BY project, model\` ($INDEX_WHEN)" \
+            "$INDEX_MS ms" "$DUCK_SIMPLE_MS ms" "$(ratio "$DUCK_SIMPLE_MS" "$INDEX_MS")" 1.5 min " faster"
     else
         row "index rows" "not measured: run \`make bench\` (scripts/bench-index.sh)" "" "" "" ""
     fi

@@ -139,7 +139,7 @@ struct BudgetStoreOptions: ParsableArguments {
             throw ValidationError("\(what): \(error.message) It must hold a postgresql:// URL.")
         }
         let line = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
-            .map { String($0.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()) }
+            .map { String($0.drop(while: \.isWhitespace)) }  // the location trims the rest
             .first { !$0.isEmpty && !$0.hasPrefix("#") }
         guard let line else { throw ValidationError("\(what): '\(path)' holds no postgresql:// URL.") }
         do { return try BudgetStoreLocation(url: line, field: "\(what) '\(path)'") } catch {

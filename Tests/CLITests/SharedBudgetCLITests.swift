@@ -53,6 +53,19 @@ import Testing
         return result
     }
 
+    /// `limit set` of a lifetime limit through the store, which must succeed; the run (its stdout
+    /// is the rule's id).
+    @discardableResult
+    func setLimit(_ store: Store, _ dir: String, _ scope: String, _ type: String, max: String, _ extra: [String] = [])
+        throws -> ProcessResult
+    {
+        let result = try run(
+            store, dir,
+            ["limit", "set", "--scope", scope, "--type", type, "--max", max, "--window", "lifetime"] + extra)
+        #expect(result.status == 0, "\(result.stderr)")
+        return result
+    }
+
     func appendArguments(project: String, cost: String) -> [String] {
         [
             "append", "--enforce", "--project", project, "--model", "gpt-4.1", "--input-tokens", "10",
@@ -86,13 +99,7 @@ import Testing
             let store = try Store(cluster, database: "race\(round)", in: temp.path)
             let dirs = hosts.map { temp.path + "/r\(round)-\($0)" }
             // $0.01 a call: room for 30, asked for 3 × perHost × attempts (72 in make test).
-            let set = try run(
-                store, dirs[0],
-                [
-                    "limit", "set", "--scope", "global", "--type", "cost", "--max", "0.3",
-                    "--window", "lifetime",
-                ])
-            #expect(set.status == 0, "\(set.stderr)")
+            try setLimit(store, dirs[0], "global", "cost", max: "0.3")
             let maximum: Int64 = 300_000_000
             let stats = RaceStats()
             let group = DispatchGroup()
@@ -184,18 +191,8 @@ import Testing
         defer { cluster.stop() }
         let store = try Store(cluster, database: "restart", in: temp.path)
         let dir = temp.path + "/log"
-        let closed = try run(
-            store, dir,
-            [
-                "limit", "set", "--scope", "project=closed", "--type", "cost", "--max", "1",
-                "--window", "lifetime",
-            ])
-        let open = try run(
-            store, dir,
-            [
-                "limit", "set", "--scope", "project=open", "--type", "cost", "--max", "1",
-                "--window", "lifetime", "--on-store-failure", "fail-open",
-            ])
+        let closed = try setLimit(store, dir, "project=closed", "cost", max: "1")
+        let open = try setLimit(store, dir, "project=open", "cost", max: "1", ["--on-store-failure", "fail-open"])
         #expect(closed.stdout == "L1\n" && open.stdout == "L2\n", "\(closed.stderr)\(open.stderr)")
 
         // sslmode is libpq's: this server has no TLS, so `require` fails, naming host:port only.
@@ -277,20 +274,10 @@ import Testing
         let store = try Store(cluster, database: "holds", in: temp.path)
         let a = temp.path + "/host-a"
         let b = temp.path + "/host-b"
-        #expect(
-            try run(
-                store, a,
-                [
-                    "limit", "set", "--scope", "project=etl", "--type", "cost", "--max", "1",
-                    "--window", "lifetime",
-                ]
-            ).status == 0)
+        try setLimit(store, a, "project=etl", "cost", max: "1")
         let soft = try run(
             store, a,
-            [
-                "limit", "set", "--scope", "global", "--type", "cost", "--max", "1",
-                "--window", "lifetime", "--soft", "0.8",
-            ])
+            ["limit", "set", "--scope", "global", "--type", "cost", "--max", "1", "--window", "lifetime", "--soft", "0.8"])
         #expect(soft.status == 64 && soft.stderr.contains("--soft"), "\(soft.stderr)")
 
         let held = try run(store, a, ["reserve", "--scope-fields", "project=etl,model=gpt-4.1", "--max-usd", "0.5"])
@@ -373,22 +360,8 @@ import Testing
         defer { cluster.stop() }
         let store = try Store(cluster, database: "terminate", in: temp.path)
         let dir = temp.path + "/log"
-        #expect(
-            try run(
-                store, dir,
-                [
-                    "limit", "set", "--scope", "project=closed", "--type", "requests", "--max", "10",
-                    "--window", "lifetime",
-                ]
-            ).status == 0)
-        #expect(
-            try run(
-                store, dir,
-                [
-                    "limit", "set", "--scope", "project=open", "--type", "requests", "--max", "10",
-                    "--window", "lifetime", "--on-store-failure", "fail-open",
-                ]
-            ).status == 0)
+        try setLimit(store, dir, "project=closed", "requests", max: "10")
+        try setLimit(store, dir, "project=open", "requests", max: "10", ["--on-store-failure", "fail-open"])
         #expect(try run(store, dir, appendArguments(project: "closed", cost: "0.1")).status == 0)
         #expect(try run(store, dir, appendArguments(project: "open", cost: "0.1")).status == 0)
 

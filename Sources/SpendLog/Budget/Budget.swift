@@ -130,7 +130,6 @@ public final class Budget: @unchecked Sendable {
 
     /// The record's own checks, and its time no later than `now` (within the tolerance). Returns
     /// its line, made before the budget's lock is taken.
-    @discardableResult
     static func validate(_ record: UsageRecord, now: Timestamp) throws(SpendLogError) -> LogWriter.EncodedRecords {
         let line = try LogWriter.encode([record])
         guard record.timestamp.millisecondsSinceEpoch <= now.millisecondsSinceEpoch + futureToleranceMs else {
@@ -263,29 +262,27 @@ public final class Budget: @unchecked Sendable {
 
     /// Every rule's spend in its current window, held amounts, and when the window resets.
     public func status(now: Timestamp = .now()) throws(SpendLogError) -> [RuleStatus] {
-        try store.locked(now: now, checkpoint: .whenChanged) { state in
-            let at = now.millisecondsSinceEpoch
-            return state.sortedRules.map { rule in
-                RuleStatus(
-                    rule: rule, windowStart: Budget.windowStart(rule, state, at), spent: state.spent(rule, now: at),
-                    held: state.held(rule), resetsAt: rule.window.resetTime(after: at))
-            }
+        try store.locked(now: now, checkpoint: .whenChanged) { state in Budget.statuses(state, at: now) }
+    }
+
+    /// Every rule's status in `state` at `now`.
+    private static func statuses(_ state: BudgetState, at now: Timestamp) -> [RuleStatus] {
+        let at = now.millisecondsSinceEpoch
+        return state.sortedRules.map { rule in
+            RuleStatus(
+                rule: rule, windowStart: windowStart(rule, state, at), spent: state.spent(rule, now: at),
+                held: state.held(rule), resetsAt: rule.window.resetTime(after: at))
         }
     }
 
     /// What ``status(now:)`` answers, worked out without writing anything to the log's folder
     /// (the store's read-only count): for readers such as `spendlog report` and the HTTP API,
-    /// which may run on a read-only copy and must not take the lock that enforced appends wait
-    /// for. Holds past their deadline, or of a process that is gone, are not counted, as the next
-    /// locked operation would end them.
+    /// which may run on a read-only copy. It takes `budget/lock` shared, when the file exists, so
+    /// that no operation is seen half done: enforced appends wait while it counts. Holds past
+    /// their deadline, or of a process that is gone, are not counted, as the next locked
+    /// operation would end them.
     public func peekStatus(now: Timestamp = .now()) throws(SpendLogError) -> [RuleStatus] {
-        let state = try store.peek(now: now)
-        let at = now.millisecondsSinceEpoch
-        return state.sortedRules.map { rule in
-            RuleStatus(
-                rule: rule, windowStart: Budget.windowStart(rule, state, at), spent: state.spent(rule, now: at),
-                held: state.held(rule), resetsAt: rule.window.resetTime(after: at))
-        }
+        Budget.statuses(try store.peek(now: now), at: now)
     }
 
     /// Brings the sidecar up to date and returns its bytes.

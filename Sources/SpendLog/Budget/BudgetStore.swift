@@ -154,22 +154,10 @@ final class BudgetStore: @unchecked Sendable {
         }
         var readOnly = tally
         readOnly.persistsQuietDays = false
-        var recount = false
-        state.journalBytes = try journal.read(from: state.journalBytes) { event in
-            if state.apply(event) { recount = true }
-        }
-        if recount { state.clearCounts() }
-        try readOnly.catchUp(&state)
+        try catchUp(&state, with: &readOnly)
+        // What expireHolds would end, ended in memory only (an expiry changes no counter).
         let at = now.millisecondsSinceEpoch
-        recount = false
-        for reservation in state.reservations.values.sorted(by: { $0.id < $1.id })
-        where at >= reservation.deadline || !reservation.holder.mayBeAlive {
-            if state.apply(.expire(id: reservation.id, reason: "peek", at: at)) { recount = true }
-        }
-        if recount {
-            state.clearCounts()
-            try readOnly.catchUp(&state)
-        }
+        state.reservations = state.reservations.filter { at < $0.value.deadline && $0.value.holder.mayBeAlive }
         return state
     }
 
@@ -308,7 +296,10 @@ final class BudgetStore: @unchecked Sendable {
     }
 
     /// Applies journal events past the checkpoint, then counts log lines past it.
-    private func catchUp(_ state: inout BudgetState) throws(SpendLogError) {
+    private func catchUp(_ state: inout BudgetState) throws(SpendLogError) { try catchUp(&state, with: &tally) }
+
+    /// ``catchUp(_:)`` counting with `tally` (a read-only copy, for ``peek(now:)``).
+    private func catchUp(_ state: inout BudgetState, with tally: inout LogTally) throws(SpendLogError) {
         var recount = false
         state.journalBytes = try journal.read(from: state.journalBytes) { event in
             if state.apply(event) { recount = true }

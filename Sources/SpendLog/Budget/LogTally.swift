@@ -159,12 +159,9 @@ struct LogTally {
         }
         let listedAt = FileSystem.kernelTimeMs()
         let now = try FileSystem.status(path: path) ?? status
-        // A time of whole seconds may come from a file system that stamps only seconds (ext4 with
-        // small inodes has no room for the fraction): then a change within the second is unseen.
-        let margin = now.modifiedMs % 1000 == 0 ? max(margin, 2000) : margin
         let listing = Listing(
             inode: now.inode, modifiedMs: now.modifiedMs, names: try FileSystem.listDirectory(path) ?? [],
-            trusted: now.modifiedMs <= listedAt - margin)
+            trusted: FileSystem.listedLateEnough(modifiedMs: now.modifiedMs, listedAt: listedAt, marginMs: margin))
         listings[path] = listing.trusted ? listing : nil
         return listing
     }

@@ -298,19 +298,7 @@ struct PackedDayCells {
                 var key = SIMD8<UInt32>(repeating: 0)
                 key[0] = run.day
                 for lane in 1...dimensions { key[lane] = UInt32(truncatingIfNeeded: varint()) }
-                var m = RollupMetrics()
-                m.requests = field()
-                m.inputTokens = field()
-                m.outputTokens = field()
-                m.cachedInputTokens = field()
-                m.cacheWriteTokens = field()
-                m.reasoningTokens = field()
-                m.costNanos = field()
-                m.errors = field()
-                m.unpricedRequests = field()
-                m.latencySumMs = field()
-                m.latencyCount = field()
-                body(key, m)
+                body(key, RollupMetrics(reading: field))
             }
             assert(at == run.end)
         }

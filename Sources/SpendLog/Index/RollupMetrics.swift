@@ -163,14 +163,6 @@ public struct RollupMetrics: Equatable, Hashable, Sendable {
         body(latencyCount)
     }
 
-    /// The fields in file order (docs/FORMAT.md, "Rollup files").
-    var fields: [Int64] {
-        [
-            requests, inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens, costNanos,
-            errors, unpricedRequests, latencySumMs, latencyCount,
-        ]
-    }
-
     /// The fields in file order, each from `next` (a rollup cell's sums as they are decoded).
     @inline(__always)
     init<E: Error>(reading next: () throws(E) -> Int64) throws(E) {

@@ -234,8 +234,8 @@ enum FileSystem {
     /// folder was listed for an unchanged time to prove that no entry was added, renamed or removed
     /// since: a change in the same tick of the file system's clock can leave the time as it was.
     /// Local Linux file systems stamp times from the kernel's tick (10 ms at most), unless they
-    /// keep whole seconds only (ext4 with 128-byte inodes: its callers take 2 s for a time of whole
-    /// seconds); others, such as network file systems and FAT, may stamp whole seconds, or two.
+    /// keep whole seconds only (see ``listedLateEnough(modifiedMs:listedAt:marginMs:)``); others,
+    /// such as network file systems and FAT, may stamp whole seconds, or two.
     static func modificationTimeMarginMs(_ path: String) -> Int64 {
         switch spendlog_file_system_type(path) {
         // ext2/3/4, XFS, Btrfs, tmpfs, F2FS, ZFS, overlayfs
@@ -243,6 +243,16 @@ enum FileSystem {
         default: return 2000
         }
     }
+
+    /// Whether a folder whose time was `modifiedMs` when it was listed at `listedAt` (the kernel's
+    /// clock, read before its `stat`) was listed late enough for an unchanged time to prove it
+    /// unchanged since: at least `marginMs` (``modificationTimeMarginMs(_:)``) after that time, or 2 s
+    /// after a time of whole seconds, which a file system that stamps seconds only gives (ext4 with
+    /// 128-byte inodes, whose type is that of any ext4).
+    static func listedLateEnough(modifiedMs: Int64, listedAt: Int64, marginMs: Int64) -> Bool {
+        modifiedMs <= listedAt - (modifiedMs % 1000 == 0 ? max(marginMs, 2000) : marginMs)
+    }
+
 
     static func truncate(_ fd: FileDescriptor, to size: Int64, path: String) throws(SpendLogError) {
         if case .failure(let errno) = Syscall.ftruncate(fd, to: size, path: path) {

@@ -38,6 +38,13 @@ private struct Refused: Error {}
         return options
     }
 
+    /// A real Anthropic Messages response (Fixtures/provider-responses), whose usage costs $0.001137.
+    func anthropicBody() throws -> [UInt8] {
+        Array(
+            try #require(
+                FileManager.default.contents(atPath: TestPaths.fixtures + "/provider-responses/anthropic_messages.json")))
+    }
+
     func record(_ i: Int, day: String = "2026-11-23", project: String? = nil) -> UsageRecord {
         let ts = Timestamp(millisecondsSinceEpoch: time(day + "T10:00:00Z").millisecondsSinceEpoch + Int64(i))
         return UsageRecord(
@@ -275,10 +282,7 @@ private struct Refused: Error {}
     @Test func trackRecordsAFailedCallWithKnownUsageAsAnError() async throws {
         let temp = TemporaryDirectory()
         let log = try SpendLog(directory: temp.path + "/log", options: options(.always))
-        let body = Array(
-            try #require(
-                FileManager.default.contents(
-                    atPath: TestPaths.fixtures + "/provider-responses/anthropic_messages.json")))
+        let body = try anthropicBody()
         await #expect(throws: StreamCut.self) { () async throws in
             _ = try await log.track(project: "app") { () async throws -> [UInt8] in throw StreamCut(responseBody: body) }
         }
@@ -316,10 +320,7 @@ private struct Refused: Error {}
     @Test func trackWithinLimitsHoldsBeforeTheCallAndSettlesAfter() async throws {
         let temp = TemporaryDirectory()
         let log = try SpendLog(directory: temp.path + "/log", options: options(.always))
-        let body = Array(
-            try #require(
-                FileManager.default.contents(
-                    atPath: TestPaths.fixtures + "/provider-responses/anthropic_messages.json")))
+        let body = try anthropicBody()
         try await log.setLimit(try rule("project=app", "cost", "0.003", "lifetime"))
         let scope = try LimitScope.parse("project=app")
         let first = try await log.trackWithinLimits(scope: scope, estimate: dollars("0.002"), project: "app") { body }
@@ -355,10 +356,7 @@ private struct Refused: Error {}
     @Test func trackWithinLimitsRecordsEveryPaidCall() async throws {
         let temp = TemporaryDirectory()
         let log = try SpendLog(directory: temp.path + "/log", options: options(.always))
-        let body = Array(
-            try #require(
-                FileManager.default.contents(
-                    atPath: TestPaths.fixtures + "/provider-responses/anthropic_messages.json")))
+        let body = try anthropicBody()
         try await log.setLimit(try rule("project=app", "cost", "1", "lifetime"))
         // A limit on the model, which a hold on the project does not cover: no room at all.
         try await log.setLimit(try rule("model=claude-sonnet-4-5-20250929", "cost", "0.0001", "lifetime"))

@@ -220,3 +220,40 @@ import Testing
         #expect(try counted(log, tagged, scanning: true) == (try counted(log, tagged, scanning: false)))
     }
 }
+
+/// When a folder's unchanged time proves that nothing in it changed.
+@Suite struct ListingTrustTests {
+    @Test func aListingIsTrustedOnlyAMarginAfterTheFolderChanged() throws {
+        let changed: Int64 = 1_795_392_000_123
+        #expect(FileSystem.listedLateEnough(modifiedMs: changed, listedAt: changed + 50, marginMs: 50))
+        #expect(!FileSystem.listedLateEnough(modifiedMs: changed, listedAt: changed + 49, marginMs: 50))
+        #expect(!FileSystem.listedLateEnough(modifiedMs: changed, listedAt: changed - 1000, marginMs: 50))
+        // A time of whole seconds may be a file system that keeps seconds only: 2 s whatever the margin.
+        let second: Int64 = 1_795_392_000_000
+        #expect(!FileSystem.listedLateEnough(modifiedMs: second, listedAt: second + 1999, marginMs: 50))
+        #expect(FileSystem.listedLateEnough(modifiedMs: second, listedAt: second + 2000, marginMs: 50))
+        #expect(!FileSystem.listedLateEnough(modifiedMs: changed, listedAt: changed + 1999, marginMs: 2000))
+    }
+
+    @Test func theMarginOfTheTemporaryFolderIsThatOfItsFileSystem() throws {
+        let temp = TemporaryDirectory()
+        let margin = FileSystem.modificationTimeMarginMs(temp.path)
+        #expect(margin == 50 || margin == 2000)
+        #expect(FileSystem.modificationTimeMarginMs(temp.path + "/missing") == 2000)
+    }
+}
+
+/// The provider a model name implies, for names as callers write them.
+@Suite struct ProviderInferenceTests {
+    @Test(arguments: [
+        ("gpt-4.1", "openai"), ("GPT-4.1", "openai"), ("o3", "openai"), ("o3-mini", "openai"), ("o3x", "unknown"),
+        ("Claude-Sonnet-4-5", "anthropic"), ("anthropic/claude-haiku-4-5", "anthropic"),
+        ("Bedrock/whatever", "aws.bedrock"), ("us.anthropic.claude-sonnet-4-5-v1:0", "aws.bedrock"),
+        ("eu.amazon.nova-pro-v1:0", "aws.bedrock"), ("gemini-2.5-pro", "gcp.gemini"),
+        ("mistral-large-latest", "mistral_ai"), ("\u{c9}gpt-4", "unknown"), ("\u{212A}imi", "unknown"),
+        ("", "unknown"), ("/gpt-4", "unknown"), ("grok-4", "x_ai"),
+    ])
+    func namesGiveTheirMaker(model: String, provider: String) {
+        #expect(ProviderInference.provider(forModel: model) == provider, "\(model)")
+    }
+}

@@ -61,8 +61,8 @@ extension SharedBudget {
     /// stays in the store until its deadline: over, never under).
     @discardableResult
     public func settle(_ id: String, record: UsageRecord, now: Timestamp = .now()) throws -> Outcome {
-        try Budget.validate(record, now: now)
-        return try enforced(record, settling: id, now: now, once: false)
+        let line = try Budget.validate(record, now: now)
+        return try enforced(line, settling: id, now: now, once: false)
     }
 
     /// Frees a hold without recording anything.

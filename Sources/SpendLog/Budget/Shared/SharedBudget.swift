@@ -141,22 +141,24 @@ public final class SharedBudget: @unchecked Sendable {
     public func appendIfWithinLimits(_ record: UsageRecord, now: Timestamp = .now(), once: Bool = false) throws
         -> Outcome
     {
-        try Budget.validate(record, now: now)
+        let line = try Budget.validate(record, now: now)
         if once, try writer.isRecorded(record.id, day: record.timestamp.dayString) {
             return Outcome(record: record, alreadyRecorded: true)
         }
-        return try enforced(record, settling: nil, now: now, once: once)
+        return try enforced(line, settling: nil, now: now, once: once)
     }
 
-    func enforced(_ record: UsageRecord, settling: String?, now: Timestamp, once: Bool) throws -> Outcome {
-        try mutex.withLock { () throws -> Outcome in
+    /// Checks and counts the record of `line` (made by ``Budget/validate(_:now:)``), then appends it.
+    func enforced(_ line: LogWriter.EncodedRecords, settling: String?, now: Timestamp, once: Bool) throws -> Outcome {
+        let record = line.records[0]
+        return try mutex.withLock { () throws -> Outcome in
             let counted: Bool
             do {
                 counted = try check(record, held: settling, now: now)
             } catch let failure as BudgetStoreUnavailable {
                 return try appendUnchecked(record, failure: failure, once: once)
             }
-            return try appendChecked(record, counted: counted, once: once)
+            return try appendChecked(line, counted: counted, once: once)
         }
     }
 
@@ -259,11 +261,12 @@ public final class SharedBudget: @unchecked Sendable {
         return true
     }
 
-    private func appendChecked(_ record: UsageRecord, counted: Bool, once: Bool) throws -> Outcome {
+    private func appendChecked(_ line: LogWriter.EncodedRecords, counted: Bool, once: Bool) throws -> Outcome {
         FaultInjection.reach("shared.afterCommit")
+        let record = line.records[0]
         let receipt: AppendReceipt
         do {
-            receipt = once ? try writer.appendOnce(contentsOf: [record]) : try writer.append(contentsOf: [record])
+            receipt = try writer.append(line, once: once)
         } catch {
             if counted {
                 var failed = error
