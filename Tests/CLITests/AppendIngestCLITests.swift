@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SpendLog
 
 /// The built `spendlog` binary, as a user runs it.
 @Suite struct AppendCLITests {
@@ -176,6 +177,29 @@ import Testing
         #expect(skipping.stdout == "ingested 2 records, skipped 4 invalid lines\n")
         let tail = try spendlog(["tail", "--dir", dir, "--json"])
         #expect(tail.stdout.split(separator: "\n").count == 2)
+    }
+
+    /// A batch over many days under a low open-file limit: the writer keeps a few days open, so
+    /// one descriptor per day written is enough (it took three, and failed with "Too many open
+    /// files" past about a third of the limit).
+    @Test func ingestOverManyDaysStaysWithinTheOpenFileLimit() throws {
+        let temp = TemporaryDirectory()
+        let dir = temp.path + "/log"
+        let days = 120
+        let lines = (0..<days).map { day in
+            let ts = Timestamp(millisecondsSinceEpoch: 1_767_225_600_000 + Int64(day) * 86_400_000).rfc3339
+            return #"{"ts":"\#(ts)","project":"p","model":"gpt-4.1-mini","input_tokens":1,"output_tokens":1}"#
+        }
+        let file = temp.path + "/in.jsonl"
+        writeFile(file, Data(lines.joined(separator: "\n").utf8))
+        let result = try runProcess(
+            "/bin/sh", ["-c", #"ulimit -n 200 && exec "$0" ingest --dir "$1" --fsync none "$2""#, TestPaths.binary, dir, file])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "ingested \(days) records\n")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: dir + "/segments")
+        #expect(folders.filter { $0.hasPrefix("day=") }.count == days)
+        let stats = try spendlog(["stats", "--dir", dir, "--format", "json"])
+        #expect(stats.stdout.contains(#""requests":\#(days)"#), "\(stats.stdout)")
     }
 
     @Test func invalidUTF8AndBrokenJSONInIngestAreNamedByLine() throws {

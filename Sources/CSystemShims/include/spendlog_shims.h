@@ -23,4 +23,9 @@ int64_t spendlog_kernel_time_ms(void);
 /// when it cannot be read.
 int64_t spendlog_file_system_type(const char *path);
 
+/// Eight random bytes into `out`, from getrandom(2), drawn 256 bytes at a time into a buffer of the
+/// calling thread (a forked child empties its copy of the buffer before using it). Returns 1, or 0
+/// when getrandom fails (`out` is then unchanged).
+int spendlog_random_u64(uint64_t *out);
+
 #endif

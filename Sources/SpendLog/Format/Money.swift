@@ -37,19 +37,10 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// The shortest exact decimal of dollars, as ``description``: `0.1`, `12`, `0.000000001`.
     public var decimalString: String {
-        var magnitude = nanos.magnitude
-        let negative = nanos < 0
-        let whole = magnitude / UInt64(Money.nanosPerDollar)
-        magnitude %= UInt64(Money.nanosPerDollar)
-        var text = negative ? "-" : ""
-        text += String(whole)
-        if magnitude != 0 {
-            var fraction = String(magnitude)
-            fraction = String(repeating: "0", count: 9 - fraction.count) + fraction
-            while fraction.last == "0" { fraction.removeLast() }
-            text += "." + fraction
-        }
-        return text
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        DecimalText.appendDollars(nanos: nanos, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Dollars with a fixed number of fraction digits, rounded half away from zero, for people

@@ -28,29 +28,32 @@ public enum ProviderInference {
             }
         }
         // Prefixes are compared as bytes (they are ASCII): the name is an identifier, not text.
-        var bare = Substring(name).utf8
-        for region in regions where bare.starts(with: region.utf8) {
-            bare = bare.dropFirst(region.utf8.count)
-        }
-        if bedrockFamilies.contains(where: { bare.starts(with: $0.utf8) }) { return "aws.bedrock" }
-        for family in families where bare.starts(with: family.prefix.utf8) {
-            // `o1`, `o3`, `o4` only as whole tokens (`o3-mini`, `o4`), not `o3something`.
-            if family.prefix.utf8.count == 2, family.prefix.utf8.first == UInt8(ascii: "o") {
-                if let next = bare.dropFirst(2).first, next != UInt8(ascii: "-") { continue }
+        var bytes = name
+        return bytes.withUTF8 { name in
+            var bare = name[...]
+            for region in regions where bare.starts(with: region) {
+                bare = bare.dropFirst(region.count)
             }
-            return family.provider
+            if bedrockFamilies.contains(where: { bare.starts(with: $0) }) { return "aws.bedrock" }
+            for family in families where bare.starts(with: family.prefix) {
+                // `o1`, `o3`, `o4` only as whole tokens (`o3-mini`, `o4`), not `o3something`.
+                if family.prefix.count == 2, family.prefix[0] == UInt8(ascii: "o") {
+                    if let next = bare.dropFirst(2).first, next != UInt8(ascii: "-") { continue }
+                }
+                return family.provider
+            }
+            return unknown
         }
-        return unknown
     }
 
     /// Bedrock's cross-region prefixes of model ids (`us.anthropic.…`).
-    private static let regions = ["us.", "eu.", "apac.", "global.", "us-gov."]
+    private static let regions = ["us.", "eu.", "apac.", "global.", "us-gov."].map { Array($0.utf8) }
     /// Bedrock model ids: `anthropic.claude-…-v1:0`, `us.anthropic.…`, `meta.llama3-…`, `amazon.nova-…`.
     private static let bedrockFamilies = [
         "anthropic.", "meta.", "amazon.", "cohere.", "ai21.", "mistral.", "deepseek.", "writer.",
-    ]
+    ].map { Array($0.utf8) }
     /// Model families by the start of their names, and their makers.
-    private static let families: [(prefix: String, provider: String)] = [
+    private static let families: [(prefix: [UInt8], provider: String)] = [
         ("gpt-", "openai"), ("o1", "openai"), ("o3", "openai"), ("o4", "openai"), ("chatgpt-", "openai"),
         ("text-embedding-", "openai"), ("davinci", "openai"), ("babbage", "openai"), ("dall-e", "openai"),
         ("whisper", "openai"), ("tts-", "openai"), ("codex-", "openai"), ("omni-moderation", "openai"),
@@ -63,5 +66,5 @@ public enum ProviderInference {
         ("grok", "x_ai"),
         ("command", "cohere"),
         ("sonar", "perplexity"),
-    ]
+    ].map { (Array($0.0.utf8), $0.1) }
 }

@@ -14,18 +14,17 @@ extension UsageRecord {
         // Keys come from RecordSchema, in its order (`v` first opens the object).
         func key(_ key: RecordSchema.Key) {
             out.append(key == .v ? 0x7B : 0x2C)
-            out.append(0x22)
-            out.append(contentsOf: key.utf8)
-            out.append(contentsOf: [0x22, 0x3A])
+            let quoted = key.quoted
+            out.append(contentsOf: UnsafeBufferPointer(start: quoted.utf8Start, count: quoted.utf8CodeUnitCount))
         }
-        func int(_ value: Int64) { out.append(contentsOf: String(value).utf8) }
+        func int(_ value: Int64) { DecimalText.append(value, to: &out) }
         func string(_ value: String) { JSONWriter.writeString(value, into: &out) }
 
         key(.v)
         int(Int64(version))
         key(.id)
         out.append(0x22)
-        out.append(contentsOf: id.description.utf8)
+        id.appendText(to: &out)
         out.append(0x22)
         key(.ts)
         out.append(0x22)
@@ -50,13 +49,13 @@ extension UsageRecord {
         key(.reasoningTokens)
         int(reasoningTokens)
         key(.costUSD)
-        out.append(contentsOf: cost.decimalString.utf8)
+        DecimalText.appendDollars(nanos: cost.nanos, to: &out)
         key(.costSource)
         string(costSource.rawValue)
         if let adjusts {
             key(.adjusts)
             out.append(0x22)
-            out.append(contentsOf: adjusts.description.utf8)
+            adjusts.appendText(to: &out)
             out.append(0x22)
         }
         if let latencyMs {

@@ -1,4 +1,17 @@
+import CSystemShims
 import Synchronization
+
+/// The operating system's random bytes, as `SystemRandomNumberGenerator` gives them, but drawn a
+/// few hundred bytes per system call (`spendlog_random_u64`): one `getrandom` per id was a
+/// measurable part of an append.
+struct PooledRandom: RandomNumberGenerator {
+    mutating func next() -> UInt64 {
+        var value: UInt64 = 0
+        if spendlog_random_u64(&value) == 1 { return value }
+        var system = SystemRandomNumberGenerator()
+        return system.next()
+    }
+}
 
 /// A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then version, a 12-bit counter and random
 /// bits. Ids sort by creation time and are unique across processes and hosts; consumers
@@ -30,7 +43,7 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// a counter in `rand_a`, reseeded each millisecond; an exhausted counter borrows the next
     /// millisecond).
     public static func generate(at now: Timestamp = .now()) -> RecordID {
-        var rng = SystemRandomNumberGenerator()
+        var rng = PooledRandom()
         let (ms, counter) = generatorState.withLock { state -> (UInt64, UInt64) in
             let wall = UInt64(max(0, now.millisecondsSinceEpoch))
             if wall > state.lastMs {
@@ -73,17 +86,34 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// Lower-case, hyphenated: `019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a`.
     public var description: String {
-        var bytes = [UInt8](repeating: 0x2D, count: 36)
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        String(unsafeUninitializedCapacity: 36) { buffer in
+            writeText(into: buffer.baseAddress!)
+            return 36
+        }
+    }
+
+    /// Appends ``description``'s 36 bytes to `out`.
+    func appendText(to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
+            writeText(into: text.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(text))
+        }
+    }
+
+    /// Writes ``description``'s 36 bytes at `p`.
+    @inline(__always)
+    private func writeText(into p: UnsafeMutablePointer<UInt8>) {
         var position = 0
         for nibbleIndex in 0..<32 {
-            if position == 8 || position == 13 || position == 18 || position == 23 { position += 1 }
+            if position == 8 || position == 13 || position == 18 || position == 23 {
+                p[position] = 0x2D
+                position += 1
+            }
             let word = nibbleIndex < 16 ? high : low
-            let shift = UInt64(60 - (nibbleIndex % 16) * 4)
-            bytes[position] = hex[Int((word >> shift) & 0xF)]
+            let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - (nibbleIndex % 16) * 4)) & 0xF
+            p[position] = nibble < 10 ? 0x30 &+ nibble : 0x57 &+ nibble
             position += 1
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Parses the 36-character text form (either case). Returns nil for anything else.

@@ -90,6 +90,7 @@ public final class LogWriter: @unchecked Sendable {
 
     private let mutex = PThreadMutex()
     private var days: [String: DayState] = [:]
+    private var dayUses: UInt64 = 0
     /// Set by the first failed fsync: the writer appends nothing after it (see ``GroupCommit``).
     private var fsyncFailure: SpendLogError?
     private let groupCommit: GroupCommit
@@ -116,12 +117,17 @@ public final class LogWriter: @unchecked Sendable {
     final class DayState {
         let day: String
         let folder: String
+        /// The day folder, open: names in it are looked up from here.
+        let handle: OwnedDescriptor
         let lock: OwnedDescriptor
         var segment: OpenSegment?
+        /// When it was last used (``LogWriter/dayState(_:)``'s count): the least recent is closed first.
+        var lastUse: UInt64 = 0
 
-        init(day: String, folder: String, lock: OwnedDescriptor) {
+        init(day: String, folder: String, handle: OwnedDescriptor, lock: OwnedDescriptor) {
             self.day = day
             self.folder = folder
+            self.handle = handle
             self.lock = lock
         }
     }
@@ -130,7 +136,8 @@ public final class LogWriter: @unchecked Sendable {
         var name: SegmentName
         var file: OwnedDescriptor
         var createdMs: Int64
-        /// The path of its sealed form, beside it.
+        /// The name of its sealed form, beside it, and that file's path.
+        var sealedName: String
         var sealedPath: String
         /// The file's size when it was found (``LogWriter/findSegment(_:create:)``).
         var size: Int64 = 0
@@ -261,6 +268,7 @@ public final class LogWriter: @unchecked Sendable {
         var ids: [RecordID] = []
 
         mutating func add(_ record: UsageRecord, index: Int, which: String) throws(SpendLogError) {
+            if bytes.capacity == 0 { bytes.reserveCapacity(512) }
             let start = bytes.count
             record.appendJSONLine(to: &bytes)
             let length = bytes.count - start - 1
@@ -448,7 +456,7 @@ public final class LogWriter: @unchecked Sendable {
         var byFile: [String: [Write]] = [:]
         for write in writes { byFile[write.file.path, default: []].append(write) }
         for (_, group) in byFile {
-            guard let first = group.first, let state = days[first.day] else { continue }
+            guard let first = group.first, let state = try? dayState(first.day) else { continue }
             guard (try? FileSystem.lock(state.lock.fd, path: state.lock.path)) != nil else { continue }
             defer { FileSystem.unlock(state.lock.fd) }
             guard let status = try? FileSystem.status(first.file.fd, path: first.file.path), status.linkCount > 0
@@ -502,13 +510,28 @@ public final class LogWriter: @unchecked Sendable {
 
     // MARK: - Segments
 
+    /// How many days' folders, locks and segments a writer keeps open between appends. Past it,
+    /// the least recently used day is closed (its next append opens it again), so that a batch over
+    /// years of days needs one descriptor per day it writes, not three.
+    static let openDaysKept = 8
+
+    /// The state of `day`, open. Called with `mutex` held.
     private func dayState(_ day: String) throws(SpendLogError) -> DayState {
-        if let state = days[day] { return state }
+        dayUses += 1
+        if let state = days[day] {
+            state.lastUse = dayUses
+            return state
+        }
+        if days.count >= LogWriter.openDaysKept, let oldest = days.values.min(by: { $0.lastUse < $1.lastUse }) {
+            days[oldest.day] = nil
+        }
         let folder = directory.dayFolderPath(day)
         try FileSystem.makeDirectories(folder)
         let lockPath = folder + "/" + SegmentName.lockFileName(host: options.host)
+        let handle = OwnedDescriptor(try FileSystem.open(folder, O_RDONLY | O_DIRECTORY), path: folder)
         let fd = try FileSystem.open(lockPath, O_RDWR | O_CREAT)
-        let state = DayState(day: day, folder: folder, lock: OwnedDescriptor(fd, path: lockPath))
+        let state = DayState(day: day, folder: folder, handle: handle, lock: OwnedDescriptor(fd, path: lockPath))
+        state.lastUse = dayUses
         days[day] = state
         return state
     }
@@ -531,7 +554,8 @@ public final class LogWriter: @unchecked Sendable {
             // Still the live file: linked, not retired, and not shadowed by its sealed form (a seal
             // killed between its rename and its unlink leaves both; readers take the sealed one,
             // and recovery removes the other, so nothing may be appended to it).
-            let shadowed = try FileSystem.status(path: segment.sealedPath) != nil
+            let shadowed =
+                try FileSystem.status(named: segment.sealedName, in: state.handle.fd, path: segment.sealedPath) != nil
             if status.linkCount > 0 && !status.isRetired && !shadowed {
                 // Still where this writer's last write ended: nobody appended since, so no torn line.
                 segment.size =
@@ -576,8 +600,8 @@ public final class LogWriter: @unchecked Sendable {
             let size = try cutTornTail(file, size: status.size)
             let created = FileSystem.birthTimeMs(fd) ?? Timestamp.now().millisecondsSinceEpoch
             let segment = OpenSegment(
-                name: live, file: file, createdMs: created, sealedPath: state.folder + "/" + live.sealedFileName,
-                size: size, wholeLinesEnd: size)
+                name: live, file: file, createdMs: created, sealedName: live.sealedFileName,
+                sealedPath: state.folder + "/" + live.sealedFileName, size: size, wholeLinesEnd: size)
             state.segment = segment
             return segment
         }
@@ -593,7 +617,7 @@ public final class LogWriter: @unchecked Sendable {
         try FileSystem.fsyncDirectory(state.folder)
         let segment = OpenSegment(
             name: name, file: OwnedDescriptor(fd, path: path), createdMs: Timestamp.now().millisecondsSinceEpoch,
-            sealedPath: state.folder + "/" + name.sealedFileName, wholeLinesEnd: 0)
+            sealedName: name.sealedFileName, sealedPath: state.folder + "/" + name.sealedFileName, wholeLinesEnd: 0)
         state.segment = segment
         return segment
     }

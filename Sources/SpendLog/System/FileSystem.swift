@@ -214,6 +214,16 @@ enum FileSystem {
         }
     }
 
+    /// Like ``status(path:)``, for `name` in the directory open on `directory` (`path` is the whole
+    /// path, for errors): a lookup of one name instead of every folder of the path.
+    static func status(named name: String, in directory: FileDescriptor, path: String) throws(SpendLogError) -> Status? {
+        switch Syscall.stat(named: name, in: directory, path: path) {
+        case .success(let st): return Status(st)
+        case .failure(.noSuchFileOrDirectory): return nil
+        case .failure(let errno): throw .io("stat", path: path, errno: errno)
+        }
+    }
+
     /// When the file was created, on this process's clock (`now` minus the file's age), or nil
     /// where the file system does not keep birth times. The age is measured on the kernel's clock,
     /// which stamped the file, so it stays right when the process's clock is shifted.

@@ -108,6 +108,14 @@ enum Syscall {
         }.map { _ in st }
     }
 
+    /// The status of `name` in the directory open on `directory` (one name looked up, not a whole
+    /// path), following a symbolic link. The corresponding C function is `fstatat`; `path` is the
+    /// whole path, for the seam.
+    static func stat(named name: String, in directory: FileDescriptor, path: String) -> Result<Glibc.stat, Errno> {
+        var st = Glibc.stat()
+        return valueOrErrno(.stat, path: path) { fstatat(directory.rawValue, name, &st, 0) }.map { _ in st }
+    }
+
     /// The corresponding C function is `link`.
     static func link(_ from: String, _ to: String) -> Result<Void, Errno> {
         valueOrErrno(.link, path: to) { Glibc.link(from, to) }.map { _ in () }

@@ -39,6 +39,41 @@ import Testing
         #expect(Money(nanos: nanos).decimalString == text)
     }
 
+    /// The byte writer against the decimal text made with `String`, as it was before: every
+    /// digit count, sign and run of trailing zeros.
+    @Test func decimalTextAgreesWithStringFormatting() {
+        func reference(_ nanos: Int64) -> String {
+            var magnitude = nanos.magnitude
+            let whole = magnitude / 1_000_000_000
+            magnitude %= 1_000_000_000
+            var text = (nanos < 0 ? "-" : "") + String(whole)
+            if magnitude != 0 {
+                var fraction = String(magnitude)
+                fraction = String(repeating: "0", count: 9 - fraction.count) + fraction
+                while fraction.last == "0" { fraction.removeLast() }
+                text += "." + fraction
+            }
+            return text
+        }
+        var values: [Int64] = [0, 1, -1, 9, 10, -10, Int64.max, Int64.min, Int64.min + 1, 999_999_999, 1_000_000_000]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, power + 1, -power, 5 * power / 10, 1_000_000_000 + power / 10]
+        }
+        var rng = SplitMix(state: 7)
+        for _ in 0..<20_000 { values.append(Int64(bitPattern: rng.next()) >> Int64.random(in: 0...62, using: &rng)) }
+        for value in values {
+            var bytes: [UInt8] = [0x78]
+            DecimalText.appendDollars(nanos: value, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == "x" + reference(value), "\(value)")
+            #expect(Money(nanos: value).decimalString == reference(value))
+            var integer: [UInt8] = []
+            DecimalText.append(value, to: &integer)
+            #expect(String(decoding: integer, as: UTF8.self) == String(value))
+        }
+    }
+
     @Test func formatsForPeopleWithRounding() {
         #expect(Money(nanos: 1_234_567_890).formatted(fractionDigits: 2) == "1.23")
         #expect(Money(nanos: 1_235_000_000).formatted(fractionDigits: 2) == "1.24")

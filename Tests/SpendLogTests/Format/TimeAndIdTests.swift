@@ -37,6 +37,15 @@ import Testing
         }
     }
 
+    /// Day names made in place agree with the padded-string form, for every day from before
+    /// year 0 to after 9999.
+    @Test func dayStringsAgreeWithPaddedFields() {
+        for day in stride(from: Int64(-800_000), through: 3_000_000, by: 997) + [-719_528, -1, 0, 1, 2_932_896, 2_932_897] {
+            let (y, m, d) = Timestamp.civilFromDays(day)
+            #expect(Timestamp.dayString(utcDay: day) == pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2), "\(day)")
+        }
+    }
+
     @Test func dayOfNegativeAndBoundaryInstants() {
         #expect(Timestamp(millisecondsSinceEpoch: 86_399_999).dayString == "1970-01-01")
         #expect(Timestamp(millisecondsSinceEpoch: 86_400_000).dayString == "1970-01-02")
@@ -67,6 +76,54 @@ import Testing
             RecordID.parse("019A6F3C-5B2E-7C41-8D2A-3F9E1B7C6D5A")?.description
                 == "019a6f3c-5b2e-7c41-8d2a-3f9e1b7c6d5a")
         #expect(RecordID.parse("019a6f3c5b2e7c418d2a3f9e1b7c6d5a") == nil)
+    }
+
+    /// The text written in place against hex digits made with `String(radix:)`.
+    @Test func textAgreesWithHexDigits() {
+        var rng = SplitMix(state: 3)
+        for i in 0..<5_000 {
+            let id = i < 3 ? RecordID(high: [0, .max, 0x0123_4567_89AB_CDEF][i], low: [0, .max, 0xFEDC_BA98_7654_3210][i])
+                : RecordID(high: rng.next(), low: rng.next())
+            func hex(_ word: UInt64) -> String {
+                let digits = String(word, radix: 16)
+                return String(repeating: "0", count: 16 - digits.count) + digits
+            }
+            let all = hex(id.high) + hex(id.low)
+            let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
+                String(all.utf8.dropFirst(range.lowerBound).prefix(range.count))!
+            }
+            #expect(id.description == parts.joined(separator: "-"))
+            var bytes: [UInt8] = [0x22]
+            id.appendText(to: &bytes)
+            #expect(bytes == [0x22] + Array(id.description.utf8))
+        }
+    }
+
+    /// A forked child must not draw the random bytes its parent draws next: the buffer it
+    /// inherited is emptied in the child (without that, both would give the same ids' bits).
+    @Test func aForkedChildDrawsOtherRandomBytesThanItsParent() throws {
+        var random = PooledRandom()
+        _ = random.next()  // the buffer now holds bytes that both sides would otherwise hand out
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let child = fork()
+        if child == 0 {
+            var drawn: (UInt64, UInt64, UInt64, UInt64) = (random.next(), random.next(), random.next(), random.next())
+            let written = withUnsafeBytes(of: &drawn) { write(fds[1], $0.baseAddress, $0.count) }
+            _exit(written == 32 ? 0 : 1)
+        }
+        #expect(child > 0)
+        close(fds[1])
+        let mine = [random.next(), random.next(), random.next(), random.next()]
+        var theirs: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let read = withUnsafeMutableBytes(of: &theirs) { Glibc.read(fds[0], $0.baseAddress, $0.count) }
+        close(fds[0])
+        var status: Int32 = 0
+        waitpid(child, &status, 0)
+        #expect(read == 32)
+        let childs = [theirs.0, theirs.1, theirs.2, theirs.3]
+        #expect(Set(mine).isDisjoint(with: childs), "parent \(mine), child \(childs)")
+        #expect(Set(childs).count == 4)
     }
 }
 
