@@ -37,34 +37,60 @@ public indirect enum JSONValue: Equatable, Sendable {
 
 /// Writes JSON text into a byte buffer: compact, UTF-8, escaping only what JSON requires.
 enum JSONWriter {
-    static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
     static func writeString(_ string: String, into out: inout [UInt8]) {
-        out.append(0x22)
         var copy = string
         copy.withUTF8 { bytes in
-            var start = 0
-            for i in 0..<bytes.count {
-                let b = bytes[i]
-                guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
-                if start < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
-                start = i + 1
-                switch b {
-                case 0x22: out.append(contentsOf: [0x5C, 0x22])
-                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-                case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
-                case 0x0D: out.append(contentsOf: [0x5C, 0x72])
-                case 0x09: out.append(contentsOf: [0x5C, 0x74])
-                case 0x08: out.append(contentsOf: [0x5C, 0x62])
-                case 0x0C: out.append(contentsOf: [0x5C, 0x66])
-                default:
-                    out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-                }
+            // At most 6 bytes (`\u00XX`) per byte, and the quotes.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 6 * bytes.count + 2) { buffer in
+                var p = buffer.baseAddress!
+                writeString(bytes, at: &p)
+                out.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress, count: p - buffer.baseAddress!))
             }
-            if start < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
         }
-        out.append(0x22)
     }
+
+    /// Writes `bytes` (UTF-8) as a JSON string at `p`, quoted and escaped, and moves `p` past it.
+    /// There must be room for `6 * bytes.count + 2` bytes.
+    static func writeString(_ bytes: UnsafeBufferPointer<UInt8>, at p: inout UnsafeMutablePointer<UInt8>) {
+        @inline(__always) func put(_ b: UInt8) {
+            p.pointee = b
+            p += 1
+        }
+        @inline(__always) func copy(_ from: Int, _ to: Int) {
+            guard from < to, let base = bytes.baseAddress else { return }
+            p.update(from: base + from, count: to - from)
+            p += to - from
+        }
+        put(0x22)
+        var start = 0
+        for i in 0..<bytes.count {
+            let b = bytes[i]
+            guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+            copy(start, i)
+            start = i + 1
+            put(0x5C)
+            switch b {
+            case 0x22: put(0x22)
+            case 0x5C: put(0x5C)
+            case 0x0A: put(0x6E)
+            case 0x0D: put(0x72)
+            case 0x09: put(0x74)
+            case 0x08: put(0x62)
+            case 0x0C: put(0x66)
+            default:
+                put(0x75)
+                put(0x30)
+                put(0x30)
+                put(hexDigit(b >> 4))
+                put(hexDigit(b & 0xF))
+            }
+        }
+        copy(start, bytes.count)
+        put(0x22)
+    }
+
+    @inline(__always)
+    static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 &+ nibble : 0x57 &+ nibble }
 
     static func write(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {

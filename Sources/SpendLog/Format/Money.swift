@@ -36,12 +36,7 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var description: String { decimalString }
 
     /// The shortest exact decimal of dollars, as ``description``: `0.1`, `12`, `0.000000001`.
-    public var decimalString: String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(24)
-        DecimalText.appendDollars(nanos: nanos, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    public var decimalString: String { DecimalText.text { DecimalText.writeDollars(nanos: nanos, at: &$0) } }
 
     /// Dollars with a fixed number of fraction digits, rounded half away from zero, for people
     /// (tables); never for storage.

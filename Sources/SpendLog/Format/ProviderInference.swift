@@ -7,45 +7,48 @@ public enum ProviderInference {
     /// The provider of `model`: a routing prefix (`bedrock/…`) first, else the model family's maker
     /// (`gpt-…` is `openai`, `claude-…` is `anthropic`), else ``unknown``.
     public static func provider(forModel model: String) -> String {
-        // Most names are lower-case ASCII already: no new string for them.
-        let name = model.utf8.contains(where: { ($0 >= 0x41 && $0 <= 0x5A) || $0 >= 0x80 }) ? model.lowercased() : model
-        // Explicit routing prefixes first: `bedrock/…`, `openai/…`, `vertex_ai/…`.
-        if let slash = name.utf8.firstIndex(of: UInt8(ascii: "/")) {
-            switch name[..<slash] {
-            case "openai": return "openai"
-            case "anthropic": return "anthropic"
-            case "gemini", "google": return "gcp.gemini"
-            case "vertex_ai", "vertex": return "gcp.vertex_ai"
-            case "bedrock", "bedrock_converse": return "aws.bedrock"
-            case "azure", "azure_ai": return "azure.ai.openai"
-            case "mistral": return "mistral_ai"
-            case "deepseek": return "deepseek"
-            case "xai", "x_ai": return "x_ai"
-            case "groq": return "groq"
-            case "cohere": return "cohere"
-            case "perplexity": return "perplexity"
-            default: break
+        var name = model
+        return name.withUTF8 { bytes in
+            // Most names are lower-case ASCII already: no new string for them.
+            guard !bytes.contains(where: { ($0 >= 0x41 && $0 <= 0x5A) || $0 >= 0x80 }) else {
+                var lowered = model.lowercased()
+                return lowered.withUTF8 { provider(lowercased: $0) }
             }
-        }
-        // Prefixes are compared as bytes (they are ASCII): the name is an identifier, not text.
-        var bytes = name
-        return bytes.withUTF8 { name in
-            var bare = name[...]
-            for region in regions where bare.starts(with: region) {
-                bare = bare.dropFirst(region.count)
-            }
-            if bedrockFamilies.contains(where: { bare.starts(with: $0) }) { return "aws.bedrock" }
-            for family in families where bare.starts(with: family.prefix) {
-                // `o1`, `o3`, `o4` only as whole tokens (`o3-mini`, `o4`), not `o3something`.
-                if family.prefix.count == 2, family.prefix[0] == UInt8(ascii: "o") {
-                    if let next = bare.dropFirst(2).first, next != UInt8(ascii: "-") { continue }
-                }
-                return family.provider
-            }
-            return unknown
+            return provider(lowercased: bytes)
         }
     }
 
+    /// ``provider(forModel:)`` of a lower-cased name's UTF-8 bytes. Prefixes are compared as bytes
+    /// (they are ASCII): the name is an identifier, not text.
+    private static func provider(lowercased name: UnsafeBufferPointer<UInt8>) -> String {
+        // Explicit routing prefixes first: `bedrock/…`, `openai/…`, `vertex_ai/…`.
+        if let slash = name.firstIndex(of: UInt8(ascii: "/")) {
+            let prefix = name[..<slash]
+            if let route = routes.first(where: { $0.prefix.elementsEqual(prefix) }) { return route.provider }
+        }
+        var bare = name[...]
+        for region in regions where bare.starts(with: region) {
+            bare = bare.dropFirst(region.count)
+        }
+        if bedrockFamilies.contains(where: { bare.starts(with: $0) }) { return "aws.bedrock" }
+        for family in families where bare.starts(with: family.prefix) {
+            // `o1`, `o3`, `o4` only as whole tokens (`o3-mini`, `o4`), not `o3something`.
+            if family.prefix.count == 2, family.prefix[0] == UInt8(ascii: "o") {
+                if let next = bare.dropFirst(2).first, next != UInt8(ascii: "-") { continue }
+            }
+            return family.provider
+        }
+        return unknown
+    }
+
+    /// Routing prefixes (the part before the first `/`) and their providers.
+    private static let routes: [(prefix: [UInt8], provider: String)] = [
+        ("openai", "openai"), ("anthropic", "anthropic"), ("gemini", "gcp.gemini"), ("google", "gcp.gemini"),
+        ("vertex_ai", "gcp.vertex_ai"), ("vertex", "gcp.vertex_ai"), ("bedrock", "aws.bedrock"),
+        ("bedrock_converse", "aws.bedrock"), ("azure", "azure.ai.openai"), ("azure_ai", "azure.ai.openai"),
+        ("mistral", "mistral_ai"), ("deepseek", "deepseek"), ("xai", "x_ai"), ("x_ai", "x_ai"), ("groq", "groq"),
+        ("cohere", "cohere"), ("perplexity", "perplexity"),
+    ].map { (Array($0.0.utf8), $0.1) }
     /// Bedrock's cross-region prefixes of model ids (`us.anthropic.…`).
     private static let regions = ["us.", "eu.", "apac.", "global.", "us-gov."].map { Array($0.utf8) }
     /// Bedrock model ids: `anthropic.claude-…-v1:0`, `us.anthropic.…`, `meta.llama3-…`, `amazon.nova-…`.

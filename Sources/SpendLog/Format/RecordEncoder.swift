@@ -4,110 +4,180 @@ extension UsageRecord {
     /// their original order.
     public func jsonLine() -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(320)
         appendJSONLine(to: &out)
         return out
     }
 
     /// Appends ``jsonLine()`` to `out`, without an array of its own.
+    ///
+    /// The known members are written through a pointer into a buffer large enough for any
+    /// spelling of them (``knownMembersBound``), then added to `out` at once: appending each key
+    /// and value to the array was most of the cost of a line.
     public func appendJSONLine(to out: inout [UInt8]) {
-        // Keys come from RecordSchema, in its order (`v` first opens the object).
-        func key(_ key: RecordSchema.Key) {
-            out.append(key == .v ? 0x7B : 0x2C)
-            let quoted = key.quoted
-            out.append(contentsOf: UnsafeBufferPointer(start: quoted.utf8Start, count: quoted.utf8CodeUnitCount))
-        }
-        func int(_ value: Int64) { DecimalText.append(value, to: &out) }
-        func string(_ value: String) { JSONWriter.writeString(value, into: &out) }
-
-        key(.v)
-        int(Int64(version))
-        key(.id)
-        out.append(0x22)
-        id.appendText(to: &out)
-        out.append(0x22)
-        key(.ts)
-        out.append(0x22)
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: 24))
-        out.withUnsafeMutableBufferPointer { timestamp.writeRFC3339(into: $0.baseAddress! + start) }
-        out.append(0x22)
-        key(.project)
-        string(project)
-        key(.model)
-        string(model)
-        key(.provider)
-        string(provider)
-        key(.inputTokens)
-        int(inputTokens)
-        key(.outputTokens)
-        int(outputTokens)
-        key(.cachedInputTokens)
-        int(cachedInputTokens)
-        key(.cacheWriteTokens)
-        int(cacheWriteTokens)
-        key(.reasoningTokens)
-        int(reasoningTokens)
-        key(.costUSD)
-        DecimalText.appendDollars(nanos: cost.nanos, to: &out)
-        key(.costSource)
-        string(costSource.rawValue)
-        if let adjusts {
-            key(.adjusts)
-            out.append(0x22)
-            adjusts.appendText(to: &out)
-            out.append(0x22)
-        }
-        if let latencyMs {
-            key(.latencyMs)
-            int(latencyMs)
-        }
-        if let user {
-            key(.user)
-            string(user)
-        }
-        if let caller {
-            key(.caller)
-            string(caller)
-        }
-        if let session {
-            key(.session)
-            string(session)
-        }
-        if let requestID {
-            key(.requestID)
-            string(requestID)
-        }
-        if let role {
-            key(.role)
-            string(role)
-        }
-        if let task {
-            key(.task)
-            string(task)
-        }
-        if let status {
-            key(.status)
-            string(status.rawValue)
-        }
-        if !tags.isEmpty {
-            key(.tags)
-            out.append(0x7B)
-            for (i, k) in tags.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-                if i > 0 { out.append(0x2C) }
-                string(k)
-                out.append(0x3A)
-                string(tags[k]!)
+        let bound = knownMembersBound
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
+            let base = buffer.baseAddress!
+            var line = LineCursor(base)
+            writeKnownMembers(to: &line)
+            if extra.isEmpty {
+                line.byte(0x7D)
+                line.byte(0x0A)
             }
-            out.append(0x7D)
+            precondition(line.position - base <= bound, "a record's line outgrew its bound")
+            out.append(contentsOf: UnsafeBufferPointer(start: base, count: line.position - base))
         }
+        guard !extra.isEmpty else { return }
         for member in extra {
             out.append(0x2C)
-            string(member.key)
+            JSONWriter.writeString(member.key, into: &out)
             out.append(0x3A)
             JSONWriter.write(member.value, into: &out)
         }
         out.append(0x7D)
         out.append(0x0A)
+    }
+
+    /// The most bytes ``writeKnownMembers(to:)`` can write, with the closing `}` and `\n`: every
+    /// key, the longest spelling of each number, and each text escaped at its longest (6 bytes
+    /// per byte, `\u00XX`).
+    var knownMembersBound: Int {
+        var n = RecordSchema.keysBound + 2
+        n += 7 * 20 + 2 * 38 + 26 + 30  // v, five token counts, latency; id, adjusts; ts; cost
+        func text(_ value: String?) {
+            if let value { n += 6 * value.utf8.count + 2 }
+        }
+        text(project)
+        text(model)
+        text(provider)
+        text(costSource.rawValue)
+        text(user)
+        text(caller)
+        text(session)
+        text(requestID)
+        text(role)
+        text(task)
+        text(status?.rawValue)
+        if !tags.isEmpty {
+            n += 2
+            for (k, v) in tags { n += 6 * (k.utf8.count + v.utf8.count) + 6 }
+        }
+        return n
+    }
+
+    /// Writes the known members, from `{` to the last one, without the closing `}`.
+    func writeKnownMembers(to line: inout LineCursor) {
+        line.key(.v)
+        line.int(Int64(version))
+        line.key(.id)
+        line.id(id)
+        line.key(.ts)
+        line.byte(0x22)
+        timestamp.writeRFC3339(into: line.position)
+        line.position += 24
+        line.byte(0x22)
+        line.key(.project)
+        line.string(project)
+        line.key(.model)
+        line.string(model)
+        line.key(.provider)
+        line.string(provider)
+        line.key(.inputTokens)
+        line.int(inputTokens)
+        line.key(.outputTokens)
+        line.int(outputTokens)
+        line.key(.cachedInputTokens)
+        line.int(cachedInputTokens)
+        line.key(.cacheWriteTokens)
+        line.int(cacheWriteTokens)
+        line.key(.reasoningTokens)
+        line.int(reasoningTokens)
+        line.key(.costUSD)
+        DecimalText.writeDollars(nanos: cost.nanos, at: &line.position)
+        line.key(.costSource)
+        line.string(costSource.rawValue)
+        if let adjusts {
+            line.key(.adjusts)
+            line.id(adjusts)
+        }
+        if let latencyMs {
+            line.key(.latencyMs)
+            line.int(latencyMs)
+        }
+        if let user {
+            line.key(.user)
+            line.string(user)
+        }
+        if let caller {
+            line.key(.caller)
+            line.string(caller)
+        }
+        if let session {
+            line.key(.session)
+            line.string(session)
+        }
+        if let requestID {
+            line.key(.requestID)
+            line.string(requestID)
+        }
+        if let role {
+            line.key(.role)
+            line.string(role)
+        }
+        if let task {
+            line.key(.task)
+            line.string(task)
+        }
+        if let status {
+            line.key(.status)
+            line.string(status.rawValue)
+        }
+        if !tags.isEmpty {
+            line.key(.tags)
+            line.byte(0x7B)
+            for (i, k) in tags.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+                if i > 0 { line.byte(0x2C) }
+                line.string(k)
+                line.byte(0x3A)
+                line.string(tags[k]!)
+            }
+            line.byte(0x7D)
+        }
+    }
+}
+
+/// Where the next byte of a line goes, in a buffer its writer sized beforehand.
+struct LineCursor {
+    var position: UnsafeMutablePointer<UInt8>
+
+    init(_ start: UnsafeMutablePointer<UInt8>) { position = start }
+
+    @inline(__always)
+    mutating func byte(_ b: UInt8) {
+        position.pointee = b
+        position += 1
+    }
+
+    /// `{` before the first key (`v`), `,` before the others, then the quoted key and `:`.
+    @inline(__always)
+    mutating func key(_ key: RecordSchema.Key) {
+        byte(key == .v ? 0x7B : 0x2C)
+        let quoted = key.quoted
+        position.update(from: quoted.utf8Start, count: quoted.utf8CodeUnitCount)
+        position += quoted.utf8CodeUnitCount
+    }
+
+    @inline(__always)
+    mutating func int(_ value: Int64) { DecimalText.write(value, at: &position) }
+
+    mutating func string(_ value: String) {
+        var copy = value
+        copy.withUTF8 { JSONWriter.writeString($0, at: &position) }
+    }
+
+    mutating func id(_ id: RecordID) {
+        byte(0x22)
+        id.writeText(into: position)
+        position += 36
+        byte(0x22)
     }
 }

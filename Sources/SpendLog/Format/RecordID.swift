@@ -92,17 +92,9 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
         }
     }
 
-    /// Appends ``description``'s 36 bytes to `out`.
-    func appendText(to out: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
-            writeText(into: text.baseAddress!)
-            out.append(contentsOf: UnsafeBufferPointer(text))
-        }
-    }
-
     /// Writes ``description``'s 36 bytes at `p`.
     @inline(__always)
-    private func writeText(into p: UnsafeMutablePointer<UInt8>) {
+    func writeText(into p: UnsafeMutablePointer<UInt8>) {
         var position = 0
         for nibbleIndex in 0..<32 {
             if position == 8 || position == 13 || position == 18 || position == 23 {

@@ -144,6 +144,8 @@ public enum RecordSchema {
         "session", "request_id", "role", "task", "status", "tags",
     ]
     static let keyBytes: [[UInt8]] = keyNames.map { Array($0.utf8) }
+    /// Every key as a line spells it (``Key/quoted``), each with the `{` or `,` before it.
+    static let keysBound = Key.allCases.reduce(0) { $0 + $1.quoted.utf8CodeUnitCount + 1 }
     static let keysByName: [String: Key] = Dictionary(uniqueKeysWithValues: Key.allCases.map { ($0.name, $0) })
 
     /// Every key the format defines.

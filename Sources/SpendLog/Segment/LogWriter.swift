@@ -132,18 +132,32 @@ public final class LogWriter: @unchecked Sendable {
         }
     }
 
-    struct OpenSegment {
-        var name: SegmentName
-        var file: OwnedDescriptor
-        var createdMs: Int64
+    /// The active segment a day's appends go to. A class: it is handed from lookup to write on
+    /// every append, and a struct of its names and descriptor cost a reference count each time.
+    final class OpenSegment {
+        let name: SegmentName
+        let file: OwnedDescriptor
+        let createdMs: Int64
         /// The name of its sealed form, beside it, and that file's path.
-        var sealedName: String
-        var sealedPath: String
+        let sealedName: String
+        let sealedPath: String
         /// The file's size when it was found (``LogWriter/findSegment(_:create:)``).
-        var size: Int64 = 0
+        var size: Int64
         /// A size at which the file is known to end with a whole line: where this writer's last
         /// write ended, or where its tail was checked (-1: not known).
-        var wholeLinesEnd: Int64 = -1
+        var wholeLinesEnd: Int64
+
+        init(name: SegmentName, file: OwnedDescriptor, createdMs: Int64, sealedName: String, sealedPath: String,
+             size: Int64 = 0, wholeLinesEnd: Int64 = -1)
+        {
+            self.name = name
+            self.file = file
+            self.createdMs = createdMs
+            self.sealedName = sealedName
+            self.sealedPath = sealedPath
+            self.size = size
+            self.wholeLinesEnd = wholeLinesEnd
+        }
     }
 
     /// A writer of `directory`; nothing is opened until the first append.
@@ -254,6 +268,7 @@ public final class LogWriter: @unchecked Sendable {
             throw undoing(written, after: error, call: call)
         }
         if options.fsync == .batch { mutex.withLock { for write in written { pending[write.key] = nil } } }
+        guard !skipped.isEmpty else { return AppendReceipt(placements: written.map(\.placement), records: records) }
         return AppendReceipt(
             placements: written.map(\.placement),
             records: records.indices.filter { !skipped.contains($0) }.map { records[$0] },
@@ -549,7 +564,7 @@ public final class LogWriter: @unchecked Sendable {
     /// Like ``currentSegment(_:)``, but with `create` false returns nil instead of starting a new
     /// segment. The segment's ``OpenSegment/size`` is the file's size now.
     private func findSegment(_ state: DayState, create: Bool) throws(SpendLogError) -> OpenSegment? {
-        if var segment = state.segment {
+        if let segment = state.segment {
             let status = try FileSystem.status(segment.file.fd, path: segment.file.path)
             // Still the live file: linked, not retired, and not shadowed by its sealed form (a seal
             // killed between its rename and its unlink leaves both; readers take the sealed one,
@@ -561,7 +576,6 @@ public final class LogWriter: @unchecked Sendable {
                 segment.size =
                     status.size == segment.wholeLinesEnd ? status.size : try cutTornTail(segment.file, size: status.size)
                 segment.wholeLinesEnd = segment.size
-                state.segment = segment
                 return segment
             }
             state.segment = nil  // sealed (or being sealed) by another process

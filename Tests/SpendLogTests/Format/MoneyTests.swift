@@ -64,13 +64,9 @@ import Testing
         var rng = SplitMix(state: 7)
         for _ in 0..<20_000 { values.append(Int64(bitPattern: rng.next()) >> Int64.random(in: 0...62, using: &rng)) }
         for value in values {
-            var bytes: [UInt8] = [0x78]
-            DecimalText.appendDollars(nanos: value, to: &bytes)
-            #expect(String(decoding: bytes, as: UTF8.self) == "x" + reference(value), "\(value)")
+            #expect(DecimalText.text { DecimalText.writeDollars(nanos: value, at: &$0) } == reference(value), "\(value)")
             #expect(Money(nanos: value).decimalString == reference(value))
-            var integer: [UInt8] = []
-            DecimalText.append(value, to: &integer)
-            #expect(String(decoding: integer, as: UTF8.self) == String(value))
+            #expect(DecimalText.text { DecimalText.write(value, at: &$0) } == String(value))
         }
     }
 

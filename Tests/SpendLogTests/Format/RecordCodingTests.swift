@@ -127,6 +127,76 @@ func foundationEquals(_ any: Any, _ value: JSONValue) -> Bool {
         }
     }
 
+    /// The line written through a pointer against the same line put together from `String`s,
+    /// byte for byte: every key, escape, tag order and unknown key.
+    @Test func linesAgreeWithALineMadeOfStrings() {
+        func quoted(_ s: String) -> String {
+            var out = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case "\u{8}": out += "\\b"
+                case "\u{C}": out += "\\f"
+                default:
+                    if u.value < 0x20 {
+                        let hex = String(u.value, radix: 16)
+                        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    } else {
+                        out.unicodeScalars.append(u)
+                    }
+                }
+            }
+            return out + "\""
+        }
+        func reference(_ r: UsageRecord) -> String {
+            var members = [
+                "\"v\":\(r.version)", "\"id\":\"\(r.id)\"", "\"ts\":\"\(r.timestamp.rfc3339)\"",
+                "\"project\":" + quoted(r.project), "\"model\":" + quoted(r.model), "\"provider\":" + quoted(r.provider),
+                "\"input_tokens\":\(r.inputTokens)", "\"output_tokens\":\(r.outputTokens)",
+                "\"cached_input_tokens\":\(r.cachedInputTokens)", "\"cache_write_tokens\":\(r.cacheWriteTokens)",
+                "\"reasoning_tokens\":\(r.reasoningTokens)", "\"cost_usd\":\(r.cost.decimalString)",
+                "\"cost_source\":" + quoted(r.costSource.rawValue),
+            ]
+            if let adjusts = r.adjusts { members.append("\"adjusts\":\"\(adjusts)\"") }
+            if let latency = r.latencyMs { members.append("\"latency_ms\":\(latency)") }
+            for (key, value) in [
+                ("user", r.user), ("caller", r.caller), ("session", r.session), ("request_id", r.requestID),
+                ("role", r.role), ("task", r.task), ("status", r.status?.rawValue),
+            ] {
+                if let value { members.append("\"\(key)\":" + quoted(value)) }
+            }
+            if !r.tags.isEmpty {
+                let keys = r.tags.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                members.append("\"tags\":{" + keys.map { quoted($0) + ":" + quoted(r.tags[$0]!) }.joined(separator: ",") + "}")
+            }
+            for member in r.extra { members.append(quoted(member.key) + ":" + member.value.jsonText) }
+            return "{" + members.joined(separator: ",") + "}\n"
+        }
+        var gen = RandomRecords(rng: SplitMix(state: 9))
+        for i in 0..<3_000 {
+            var record = gen.record()
+            if i % 3 == 0 { record.adjusts = RecordID.generate() }
+            if i % 5 == 0 {
+                // Every control character, in every text at once: each byte takes its longest form.
+                let controls = String(decoding: (0..<0x20).map { UInt8($0) } + [0x22, 0x5C], as: UTF8.self)
+                record.project = controls
+                record.user = controls + "é"
+                record.tags = [controls: controls, "b": controls + controls]
+            }
+            if i % 7 == 0 { record.latencyMs = -Int64(i) * 1_000_003 }
+            if i % 11 == 0 { record.inputTokens = .max }
+            let line = String(decoding: record.jsonLine(), as: UTF8.self)
+            #expect(line == reference(record), "record \(i)")
+            var appended: [UInt8] = [0x41]
+            record.appendJSONLine(to: &appended)
+            #expect(appended == [0x41] + record.jsonLine())
+        }
+    }
+
     @Test func scannerAgreesWithFoundationOnLinesWrittenByFoundation() throws {
         // Foundation writes escapes differently (`\/`, `\u00e9`-free UTF-8, other key order,
         // spacing): our scanner must read the same values.

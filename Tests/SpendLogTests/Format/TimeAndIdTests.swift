@@ -93,9 +93,6 @@ import Testing
                 String(all.utf8.dropFirst(range.lowerBound).prefix(range.count))!
             }
             #expect(id.description == parts.joined(separator: "-"))
-            var bytes: [UInt8] = [0x22]
-            id.appendText(to: &bytes)
-            #expect(bytes == [0x22] + Array(id.description.utf8))
         }
     }
 
