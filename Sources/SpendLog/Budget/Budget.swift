@@ -326,7 +326,7 @@ public final class Budget: @unchecked Sendable {
     {
         let ts = record.timestamp.millisecondsSinceEpoch
         for rule in rules {
-            guard let reset = state.resets[rule.scope.description], ts < reset else { continue }
+            guard let reset = state.reset(of: rule.scope), ts < reset else { continue }
             throw SpendLogError.invalid(
                 field: "ts",
                 "\(record.timestamp.rfc3339) is before the reset of \(rule.scope) at "
@@ -367,6 +367,6 @@ public final class Budget: @unchecked Sendable {
     }
 
     private static func windowStart(_ rule: LimitRule, _ state: BudgetState, _ now: Int64) -> Int64 {
-        max(rule.window.firstCountedBucket(at: now), state.resets[rule.scope.description] ?? 0)
+        max(rule.window.firstCountedBucket(at: now), state.reset(of: rule.scope) ?? 0)
     }
 }

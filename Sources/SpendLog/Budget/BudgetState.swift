@@ -78,7 +78,7 @@ struct BudgetState: Equatable, Sendable {
     mutating func fold(at ts: Int64, matching: (LimitRule) -> Bool, amount: (LimitMetric) -> Int64) {
         if ts > highWater { highWater = ts }
         for (id, rule) in rules where matching(rule) {
-            if let reset = resets[rule.scope.description], ts < reset { continue }
+            if let reset = reset(of: rule.scope), ts < reset { continue }
             let amount = amount(rule.metric)
             if amount == 0 { continue }
             let key = rule.window.bucket(at: ts)
@@ -86,6 +86,12 @@ struct BudgetState: Equatable, Sendable {
             if key < rule.window.pruneBelow(highWater: highWater) { continue }
             counters[id, default: [:]][key, default: 0].addSaturating(amount)
         }
+    }
+
+    /// The time of the latest reset of `scope`, if any. Most logs have none: then no scope's
+    /// text is made (a scope's text is sorted and joined anew each time).
+    func reset(of scope: LimitScope) -> Int64? {
+        resets.isEmpty ? nil : resets[scope.description]
     }
 
     /// Drops buckets that can no longer count (relative to the newest record, not the clock).
@@ -127,7 +133,7 @@ struct BudgetState: Equatable, Sendable {
         case .calendar: natural = rule.window.windowStart(at: now)
         case .rolling(let length): natural = floorDiv(now, length) * length
         }
-        return max(natural, resets[rule.scope.description] ?? natural)
+        return max(natural, reset(of: rule.scope) ?? natural)
     }
 
     // MARK: - Sidecar encoding

@@ -26,6 +26,8 @@ final class BudgetStore: @unchecked Sendable {
     /// one (checked by catching up, which is cheap when nothing changed).
     private var cached: BudgetState?
     private var lastWritten: BudgetState?
+    /// ``LogTally/countedBytes`` when ``lastWritten`` was written or read.
+    private var countedAtCheckpoint: Int64 = 0
     private var tally: LogTally
     /// Set when counting failed after a write this operation made: the state in memory may be
     /// partly counted, so it is neither checkpointed nor kept (the next operation counts again).
@@ -34,17 +36,21 @@ final class BudgetStore: @unchecked Sendable {
     /// fail the operation: what was written is in the log and the journal, the truth.
     var onDerivedStateFailure: @Sendable (SpendLogError) -> Void = { _ in }
 
-    var lockPath: String { directory.budgetPath + "/lock" }
-    var journalPath: String { directory.budgetPath + "/journal.jsonl" }
-    var sidecarPath: String { directory.budgetPath + "/sidecar" }
-    var quietDaysPath: String { directory.budgetPath + "/quiet-days" }
+    let lockPath: String
+    let journalPath: String
+    let sidecarPath: String
+    let quietDaysPath: String
     var journal: ControlJournal { ControlJournal(path: journalPath) }
     private var syncsSidecar: Bool { writer.options.fsync != .none }
 
     init(directory: LogDirectory, writerOptions: WriterOptions) {
         self.directory = directory
         self.writer = LogWriter(directory: directory, options: writerOptions)
-        self.tally = LogTally(directory: directory, quietDaysPath: directory.budgetPath + "/quiet-days")
+        lockPath = directory.budgetPath + "/lock"
+        journalPath = directory.budgetPath + "/journal.jsonl"
+        sidecarPath = directory.budgetPath + "/sidecar"
+        quietDaysPath = directory.budgetPath + "/quiet-days"
+        self.tally = LogTally(directory: directory, quietDaysPath: quietDaysPath)
     }
 
     deinit {
@@ -61,7 +67,9 @@ final class BudgetStore: @unchecked Sendable {
 
     // MARK: - The lock
 
-    func withLockFile<T>(_ body: () throws(SpendLogError) -> T) throws(SpendLogError) -> T {
+    func withLockFile<T>(whileWaiting: () -> Void = {}, _ body: () throws(SpendLogError) -> T)
+        throws(SpendLogError) -> T
+    {
         mutex.lock()
         defer { mutex.unlock() }
         let fd: FileDescriptor
@@ -73,13 +81,31 @@ final class BudgetStore: @unchecked Sendable {
                 fd = try FileSystem.open(lockPath, O_RDWR | O_CREAT)
                 lockDescriptor = fd
             }
-            try FileSystem.lockContended(fd, path: lockPath)
+            try FileSystem.lockContended(fd, path: lockPath, whileWaiting: whileWaiting)
         } catch {
             throw error.nothingWritten()
         }
         defer { FileSystem.unlock(fd) }
         FaultInjection.reach("budget.locked")
         return try body()
+    }
+
+    /// While another process holds `budget/lock`: counts what the log gained since the cached
+    /// state into it, so that the catch-up under the lock reads only what is appended after this.
+    /// Counts do not depend on when lines are read (``BudgetState``), and the log is read as the
+    /// catch-up reads it, whole lines only; the control journal is left to the catch-up under the
+    /// lock (a rule it adds recounts anyway). Writes nothing: no checkpoint, no quiet-days hint.
+    /// A failure drops the cached state, which may be partly counted; the operation then counts
+    /// again under the lock and reports the error.
+    func countAhead() {
+        guard var state = cached else { return }
+        cached = nil  // moved out: counted in place
+        var ahead = tally
+        ahead.persistsQuietDays = false
+        do { try ahead.catchUp(&state) } catch { return }
+        ahead.persistsQuietDays = true
+        tally = ahead
+        cached = state
     }
 
     /// Runs `body` under the lock with the state brought up to date. A success is checkpointed
@@ -89,12 +115,14 @@ final class BudgetStore: @unchecked Sendable {
         now: Timestamp, checkpoint: Checkpoint = .whenDue,
         _ body: (inout BudgetState) throws(SpendLogError) -> Result<T, Refusal>
     ) throws(SpendLogError) -> Result<T, Refusal> {
-        try withLockFile { () throws(SpendLogError) -> Result<T, Refusal> in
+        try withLockFile(whileWaiting: countAhead) { () throws(SpendLogError) -> Result<T, Refusal> in
             do throws(SpendLogError) {
                 var state = try loadState()
+                // Moved out, not shared: the catch-up and the body change its tables in place
+                // instead of copying every counter and log position on each call.
+                cached = nil
                 try catchUp(&state)
                 try expireHolds(&state, now: now.millisecondsSinceEpoch)
-                cached = state
                 countsUncertain = false
                 let result = try body(&state)
                 if countsUncertain {
@@ -108,6 +136,7 @@ final class BudgetStore: @unchecked Sendable {
                     do throws(SpendLogError) {
                         try BudgetSidecar.replace(sidecarPath, contents: state.encode(), sync: syncsSidecar)
                         lastWritten = state
+                        countedAtCheckpoint = tally.countedBytes
                     } catch {
                         onDerivedStateFailure(BudgetStore.checkpointFailed(error))
                     }
@@ -247,6 +276,7 @@ final class BudgetStore: @unchecked Sendable {
             try BudgetSidecar.replace(sidecarPath, contents: rebuilt.encode(), sync: syncsSidecar)
             cached = rebuilt
             lastWritten = rebuilt
+            countedAtCheckpoint = tally.countedBytes
             return (rebuilt.encode(), rebuilt != live)
         }
     }
@@ -271,6 +301,7 @@ final class BudgetStore: @unchecked Sendable {
         guard let bytes = read, !bytes.isEmpty else { return BudgetState() }
         if let state = try? BudgetState.decode(bytes) {
             lastWritten = state
+            countedAtCheckpoint = tally.countedBytes
             return state
         }
         return BudgetState()  // a damaged checkpoint is only a cache: count again
@@ -326,7 +357,8 @@ final class BudgetStore: @unchecked Sendable {
         guard let lastWritten else { return true }
         if state.journalBytes != lastWritten.journalBytes { return true }
         if policy == .whenChanged || checkpointIntervalBytes == 0 { return state != lastWritten }
-        func covered(_ s: BudgetState) -> Int64 { s.coverage.values.reduce(0) { $0 + $1.bytes } }
-        return covered(state) - covered(lastWritten) >= checkpointIntervalBytes
+        // Log bytes counted since: kept by the tally, instead of adding up every segment's
+        // position on every call.
+        return tally.countedBytes - countedAtCheckpoint >= checkpointIntervalBytes
     }
 }

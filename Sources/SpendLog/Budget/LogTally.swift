@@ -24,6 +24,9 @@ struct LogTally {
     /// Whether lines are counted through ``RecordScanner`` when the rules allow it (a test turns it
     /// off to count the same log through the full parser and compare).
     var scansRecords = true
+    /// Bytes of log counted by this tally so far (lines past a coverage, sealed segments' text):
+    /// how far counting went since a checkpoint, without adding up every segment's position.
+    private(set) var countedBytes: Int64 = 0
     /// Folder path → its names when listed, kept while its inode and time say it is unchanged.
     private var listings: [String: Listing] = [:]
     /// How much older than the kernel's clock a folder's time must have been when it was listed
@@ -38,10 +41,10 @@ struct LogTally {
         var trusted: Bool
         /// Kept from an earlier call: nothing was added, renamed or removed since.
         var kept = false
-        /// Of `segments/`: the day of each folder name (nil: not a day folder).
-        var days: [String?]?
-        /// Of a day folder: its segments (``LogReader/segmentNames(in:day:)``) and their keys.
-        var segments: [(name: SegmentName, sealed: Bool, key: String)]?
+        /// Of `segments/`: the day of each folder name (nil: not a day folder), and its path.
+        var days: [(day: String?, path: String)]?
+        /// Of a day folder: its segments (``LogReader/segmentNames(in:day:)``), their keys and paths.
+        var segments: [(name: SegmentName, sealed: Bool, key: String, path: String)]?
     }
 
     init(directory: LogDirectory, quietDaysPath: String) {
@@ -83,17 +86,16 @@ struct LogTally {
         var coverageByFolder: [String: [String]]?
         // Counts do not depend on the order segments are read in (see BudgetState.fold).
         let root = try FileSystem.status(path: directory.segmentsPath)
-        var folders: [(name: String, day: String?)] = []
+        var folders: [(name: String, day: String?, path: String)] = []
         if let root {
             var listing = try list(directory.segmentsPath, root, margin: margin)
             if listing.days == nil {
-                listing.days = listing.names.map { SegmentName.day(fromFolder: $0) }
+                listing.days = listing.names.map { (SegmentName.day(fromFolder: $0), directory.segmentsPath + "/" + $0) }
                 listings[directory.segmentsPath]?.days = listing.days
             }
-            folders = Array(zip(listing.names, listing.days ?? []))
+            folders = zip(listing.names, listing.days ?? []).map { ($0, $1.day, $1.path) }
         }
-        for (folder, folderDay) in folders {
-            let folderPath = directory.segmentsPath + "/" + folder
+        for (folder, folderDay, folderPath) in folders {
             let quiet = quietDays[folder]
             guard quiet != nil || folderDay != nil, let folderStatus = try FileSystem.status(path: folderPath) else {
                 quietDays[folder] = nil
@@ -107,14 +109,16 @@ struct LogTally {
             guard let day = folderDay else { continue }
             var listing = try list(folderPath, folderStatus, margin: margin)
             if listing.segments == nil {
-                listing.segments = LogReader.segmentNames(in: listing.names, day: day).map { ($0.name, $0.sealed, $0.name.description) }
+                listing.segments = LogReader.segmentNames(in: listing.names, day: day).map {
+                    ($0.name, $0.sealed, $0.name.description, reader.path(inFolder: folder, $0.name, sealed: $0.sealed))
+                }
                 listings[folderPath]?.segments = listing.segments
             }
             let segments = listing.segments ?? []
             let keys = segments.map(\.key)
             for segment in segments where state.coverage[segment.key]?.sealed != true {
                 // A sealed segment counted once is done: no `stat` for it.
-                let file = reader.segment(inFolder: folder, segment.name, sealed: segment.sealed)
+                let file = reader.segment(at: segment.path, segment.name, sealed: segment.sealed)
                 if try !count(file, reader, into: &state) { return false }
             }
             // Sealed segments removed since they were counted (`spendlog retention`): their records
@@ -176,6 +180,7 @@ struct LogTally {
         if !covered.sealed && covered.bytes == placement.startOffset {
             state.fold(record)
             state.coverage[key] = SegmentCoverage(bytes: placement.endOffset, sealed: false)
+            countedBytes += placement.endOffset - placement.startOffset
             state.prune()
         } else {
             try catchUp(&state)
@@ -183,7 +188,7 @@ struct LogTally {
     }
 
     /// Counts what `segment` holds past its coverage; false when it is shorter than that.
-    private func count(_ segment: SegmentFile, _ reader: LogReader, into state: inout BudgetState) throws(SpendLogError)
+    private mutating func count(_ segment: SegmentFile, _ reader: LogReader, into state: inout BudgetState) throws(SpendLogError)
         -> Bool
     {
         let key = segment.name.description
@@ -217,6 +222,7 @@ struct LogTally {
             throw LogTally.uncountable(error)
         }
         if summary.bytes < covered.bytes { return false }
+        countedBytes += summary.bytes - covered.bytes
         state.coverage[key] = SegmentCoverage(bytes: summary.bytes, sealed: summary.segment.sealed)
         return true
     }

@@ -15,12 +15,13 @@ public struct LogDirectory: Sendable {
     /// The directory, as given (made absolute when relative), without a trailing `/`.
     public let path: String
 
-    /// `<log>/segments`, the day folders.
-    public var segmentsPath: String { path + "/segments" }
+    /// `<log>/segments`, the day folders. (Paths are made once: budgets and writers use them on
+    /// every call.)
+    public let segmentsPath: String
     /// `<log>/budget`, the limits.
-    public var budgetPath: String { path + "/budget" }
+    public let budgetPath: String
     /// `<log>/index`, the rollups.
-    public var indexPath: String { path + "/index" }
+    public let indexPath: String
     /// `<log>/FORMAT`, the format marker.
     public var formatPath: String { path + "/" + LogDirectory.formatFileName }
 
@@ -48,7 +49,12 @@ public struct LogDirectory: Sendable {
         guard path.utf8.count < 3000 else { throw .invalid(field: "directory", "the path is too long.") }
     }
 
-    private init(path: String) { self.path = path }
+    private init(path: String) {
+        self.path = path
+        segmentsPath = path + "/segments"
+        budgetPath = path + "/budget"
+        indexPath = path + "/index"
+    }
 
     /// Opens the log at `path`; when `create` is set, creates it (`0700`) and its `FORMAT` marker
     /// if it does not exist yet.

@@ -71,7 +71,16 @@ public struct LogReader: Sendable {
     /// The segment `name` of day folder `folder`, with its size and time as `stat` finds them
     /// now (0 for a file that is gone).
     func segment(inFolder folder: String, _ name: SegmentName, sealed: Bool) -> SegmentFile {
-        let path = directory.segmentsPath + "/" + folder + "/" + (sealed ? name.sealedFileName : name.activeFileName)
+        segment(at: path(inFolder: folder, name, sealed: sealed), name, sealed: sealed)
+    }
+
+    /// The path of the segment `name` of day folder `folder`.
+    func path(inFolder folder: String, _ name: SegmentName, sealed: Bool) -> String {
+        directory.segmentsPath + "/" + folder + "/" + (sealed ? name.sealedFileName : name.activeFileName)
+    }
+
+    /// ``segment(inFolder:_:sealed:)`` of a segment whose path is known.
+    func segment(at path: String, _ name: SegmentName, sealed: Bool) -> SegmentFile {
         let status = (try? FileSystem.status(path: path)) ?? nil
         return SegmentFile(
             name: name, sealed: sealed, path: path, size: status?.size ?? 0, modifiedMs: status?.modifiedMs ?? 0)

@@ -527,7 +527,10 @@ public final class LogWriter: @unchecked Sendable {
 
     /// How many days' folders, locks and segments a writer keeps open between appends. Past it,
     /// the least recently used day is closed (its next append opens it again), so that a batch over
-    /// years of days needs one descriptor per day it writes, not three.
+    /// years of days keeps one descriptor open per day it writes (its segment, until the call
+    /// ends), two with ``appendOnce(contentsOf:)`` (also the day folder's lock), instead of two
+    /// and three. A call that must take lines back out of a day closed meanwhile opens it again;
+    /// if that fails, the lines stay and the error names their ids.
     static let openDaysKept = 8
 
     /// The state of `day`, open. Called with `mutex` held.

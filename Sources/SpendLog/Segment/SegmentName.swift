@@ -6,11 +6,13 @@
 /// mergeable; `<seq>` is six zero-padded digits, increasing per host and day.
 public struct SegmentName: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// `YYYY-MM-DD`: the UTC day of every record in the segment.
-    public var day: String
+    public var day: String { didSet { description = SegmentName.key(day, host, sequence) } }
     /// The writer's host, file-name safe (``WriterOptions/host``).
-    public var host: String
+    public var host: String { didSet { description = SegmentName.key(day, host, sequence) } }
     /// The segment's number among those of its host and day: six digits in the name, increasing.
-    public var sequence: Int
+    public var sequence: Int { didSet { description = SegmentName.key(day, host, sequence) } }
+    /// `day=YYYY-MM-DD/<host>-<seq>`: made once, as budgets key their log positions by it on every call.
+    public private(set) var description: String
 
     /// The suffix of an active segment, appended to.
     public static let activeSuffix = ".jsonl"
@@ -29,6 +31,21 @@ public struct SegmentName: Hashable, Comparable, Sendable, CustomStringConvertib
         self.day = day
         self.host = host
         self.sequence = sequence
+        description = SegmentName.key(day, host, sequence)
+    }
+
+    private static func key(_ day: String, _ host: String, _ sequence: Int) -> String {
+        dayFolderPrefix + day + "/" + host + "-" + pad(Int64(sequence), 6)
+    }
+
+    public static func == (lhs: SegmentName, rhs: SegmentName) -> Bool {
+        lhs.sequence == rhs.sequence && lhs.host == rhs.host && lhs.day == rhs.day
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(day)
+        hasher.combine(host)
+        hasher.combine(sequence)
     }
 
     public static func < (lhs: SegmentName, rhs: SegmentName) -> Bool {
@@ -65,7 +82,6 @@ public struct SegmentName: Hashable, Comparable, Sendable, CustomStringConvertib
     public var sealingFileName: String { fileName(.sealing) }
     /// `day=YYYY-MM-DD`.
     public var dayFolder: String { SegmentName.dayFolderPrefix + day }
-    public var description: String { "\(dayFolder)/\(stem)" }
 
     /// A sealed segment being copied in by `collect`: `<stem>.incoming-<pid>`. Outside
     /// `*.jsonl*`, and not a segment to any reader; removed by the next `collect` once its process

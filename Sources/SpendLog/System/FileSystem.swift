@@ -282,11 +282,17 @@ enum FileSystem {
     /// block, with the processor yielded between them, then a wait in the kernel. A process that
     /// sleeps on the lock is woken only after the holder lets go, and that wake-up can cost more
     /// than the hold itself; a process that yields takes the lock as soon as it is free.
-    static func lockContended(_ fd: FileDescriptor, path: String, tries: Int = 64) throws(SpendLogError) {
+    /// `whileWaiting` runs after each try that found the lock taken: work the holder's turn need
+    /// not wait for.
+    static func lockContended(
+        _ fd: FileDescriptor, path: String, tries: Int = 64, whileWaiting: () -> Void = {}
+    ) throws(SpendLogError) {
         for _ in 0..<tries {
             switch Syscall.flock(fd, LOCK_EX | LOCK_NB, path: path) {
             case .success: return
-            case .failure(.wouldBlock): sched_yield()
+            case .failure(.wouldBlock):
+                whileWaiting()
+                sched_yield()
             case .failure(let errno): throw .io("lock", path: path, errno: errno)
             }
         }

@@ -257,3 +257,68 @@ import Testing
         #expect(ProviderInference.provider(forModel: model) == provider, "\(model)")
     }
 }
+
+/// What an enforced append counts while another process holds `budget/lock`
+/// (``BudgetStore/countAhead()``): lines read then are counted once, together with those the
+/// catch-up under the lock reads, whatever happened in between.
+@Suite struct CountAheadTests {
+    @Test func countingAheadGivesTheCountsOfARecount() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("project=etl", "cost", "1000", "day"))
+        let other = LogWriter(directory: budget.directory, options: WriterOptions(fsync: .none))
+        var hostB = WriterOptions(fsync: .none)
+        hostB.host = "other-host"
+        let otherHost = LogWriter(directory: budget.directory, options: hostB)
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:00Z")))
+        var expected: Int64 = 1_000_000_000
+        for round in 0..<6 {
+            // Other writers append while this process waits: some lines are read ahead, some only
+            // under the lock, some of them in a segment sealed meanwhile or on another host.
+            for i in 0..<5 {
+                let project = i == 4 ? "web" : "etl"
+                try other.append(call("0.5", at: "2026-11-23T10:0\(round):0\(i)Z", project: project))
+                try otherHost.append(call("0.25", at: "2026-11-23T10:0\(round):1\(i)Z"))
+                if project == "etl" { expected += 500_000_000 }
+                expected += 250_000_000
+            }
+            budget.store.countAhead()
+            if round == 2 { try other.sealAll() }
+            budget.store.countAhead()  // nothing new: counts nothing twice
+            try other.append(call("0.125", at: "2026-11-23T10:0\(round):30Z"))
+            expected += 125_000_000
+            #expect(try enforced(budget, call("1", at: "2026-11-23T10:0\(round):40Z")))
+            expected += 1_000_000_000
+            #expect(try budget.status(now: time("2026-11-23T10:0\(round):50Z"))[0].spent == expected)
+        }
+        #expect(try !budget.rebuild(now: time("2026-11-23T10:09:00Z")).differed)
+    }
+
+    @Test func countingAheadAfterLinesWereTakenBackCountsAgain() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1000", "day"))
+        let other = LogWriter(directory: budget.directory, options: WriterOptions(fsync: .none))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:00Z")))
+        try other.append(call("2", at: "2026-11-23T10:00:01Z"))
+        budget.store.countAhead()
+        // The line read ahead is taken out of the log again, as after a failed write: cut off and
+        // the segment marked retired (docs/FORMAT.md, "What an error promises"). The next writer
+        // seals it and starts another; the segment is then shorter than the state counted ahead
+        // covers, so everything is counted again.
+        let segment = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: budget.directory.dayFolderPath("2026-11-23")).first {
+                $0.hasSuffix(".jsonl")
+            })
+        let path = budget.directory.dayFolderPath("2026-11-23") + "/" + segment
+        let text = try #require(FileManager.default.contents(atPath: path))
+        let kept = text.dropLast().lastIndex(of: 0x0A).map { text.prefix(through: $0) } ?? Data()
+        try Data(kept).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
+        try LogWriter(directory: budget.directory, options: WriterOptions(fsync: .none)).append(
+            call("0.5", at: "2026-11-23T10:00:02Z"))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:03Z")))
+        let logged = try loggedSpend(budget.directory)
+        #expect(logged == 2_500_000_000)  // 1 + 0.5 + 1: the 2 was taken back
+        #expect(try budget.status(now: time("2026-11-23T10:00:04Z"))[0].spent == logged)
+        #expect(try !budget.rebuild(now: time("2026-11-23T10:01:00Z")).differed)
+    }
+}

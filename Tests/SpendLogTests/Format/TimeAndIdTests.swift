@@ -98,29 +98,45 @@ import Testing
 
     /// A forked child must not draw the random bytes its parent draws next: the buffer it
     /// inherited is emptied in the child (without that, both would give the same ids' bits).
+    /// Run on a thread of its own, whose buffer starts empty: after one draw it holds 31 more
+    /// values, which parent and child would both hand out.
     @Test func aForkedChildDrawsOtherRandomBytesThanItsParent() throws {
-        var random = PooledRandom()
-        _ = random.next()  // the buffer now holds bytes that both sides would otherwise hand out
-        var fds: [Int32] = [0, 0]
-        #expect(pipe(&fds) == 0)
-        let child = fork()
-        if child == 0 {
-            var drawn: (UInt64, UInt64, UInt64, UInt64) = (random.next(), random.next(), random.next(), random.next())
-            let written = withUnsafeBytes(of: &drawn) { write(fds[1], $0.baseAddress, $0.count) }
-            _exit(written == 32 ? 0 : 1)
+        final class Outcome: @unchecked Sendable {
+            var mine: [UInt64] = []
+            var childs: [UInt64] = []
+            var read = 0
+            var forked: Int32 = -1
         }
-        #expect(child > 0)
-        close(fds[1])
-        let mine = [random.next(), random.next(), random.next(), random.next()]
-        var theirs: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        let read = withUnsafeMutableBytes(of: &theirs) { Glibc.read(fds[0], $0.baseAddress, $0.count) }
-        close(fds[0])
-        var status: Int32 = 0
-        waitpid(child, &status, 0)
-        #expect(read == 32)
-        let childs = [theirs.0, theirs.1, theirs.2, theirs.3]
-        #expect(Set(mine).isDisjoint(with: childs), "parent \(mine), child \(childs)")
-        #expect(Set(childs).count == 4)
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            defer { done.signal() }
+            var random = PooledRandom()
+            _ = random.next()
+            var fds: [Int32] = [0, 0]
+            guard pipe(&fds) == 0 else { return }
+            let child = fork()
+            if child == 0 {
+                var drawn = (random.next(), random.next(), random.next(), random.next())
+                let written = withUnsafeBytes(of: &drawn) { write(fds[1], $0.baseAddress, $0.count) }
+                _exit(written == 32 ? 0 : 1)
+            }
+            outcome.forked = child
+            close(fds[1])
+            outcome.mine = [random.next(), random.next(), random.next(), random.next()]
+            var theirs: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            outcome.read = withUnsafeMutableBytes(of: &theirs) { Glibc.read(fds[0], $0.baseAddress, $0.count) }
+            close(fds[0])
+            var status: Int32 = 0
+            if child > 0 { waitpid(child, &status, 0) }
+            outcome.childs = [theirs.0, theirs.1, theirs.2, theirs.3]
+        }
+        thread.start()
+        done.wait()
+        #expect(outcome.forked > 0)
+        #expect(outcome.read == 32)
+        #expect(Set(outcome.mine).isDisjoint(with: outcome.childs), "parent \(outcome.mine), child \(outcome.childs)")
+        #expect(Set(outcome.childs).count == 4)
     }
 }
 
