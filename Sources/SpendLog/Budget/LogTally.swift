@@ -118,15 +118,31 @@ struct LogTally {
             let keys = segments.map(\.key)
             for segment in segments where state.coverage[segment.key]?.sealed != true {
                 // A sealed segment counted once is done: no `stat` for it.
-                let file = reader.segment(at: segment.path, segment.name, sealed: segment.sealed)
+                let file: SegmentFile
+                if segment.sealed {
+                    file = reader.segment(at: segment.path, segment.name, sealed: true)
+                } else if let active = reader.existingSegment(at: segment.path, segment.name, sealed: false) {
+                    file = active
+                } else {
+                    // Sealed since the folder was listed (a rotation): its lines are in the sealed
+                    // file. None either: removed as empty, so if any of it was counted, its lines
+                    // were taken back: count everything again.
+                    listings[folderPath] = nil
+                    let sealed = reader.path(inFolder: folder, segment.name, sealed: true)
+                    guard let sealedFile = reader.existingSegment(at: sealed, segment.name, sealed: true) else {
+                        if (state.coverage[segment.key]?.bytes ?? 0) > 0 { return false }
+                        continue
+                    }
+                    file = sealedFile
+                }
                 if try !count(file, reader, into: &state) { return false }
             }
             // Sealed segments removed since they were counted (`spendlog retention`): their records
             // count no more once their buckets are dropped, which retention waits for, so the
             // position forgets them, as a rebuild from the log would. (A kept listing: none.)
-            if !listing.kept {
-                forgetRemoved(folder, keys, &coverageByFolder, &state)
-            }
+            // An active segment counted but gone had its lines taken back to none, and was then
+            // removed as empty by the next writer: what was counted of it must be counted again.
+            if !listing.kept, !forgetRemoved(folder, keys, &coverageByFolder, &state) { return false }
             let settled = listing.trusted && keys.allSatisfy { state.coverage[$0]?.sealed == true }
             quietDays[folder] =
                 settled ? QuietDays.Day(inode: listing.inode, modifiedMs: listing.modifiedMs, segments: keys) : nil
@@ -136,16 +152,25 @@ struct LogTally {
     }
 
     /// Forgets the coverage of sealed segments of `folder` that are not among `keys` (listed).
+    /// False when an active segment with lines counted is not listed: its lines were taken back
+    /// (a failed write) and the emptied file removed, so the counts hold records the log does
+    /// not (a segment only disappears unsealed when it is empty; retention removes sealed ones).
     private func forgetRemoved(
         _ folder: String, _ keys: [String], _ coverageByFolder: inout [String: [String]]?, _ state: inout BudgetState
-    ) {
+    ) -> Bool {
         if coverageByFolder == nil {
             coverageByFolder = Dictionary(grouping: state.coverage.keys) { String($0.prefix { $0 != "/" }) }
         }
         let listed = Set(keys)
-        for key in coverageByFolder?[folder] ?? [] where !listed.contains(key) && state.coverage[key]?.sealed == true {
-            state.coverage[key] = nil
+        for key in coverageByFolder?[folder] ?? [] where !listed.contains(key) {
+            guard let covered = state.coverage[key] else { continue }
+            if covered.sealed {
+                state.coverage[key] = nil
+            } else if covered.bytes > 0 {
+                return false
+            }
         }
+        return true
     }
 
     /// The names in folder `path`, whose `stat` found `status`: the listing kept from an earlier

@@ -81,9 +81,14 @@ public struct LogReader: Sendable {
 
     /// ``segment(inFolder:_:sealed:)`` of a segment whose path is known.
     func segment(at path: String, _ name: SegmentName, sealed: Bool) -> SegmentFile {
-        let status = (try? FileSystem.status(path: path)) ?? nil
-        return SegmentFile(
-            name: name, sealed: sealed, path: path, size: status?.size ?? 0, modifiedMs: status?.modifiedMs ?? 0)
+        existingSegment(at: path, name, sealed: sealed)
+            ?? SegmentFile(name: name, sealed: sealed, path: path, size: 0, modifiedMs: 0)
+    }
+
+    /// ``segment(at:_:sealed:)``, or nil when `stat` finds no file there.
+    func existingSegment(at path: String, _ name: SegmentName, sealed: Bool) -> SegmentFile? {
+        guard let status = (try? FileSystem.status(path: path)) ?? nil else { return nil }
+        return SegmentFile(name: name, sealed: sealed, path: path, size: status.size, modifiedMs: status.modifiedMs)
     }
 
     /// Calls `body` with each record of `segment` and the byte offset of its line (in the

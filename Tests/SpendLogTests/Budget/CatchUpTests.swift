@@ -321,4 +321,63 @@ import Testing
         #expect(try budget.status(now: time("2026-11-23T10:00:04Z"))[0].spent == logged)
         #expect(try !budget.rebuild(now: time("2026-11-23T10:01:00Z")).differed)
     }
+
+    /// The first line of a new segment, counted ahead, then taken back to nothing: the next
+    /// writer removes the emptied segment (no sealed file is left), and the catch-up, not finding
+    /// it, counts everything again instead of keeping the record.
+    @Test func aSegmentEmptiedByATakeBackAndRemovedIsCountedAgain() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1000", "day"))
+        var hostB = WriterOptions(fsync: .none)
+        hostB.host = "other-host"
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:00Z")))
+        try LogWriter(directory: budget.directory, options: hostB).append(call("2", at: "2026-11-23T10:00:01Z"))
+        budget.store.countAhead()
+        let path = budget.directory.dayFolderPath("2026-11-23") + "/other-host-000000.jsonl"
+        #expect(FileManager.default.fileExists(atPath: path))
+        try Data().write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
+        try LogWriter(directory: budget.directory, options: hostB).append(call("0.5", at: "2026-11-23T10:00:02Z"))
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:03Z")))
+        #expect(try loggedSpend(budget.directory) == 2_500_000_000)
+        #expect(try budget.status(now: time("2026-11-23T10:00:04Z"))[0].spent == 2_500_000_000)
+        #expect(try !budget.rebuild(now: time("2026-11-23T10:01:00Z")).differed)
+    }
+
+    /// Lines counted ahead are not read again under the lock: overwritten afterwards (which no
+    /// writer does), they are still counted as they were, and nothing reads the damage.
+    @Test func linesCountedAheadAreNotReadAgain() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1000", "day"))
+        var hostB = WriterOptions(fsync: .none)
+        hostB.host = "other-host"
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:00Z")))
+        let other = LogWriter(directory: budget.directory, options: hostB)
+        for i in 0..<3 { try other.append(call("2", at: "2026-11-23T10:00:0\(i + 1)Z")) }
+        budget.store.countAhead()
+        let path = budget.directory.dayFolderPath("2026-11-23") + "/other-host-000000.jsonl"
+        let text = try #require(FileManager.default.contents(atPath: path))
+        try Data(text.map { $0 == 0x0A ? 0x0A : 0x78 }).write(to: URL(fileURLWithPath: path))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:05Z")))
+        #expect(try budget.status(now: time("2026-11-23T10:00:06Z"))[0].spent == 8_000_000_000)
+    }
+
+    /// A limit set by another process between counting ahead and the lock: the catch-up under
+    /// the lock applies it and counts every record for it.
+    @Test func aLimitSetAfterCountingAheadCountsEverything() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1000", "day"))
+        let other = LogWriter(directory: budget.directory, options: WriterOptions(fsync: .none))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:00Z")))
+        try other.append(call("2", at: "2026-11-23T10:00:01Z", project: "web"))
+        try other.append(call("4", at: "2026-11-23T10:00:02Z"))
+        budget.store.countAhead()
+        try Budget(directory: budget.directory).setLimit(
+            try rule("project=etl", "cost", "100", "day"), now: time("2026-11-23T10:00:03Z"))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:04Z")))
+        let status = try budget.status(now: time("2026-11-23T10:00:05Z"))
+        #expect(status.map(\.spent) == [8_000_000_000, 6_000_000_000])
+        #expect(try !budget.rebuild(now: time("2026-11-23T10:01:00Z")).differed)
+    }
 }
