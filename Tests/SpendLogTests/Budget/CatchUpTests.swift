@@ -262,14 +262,37 @@ import Testing
 /// (``BudgetStore/countAhead()``): lines read then are counted once, together with those the
 /// catch-up under the lock reads, whatever happened in between.
 @Suite struct CountAheadTests {
+    /// Writer options of another host, without fsync.
+    static var otherHost: WriterOptions {
+        var options = WriterOptions(fsync: .none)
+        options.host = "other-host"
+        return options
+    }
+
+    /// A budget over a fresh log with a daily $1000 limit on `scope`, and one enforced $1 call.
+    func started(_ temp: TemporaryDirectory, scope: String = "global") throws -> Budget {
+        let budget = try limitedBudget(temp, try rule(scope, "cost", "1000", "day"))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:00Z")))
+        return budget
+    }
+
+    /// The budget counts what the log holds, `logged`, and a recount from scratch agrees.
+    func expectCounted(_ budget: Budget, _ logged: Int64) throws {
+        #expect(try loggedSpend(budget.directory) == logged)
+        #expect(try budget.status(now: time("2026-11-23T10:00:59Z"))[0].spent == logged)
+        #expect(try !budget.rebuild(now: time("2026-11-23T10:01:00Z")).differed)
+    }
+
+    /// Cuts `path` to `keep` bytes and marks it retired, as a take-back does.
+    func takeBack(_ path: String, keeping keep: Data) throws {
+        try keep.write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
+    }
     @Test func countingAheadGivesTheCountsOfARecount() throws {
         let temp = TemporaryDirectory()
-        let budget = try limitedBudget(temp, try rule("project=etl", "cost", "1000", "day"))
+        let budget = try started(temp, scope: "project=etl")
         let other = LogWriter(directory: budget.directory, options: WriterOptions(fsync: .none))
-        var hostB = WriterOptions(fsync: .none)
-        hostB.host = "other-host"
-        let otherHost = LogWriter(directory: budget.directory, options: hostB)
-        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:00Z")))
+        let otherHost = LogWriter(directory: budget.directory, options: Self.otherHost)
         var expected: Int64 = 1_000_000_000
         for round in 0..<6 {
             // Other writers append while this process waits: some lines are read ahead, some only
@@ -295,9 +318,8 @@ import Testing
 
     @Test func countingAheadAfterLinesWereTakenBackCountsAgain() throws {
         let temp = TemporaryDirectory()
-        let budget = try limitedBudget(temp, try rule("global", "cost", "1000", "day"))
+        let budget = try started(temp)
         let other = LogWriter(directory: budget.directory, options: WriterOptions(fsync: .none))
-        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:00Z")))
         try other.append(call("2", at: "2026-11-23T10:00:01Z"))
         budget.store.countAhead()
         // The line read ahead is taken out of the log again, as after a failed write: cut off and
@@ -310,16 +332,11 @@ import Testing
             })
         let path = budget.directory.dayFolderPath("2026-11-23") + "/" + segment
         let text = try #require(FileManager.default.contents(atPath: path))
-        let kept = text.dropLast().lastIndex(of: 0x0A).map { text.prefix(through: $0) } ?? Data()
-        try Data(kept).write(to: URL(fileURLWithPath: path))
-        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
+        try takeBack(path, keeping: Data(text.dropLast().lastIndex(of: 0x0A).map { text.prefix(through: $0) } ?? Data()))
         try LogWriter(directory: budget.directory, options: WriterOptions(fsync: .none)).append(
             call("0.5", at: "2026-11-23T10:00:02Z"))
         #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:03Z")))
-        let logged = try loggedSpend(budget.directory)
-        #expect(logged == 2_500_000_000)  // 1 + 0.5 + 1: the 2 was taken back
-        #expect(try budget.status(now: time("2026-11-23T10:00:04Z"))[0].spent == logged)
-        #expect(try !budget.rebuild(now: time("2026-11-23T10:01:00Z")).differed)
+        try expectCounted(budget, 2_500_000_000)  // 1 + 0.5 + 1: the 2 was taken back
     }
 
     /// The first line of a new segment, counted ahead, then taken back to nothing: the next
@@ -327,33 +344,24 @@ import Testing
     /// it, counts everything again instead of keeping the record.
     @Test func aSegmentEmptiedByATakeBackAndRemovedIsCountedAgain() throws {
         let temp = TemporaryDirectory()
-        let budget = try limitedBudget(temp, try rule("global", "cost", "1000", "day"))
-        var hostB = WriterOptions(fsync: .none)
-        hostB.host = "other-host"
-        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:00Z")))
-        try LogWriter(directory: budget.directory, options: hostB).append(call("2", at: "2026-11-23T10:00:01Z"))
+        let budget = try started(temp)
+        try LogWriter(directory: budget.directory, options: Self.otherHost).append(call("2", at: "2026-11-23T10:00:01Z"))
         budget.store.countAhead()
         let path = budget.directory.dayFolderPath("2026-11-23") + "/other-host-000000.jsonl"
         #expect(FileManager.default.fileExists(atPath: path))
-        try Data().write(to: URL(fileURLWithPath: path))
-        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
-        try LogWriter(directory: budget.directory, options: hostB).append(call("0.5", at: "2026-11-23T10:00:02Z"))
+        try takeBack(path, keeping: Data())
+        try LogWriter(directory: budget.directory, options: Self.otherHost).append(call("0.5", at: "2026-11-23T10:00:02Z"))
         #expect(!FileManager.default.fileExists(atPath: path))
         #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:03Z")))
-        #expect(try loggedSpend(budget.directory) == 2_500_000_000)
-        #expect(try budget.status(now: time("2026-11-23T10:00:04Z"))[0].spent == 2_500_000_000)
-        #expect(try !budget.rebuild(now: time("2026-11-23T10:01:00Z")).differed)
+        try expectCounted(budget, 2_500_000_000)
     }
 
     /// Lines counted ahead are not read again under the lock: overwritten afterwards (which no
     /// writer does), they are still counted as they were, and nothing reads the damage.
     @Test func linesCountedAheadAreNotReadAgain() throws {
         let temp = TemporaryDirectory()
-        let budget = try limitedBudget(temp, try rule("global", "cost", "1000", "day"))
-        var hostB = WriterOptions(fsync: .none)
-        hostB.host = "other-host"
-        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:00Z")))
-        let other = LogWriter(directory: budget.directory, options: hostB)
+        let budget = try started(temp)
+        let other = LogWriter(directory: budget.directory, options: Self.otherHost)
         for i in 0..<3 { try other.append(call("2", at: "2026-11-23T10:00:0\(i + 1)Z")) }
         budget.store.countAhead()
         let path = budget.directory.dayFolderPath("2026-11-23") + "/other-host-000000.jsonl"
@@ -367,9 +375,8 @@ import Testing
     /// the lock applies it and counts every record for it.
     @Test func aLimitSetAfterCountingAheadCountsEverything() throws {
         let temp = TemporaryDirectory()
-        let budget = try limitedBudget(temp, try rule("global", "cost", "1000", "day"))
+        let budget = try started(temp)
         let other = LogWriter(directory: budget.directory, options: WriterOptions(fsync: .none))
-        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:00Z")))
         try other.append(call("2", at: "2026-11-23T10:00:01Z", project: "web"))
         try other.append(call("4", at: "2026-11-23T10:00:02Z"))
         budget.store.countAhead()
