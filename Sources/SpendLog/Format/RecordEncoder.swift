@@ -11,8 +11,8 @@ extension UsageRecord {
     /// Appends ``jsonLine()`` to `out`, without an array of its own.
     ///
     /// The known members are written through a pointer into a buffer large enough for any
-    /// spelling of them (``knownMembersBound``), then added to `out` at once: appending each key
-    /// and value to the array was most of the cost of a line.
+    /// spelling of them, then added to `out` at once: appending each key and value to the array
+    /// was most of the cost of a line.
     public func appendJSONLine(to out: inout [UInt8]) {
         let bound = knownMembersBound
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
