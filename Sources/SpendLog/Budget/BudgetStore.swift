@@ -100,11 +100,9 @@ final class BudgetStore: @unchecked Sendable {
     func countAhead() {
         guard var state = cached else { return }
         cached = nil  // moved out: counted in place
-        var ahead = tally
-        ahead.persistsQuietDays = false
-        do { try ahead.catchUp(&state) } catch { return }
-        ahead.persistsQuietDays = true
-        tally = ahead
+        tally.persistsQuietDays = false
+        defer { tally.persistsQuietDays = true }
+        do { try tally.catchUp(&state) } catch { return }  // the reload forgets the tally's listings
         cached = state
     }
 

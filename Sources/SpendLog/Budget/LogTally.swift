@@ -118,23 +118,17 @@ struct LogTally {
             let keys = segments.map(\.key)
             for segment in segments where state.coverage[segment.key]?.sealed != true {
                 // A sealed segment counted once is done: no `stat` for it.
-                let file: SegmentFile
-                if segment.sealed {
-                    file = reader.segment(at: segment.path, segment.name, sealed: true)
-                } else if let active = reader.existingSegment(at: segment.path, segment.name, sealed: false) {
-                    file = active
-                } else {
-                    // Sealed since the folder was listed (a rotation): its lines are in the sealed
-                    // file. None either: removed as empty, so if any of it was counted, its lines
+                guard
+                    let file = reader.currentSegment(
+                        at: segment.path, inFolder: folder, segment.name, sealed: segment.sealed)
+                else {
+                    // Gone: removed as empty (or by retention). If any of it was counted, its lines
                     // were taken back: count everything again.
                     listings[folderPath] = nil
-                    let sealed = reader.path(inFolder: folder, segment.name, sealed: true)
-                    guard let sealedFile = reader.existingSegment(at: sealed, segment.name, sealed: true) else {
-                        if (state.coverage[segment.key]?.bytes ?? 0) > 0 { return false }
-                        continue
-                    }
-                    file = sealedFile
+                    if (state.coverage[segment.key]?.bytes ?? 0) > 0 { return false }
+                    continue
                 }
+                if file.sealed != segment.sealed { listings[folderPath] = nil }  // sealed since it was listed
                 if try !count(file, reader, into: &state) { return false }
             }
             // Sealed segments removed since they were counted (`spendlog retention`): their records

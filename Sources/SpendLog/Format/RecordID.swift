@@ -103,7 +103,7 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
             }
             let word = nibbleIndex < 16 ? high : low
             let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - (nibbleIndex % 16) * 4)) & 0xF
-            p[position] = nibble < 10 ? 0x30 &+ nibble : 0x57 &+ nibble
+            p[position] = JSONWriter.hexDigit(nibble)
             position += 1
         }
     }

@@ -41,18 +41,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         guard (0...9999).contains(y) else { return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) }
         // Ten bytes, made in place: the common case costs no intermediate strings.
         return String(unsafeUninitializedCapacity: 10) { out in
-            func put(_ value: Int64, _ width: Int, _ at: Int) {
-                var v = value
-                for i in stride(from: at + width - 1, through: at, by: -1) {
-                    out[i] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
-                    v /= 10
-                }
-            }
-            put(y, 4, 0)
-            out[4] = 0x2D
-            put(m, 2, 5)
-            out[7] = 0x2D
-            put(d, 2, 8)
+            var p = out.baseAddress!
+            DecimalText.write(UInt64(y), width: 4, at: &p)
+            p.pointee = 0x2D
+            p += 1
+            DecimalText.write(UInt64(m), width: 2, at: &p)
+            p.pointee = 0x2D
+            p += 1
+            DecimalText.write(UInt64(d), width: 2, at: &p)
             return 10
         }
     }

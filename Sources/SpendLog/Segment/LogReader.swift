@@ -71,7 +71,9 @@ public struct LogReader: Sendable {
     /// The segment `name` of day folder `folder`, with its size and time as `stat` finds them
     /// now (0 for a file that is gone).
     func segment(inFolder folder: String, _ name: SegmentName, sealed: Bool) -> SegmentFile {
-        segment(at: path(inFolder: folder, name, sealed: sealed), name, sealed: sealed)
+        let path = path(inFolder: folder, name, sealed: sealed)
+        return currentSegment(at: path, inFolder: folder, name, sealed: sealed)
+            ?? SegmentFile(name: name, sealed: sealed, path: path, size: 0, modifiedMs: 0)
     }
 
     /// The path of the segment `name` of day folder `folder`.
@@ -79,16 +81,15 @@ public struct LogReader: Sendable {
         directory.segmentsPath + "/" + folder + "/" + (sealed ? name.sealedFileName : name.activeFileName)
     }
 
-    /// ``segment(inFolder:_:sealed:)`` of a segment whose path is known.
-    func segment(at path: String, _ name: SegmentName, sealed: Bool) -> SegmentFile {
-        existingSegment(at: path, name, sealed: sealed)
-            ?? SegmentFile(name: name, sealed: sealed, path: path, size: 0, modifiedMs: 0)
-    }
-
-    /// ``segment(at:_:sealed:)``, or nil when `stat` finds no file there.
-    func existingSegment(at path: String, _ name: SegmentName, sealed: Bool) -> SegmentFile? {
-        guard let status = (try? FileSystem.status(path: path)) ?? nil else { return nil }
-        return SegmentFile(name: name, sealed: sealed, path: path, size: status.size, modifiedMs: status.modifiedMs)
+    /// The segment `name` as `stat` finds it now at `path`. An active segment listed but gone was
+    /// sealed since (a rotation): its sealed form, where the same records are. Nil when neither
+    /// is there: an empty active segment is removed, not sealed, and retention removes sealed ones.
+    func currentSegment(at path: String, inFolder folder: String, _ name: SegmentName, sealed: Bool) -> SegmentFile? {
+        if let status = (try? FileSystem.status(path: path)) ?? nil {
+            return SegmentFile(name: name, sealed: sealed, path: path, size: status.size, modifiedMs: status.modifiedMs)
+        }
+        guard !sealed else { return nil }
+        return currentSegment(at: self.path(inFolder: folder, name, sealed: true), inFolder: folder, name, sealed: true)
     }
 
     /// Calls `body` with each record of `segment` and the byte offset of its line (in the

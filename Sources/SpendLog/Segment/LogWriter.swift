@@ -147,14 +147,13 @@ public final class LogWriter: @unchecked Sendable {
         /// write ended, or where its tail was checked (-1: not known).
         var wholeLinesEnd: Int64
 
-        init(name: SegmentName, file: OwnedDescriptor, createdMs: Int64, sealedName: String, sealedPath: String,
-             size: Int64 = 0, wholeLinesEnd: Int64 = -1)
-        {
+        /// The segment `name` of day folder `folder`, open as `file`.
+        init(name: SegmentName, in folder: String, file: OwnedDescriptor, createdMs: Int64, size: Int64, wholeLinesEnd: Int64) {
             self.name = name
             self.file = file
             self.createdMs = createdMs
-            self.sealedName = sealedName
-            self.sealedPath = sealedPath
+            sealedName = name.sealedFileName
+            sealedPath = folder + "/" + sealedName
             self.size = size
             self.wholeLinesEnd = wholeLinesEnd
         }
@@ -617,8 +616,7 @@ public final class LogWriter: @unchecked Sendable {
             let size = try cutTornTail(file, size: status.size)
             let created = FileSystem.birthTimeMs(fd) ?? Timestamp.now().millisecondsSinceEpoch
             let segment = OpenSegment(
-                name: live, file: file, createdMs: created, sealedName: live.sealedFileName,
-                sealedPath: state.folder + "/" + live.sealedFileName, size: size, wholeLinesEnd: size)
+                name: live, in: state.folder, file: file, createdMs: created, size: size, wholeLinesEnd: size)
             state.segment = segment
             return segment
         }
@@ -633,8 +631,8 @@ public final class LogWriter: @unchecked Sendable {
         // The new file's directory entry must be durable before any record in it is acknowledged.
         try FileSystem.fsyncDirectory(state.folder)
         let segment = OpenSegment(
-            name: name, file: OwnedDescriptor(fd, path: path), createdMs: Timestamp.now().millisecondsSinceEpoch,
-            sealedName: name.sealedFileName, sealedPath: state.folder + "/" + name.sealedFileName, wholeLinesEnd: 0)
+            name: name, in: state.folder, file: OwnedDescriptor(fd, path: path),
+            createdMs: Timestamp.now().millisecondsSinceEpoch, size: 0, wholeLinesEnd: 0)
         state.segment = segment
         return segment
     }

@@ -25,6 +25,28 @@ import Testing
         #expect(try readAll(log) == records)
     }
 
+    /// A segment listed as active and sealed before it is read (a rotation by another writer)
+    /// is read in its sealed form: the same records, not an empty file.
+    @Test func anActiveSegmentSealedAfterListingIsReadSealed() throws {
+        let temp = TemporaryDirectory()
+        let log = try temp.log()
+        let writer = LogWriter(directory: log, options: WriterOptions(fsync: .none))
+        let records = (0..<20).map { sampleRecord($0, at: "2026-11-22T08:00:00.000Z") }
+        try writer.append(contentsOf: records)
+        let reader = LogReader(directory: log)
+        let listed = try reader.segments(inFolder: "day=2026-11-22", day: "2026-11-22")
+        #expect(listed.map(\.sealed) == [false])
+        try writer.sealAll()
+        let now = reader.segment(inFolder: "day=2026-11-22", listed[0].name, sealed: false)
+        #expect(now.sealed && now.path.hasSuffix(".jsonl.zst") && now.size > 0)
+        var read: [UsageRecord] = []
+        _ = try reader.readSegment(now) { record, _ in read.append(record) }
+        #expect(read == records)
+        // Gone altogether (an empty segment is removed, not sealed): no file to read.
+        try FileManager.default.removeItem(atPath: now.path)
+        #expect(reader.currentSegment(at: listed[0].path, inFolder: "day=2026-11-22", listed[0].name, sealed: false) == nil)
+    }
+
     @Test func aFlippedByteIsReportedWithFileAndOffsetAndOtherSegmentsStayReadable() throws {
         let temp = TemporaryDirectory()
         let (log, records) = try sealedLog(temp)
