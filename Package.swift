@@ -34,10 +34,11 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
         ),
-        // The system SQLite (Debian's libsqlite3-dev), to read the databases `spendlog import` takes in.
+        // The system SQLite's declarations (Debian's libsqlite3-dev), to read the databases
+        // `spendlog import` takes in. Not linked: loaded with dlopen when a database is opened, so
+        // that no other command pays for loading and relocating it.
         .systemLibrary(
             name: "CSQLite",
-            pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
         // libpq's declarations (Debian's libpq-dev), the PostgreSQL client of shared budgets

@@ -51,7 +51,7 @@ struct Spendlog: ParsableCommand {
         ExitCodes.rejectInvalidUTF8Arguments()
         ExitCodes.rejectTooManyArguments()
         let arguments = CommandLine.arguments
-        if arguments.count > 1, arguments[1] == "append", ProcessEnvironment.all["SPENDLOG_NO_FAST_PATH"] == nil,
+        if arguments.count > 1, arguments[1] == "append", ProcessEnvironment.value("SPENDLOG_NO_FAST_PATH") == nil,
             let invocation = AppendFastPath.invocation(arguments[2...])
         {
             do {

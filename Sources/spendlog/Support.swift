@@ -31,20 +31,25 @@ struct DirectoryOptions: ParsableArguments {
 }
 
 enum ProcessEnvironment {
-    static var all: [String: String] {
+    /// The environment, read once per process (a command looks several variables up).
+    static let all: [String: String] = {
         var result: [String: String] = [:]
         var pointer = environ
         while let entry = pointer.pointee {
-            let text = String(
-                decoding: UnsafeBufferPointer(
-                    start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry)),
-                as: UTF8.self)
-            if let eq = text.firstIndex(of: "=") {
-                result[String(text[..<eq])] = String(text[text.index(after: eq)...])
+            let bytes = UnsafeBufferPointer(
+                start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry))
+            if let eq = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                result[String(decoding: bytes[..<eq], as: UTF8.self)] = String(
+                    decoding: bytes[(eq + 1)...], as: UTF8.self)
             }
             pointer += 1
         }
         return result
+    }()
+
+    /// One variable, without reading the others.
+    static func value(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
     }
 }
 

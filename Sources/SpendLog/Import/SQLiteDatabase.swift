@@ -4,8 +4,9 @@ import CSQLite
     import Glibc
 #endif
 
-/// A SQLite database opened read-only through the system library, for ``PeerImport``. Nothing is
-/// ever written to it: the connection is `SQLITE_OPEN_READONLY` and `PRAGMA query_only` is set.
+/// A SQLite database opened read-only through the system library (``LibSQLite``), for
+/// ``PeerImport``. Nothing is ever written to it: the connection is `SQLITE_OPEN_READONLY` and
+/// `PRAGMA query_only` is set.
 final class SQLiteDatabase {
     enum Value: Equatable {
         case null
@@ -24,12 +25,16 @@ final class SQLiteDatabase {
     }
 
     let path: String
+    private let sqlite: LibSQLite
     private var handle: OpaquePointer?
 
     /// Opens `path` read-only. A file that is missing is invalid input; one that is not a SQLite
     /// database is a format mismatch, named.
     init(path: String) throws(SpendLogError) {
         self.path = path
+        do { sqlite = try LibSQLite.get() } catch {
+            throw SpendLogError(code: .io, message: "Could not open '\(path)': \(error.reason)", path: path)
+        }
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw SpendLogError(
@@ -40,19 +45,19 @@ final class SQLiteDatabase {
             throw SpendLogError(code: .invalidInput, message: "'\(path)' is not a file.", path: path)
         }
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
+        let rc = sqlite.open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
         handle = db
         guard rc == SQLITE_OK else {
-            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "error \(rc)"
+            let message = db.flatMap { sqlite.errmsg($0) }.map { String(cString: $0) } ?? "error \(rc)"
             throw SpendLogError(code: .io, message: "Could not open '\(path)' as SQLite: \(message).", path: path)
         }
-        sqlite3_busy_timeout(db, 5000)
+        _ = sqlite.busy_timeout(db, 5000)
         _ = try rows("PRAGMA query_only = 1")
         // The first read of the schema is what finds a file that is not a database.
         _ = try tables()
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit { _ = sqlite.close_v2(handle) }
 
     /// The names of the tables.
     func tables() throws(SpendLogError) -> Set<String> {
@@ -67,26 +72,26 @@ final class SQLiteDatabase {
     /// Runs `sql` and returns every row.
     func rows(_ sql: String) throws(SpendLogError) -> [[Value]] {
         var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK else {
+        guard sqlite.prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK else {
             throw failure()
         }
-        defer { sqlite3_finalize(statement) }
+        defer { _ = sqlite.finalize(statement) }
         var result: [[Value]] = []
-        let count = sqlite3_column_count(statement)
+        let count = sqlite.column_count(statement)
         while true {
-            let rc = sqlite3_step(statement)
+            let rc = sqlite.step(statement)
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else { throw failure() }
             var row: [Value] = []
             row.reserveCapacity(Int(count))
             for column in 0..<count {
-                switch sqlite3_column_type(statement, column) {
-                case SQLITE_INTEGER: row.append(.integer(sqlite3_column_int64(statement, column)))
-                case SQLITE_FLOAT: row.append(.real(sqlite3_column_double(statement, column)))
+                switch sqlite.column_type(statement, column) {
+                case SQLITE_INTEGER: row.append(.integer(sqlite.column_int64(statement, column)))
+                case SQLITE_FLOAT: row.append(.real(sqlite.column_double(statement, column)))
                 case SQLITE_NULL: row.append(.null)
                 default:
-                    if let text = sqlite3_column_text(statement, column) {
-                        let length = Int(sqlite3_column_bytes(statement, column))
+                    if let text = sqlite.column_text(statement, column) {
+                        let length = Int(sqlite.column_bytes(statement, column))
                         row.append(
                             .text(
                                 String(
@@ -102,8 +107,8 @@ final class SQLiteDatabase {
     }
 
     private func failure() -> SpendLogError {
-        let code = sqlite3_errcode(handle)
-        let message = String(cString: sqlite3_errmsg(handle))
+        let code = sqlite.errcode(handle)
+        let message = sqlite.errmsg(handle).map { String(cString: $0) } ?? "error \(code)"
         if code == SQLITE_NOTADB {
             return SpendLogError(
                 code: .formatMismatch, message: "'\(path)' is not a SQLite database (\(message)).", path: path)

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The built-in price table, in the price-file format (docs/PRICING.md, "Price files").
 ///
 /// A Swift literal rather than a bundle resource, so the CLI needs no resource lookup at run
@@ -27,23 +29,48 @@ extension PriceTable {
     /// of the table instead of every model's. A lookup of one of `models` finds what it finds in
     /// ``builtin``.
     public static func builtin(forModels models: [String]) -> PriceTable {
-        let wanted = Set(models.flatMap { ModelNameNormalizer.candidates(for: $0) })
-        let text = Array(builtinText.utf8)
-        let modelsKey = Array(#""models": {"#.utf8)
-        guard let start = text.firstRange(of: modelsKey)?.upperBound else { return builtin }
-        var chosen: [ArraySlice<UInt8>] = []
-        var lineStart = start
-        // One model per line: `"<name>": {...},`, the name without escapes.
-        while lineStart < text.count, let newline = text[lineStart...].firstIndex(of: 0x0A) {
-            defer { lineStart = newline + 1 }
-            var line = text[lineStart..<newline].drop { $0 == 0x20 }
-            guard line.first == 0x22, let close = line.dropFirst().firstIndex(of: 0x22) else { continue }
-            let name = String(decoding: line[(line.startIndex + 1)..<close], as: UTF8.self)
-            guard wanted.contains(name) else { continue }
-            if line.last == 0x2C { line = line.dropLast() }
-            chosen.append(line)
+        let wanted = Set(models.flatMap { ModelNameNormalizer.candidates(for: $0) }).map { Array($0.utf8) }
+        var text = builtinText
+        // The literal's own bytes, searched with memchr: this runs once per CLI append.
+        let document: [UInt8]? = text.withUTF8 { bytes -> [UInt8]? in
+            guard let base = bytes.baseAddress else { return nil }
+            let modelsKey: StaticString = #""models": {"#
+            let keyCount = modelsKey.utf8CodeUnitCount
+            var keyAt = 0
+            while true {  // the key is near the top
+                guard bytes.count - keyAt >= keyCount, let quote = memchr(base + keyAt, 0x22, bytes.count - keyAt) else {
+                    return nil
+                }
+                keyAt = UnsafeRawPointer(quote) - UnsafeRawPointer(base)
+                if bytes.count - keyAt >= keyCount, memcmp(quote, modelsKey.utf8Start, keyCount) == 0 { break }
+                keyAt += 1
+            }
+            let start = keyAt + keyCount
+            var document = Array(bytes[..<start])
+            var chosen = 0
+            var lineStart = start
+            // One model per line: `"<name>": {...},`, the name without escapes.
+            while lineStart < bytes.count, let found = memchr(base + lineStart, 0x0A, bytes.count - lineStart) {
+                let newline = UnsafeRawPointer(found) - UnsafeRawPointer(base)
+                defer { lineStart = newline + 1 }
+                var from = lineStart
+                while from < newline, bytes[from] == 0x20 { from += 1 }
+                guard newline - from > 1, bytes[from] == 0x22,
+                    let quote = memchr(base + from + 1, 0x22, newline - from - 1)
+                else { continue }
+                let name = UnsafeBufferPointer(rebasing: bytes[(from + 1)..<(UnsafeRawPointer(quote) - UnsafeRawPointer(base))])
+                guard wanted.contains(where: { $0.count == name.count && memcmp($0, name.baseAddress!, name.count) == 0 }) else {
+                    continue
+                }
+                let end = bytes[newline - 1] == 0x2C ? newline - 1 : newline
+                if chosen > 0 { document.append(contentsOf: ",\n".utf8) }
+                document.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[from..<end]))
+                chosen += 1
+            }
+            document.append(contentsOf: "}}".utf8)
+            return document
         }
-        let document = Array(text[..<start]) + Array(chosen.joined(separator: Array(",\n".utf8))) + Array("}}".utf8)
+        guard let document else { return builtin }
         return (try? PriceTable.decode(document, path: "built-in price table")) ?? builtin
     }
 

@@ -231,8 +231,8 @@ public enum LiteLLMImporter {
         }
         tiers.sort { $0.start < $1.start }
         var base = flat.base
-        for (_, keyPath) in PriceComponents.fields where base[keyPath: keyPath] == nil {
-            base[keyPath: keyPath] = tiers[0].prices[keyPath: keyPath]
+        for name in PriceComponents.names where base[name: name] == nil {
+            base[name: name] = tiers[0].prices[name: name]
         }
         let above = tiers.dropFirst().map { PromptTier(aboveInputTokens: $0.start, prices: $0.prices) }
         return PriceSchedule(base: base, promptTiers: flat.promptTiers + above)

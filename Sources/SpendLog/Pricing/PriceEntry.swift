@@ -51,12 +51,34 @@ public struct PriceComponents: Equatable, Sendable {
             && reasoning == nil
     }
 
-    /// The component names as written in price files, with their key paths.
-    static var fields: [(name: String, keyPath: WritableKeyPath<PriceComponents, TokenPrice?>)] {
-        [
-            ("input", \.input), ("output", \.output), ("cache_read", \.cacheRead), ("cache_write", \.cacheWrite),
-            ("cache_write_1h", \.cacheWrite1h), ("reasoning", \.reasoning),
-        ]
+    /// The component names as written in price files, in that order.
+    static let names = ["input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning"]
+
+    /// The component named `name` (one of ``names``) as written in price files. A switch rather
+    /// than key paths: key paths are instantiated at run time, a cost in every CLI append.
+    subscript(name name: String) -> TokenPrice? {
+        get {
+            switch name {
+            case "input": input
+            case "output": output
+            case "cache_read": cacheRead
+            case "cache_write": cacheWrite
+            case "cache_write_1h": cacheWrite1h
+            case "reasoning": reasoning
+            default: preconditionFailure("no price component \(name)")
+            }
+        }
+        set {
+            switch name {
+            case "input": input = newValue
+            case "output": output = newValue
+            case "cache_read": cacheRead = newValue
+            case "cache_write": cacheWrite = newValue
+            case "cache_write_1h": cacheWrite1h = newValue
+            case "reasoning": reasoning = newValue
+            default: preconditionFailure("no price component \(name)")
+            }
+        }
     }
 }
 

@@ -110,7 +110,7 @@ extension PriceTable {
                 guard let members = derived.objectMembers else {
                     throw fail("\(field).derived", "must be an object of component → the rule that derived its price")
                 }
-                let components = Set(PriceComponents.fields.map(\.name))
+                let components = Set(PriceComponents.names)
                 for member in members {
                     guard components.contains(member.key), let text = member.value.stringValue else {
                         throw fail(
@@ -141,12 +141,12 @@ extension PriceTable {
         _ value: JSONValue, field: String, fail: (String, String) -> SpendLogError
     ) throws(SpendLogError) -> PriceComponents {
         var components = PriceComponents()
-        for (name, keyPath) in PriceComponents.fields {
+        for name in PriceComponents.names {
             guard let member = value[name], member != .null else { continue }
             guard let text = member.numberText else {
                 throw fail("\(field).\(name)", "must be a JSON number (USD per million tokens)")
             }
-            do { components[keyPath: keyPath] = try TokenPrice.parse(perMillionTokens: text) } catch {
+            do throws(PriceParseError) { components[name: name] = try TokenPrice.parse(perMillionTokens: text) } catch {
                 throw fail("\(field).\(name)", "'\(text)' \(error.description)")
             }
         }
@@ -169,7 +169,7 @@ extension PriceTable {
     static func decodeSchedule(
         _ value: JSONValue, field: String, isServiceTier: Bool = false, fail: (String, String) -> SpendLogError
     ) throws(SpendLogError) -> PriceSchedule {
-        let prices = PriceComponents.fields.map(\.name)
+        let prices = PriceComponents.names
         let tiers = isServiceTier ? [] : ServiceTier.allCases.filter { $0 != .standard }.map(\.rawValue)
         let entryKeys = isServiceTier ? ["note"] : ["note", "off_peak", "derived"]
         try checkKeys(value, known: Set(prices + tiers + entryKeys + ["prompt_tiers"]), field: field, fail: fail)
@@ -208,7 +208,7 @@ extension PriceTable {
         _ value: JSONValue, field: String, fail: (String, String) -> SpendLogError
     ) throws(SpendLogError) -> OffPeakPrices {
         guard value.objectMembers != nil else { throw fail(field, "must be an object") }
-        let prices = PriceComponents.fields.map(\.name)
+        let prices = PriceComponents.names
         try checkKeys(value, known: Set(prices + ["windows", "weekday_zone", "note"]), field: field, fail: fail)
         let components = try decodeComponents(value, field: field, fail: fail)
         guard !components.isEmpty else { throw fail(field, "names no price") }
@@ -304,8 +304,9 @@ extension PriceTable {
     }
 
     static func encode(_ components: PriceComponents) -> [(key: String, value: JSONValue)] {
-        PriceComponents.fields.compactMap { field in
-            components[keyPath: field.keyPath].map { (field.name, JSONValue.number($0.perMillionTokensText)) }
+        PriceComponents.names.compactMap { name -> (key: String, value: JSONValue)? in
+            guard let price = components[name: name] else { return nil }
+            return (name, .number(price.perMillionTokensText))
         }
     }
 

@@ -161,6 +161,8 @@ enum FileSystem {
     /// `mkdir -p`: every missing folder of `path` is created `0700` and its entry made durable in
     /// its parent, so that a file later fsynced inside it cannot vanish with its folder.
     static func makeDirectories(_ path: String) throws(SpendLogError) {
+        // The common case, a folder made before: one stat instead of one per component.
+        if isDirectory(path) { return }
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") where component != "." {
             let parent = prefix.isEmpty ? "/" : prefix

@@ -54,8 +54,8 @@ import Testing
         let schedule = try #require(tier == "standard" ? entry.standard : entry.serviceTiers[ServiceTier(name: tier)!])
         let components = try #require(
             above == nil ? schedule.base : schedule.promptTiers.first { $0.aboveInputTokens == above }?.prices)
-        let keyPath = try #require(PriceComponents.fields.first { $0.name == component }?.keyPath)
-        #expect(components[keyPath: keyPath] == (try TokenPrice.parse(perToken: perToken)))
+        #expect(PriceComponents.names.contains(component))
+        #expect(components[name: component] == (try TokenPrice.parse(perToken: perToken)))
     }
 
     @Test func entriesWithoutPerTokenPricesAreReportedAsSkipped() throws {

@@ -65,6 +65,24 @@ import Testing
         #expect(PriceTable.builtin(forModels: whole.modelNames) == whole)
     }
 
+    /// Each component name of the price-file format reads and writes its own field, and only it.
+    @Test func eachComponentNameReadsAndWritesItsOwnField() throws {
+        let fields: [(String, WritableKeyPath<PriceComponents, TokenPrice?>)] = [
+            ("input", \.input), ("output", \.output), ("cache_read", \.cacheRead), ("cache_write", \.cacheWrite),
+            ("cache_write_1h", \.cacheWrite1h), ("reasoning", \.reasoning),
+        ]
+        #expect(PriceComponents.names == fields.map(\.0))
+        for (index, (name, keyPath)) in fields.enumerated() {
+            let price = try TokenPrice.parse(perMillionTokens: "\(index + 1).5")
+            var components = PriceComponents()
+            components[name: name] = price
+            var expected = PriceComponents()
+            expected[keyPath: keyPath] = price
+            #expect(components == expected, "\(name)")
+            #expect(components[name: name] == price)
+        }
+    }
+
     @Test func theBuiltinTableParsesAndIsDated() {
         let table = PriceTable.builtin
         #expect(table.count == 99)

@@ -47,26 +47,16 @@ struct LibPQ: @unchecked Sendable {
     static func get() throws(LoadFailure) -> LibPQ { try loaded.get() }
 
     private static func load() -> Result<LibPQ, LoadFailure> {
-        var handle: UnsafeMutableRawPointer?
-        for name in ["libpq.so.5", "libpq.so"] {
-            handle = dlopen(name, RTLD_NOW | RTLD_LOCAL)
-            if handle != nil { break }
-        }
-        guard let handle else {
-            let reason = dlerror().map { String(cString: $0) } ?? "not found"
+        var library: DynamicLibrary
+        switch DynamicLibrary.open(["libpq.so.5", "libpq.so"]) {
+        case .success(let opened): library = opened
+        case .failure(let error):
             return .failure(
                 LoadFailure(
-                    reason: "the PostgreSQL client library (libpq.so.5) could not be loaded (\(reason)); install it "
-                        + "(Debian and Ubuntu: apt-get install libpq5) to use a budget store."))
+                    reason: "the PostgreSQL client library (libpq.so.5) could not be loaded (\(error.message)); "
+                        + "install it (Debian and Ubuntu: apt-get install libpq5) to use a budget store."))
         }
-        var missing: [String] = []
-        func symbol<T>(_ name: String, _: KeyPath<LibPQ, T>) -> T? {
-            guard let pointer = dlsym(handle, name) else {
-                missing.append(name)
-                return nil
-            }
-            return unsafeBitCast(pointer, to: T.self)
-        }
+        func symbol<T>(_ name: String, _: KeyPath<LibPQ, T>) -> T? { library.symbol(name, as: T.self) }
         guard
             let PQconnectdbParams = symbol("PQconnectdbParams", \LibPQ.PQconnectdbParams),
             let PQconninfoParse = symbol("PQconninfoParse", \LibPQ.PQconninfoParse),
@@ -91,7 +81,7 @@ struct LibPQ: @unchecked Sendable {
             let PQresultErrorMessage = symbol("PQresultErrorMessage", \LibPQ.PQresultErrorMessage)
         else {
             return .failure(
-                LoadFailure(reason: "the PostgreSQL client library lacks \(missing.joined(separator: ", "))."))
+                LoadFailure(reason: "the PostgreSQL client library lacks \(library.missing.joined(separator: ", "))."))
         }
         return .success(
             LibPQ(
