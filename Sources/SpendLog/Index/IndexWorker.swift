@@ -59,6 +59,8 @@ final class IndexWorker: @unchecked Sendable {
     /// (docs/FORMAT.md, "Record ids").
     var dayIDs = RecordIDSet()
     var duplicates = 0
+    /// This worker's read buffers, reused for every segment it reads.
+    let readBuffers = SegmentReadBuffers()
 
     init(reader: LogReader, base: IndexSnapshot?, generationPath: String) {
         self.reader = reader
@@ -82,7 +84,8 @@ final class IndexWorker: @unchecked Sendable {
             let day = first.name.day
             for indexed in try reader.segments(inFolder: first.name.dayFolder, day: day)
             where indexed.sealed && base.manifest.covers(indexed) {
-                _ = try reader.readLines(indexed) { line, offset throws(SpendLogError) in
+                _ = try reader.readLines(indexed, fileBytes: nil, buffers: readBuffers) {
+                    line, offset throws(SpendLogError) in
                     _ = dayIDs.insert(try LogReader.recordID(of: line, in: indexed, at: offset))
                 }
             }
@@ -157,7 +160,8 @@ final class IndexWorker: @unchecked Sendable {
             try sinks.withUnsafeBufferPointer { sinks throws(SpendLogError) in
                 try reader.readLines(
                     segment,
-                    fileBytes: { bytes in checksum = fnv1a64(bytes.bindMemory(to: UInt8.self), seed: checksum) }
+                    fileBytes: { bytes in checksum = fnv1a64(bytes.bindMemory(to: UInt8.self), seed: checksum) },
+                    buffers: readBuffers
                 ) { line, offset throws(SpendLogError) in
                     let scanned = try scanner.scan(line, of: segment, at: offset)
                     guard ids.insert(scanned.id) else {

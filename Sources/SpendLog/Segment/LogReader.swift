@@ -119,9 +119,12 @@ public struct LogReader: Sendable {
     }
 
     /// `fileBytes` sees the file's own bytes (compressed, for a sealed segment) as they are read.
+    /// `buffers` are the read buffers to use, for a caller that reads one segment after another;
+    /// without them, the call allocates its own.
     func readLines(
         _ segment: SegmentFile, startOffset: Int64 = 0,
         fileBytes: ((UnsafeRawBufferPointer) -> Void)?,
+        buffers: SegmentReadBuffers? = nil,
         _ body: (UnsafeBufferPointer<UInt8>, Int64) throws(SpendLogError) -> Void
     ) throws(SpendLogError) -> SegmentReadSummary {
         var file = segment
@@ -138,12 +141,12 @@ public struct LogReader: Sendable {
         }
         defer { FileSystem.close(fd) }
         var splitter = LineSplitter(path: file.path)
-        let chunkSize = 1 << 20
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { buffer.deallocate() }
+        let buffers = buffers ?? SegmentReadBuffers()
+        let buffer = buffers.chunk
+        let chunkSize = buffer.count
 
         if file.sealed {
-            let decompressor = try ZstdStreamDecompressor()
+            let decompressor = try buffers.decompressor()
             var sawInput = false
             while true {
                 let n = try FileSystem.read(fd, into: buffer, path: file.path)
@@ -271,5 +274,28 @@ extension LogReader {
             hash = text.withUTF8 { fnv1a64($0, seed: hash) }
         }
         return "\(segments.count)-" + hex16(hash)
+    }
+}
+
+/// The buffers a reader reuses from one segment to the next: the chunk the file is read into,
+/// and the zstd context (with its window) and output buffer. Fresh for every segment, their pages
+/// were faulted in and zeroed again for each: most of `index --rebuild`'s system time.
+final class SegmentReadBuffers {
+    let chunk: UnsafeMutableRawBufferPointer
+    private var zstd: ZstdStreamDecompressor?
+
+    init() { chunk = .allocate(byteCount: 1 << 20, alignment: 16) }
+
+    deinit { chunk.deallocate() }
+
+    /// The decompressor, made on first use and reset for a new file on every later one.
+    func decompressor() throws(SpendLogError) -> ZstdStreamDecompressor {
+        if let zstd {
+            zstd.reset()
+            return zstd
+        }
+        let made = try ZstdStreamDecompressor()
+        zstd = made
+        return made
     }
 }

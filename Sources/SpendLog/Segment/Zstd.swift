@@ -66,6 +66,16 @@ final class ZstdStreamDecompressor {
 
     deinit { ZSTD_freeDCtx(context) }
 
+    /// Ready for another file, keeping the context's window and the output buffer: memory that is
+    /// already mapped, where a new decompressor would fault its pages in again.
+    func reset() {
+        ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
+        consumed = 0
+        atFrameBoundary = true
+        framesCompleted = 0
+        layout = ZstdFrameLayout()
+    }
+
     struct Failure: Error {
         var offset: Int64
         var reason: String

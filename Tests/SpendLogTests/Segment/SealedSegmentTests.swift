@@ -87,6 +87,44 @@ import Testing
         }
     }
 
+    /// Read buffers reused from segment to segment (as an indexer thread does) read each as fresh
+    /// ones do, a truncated segment between two good ones included: the same lines, and the same
+    /// error for the damaged one.
+    @Test func reusedReadBuffersReadEachSegmentAsFreshOnesDo() throws {
+        let temp = TemporaryDirectory()
+        let (log, _) = try sealedLog(temp)
+        let reader = LogReader(directory: log)
+        let segments = try reader.segments()
+        var truncated = segments[0]
+        truncated.path = temp.path + "/truncated.jsonl.zst"
+        let original = FileManager.default.bytes(segments[0].path)
+        writeBytes(Array(original.prefix(original.count / 2)), to: truncated.path)
+        func read(_ segment: SegmentFile, _ buffers: SegmentReadBuffers?) -> Result<[String], SpendLogError> {
+            var lines: [String] = []
+            do throws(SpendLogError) {
+                _ = try reader.readLines(segment, fileBytes: nil, buffers: buffers) { line, offset in
+                    lines.append("\(offset) \(String(decoding: line, as: UTF8.self))")
+                }
+                return .success(lines)
+            } catch {
+                return .failure(error)
+            }
+        }
+        let buffers = SegmentReadBuffers()
+        for segment in [segments[0], truncated, segments[1], truncated, segments[0]] {
+            let reused = read(segment, buffers)
+            let fresh = read(segment, nil)
+            switch (reused, fresh) {
+            case (.success(let a), .success(let b)):
+                #expect(a == b && !a.isEmpty && segment.path != truncated.path)
+            case (.failure(let a), .failure(let b)):
+                #expect(a.code == .corruption && a.message == b.message && a.offset == b.offset)
+                #expect(segment.path == truncated.path)
+            default: Issue.record("\(segment.path): reused \(reused), fresh \(fresh)")
+            }
+        }
+    }
+
     @Test func zstdTestAndZstdcatReadSealedSegmentsAsTheReaderDoes() throws {
         let temp = TemporaryDirectory()
         let (log, records) = try sealedLog(temp)
