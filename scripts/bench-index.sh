@@ -114,8 +114,9 @@ out=$WORK/section.md
     echo "CPU time (user + system, 1 thread, median of 3): \`index --rebuild\` $index_cpu_ms ms, \`zstd -d\` $zstd_cpu_ms ms ($(ratio "$index_cpu_ms" "$zstd_cpu_ms")×)."
     echo
     echo "Index size: ${index_mb} MB. Peak memory of \`index --rebuild\`: ${rss_100k} MB at 100k records, ${rss_1m} MB at 1M"
-    echo "(segments are streamed; a thread holds the hour and day cells of the day it reads, and the day cells"
-    echo "of the days it finished packed as varints, about the size of the day files; day files are written a day at a time)."
+    echo "(segments are streamed through buffers each thread reuses; a thread holds the hour and day cells of the day"
+    echo "it reads; the day cells of the days it finished are packed as varints and spilled to an unnamed scratch file"
+    echo "256 KiB at a time; day files are merged a day at a time and written to disk a mebibyte at a time)."
     if [ -n "${BASELINE:-}" ]; then
         echo
         echo "### Before and after, same run"

@@ -49,7 +49,7 @@ final class IndexWorker: @unchecked Sendable {
     /// Hour cells of the day being scanned, for cubes whose finest cells are hours.
     let hours = RollupCube.all.map { _ in CellMap(capacity: 1024) }
     /// The day cells of finished days, per cube, packed.
-    var packed = RollupCube.all.map { PackedDayCells(dimensions: $0.dimensions.count) }
+    var packed: [PackedDayCells]
     var covered: [IndexManifest.Entry] = []
     var hourFiles: [String] = []
     var bytesRead: Int64 = 0
@@ -59,13 +59,15 @@ final class IndexWorker: @unchecked Sendable {
     /// (docs/FORMAT.md, "Record ids").
     var dayIDs = RecordIDSet()
     var duplicates = 0
-    /// This worker's read buffers, reused for every segment it reads.
-    let readBuffers = SegmentReadBuffers()
+    /// This worker's read buffers, reused for every segment it reads; released when the scan
+    /// is over, before the day and month files are written (when memory peaks).
+    var readBuffers: SegmentReadBuffers? = SegmentReadBuffers()
 
     init(reader: LogReader, base: IndexSnapshot?, generationPath: String) {
         self.reader = reader
         self.base = base
         self.generationPath = generationPath
+        packed = RollupCube.all.map { PackedDayCells(dimensions: $0.dimensions.count, spillFolder: generationPath) }
     }
 
     /// Ids of this worker's interner mapped to `global`'s.
@@ -232,6 +234,7 @@ final class SegmentQueue: @unchecked Sendable {
 /// one day each: about a quarter of a ``CellMap``'s memory, and read once, day by day, when the
 /// day files are written.
 struct PackedDayCells {
+    /// One day's cells; `start` and `end` count every byte packed, spilled ones included.
     struct Run {
         var day: UInt32
         var start: Int
@@ -239,13 +242,27 @@ struct PackedDayCells {
         var cells: Int
     }
     let dimensions: Int
+    /// The bytes packed since the last spill.
     private(set) var bytes: [UInt8] = []
     private(set) var runs: [Run] = []
     /// Which of the worker's string ids the packed cells use (by id), marked while packing: the
     /// day file's string table, without decoding the cells once more to find out.
     private(set) var usedStrings: [Bool] = []
+    /// The folder of the spill file, made when ``bytes`` first reaches `spillBytes`: the packed
+    /// cells of a whole log would otherwise stay in memory until the day files are written.
+    private var spillFolder: String?
+    private var spill: ScratchFile?
+    /// Bytes in the spill file: runs that start below this are there.
+    private var spilled = 0
+    /// How many packed bytes are kept in memory before they are spilled.
+    let spillBytes: Int
 
-    init(dimensions: Int) { self.dimensions = dimensions }
+    /// `spillFolder`: where packed cells go once they pass `spillBytes` (nil: they stay in memory).
+    init(dimensions: Int, spillFolder: String? = nil, spillBytes: Int = 256 << 10) {
+        self.dimensions = dimensions
+        self.spillFolder = spillFolder
+        self.spillBytes = spillBytes
+    }
 
     /// Packs `cells` (lane 0 a day), one run per day they hold.
     mutating func append(_ cells: CellMap) {
@@ -254,13 +271,13 @@ struct PackedDayCells {
         let values = cells.values
         var order = Array(0..<cells.count)
         if keys.contains(where: { $0[0] != keys[0][0] }) { order.sort { keys[$0][0] < keys[$1][0] } }
-        var run = Run(day: keys[order[0]][0], start: bytes.count, end: 0, cells: 0)
+        var run = Run(day: keys[order[0]][0], start: spilled + bytes.count, end: 0, cells: 0)
         for index in order {
             let key = keys[index]
             if key[0] != run.day {
-                run.end = bytes.count
+                run.end = spilled + bytes.count
                 runs.append(run)
-                run = Run(day: key[0], start: bytes.count, end: 0, cells: 0)
+                run = Run(day: key[0], start: spilled + bytes.count, end: 0, cells: 0)
             }
             for lane in 1...dimensions {
                 let id = Int(key[lane])
@@ -275,37 +292,69 @@ struct PackedDayCells {
             }
             run.cells += 1
         }
-        run.end = bytes.count
+        run.end = spilled + bytes.count
         runs.append(run)
+        if bytes.count >= spillBytes { spillBytesPacked() }
     }
 
-    /// Calls `body` with each cell of `run`: its key (lane 0 the day) and sums.
-    func forEachCell(of run: Run, _ body: (SIMD8<UInt32>, RollupMetrics) -> Void) {
-        bytes.withUnsafeBufferPointer { b in
-            var at = run.start
-            @inline(__always) func varint() -> UInt64 {
-                var value: UInt64 = 0
-                var shift: UInt64 = 0
-                while true {
-                    let byte = b[at]
-                    at += 1
-                    value |= UInt64(byte & 0x7F) << shift
-                    if byte < 0x80 { return value }
-                    shift += 7
-                }
-            }
-            @inline(__always) func field() -> Int64 {
-                let z = varint()
-                return Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))
-            }
-            for _ in 0..<run.cells {
-                var key = SIMD8<UInt32>(repeating: 0)
-                key[0] = run.day
-                for lane in 1...dimensions { key[lane] = UInt32(truncatingIfNeeded: varint()) }
-                body(key, RollupMetrics(reading: field))
-            }
-            assert(at == run.end)
+    /// Moves ``bytes`` to the spill file. If the file cannot be made or written, the cells stay
+    /// in memory: the index is the same, only larger in memory while it is built.
+    private mutating func spillBytesPacked() {
+        do throws(SpendLogError) {
+            if spill == nil, let folder = spillFolder { spill = try ScratchFile(in: folder, label: "packed-cells") }
+            guard let spill else { return }
+            try FileSystem.writeAll(spill.fd, bytes, at: Int64(spilled), path: spill.path)
+            spilled += bytes.count
+            bytes.removeAll(keepingCapacity: true)
+        } catch {
+            spillFolder = nil
         }
+    }
+
+    /// Calls `body` with each cell of `run`: its key (lane 0 the day) and sums. A spilled run is
+    /// read back from the spill file.
+    func forEachCell(of run: Run, _ body: (SIMD8<UInt32>, RollupMetrics) -> Void) throws(SpendLogError) {
+        if run.start >= spilled {
+            bytes.withUnsafeBufferPointer { decode(run, $0, from: run.start - spilled, body) }
+            return
+        }
+        guard let spill else { preconditionFailure("a spilled run without a spill file") }
+        let read = try FileSystem.pread(spill.fd, count: run.end - run.start, at: Int64(run.start), path: spill.path)
+        guard read.count == run.end - run.start else {
+            throw SpendLogError(
+                code: .io,
+                message: "'\(spill.path)' (a scratch file of the index) ends before byte \(run.end) of its cells.",
+                path: spill.path)
+        }
+        read.withUnsafeBufferPointer { decode(run, $0, from: 0, body) }
+    }
+
+    private func decode(
+        _ run: Run, _ b: UnsafeBufferPointer<UInt8>, from start: Int, _ body: (SIMD8<UInt32>, RollupMetrics) -> Void
+    ) {
+        var at = start
+        @inline(__always) func varint() -> UInt64 {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while true {
+                let byte = b[at]
+                at += 1
+                value |= UInt64(byte & 0x7F) << shift
+                if byte < 0x80 { return value }
+                shift += 7
+            }
+        }
+        @inline(__always) func field() -> Int64 {
+            let z = varint()
+            return Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))
+        }
+        for _ in 0..<run.cells {
+            var key = SIMD8<UInt32>(repeating: 0)
+            key[0] = run.day
+            for lane in 1...dimensions { key[lane] = UInt32(truncatingIfNeeded: varint()) }
+            body(key, RollupMetrics(reading: field))
+        }
+        assert(at - start == run.end - run.start)
     }
 }
 

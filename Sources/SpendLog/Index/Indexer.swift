@@ -167,6 +167,7 @@ public final class Indexer: Sendable {
         }
         try IndexWorker.process(
             units, workers: workers, counter: ProgressCounter(total: plan.pending.count, callback: progress))
+        for worker in workers { worker.readBuffers = nil }
         return workers
     }
 
@@ -228,49 +229,55 @@ public final class Indexer: Sendable {
 
             let months = CellMap(capacity: 1024)
             if let file = baseMonths[c] { add(file, into: months, translate: baseMonthTranslations[c]) }
-            var encoder = RollupFile.Encoder(
-                cube: cube, granularity: .day, strings: sortedIDs.map { global.strings[Int($0)] }, cells: 0)
-            let day = CellMap(capacity: 1024)
-            var mapped: [SIMD8<UInt32>] = []
-            var r = 0
-            var b = 0
-            while r < runs.count || b < baseOrder.count {
-                let next = min(
-                    r < runs.count ? runs[r].day : UInt32.max, b < baseOrder.count ? baseDay!.keys[baseOrder[b]][0] : UInt32.max)
-                while r < runs.count && runs[r].day == next {
-                    let translate = translations[runs[r].worker]
-                    workers[runs[r].worker].packed[c].forEachCell(of: runs[r].run) { key, metrics in
-                        var cell = key
-                        for lane in 1...k { cell[lane] = translate[Int(key[lane])] }
-                        day.add(cell, metrics)
-                        cell[0] = UInt32(truncatingIfNeeded: TimeBuckets.month(ofDay: Int64(cell[0])))
-                        months.add(cell, metrics)
-                    }
-                    r += 1
-                }
-                while b < baseOrder.count && baseDay!.keys[baseOrder[b]][0] == next {
-                    let key = baseDay!.keys[baseOrder[b]]
-                    var cell = key
-                    for lane in 1...k { cell[lane] = baseDayTranslate[Int(key[lane])] }
-                    day.add(cell, baseDay!.metrics[baseOrder[b]])
-                    b += 1
-                }
-                mapped.removeAll(keepingCapacity: true)
-                for key in day.keys {
-                    var cell = SIMD8<UInt32>(repeating: 0)
-                    cell[0] = key[0]
-                    for lane in 1...k { cell[lane] = remap[Int(key[lane])] }
-                    mapped.append(cell)
-                }
-                let values = day.values
-                for index in mapped.withUnsafeBufferPointer({ RollupFile.fileOrder($0, dimensions: k) }) {
-                    encoder.append(mapped[index], values[index])
-                }
-                day.removeAll()
-            }
+            let dayPath = generationPath + "/" + RollupFile.fileName(cube: cube, granularity: .day)
             do throws(SpendLogError) {
-                try FileSystem.writeNewFile(
-                    generationPath + "/" + RollupFile.fileName(cube: cube, granularity: .day), encoder.finish())
+                // The day file goes to disk as it is made, a mebibyte at a time: its size grows with
+                // the log, and memory must not.
+                let dayFile = try FileSystem.open(dayPath, O_RDWR | O_CREAT | O_TRUNC)
+                defer { FileSystem.close(dayFile) }
+                var encoder = RollupFile.Encoder(
+                    cube: cube, granularity: .day, strings: sortedIDs.map { global.strings[Int($0)] }, cells: 0)
+                let day = CellMap(capacity: 1024)
+                var mapped: [SIMD8<UInt32>] = []
+                var r = 0
+                var b = 0
+                while r < runs.count || b < baseOrder.count {
+                    let next = min(
+                        r < runs.count ? runs[r].day : UInt32.max,
+                        b < baseOrder.count ? baseDay!.keys[baseOrder[b]][0] : UInt32.max)
+                    while r < runs.count && runs[r].day == next {
+                        let translate = translations[runs[r].worker]
+                        try workers[runs[r].worker].packed[c].forEachCell(of: runs[r].run) { key, metrics in
+                            var cell = key
+                            for lane in 1...k { cell[lane] = translate[Int(key[lane])] }
+                            day.add(cell, metrics)
+                            cell[0] = UInt32(truncatingIfNeeded: TimeBuckets.month(ofDay: Int64(cell[0])))
+                            months.add(cell, metrics)
+                        }
+                        r += 1
+                    }
+                    while b < baseOrder.count && baseDay!.keys[baseOrder[b]][0] == next {
+                        let key = baseDay!.keys[baseOrder[b]]
+                        var cell = key
+                        for lane in 1...k { cell[lane] = baseDayTranslate[Int(key[lane])] }
+                        day.add(cell, baseDay!.metrics[baseOrder[b]])
+                        b += 1
+                    }
+                    mapped.removeAll(keepingCapacity: true)
+                    for key in day.keys {
+                        var cell = SIMD8<UInt32>(repeating: 0)
+                        cell[0] = key[0]
+                        for lane in 1...k { cell[lane] = remap[Int(key[lane])] }
+                        mapped.append(cell)
+                    }
+                    let values = day.values
+                    for index in mapped.withUnsafeBufferPointer({ RollupFile.fileOrder($0, dimensions: k) }) {
+                        encoder.append(mapped[index], values[index])
+                    }
+                    day.removeAll()
+                    if encoder.pendingBytes >= 1 << 20 { try encoder.drain(into: dayFile, path: dayPath) }
+                }
+                try encoder.finish(into: dayFile, path: dayPath)
                 try FileSystem.writeNewFile(
                     generationPath + "/" + RollupFile.fileName(cube: cube, granularity: .month),
                     RollupFile.encode(cells: months, cube: cube, granularity: .month, interner: global))

@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// One rollup file: the sums of one cube at one granularity (docs/FORMAT.md, "Rollup files").
 ///
 /// Magic `SPLR`, version, granularity, the cube's dimension codes, a string table sorted by bytes
@@ -84,6 +86,11 @@ struct RollupFile {
         private var count: UInt32 = 0
         private var previousTime: UInt32 = 0
         private let k: Int
+        /// Bytes already written out by ``drain(into:path:)``.
+        private var drained = 0
+
+        /// Bytes made and not yet drained.
+        var pendingBytes: Int { out.count }
 
         /// `strings`: the file's string table, sorted by bytes (id = position + 1).
         init(cube: RollupCube, granularity: Granularity, strings: [String], cells: Int) {
@@ -128,6 +135,45 @@ struct RollupFile {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<at]))
             }
             count += 1
+        }
+
+        /// Writes the bytes made so far at the end of `fd` (a new file, opened for reading and
+        /// writing) and lets them go: a day file of any size is written with about a mebibyte of
+        /// it in memory.
+        mutating func drain(into fd: FileDescriptor, path: String) throws(SpendLogError) {
+            try FileSystem.writeAll(fd, out, at: Int64(drained), path: path)
+            drained += out.count
+            out.removeAll(keepingCapacity: true)
+        }
+
+        /// Ends a file written through ``drain(into:path:)``: the last bytes, the cell count in
+        /// its place, then the checksum of every byte before it, read back from the file (the
+        /// count is known last, and FNV-1a runs front to back); then fsync.
+        consuming func finish(into fd: FileDescriptor, path: String) throws(SpendLogError) {
+            try drain(into: fd, path: path)
+            var countBytes: [UInt8] = []
+            RollupFile.append(&countBytes, count)
+            try FileSystem.writeAll(fd, countBytes, at: Int64(countOffset), path: path)
+            var checksum: UInt64 = 0xcbf2_9ce4_8422_2325
+            let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+            defer { chunk.deallocate() }
+            var at = 0
+            while at < drained {
+                let n = try FileSystem.pread(
+                    fd, into: UnsafeMutableRawBufferPointer(rebasing: chunk[0..<min(chunk.count, drained - at)]),
+                    at: Int64(at), path: path)
+                guard n > 0 else {
+                    throw SpendLogError(
+                        code: .io, message: "'\(path)' ends at byte \(at) of the \(drained) just written to it.",
+                        path: path)
+                }
+                checksum = fnv1a64(UnsafeBufferPointer(rebasing: chunk.bindMemory(to: UInt8.self)[0..<n]), seed: checksum)
+                at += n
+            }
+            var tail: [UInt8] = []
+            RollupFile.append(&tail, checksum)
+            try FileSystem.writeAll(fd, tail, at: Int64(drained), path: path)
+            try FileSystem.fsync(fd, path: path)
         }
 
         /// The file's bytes.

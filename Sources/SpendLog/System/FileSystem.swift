@@ -467,3 +467,21 @@ extension FileSystem.Status {
         mode = UInt32(st.st_mode)
     }
 }
+
+/// A scratch file with no name: created in `folder` and unlinked at once, so that it goes away
+/// with its descriptor, a crash included. `path` is the name it had, for messages.
+final class ScratchFile {
+    let fd: FileDescriptor
+    let path: String
+
+    init(in folder: String, label: String) throws(SpendLogError) {
+        path = folder + "/.\(label)-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+        fd = try FileSystem.open(path, O_RDWR | O_CREAT | O_EXCL)
+        do throws(SpendLogError) { try FileSystem.unlinkIfExists(path) } catch {
+            FileSystem.close(fd)
+            throw error
+        }
+    }
+
+    deinit { FileSystem.close(fd) }
+}

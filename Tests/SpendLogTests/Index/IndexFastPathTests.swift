@@ -134,10 +134,14 @@ import Testing
         #expect(interner.count == before)
     }
 
-    @Test func packedDayCellsGiveBackTheCellsSummedIn() {
+    /// In memory, and spilled to a scratch file a few kilobytes at a time (which leaves no file
+    /// behind in its folder).
+    @Test(arguments: [false, true]) func packedDayCellsGiveBackTheCellsSummedIn(spilling: Bool) throws {
+        let temp = TemporaryDirectory()
         var rng = SplitMix(state: 55)
         for k in [2, 4] {
-            var packed = PackedDayCells(dimensions: k)
+            var packed = PackedDayCells(
+                dimensions: k, spillFolder: spilling ? temp.path : nil, spillBytes: spilling ? 4096 : 256 << 10)
             var expected: [UInt32: [SIMD8<UInt32>: RollupMetrics]] = [:]
             for round in 0..<30 {
                 let cells = CellMap(capacity: 16)
@@ -159,13 +163,48 @@ import Testing
             }
             var found: [UInt32: [SIMD8<UInt32>: RollupMetrics]] = [:]
             for run in packed.runs {
-                packed.forEachCell(of: run) { key, metrics in
+                try packed.forEachCell(of: run) { key, metrics in
                     #expect(key[0] == run.day)
                     for lane in (k + 1)..<8 { #expect(key[lane] == 0) }
                     found[key[0], default: [:]][key, default: RollupMetrics()].add(metrics)
                 }
             }
             #expect(found == expected)
+            #expect(packed.bytes.count < (spilling ? 4096 + 300 * 100 : Int.max))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temp.path).isEmpty)
+    }
+
+    /// A day file written to disk as it is made (drained every few cells, its count and checksum
+    /// written last) has the bytes of the same file made in memory, and decodes.
+    @Test func aDrainedEncoderWritesTheBytesOfOneMadeInMemory() throws {
+        let temp = TemporaryDirectory()
+        var rng = SplitMix(state: 91)
+        let strings = ["a", "b", "c", "d"]
+        for (round, cells) in [0, 1, 7, 500].enumerated() {
+            var inMemory = RollupFile.Encoder(cube: .core, granularity: .day, strings: strings, cells: cells)
+            var drained = RollupFile.Encoder(cube: .core, granularity: .day, strings: strings, cells: 0)
+            let path = temp.path + "/day-\(round).roll"
+            let fd = try FileSystem.open(path, O_RDWR | O_CREAT | O_TRUNC)
+            defer { FileSystem.close(fd) }
+            var day: UInt32 = 20_000
+            for index in 0..<cells {
+                day += UInt32.random(in: 0...1, using: &rng)
+                var key = SIMD8<UInt32>(repeating: 0)
+                key[0] = day
+                key[1] = UInt32(index % 4 + 1)
+                var metrics = RollupMetrics()
+                metrics.requests = Int64.random(in: 1...9, using: &rng)
+                metrics.costNanos = Int64.random(in: Int64.min...Int64.max, using: &rng)
+                inMemory.append(key, metrics)
+                drained.append(key, metrics)
+                if Int.random(in: 0..<5, using: &rng) == 0 { try drained.drain(into: fd, path: path) }
+            }
+            try drained.finish(into: fd, path: path)
+            let expected = inMemory.finish()
+            let written = FileManager.default.bytes(path)
+            #expect(written == expected, "\(cells) cells")
+            #expect(try RollupFile.decode(written, path: path).keys.count == cells)
         }
     }
 
