@@ -19,6 +19,17 @@ cpu_ms() {
         /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%d\n", ($1 + $2) * 1000}'
     done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
+# once_ms COMMAND... — wall time of one run, in milliseconds; median_of TIMES... — their median.
+# For runs of several commands taken in turn, so that a slow spell of the machine falls on all.
+once_ms() {
+    local start end
+    start=$(now_ms); "$@" >/dev/null 2>&1; end=$(now_ms)
+    echo $(( end - start ))
+}
+median_of() { printf '%s
+' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# cpu_once_ms COMMAND... — CPU time (user + system) of one run, in milliseconds.
+cpu_once_ms() { /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%d\n", ($1 + $2) * 1000}'; }
 peak_rss_mb() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.0f", $1/1024}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 

@@ -124,14 +124,20 @@ struct JSONScanner {
     /// Whether any byte of `word` is '"', '\\', below 0x20 or 0x80 and above (SWAR: the high bit of
     /// each byte lane of the tests is set where the lane matches).
     @inline(__always)
-    static func hasStringSpecial(_ word: UInt64) -> Bool {
+    static func hasStringSpecial(_ word: UInt64) -> Bool { stringSpecialMask(word) != 0 }
+
+    /// The lanes of `word` (read little-endian) that ``hasStringSpecial(_:)`` finds: the lowest
+    /// set bit is in the first such byte (a lane above one that matches may be set falsely, by
+    /// the borrow; none below it is), so `trailingZeroBitCount / 8` is that byte's position.
+    @inline(__always)
+    static func stringSpecialMask(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         func zeroByte(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
         let quote = zeroByte(word ^ (ones &* 0x22))
         let backslash = zeroByte(word ^ (ones &* 0x5C))
         let control = (word &- ones &* 0x20) & ~word & highs
-        return (quote | backslash | control | (word & highs)) != 0
+        return quote | backslash | control | (word & highs)
     }
 
     mutating func expect(_ byte: UInt8, _ what: String) throws(RecordParseError) {
@@ -187,10 +193,15 @@ struct JSONScanner {
         let count = b.count
         let base = UnsafeRawPointer(b.baseAddress!)
         while true {
-            // Eight bytes at a time while none of them is '"', '\\', a control character or non-ASCII.
+            // Eight bytes at a time while none of them is '"', '\\', a control character or
+            // non-ASCII; then straight to the first that is.
             while i + 8 <= count {
                 let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                if JSONScanner.hasStringSpecial(word) { break }
+                let special = JSONScanner.stringSpecialMask(word)
+                if special != 0 {
+                    i += special.trailingZeroBitCount >> 3
+                    break
+                }
                 i += 8
             }
             guard i < count else { break }

@@ -285,11 +285,8 @@ struct PackedDayCells {
                     if id >= usedStrings.count { usedStrings += repeatElement(false, count: id + 1 - usedStrings.count) }
                     usedStrings[id] = true
                 }
-                RollupFile.appendVarint(&bytes, UInt64(key[lane]))
             }
-            values[index].forEachField { field in
-                RollupFile.appendVarint(&bytes, UInt64(bitPattern: (field << 1) ^ (field >> 63)))
-            }
+            RollupFile.appendCell(&bytes, time: nil, key: key, lanes: dimensions, values[index])
             run.cells += 1
         }
         run.end = spilled + bytes.count

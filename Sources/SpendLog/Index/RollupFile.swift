@@ -115,25 +115,7 @@ struct RollupFile {
         mutating func append(_ key: SIMD8<UInt32>, _ value: RollupMetrics) {
             let time = key[0] - previousTime
             previousTime = key[0]
-            let k = self.k
-            // The cell's varints into a scratch buffer, then one append.
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10 * (1 + 8 + RollupMetrics.fieldCount)) { buffer in
-                var at = 0
-                @inline(__always) func varint(_ value: UInt64) {
-                    var v = value
-                    while v >= 0x80 {
-                        buffer[at] = UInt8(truncatingIfNeeded: v) | 0x80
-                        at += 1
-                        v >>= 7
-                    }
-                    buffer[at] = UInt8(v)
-                    at += 1
-                }
-                varint(UInt64(time))
-                for lane in 1...k { varint(UInt64(key[lane])) }
-                value.forEachField { field in varint(UInt64(bitPattern: (field << 1) ^ (field >> 63))) }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<at]))
-            }
+            RollupFile.appendCell(&out, time: time, key: key, lanes: k, value)
             count += 1
         }
 
@@ -191,14 +173,28 @@ struct RollupFile {
         withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
     }
 
-    /// LEB128: 7 bits a byte, low bits first, the high bit set on every byte but the last.
-    static func appendVarint(_ out: inout [UInt8], _ value: UInt64) {
-        var v = value
-        while v >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
+    /// Appends a cell's varints to `out` in one go: `time` (when given), lanes 1...`lanes` of
+    /// `key`, then the sums, zigzag-coded. LEB128: 7 bits a byte, low bits first, the high bit set
+    /// on every byte but the last.
+    @inline(__always)
+    static func appendCell(_ out: inout [UInt8], time: UInt32?, key: SIMD8<UInt32>, lanes k: Int, _ value: RollupMetrics) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10 * (1 + 8 + RollupMetrics.fieldCount)) { buffer in
+            var at = 0
+            @inline(__always) func varint(_ value: UInt64) {
+                var v = value
+                while v >= 0x80 {
+                    buffer[at] = UInt8(truncatingIfNeeded: v) | 0x80
+                    at += 1
+                    v >>= 7
+                }
+                buffer[at] = UInt8(v)
+                at += 1
+            }
+            if let time { varint(UInt64(time)) }
+            for lane in 1...k { varint(UInt64(key[lane])) }
+            value.forEachField { field in varint(UInt64(bitPattern: (field << 1) ^ (field >> 63))) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<at]))
         }
-        out.append(UInt8(v))
     }
 
     /// Decodes a file, checking its checksum and structure; errors name the file and offset.

@@ -190,7 +190,27 @@ import Testing
                 bytes[lane] = byte
                 let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
                 #expect(JSONScanner.hasStringSpecial(UInt64(littleEndian: word)), "byte \(byte) in lane \(lane)")
+                #expect(JSONScanner.stringSpecialMask(UInt64(littleEndian: word)).trailingZeroBitCount / 8 == lane)
+                // The first special byte is found whatever follows it, another special byte included.
+                for later in (lane + 1)..<8 {
+                    for other in [UInt8(0x22), 0x5C, 0x00, 0x1F, 0x80, 0xFF, 0x20, 0x21] {
+                        var two = bytes
+                        two[later] = other
+                        let word = two.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                        #expect(JSONScanner.stringSpecialMask(UInt64(littleEndian: word)).trailingZeroBitCount / 8 == lane)
+                    }
+                }
             }
+        }
+        // Every byte value alone in a lane: flagged exactly when it is special.
+        for value in 0...255 {
+            var bytes = [UInt8](repeating: 0x61, count: 8)
+            bytes[3] = UInt8(value)
+            let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            let special = value == 0x22 || value == 0x5C || value < 0x20 || value >= 0x80
+            let mask = JSONScanner.stringSpecialMask(UInt64(littleEndian: word))
+            #expect((mask != 0) == special, "byte \(value)")
+            if special { #expect(mask.trailingZeroBitCount / 8 == 3) }
         }
         let plain = Array("abcdefgh".utf8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
         #expect(!JSONScanner.hasStringSpecial(UInt64(littleEndian: plain)))
