@@ -32,9 +32,6 @@ final class SQLiteDatabase {
     /// database is a format mismatch, named.
     init(path: String) throws(SpendLogError) {
         self.path = path
-        do { sqlite = try LibSQLite.get() } catch {
-            throw SpendLogError(code: .io, message: "Could not open '\(path)': \(error.reason)", path: path)
-        }
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw SpendLogError(
@@ -43,6 +40,9 @@ final class SQLiteDatabase {
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw SpendLogError(code: .invalidInput, message: "'\(path)' is not a file.", path: path)
+        }
+        do { sqlite = try LibSQLite.get() } catch {
+            throw SpendLogError(code: .io, message: "Could not open '\(path)': \(error.reason)", path: path)
         }
         var db: OpaquePointer?
         let rc = sqlite.open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)

@@ -37,8 +37,8 @@ final class ProgressCounter: @unchecked Sendable {
 /// previous generation's), and keeps each day's day cells, packed, for the final merge.
 ///
 /// Memory stays flat in the number of records: a worker holds the hour and day cells of the day
-/// it is scanning, and the packed day cells of the days it finished (about the size of the day
-/// files they become).
+/// it is scanning, and the packed day cells of the days it finished go to its scratch file
+/// (``DayCellSpill``) 256 KiB at a time.
 final class IndexWorker: @unchecked Sendable {
     let reader: LogReader
     let base: IndexSnapshot?
@@ -67,7 +67,8 @@ final class IndexWorker: @unchecked Sendable {
         self.reader = reader
         self.base = base
         self.generationPath = generationPath
-        packed = RollupCube.all.map { PackedDayCells(dimensions: $0.dimensions.count, spillFolder: generationPath) }
+        let spill = DayCellSpill(folder: generationPath)
+        packed = RollupCube.all.map { PackedDayCells(dimensions: $0.dimensions.count, spill: spill) }
     }
 
     /// Ids of this worker's interner mapped to `global`'s.
@@ -233,6 +234,30 @@ final class SegmentQueue: @unchecked Sendable {
 /// Day cells of finished days, packed as varints (lanes 1… then the sums, zigzag), in runs of
 /// one day each: about a quarter of a ``CellMap``'s memory, and read once, day by day, when the
 /// day files are written.
+/// Where a worker's packed day cells go once they pass their threshold: one scratch file for all
+/// of its cubes, made on first use in the generation folder. Appended to by the worker's thread
+/// while it scans; read (`pread`) by any thread once the scan is over. After a failure it takes
+/// nothing more: the cells stay in memory, and the index is the same.
+final class DayCellSpill: @unchecked Sendable {
+    let folder: String
+    private(set) var file: ScratchFile?
+    private var failed = false
+
+    init(folder: String) { self.folder = folder }
+
+    /// Appends `bytes` to the file; their offset in it, or nil when spilling failed, now or before.
+    func append(_ bytes: [UInt8]) -> Int64? {
+        guard !failed else { return nil }
+        do throws(SpendLogError) {
+            if file == nil { file = try ScratchFile(in: folder, label: "packed-cells") }
+            return try file!.append(bytes)
+        } catch {
+            failed = true
+            return nil
+        }
+    }
+}
+
 struct PackedDayCells {
     /// One day's cells; `start` and `end` count every byte packed, spilled ones included.
     struct Run {
@@ -248,19 +273,21 @@ struct PackedDayCells {
     /// Which of the worker's string ids the packed cells use (by id), marked while packing: the
     /// day file's string table, without decoding the cells once more to find out.
     private(set) var usedStrings: [Bool] = []
-    /// The folder of the spill file, made when ``bytes`` first reaches `spillBytes`: the packed
-    /// cells of a whole log would otherwise stay in memory until the day files are written.
-    private var spillFolder: String?
-    private var spill: ScratchFile?
-    /// Bytes in the spill file: runs that start below this are there.
+    /// Where ``bytes`` go each time they reach `spillBytes`: the packed cells of a whole log
+    /// would otherwise stay in memory until the day files are written.
+    private let spill: DayCellSpill?
+    /// Each spilled chunk's first byte (counting every byte packed) and its offset in the spill
+    /// file, in order.
+    private var chunks: [(start: Int, at: Int64)] = []
+    /// Bytes spilled: runs that start below this are in the spill file.
     private var spilled = 0
     /// How many packed bytes are kept in memory before they are spilled.
     let spillBytes: Int
 
-    /// `spillFolder`: where packed cells go once they pass `spillBytes` (nil: they stay in memory).
-    init(dimensions: Int, spillFolder: String? = nil, spillBytes: Int = 256 << 10) {
+    /// `spill`: where packed cells go once they pass `spillBytes` (nil: they stay in memory).
+    init(dimensions: Int, spill: DayCellSpill? = nil, spillBytes: Int = 256 << 10) {
         self.dimensions = dimensions
-        self.spillFolder = spillFolder
+        self.spill = spill
         self.spillBytes = spillBytes
     }
 
@@ -291,20 +318,11 @@ struct PackedDayCells {
         }
         run.end = spilled + bytes.count
         runs.append(run)
-        if bytes.count >= spillBytes { spillBytesPacked() }
-    }
-
-    /// Moves ``bytes`` to the spill file. If the file cannot be made or written, the cells stay
-    /// in memory: the index is the same, only larger in memory while it is built.
-    private mutating func spillBytesPacked() {
-        do throws(SpendLogError) {
-            if spill == nil, let folder = spillFolder { spill = try ScratchFile(in: folder, label: "packed-cells") }
-            guard let spill else { return }
-            try FileSystem.writeAll(spill.fd, bytes, at: Int64(spilled), path: spill.path)
+        // Whole runs only: a spill takes every byte packed so far.
+        if bytes.count >= spillBytes, let spill, let at = spill.append(bytes) {
+            chunks.append((spilled, at))
             spilled += bytes.count
             bytes.removeAll(keepingCapacity: true)
-        } catch {
-            spillFolder = nil
         }
     }
 
@@ -315,13 +333,16 @@ struct PackedDayCells {
             bytes.withUnsafeBufferPointer { decode(run, $0, from: run.start - spilled, body) }
             return
         }
-        guard let spill else { preconditionFailure("a spilled run without a spill file") }
-        let read = try FileSystem.pread(spill.fd, count: run.end - run.start, at: Int64(run.start), path: spill.path)
+        guard let file = spill?.file, let chunk = chunks.last(where: { $0.start <= run.start }) else {
+            preconditionFailure("a spilled run without a spill file")
+        }
+        let at = chunk.at + Int64(run.start - chunk.start)
+        let read = try FileSystem.pread(file.fd, count: run.end - run.start, at: at, path: file.path)
         guard read.count == run.end - run.start else {
             throw SpendLogError(
                 code: .io,
-                message: "'\(spill.path)' (a scratch file of the index) ends before byte \(run.end) of its cells.",
-                path: spill.path)
+                message: "'\(file.path)' (a scratch file of the index) ends before byte \(at + Int64(run.end - run.start)) of its cells.",
+                path: file.path)
         }
         read.withUnsafeBufferPointer { decode(run, $0, from: 0, body) }
     }

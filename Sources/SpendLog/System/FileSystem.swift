@@ -469,19 +469,34 @@ extension FileSystem.Status {
 }
 
 /// A scratch file with no name: created in `folder` and unlinked at once, so that it goes away
-/// with its descriptor, a crash included. `path` is the name it had, for messages.
-final class ScratchFile {
+/// with its descriptor. (A crash between the two leaves it named, in a folder of the caller's
+/// that a later run removes.) `path` is the name it had, for messages. Bytes are appended at
+/// ``size``; reads with `pread` may run on any thread.
+final class ScratchFile: @unchecked Sendable {
     let fd: FileDescriptor
     let path: String
+    private(set) var size: Int64 = 0
 
     init(in folder: String, label: String) throws(SpendLogError) {
         path = folder + "/.\(label)-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
         fd = try FileSystem.open(path, O_RDWR | O_CREAT | O_EXCL)
-        do throws(SpendLogError) { try FileSystem.unlinkIfExists(path) } catch {
-            FileSystem.close(fd)
-            throw error
-        }
+        // Should this throw, deinit closes the descriptor.
+        try FileSystem.unlinkIfExists(path)
     }
 
     deinit { FileSystem.close(fd) }
+
+    /// Appends `bytes`; returns the offset they start at. A failed write leaves the file as it
+    /// was (what it wrote of them is cut off again).
+    func append(_ bytes: [UInt8]) throws(SpendLogError) -> Int64 {
+        let at = size
+        do throws(SpendLogError) {
+            try FileSystem.writeAll(fd, bytes, at: at, path: path)
+        } catch {
+            try? FileSystem.truncate(fd, to: at, path: path)
+            throw error
+        }
+        size += Int64(bytes.count)
+        return at
+    }
 }

@@ -134,14 +134,19 @@ import Testing
         #expect(interner.count == before)
     }
 
-    /// In memory, and spilled to a scratch file a few kilobytes at a time (which leaves no file
-    /// behind in its folder).
-    @Test(arguments: [false, true]) func packedDayCellsGiveBackTheCellsSummedIn(spilling: Bool) throws {
+    /// In memory; spilled to a scratch file a few kilobytes at a time, two cubes' cells sharing
+    /// it (which leaves no file behind in its folder); and with a spill that cannot be written (a
+    /// folder that does not exist), where the cells stay in memory.
+    @Test(arguments: ["memory", "spilled", "unwritable"]) func packedDayCellsGiveBackTheCellsSummedIn(
+        where kept: String
+    ) throws {
         let temp = TemporaryDirectory()
+        let spill = DayCellSpill(folder: kept == "unwritable" ? temp.path + "/missing" : temp.path)
+        let spilling = kept == "spilled"
         var rng = SplitMix(state: 55)
         for k in [2, 4] {
             var packed = PackedDayCells(
-                dimensions: k, spillFolder: spilling ? temp.path : nil, spillBytes: spilling ? 4096 : 256 << 10)
+                dimensions: k, spill: kept == "memory" ? nil : spill, spillBytes: kept == "memory" ? 256 << 10 : 4096)
             var expected: [UInt32: [SIMD8<UInt32>: RollupMetrics]] = [:]
             for round in 0..<30 {
                 let cells = CellMap(capacity: 16)
@@ -171,7 +176,9 @@ import Testing
             }
             #expect(found == expected)
             #expect(packed.bytes.count < (spilling ? 4096 + 300 * 100 : Int.max))
+            #expect(spilling || packed.bytes.count > 20_000)
         }
+        #expect((spill.file != nil) == spilling)
         #expect(try FileManager.default.contentsOfDirectory(atPath: temp.path).isEmpty)
     }
 
