@@ -55,6 +55,11 @@ import SpendLog
         let xdg = try spendlog(arguments, environment: ["SPENDLOG_DIR": "", "XDG_DATA_HOME": temp.path + "/xdg"])
         #expect(xdg.status == 0, "\(xdg.stderr)")
         #expect(segmentFiles(temp.path + "/xdg/spendlog").count == 1)
+        // The environment is split at the first '=' only: a value may hold more of them.
+        let withEquals = temp.path + "/a=b=c"
+        let equals = try spendlog(arguments, environment: ["SPENDLOG_DIR": withEquals])
+        #expect(equals.status == 0, "\(equals.stderr)")
+        #expect(segmentFiles(withEquals).count == 1)
     }
 
     /// Every bad input: a clear message naming the field, a non-zero exit, and nothing written.

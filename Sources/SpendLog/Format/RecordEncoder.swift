@@ -17,13 +17,12 @@ extension UsageRecord {
         let bound = knownMembersBound
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
             let base = buffer.baseAddress!
-            var line = LineCursor(base)
+            var line = LineCursor(base, end: base + bound)
             writeKnownMembers(to: &line)
             if extra.isEmpty {
                 line.byte(0x7D)
                 line.byte(0x0A)
             }
-            precondition(line.position - base <= bound, "a record's line outgrew its bound")
             out.append(contentsOf: UnsafeBufferPointer(start: base, count: line.position - base))
         }
         guard !extra.isEmpty else { return }
@@ -71,10 +70,7 @@ extension UsageRecord {
         line.key(.id)
         line.id(id)
         line.key(.ts)
-        line.byte(0x22)
-        timestamp.writeRFC3339(into: line.position)
-        line.position += 24
-        line.byte(0x22)
+        line.timestamp(timestamp)
         line.key(.project)
         line.string(project)
         line.key(.model)
@@ -92,7 +88,7 @@ extension UsageRecord {
         line.key(.reasoningTokens)
         line.int(reasoningTokens)
         line.key(.costUSD)
-        DecimalText.writeDollars(nanos: cost.nanos, at: &line.position)
+        line.dollars(cost)
         line.key(.costSource)
         line.string(costSource.rawValue)
         if let adjusts {
@@ -145,14 +141,26 @@ extension UsageRecord {
     }
 }
 
-/// Where the next byte of a line goes, in a buffer its writer sized beforehand.
+/// Where the next byte of a line goes, in a buffer its writer sized beforehand. Each write first
+/// checks that the longest spelling of what it writes fits before `end`: a bound that falls short
+/// (a field written but not counted) stops the program before a byte lands past the buffer.
 struct LineCursor {
-    var position: UnsafeMutablePointer<UInt8>
+    private(set) var position: UnsafeMutablePointer<UInt8>
+    private let end: UnsafeMutablePointer<UInt8>
 
-    init(_ start: UnsafeMutablePointer<UInt8>) { position = start }
+    init(_ start: UnsafeMutablePointer<UInt8>, end: UnsafeMutablePointer<UInt8>) {
+        position = start
+        self.end = end
+    }
+
+    @inline(__always)
+    private func room(_ bytes: Int) {
+        precondition(end - position >= bytes, "a record's line outgrew its bound")
+    }
 
     @inline(__always)
     mutating func byte(_ b: UInt8) {
+        room(1)
         position.pointee = b
         position += 1
     }
@@ -160,24 +168,48 @@ struct LineCursor {
     /// `{` before the first key (`v`), `,` before the others, then the quoted key and `:`.
     @inline(__always)
     mutating func key(_ key: RecordSchema.Key) {
-        byte(key == .v ? 0x7B : 0x2C)
         let quoted = key.quoted
+        room(1 + quoted.utf8CodeUnitCount)
+        position.pointee = key == .v ? 0x7B : 0x2C
+        position += 1
         position.update(from: quoted.utf8Start, count: quoted.utf8CodeUnitCount)
         position += quoted.utf8CodeUnitCount
     }
 
     @inline(__always)
-    mutating func int(_ value: Int64) { DecimalText.write(value, at: &position) }
-
-    mutating func string(_ value: String) {
-        var copy = value
-        copy.withUTF8 { JSONWriter.writeString($0, at: &position) }
+    mutating func int(_ value: Int64) {
+        room(20)
+        DecimalText.write(value, at: &position)
     }
 
-    mutating func id(_ id: RecordID) {
-        byte(0x22)
-        id.writeText(into: position)
-        position += 36
-        byte(0x22)
+    /// An amount of dollars, exact (``DecimalText/writeDollars(nanos:at:)``: at most 30 bytes).
+    mutating func dollars(_ amount: Money) {
+        room(30)
+        DecimalText.writeDollars(nanos: amount.nanos, at: &position)
+    }
+
+    /// A quoted string, escaped (at most 6 bytes a byte, `\u00XX`).
+    mutating func string(_ value: String) {
+        var copy = value
+        copy.withUTF8 { bytes in
+            room(2 + 6 * bytes.count)
+            JSONWriter.writeString(bytes, at: &position)
+        }
+    }
+
+    /// An id in its 36-character text, quoted.
+    mutating func id(_ id: RecordID) { quoted(36) { id.writeText(into: $0) } }
+
+    /// An RFC 3339 time in UTC with milliseconds (24 characters), quoted.
+    mutating func timestamp(_ time: Timestamp) { quoted(24) { time.writeRFC3339(into: $0) } }
+
+    /// The `width` bytes `write` makes, between quotes.
+    @inline(__always)
+    private mutating func quoted(_ width: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Void) {
+        room(width + 2)
+        position.pointee = 0x22
+        write(position + 1)
+        position[width + 1] = 0x22
+        position += width + 2
     }
 }

@@ -121,14 +121,11 @@ struct JSONScanner {
         }
     }
 
-    /// Whether any byte of `word` is '"', '\\', below 0x20 or 0x80 and above (SWAR: the high bit of
-    /// each byte lane of the tests is set where the lane matches).
-    @inline(__always)
-    static func hasStringSpecial(_ word: UInt64) -> Bool { stringSpecialMask(word) != 0 }
-
-    /// The lanes of `word` (read little-endian) that ``hasStringSpecial(_:)`` finds: the lowest
-    /// set bit is in the first such byte (a lane above one that matches may be set falsely, by
-    /// the borrow; none below it is), so `trailingZeroBitCount / 8` is that byte's position.
+    /// The bytes of `word` (read little-endian) that are '"', '\\', below 0x20 or 0x80 and above
+    /// (SWAR: the high bit of each byte lane of the tests is set where the lane matches).
+    /// Nonzero when a lane is: the lowest set bit is in the first such byte (a lane above one that
+    /// matches may be set falsely, by the borrow; none below it is), so `trailingZeroBitCount / 8`
+    /// is that byte's position.
     @inline(__always)
     static func stringSpecialMask(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101

@@ -32,23 +32,18 @@ struct LibSQLite: @unchecked Sendable {
     let column_bytes: @convention(c) (Statement?, Int32) -> Int32
 
     /// The library, or why it could not be loaded.
-    static let loaded: Result<LibSQLite, LoadFailure> = load()
+    static let loaded: Result<LibSQLite, DynamicLibrary.LoadFailure> = load()
 
-    struct LoadFailure: Error {
-        var reason: String
-    }
+    static func get() throws(DynamicLibrary.LoadFailure) -> LibSQLite { try loaded.get() }
 
-    static func get() throws(LoadFailure) -> LibSQLite { try loaded.get() }
-
-    private static func load() -> Result<LibSQLite, LoadFailure> {
+    private static func load() -> Result<LibSQLite, DynamicLibrary.LoadFailure> {
         var library: DynamicLibrary
-        switch DynamicLibrary.open(["libsqlite3.so.0", "libsqlite3.so"]) {
+        switch DynamicLibrary.open(
+            ["libsqlite3.so.0", "libsqlite3.so"], what: "SQLite library", install: "libsqlite3-0",
+            purpose: "import a SQLite database")
+        {
         case .success(let opened): library = opened
-        case .failure(let error):
-            return .failure(
-                LoadFailure(
-                    reason: "the SQLite library (libsqlite3.so.0) could not be loaded (\(error.message)); install "
-                        + "it (Debian and Ubuntu: apt-get install libsqlite3-0) to import a SQLite database."))
+        case .failure(let failure): return .failure(failure)
         }
         func symbol<T>(_ name: String, _: KeyPath<LibSQLite, T>) -> T? { library.symbol(name, as: T.self) }
         guard
@@ -67,7 +62,7 @@ struct LibSQLite: @unchecked Sendable {
             let column_text = symbol("sqlite3_column_text", \LibSQLite.column_text),
             let column_bytes = symbol("sqlite3_column_bytes", \LibSQLite.column_bytes)
         else {
-            return .failure(LoadFailure(reason: "the SQLite library lacks \(library.missing.joined(separator: ", "))."))
+            return .failure(library.lacking("SQLite library"))
         }
         let loaded = LibSQLite(
             open_v2: open_v2, busy_timeout: busy_timeout, close_v2: close_v2, errcode: errcode, errmsg: errmsg,

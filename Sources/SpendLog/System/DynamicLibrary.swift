@@ -9,16 +9,29 @@ struct DynamicLibrary {
     /// The names ``symbol(_:as:)`` did not find, in the order asked.
     private(set) var missing: [String] = []
 
-    /// The first of `names` that loads, or the loader's message for the last one.
-    static func open(_ names: [String]) -> Result<DynamicLibrary, LoadError> {
+    /// Why a library could not be used, for the command's error message.
+    struct LoadFailure: Error {
+        var reason: String
+    }
+
+    /// The first of `names` that loads. The failure names `what` the library is, the first of
+    /// `names`, the loader's message, and how to install it (`install`) to do `purpose`.
+    static func open(_ names: [String], what: String, install: String, purpose: String)
+        -> Result<DynamicLibrary, LoadFailure>
+    {
         for name in names {
             if let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) { return .success(DynamicLibrary(handle: handle)) }
         }
-        return .failure(LoadError(message: dlerror().map { String(cString: $0) } ?? "not found"))
+        let message = dlerror().map { String(cString: $0) } ?? "not found"
+        return .failure(
+            LoadFailure(
+                reason: "the \(what) (\(names[0])) could not be loaded (\(message)); install it (Debian and "
+                    + "Ubuntu: apt-get install \(install)) to \(purpose)."))
     }
 
-    struct LoadError: Error {
-        var message: String
+    /// The failure for the functions ``symbol(_:as:)`` did not find.
+    func lacking(_ what: String) -> LoadFailure {
+        LoadFailure(reason: "the \(what) lacks \(missing.joined(separator: ", ")).")
     }
 
     /// The function `name`, as the C function type `type`; nil (and `name` in ``missing``) when

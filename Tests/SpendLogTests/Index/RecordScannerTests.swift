@@ -189,7 +189,7 @@ import Testing
                 var bytes = [UInt8](repeating: 0x61, count: 8)
                 bytes[lane] = byte
                 let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
-                #expect(JSONScanner.hasStringSpecial(UInt64(littleEndian: word)), "byte \(byte) in lane \(lane)")
+                #expect(JSONScanner.stringSpecialMask(UInt64(littleEndian: word)) != 0, "byte \(byte) in lane \(lane)")
                 #expect(JSONScanner.stringSpecialMask(UInt64(littleEndian: word)).trailingZeroBitCount / 8 == lane)
                 // The first special byte is found whatever follows it, another special byte included.
                 for later in (lane + 1)..<8 {
@@ -213,8 +213,8 @@ import Testing
             if special { #expect(mask.trailingZeroBitCount / 8 == 3) }
         }
         let plain = Array("abcdefgh".utf8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
-        #expect(!JSONScanner.hasStringSpecial(UInt64(littleEndian: plain)))
+        #expect(JSONScanner.stringSpecialMask(UInt64(littleEndian: plain)) == 0)
         let spaces = Array("  ~ !#$%".utf8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
-        #expect(!JSONScanner.hasStringSpecial(UInt64(littleEndian: spaces)))
+        #expect(JSONScanner.stringSpecialMask(UInt64(littleEndian: spaces)) == 0)
     }
 }

@@ -38,23 +38,18 @@ struct LibPQ: @unchecked Sendable {
     let PQresultErrorMessage: @convention(c) (Res?) -> UnsafeMutablePointer<CChar>?
 
     /// The library, or why it could not be loaded.
-    static let loaded: Result<LibPQ, LoadFailure> = load()
+    static let loaded: Result<LibPQ, DynamicLibrary.LoadFailure> = load()
 
-    struct LoadFailure: Error {
-        var reason: String
-    }
+    static func get() throws(DynamicLibrary.LoadFailure) -> LibPQ { try loaded.get() }
 
-    static func get() throws(LoadFailure) -> LibPQ { try loaded.get() }
-
-    private static func load() -> Result<LibPQ, LoadFailure> {
+    private static func load() -> Result<LibPQ, DynamicLibrary.LoadFailure> {
         var library: DynamicLibrary
-        switch DynamicLibrary.open(["libpq.so.5", "libpq.so"]) {
+        switch DynamicLibrary.open(
+            ["libpq.so.5", "libpq.so"], what: "PostgreSQL client library", install: "libpq5",
+            purpose: "use a budget store")
+        {
         case .success(let opened): library = opened
-        case .failure(let error):
-            return .failure(
-                LoadFailure(
-                    reason: "the PostgreSQL client library (libpq.so.5) could not be loaded (\(error.message)); "
-                        + "install it (Debian and Ubuntu: apt-get install libpq5) to use a budget store."))
+        case .failure(let failure): return .failure(failure)
         }
         func symbol<T>(_ name: String, _: KeyPath<LibPQ, T>) -> T? { library.symbol(name, as: T.self) }
         guard
@@ -80,8 +75,7 @@ struct LibPQ: @unchecked Sendable {
             let PQresultErrorField = symbol("PQresultErrorField", \LibPQ.PQresultErrorField),
             let PQresultErrorMessage = symbol("PQresultErrorMessage", \LibPQ.PQresultErrorMessage)
         else {
-            return .failure(
-                LoadFailure(reason: "the PostgreSQL client library lacks \(library.missing.joined(separator: ", "))."))
+            return .failure(library.lacking("PostgreSQL client library"))
         }
         return .success(
             LibPQ(
