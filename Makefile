@@ -30,7 +30,7 @@ RELEASE_BUILD := $(SWIFT) build -c release --static-swift-stdlib --product spend
 VENV := .venv
 PEERS_VENV := .venv-peers
 APT_PACKAGES := libzstd-dev zstd libsqlite3-dev libpq-dev pkg-config tzdata
-TEST_APT_PACKAGES := faketime postgresql openjdk-17-jre-headless chromium wrk
+TEST_APT_PACKAGES := faketime postgresql openjdk-17-jre-headless chromium wrk gdb
 TEST_ENV = SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR)/$(VENV)/bin/python \
 	SPENDLOG_PEERS_PYTHON=$(CURDIR)/$(PEERS_VENV)/bin/python \
 	SPENDLOG_RELEASE_BIN=$(CURDIR)/.build/release/spendlog
@@ -38,6 +38,9 @@ TEST_ENV = SPENDLOG_BIN=$(CURDIR)/.build/debug/spendlog SPENDLOG_PYTHON=$(CURDIR
 # crosses a UTC midnight and the end of a February (2029 is no leap year) mid-run; the second a
 # local midnight and new year fourteen hours ahead of UTC (10:00 UTC there).
 FAKE_CLOCKS := "UTC|2029-02-28 23:59:30" "Pacific/Kiritimati|2026-12-31 23:59:30"
+# A test run that takes longer than this (seconds; a run takes 3 to 4 minutes) is stopped, and
+# scripts/watchdog.sh prints the tests that did not end and the stacks of the processes.
+TEST_LIMIT := 900
 
 .PHONY: run build-serve bench-serve test test-dates soak soak-crash soak-faults soak-fuzz soak-sanitize bench bench-large build docs deps test-deps \
 	apt-install venv format clean
@@ -116,19 +119,26 @@ test: test-deps venv
 	$(SWIFT) build --build-tests
 	$(RELEASE_BUILD)
 	@$(MAKE) --no-print-directory docs
-	$(TEST_ENV) $(SWIFT) test --skip-build --parallel --num-workers 2
+	@scripts/watchdog.sh --echo $(TEST_LIMIT) .build/test.log \
+		env $(TEST_ENV) $(SWIFT) test --skip-build --parallel --num-workers 2
 
 # The same tests, run directly from the test bundle with libfaketime shifting the clock of the
 # bundle and of every process it starts. No test may depend on the day or the zone it runs in.
+# FAKETIME_DONT_RESET: every process reads the one clock started with the run (otherwise each
+# process starts its own at the given time). NO_FAKE_STAT: file times are left as the kernel
+# stamped them. libfaketime 0.9.10 shifts them under a semaphore that all the processes of the
+# run share, and a process killed while it holds it (the crash tests kill writers at random)
+# stops every later stat of every process, the test bundle's included, for good. The code
+# compares file times with the kernel's clock (FileSystem.kernelTimeMs), not the shifted one.
 test-dates: test-deps venv
 	$(SWIFT) build --build-tests
 	$(RELEASE_BUILD)
 	@for clock in $(FAKE_CLOCKS); do \
 		zone=$${clock%%|*}; start=$${clock#*|}; \
 		echo "== tests at $$start in $$zone"; \
-		TZ=$$zone $(TEST_ENV) faketime -f "@$$start" \
-			.build/debug/spendlogPackageTests.xctest --testing-library swift-testing \
-			> .build/test-dates.log 2>&1 || { tail -n 60 .build/test-dates.log; exit 1; }; \
+		TZ=$$zone NO_FAKE_STAT=1 FAKETIME_DONT_RESET=1 $(TEST_ENV) scripts/watchdog.sh $(TEST_LIMIT) .build/test-dates.log \
+			faketime -f "@$$start" .build/debug/spendlogPackageTests.xctest --testing-library swift-testing \
+			|| { tail -n 60 .build/test-dates.log; exit 1; }; \
 		tail -n 1 .build/test-dates.log; \
 	done
 

@@ -28,10 +28,16 @@ import Testing
     }
 
     func readError(_ log: LogDirectory) throws -> SpendLogError? {
+        try read(log).error
+    }
+
+    /// The records read from the log, and the one corruption reported, if any.
+    func read(_ log: LogDirectory) throws -> (records: [UsageRecord], error: SpendLogError?) {
         var problems: [SpendLogError] = []
-        try LogReader(directory: log).forEachRecord(onCorruption: { problems.append($0) }) { _ in }
+        var records: [UsageRecord] = []
+        try LogReader(directory: log).forEachRecord(onCorruption: { problems.append($0) }) { records.append($0) }
         #expect(problems.count <= 1)
-        return problems.first
+        return (records, problems.first)
     }
 
     @Test func aFlippedByteAtOffset40IsReportedAtTheBlockThatHoldsIt() throws {
@@ -70,16 +76,25 @@ import Testing
     }
 
     /// Bytes of the first block's content flipped in turn: each is reported at that block (or, when
-    /// the block still decodes to other bytes, at the frame's checksum), never before it.
+    /// the block still decodes to other bytes, at the frame's checksum), never before it. A few bits
+    /// of a compressed block do not take part in decoding it (about 1 flip in 3,000 of this test's
+    /// lands on one): the frame then decodes to the same bytes, which `zstd -d` accepts too, and
+    /// every record must be read unchanged.
     @Test func everyFlippedByteOfABlockIsReportedWithinItOrAtTheChecksum() throws {
         let temp = TemporaryDirectory()
         let (log, segment, original, block) = try sealedSegment(temp)
+        let records = try read(log).records
+        #expect(records.count == 200)
         let checksumStart = original.count - 4
         for position in stride(from: block.lowerBound + 3, to: block.upperBound, by: max(1, block.count / 40)) {
             var bytes = original
             bytes[position] ^= 0x10
             writeBytes(bytes, to: segment.path)
-            let error = try #require(try readError(log), "flip at \(position)")
+            let (again, reported) = try read(log)
+            guard let error = reported else {
+                #expect(again == records, "flip at \(position) read without an error, but not as written")
+                continue
+            }
             let offset = Int(error.offset ?? -1)
             let inBlock = offset == block.lowerBound && error.message.contains("block 1 of frame 1")
             let atChecksum = offset == checksumStart && error.message.contains("content checksum of frame 1")
