@@ -70,6 +70,30 @@ import Testing
         #expect(widths.count == 1, "columns are aligned: \(lines)")
     }
 
+    /// Columns are padded by characters, not bytes: names of two-byte and three-byte characters
+    /// line up with ASCII ones, and numbers are grouped by thousands and right-aligned.
+    @Test func aTableLinesUpNamesOfAnyCharacters() throws {
+        let temp = TemporaryDirectory()
+        let dir = temp.path + "/log"
+        let records = [("etl", 1_234_567), ("équipe", 5), ("日本語", 12_345), ("a", 0)].map { project, tokens in
+            #"{"ts":"2026-11-23T10:00:00.000Z","project":"\#(project)","model":"m","input_tokens":\#(tokens),"output_tokens":1}"#
+        }
+        #expect(try spendlog(["ingest", "--dir", dir, "-"], input: records.joined(separator: "\n") + "\n").status == 0)
+        let table = try spendlog(["stats", "--dir", dir, "--by", "project", "--columns", "requests,input_tokens"])
+        #expect(table.status == 0, "\(table.stderr)")
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        #expect(
+            Array(lines.prefix(6)) == [
+                "PROJECT  REQUESTS      INPUT",
+                "a               1          0",
+                "etl             1  1,234,567",
+                "équipe          1          5",
+                "日本語             1     12,345",
+                "TOTAL           4  1,246,917",
+            ], "\(lines)")
+        #expect(Set(lines.prefix(6).map(\.count)) == [28])
+    }
+
     @Test func answersIncludeUnindexedRecordsUnlessIndexedOnly() throws {
         let temp = TemporaryDirectory()
         let dir = try makeLog(temp)

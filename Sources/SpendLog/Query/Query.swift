@@ -219,7 +219,7 @@ final class RowAccumulator {
     var interner: StringInterner { scanner.interner }
     /// Allowed ids per filtered dimension (by code); nil = no filter on it.
     private var allowed: [Set<UInt32>?] = Array(repeating: nil, count: Dimension.allCases.count)
-    private var rowsByKey: [RowKey: RollupMetrics] = [:]
+    private var rowTable = RowTable()
     /// Ids of the records read raw in the current day: a copy is counted once.
     private var day = ""
     private var seen = Set<RecordID>()
@@ -293,7 +293,7 @@ final class RowAccumulator {
                     row[lane] = timeCache!.1[lane]
                 }
             }
-            rowsByKey[RowKey(row), default: RollupMetrics()].add(file.metrics[index])
+            rowTable.add(row, file.metrics[index])
             used += 1
         }
         return used
@@ -344,7 +344,7 @@ final class RowAccumulator {
                     row[lane] = timeLane(group, localDay: localDay(record.timestampMs))
                 }
             }
-            rowsByKey[RowKey(row), default: RollupMetrics()].add(record.metrics)
+            rowTable.add(row, record.metrics)
             count += 1
         }
         return count
@@ -383,14 +383,14 @@ final class RowAccumulator {
                 row[lane] = timeLane(group, localDay: localDay(ms))
             }
         }
-        rowsByKey[RowKey(row), default: RollupMetrics()].add(scanned.metrics)
+        rowTable.add(row, scanned.metrics)
         return true
     }
 
     func rows() -> [StatsRow] {
-        rowsByKey.map { key, metrics in
+        zip(rowTable.keys, rowTable.metrics).map { key, metrics in
             let keys = groupBy.enumerated().map { lane, group -> String? in
-                let value = key.lanes[lane]
+                let value = key[lane]
                 switch group {
                 case .day: return TimeBuckets.dayLabel(Int64(Int32(bitPattern: value)))
                 case .week: return TimeBuckets.weekLabel(Int64(Int32(bitPattern: value)))
@@ -403,22 +403,3 @@ final class RowAccumulator {
     }
 }
 
-/// The key of a ``RowAccumulator`` row: one lane per group key, the lanes past them 0. Hashes the
-/// first four lanes as two words, and the others only when one is set: a million cells hash
-/// without combining sixteen lanes each.
-struct RowKey: Hashable {
-    var lanes: SIMD16<UInt32>
-
-    @inline(__always)
-    init(_ lanes: SIMD16<UInt32>) { self.lanes = lanes }
-
-    static func == (a: RowKey, b: RowKey) -> Bool { a.lanes == b.lanes }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(UInt64(lanes[0]) | UInt64(lanes[1]) << 32)
-        hasher.combine(UInt64(lanes[2]) | UInt64(lanes[3]) << 32)
-        if lanes.highHalf != SIMD8(repeating: 0) || lanes.lowHalf.highHalf != SIMD4(repeating: 0) {
-            for lane in 4..<16 { hasher.combine(lanes[lane]) }
-        }
-    }
-}

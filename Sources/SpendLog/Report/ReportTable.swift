@@ -315,13 +315,15 @@ extension ReportData {
 public enum ReportFormat {
     /// 1234567 → "1,234,567".
     public static func grouped(_ value: Int64) -> String {
-        let digits = String(value.magnitude)
-        var text = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { text.append(",") }
-            text.append(c)
+        let digits = Array(String(value.magnitude).utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(digits.count + digits.count / 3 + 1)
+        if value < 0 { text.append(UInt8(ascii: "-")) }
+        for (i, digit) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { text.append(UInt8(ascii: ",")) }
+            text.append(digit)
         }
-        return value < 0 ? "-" + text : text
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// `$1,234.57` (whole cents from a dollar up), `$0.0123` below a dollar, `$0` for nothing.

@@ -41,3 +41,13 @@ import Testing
         #expect(projection.until == (try t("2026-11-10T00:00:00Z")))
     }
 }
+
+@Suite struct ReportFormatTests {
+    @Test(arguments: [
+        (Int64(0), "0"), (7, "7"), (999, "999"), (1_000, "1,000"), (12_345, "12,345"), (-1_234_567, "-1,234,567"),
+        (100_000, "100,000"), (Int64.max, "9,223,372,036,854,775,807"), (Int64.min, "-9,223,372,036,854,775,808"),
+    ])
+    func groupsDigitsByThousands(value: Int64, text: String) {
+        #expect(ReportFormat.grouped(value) == text)
+    }
+}
