@@ -70,9 +70,11 @@ import Testing
         #expect(widths.count == 1, "columns are aligned: \(lines)")
     }
 
-    /// Columns are padded by characters, not bytes: names of two-byte and three-byte characters
-    /// line up with ASCII ones, and numbers are grouped by thousands and right-aligned.
-    @Test func aTableLinesUpNamesOfAnyCharacters() throws {
+    /// Columns are padded by characters, not bytes: a name of two-byte or three-byte characters
+    /// takes as many columns as an ASCII name of as many characters (East Asian wide characters,
+    /// two columns wide on a terminal, are counted as one), and numbers are grouped by thousands
+    /// and right-aligned.
+    @Test func aTablePadsByCharactersNotBytes() throws {
         let temp = TemporaryDirectory()
         let dir = temp.path + "/log"
         let records = [("etl", 1_234_567), ("équipe", 5), ("日本語", 12_345), ("a", 0)].map { project, tokens in

@@ -2,8 +2,9 @@
 /// lanes past them 0). An open-addressed table probed linearly, whose hash multiplies the lanes
 /// instead of running SipHash: a query looks a row up for every cell it sums (hundreds of
 /// thousands over a large log), and a `Dictionary` keyed by the lanes spent two thirds of the
-/// summing in hashing and finding them. The keys are interned ids and time buckets, which
-/// record content chooses only as far as the order in which values first appear.
+/// summing in hashing and finding them. The hash is not keyed: the lanes are interned ids
+/// (numbered in the order values first appear) and time buckets, so a log made to collide could
+/// slow a query down, never change its answer.
 struct RowTable {
     /// The row keys, in the order they were first added.
     private(set) var keys: [SIMD16<UInt32>] = []
