@@ -55,10 +55,9 @@ while kill -0 "$leader" 2>/dev/null; do
 		[[ -n $pids ]] && kill -STOP $pids 2>/dev/null
 		echo "watchdog: still running after ${limit} s: $*"
 		echo "watchdog: tests that started and did not end:"
-		grep -oE '(Test|Suite) [^ ]+ started' "$log" | sed -E 's/ started$//' | sort -u > "$log.started"
-		grep -oE '(Test|Suite) [^ ]+ (passed|failed|skipped)' "$log" \
-			| sed -E 's/ (passed|failed|skipped)$//' | sort -u > "$log.ended"
-		comm -23 "$log.started" "$log.ended" | sed 's/^/  /'
+		comm -23 <(grep -oE '(Test|Suite) [^ ]+ started' "$log" | sed -E 's/ started$//' | sort -u) \
+			<(grep -oE '(Test|Suite) [^ ]+ (passed|failed|skipped)' "$log" | sed -E 's/ (passed|failed|skipped)$//' | sort -u) \
+			| sed 's/^/  /'
 		echo "watchdog: processes of the run (pid, parent, state, waiting in, elapsed, command):"
 		[[ -n $pids ]] && ps -o pid=,ppid=,stat=,wchan:24=,etime=,args= -p "$(echo $pids | tr ' ' ',')" \
 			| cut -c1-200 | sed 's/^/  /'

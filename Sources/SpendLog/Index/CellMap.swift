@@ -1,11 +1,17 @@
-/// Rollup cells being summed: an open-addressing hash map from a cell key (lane 0 the time
-/// bucket, lanes 1… value ids) to its sums. The scan adds to it once per record and cube, so it
-/// avoids `Dictionary`'s costs (SipHash, copy-on-write checks): a multiply-xor mix, linear probing,
-/// and storage it owns outright.
-final class CellMap: @unchecked Sendable {
+/// Metrics summed by a key of `UInt32` lanes: an open-addressing hash map that keeps its keys in
+/// the order they were first added. It avoids `Dictionary`'s costs (SipHash, copy-on-write
+/// checks): a multiply-xor mix, linear probing, and storage it owns outright. Two uses, each
+/// adding once per record or cell it reads:
+/// - ``CellMap``: rollup cells being indexed (lane 0 the time bucket, lanes 1… value ids), once
+///   per record and cube;
+/// - the rows of a `stats` answer (one lane per group key, the lanes past them 0), once per cell
+///   or record summed.
+/// The hash is not keyed: lanes are interned ids (numbered in the order values first appear) and
+/// time buckets, so a log made to collide could slow the sums down, never change them.
+final class SumMap<Key: SIMD>: @unchecked Sendable where Key.Scalar == UInt32 {
     private(set) var count = 0
     private var capacity: Int
-    private var keyStorage: UnsafeMutablePointer<SIMD8<UInt32>>
+    private var keyStorage: UnsafeMutablePointer<Key>
     private var valueStorage: UnsafeMutablePointer<RollupMetrics>
     /// Slot → index into the storage + 1; 0 = empty.
     private var slots: UnsafeMutablePointer<UInt32>
@@ -32,25 +38,35 @@ final class CellMap: @unchecked Sendable {
 
     var isEmpty: Bool { count == 0 }
     /// Valid until the next `add` or `removeAll`.
-    var keys: UnsafeBufferPointer<SIMD8<UInt32>> { UnsafeBufferPointer(start: keyStorage, count: count) }
+    var keys: UnsafeBufferPointer<Key> { UnsafeBufferPointer(start: keyStorage, count: count) }
     var values: UnsafeBufferPointer<RollupMetrics> { UnsafeBufferPointer(start: valueStorage, count: count) }
 
+    /// The key's 64-bit words multiplied and xored, mixed after every four (a key of eight lanes,
+    /// a ``CellMap``'s, is mixed once).
     @inline(__always)
-    static func hash(_ key: SIMD8<UInt32>) -> Int {
-        let w = unsafeBitCast(key, to: SIMD4<UInt64>.self)
-        var h = w[0] &* 0x9E37_79B9_7F4A_7C15
-        h ^= w[1] &* 0xC2B2_AE3D_27D4_EB4F
-        h ^= w[2] &* 0x1656_67B1_9E37_79F9
-        h ^= w[3] &* 0x27D4_EB2F_1656_67C5
-        h ^= h >> 29
-        h = h &* 0xBF58_476D_1CE4_E5B9
+    static func hash(_ key: Key) -> Int {
+        var h: UInt64 = 0
+        withUnsafeBytes(of: key) { raw in
+            for index in 0..<(MemoryLayout<Key>.size / 8) {
+                let word = raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)
+                switch index & 3 {
+                case 0: h ^= word &* 0x9E37_79B9_7F4A_7C15
+                case 1: h ^= word &* 0xC2B2_AE3D_27D4_EB4F
+                case 2: h ^= word &* 0x1656_67B1_9E37_79F9
+                default:
+                    h ^= word &* 0x27D4_EB2F_1656_67C5
+                    h ^= h >> 29
+                    h = h &* 0xBF58_476D_1CE4_E5B9
+                }
+            }
+        }
         h ^= h >> 32
         return Int(truncatingIfNeeded: h)
     }
 
     @inline(__always)
-    func add(_ key: SIMD8<UInt32>, _ metrics: RollupMetrics) {
-        var slot = CellMap.hash(key) & mask
+    func add(_ key: Key, _ metrics: RollupMetrics) {
+        var slot = Self.hash(key) & mask
         while true {
             let entry = slots[slot]
             if entry == 0 { break }
@@ -72,7 +88,7 @@ final class CellMap: @unchecked Sendable {
         slots[slot] = UInt32(count)
     }
 
-    func add(_ other: CellMap) {
+    func add(_ other: SumMap) {
         for index in 0..<other.count { add(other.keyStorage[index], other.valueStorage[index]) }
     }
 
@@ -85,7 +101,7 @@ final class CellMap: @unchecked Sendable {
 
     private func grow() {
         let newCapacity = capacity * 2
-        let keys = UnsafeMutablePointer<SIMD8<UInt32>>.allocate(capacity: newCapacity)
+        let keys = UnsafeMutablePointer<Key>.allocate(capacity: newCapacity)
         keys.moveInitialize(from: keyStorage, count: count)
         keyStorage.deallocate()
         keyStorage = keys
@@ -100,9 +116,12 @@ final class CellMap: @unchecked Sendable {
         slots.initialize(repeating: 0, count: size)
         mask = size - 1
         for index in 0..<count {
-            var slot = CellMap.hash(keyStorage[index]) & mask
+            var slot = Self.hash(keyStorage[index]) & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
             slots[slot] = UInt32(index + 1)
         }
     }
 }
+
+/// Rollup cells being summed by the indexer: lane 0 the time bucket, lanes 1… value ids.
+typealias CellMap = SumMap<SIMD8<UInt32>>

@@ -219,7 +219,8 @@ final class RowAccumulator {
     var interner: StringInterner { scanner.interner }
     /// Allowed ids per filtered dimension (by code); nil = no filter on it.
     private var allowed: [Set<UInt32>?] = Array(repeating: nil, count: Dimension.allCases.count)
-    private var rowTable = RowTable()
+    /// The rows: one lane per group key (a time bucket or a value id), the lanes past them 0.
+    private let rowSums = SumMap<SIMD16<UInt32>>()
     /// Ids of the records read raw in the current day: a copy is counted once.
     private var day = ""
     private var seen = Set<RecordID>()
@@ -293,7 +294,7 @@ final class RowAccumulator {
                     row[lane] = timeCache!.1[lane]
                 }
             }
-            rowTable.add(row, file.metrics[index])
+            rowSums.add(row, file.metrics[index])
             used += 1
         }
         return used
@@ -344,7 +345,7 @@ final class RowAccumulator {
                     row[lane] = timeLane(group, localDay: localDay(record.timestampMs))
                 }
             }
-            rowTable.add(row, record.metrics)
+            rowSums.add(row, record.metrics)
             count += 1
         }
         return count
@@ -383,12 +384,12 @@ final class RowAccumulator {
                 row[lane] = timeLane(group, localDay: localDay(ms))
             }
         }
-        rowTable.add(row, scanned.metrics)
+        rowSums.add(row, scanned.metrics)
         return true
     }
 
     func rows() -> [StatsRow] {
-        zip(rowTable.keys, rowTable.metrics).map { key, metrics in
+        zip(rowSums.keys, rowSums.values).map { key, metrics in
             let keys = groupBy.enumerated().map { lane, group -> String? in
                 let value = key[lane]
                 switch group {

@@ -99,6 +99,35 @@ import Testing
         for _ in 0..<3000 { RecordScannerTests.check(RecordScannerTests.line(generator.record()), scanner: scanner) }
     }
 
+    /// The fixed-offset time is read from spendlog's own layout only: any byte of the layout's
+    /// fixed text (`{"v":1,"id":"`, `","ts":"` and the closing quote) changed, an id byte that is
+    /// not hex or '-', a time that does not parse, or a line cut short, and it gives nil.
+    @Test func theLeadingTimeIsReadFromSpendlogsOwnLayoutOnly() throws {
+        let record = UsageRecord(
+            timestamp: try #require(Timestamp.parse("2026-10-15T06:30:01.250Z")), project: "etl", model: "m",
+            inputTokens: 1, outputTokens: 1)
+        let line = RecordScannerTests.line(record)
+        func time(_ bytes: [UInt8]) -> Int64? {
+            bytes.withUnsafeBufferPointer { RecordScanner.leadingTimestampMs($0) }
+        }
+        #expect(time(line) == record.timestamp.millisecondsSinceEpoch)
+        for position in Array(0..<13) + Array(49..<57) + [81] {
+            var changed = line
+            changed[position] = changed[position] == 0x78 ? 0x79 : 0x78  // 'x', or 'y' where it was 'x'
+            #expect(time(changed) == nil, "byte \(position) changed")
+        }
+        for position in 13..<49 {
+            var changed = line
+            changed[position] = UInt8(ascii: "g")
+            #expect(time(changed) == nil, "id byte \(position) not hex")
+        }
+        var badTime = line
+        badTime[62] = UInt8(ascii: "x")  // the month's first digit
+        #expect(time(badTime) == nil)
+        #expect(time(Array(line.prefix(81))) == nil)  // cut before the time's closing quote
+        #expect(time(Array(line.prefix(82))) == record.timestamp.millisecondsSinceEpoch)
+    }
+
     /// Valid lines with bytes flipped, inserted, deleted or cut: the fast path never accepts what
     /// the full parser rejects, and never reads something else.
     @Test func mutatedLinesNeverFoolTheFastPath() {
