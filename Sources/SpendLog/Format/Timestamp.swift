@@ -102,6 +102,15 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// ``parse(_:)`` over UTF-8 bytes, without making a `String` (the record parser's path).
     public static func parse(utf8 b: UnsafeBufferPointer<UInt8>) -> Timestamp? {
         let n = b.count
+        if n == 24, let base = b.baseAddress, base[10] == 0x54, base[19] == 0x2E, base[23] == 0x5A {
+            return parseWritten(base)
+        }
+        return parseAnyLayout(utf8: b)
+    }
+
+    /// ``parse(utf8:)`` without its path for the layout spendlog writes (tests compare the two).
+    static func parseAnyLayout(utf8 b: UnsafeBufferPointer<UInt8>) -> Timestamp? {
+        let n = b.count
         guard n >= 20 else { return nil }
         func num(_ at: Int, _ width: Int) -> Int64? {
             var v: Int64 = 0
@@ -149,6 +158,41 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         guard i == n else { return nil }
         let days = daysFromCivil(year, month, day)
         let ms = ((days * 24 + hour) * 60 + minute - offsetMinutes) * 60_000 + second * 1000 + millis
+        let result = Timestamp(millisecondsSinceEpoch: ms)
+        guard result >= earliest, result <= latest else { return nil }
+        return result
+    }
+
+    /// The layout spendlog writes (``writeRFC3339(into:)``, `2026-11-23T10:15:02.123Z`: 24 bytes,
+    /// `T`, `.` and `Z` at 10, 19 and 23, which the caller has checked), read without the general
+    /// parser's loops: every record's time, read by the indexer and by queries, is in it. Accepts
+    /// and refuses exactly what ``parse(utf8:)`` does on such bytes (tests hold the two equal).
+    @inline(__always)
+    static func parseWritten(_ p: UnsafePointer<UInt8>) -> Timestamp? {
+        // Each byte minus "0" (a byte below "0" wraps to 208 and up) is a digit when below 10,
+        // that is when it plus 6 is below 16: the or of those sums is below 16 when all are.
+        var sums: UInt32 = 0
+        @inline(__always) func digit(_ at: Int) -> UInt32 {
+            let value = UInt32(p[at] &- 0x30)
+            sums |= value &+ 6
+            return value
+        }
+        let d0 = digit(0), d1 = digit(1), d2 = digit(2), d3 = digit(3)
+        let mo0 = digit(5), mo1 = digit(6), dd0 = digit(8), dd1 = digit(9)
+        let h0 = digit(11), h1 = digit(12), mi0 = digit(14), mi1 = digit(15), s0 = digit(17), s1 = digit(18)
+        let f0 = digit(20), f1 = digit(21), f2 = digit(22)
+        guard sums < 16, p[4] == 0x2D, p[7] == 0x2D, p[13] == 0x3A, p[16] == 0x3A else { return nil }
+        let year = Int64(d0 * 1000 + d1 * 100 + d2 * 10 + d3)
+        let month = Int64(mo0 * 10 + mo1)
+        let day = Int64(dd0 * 10 + dd1)
+        let hour = Int64(h0 * 10 + h1)
+        let minute = Int64(mi0 * 10 + mi1)
+        let second = Int64(s0 * 10 + s1)
+        guard month >= 1, month <= 12, day >= 1, day <= daysInMonth(year, month), hour < 24, minute < 60,
+            second < 60
+        else { return nil }
+        let millis = Int64(f0 * 100 + f1 * 10 + f2)
+        let ms = ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis
         let result = Timestamp(millisecondsSinceEpoch: ms)
         guard result >= earliest, result <= latest else { return nil }
         return result

@@ -50,19 +50,38 @@ public struct IndexSnapshot: Sendable {
     }
 
     /// A rollup file of this generation; nil for an hour file of a day without records. `keeping`:
-    /// the time buckets whose cells are wanted (``RollupFile/decode(_:path:keeping:)``).
+    /// the time buckets whose cells are wanted (``RollupFile/decode(_:path:checkedOnly:keeping:)``).
     func rollup(
         cube: RollupCube, granularity: Granularity, day: Int64? = nil, keeping: ((UInt32) -> Bool)? = nil
     ) throws(SpendLogError) -> RollupFile? {
         let file = path + "/" + RollupFile.fileName(cube: cube, granularity: granularity, day: day)
+        guard let bytes = try bytes(of: file, optional: day != nil) else { return nil }
+        return try RollupFile.decode(bytes, path: file, keeping: keeping)
+    }
+
+    /// The cells of a rollup file of this generation, as they are decoded
+    /// (``RollupFile/forEachCell(_:path:checkedOnly:keeping:header:cell:)``); false for an hour
+    /// file of a day without records.
+    func forEachCell(
+        cube: RollupCube, granularity: Granularity, day: Int64? = nil, keeping: ((UInt32) -> Bool)? = nil,
+        header: (RollupFile, Int) -> Void, cell: (SIMD8<UInt32>, RollupMetrics) -> Void
+    ) throws(SpendLogError) -> Bool {
+        let file = path + "/" + RollupFile.fileName(cube: cube, granularity: granularity, day: day)
+        guard let bytes = try bytes(of: file, optional: day != nil) else { return false }
+        try RollupFile.forEachCell(bytes, path: file, keeping: keeping, header: header, cell: cell)
+        return true
+    }
+
+    /// The bytes of `file`; nil when it is `optional` and absent while the generation is there.
+    private func bytes(of file: String, optional: Bool) throws(SpendLogError) -> [UInt8]? {
         guard let bytes = try FileSystem.readWholeFile(file) else {
-            if day != nil && FileSystem.isDirectory(path) { return nil }
+            if optional && FileSystem.isDirectory(path) { return nil }
             throw SpendLogError(
                 code: .io,
                 message:
                     "The index generation '\(path)' was removed while it was read (a concurrent `spendlog index`); try again.",
                 path: file)
         }
-        return try RollupFile.decode(bytes, path: file, keeping: keeping)
+        return bytes
     }
 }

@@ -82,15 +82,20 @@ public struct Query: Sendable {
 
         if let snapshot, let cube, useRollups {
             trace.cube = cube.name
-            var files: [RollupFile] = []
-            if plan.months != nil, let file = try snapshot.rollup(cube: cube, granularity: .month) {
-                files.append(file)
-            }
-            if plan.needsDayCells,
-                let file = try snapshot.rollup(cube: cube, granularity: .day, keeping: { plan.owns(.day, Int64($0)) })
+            // Cells are summed as each file is decoded. Damage found partway through a file throws
+            // out of this call, and the answer is made again without the index (``stats(_:)``).
+            func sum(_ granularity: Granularity, day: Int64? = nil, keeping: ((UInt32) -> Bool)? = nil)
+                throws(SpendLogError)
             {
-                files.append(file)
+                var adder: RowAccumulator.CellAdder? = nil
+                _ = try snapshot.forEachCell(
+                    cube: cube, granularity: granularity, day: day, keeping: keeping,
+                    header: { header, _ in adder = RowAccumulator.CellAdder(accumulator, header: header, plan: plan) },
+                    cell: { key, metrics in adder!.add(key, metrics) })
+                trace.rollupCells += adder?.used ?? 0
             }
+            if plan.months != nil { try sum(.month) }
+            if plan.needsDayCells { try sum(.day, keeping: { plan.owns(.day, Int64($0)) }) }
             var hourDays = plan.hourFileDays
             if plan.zone != nil, let hours = plan.hours, cube.finest == .hour {
                 // Every day's hours come from hour cells: the days the generation has hour files for.
@@ -98,10 +103,7 @@ public struct Query: Sendable {
                     (hours.lo.map { (day + 1) * 24 > $0 } ?? true) && (hours.hi.map { day * 24 < $0 } ?? true)
                 }
             }
-            for day in hourDays {
-                if let file = try snapshot.rollup(cube: cube, granularity: .hour, day: day) { files.append(file) }
-            }
-            for file in files { trace.rollupCells += accumulator.add(file, plan: plan) }
+            for day in hourDays { try sum(.hour, day: day) }
         }
 
         let reader = LogReader(directory: directory)
@@ -264,40 +266,58 @@ final class RowAccumulator {
         }
     }
 
-    /// Adds the cells of `file` that `plan` gives to rollups; returns how many.
-    func add(_ file: RollupFile, plan: TimePlan) -> Int {
-        let translate = file.strings.map { $0.isEmpty ? UInt32(0) : interner.id(for: $0) }
-        var lanes = [Int](repeating: 0, count: Dimension.allCases.count)  // dimension code → file lane
-        for (lane, dimension) in file.dimensions.enumerated() { lanes[Int(dimension.code)] = lane + 1 }
-        let filters = allowed.enumerated().compactMap { code, set in set.map { (lanes[code], $0) } }
-        // Per row lane: the file lane of its dimension (nil for a time key).
-        let fileLanes = groupDimensions.map { $0.map { lanes[Int($0.code)] } }
-        var used = 0
-        var timeCache: (Int64, [UInt32])? = nil
-        // Cells come in time order: whether the plan owns a time is worked out once per time.
-        var owned: (time: Int64, owns: Bool)? = nil
-        cells: for (index, key) in file.keys.enumerated() {
+    /// Sums the cells of a rollup file that `plan` gives to rollups, as they are decoded: `header`
+    /// is the file without its cells (``RollupFile/forEachCell(_:path:checkedOnly:keeping:header:cell:)``).
+    final class CellAdder {
+        private let rows: RowAccumulator
+        private let plan: TimePlan
+        private let granularity: Granularity
+        private let translate: [UInt32]
+        private let filters: [(lane: Int, allowed: Set<UInt32>)]
+        /// Per row lane, what fills it: > 0 that file lane, -1 the cell's time, 0 nothing (a tag).
+        private let sources: [Int]
+        private(set) var used = 0
+        private var timeCache: (Int64, [UInt32])? = nil
+        /// Cells come in time order: whether the plan owns a time is worked out once per time.
+        private var owned: (time: Int64, owns: Bool)? = nil
+
+        init(_ rows: RowAccumulator, header: RollupFile, plan: TimePlan) {
+            self.rows = rows
+            self.plan = plan
+            granularity = header.granularity
+            translate = header.strings.map { $0.isEmpty ? UInt32(0) : rows.interner.id(for: $0) }
+            var lanes = [Int](repeating: 0, count: Dimension.allCases.count)  // dimension code → file lane
+            for (lane, dimension) in header.dimensions.enumerated() { lanes[Int(dimension.code)] = lane + 1 }
+            filters = rows.allowed.enumerated().compactMap { code, set in set.map { (lanes[code], $0) } }
+            sources = rows.groupBy.indices.map { index in
+                rows.groupDimensions[index].map { lanes[Int($0.code)] } ?? (rows.groupBy[index].isTime ? -1 : 0)
+            }
+        }
+
+        @inline(__always)
+        func add(_ key: SIMD8<UInt32>, _ metrics: RollupMetrics) {
             let time = Int64(key[0])
-            if owned?.time != time { owned = (time, plan.owns(file.granularity, time)) }
-            guard owned!.owns else { continue }
-            for (lane, set) in filters where !set.contains(translate[Int(key[lane])]) { continue cells }
+            if owned?.time != time { owned = (time, plan.owns(granularity, time)) }
+            guard owned!.owns else { return }
+            for (lane, set) in filters where !set.contains(translate[Int(key.lane(lane))]) { return }
             if timeCache?.0 != time {
                 timeCache = (
-                    time, groupBy.map { $0.isTime ? timeLane($0, granularity: file.granularity, time: time) : 0 }
+                    time,
+                    rows.groupBy.map { $0.isTime ? rows.timeLane($0, granularity: granularity, time: time) : 0 }
                 )
             }
             var row = SIMD16<UInt32>(repeating: 0)
-            for (lane, group) in groupBy.enumerated() {
-                if let fileLane = fileLanes[lane] {
-                    row[lane] = translate[Int(key[fileLane])]
-                } else if group.isTime {
-                    row[lane] = timeCache!.1[lane]
+            for lane in 0..<sources.count {
+                let source = sources[lane]
+                if source > 0 {
+                    row.setLane(lane, translate[Int(key.lane(source))])
+                } else if source < 0 {
+                    row.setLane(lane, timeCache!.1[lane])
                 }
             }
-            rowSums.add(row, file.metrics[index])
+            rows.rowSums.add(row, metrics)
             used += 1
         }
-        return used
     }
 
     /// Takes note of the ids of `segment`'s records (counted from the index) without adding them.
@@ -340,9 +360,9 @@ final class RowAccumulator {
             var row = SIMD16<UInt32>(repeating: 0)
             for (lane, group) in groupBy.enumerated() {
                 if let dimension = groupDimensions[lane] {
-                    row[lane] = record.ids[dimension]
+                    row.setLane(lane, record.ids[dimension])
                 } else {
-                    row[lane] = timeLane(group, localDay: localDay(record.timestampMs))
+                    row.setLane(lane, timeLane(group, localDay: localDay(record.timestampMs)))
                 }
             }
             rowSums.add(row, record.metrics)
@@ -377,11 +397,11 @@ final class RowAccumulator {
         var row = SIMD16<UInt32>(repeating: 0)
         for (lane, group) in groupBy.enumerated() {
             if let dimension = groupDimensions[lane] {
-                row[lane] = scanned.ids[dimension]
+                row.setLane(lane, scanned.ids[dimension])
             } else if let tag = group.tagKey {
-                row[lane] = interner.id(for: record.tags[tag])
+                row.setLane(lane, interner.id(for: record.tags[tag]))
             } else {
-                row[lane] = timeLane(group, localDay: localDay(ms))
+                row.setLane(lane, timeLane(group, localDay: localDay(ms)))
             }
         }
         rowSums.add(row, scanned.metrics)

@@ -24,6 +24,55 @@ import Testing
         #expect(Timestamp.parse(text) == nil)
     }
 
+    /// The path for the layout spendlog writes (`2026-11-23T10:15:02.123Z`) accepts and refuses
+    /// what the general parser does: on written times, and on them with bytes changed to digits,
+    /// separators, the bytes just outside the digits (`/`, `:`) and others, one to three at a time.
+    @Test func theWrittenLayoutIsReadAsTheGeneralParserReadsIt() {
+        var rng = SplitMix(state: 20_261_202)
+        let replacements: [UInt8] = Array("0123456789-:.TZtz+ /".utf8) + [0x00, 0x2F, 0x3A, 0x7F, 0x80, 0xFF]
+        func agree(_ bytes: [UInt8]) {
+            bytes.withUnsafeBufferPointer { b in
+                let fast = Timestamp.parse(utf8: b)
+                let general = Timestamp.parseAnyLayout(utf8: b)
+                if fast != general {
+                    Issue.record("\(String(decoding: bytes, as: UTF8.self)): \(String(describing: fast)) against \(String(describing: general))")
+                }
+            }
+        }
+        var accepted = 0
+        for step in 0..<40_000 {
+            let ms = Int64.random(in: 0...253_402_300_799_999, using: &rng)
+            var bytes = Array(Timestamp(millisecondsSinceEpoch: ms).rfc3339.utf8)
+            #expect(bytes.count == 24)
+            if step % 8 != 0 {
+                for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                    // Keep the three bytes that choose the path, most of the time.
+                    let position = Int.random(in: 0..<24, using: &rng)
+                    if [10, 19, 23].contains(position) && step % 3 != 0 { continue }
+                    bytes[position] = replacements.randomElement(using: &rng)!
+                }
+            }
+            agree(bytes)
+            if bytes.withUnsafeBufferPointer({ Timestamp.parse(utf8: $0) }) != nil { accepted += 1 }
+        }
+        // Both sides of each check are met: many changed times still parse, many do not.
+        #expect(accepted > 5_000 && accepted < 35_000)
+        // Dates and times at the edges of each field.
+        for text in [
+            "2024-02-29T23:59:59.999Z", "2026-02-29T00:00:00.000Z", "2100-02-29T00:00:00.000Z",
+            "2000-02-29T00:00:00.000Z", "2026-04-31T00:00:00.000Z", "2026-00-10T00:00:00.000Z",
+            "2026-13-10T00:00:00.000Z", "2026-01-00T00:00:00.000Z", "2026-01-32T00:00:00.000Z",
+            "2026-01-01T24:00:00.000Z", "2026-01-01T23:60:00.000Z", "2026-01-01T23:59:60.000Z",
+            "0000-01-01T00:00:00.000Z", "1969-12-31T23:59:59.999Z", "1970-01-01T00:00:00.000Z",
+            "9999-12-31T23:59:59.999Z", "2026-1-010T00:00:00.000Z", "2026-01-01T00:00:00.00aZ",
+        ] {
+            agree(Array(text.utf8))
+        }
+        #expect(Timestamp.parse("9999-12-31T23:59:59.999Z") == Timestamp.latest)
+        #expect(Timestamp.parse("1970-01-01T00:00:00.000Z") == Timestamp.earliest)
+        #expect(Timestamp.parse("2026-02-29T00:00:00.000Z") == nil)
+    }
+
     @Test func agreesWithFoundationOnRandomInstants() {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
