@@ -120,7 +120,7 @@ out=$WORK/section.md
     echo
     echo "| reader | time | vs spendlog index |"
     echo "|---|---|---|"
-    echo "| \`spendlog index --rebuild\` (5 cubes: hour, day and month rollups) | $index_ms ms | 1.00 |"
+    echo "| \`spendlog index --rebuild\` (6 cubes: hour, day and month rollups) | $index_ms ms | 1.00 |"
     echo "| DuckDB \`read_ndjson\`, same cells as the core cube (hour × project × model × provider × status, all sums) | $duck_cube_ms ms | $(ratio "$duck_cube_ms" "$index_ms") |"
     echo "| DuckDB \`read_ndjson\`, \`GROUP BY project, model\` with count and cost only | $duck_simple_ms ms | $(ratio "$duck_simple_ms" "$index_ms") |"
     echo "| \`zstd -d\` of the same files to /dev/null (1 thread: decompression alone) | $zstd_ms ms | $(ratio "$zstd_ms" "$index_ms") |"

@@ -31,7 +31,9 @@ mkdir -p "$CACHE"
 cached_log() {
     local name=$1 n=$2
     local params key dir
-    params="records=$n days=$DAYS seed=$SEED end=$END gen-records.sh=$(sha256sum scripts/gen-records.sh | cut -c1-16)"
+    # seal=: the layout of sealed segments (zstd frames of about 512 KiB of text each, ending at line
+    # ends); a log sealed another way is made again.
+    params="records=$n days=$DAYS seed=$SEED end=$END ordered=1 gen-records.sh=$(sha256sum scripts/gen-records.sh | cut -c1-16) seal=frames-512KiB"
     key=$(printf '%s' "$params" | sha256sum | cut -c1-12)
     dir=$CACHE/$name-$key
     if [ ! -f "$dir/stamp" ]; then
@@ -40,7 +42,7 @@ cached_log() {
         echo "making the $name log ($params) in $dir" >&2
         local start
         start=$(now_ms)
-        scripts/gen-records.sh "$n" "$DAYS" "$SEED" "$END" \
+        ORDERED=1 scripts/gen-records.sh "$n" "$DAYS" "$SEED" "$END" \
             | split -l "$CHUNK" --filter="'$BIN' ingest --dir '$dir/log' --fsync none - >/dev/null"
         "$BIN" seal --dir "$dir/log"
         printf '%s\nmade_ms=%d\n' "$params" "$(( $(now_ms) - start ))" > "$dir/stamp"
@@ -67,7 +69,7 @@ for s in "${SIZES[@]}"; do
     RSS[$s]=$(/usr/bin/time -f '%M' "$BIN" index --dir "${LOG[$s]}" --rebuild 2>&1 >/dev/null | tail -1)  # KiB
     generation=$(readlink -f "${LOG[$s]}/index")/$(cat "${LOG[$s]}/index/CURRENT")
     INDEX_BYTES[$s]=$(bytes_of "$generation")
-    CORE_DAY[$s]=$(stat -c %s "$generation/core.day.roll")
+    CORE_DAY[$s]=$(bytes_of "$generation"/core.day.*.roll)
 done
 
 query_row() {  # query_row LABEL ARGS...
@@ -98,7 +100,8 @@ out=$WORK/section.md
     echo "stretch with it; the ratios are of the same run)."
     echo
     echo "Data: scripts/gen-records.sh over $DAYS days (seed $SEED, ending $(date -u -d "@$END" +%FT%TZ)), the same"
-    echo "generator as the index section; each log made once (ingested $CHUNK records at a time with"
+    echo "generator as the index section, in time order (\`ORDERED=1\`: as writers append records; the index"
+    echo "section's records come in random order); each log made once (ingested $CHUNK records at a time with"
     echo "\`--fsync none\`, then sealed) and kept in .build/bench-large/ for later runs. Making the 10M log took"
     echo "$(( MADE[10m] / 1000 )) s (generation, ingest and seal; 1M: $(( MADE[1m] / 1000 )) s)."
     echo
@@ -136,11 +139,13 @@ out=$WORK/section.md
         query_row "${query%%|*}" ${query#*|}
     done
     echo
-    echo "What grows with the records: \`--by day --by model\` sums every cell of core.day.roll, one per day ×"
+    echo "What grows with the records: \`--by day --by model\` sums every cell of the core day files (one per month), one per day ×"
     echo "project × model × provider × status that has records ($(mib "${CORE_DAY[10k]}") MiB at 10k, $(mib "${CORE_DAY[10m]}") MiB at 10M, where every combination"
-    echo "has records every day); \`--since 2026-10-15T06:30:00Z\` reads that whole file too (for the days of"
-    echo "October after the 15th), and for the half hour before 07:00 decompresses and scans every record of"
-    echo "the 15th's segment (about $(( COUNT[10m] / DAYS )) records at 10M, $(( COUNT[10k] / DAYS )) at 10k)."
+    echo "has records every day); \`--since 2026-10-15T06:30:00Z\` reads only October's (for the days of"
+    echo "October after the 15th), and for the half hour before 07:00 decompresses and scans only the zstd"
+    echo "frames of the 15th's segment whose times reach into it (docs/FORMAT.md, \"Frames\"): about 512 KiB of"
+    echo "text each, at most a frame or two at any size (the whole segment at 10k: $(( COUNT[10k] / DAYS )) records, one frame;"
+    echo "$(( COUNT[10m] / DAYS )) records in 22 frames at 10M)."
 } > "$out"
 sed -i "s|LOADAVG|$(cut -d' ' -f1-3 /proc/loadavg)|" "$out"
 cat "$out"

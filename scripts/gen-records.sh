@@ -3,11 +3,13 @@
 #   scripts/gen-records.sh N DAYS [SEED] [END_EPOCH_SECONDS]
 # 20 projects, 10 models with list prices, 60 users per project, callers, roles, tasks, 2% errors,
 # 40% cached input;
-# times spread over the DAYS days before END (default: now). About 300 bytes per stored record.
+# times spread over the DAYS days before END (default: now), in random order, or with ORDERED=1 in
+# time order (as writers append them: record i falls in the i-th of N equal slots of the span).
+# About 300 bytes per stored record.
 # With TAGS=1 each record also has tags: team (one of 6, by project) and env (prod 80%, staging).
 set -euo pipefail
 N=${1:?count}; DAYS=${2:?days}; SEED=${3:-7}; END=${4:-$(date +%s)}
-awk -v n="$N" -v days="$DAYS" -v seed="$SEED" -v end="$END" -v tags="${TAGS:-0}" 'BEGIN {
+awk -v n="$N" -v days="$DAYS" -v seed="$SEED" -v end="$END" -v tags="${TAGS:-0}" -v ordered="${ORDERED:-0}" 'BEGIN {
     srand(seed)
     split("support-bot research etl search-rerank marketing-copy billing-assistant code-review docs-qa sales-email " \
           "fraud-triage onboarding translation moderation analytics-sql ticket-routing legal-summaries hr-faq " \
@@ -23,7 +25,7 @@ awk -v n="$N" -v days="$DAYS" -v seed="$SEED" -v end="$END" -v tags="${TAGS:-0}"
     span = days * 86400
     for (i = 0; i < n; i++) {
         p = 1 + int(rand() * 20); m = 1 + int(rand() * 10)
-        t = end - 1 - int(rand() * span)
+        t = (ordered == 1) ? end - span + int((i + rand()) * span / n) : end - 1 - int(rand() * span)
         inTok = 200 + int(rand() * 8000); outTok = 20 + int(rand() * 1200)
         cached = (rand() < 0.4) ? int(inTok * 0.5) : 0
         reasoning = (m == 3 || m == 4) ? int(outTok * 0.6) : 0

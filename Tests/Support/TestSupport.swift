@@ -161,3 +161,32 @@ public func spendlog(
         TestPaths.binary, arguments, input: input.map { Data($0.utf8) }, environment: environment,
         workingDirectory: workingDirectory)
 }
+
+/// Seals again every sealed segment of the log at `path` with frames of about `frameBytes` of
+/// text (the sealer's own, with a smaller frame than the 1 MiB it uses), so that readers of the
+/// files meet many frames in a small log. Returns how many frames the segments have in all.
+@discardableResult
+public func resealInSmallFrames(_ path: String, frameBytes: Int = 2_048) throws -> Int {
+    let log = try LogDirectory.open(path, create: false)
+    let reader = LogReader(directory: log)
+    for segment in try reader.segments() where segment.sealed {
+        var text: [UInt8] = []
+        _ = try reader.readLines(segment) { line, _ in
+            text.append(contentsOf: line)
+            text.append(0x0A)
+        }
+        let folder = String(segment.path[..<segment.path.lastIndex(of: "/")!])
+        writeFile(folder + "/" + segment.name.activeFileName, Data(text))
+        try FileManager.default.removeItem(atPath: segment.path)
+        try SegmentSealer.seal(segment.name, in: folder, frameBytes: frameBytes)
+    }
+    var frames = 0
+    for segment in try reader.segments() where segment.sealed {
+        let zstd = try runProcess("/usr/bin/zstd", ["-l", "-v", segment.path])
+        guard let line = zstd.stdout.split(separator: "\n").first(where: { $0.hasPrefix("# Zstandard Frames:") }),
+            let count = Int(line.split(separator: " ").last ?? "")
+        else { throw CocoaError(.fileReadCorruptFile) }
+        frames += count
+    }
+    return frames
+}

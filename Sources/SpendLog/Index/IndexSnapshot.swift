@@ -52,9 +52,10 @@ public struct IndexSnapshot: Sendable {
     /// A rollup file of this generation; nil for an hour file of a day without records. `keeping`:
     /// the time buckets whose cells are wanted (``RollupFile/decode(_:path:checkedOnly:keeping:)``).
     func rollup(
-        cube: RollupCube, granularity: Granularity, day: Int64? = nil, keeping: ((UInt32) -> Bool)? = nil
+        cube: RollupCube, granularity: Granularity, day: Int64? = nil, month: Int64? = nil,
+        keeping: ((UInt32) -> Bool)? = nil
     ) throws(SpendLogError) -> RollupFile? {
-        let file = path + "/" + RollupFile.fileName(cube: cube, granularity: granularity, day: day)
+        let file = path + "/" + RollupFile.fileName(cube: cube, granularity: granularity, day: day, month: month)
         guard let bytes = try bytes(of: file, optional: day != nil) else { return nil }
         return try RollupFile.decode(bytes, path: file, keeping: keeping)
     }
@@ -63,25 +64,74 @@ public struct IndexSnapshot: Sendable {
     /// (``RollupFile/forEachCell(_:path:checkedOnly:keeping:header:cell:)``); false for an hour
     /// file of a day without records.
     func forEachCell(
-        cube: RollupCube, granularity: Granularity, day: Int64? = nil, keeping: ((UInt32) -> Bool)? = nil,
+        cube: RollupCube, granularity: Granularity, day: Int64? = nil, month: Int64? = nil,
+        keeping: ((UInt32) -> Bool)? = nil,
         header: (RollupFile, Int) -> Void, cell: (SIMD8<UInt32>, RollupMetrics) -> Void
     ) throws(SpendLogError) -> Bool {
-        let file = path + "/" + RollupFile.fileName(cube: cube, granularity: granularity, day: day)
+        let file = path + "/" + RollupFile.fileName(cube: cube, granularity: granularity, day: day, month: month)
         guard let bytes = try bytes(of: file, optional: day != nil) else { return false }
         try RollupFile.forEachCell(bytes, path: file, keeping: keeping, header: header, cell: cell)
         return true
+    }
+
+    /// The files of `cube`'s day cells: one per month with records, ascending (month set), or
+    /// the one file of a generation written before day files were split by month (month nil).
+    func dayFiles(cube: RollupCube) throws(SpendLogError) -> [(name: String, month: Int64?)] {
+        guard let names = try FileSystem.listDirectory(path) else { throw removedWhileRead(path) }
+        let single = RollupFile.fileName(cube: cube, granularity: .day)
+        if names.contains(single) { return [(single, nil)] }
+        return names.compactMap { name in RollupFile.dayFileMonth(name, cube: cube).map { (name, $0) } }
+            .sorted { $0.1 < $1.1 }.map { (name: $0.0, month: Optional($0.1)) }
+    }
+
+    /// Every day cell of `cube`, from its day files (``dayFiles(cube:)``) put together; nil when
+    /// it has none. The day files of one generation share one string table.
+    func dayCells(cube: RollupCube) throws(SpendLogError) -> RollupFile? {
+        var result: RollupFile? = nil
+        for (name, month) in try dayFiles(cube: cube) {
+            guard let file = try rollup(cube: cube, granularity: .day, month: month) else { continue }
+            guard var whole = result else {
+                result = file
+                continue
+            }
+            guard file.strings == whole.strings, file.dimensions == whole.dimensions else {
+                throw SpendLogError(
+                    code: .corruption,
+                    message:
+                        "Rollup file '\(path)/\(name)' has another string table than the other day files of its generation. "
+                        + "The index is derived data: run `spendlog index --rebuild` to rebuild it from the segments.",
+                    path: path + "/" + name)
+            }
+            whole.keys += file.keys
+            whole.metrics += file.metrics
+            result = whole
+        }
+        return result
+    }
+
+    /// Where the records of the indexed segments of `day`'s (`YYYY-MM-DD`, or its `YYYY-MM`)
+    /// month lie, frame by frame; nil when this generation has no frames file for the month (one
+    /// written before frames were kept).
+    func frames(day: String) throws(SpendLogError) -> SegmentFrames? {
+        let file = path + "/" + SegmentFrames.fileName(day: day)
+        guard let bytes = try bytes(of: file, optional: true) else { return nil }
+        return try SegmentFrames.decode(bytes, path: file)
     }
 
     /// The bytes of `file`; nil when it is `optional` and absent while the generation is there.
     private func bytes(of file: String, optional: Bool) throws(SpendLogError) -> [UInt8]? {
         guard let bytes = try FileSystem.readWholeFile(file) else {
             if optional && FileSystem.isDirectory(path) { return nil }
-            throw SpendLogError(
-                code: .io,
-                message:
-                    "The index generation '\(path)' was removed while it was read (a concurrent `spendlog index`); try again.",
-                path: file)
+            throw removedWhileRead(file)
         }
         return bytes
+    }
+
+    private func removedWhileRead(_ file: String) -> SpendLogError {
+        SpendLogError(
+            code: .io,
+            message:
+                "The index generation '\(path)' was removed while it was read (a concurrent `spendlog index`); try again.",
+            path: file)
     }
 }

@@ -51,7 +51,10 @@ final class IndexWorker: @unchecked Sendable {
     /// The day cells of finished days, per cube, packed.
     var packed: [PackedDayCells]
     var covered: [IndexManifest.Entry] = []
+    /// The hour and frames files this worker wrote.
     var hourFiles: [String] = []
+    /// The frames of the segments this worker read, by manifest key.
+    var segmentFrames: [String: SegmentFrames.Segment] = [:]
     var bytesRead: Int64 = 0
     var failure: SpendLogError?
     /// Ids of the day being indexed, from its segments indexed before and those read so far: a
@@ -147,6 +150,7 @@ final class IndexWorker: @unchecked Sendable {
         var ids = self.dayIDs
         self.dayIDs = RecordIDSet()
         var duplicates = 0
+        var frames = SegmentFrames.Builder()
         let sinks = RollupCube.all.enumerated().map { c, cube in
             var codes = SIMD8<UInt32>(repeating: 0)
             for (lane, code) in cube.codes.enumerated() { codes[lane] = UInt32(code) }
@@ -164,9 +168,14 @@ final class IndexWorker: @unchecked Sendable {
                 try reader.readLines(
                     segment,
                     fileBytes: { bytes in checksum = fnv1a64(bytes.bindMemory(to: UInt8.self), seed: checksum) },
-                    buffers: readBuffers
+                    buffers: readBuffers,
+                    frameEnded: { fileOffset, textOffset, count, atLineStart in
+                        frames.frameEnded(
+                            fileOffset: fileOffset, textOffset: textOffset, frames: count, atLineStart: atLineStart)
+                    }
                 ) { line, offset throws(SpendLogError) in
                     let scanned = try scanner.scan(line, of: segment, at: offset)
+                    frames.line(scanned.timestampMs)
                     guard ids.insert(scanned.id) else {
                         duplicates += 1
                         return
@@ -186,6 +195,7 @@ final class IndexWorker: @unchecked Sendable {
             }
         }
         bytesRead += summary.bytes
+        segmentFrames[IndexManifest.key(for: segment)] = frames.finished(fileBytes: segment.size)
         covered.append(
             IndexManifest.Entry(
                 path: IndexManifest.key(for: segment), bytes: segment.size, checksum: checksum, records: records))

@@ -104,7 +104,8 @@ public final class Indexer: Sendable {
         let generationPath = generations.path(of: generation)
         let workers = try scan(plan, into: generationPath, threads: options.threads, progress: progress)
         try writeDayAndMonthRollups(workers, base: plan.base, into: generationPath)
-        let written = collect(workers, into: &plan.manifest, report: &report)
+        var written = collect(workers, into: &plan.manifest, report: &report)
+        written.formUnion(try writeFrames(workers, base: plan.base, into: generationPath))
         try linkUnchangedHourFiles(of: plan.base, except: written, into: generationPath)
         try commit(generation, manifest: plan.manifest, keeping: plan.previous?.generation)
         report.generation = generation
@@ -183,7 +184,7 @@ public final class Indexer: Sendable {
         var baseMonthFiles: [RollupFile?] = cubes.map { _ in nil }
         if let base {
             for (c, cube) in cubes.enumerated() {
-                baseDayFiles[c] = try base.rollup(cube: cube, granularity: .day)
+                baseDayFiles[c] = try base.dayCells(cube: cube)
                 baseMonthFiles[c] = try base.rollup(cube: cube, granularity: .month)
             }
         }
@@ -229,14 +230,18 @@ public final class Indexer: Sendable {
 
             let months = CellMap(capacity: 1024)
             if let file = baseMonths[c] { add(file, into: months, translate: baseMonthTranslations[c]) }
-            let dayPath = generationPath + "/" + RollupFile.fileName(cube: cube, granularity: .day)
+            let strings = sortedIDs.map { global.strings[Int($0)] }
             do throws(SpendLogError) {
-                // The day file goes to disk as it is made, a mebibyte at a time: its size grows with
-                // the log, and memory must not.
-                let dayFile = try FileSystem.open(dayPath, O_RDWR | O_CREAT | O_TRUNC)
-                defer { FileSystem.close(dayFile) }
-                var encoder = RollupFile.Encoder(
-                    cube: cube, granularity: .day, strings: sortedIDs.map { global.strings[Int($0)] }, cells: 0)
+                // One day file per month, each with the cube's whole string table, written as it is
+                // made, a mebibyte at a time: its size grows with the log, and memory must not.
+                var dayFile: (month: Int64, fd: FileDescriptor, path: String, encoder: RollupFile.Encoder)? = nil
+                defer { if let dayFile { FileSystem.close(dayFile.fd) } }
+                func finishDayFile() throws(SpendLogError) {
+                    guard let open = dayFile else { return }
+                    dayFile = nil
+                    defer { FileSystem.close(open.fd) }
+                    try open.encoder.finish(into: open.fd, path: open.path)
+                }
                 let day = CellMap(capacity: 1024)
                 var mapped: [SIMD8<UInt32>] = []
                 var r = 0
@@ -263,6 +268,16 @@ public final class Indexer: Sendable {
                         day.add(cell, baseDay!.metrics[baseOrder[b]])
                         b += 1
                     }
+                    let month = TimeBuckets.month(ofDay: Int64(next))
+                    if dayFile?.month != month {
+                        try finishDayFile()
+                        let path = generationPath + "/" + RollupFile.fileName(cube: cube, granularity: .day, month: month)
+                        let fd = try FileSystem.open(path, O_RDWR | O_CREAT | O_TRUNC)
+                        dayFile = (
+                            month, fd, path,
+                            RollupFile.Encoder(cube: cube, granularity: .day, strings: strings, cells: 0)
+                        )
+                    }
                     mapped.removeAll(keepingCapacity: true)
                     for key in day.keys {
                         var cell = SIMD8<UInt32>(repeating: 0)
@@ -272,12 +287,14 @@ public final class Indexer: Sendable {
                     }
                     let values = day.values
                     for index in mapped.withUnsafeBufferPointer({ RollupFile.fileOrder($0, dimensions: k) }) {
-                        encoder.append(mapped[index], values[index])
+                        dayFile!.encoder.append(mapped[index], values[index])
                     }
                     day.removeAll()
-                    if encoder.pendingBytes >= 1 << 20 { try encoder.drain(into: dayFile, path: dayPath) }
+                    if dayFile!.encoder.pendingBytes >= 1 << 20 {
+                        try dayFile!.encoder.drain(into: dayFile!.fd, path: dayFile!.path)
+                    }
                 }
-                try encoder.finish(into: dayFile, path: dayPath)
+                try finishDayFile()
                 try FileSystem.writeNewFile(
                     generationPath + "/" + RollupFile.fileName(cube: cube, granularity: .month),
                     RollupFile.encode(cells: months, cube: cube, granularity: .month, interner: global))
@@ -314,7 +331,28 @@ public final class Indexer: Sendable {
         return written
     }
 
-    /// Hour files of days nothing was added to are the base generation's: hard links.
+    /// The frames files of the months the workers read segments of: the base generation's entries
+    /// and the new ones (docs/FORMAT.md, "Frames"); returns their names.
+    private func writeFrames(_ workers: [IndexWorker], base: IndexSnapshot?, into generationPath: String)
+        throws(SpendLogError) -> Set<String>
+    {
+        var byMonth: [String: [(String, SegmentFrames.Segment)]] = [:]
+        for worker in workers {
+            for (key, segment) in worker.segmentFrames { byMonth[SegmentFrames.month(ofKey: key), default: []].append((key, segment)) }
+        }
+        var names = Set<String>()
+        for (month, segments) in byMonth {
+            let name = SegmentFrames.fileName(day: month)
+            var frames = try base?.frames(day: month) ?? SegmentFrames()
+            for (key, segment) in segments { frames.segments[key] = segment }
+            try FileSystem.writeNewFile(generationPath + "/" + name, frames.encoded())
+            names.insert(name)
+        }
+        return names
+    }
+
+    /// Hour files of days and frames files of months nothing was added to are the base
+    /// generation's: hard links.
     private func linkUnchangedHourFiles(
         of base: IndexSnapshot?, except written: Set<String>, into generationPath: String
     )
@@ -322,7 +360,7 @@ public final class Indexer: Sendable {
     {
         guard let base else { return }
         for name in try FileSystem.listDirectory(base.path) ?? [] where !written.contains(name) {
-            guard RollupFile.isHourFile(name) else { continue }
+            guard RollupFile.isHourFile(name) || SegmentFrames.isFramesFile(name) else { continue }
             try FileSystem.link(base.path + "/" + name, generationPath + "/" + name)
         }
     }

@@ -25,9 +25,27 @@ struct RollupFile {
         name.hasSuffix(".roll") && name.contains(".\(Granularity.hour.fileLabel).")
     }
 
-    static func fileName(cube: RollupCube, granularity: Granularity, day: Int64? = nil) -> String {
+    /// Day cells: one file per month (`core.day.2026-11.roll`); a generation written before day
+    /// files were split by month has one `core.day.roll`, still read.
+    static func fileName(cube: RollupCube, granularity: Granularity, day: Int64? = nil, month: Int64? = nil)
+        -> String
+    {
         if let day { return "\(cube.name).\(granularity.fileLabel).\(TimeBuckets.dayLabel(day)).roll" }
+        if let month { return "\(cube.name).\(granularity.fileLabel).\(TimeBuckets.monthLabel(month)).roll" }
         return "\(cube.name).\(granularity.fileLabel).roll"
+    }
+
+    /// The month of a file of `cube`'s day cells named `name` (`<cube>.day.YYYY-MM.roll`), if it is one.
+    static func dayFileMonth(_ name: String, cube: RollupCube) -> Int64? {
+        let prefix = cube.name + "." + Granularity.day.fileLabel + "."
+        guard name.hasPrefix(prefix), name.hasSuffix(".roll") else { return nil }
+        let label = Array(name.utf8.dropFirst(prefix.utf8.count).dropLast(5))
+        guard label.count == 7, label[4] == 0x2D,
+            let year = Int64(String(decoding: label[0..<4], as: UTF8.self)),
+            let month = Int64(String(decoding: label[5..<7], as: UTF8.self)), (1...12).contains(month),
+            label.enumerated().allSatisfy({ $0.offset == 4 || ($0.element >= 0x30 && $0.element <= 0x39) })
+        else { return nil }
+        return (year - 1970) * 12 + month - 1
     }
 
     /// Encodes `cells`, whose lanes 1… are ids of `interner`, canonically.

@@ -74,7 +74,11 @@ public struct Query: Sendable {
         let needed = Set(query.groupBy.compactMap(\.dimension)).union(filter.dimensions)
         let allowMonths = !query.groupBy.contains(.day) && !query.groupBy.contains(.week)
         // Tags and sessions are in no cube: every record is read.
-        let cube = snapshot == nil || query.needsRecords ? nil : RollupCube.covering(needed)
+        // Bounds on UTC midnights and UTC days: no part of the range needs hour cells.
+        let wholeDays = !query.isZoned
+            && [since, until].allSatisfy { $0.map { floorMod($0, Timestamp.millisecondsPerDay) == 0 } ?? true }
+        let cube =
+            snapshot == nil || query.needsRecords ? nil : RollupCube.covering(needed, wholeDays: wholeDays)
         let plan = TimePlan(
             since: since, until: until, finest: cube?.finest ?? .hour, allowMonths: allowMonths,
             zone: query.isZoned ? query.timeZone : nil)
@@ -84,18 +88,24 @@ public struct Query: Sendable {
             trace.cube = cube.name
             // Cells are summed as each file is decoded. Damage found partway through a file throws
             // out of this call, and the answer is made again without the index (``stats(_:)``).
-            func sum(_ granularity: Granularity, day: Int64? = nil, keeping: ((UInt32) -> Bool)? = nil)
-                throws(SpendLogError)
-            {
+            func sum(
+                _ granularity: Granularity, day: Int64? = nil, month: Int64? = nil,
+                keeping: ((UInt32) -> Bool)? = nil
+            ) throws(SpendLogError) {
                 var adder: RowAccumulator.CellAdder? = nil
                 _ = try snapshot.forEachCell(
-                    cube: cube, granularity: granularity, day: day, keeping: keeping,
+                    cube: cube, granularity: granularity, day: day, month: month, keeping: keeping,
                     header: { header, _ in adder = RowAccumulator.CellAdder(accumulator, header: header, plan: plan) },
                     cell: { key, metrics in adder!.add(key, metrics) })
                 trace.rollupCells += adder?.used ?? 0
             }
             if plan.months != nil { try sum(.month) }
-            if plan.needsDayCells { try sum(.day, keeping: { plan.owns(.day, Int64($0)) }) }
+            if plan.needsDayCells {
+                // Only the day files of the months that have days to take from day cells.
+                for (_, month) in try snapshot.dayFiles(cube: cube) where month.map(plan.needsDayCells(ofMonth:)) ?? true {
+                    try sum(.day, month: month, keeping: { plan.owns(.day, Int64($0)) })
+                }
+            }
             var hourDays = plan.hourFileDays
             if plan.zone != nil, let hours = plan.hours, cube.finest == .hour {
                 // Every day's hours come from hour cells: the days the generation has hour files for.
@@ -136,6 +146,10 @@ public struct Query: Sendable {
                 trace.removedDaysLeftOut.insert(day)
             }
         }
+        // The frames of the indexed segments of each month read from: only those reaching into
+        // the part of the day asked are read.
+        var framesByMonth: [String: SegmentFrames?] = [:]
+        let readBuffers = SegmentReadBuffers()
         let unindexedSealedDays = Set(
             segments.indices.filter { !covers[$0] && segments[$0].sealed }.map {
                 segments[$0].name.day
@@ -159,13 +173,35 @@ public struct Query: Sendable {
                 continue
             }
             let edgesOnly = covered && useRollups
+            // An indexed segment read for part of its day: only its frames that reach into that part.
+            var runs: [SegmentFrames.Run]? = nil
+            if covered, let snapshot, edgesOnly || since != nil || until != nil {
+                let month = String(segment.name.day.prefix(7))
+                if framesByMonth[month] == nil { framesByMonth[month] = .some(try snapshot.frames(day: month)) }
+                if let frames = framesByMonth[month]!, let entry = frames.segments[IndexManifest.key(for: segment)],
+                    entry.fileBytes == segment.size
+                {
+                    runs = SegmentFrames.runs(of: entry) { earliest, latest in
+                        if let since, latest < since { return false }
+                        if let until, earliest >= until { return false }
+                        return !edgesOnly || plan.edgesOverlap(from: earliest, through: latest)
+                    }
+                } else {
+                    trace.segmentsReadWithoutFrames += 1
+                }
+            }
+            if runs?.isEmpty == true { continue }
             trace.rawSegments += 1
             do {
-                trace.rawRecords += try accumulator.scan(segment, reader: reader, validated: edgesOnly) { ms in
+                let (records, frameLines) = try accumulator.scan(
+                    segment, reader: reader, runs: runs, buffers: readBuffers, validated: edgesOnly
+                ) { ms in
                     if let since, ms < since { return false }
                     if let until, ms >= until { return false }
                     return !edgesOnly || plan.inEdges(ms)
                 }
+                trace.rawRecords += records
+                trace.linesFromFrames += frameLines
             } catch {
                 guard error.code == .corruption else { throw error }
                 trace.problems.append(error)
@@ -337,12 +373,15 @@ final class RowAccumulator {
     /// Adds the records of `segment` whose time passes `include`; returns how many. Lines of a
     /// `validated` segment (one the indexer has read whole) whose time fails `include` are skipped
     /// without being parsed.
-    func scan(_ segment: SegmentFile, reader: LogReader, validated: Bool, include: (Int64) -> Bool)
-        throws(SpendLogError) -> Int
-    {
+    /// `runs`: only those frames of the segment are read (``SegmentFrames``); returns the records
+    /// added, and how many lines those frames held.
+    func scan(
+        _ segment: SegmentFile, reader: LogReader, runs: [SegmentFrames.Run]? = nil,
+        buffers: SegmentReadBuffers? = nil, validated: Bool, include: (Int64) -> Bool
+    ) throws(SpendLogError) -> (records: Int, frameLines: Int) {
         var count = 0
         enterDay(segment.name.day)
-        _ = try reader.readLines(segment) { line, offset throws(SpendLogError) in
+        func body(_ line: UnsafeBufferPointer<UInt8>, _ offset: Int64) throws(SpendLogError) {
             if validated, let ms = RecordScanner.leadingTimestampMs(line), !include(ms) { return }
             if needsRecords {
                 if try addParsed(line, of: segment, at: offset, include: include) { count += 1 }
@@ -368,7 +407,12 @@ final class RowAccumulator {
             rowSums.add(row, record.metrics)
             count += 1
         }
-        return count
+        if let runs {
+            let lines = try reader.readLines(segment, runs: runs, buffers: buffers ?? SegmentReadBuffers(), body)
+            return (count, lines)
+        }
+        _ = try reader.readLines(segment, fileBytes: nil, buffers: buffers, body)
+        return (count, 0)
     }
 
     @inline(__always)

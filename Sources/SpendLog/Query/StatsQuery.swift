@@ -99,6 +99,12 @@ public struct QueryTrace: Sendable {
     public var rawSegments = 0
     /// Records read from those segments.
     public var rawRecords = 0
+    /// Lines of indexed segments read for part of their day (the edges of a range the rollups
+    /// do not hold, or a range within a day): every line of the frames whose times reach into
+    /// that part (docs/FORMAT.md, "Frames").
+    public var linesFromFrames = 0
+    /// Indexed segments read whole for part of their day: the index knows no frames of them.
+    public var segmentsReadWithoutFrames = 0
     /// Damaged segments left out of the answer.
     public var problems: [SpendLogError] = []
     /// Records read raw whose id appeared earlier in their day, counted once.

@@ -112,12 +112,36 @@ struct TimePlan {
         return false
     }
 
+    /// Whether some day of `month` (months since 1970-01) is taken from day cells: the day file of
+    /// that month is read only then.
+    func needsDayCells(ofMonth month: Int64) -> Bool {
+        guard let days else { return false }
+        if let lo = days.lo, TimeBuckets.firstDay(ofMonth: month + 1) <= lo { return false }
+        if let hi = days.hi, TimeBuckets.firstDay(ofMonth: month) >= hi { return false }
+        return zone != nil || !TimePlan.contains(months, month)
+    }
+
     /// Whether any raw edge overlaps the UTC day `day`.
     func edgesOverlap(day: Int64) -> Bool {
         if let zone, zone.dirtyHours(ofDay: day) != 0 { return true }
         let start = day * Timestamp.millisecondsPerDay
         let end = start + Timestamp.millisecondsPerDay
         return rawEdges.contains { $0.lo < end && $0.hi > start }
+    }
+
+    /// Whether a time from `lo` through `hi` (inclusive) may fall in the edges: ``inEdges(_:)``
+    /// for a range of times.
+    func edgesOverlap(from lo: Int64, through hi: Int64) -> Bool {
+        if rawEdges.contains(where: { $0.lo <= hi && $0.hi > lo }) { return true }
+        guard let zone else { return false }
+        var hour = TimeBuckets.hour(ofMilliseconds: lo)
+        let last = TimeBuckets.hour(ofMilliseconds: hi)
+        if last - hour > 72 { return true }
+        while hour <= last {
+            if zone.dirtyHours(ofDay: floorDiv(hour, 24)) & (1 << UInt32(floorMod(hour, 24))) != 0 { return true }
+            hour += 1
+        }
+        return false
     }
 
     func inEdges(_ ms: Int64) -> Bool {

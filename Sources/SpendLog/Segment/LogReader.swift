@@ -121,10 +121,16 @@ public struct LogReader: Sendable {
     /// `fileBytes` sees the file's own bytes (compressed, for a sealed segment) as they are read.
     /// `buffers` are the read buffers to use, for a caller that reads one segment after another;
     /// without them, the call allocates its own.
+    /// `frameEnded` (sealed segments) is told where each zstd frame ends, once the lines it
+    /// completes were given to `body`: the offset in the file, the offset in the decompressed
+    /// text, the number of frames ended so far, and whether a line runs on into the next frame.
     func readLines(
         _ segment: SegmentFile, startOffset: Int64 = 0,
         fileBytes: ((UnsafeRawBufferPointer) -> Void)?,
         buffers: SegmentReadBuffers? = nil,
+        frameEnded: (_ fileOffset: Int64, _ textOffset: Int64, _ frames: Int, _ atLineStart: Bool) -> Void = {
+            _, _, _, _ in
+        },
         _ body: (UnsafeBufferPointer<UInt8>, Int64) throws(SpendLogError) -> Void
     ) throws(SpendLogError) -> SegmentReadSummary {
         var file = segment
@@ -154,8 +160,14 @@ public struct LogReader: Sendable {
                 sawInput = true
                 fileBytes?(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                 do {
-                    try decompressor.decompress(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
-                        (bytes: UnsafeRawBufferPointer) throws(SpendLogError) in
+                    try decompressor.decompress(
+                        UnsafeRawBufferPointer(rebasing: buffer[0..<n]),
+                        frameEnd: { fileOffset in
+                            frameEnded(
+                                fileOffset, splitter.offset + Int64(splitter.pending), decompressor.framesCompleted,
+                                splitter.pending == 0)
+                        }
+                    ) { (bytes: UnsafeRawBufferPointer) throws(SpendLogError) in
                         try splitter.feed(bytes, body)
                     }
                 } catch {
@@ -171,7 +183,7 @@ public struct LogReader: Sendable {
                     path: file.path, offset: decompressor.consumed,
                     sawInput
                         ? "the zstd frame is truncated (the file ends before the frame and its checksum)"
-                        : "the file is empty; a sealed segment is a zstd frame")
+                        : "the file is empty; a sealed segment holds zstd frames")
             }
             if splitter.pending > 0 {
                 throw SpendLogError.corruption(
@@ -193,6 +205,57 @@ public struct LogReader: Sendable {
         // A torn last line: a writer was killed mid-write, or is writing now. Not a record.
         return SegmentReadSummary(
             segment: file, records: splitter.lines, bytes: splitter.offset, tornTailBytes: Int64(splitter.pending))
+    }
+
+    /// Calls `body` with every line of the frames `runs` of the sealed `segment` (from the index's
+    /// ``SegmentFrames``) and its offset in the decompressed text; returns how many lines. Each run
+    /// starts at a frame's first byte and ends at a frame's end; damage names the file's offset.
+    func readLines(
+        _ segment: SegmentFile, runs: [SegmentFrames.Run], buffers: SegmentReadBuffers,
+        _ body: (UnsafeBufferPointer<UInt8>, Int64) throws(SpendLogError) -> Void
+    ) throws(SpendLogError) -> Int {
+        guard let fd = try FileSystem.openIfExists(segment.path, O_RDONLY) else { return 0 }
+        defer { FileSystem.close(fd) }
+        let buffer = buffers.chunk
+        var lines = 0
+        for run in runs {
+            let decompressor = try buffers.decompressor()
+            decompressor.reset(offset: run.fileOffset, frame: run.number)
+            var splitter = LineSplitter(path: segment.path)
+            splitter.offset = run.textOffset
+            var position = run.fileOffset
+            while position < run.fileEnd {
+                let want = Int(min(Int64(buffer.count), run.fileEnd - position))
+                let n = try FileSystem.pread(
+                    fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: position, path: segment.path)
+                guard n > 0 else { break }
+                position += Int64(n)
+                do {
+                    try decompressor.decompress(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
+                        (bytes: UnsafeRawBufferPointer) throws(SpendLogError) in
+                        try splitter.feed(bytes, body)
+                    }
+                } catch {
+                    switch error {
+                    case .left(let failure):
+                        throw SpendLogError.corruption(path: segment.path, offset: failure.offset, failure.reason)
+                    case .right(let inner): throw inner
+                    }
+                }
+            }
+            guard position == run.fileEnd, decompressor.framesCompleted > 0, decompressor.atFrameBoundary else {
+                throw SpendLogError.corruption(
+                    path: segment.path, offset: decompressor.consumed,
+                    "the zstd frame is truncated (the file ends before the frame and its checksum)")
+            }
+            guard splitter.pending == 0 else {
+                throw SpendLogError.corruption(
+                    path: segment.path, offset: splitter.offset,
+                    "in the decompressed text, a line runs past the end of frame \(decompressor.framesCompleted + run.number - 1)")
+            }
+            lines += splitter.lines
+        }
+        return lines
     }
 
     /// Streams every record that matches `filter`, oldest day first. Corrupt segments are

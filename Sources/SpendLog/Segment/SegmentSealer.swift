@@ -18,10 +18,18 @@ public enum SegmentSealer {
     /// The zstd level sealed segments are compressed at.
     public static let compressionLevel: Int32 = 3
 
+    /// The decompressed size after which a sealed segment's zstd frame ends, at the next line
+    /// end. Each frame can be decompressed alone, so a reader that knows which frames hold the
+    /// times it wants (the index keeps that, docs/FORMAT.md "Frames") reads only those. At 512 KiB
+    /// a day's segment of the benchmark data (11 MB of text) is 0.3% larger than one frame; at
+    /// 256 KiB zstd's level 3 compresses each frame with smaller tables, and it is 4% larger.
+    public static let frameBytes = 512 << 10
+
     /// Seals `name` in `folder`. An empty segment is removed instead (it holds no record).
-    public static func seal(_ name: SegmentName, in folder: String, level: Int32 = compressionLevel)
-        throws(SpendLogError)
-    {
+    /// `frameBytes`: see ``frameBytes``; tests make it smaller.
+    public static func seal(
+        _ name: SegmentName, in folder: String, level: Int32 = compressionLevel, frameBytes: Int = frameBytes
+    ) throws(SpendLogError) {
         let activePath = folder + "/" + name.activeFileName
         let sealingPath = folder + "/" + name.sealingFileName
         let sealedPath = folder + "/" + name.sealedFileName
@@ -45,6 +53,7 @@ public enum SegmentSealer {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
             defer { buffer.deallocate() }
             var offset: Int64 = 0
+            var frameFill = 0
             let sink = { (bytes: UnsafeRawBufferPointer) throws(SpendLogError) in
                 try FileSystem.writeAll(target, bytes, path: sealingPath)
             }
@@ -61,8 +70,26 @@ public enum SegmentSealer {
                         path: activePath, offset: offset + Int64(n))
                 }
                 offset += Int64(n)
-                try compressor.compress(
-                    UnsafeRawBufferPointer(rebasing: buffer[0..<n]), end: offset == length, sink: sink)
+                // A frame ends at the first line end at or past `frameBytes` of its text, and at the
+                // end of the segment.
+                var start = 0
+                while start < n {
+                    let wanted = max(0, frameBytes - frameFill - 1)
+                    if start + wanted < n,
+                        let newline = UnsafeRawBufferPointer(rebasing: buffer[(start + wanted)..<n]).firstIndex(of: 0x0A)
+                    {
+                        let cut = start + wanted + newline + 1
+                        try compressor.compress(
+                            UnsafeRawBufferPointer(rebasing: buffer[start..<cut]), end: true, sink: sink)
+                        frameFill = 0
+                        start = cut
+                    } else {
+                        frameFill += n - start
+                        try compressor.compress(
+                            UnsafeRawBufferPointer(rebasing: buffer[start..<n]), end: offset == length, sink: sink)
+                        start = n
+                    }
+                }
             }
             try FileSystem.fsync(target, path: sealingPath)
         } catch {

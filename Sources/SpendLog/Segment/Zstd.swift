@@ -68,12 +68,15 @@ final class ZstdStreamDecompressor {
 
     /// Ready for another file, keeping the context's window and the output buffer: memory that is
     /// already mapped, where a new decompressor would fault its pages in again.
-    func reset() {
+    /// `offset` and `frame`: where in the file the input starts, at the start of which frame
+    /// (1-based), for a reader that starts at a frame past the first: offsets and frame numbers
+    /// in errors, and those given to `frameEnd`, are then the file's.
+    func reset(offset: Int64 = 0, frame: Int = 1) {
         ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
-        consumed = 0
+        consumed = offset
         atFrameBoundary = true
         framesCompleted = 0
-        layout = ZstdFrameLayout()
+        layout = ZstdFrameLayout(offset: offset, frame: frame)
     }
 
     struct Failure: Error {
@@ -87,9 +90,12 @@ final class ZstdStreamDecompressor {
     /// on the part being fed.
     private var layout = ZstdFrameLayout()
 
-    /// Decompresses one chunk of input; `sink` receives the decompressed bytes.
+    /// Decompresses one chunk of input; `sink` receives the decompressed bytes. `frameEnd` is
+    /// told the compressed offset at which each frame ends (checksum verified), after `sink` got
+    /// all of the frame's bytes.
     func decompress<E: Error>(
-        _ input: UnsafeRawBufferPointer, sink: (UnsafeRawBufferPointer) throws(E) -> Void
+        _ input: UnsafeRawBufferPointer, frameEnd: (Int64) -> Void = { _ in },
+        sink: (UnsafeRawBufferPointer) throws(E) -> Void
     ) throws(Either<Failure, E>) {
         var start = 0
         while start < input.count {
@@ -100,7 +106,9 @@ final class ZstdStreamDecompressor {
                 throw .left(Failure(offset: error.offset, reason: "zstd: \(error.reason)"))
             }
             do throws(Either<ZstdError, E>) {
-                try decompressPart(UnsafeRawBufferPointer(rebasing: input[start..<(start + taken.count)]), sink: sink)
+                try decompressPart(
+                    UnsafeRawBufferPointer(rebasing: input[start..<(start + taken.count)]), frameEnd: frameEnd,
+                    sink: sink)
             } catch {
                 switch error {
                 case .left(let zstd):
@@ -117,7 +125,7 @@ final class ZstdStreamDecompressor {
     }
 
     private func decompressPart<E: Error>(
-        _ input: UnsafeRawBufferPointer, sink: (UnsafeRawBufferPointer) throws(E) -> Void
+        _ input: UnsafeRawBufferPointer, frameEnd: (Int64) -> Void, sink: (UnsafeRawBufferPointer) throws(E) -> Void
     ) throws(Either<ZstdError, E>) {
         var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
         while true {
@@ -144,6 +152,7 @@ final class ZstdStreamDecompressor {
                 // A frame ended and its checksum matched.
                 atFrameBoundary = true
                 framesCompleted += 1
+                frameEnd(consumed)
                 if inBuffer.pos == inBuffer.size { return }
             } else {
                 atFrameBoundary = false
@@ -197,6 +206,14 @@ struct ZstdFrameLayout {
     private var hasChecksum = false
     private var lastBlock = false
     private(set) var unit = Unit(part: .frameHeader, frame: 1, block: 0, start: 0, end: nil)
+
+    init() {}
+
+    /// A stream that starts at byte `offset` of its file, with frame number `frame`.
+    init(offset: Int64, frame: Int) {
+        position = offset
+        unit = Unit(part: .frameHeader, frame: frame, block: 0, start: offset, end: nil)
+    }
 
     static let maxBlockSize = 128 * 1024
 

@@ -231,9 +231,12 @@ import Testing
         var targets =
             [index + "/CURRENT", generation + "MANIFEST"] + fixture.files(".roll").filter { $0.hasPrefix(generation) }
         if !Self.full {
-            let sample = ["core.month", "core.day", "core.hour.2026-11-23", "user.day", "task.month"]
+            let sample = ["core.month", "core.day.2026-11", "core.hour.2026-11-23", "user.day.2026-11", "task.month"]
             targets = targets.filter { path in
                 !path.hasSuffix(".roll") || sample.contains { path.hasSuffix("/\($0).roll") }
+            }
+            for name in sample {
+                #expect(targets.contains { $0.hasSuffix("/\(name).roll") }, "\(name).roll is a file of the index")
             }
         }
         var figures = Figures(kind: "index (\(targets.count) files)")

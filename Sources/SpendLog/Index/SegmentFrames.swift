@@ -1,0 +1,175 @@
+/// Where the records of a month's sealed segments lie, frame by frame (docs/FORMAT.md, "Frames"):
+/// the index's `frames.<YYYY-MM>` file. A sealed segment is a run of zstd frames, each ending at a
+/// line end (``SegmentSealer/frameBytes``); each can be decompressed alone. A query that needs
+/// the records of part of a day (the sub-hour edges of a range) reads only the frames whose
+/// times reach into that part, instead of the whole segment.
+struct SegmentFrames: Equatable, Sendable {
+    /// One frame, or frames that must be read together (a line runs across their boundary, in a
+    /// file spendlog did not seal).
+    struct Frame: Equatable, Sendable {
+        /// 1-based number of the first frame.
+        var number: Int
+        /// Offset of its first byte in the compressed file.
+        var fileOffset: Int64
+        /// Offset of its first line in the decompressed text.
+        var textOffset: Int64
+        /// The earliest and latest `ts` of its records (ms since the epoch); a frame without
+        /// records has none.
+        var earliestMs: Int64?
+        var latestMs: Int64?
+    }
+
+    struct Segment: Equatable, Sendable {
+        /// The compressed file's size: the frames are used only for a file of that size.
+        var fileBytes: Int64
+        var frames: [Frame]
+    }
+
+    /// By segment, keyed as in the manifest (``IndexManifest/key(for:)``).
+    var segments: [String: Segment] = [:]
+
+    static let header = "spendlog-frames 1"
+
+    /// The file of the frames of the segments of `day`'s (`YYYY-MM-DD`) month: `frames.YYYY-MM`.
+    static func fileName(day: String) -> String { "frames.\(day.prefix(7))" }
+
+    /// The month (`YYYY-MM`) of a segment's key (`day=YYYY-MM-DD/...`).
+    static func month(ofKey key: String) -> String { String(key.dropFirst(4).prefix(7)) }
+
+    static func isFramesFile(_ name: String) -> Bool { name.hasPrefix("frames.") }
+
+    /// Text, sorted by segment:
+    /// ```
+    /// spendlog-frames 1
+    /// <segment key> TAB <file bytes> TAB <frame> SPACE <frame> ...
+    /// end <FNV-1a-64 of every byte before this line, 16 hex digits>
+    /// ```
+    /// where a frame is `<number>:<file offset>:<text offset>:<earliest ms>:<latest ms>` (the
+    /// two times empty for a frame without records).
+    func encoded() -> [UInt8] {
+        var text = Self.header + "\n"
+        for key in segments.keys.sorted() {
+            let segment = segments[key]!
+            text += key + "\t" + String(segment.fileBytes) + "\t"
+            text += segment.frames.map { frame in
+                "\(frame.number):\(frame.fileOffset):\(frame.textOffset):"
+                    + "\(frame.earliestMs.map(String.init) ?? ""):\(frame.latestMs.map(String.init) ?? "")"
+            }.joined(separator: " ")
+            text += "\n"
+        }
+        var bytes = Array(text.utf8)
+        bytes += Array("end \(hex16(bytes.withUnsafeBufferPointer { fnv1a64($0) }))\n".utf8)
+        return bytes
+    }
+
+    static func damaged(_ path: String, _ offset: Int, _ reason: String) -> SpendLogError {
+        SpendLogError(
+            code: .corruption,
+            message: "Frames file '\(path)' is damaged at byte \(offset): \(reason). "
+                + "The index is derived data: run `spendlog index --rebuild` to rebuild it from the segments.",
+            path: path, offset: Int64(offset))
+    }
+
+    static func decode(_ bytes: [UInt8], path: String) throws(SpendLogError) -> SegmentFrames {
+        let headerLine = Array((header + "\n").utf8)
+        guard bytes.starts(with: headerLine) else { throw damaged(path, 0, "not a frames file") }
+        guard bytes.count >= headerLine.count + 21, bytes.last == 0x0A,
+            let endStart = bytes.dropLast().lastIndex(of: 0x0A).map({ $0 + 1 }),
+            endStart >= headerLine.count
+        else { throw damaged(path, bytes.count, "it ends early") }
+        let endLine = String(decoding: bytes[endStart..<(bytes.count - 1)], as: UTF8.self)
+        let sum = bytes.withUnsafeBufferPointer { fnv1a64(UnsafeBufferPointer(rebasing: $0[0..<endStart])) }
+        guard endLine == "end " + hex16(sum) else { throw damaged(path, endStart, "checksum mismatch") }
+        var result = SegmentFrames()
+        var at = headerLine.count
+        while at < endStart {
+            let lineEnd = bytes[at..<endStart].firstIndex(of: 0x0A)!
+            let fields = bytes[at..<lineEnd].split(separator: 0x09, omittingEmptySubsequences: false)
+            guard fields.count == 3, let fileBytes = Int64(String(decoding: fields[1], as: UTF8.self)),
+                fileBytes > 0
+            else { throw damaged(path, at, "a line is not a segment, its size and its frames") }
+            var frames: [Frame] = []
+            for text in fields[2].split(separator: 0x20) {
+                let parts = text.split(separator: 0x3A, omittingEmptySubsequences: false).map {
+                    String(decoding: $0, as: UTF8.self)
+                }
+                guard parts.count == 5, let number = Int(parts[0]), let fileOffset = Int64(parts[1]),
+                    let textOffset = Int64(parts[2]), number >= 1, fileOffset >= 0, fileOffset < fileBytes,
+                    textOffset >= 0, parts[3].isEmpty == parts[4].isEmpty
+                else { throw damaged(path, at, "a frame is not number:offset:offset:earliest:latest") }
+                var frame = Frame(number: number, fileOffset: fileOffset, textOffset: textOffset)
+                if !parts[3].isEmpty {
+                    guard let earliest = Int64(parts[3]), let latest = Int64(parts[4]), earliest <= latest else {
+                        throw damaged(path, at, "a frame's times are not numbers, earliest first")
+                    }
+                    frame.earliestMs = earliest
+                    frame.latestMs = latest
+                }
+                if let previous = frames.last {
+                    guard number > previous.number, fileOffset > previous.fileOffset,
+                        textOffset > previous.textOffset
+                    else { throw damaged(path, at, "the frames of a segment are not in file order") }
+                }
+                frames.append(frame)
+            }
+            guard let first = frames.first, first.number == 1, first.fileOffset == 0, first.textOffset == 0 else {
+                throw damaged(path, at, "a segment's frames do not start at its first byte")
+            }
+            result.segments[String(decoding: fields[0], as: UTF8.self)] = Segment(fileBytes: fileBytes, frames: frames)
+            at = lineEnd + 1
+        }
+        return result
+    }
+
+    /// The runs of frames of `segment` to read for the records whose times `wanted` may take: for
+    /// each run, where it starts (frame number, file and text offset) and the file offset where it
+    /// ends. Adjacent frames form one run.
+    static func runs(of segment: Segment, wanted: (_ earliestMs: Int64, _ latestMs: Int64) -> Bool) -> [Run] {
+        var runs: [Run] = []
+        for (index, frame) in segment.frames.enumerated() {
+            guard let earliest = frame.earliestMs, let latest = frame.latestMs, wanted(earliest, latest) else {
+                continue
+            }
+            let end = index + 1 < segment.frames.count ? segment.frames[index + 1].fileOffset : segment.fileBytes
+            if let last = runs.last, last.fileEnd == frame.fileOffset {
+                runs[runs.count - 1].fileEnd = end
+            } else {
+                runs.append(
+                    Run(number: frame.number, fileOffset: frame.fileOffset, textOffset: frame.textOffset, fileEnd: end))
+            }
+        }
+        return runs
+    }
+
+    struct Run: Equatable, Sendable {
+        var number: Int
+        var fileOffset: Int64
+        var textOffset: Int64
+        var fileEnd: Int64
+    }
+
+    /// Builds a segment's frames while it is read: told each line's time and each frame's end.
+    struct Builder {
+        private(set) var frames: [Frame] = []
+        private var current = Frame(number: 1, fileOffset: 0, textOffset: 0)
+
+        init() {}
+
+        mutating func line(_ timestampMs: Int64) {
+            current.earliestMs = min(current.earliestMs ?? timestampMs, timestampMs)
+            current.latestMs = max(current.latestMs ?? timestampMs, timestampMs)
+        }
+
+        /// A frame ended at `fileOffset`, after `frames` frames in all, the text read up to
+        /// `textOffset`; `atLineStart`: no line runs on into the next frame. Where one does, the
+        /// frames go on together.
+        mutating func frameEnded(fileOffset: Int64, textOffset: Int64, frames count: Int, atLineStart: Bool) {
+            guard atLineStart else { return }
+            frames.append(current)
+            current = Frame(number: count + 1, fileOffset: fileOffset, textOffset: textOffset)
+        }
+
+        /// The frames of a file of `fileBytes` bytes, read to its end.
+        func finished(fileBytes: Int64) -> Segment { Segment(fileBytes: fileBytes, frames: frames) }
+    }
+}
