@@ -74,6 +74,12 @@ public struct IndexSnapshot: Sendable {
         return true
     }
 
+    /// Whether this generation keeps `cube`: every run writes each cube's month file. A generation
+    /// of an earlier version lacks the cubes added since (`model`).
+    func has(_ cube: RollupCube) throws(SpendLogError) -> Bool {
+        try FileSystem.status(path: path + "/" + RollupFile.fileName(cube: cube, granularity: .month)) != nil
+    }
+
     /// The files of `cube`'s day cells: one per month with records, ascending (month set), or
     /// the one file of a generation written before day files were split by month (month nil).
     func dayFiles(cube: RollupCube) throws(SpendLogError) -> [(name: String, month: Int64?)] {

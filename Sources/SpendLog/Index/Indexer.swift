@@ -134,15 +134,24 @@ public final class Indexer: Sendable {
         plan.previous = try IndexSnapshot.open(directory)
         let segments = try LogReader(directory: directory).segments().filter(\.sealed)
         if let previous = plan.previous {
-            if options.rebuild {
+            // A generation of an earlier version lacks the cubes added since (`model`): their sums
+            // can only be made by reading every segment again, so the run is a rebuild.
+            var lacking: [RollupCube] = []
+            for cube in RollupCube.all where try !previous.has(cube) { lacking.append(cube) }
+            if options.rebuild || !lacking.isEmpty {
                 let onDisk = Set(segments.map(IndexManifest.key(for:)))
                 let deleted = previous.manifest.entries.keys.filter { !onDisk.contains($0) }.sorted()
                 if !deleted.isEmpty && !options.allowDroppingDeleted {
+                    let why =
+                        options.rebuild
+                        ? "" : "the index lacks the rollups of \(lacking.map(\.name).joined(separator: ", ")) (made by an earlier version), which only a rebuild makes; a rebuild "
                     throw SpendLogError.invalid(
                         field: "rebuild",
-                        "would drop \(deleted.count) indexed segment(s) deleted since they were indexed (by `spendlog retention` or by hand) "
+                        why + "would drop \(deleted.count) indexed segment(s) deleted since they were indexed (by `spendlog retention` or by hand) "
                             + "(first: \(deleted[0])); the current index still holds their sums. "
-                            + "Index without rebuilding, or allow dropping the deleted segments.")
+                            + (options.rebuild
+                                ? "Index without rebuilding, or allow dropping the deleted segments."
+                                : "Rebuild and allow dropping the deleted segments, or keep the index as it is."))
                 }
             } else {
                 plan.manifest = previous.manifest

@@ -24,7 +24,7 @@ public struct RollupCube: Sendable, Hashable {
     /// times fewer on the benchmark data. It has no hour files (365 more files a year to write and
     /// fsync), so a range that starts or ends inside a day, or local days of a zone, use ``core``.
     public static let model = RollupCube(name: "model", dimensions: [.model, .provider, .status], finest: .day)
-    /// Every cube the indexer keeps, smallest first (``covering(_:wholeDays:)`` takes the first that
+    /// Every cube the indexer keeps, smallest first (``covering(_:wholeDays:kept:)`` takes the first that
     /// holds a question's dimensions): ``model``, ``core``, then each of user, caller, role and task
     /// paired with the project, down to the day.
     public static let all: [RollupCube] = [
@@ -61,8 +61,11 @@ public struct RollupCube: Sendable, Hashable {
     /// The cube that answers a question about `needed`: `model` when it holds them all and the
     /// question is over whole UTC days (`wholeDays`), else `core` when it holds them all (it goes
     /// down to hours), else the pair that does; nil when none does.
-    public static func covering(_ needed: Set<Dimension>, wholeDays: Bool = true) -> RollupCube? {
-        all.first { needed.isSubset(of: $0.dimensions) && (wholeDays || $0 != model) }
+    /// `kept`: whether the index at hand keeps a cube (one of an earlier version lacks `model`).
+    public static func covering(
+        _ needed: Set<Dimension>, wholeDays: Bool = true, kept: (RollupCube) -> Bool = { _ in true }
+    ) -> RollupCube? {
+        all.first { needed.isSubset(of: $0.dimensions) && (wholeDays || $0 != model) && kept($0) }
     }
 }
 

@@ -164,7 +164,8 @@ struct SegmentFrames: Equatable, Sendable {
         /// `textOffset`; `atLineStart`: no line runs on into the next frame. Where one does, the
         /// frames go on together.
         mutating func frameEnded(fileOffset: Int64, textOffset: Int64, frames count: Int, atLineStart: Bool) {
-            guard atLineStart else { return }
+            // A frame without text (an empty frame, a skippable one) goes with the next.
+            guard atLineStart, textOffset > current.textOffset else { return }
             frames.append(current)
             current = Frame(number: count + 1, fileOffset: fileOffset, textOffset: textOffset)
         }

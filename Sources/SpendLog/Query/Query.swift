@@ -77,8 +77,13 @@ public struct Query: Sendable {
         // Bounds on UTC midnights and UTC days: no part of the range needs hour cells.
         let wholeDays = !query.isZoned
             && [since, until].allSatisfy { $0.map { floorMod($0, Timestamp.millisecondsPerDay) == 0 } ?? true }
-        let cube =
-            snapshot == nil || query.needsRecords ? nil : RollupCube.covering(needed, wholeDays: wholeDays)
+        var cube: RollupCube? = nil
+        if let snapshot, !query.needsRecords {
+            // Only a cube the generation keeps (one of an earlier version lacks `model`).
+            var kept: [RollupCube] = []
+            for cube in RollupCube.all where try snapshot.has(cube) { kept.append(cube) }
+            cube = RollupCube.covering(needed, wholeDays: wholeDays, kept: kept.contains)
+        }
         let plan = TimePlan(
             since: since, until: until, finest: cube?.finest ?? .hour, allowMonths: allowMonths,
             zone: query.isZoned ? query.timeZone : nil)

@@ -91,8 +91,13 @@ import Testing
         let monthly = try FileManager.default.contentsOfDirectory(atPath: snapshot.path)
             .filter { $0.contains(".day.") }.sorted()
             .map { ($0, [UInt8](FileManager.default.contents(atPath: snapshot.path + "/" + $0)!)) }
-        // Put each cube's monthly files together into one day file, as earlier versions wrote.
-        for cube in RollupCube.all {
+        // Put each cube's monthly files together into one day file, as earlier versions wrote; and
+        // those versions kept no model cube.
+        for name in try FileManager.default.contentsOfDirectory(atPath: snapshot.path) where name.hasPrefix("model.") {
+            try FileManager.default.removeItem(atPath: snapshot.path + "/" + name)
+        }
+        #expect(try !snapshot.has(.model))
+        for cube in RollupCube.all where cube != .model {
             let whole = try #require(try snapshot.dayCells(cube: cube))
             var encoder = RollupFile.Encoder(cube: cube, granularity: .day, strings: Array(whole.strings.dropFirst()), cells: whole.keys.count)
             for (key, metrics) in zip(whole.keys, whole.metrics) { encoder.append(key, metrics) }
@@ -100,9 +105,13 @@ import Testing
             FileManager.default.createFile(atPath: snapshot.path + "/\(cube.name).day.roll", contents: Data(encoder.finish()))
             #expect(try snapshot.dayFiles(cube: cube).map(\.name) == ["\(cube.name).day.roll"])
         }
-        for q in [query("2026-10-15T06:30:00Z", nil, by: [.day, .model]), query(nil, "2026-09-05T00:00:00Z", by: [.user])] {
+        for q in [
+            query("2026-10-15T06:30:00Z", nil, by: [.day, .model]), query(nil, "2026-09-05T00:00:00Z", by: [.user]),
+            query(nil, nil, by: [.day, .model]), query(nil, nil, by: [.model]),
+        ] {
             let answer = try Query(directory: log).stats(q)
             #expect(answer.trace.indexDamage == nil && answer.trace.rollupCells > 0)
+            #expect(answer.trace.cube != "model")
             #expect(answer.rows == (try Query(directory: log).statsByScanning(q)).rows)
         }
         // The next run builds on it and writes the monthly files a rebuild writes.
@@ -113,8 +122,11 @@ import Testing
                 outputTokens: 5, cost: Money(nanos: 7)))
         try writer.sealAll()
         writer.close()
-        _ = try Indexer(directory: log).run()
+        // The run reads every segment again: only that makes the model cube's sums.
+        let report = try Indexer(directory: log).run()
+        #expect(report.segmentsIndexed == (try LogReader(directory: log).segments().filter(\.sealed).count))
         let next = try #require(try IndexSnapshot.open(log))
+        #expect(try next.has(.model))
         let incremental = try FileManager.default.contentsOfDirectory(atPath: next.path).filter { $0.contains(".day.") }.sorted()
             .map { ($0, [UInt8](FileManager.default.contents(atPath: next.path + "/" + $0)!)) }
         #expect(incremental.map(\.0) == monthly.map(\.0))

@@ -167,8 +167,8 @@ import Testing
         #expect(before == after && before.count == 1)
     }
 
-    /// A segment whose frames do not end at line ends (made by another tool): the frames a line
-    /// runs across are read together, and the answers stay the scan's.
+    /// A segment whose frames do not end at line ends, with an empty frame (made by another
+    /// tool): the frames a line runs across are read together, and the answers stay the scan's.
     @Test func framesThatCutLinesAreReadTogether() throws {
         let dir = TemporaryDirectory()
         let log = try dir.log()
@@ -186,6 +186,8 @@ import Testing
             var end = min(start + 5_000, text.count)
             if index % 4 == 3, let newline = text[end...].firstIndex(of: 0x0A) { end = newline + 1 }
             sealed += try ZstdTestSupport.compressFrame(Array(text[start..<end]))
+            // An empty frame after a line end: it goes with the next frame, not as an entry of its own.
+            if index == 3 { sealed += try ZstdTestSupport.compressFrame([]) }
             start = end
             index += 1
         }
