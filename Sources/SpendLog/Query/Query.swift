@@ -195,7 +195,20 @@ public struct Query: Sendable {
                     trace.segmentsReadWithoutFrames += 1
                 }
             }
-            if runs?.isEmpty == true { continue }
+            // Read for its edges on a day with unindexed sealed segments (copies): after its edge
+            // records, the ids of all its records (the rollups counted them), so that a copy of one
+            // is not counted again.
+            func noteIDsForCopies() throws(SpendLogError) {
+                guard edgesOnly && unindexedSealedDays.contains(segment.name.day) else { return }
+                do { try accumulator.noteIDs(of: segment, reader: reader) } catch {
+                    guard error.code == .corruption else { throw error }
+                    trace.problems.append(error)
+                }
+            }
+            if runs?.isEmpty == true {
+                try noteIDsForCopies()
+                continue
+            }
             trace.rawSegments += 1
             do {
                 let (records, frameLines) = try accumulator.scan(
@@ -211,6 +224,7 @@ public struct Query: Sendable {
                 guard error.code == .corruption else { throw error }
                 trace.problems.append(error)
             }
+            try noteIDsForCopies()
         }
         trace.duplicates = accumulator.duplicates
         return StatsResult(

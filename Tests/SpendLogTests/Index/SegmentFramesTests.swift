@@ -299,3 +299,33 @@ enum ZstdTestSupport {
         return out
     }
 }
+
+/// A sealed copy of an indexed segment that is not indexed yet (copied in from another log) on
+/// the edge day of a range: its records are counted once, as the scan counts them, whether the
+/// edges are read through frames or not.
+@Suite struct EdgeDayCopyTests {
+    @Test func aCopyOfAnIndexedSegmentOnAnEdgeDayIsCountedOnce() throws {
+        let dir = TemporaryDirectory()
+        let log = try dir.log()
+        var rng = SplitMix(state: 20)
+        let writer = LogWriter(directory: log, options: WriterOptions(fsync: .none))
+        _ = try writer.append(contentsOf: SegmentFramesTests.records(count: 1500, ordered: true, rng: &rng))
+        writer.close()
+        try SegmentFramesTests.sealAll(log, frameBytes: 8_192)
+        _ = try Indexer(directory: log).run()
+        let segment = try #require(try LogReader(directory: log).segments().first)
+        let folder = String(segment.path[..<segment.path.lastIndex(of: "/")!])
+        try FileManager.default.copyItem(atPath: segment.path, toPath: folder + "/copy-000000.jsonl.zst")
+        for (since, until) in [
+            ("2026-10-15T06:30:00Z", nil), ("2026-10-15T06:30:00Z", "2026-10-15T20:10:00Z"),
+            (nil, "2026-10-15T20:10:00Z"), ("2026-10-15T00:00:00Z", "2026-10-16T00:00:00Z"),
+        ] as [(String?, String?)] {
+            var q = StatsQuery(groupBy: [.project])
+            q.filter.since = since.map { Timestamp.parse($0)! }
+            q.filter.until = until.map { Timestamp.parse($0)! }
+            let answer = try Query(directory: log).stats(q)
+            #expect(answer.rows == (try Query(directory: log).statsByScanning(q)).rows, "\(since ?? "-") \(until ?? "-")")
+            #expect(answer.rows.map(\.metrics.requests).reduce(0, +) > 0)
+        }
+    }
+}
