@@ -32,6 +32,18 @@ import Testing
         }
     }
 
+    /// A log of `count` records of the day in time order, sealed in frames of `frameBytes` and indexed.
+    static func indexedLog(_ dir: TemporaryDirectory, count: Int, frameBytes: Int, seed: UInt64) throws -> LogDirectory {
+        let log = try dir.log()
+        var rng = SplitMix(state: seed)
+        let writer = LogWriter(directory: log, options: WriterOptions(fsync: .none))
+        _ = try writer.append(contentsOf: records(count: count, ordered: true, rng: &rng))
+        writer.close()
+        try sealAll(log, frameBytes: frameBytes)
+        _ = try Indexer(directory: log).run()
+        return log
+    }
+
     /// Every frame boundary of a sealed segment: (file offset, text offset, at a line start).
     static func boundaries(_ segment: SegmentFile, of log: LogDirectory) throws -> [(Int64, Int64, Bool)] {
         var ends: [(Int64, Int64, Bool)] = []
@@ -214,13 +226,7 @@ import Testing
     /// the file, and is the scan's.
     @Test func aDamagedFramesFileIsNamedAndTheAnswerComesFromTheSegments() throws {
         let dir = TemporaryDirectory()
-        let log = try dir.log()
-        var rng = SplitMix(state: 19)
-        let writer = LogWriter(directory: log, options: WriterOptions(fsync: .none))
-        _ = try writer.append(contentsOf: Self.records(count: 800, ordered: true, rng: &rng))
-        writer.close()
-        try Self.sealAll(log, frameBytes: 4_096)
-        _ = try Indexer(directory: log).run()
+        let log = try Self.indexedLog(dir, count: 800, frameBytes: 4_096, seed: 19)
         let snapshot = try #require(try IndexSnapshot.open(log))
         let path = snapshot.path + "/" + SegmentFrames.fileName(day: Self.day)
         let intact = [UInt8](try #require(FileManager.default.contents(atPath: path)))
@@ -306,13 +312,7 @@ enum ZstdTestSupport {
 @Suite struct EdgeDayCopyTests {
     @Test func aCopyOfAnIndexedSegmentOnAnEdgeDayIsCountedOnce() throws {
         let dir = TemporaryDirectory()
-        let log = try dir.log()
-        var rng = SplitMix(state: 20)
-        let writer = LogWriter(directory: log, options: WriterOptions(fsync: .none))
-        _ = try writer.append(contentsOf: SegmentFramesTests.records(count: 1500, ordered: true, rng: &rng))
-        writer.close()
-        try SegmentFramesTests.sealAll(log, frameBytes: 8_192)
-        _ = try Indexer(directory: log).run()
+        let log = try SegmentFramesTests.indexedLog(dir, count: 1500, frameBytes: 8_192, seed: 20)
         let segment = try #require(try LogReader(directory: log).segments().first)
         let folder = String(segment.path[..<segment.path.lastIndex(of: "/")!])
         try FileManager.default.copyItem(atPath: segment.path, toPath: folder + "/copy-000000.jsonl.zst")
