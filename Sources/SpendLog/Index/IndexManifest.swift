@@ -44,9 +44,7 @@ public struct IndexManifest: Sendable, Equatable {
             let e = entries[path]!
             text += "\(path)\t\(e.bytes)\t\(hex16(e.checksum))\t\(e.records)\n"
         }
-        var bytes = Array(text.utf8)
-        bytes += Array("end \(hex16(bytes.withUnsafeBufferPointer { fnv1a64($0) }))\n".utf8)
-        return bytes
+        return EndLine.sealed(text)
     }
 
     static func decode(_ bytes: [UInt8], path: String) throws(SpendLogError) -> IndexManifest {
@@ -57,16 +55,7 @@ public struct IndexManifest: Sendable, Equatable {
         // The first line says which format follows; a version 2 manifest must end in its checksum.
         let firstLine = bytes.firstIndex(of: 0x0A) ?? bytes.count
         if String(decoding: bytes[..<firstLine], as: UTF8.self) == header {
-            // The last line, `end <checksum>`, covers every byte before it.
-            let end = bytes.dropLast().lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
-            let trailer = String(decoding: bytes[end...], as: UTF8.self)
-            guard bytes.last == 0x0A, trailer.hasPrefix("end "),
-                let stored = UInt64(trailer.dropFirst(4).dropLast(), radix: 16)
-            else { throw damaged(path, end, "the last line is not 'end <checksum>' (the file is cut short)") }
-            guard bytes[..<end].withUnsafeBufferPointer({ fnv1a64($0) }) == stored else {
-                throw damaged(path, end, "checksum mismatch")
-            }
-            body = bytes[..<end]
+            body = bytes[..<(try EndLine.checked(bytes) { damaged(path, $0, $1) })]
         }
         for line in body.split(separator: 0x0A, omittingEmptySubsequences: false) {
             defer { offset += line.count + 1 }
@@ -92,10 +81,30 @@ public struct IndexManifest: Sendable, Equatable {
     }
 
     static func damaged(_ path: String, _ offset: Int, _ reason: String) -> SpendLogError {
-        SpendLogError(
-            code: .corruption,
-            message: "Index manifest '\(path)' is damaged at byte \(offset): \(reason). "
-                + "The index is derived data: run `spendlog index --rebuild` to rebuild it from the segments.",
-            path: path, offset: Int64(offset))
+        .indexDamage("Index manifest", path: path, offset: offset, reason)
+    }
+}
+
+/// The last line of the index's text files (the manifest, frames files): `end <FNV-1a-64 of
+/// every byte before it, 16 hex digits>`, which makes any damage or a cut an error.
+enum EndLine {
+    /// `text` followed by its end line.
+    static func sealed(_ text: String) -> [UInt8] {
+        var bytes = Array(text.utf8)
+        bytes += Array("end \(hex16(bytes.withUnsafeBufferPointer { fnv1a64($0) }))\n".utf8)
+        return bytes
+    }
+
+    /// The offset of the end line of `bytes`, once it is checked; `damaged` makes the error.
+    static func checked(_ bytes: [UInt8], damaged: (Int, String) -> SpendLogError) throws(SpendLogError) -> Int {
+        let end = bytes.dropLast().lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+        let trailer = String(decoding: bytes[end...], as: UTF8.self)
+        guard bytes.last == 0x0A, trailer.hasPrefix("end "), trailer.count == 21,
+            let stored = UInt64(trailer.dropFirst(4).dropLast(), radix: 16)
+        else { throw damaged(end, "the last line is not 'end <checksum>' (the file is cut short)") }
+        guard bytes[..<end].withUnsafeBufferPointer({ fnv1a64($0) }) == stored else {
+            throw damaged(end, "checksum mismatch")
+        }
+        return end
     }
 }

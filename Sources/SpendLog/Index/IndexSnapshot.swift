@@ -101,12 +101,9 @@ public struct IndexSnapshot: Sendable {
                 continue
             }
             guard file.strings == whole.strings, file.dimensions == whole.dimensions else {
-                throw SpendLogError(
-                    code: .corruption,
-                    message:
-                        "Rollup file '\(path)/\(name)' has another string table than the other day files of its generation. "
-                        + "The index is derived data: run `spendlog index --rebuild` to rebuild it from the segments.",
-                    path: path + "/" + name)
+                throw .indexDamage(
+                    "Rollup file", path: path + "/" + name, offset: 0,
+                    "its string table or dimensions differ from those of the other day files of its generation")
             }
             whole.keys += file.keys
             whole.metrics += file.metrics

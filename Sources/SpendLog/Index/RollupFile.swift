@@ -259,11 +259,7 @@ struct RollupFile {
         header: (RollupFile, Int) -> Void, cell visit: (SIMD8<UInt32>, RollupMetrics) -> Void
     ) throws(SpendLogError) {
         func corrupt(_ offset: Int, _ reason: String) -> SpendLogError {
-            SpendLogError(
-                code: .corruption,
-                message: "Rollup file '\(path)' is damaged at byte \(offset): \(reason). "
-                    + "The index is derived data: run `spendlog index --rebuild` to rebuild it from the segments.",
-                path: path, offset: Int64(offset))
+            .indexDamage("Rollup file", path: path, offset: offset, reason)
         }
         guard raw.count >= 24, Array(raw[0..<4]) == magic else { throw corrupt(0, "not a rollup file (bad magic)") }
         let stored = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self))

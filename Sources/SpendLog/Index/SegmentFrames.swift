@@ -57,29 +57,18 @@ struct SegmentFrames: Equatable, Sendable {
             }.joined(separator: " ")
             text += "\n"
         }
-        var bytes = Array(text.utf8)
-        bytes += Array("end \(hex16(bytes.withUnsafeBufferPointer { fnv1a64($0) }))\n".utf8)
-        return bytes
+        return EndLine.sealed(text)
     }
 
     static func damaged(_ path: String, _ offset: Int, _ reason: String) -> SpendLogError {
-        SpendLogError(
-            code: .corruption,
-            message: "Frames file '\(path)' is damaged at byte \(offset): \(reason). "
-                + "The index is derived data: run `spendlog index --rebuild` to rebuild it from the segments.",
-            path: path, offset: Int64(offset))
+        .indexDamage("Frames file", path: path, offset: offset, reason)
     }
 
     static func decode(_ bytes: [UInt8], path: String) throws(SpendLogError) -> SegmentFrames {
         let headerLine = Array((header + "\n").utf8)
         guard bytes.starts(with: headerLine) else { throw damaged(path, 0, "not a frames file") }
-        guard bytes.count >= headerLine.count + 21, bytes.last == 0x0A,
-            let endStart = bytes.dropLast().lastIndex(of: 0x0A).map({ $0 + 1 }),
-            endStart >= headerLine.count
-        else { throw damaged(path, bytes.count, "it ends early") }
-        let endLine = String(decoding: bytes[endStart..<(bytes.count - 1)], as: UTF8.self)
-        let sum = bytes.withUnsafeBufferPointer { fnv1a64(UnsafeBufferPointer(rebasing: $0[0..<endStart])) }
-        guard endLine == "end " + hex16(sum) else { throw damaged(path, endStart, "checksum mismatch") }
+        let endStart = try EndLine.checked(bytes) { damaged(path, $0, $1) }
+        guard endStart >= headerLine.count else { throw damaged(path, endStart, "the header line is cut short") }
         var result = SegmentFrames()
         var at = headerLine.count
         while at < endStart {

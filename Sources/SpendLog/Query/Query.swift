@@ -222,6 +222,15 @@ public struct Query: Sendable {
                 trace.linesFromFrames += frameLines
             } catch {
                 guard error.code == .corruption else { throw error }
+                if runs != nil, let snapshot {
+                    // Read at the index's offsets: the frames file may be wrong, not the segment. The
+                    // answer is made again without the index, which reads the segment whole and names
+                    // its damage if it is the segment's.
+                    let framesPath = snapshot.path + "/" + SegmentFrames.fileName(day: segment.name.day)
+                    throw SegmentFrames.damaged(
+                        framesPath, 0,
+                        "the frames it gives for '\(IndexManifest.key(for: segment))' do not read (\(error.message))")
+                }
                 trace.problems.append(error)
             }
             try noteIDsForCopies()

@@ -159,24 +159,14 @@ public struct LogReader: Sendable {
                 if n == 0 { break }
                 sawInput = true
                 fileBytes?(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-                do {
-                    try decompressor.decompress(
-                        UnsafeRawBufferPointer(rebasing: buffer[0..<n]),
-                        frameEnd: { fileOffset in
-                            frameEnded(
-                                fileOffset, splitter.offset + Int64(splitter.pending), decompressor.framesCompleted,
-                                splitter.pending == 0)
-                        }
-                    ) { (bytes: UnsafeRawBufferPointer) throws(SpendLogError) in
-                        try splitter.feed(bytes, body)
-                    }
-                } catch {
-                    switch error {
-                    case .left(let failure):
-                        throw SpendLogError.corruption(path: file.path, offset: failure.offset, failure.reason)
-                    case .right(let inner): throw inner
-                    }
-                }
+                try Self.decompress(
+                    UnsafeRawBufferPointer(rebasing: buffer[0..<n]), with: decompressor, path: file.path,
+                    into: &splitter,
+                    frameEnd: { fileOffset, splitter in
+                        frameEnded(
+                            fileOffset, splitter.offset + Int64(splitter.pending), decompressor.framesCompleted,
+                            splitter.pending == 0)
+                    }, body)
             }
             if !sawInput || decompressor.framesCompleted == 0 || !decompressor.atFrameBoundary {
                 throw SpendLogError.corruption(
@@ -230,18 +220,9 @@ public struct LogReader: Sendable {
                     fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: position, path: segment.path)
                 guard n > 0 else { break }
                 position += Int64(n)
-                do {
-                    try decompressor.decompress(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
-                        (bytes: UnsafeRawBufferPointer) throws(SpendLogError) in
-                        try splitter.feed(bytes, body)
-                    }
-                } catch {
-                    switch error {
-                    case .left(let failure):
-                        throw SpendLogError.corruption(path: segment.path, offset: failure.offset, failure.reason)
-                    case .right(let inner): throw inner
-                    }
-                }
+                try Self.decompress(
+                    UnsafeRawBufferPointer(rebasing: buffer[0..<n]), with: decompressor, path: segment.path,
+                    into: &splitter, body)
             }
             guard position == run.fileEnd, decompressor.framesCompleted > 0, decompressor.atFrameBoundary else {
                 throw SpendLogError.corruption(
@@ -256,6 +237,27 @@ public struct LogReader: Sendable {
             lines += splitter.lines
         }
         return lines
+    }
+
+    /// Decompresses `input` into `splitter`'s lines, given to `body`; zstd's failures become
+    /// corruption of the file at `path`, at the offset zstd's part starts. `frameEnd` is told the
+    /// file offset where each frame ends.
+    private static func decompress(
+        _ input: UnsafeRawBufferPointer, with decompressor: ZstdStreamDecompressor, path: String,
+        into splitter: inout LineSplitter, frameEnd: (Int64, LineSplitter) -> Void = { _, _ in },
+        _ body: (UnsafeBufferPointer<UInt8>, Int64) throws(SpendLogError) -> Void
+    ) throws(SpendLogError) {
+        do {
+            try decompressor.decompress(input, frameEnd: { frameEnd($0, splitter) }) {
+                (bytes: UnsafeRawBufferPointer) throws(SpendLogError) in
+                try splitter.feed(bytes, body)
+            }
+        } catch {
+            switch error {
+            case .left(let failure): throw SpendLogError.corruption(path: path, offset: failure.offset, failure.reason)
+            case .right(let inner): throw inner
+            }
+        }
     }
 
     /// Streams every record that matches `filter`, oldest day first. Corrupt segments are

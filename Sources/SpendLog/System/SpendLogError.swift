@@ -64,6 +64,16 @@ public struct SpendLogError: Error, CustomStringConvertible, Sendable {
         return SpendLogError(code: .io, message: text, path: path, errno: errno)
     }
 
+    /// Damage of a file of the index (`what`: "Rollup file", "Index manifest", "Frames file"). The
+    /// index is derived data: the message says how to make it again.
+    static func indexDamage(_ what: String, path: String, offset: Int, _ reason: String) -> SpendLogError {
+        SpendLogError(
+            code: .corruption,
+            message: "\(what) '\(path)' is damaged at byte \(offset): \(reason). "
+                + "The index is derived data: run `spendlog index --rebuild` to rebuild it from the segments.",
+            path: path, offset: Int64(offset))
+    }
+
     static func corruption(path: String, offset: Int64, _ reason: String) -> SpendLogError {
         SpendLogError(
             code: .corruption,

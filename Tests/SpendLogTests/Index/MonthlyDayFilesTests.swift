@@ -33,6 +33,12 @@ import Testing
         return log
     }
 
+    /// The day files of a generation, by name, with their bytes.
+    static func dayFiles(_ snapshot: IndexSnapshot) throws -> [(String, [UInt8])] {
+        try FileManager.default.contentsOfDirectory(atPath: snapshot.path).filter { $0.contains(".day.") }.sorted()
+            .map { ($0, [UInt8](FileManager.default.contents(atPath: snapshot.path + "/" + $0) ?? Data())) }
+    }
+
     func query(_ since: String?, _ until: String?, by groupBy: [GroupKey]) -> StatsQuery {
         var q = StatsQuery(groupBy: groupBy)
         q.filter.since = since.map { Timestamp.parse($0)! }
@@ -88,9 +94,7 @@ import Testing
         var rng = SplitMix(state: 32)
         let log = try Self.indexedLog(dir, &rng)
         let snapshot = try #require(try IndexSnapshot.open(log))
-        let monthly = try FileManager.default.contentsOfDirectory(atPath: snapshot.path)
-            .filter { $0.contains(".day.") }.sorted()
-            .map { ($0, [UInt8](FileManager.default.contents(atPath: snapshot.path + "/" + $0)!)) }
+        let monthly = try Self.dayFiles(snapshot)
         // Put each cube's monthly files together into one day file, as earlier versions wrote; and
         // those versions kept no model cube.
         for name in try FileManager.default.contentsOfDirectory(atPath: snapshot.path) where name.hasPrefix("model.") {
@@ -127,13 +131,11 @@ import Testing
         #expect(report.segmentsIndexed == (try LogReader(directory: log).segments().filter(\.sealed).count))
         let next = try #require(try IndexSnapshot.open(log))
         #expect(try next.has(.model))
-        let incremental = try FileManager.default.contentsOfDirectory(atPath: next.path).filter { $0.contains(".day.") }.sorted()
-            .map { ($0, [UInt8](FileManager.default.contents(atPath: next.path + "/" + $0)!)) }
+        let incremental = try Self.dayFiles(next)
         #expect(incremental.map(\.0) == monthly.map(\.0))
         _ = try Indexer(directory: log).run(IndexOptions(rebuild: true))
         let rebuilt = try #require(try IndexSnapshot.open(log))
-        let fresh = try FileManager.default.contentsOfDirectory(atPath: rebuilt.path).filter { $0.contains(".day.") }.sorted()
-            .map { ($0, [UInt8](FileManager.default.contents(atPath: rebuilt.path + "/" + $0)!)) }
+        let fresh = try Self.dayFiles(rebuilt)
         #expect(fresh.map(\.0) == incremental.map(\.0) && zip(fresh, incremental).allSatisfy { $0.1 == $1.1 })
     }
 

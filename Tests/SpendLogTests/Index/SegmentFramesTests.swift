@@ -244,6 +244,43 @@ import Testing
         }
     }
 
+    /// A frames file that passes its checksum but points inside a frame (a wrong offset), and a
+    /// segment damaged inside a frame the query reads: the answer is made without the index,
+    /// equals the scan's, and the segment's own damage is named as such.
+    @Test func framesThatDoNotReadSendTheAnswerToTheSegments() throws {
+        let dir = TemporaryDirectory()
+        let log = try Self.indexedLog(dir, count: 800, frameBytes: 4_096, seed: 21)
+        let snapshot = try #require(try IndexSnapshot.open(log))
+        let path = snapshot.path + "/" + SegmentFrames.fileName(day: Self.day)
+        var frames = try #require(try snapshot.frames(day: Self.day))
+        let key = try #require(frames.segments.keys.first)
+        var q = StatsQuery(groupBy: [.project])
+        q.filter.since = Timestamp.parse("2026-10-15T06:30:00Z")
+        let before = try Query(directory: log).stats(q)
+        #expect(before.trace.linesFromFrames > 0 && before.trace.indexDamage == nil)
+        let expected = try Query(directory: log).statsByScanning(q).rows
+        // Every frame start moved one byte on: each run the query reads starts inside a frame.
+        for index in 1..<frames.segments[key]!.frames.count { frames.segments[key]!.frames[index].fileOffset += 1 }
+        try FileManager.default.removeItem(atPath: path)
+        FileManager.default.createFile(atPath: path, contents: Data(frames.encoded()))
+        let wrong = try Query(directory: log).stats(q)
+        #expect(wrong.trace.indexDamage?.path == path && wrong.trace.problems.isEmpty)
+        #expect(wrong.rows == expected)
+
+        // The segment itself damaged inside a frame the edges need.
+        _ = try Indexer(directory: log).run(IndexOptions(rebuild: true))
+        let segment = try #require(try LogReader(directory: log).segments().first)
+        let rebuilt = try #require(try IndexSnapshot.open(log)?.frames(day: Self.day)?.segments[key])
+        let run = try #require(SegmentFrames.runs(of: rebuilt) { lo, hi in hi >= q.filter.since!.millisecondsSinceEpoch && lo < q.filter.since!.millisecondsSinceEpoch + 1_800_000 }.first)
+        var bytes = [UInt8](try #require(FileManager.default.contents(atPath: segment.path)))
+        bytes[Int(run.fileOffset) + 40] ^= 0xFF
+        try FileManager.default.removeItem(atPath: segment.path)
+        FileManager.default.createFile(atPath: segment.path, contents: Data(bytes))
+        let damaged = try Query(directory: log).stats(q)
+        #expect(damaged.trace.indexDamage != nil)
+        #expect(damaged.trace.problems.first?.path == segment.path, "the segment's damage is named")
+    }
+
     @Test func framesFilesRoundTripAndRefuseWhatTheyCannotHold() throws {
         var frames = SegmentFrames()
         frames.segments["day=2026-10-15/vm-000001.jsonl.zst"] = SegmentFrames.Segment(
