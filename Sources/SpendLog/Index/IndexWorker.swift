@@ -388,70 +388,97 @@ struct PackedDayCells {
 
 /// A set of record ids for the duplicate check: open addressing on the ids' own random bits
 /// (UUIDv7 ids are random in their low half), instead of `Set`'s SipHash.
+///
+/// Its memory is most of what grows with the records of a day (a day of a 10M-record log holds
+/// about 27,000 ids), so it is kept small: one array of 16-byte slots, the all-zero id standing
+/// for an empty slot (and kept apart in ``holdsZero``), filled to three quarters, and grown by
+/// half at a time (a slot is found by multiplying the hash by the capacity, so any capacity
+/// works).
 struct RecordIDSet {
-    private var highs: [UInt64] = Array(repeating: 0, count: 1024)
-    private var lows: [UInt64] = Array(repeating: 0, count: 1024)
-    /// Slot occupied; ids may be anything, even all zeros, so emptiness is kept apart.
-    private var used: [Bool] = Array(repeating: false, count: 1024)
-    private var mask = 1023
+    private static let empty = RecordID(high: 0, low: 0)
+    private var slots = [RecordID](repeating: RecordIDSet.empty, count: 1024)
+    /// Whether the all-zero id, which marks empty slots, is in the set.
+    private var holdsZero = false
     private(set) var count = 0
+    /// Slots in use (the all-zero id is in none).
+    private var filled = 0
+
+    var capacity: Int { slots.count }
 
     @inline(__always)
-    private static func hash(_ id: RecordID) -> Int {
+    private static func slot(_ id: RecordID, capacity: Int) -> Int {
         var h = id.low ^ (id.high &* 0x9E37_79B9_7F4A_7C15)
         h ^= h >> 32
         h = h &* 0xBF58_476D_1CE4_E5B9
         h ^= h >> 29
-        return Int(truncatingIfNeeded: h)
+        return Int(truncatingIfNeeded: h.multipliedFullWidth(by: UInt64(capacity)).high)
     }
 
     /// Adds `id`; false when it was there already.
     @inline(__always)
     mutating func insert(_ id: RecordID) -> Bool {
-        var slot = RecordIDSet.hash(id) & mask
-        while used[slot] {
-            if highs[slot] == id.high && lows[slot] == id.low { return false }
-            slot = (slot + 1) & mask
+        if id == RecordIDSet.empty {
+            guard !holdsZero else { return false }
+            holdsZero = true
+            count += 1
+            return true
         }
-        highs[slot] = id.high
-        lows[slot] = id.low
-        used[slot] = true
+        let inserted = slots.withUnsafeMutableBufferPointer { slots -> Bool in
+            var index = RecordIDSet.slot(id, capacity: slots.count)
+            while true {
+                let held = slots[index]
+                if held.high == 0 && held.low == 0 {
+                    slots[index] = id
+                    return true
+                }
+                if held.high == id.high && held.low == id.low { return false }
+                index += 1
+                if index == slots.count { index = 0 }
+            }
+        }
+        guard inserted else { return false }
         count += 1
-        if count * 2 > mask + 1 { grow() }
+        filled += 1
+        if filled * 4 > slots.count * 3 { grow() }
         return true
     }
 
     func contains(_ id: RecordID) -> Bool {
-        var slot = RecordIDSet.hash(id) & mask
-        while used[slot] {
-            if highs[slot] == id.high && lows[slot] == id.low { return true }
-            slot = (slot + 1) & mask
+        if id == RecordIDSet.empty { return holdsZero }
+        var index = RecordIDSet.slot(id, capacity: slots.count)
+        while true {
+            let held = slots[index]
+            if held == RecordIDSet.empty { return false }
+            if held == id { return true }
+            index += 1
+            if index == slots.count { index = 0 }
         }
-        return false
     }
 
     /// Empties the set, keeping its storage.
     mutating func removeAll() {
         guard count > 0 else { return }
-        for slot in 0...mask { used[slot] = false }
+        slots.withUnsafeMutableBufferPointer { $0.update(repeating: RecordIDSet.empty) }
+        holdsZero = false
         count = 0
+        filled = 0
     }
 
     private mutating func grow() {
-        let oldHighs = highs
-        let oldLows = lows
-        let oldUsed = used
-        let size = (mask + 1) * 2
-        highs = Array(repeating: 0, count: size)
-        lows = Array(repeating: 0, count: size)
-        used = Array(repeating: false, count: size)
-        mask = size - 1
-        for slot in 0..<oldUsed.count where oldUsed[slot] {
-            var target = RecordIDSet.hash(RecordID(high: oldHighs[slot], low: oldLows[slot])) & mask
-            while used[target] { target = (target + 1) & mask }
-            highs[target] = oldHighs[slot]
-            lows[target] = oldLows[slot]
-            used[target] = true
+        let old = slots
+        let capacity = old.count + old.count / 2
+        slots = []
+        var grown = [RecordID](repeating: RecordIDSet.empty, count: capacity)
+        grown.withUnsafeMutableBufferPointer { slots in
+            for id in old where id != RecordIDSet.empty {
+                var index = RecordIDSet.slot(id, capacity: capacity)
+                while slots[index] != RecordIDSet.empty {
+                    index += 1
+                    if index == capacity { index = 0 }
+                }
+                slots[index] = id
+            }
         }
+        slots = grown
     }
 }

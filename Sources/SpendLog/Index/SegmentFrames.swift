@@ -14,9 +14,30 @@ struct SegmentFrames: Equatable, Sendable {
         /// Offset of its first line in the decompressed text.
         var textOffset: Int64
         /// The earliest and latest `ts` of its records (ms since the epoch); a frame without
-        /// records has none.
-        var earliestMs: Int64?
-        var latestMs: Int64?
+        /// records has none (`earliest > latest`). Kept without `Optional`: 40 bytes a frame
+        /// instead of 56, for an index run holds every frame it reads until it writes the frames
+        /// files (8,000 frames at 10M records).
+        private var earliest = Int64.max
+        private var latest = Int64.min
+
+        init(number: Int, fileOffset: Int64, textOffset: Int64, earliestMs: Int64? = nil, latestMs: Int64? = nil) {
+            self.number = number
+            self.fileOffset = fileOffset
+            self.textOffset = textOffset
+            if let earliestMs, let latestMs {
+                earliest = earliestMs
+                latest = latestMs
+            }
+        }
+
+        var earliestMs: Int64? { earliest <= latest ? earliest : nil }
+        var latestMs: Int64? { earliest <= latest ? latest : nil }
+
+        /// Takes in the time of one of its lines.
+        mutating func include(_ timestampMs: Int64) {
+            earliest = min(earliest, timestampMs)
+            latest = max(latest, timestampMs)
+        }
     }
 
     struct Segment: Equatable, Sendable {
@@ -91,8 +112,9 @@ struct SegmentFrames: Equatable, Sendable {
                     guard let earliest = Int64(parts[3]), let latest = Int64(parts[4]), earliest <= latest else {
                         throw damaged(path, at, "a frame's times are not numbers, earliest first")
                     }
-                    frame.earliestMs = earliest
-                    frame.latestMs = latest
+                    frame = Frame(
+                        number: number, fileOffset: fileOffset, textOffset: textOffset, earliestMs: earliest,
+                        latestMs: latest)
                 }
                 if let previous = frames.last {
                     guard number > previous.number, fileOffset > previous.fileOffset,
@@ -144,10 +166,7 @@ struct SegmentFrames: Equatable, Sendable {
 
         init() {}
 
-        mutating func line(_ timestampMs: Int64) {
-            current.earliestMs = min(current.earliestMs ?? timestampMs, timestampMs)
-            current.latestMs = max(current.latestMs ?? timestampMs, timestampMs)
-        }
+        mutating func line(_ timestampMs: Int64) { current.include(timestampMs) }
 
         /// A frame ended at `fileOffset`, after `frames` frames in all, the text read up to
         /// `textOffset`; `atLineStart`: no line runs on into the next frame. Where one does, the
@@ -159,7 +178,13 @@ struct SegmentFrames: Equatable, Sendable {
             current = Frame(number: count + 1, fileOffset: fileOffset, textOffset: textOffset)
         }
 
-        /// The frames of a file of `fileBytes` bytes, read to its end.
-        func finished(fileBytes: Int64) -> Segment { Segment(fileBytes: fileBytes, frames: frames) }
+        /// The frames of a file of `fileBytes` bytes, read to its end (in an array of their
+        /// count: the index run keeps it until the frames files are written).
+        func finished(fileBytes: Int64) -> Segment {
+            var exact: [Frame] = []
+            exact.reserveCapacity(frames.count)
+            exact.append(contentsOf: frames)
+            return Segment(fileBytes: fileBytes, frames: exact)
+        }
     }
 }

@@ -90,6 +90,10 @@ public final class LogWriter: @unchecked Sendable {
 
     private let mutex = PThreadMutex()
     private var days: [String: DayState] = [:]
+    /// The day state used last, and the name of the UTC day made last: appends go to one day
+    /// for hours, and need not hash the day's name or make it again each time.
+    private var lastDayState: DayState?
+    private var lastDayName: (day: Int64, name: String)?
     private var dayUses: UInt64 = 0
     /// Set by the first failed fsync: the writer appends nothing after it (see ``GroupCommit``).
     private var fsyncFailure: SpendLogError?
@@ -209,16 +213,30 @@ public final class LogWriter: @unchecked Sendable {
     /// append (an enforced append) need not make them inside it.
     struct EncodedRecords {
         let records: [UsageRecord]
-        var days: [Int64: EncodedDay] = [:]
+        /// Each UTC day's lines, in day order. An array, not a dictionary: most calls are of one
+        /// day, and an append of one record should not pay for hashing.
+        var days: [(day: Int64, lines: EncodedDay)] = []
     }
 
     /// Validates every record and makes its line: the first invalid one is the error.
     static func encode(_ records: [UsageRecord]) throws(SpendLogError) -> EncodedRecords {
         var encoded = EncodedRecords(records: records)
+        var position: [Int64: Int] = [:]  // where each day is in `days`, past the first day
         for (index, record) in records.enumerated() {
-            try encode(
-                record, index: index, of: records.count, into: &encoded.days[record.timestamp.utcDay, default: EncodedDay()])
+            let day = record.timestamp.utcDay
+            let at: Int
+            if let first = encoded.days.first, first.day == day {
+                at = 0
+            } else if let known = position[day] {
+                at = known
+            } else {
+                at = encoded.days.count
+                encoded.days.append((day, EncodedDay()))
+                if at > 0 { position[day] = at }
+            }
+            try encode(record, index: index, of: records.count, into: &encoded.days[at].lines)
         }
+        if encoded.days.count > 1 { encoded.days.sort { $0.day < $1.day } }
         return encoded
     }
 
@@ -250,9 +268,9 @@ public final class LogWriter: @unchecked Sendable {
         var skipped = Set<Int>()
         var call = CallState()
         do {
-            for day in days.keys.sorted() {
-                var encoded = days[day]!
-                let dayString = Timestamp.dayString(utcDay: day)
+            for (day, lines) in days {
+                var encoded = lines
+                let dayString = dayName(day)
                 if once {
                     dayLocks.append(try lockDayFolder(dayString))
                     let recorded = try recordedIDs(inDay: dayString, among: Set(encoded.ids))
@@ -347,6 +365,7 @@ public final class LogWriter: @unchecked Sendable {
     public func close() {
         mutex.withLock {
             days.removeAll()
+            lastDayState = nil
         }
     }
 
@@ -535,12 +554,18 @@ public final class LogWriter: @unchecked Sendable {
     /// The state of `day`, open. Called with `mutex` held.
     private func dayState(_ day: String) throws(SpendLogError) -> DayState {
         dayUses += 1
+        if let state = lastDayState, state.day == day {
+            state.lastUse = dayUses
+            return state
+        }
         if let state = days[day] {
             state.lastUse = dayUses
+            lastDayState = state
             return state
         }
         if days.count >= LogWriter.openDaysKept, let oldest = days.values.min(by: { $0.lastUse < $1.lastUse }) {
             days[oldest.day] = nil
+            if lastDayState === oldest { lastDayState = nil }
         }
         let folder = directory.dayFolderPath(day)
         try FileSystem.makeDirectories(folder)
@@ -550,7 +575,18 @@ public final class LogWriter: @unchecked Sendable {
         let state = DayState(day: day, folder: folder, handle: handle, lock: OwnedDescriptor(fd, path: lockPath))
         state.lastUse = dayUses
         days[day] = state
+        lastDayState = state
         return state
+    }
+
+    /// `YYYY-MM-DD` of `utcDay`.
+    private func dayName(_ utcDay: Int64) -> String {
+        mutex.withLock {
+            if let last = lastDayName, last.day == utcDay { return last.name }
+            let name = Timestamp.dayString(utcDay: utcDay)
+            lastDayName = (utcDay, name)
+            return name
+        }
     }
 
     /// The segment to append to, with the writers' lock held: the cached one if it is still the

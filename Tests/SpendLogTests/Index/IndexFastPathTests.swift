@@ -88,6 +88,7 @@ import Testing
         var rng = SplitMix(state: 21)
         var set = RecordIDSet()
         var reference = Set<RecordID>()
+        var most = 0
         var pool: [RecordID] = [RecordID(high: 0, low: 0), RecordID(high: 0, low: 1), RecordID(high: 1, low: 0)]
         for round in 0..<60000 {
             if round % 20000 == 19999 {
@@ -104,6 +105,11 @@ import Testing
             }
             #expect(set.insert(id) == reference.insert(id).inserted)
             #expect(set.count == reference.count)
+            // Filled to at most three quarters, and grown only to half full: its memory follows
+            // the most ids it held (it keeps its storage when emptied).
+            most = max(most, set.count)
+            #expect(set.count <= set.capacity * 3 / 4 + 1)
+            #expect(set.capacity <= max(1024, most * 2 + 2))
         }
         for id in pool { #expect(set.contains(id) == reference.contains(id)) }
     }
