@@ -124,9 +124,11 @@ out=$WORK/section.md
     rss_met=no; [ "${RSS[10m]}" -le $((64 * 1024)) ] && rss_met=yes
     echo "Peak memory at 10M / at 1M: $(ratio "${RSS[10m]}" "${RSS[1m]}") (target: flat in the record count); at 10M"
     echo "$(mib "$((RSS[10m] * 1024))") MiB (target ≤ 64 MiB: $rss_met). The days finished are spilled to disk and the"
-    echo "day files written as they are merged, so what still grows is one day's working set per thread: the"
-    echo "day's hour cells and record ids, and the zstd window of its segment. The logs span the same 365 days,"
-    echo "so a day at 10M holds ten times the records of a day at 1M."
+    echo "day files written as they are merged, and the duplicate check of a day is a filter of a fixed size"
+    echo "(an id it cannot tell from those before is settled by reading them again), so what still grows is"
+    echo "one day's hour cells per thread (a cell per hour and combination of project, model, provider and"
+    echo "status that has records) and the frames of the segments read. The logs span the same 365 days, so a"
+    echo "day at 10M holds ten times the records of a day at 1M."
     echo
     echo "### Query latency (whole process, indexed log)"
     echo

@@ -60,7 +60,11 @@ final class IndexWorker: @unchecked Sendable {
     /// Ids of the day being indexed, from its segments indexed before and those read so far: a
     /// record id twice in a day (a copied segment) is one record, counted once
     /// (docs/FORMAT.md, "Record ids").
-    var dayIDs = RecordIDSet()
+    var dayIDs = DayIDs()
+    /// The day's segments that an earlier run indexed (their ids are in ``dayIDs`` first), and
+    /// those this worker has read so far: where ``dayIDs`` reads the ids before a record again.
+    var baseDaySegments: [SegmentFile] = []
+    var daySegmentsRead: [SegmentFile] = []
     var duplicates = 0
     /// This worker's read buffers, reused for every segment it reads; released when the scan
     /// is over, before the day and month files are written (when memory peaks).
@@ -85,18 +89,26 @@ final class IndexWorker: @unchecked Sendable {
     /// packs those.
     func index(day segments: [SegmentFile], counter: ProgressCounter) throws(SpendLogError) {
         dayIDs.removeAll()
+        baseDaySegments.removeAll()
+        daySegmentsRead.removeAll()
         defer { packDayCells() }
         if let base, let first = segments.first {
             let day = first.name.day
             for indexed in try reader.segments(inFolder: first.name.dayFolder, day: day)
             where indexed.sealed && base.manifest.covers(indexed) {
+                baseDaySegments.append(indexed)
+            }
+            for indexed in baseDaySegments {
                 _ = try reader.readLines(indexed, fileBytes: nil, buffers: readBuffers) {
                     line, offset throws(SpendLogError) in
-                    _ = dayIDs.insert(try LogReader.recordID(of: line, in: indexed, at: offset))
+                    dayIDs.add(try LogReader.recordID(of: line, in: indexed, at: offset))
                 }
             }
         }
-        for segment in segments { counter.finished(records: try index(segment)) }
+        for segment in segments {
+            counter.finished(records: try index(segment))
+            daySegmentsRead.append(segment)
+        }
         guard let first = segments.first, let start = Timestamp.parseDateOrTime(first.name.day) else { return }
         let day = TimeBuckets.day(ofMilliseconds: start.millisecondsSinceEpoch)
         for (c, cube) in RollupCube.all.enumerated() where cube.finest == .hour {
@@ -126,6 +138,25 @@ final class IndexWorker: @unchecked Sendable {
         }
     }
 
+    /// Calls `body` with the ids of the day read so far, read again: every id of the day's
+    /// segments indexed before and of those this worker read, and, with `current`, of the lines
+    /// of that segment before the offset. For ``DayIDs`` when its filter cannot tell an id from
+    /// those before it.
+    private func readIDs(
+        before current: (segment: SegmentFile, offset: Int64)?, _ body: (RecordID) -> Void
+    ) throws(SpendLogError) {
+        for segment in baseDaySegments + daySegmentsRead {
+            _ = try reader.readLines(segment) { line, offset throws(SpendLogError) in
+                body(try LogReader.recordID(of: line, in: segment, at: offset))
+            }
+        }
+        if let (segment, before) = current {
+            _ = try reader.readLines(segment) { line, offset throws(SpendLogError) in
+                if offset < before { body(try LogReader.recordID(of: line, in: segment, at: offset)) }
+            }
+        }
+    }
+
     /// Moves the day cells of the day just scanned into ``packed``.
     private func packDayCells() {
         for c in 0..<dayCells.count {
@@ -148,7 +179,7 @@ final class IndexWorker: @unchecked Sendable {
         // Locals, not properties, inside the loop: no dynamic exclusivity check per record.
         var scanner = self.scanner
         var ids = self.dayIDs
-        self.dayIDs = RecordIDSet()
+        self.dayIDs = DayIDs()
         var duplicates = 0
         var frames = SegmentFrames.Builder()
         let sinks = RollupCube.all.enumerated().map { c, cube in
@@ -176,7 +207,12 @@ final class IndexWorker: @unchecked Sendable {
                 ) { line, offset throws(SpendLogError) in
                     let scanned = try scanner.scan(line, of: segment, at: offset)
                     frames.line(scanned.timestampMs)
-                    guard ids.insert(scanned.id) else {
+                    let new = try ids.insert(
+                        scanned.id,
+                        readPrior: { (each: (RecordID) -> Void) throws(SpendLogError) in
+                            try readIDs(before: (segment, offset), each)
+                        })
+                    guard new else {
                         duplicates += 1
                         return
                     }
@@ -384,6 +420,130 @@ struct PackedDayCells {
         }
         assert(at - start == run.end - run.start)
     }
+}
+
+/// The duplicate check of the day being indexed, in memory that does not grow with the day's
+/// records while the day is not huge: a filter (a Bloom filter of 64-byte blocks, 2^21 bits,
+/// 8 set per id) says that an id is new, or that it may have been seen. "May have been seen" is
+/// settled exactly by reading the ids before it again (``insert(_:readPrior:)``): at 27,000
+/// records a day (10M records a year) that happens about once in 350 days, when the id is not a
+/// repeat. When it happens again in a day, or once the day holds ``crowded`` ids (when the filter
+/// starts to fill), the check turns exact for the rest of the day: the ids before are read
+/// into a ``RecordIDSet``, which then grows with the day, as the whole check did before. A copied
+/// segment repeats every id, and so makes its day exact at its second record.
+struct DayIDs {
+    /// 64-bit words of the filter: 2^21 bits, 256 KiB.
+    static let filterWords = 1 << 15
+    /// Ids in a day past which a "may have been seen" turns the check exact at once.
+    static let crowded = 60_000
+    private let words: Int
+    /// Allocated on first use: an empty `DayIDs` costs nothing (the worker swaps one in while it
+    /// reads a segment).
+    private var filter: FilterWords?
+    private var used = false
+    private var count = 0
+    /// "May have been seen" answers settled by reading again, this day.
+    private var settled = 0
+    /// The exact set, from when the check turned exact to the end of the day.
+    private(set) var exact: RecordIDSet?
+
+    init(filterWords: Int = DayIDs.filterWords) {
+        precondition(filterWords >= 8 && filterWords & (filterWords - 1) == 0)
+        words = filterWords
+    }
+
+    mutating func removeAll() {
+        if used {
+            filter?.clear()
+            used = false
+        }
+        count = 0
+        settled = 0
+        exact = nil
+    }
+
+    /// Adds `id`: true when it is new to the day. `readPrior` calls its argument with every id
+    /// added before (read again), when the filter cannot tell.
+    @inline(__always)
+    mutating func insert(
+        _ id: RecordID, readPrior: (_ each: (RecordID) -> Void) throws(SpendLogError) -> Void
+    ) throws(SpendLogError) -> Bool {
+        if exact != nil { return exact!.insert(id) }
+        count += 1
+        guard mark(id) else { return true }
+        if settled == 0 && count < DayIDs.crowded {
+            settled += 1
+            var repeated = false
+            try readPrior { if $0 == id { repeated = true } }
+            return !repeated
+        }
+        var set = RecordIDSet()
+        try readPrior { _ = set.insert($0) }
+        let new = set.insert(id)
+        exact = set
+        return new
+    }
+
+    /// Adds `id` without asking whether it is new (the ids of segments indexed before, which
+    /// ``insert(_:readPrior:)`` reads again whenever it must settle a question).
+    mutating func add(_ id: RecordID) {
+        if exact != nil {
+            _ = exact!.insert(id)
+            return
+        }
+        count += 1
+        _ = mark(id)
+    }
+
+    /// Sets the filter's bits of `id`; whether they were all set already (it may have been seen).
+    @inline(__always)
+    private mutating func mark(_ id: RecordID) -> Bool {
+        if filter == nil { filter = FilterWords(count: words) }
+        used = true
+        // One 64-byte block (8 words) per id; 8 bits in it, from 8 nine-bit fields (7 of `b`, one
+        // of `a` above the bits that chose the block).
+        var a = id.low ^ (id.high &* 0x9E37_79B9_7F4A_7C15)
+        a ^= a >> 32
+        a = a &* 0xBF58_476D_1CE4_E5B9
+        a ^= a >> 29
+        var b = id.high ^ (id.low &* 0xC2B2_AE3D_27D4_EB4F)
+        b ^= b >> 31
+        b = b &* 0x94D0_49BB_1331_11EB
+        b ^= b >> 32
+        let block = filter!.words + Int(truncatingIfNeeded: a & UInt64(words / 8 - 1)) &* 8
+        var missing: UInt64 = 0
+        @inline(__always) func probe(_ bits: UInt64) {
+            let word = block + Int(truncatingIfNeeded: (bits >> 6) & 7)
+            let mask = UInt64(1) << (bits & 63)
+            missing |= ~word.pointee & mask
+            word.pointee |= mask
+        }
+        probe(b)
+        probe(b >> 9)
+        probe(b >> 18)
+        probe(b >> 27)
+        probe(b >> 36)
+        probe(b >> 45)
+        probe(b >> 54)
+        probe(a >> 40)
+        return missing == 0
+    }
+}
+
+/// The words of a ``DayIDs`` filter, zeroed, freed with the last ``DayIDs`` that holds them.
+final class FilterWords {
+    let words: UnsafeMutablePointer<UInt64>
+    let count: Int
+
+    init(count: Int) {
+        self.count = count
+        words = .allocate(capacity: count)
+        words.initialize(repeating: 0, count: count)
+    }
+
+    deinit { words.deallocate() }
+
+    func clear() { words.update(repeating: 0, count: count) }
 }
 
 /// A set of record ids for the duplicate check: open addressing on the ids' own random bits
