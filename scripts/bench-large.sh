@@ -82,12 +82,12 @@ query_row() {  # query_row LABEL ARGS...
     growth=$(ratio "$c" "$((a > 0 ? a : 1))")
     met=no; awk -v g="$growth" 'BEGIN { exit !(g <= 1.5) }' && met=yes
     if awk -v g="$growth" -v w="$WORST_GROWTH" 'BEGIN { exit !(g > w) }'; then
-        WORST_GROWTH=$growth; WORST_QUERY="stats $label"
+        WORST_GROWTH=$growth; WORST_QUERY="stats $label"; WORST_10K_MS=$a; WORST_10M_MS=$c
     fi
     printf '| `stats %s` | %d ms | %d ms | %d ms | %s | %s |\n' "$label" "$a" "$b" "$c" "$growth" "$met"
 }
 
-WORST_GROWTH=0; WORST_QUERY=""
+WORST_GROWTH=0; WORST_QUERY=""; WORST_10K_MS=0; WORST_10M_MS=0
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spendlog-bench-large.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 out=$WORK/section.md
@@ -156,8 +156,10 @@ scripts/perf-section.sh large "$out"
 mkdir -p .build/bench-results
 cat > .build/bench-results/large.env <<ENV
 LARGE_WHEN="$(date -u +%Y-%m-%d)"
-RSS_1M_MB=$(( RSS[1m] / 1024 ))
-RSS_10M_MB=$(( RSS[10m] / 1024 ))
+RSS_1M_KIB=${RSS[1m]}
+RSS_10M_KIB=${RSS[10m]}
 WORST_QUERY="$WORST_QUERY"
 WORST_GROWTH=$WORST_GROWTH
+WORST_10K_MS=$WORST_10K_MS
+WORST_10M_MS=$WORST_10M_MS
 ENV

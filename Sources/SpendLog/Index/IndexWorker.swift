@@ -1,5 +1,9 @@
 import Dispatch
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The first error of parallel work.
 final class FailureBox: @unchecked Sendable {
     private let lock = PThreadMutex()
@@ -70,8 +74,9 @@ final class IndexWorker: @unchecked Sendable {
     /// is over, before the day and month files are written (when memory peaks).
     var readBuffers: SegmentReadBuffers? = SegmentReadBuffers()
 
-    init(reader: LogReader, base: IndexSnapshot?, generationPath: String) {
+    init(reader: LogReader, base: IndexSnapshot?, generationPath: String, dayIDs: DayIDs = DayIDs()) {
         self.reader = reader
+        self.dayIDs = dayIDs
         self.base = base
         self.generationPath = generationPath
         let spill = DayCellSpill(folder: generationPath)
@@ -145,16 +150,25 @@ final class IndexWorker: @unchecked Sendable {
     private func readIDs(
         before current: (segment: SegmentFile, offset: Int64)?, _ body: (RecordID) -> Void
     ) throws(SpendLogError) {
-        for segment in baseDaySegments + daySegmentsRead {
-            _ = try reader.readLines(segment) { line, offset throws(SpendLogError) in
-                body(try LogReader.recordID(of: line, in: segment, at: offset))
-            }
-        }
-        if let (segment, before) = current {
-            _ = try reader.readLines(segment) { line, offset throws(SpendLogError) in
+        func read(_ segment: SegmentFile, before: Int64) throws(SpendLogError) {
+            let summary = try reader.readLines(segment) { line, offset throws(SpendLogError) in
                 if offset < before { body(try LogReader.recordID(of: line, in: segment, at: offset)) }
             }
+            // Sealed segments do not change; one gone since it was read would leave its ids out.
+            if summary.records == 0 {
+                if let fd = try FileSystem.openIfExists(segment.path, O_RDONLY) {
+                    FileSystem.close(fd)
+                    return
+                }
+                throw SpendLogError(
+                    code: .io,
+                    message: "'\(segment.path)' was removed while the index read its day; nothing was indexed. "
+                        + "Index again once segments are no longer removed by hand during a run.",
+                    path: segment.path)
+            }
         }
+        for segment in baseDaySegments + daySegmentsRead { try read(segment, before: .max) }
+        if let (segment, before) = current { try read(segment, before: before) }
     }
 
     /// Moves the day cells of the day just scanned into ``packed``.
@@ -531,6 +545,8 @@ struct DayIDs {
 }
 
 /// The words of a ``DayIDs`` filter, zeroed, freed with the last ``DayIDs`` that holds them.
+/// Copies of a ``DayIDs`` share them: a `DayIDs` has one user at a time (the worker moves its
+/// own out while it reads a segment, leaving an empty one, which allocates nothing, in its place).
 final class FilterWords {
     let words: UnsafeMutablePointer<UInt64>
     let count: Int

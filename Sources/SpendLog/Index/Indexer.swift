@@ -47,6 +47,9 @@ public struct IndexOptions: Sendable {
     public var allowDroppingDeleted = false
     /// Threads that read segments; by default one per processor online.
     public var threads = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Words of each day's duplicate filter (``DayIDs``); tests make it small, so that ids it
+    /// cannot tell apart are common.
+    var dayIDFilterWords = DayIDs.filterWords
 
     /// Options for an incremental run, or a rebuild from nothing.
     public init(rebuild: Bool = false) { self.rebuild = rebuild }
@@ -102,7 +105,7 @@ public final class Indexer: Sendable {
         }
         let generation = try generations.create()
         let generationPath = generations.path(of: generation)
-        let workers = try scan(plan, into: generationPath, threads: options.threads, progress: progress)
+        let workers = try scan(plan, into: generationPath, options: options, progress: progress)
         try writeDayAndMonthRollups(workers, base: plan.base, into: generationPath)
         var written = collect(workers, into: &plan.manifest, report: &report)
         written.formUnion(try writeFrames(workers, base: plan.base, into: generationPath))
@@ -166,14 +169,17 @@ public final class Indexer: Sendable {
     /// of one day only, so the worker that takes a day writes that day's hour files itself, and
     /// only day cells are merged afterwards.
     private func scan(
-        _ plan: Plan, into generationPath: String, threads: Int, progress: (@Sendable (IndexProgress) -> Void)?
+        _ plan: Plan, into generationPath: String, options: IndexOptions,
+        progress: (@Sendable (IndexProgress) -> Void)?
     ) throws(SpendLogError) -> [IndexWorker] {
         var byDay: [String: [SegmentFile]] = [:]
         for segment in plan.pending { byDay[segment.name.day, default: []].append(segment) }
         let units = byDay.keys.sorted().map { byDay[$0]! }
         let reader = LogReader(directory: directory)
-        let workers = (0..<max(1, threads)).map { _ in
-            IndexWorker(reader: reader, base: plan.base, generationPath: generationPath)
+        let workers = (0..<max(1, options.threads)).map { _ in
+            IndexWorker(
+                reader: reader, base: plan.base, generationPath: generationPath,
+                dayIDs: DayIDs(filterWords: options.dayIDFilterWords))
         }
         try IndexWorker.process(
             units, workers: workers, counter: ProgressCounter(total: plan.pending.count, callback: progress))
