@@ -64,20 +64,7 @@ final class BlockingThread: @unchecked Sendable {
 
     /// Starts a detached pthread running `body`.
     static func start(_ body: @escaping @Sendable () -> Void) {
-        final class Box {
-            let body: @Sendable () -> Void
-            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-        }
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        var thread = pthread_t()
-        let started = pthread_create(
-            &thread, nil,
-            { raw in
-                let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-                box.body()
-                return nil
-            }, box)
-        precondition(started == 0, "could not start a thread (pthread_create: \(started))")
+        guard let thread = startThread(body) else { preconditionFailure("could not start a thread (pthread_create failed)") }
         pthread_detach(thread)
     }
 }

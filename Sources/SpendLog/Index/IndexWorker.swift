@@ -74,8 +74,15 @@ final class IndexWorker: @unchecked Sendable {
     /// is over, before the day and month files are written (when memory peaks).
     var readBuffers: SegmentReadBuffers? = SegmentReadBuffers()
 
-    init(reader: LogReader, base: IndexSnapshot?, generationPath: String, dayIDs: DayIDs = DayIDs()) {
+    /// Where the hour files' fsyncs go (the index run makes them all at once, at its end).
+    let syncs: DeferredSyncs?
+
+    init(
+        reader: LogReader, base: IndexSnapshot?, generationPath: String, syncs: DeferredSyncs? = nil,
+        dayIDs: DayIDs = DayIDs()
+    ) {
         self.reader = reader
+        self.syncs = syncs
         self.dayIDs = dayIDs
         self.base = base
         self.generationPath = generationPath
@@ -137,7 +144,8 @@ final class IndexWorker: @unchecked Sendable {
             let name = RollupFile.fileName(cube: cube, granularity: .hour, day: day)
             try FileSystem.writeNewFile(
                 generationPath + "/" + name,
-                RollupFile.encode(cells: cells, cube: cube, granularity: .hour, interner: scanner.interner))
+                RollupFile.encode(cells: cells, cube: cube, granularity: .hour, interner: scanner.interner),
+                syncs: syncs)
             hourFiles.append(name)
             cells.removeAll()
         }

@@ -105,11 +105,14 @@ public final class Indexer: Sendable {
         }
         let generation = try generations.create()
         let generationPath = generations.path(of: generation)
-        let workers = try scan(plan, into: generationPath, options: options, progress: progress)
-        try writeDayAndMonthRollups(workers, base: plan.base, into: generationPath)
+        // The generation's files are fsynced together, before the manifest that makes it whole.
+        let syncs = DeferredSyncs()
+        let workers = try scan(plan, into: generationPath, options: options, syncs: syncs, progress: progress)
+        try writeDayAndMonthRollups(workers, base: plan.base, into: generationPath, syncs: syncs)
         var written = collect(workers, into: &plan.manifest, report: &report)
-        written.formUnion(try writeFrames(workers, base: plan.base, into: generationPath))
+        written.formUnion(try writeFrames(workers, base: plan.base, into: generationPath, syncs: syncs))
         try linkUnchangedHourFiles(of: plan.base, except: written, into: generationPath)
+        try syncs.syncAll()
         try commit(generation, manifest: plan.manifest, keeping: plan.previous?.generation)
         report.generation = generation
         report.segmentsCovered = plan.manifest.entries.count
@@ -169,7 +172,7 @@ public final class Indexer: Sendable {
     /// of one day only, so the worker that takes a day writes that day's hour files itself, and
     /// only day cells are merged afterwards.
     private func scan(
-        _ plan: Plan, into generationPath: String, options: IndexOptions,
+        _ plan: Plan, into generationPath: String, options: IndexOptions, syncs: DeferredSyncs,
         progress: (@Sendable (IndexProgress) -> Void)?
     ) throws(SpendLogError) -> [IndexWorker] {
         var byDay: [String: [SegmentFile]] = [:]
@@ -178,7 +181,7 @@ public final class Indexer: Sendable {
         let reader = LogReader(directory: directory)
         let workers = (0..<max(1, options.threads)).map { _ in
             IndexWorker(
-                reader: reader, base: plan.base, generationPath: generationPath,
+                reader: reader, base: plan.base, generationPath: generationPath, syncs: syncs,
                 dayIDs: DayIDs(filterWords: options.dayIDFilterWords))
         }
         try IndexWorker.process(
@@ -190,8 +193,9 @@ public final class Indexer: Sendable {
     /// Merges the workers' day cells with the base generation's day and month files, one cube per
     /// thread, and writes the new day and month files. Day files are written one day at a time:
     /// only one day's cells are unpacked at once.
-    private func writeDayAndMonthRollups(_ workers: [IndexWorker], base: IndexSnapshot?, into generationPath: String)
-        throws(SpendLogError)
+    private func writeDayAndMonthRollups(
+        _ workers: [IndexWorker], base: IndexSnapshot?, into generationPath: String, syncs: DeferredSyncs
+    ) throws(SpendLogError)
     {
         let cubes = RollupCube.all
         let global = StringInterner()
@@ -255,7 +259,7 @@ public final class Indexer: Sendable {
                     guard let open = dayFile else { return }
                     dayFile = nil
                     defer { FileSystem.close(open.fd) }
-                    try open.encoder.finish(into: open.fd, path: open.path)
+                    try open.encoder.finish(into: open.fd, path: open.path, syncs: syncs)
                 }
                 let day = CellMap(capacity: 1024)
                 var mapped: [SIMD8<UInt32>] = []
@@ -312,7 +316,7 @@ public final class Indexer: Sendable {
                 try finishDayFile()
                 try FileSystem.writeNewFile(
                     generationPath + "/" + RollupFile.fileName(cube: cube, granularity: .month),
-                    RollupFile.encode(cells: months, cube: cube, granularity: .month, interner: global))
+                    RollupFile.encode(cells: months, cube: cube, granularity: .month, interner: global), syncs: syncs)
             } catch {
                 failures.record(error)
             }
@@ -348,8 +352,9 @@ public final class Indexer: Sendable {
 
     /// The frames files of the months the workers read segments of: the base generation's entries
     /// and the new ones (docs/FORMAT.md, "Frames"); returns their names.
-    private func writeFrames(_ workers: [IndexWorker], base: IndexSnapshot?, into generationPath: String)
-        throws(SpendLogError) -> Set<String>
+    private func writeFrames(
+        _ workers: [IndexWorker], base: IndexSnapshot?, into generationPath: String, syncs: DeferredSyncs
+    ) throws(SpendLogError) -> Set<String>
     {
         var byMonth: [String: [(String, SegmentFrames.Segment)]] = [:]
         for worker in workers {
@@ -360,7 +365,7 @@ public final class Indexer: Sendable {
             let name = SegmentFrames.fileName(day: month)
             var frames = try base?.frames(day: month) ?? SegmentFrames()
             for (key, segment) in segments { frames.segments[key] = segment }
-            try FileSystem.writeNewFile(generationPath + "/" + name, frames.encoded())
+            try FileSystem.writeNewFile(generationPath + "/" + name, frames.encoded(), syncs: syncs)
             names.insert(name)
         }
         return names

@@ -148,8 +148,11 @@ struct RollupFile {
 
         /// Ends a file written through ``drain(into:path:)``: the last bytes, the cell count in
         /// its place, then the checksum of every byte before it, read back from the file (the
-        /// count is known last, and FNV-1a runs front to back); then fsync.
-        consuming func finish(into fd: FileDescriptor, path: String) throws(SpendLogError) {
+        /// count is known last, and FNV-1a runs front to back); then fsync, or with `syncs`, the
+        /// fsync left to them.
+        consuming func finish(into fd: FileDescriptor, path: String, syncs: DeferredSyncs? = nil)
+            throws(SpendLogError)
+        {
             try drain(into: fd, path: path)
             var countBytes: [UInt8] = []
             RollupFile.append(&countBytes, count)
@@ -173,7 +176,7 @@ struct RollupFile {
             var tail: [UInt8] = []
             RollupFile.append(&tail, checksum)
             try FileSystem.writeAll(fd, tail, at: Int64(drained), path: path)
-            try FileSystem.fsync(fd, path: path)
+            if let syncs { syncs.add(path) } else { try FileSystem.fsync(fd, path: path) }
         }
 
         /// The file's bytes.

@@ -61,3 +61,26 @@ final class ConditionVariable: @unchecked Sendable {
         pthread_cond_timedwait(condition, mutex, &deadline)
     }
 }
+
+/// Starts a thread running `body`: its handle, to join or detach, or nil when none could be started
+/// (`pthread_create` failed).
+func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
+    final class Box {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    let started = pthread_create(
+        &thread, nil,
+        { raw in
+            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+    guard started == 0 else {
+        Unmanaged<Box>.fromOpaque(box).release()
+        return nil
+    }
+    return thread
+}

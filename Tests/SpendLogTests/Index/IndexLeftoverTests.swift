@@ -46,3 +46,38 @@ import Testing
         #expect(!filesIn(log.indexPath).contains("CURRENT.tmp-123456"))
     }
 }
+
+/// The files of a new generation are fsynced together at the end of the run, before its manifest
+/// and `CURRENT`: a failed fsync of any of them fails the run, the current generation stays, and
+/// the next run indexes what it did not.
+@Suite struct IndexSyncTests {
+    @Test func aFailedFsyncOfAnyNewFileLeavesTheCurrentGeneration() throws {
+        for call in [1, 2, 5, 9] {
+            let temp = TemporaryDirectory()
+            let log = try temp.log()
+            let writer = LogWriter(directory: log, options: WriterOptions(fsync: .none))
+            try writer.append(contentsOf: (0..<3).map { sampleRecord($0) })
+            try writer.sealAll()
+            let first = try Indexer(directory: log).run()
+            let records = (3..<40).map { i in
+                var record = sampleRecord(i)
+                record.timestamp = Timestamp(millisecondsSinceEpoch: record.timestamp.millisecondsSinceEpoch - Int64(i) * 86_400_000)
+                return record
+            }
+            try writer.append(contentsOf: records)
+            try writer.sealAll()
+            var failure: SpendLogError?
+            let failed = FaultInjection.failing(.fsync, with: .ioError, onCall: call, under: log.indexPath) {
+                do throws(SpendLogError) { _ = try Indexer(directory: log).run() } catch { failure = error }
+            }
+            #expect(failed == 1, "fsync \(call)")
+            let error = try #require(failure, "fsync \(call)")
+            #expect(error.message.contains(log.indexPath), "\(error.message)")
+            #expect(try IndexGenerations(indexPath: log.indexPath).current() == first.generation, "fsync \(call)")
+            let next = try Indexer(directory: log).run()
+            #expect(next.recordsCovered == 40, "fsync \(call)")
+            let q = StatsQuery(groupBy: [.project, .day])
+            #expect(try Query(directory: log).stats(q).rows == (try Query(directory: log).statsByScanning(q)).rows)
+        }
+    }
+}
