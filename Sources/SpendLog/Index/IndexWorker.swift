@@ -7,9 +7,12 @@ import Dispatch
 /// The first error of parallel work.
 final class FailureBox: @unchecked Sendable {
     private let lock = PThreadMutex()
-    private(set) var first: SpendLogError?
+    private var recorded: SpendLogError?
 
-    func record(_ error: SpendLogError) { lock.withLock { if first == nil { first = error } } }
+    /// The first error recorded (read under the lock: other threads may be recording).
+    var first: SpendLogError? { lock.withLock { recorded } }
+
+    func record(_ error: SpendLogError) { lock.withLock { if recorded == nil { recorded = error } } }
 }
 
 /// Counts finished segments across workers and reports progress.

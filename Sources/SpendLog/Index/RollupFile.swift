@@ -176,7 +176,7 @@ struct RollupFile {
             var tail: [UInt8] = []
             RollupFile.append(&tail, checksum)
             try FileSystem.writeAll(fd, tail, at: Int64(drained), path: path)
-            if let syncs { syncs.add(path) } else { try FileSystem.fsync(fd, path: path) }
+            if let syncs { try syncs.add(fd, path: path) } else { try FileSystem.fsync(fd, path: path) }
         }
 
         /// The file's bytes.

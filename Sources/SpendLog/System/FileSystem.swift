@@ -351,7 +351,7 @@ enum FileSystem {
         let fd = try open(path, O_WRONLY | O_CREAT | O_TRUNC)
         defer { close(fd) }
         try writeAll(fd, bytes, path: path)
-        if let syncs { syncs.add(path) } else { try fsync(fd, path: path) }
+        if let syncs { try syncs.add(fd, path: path) } else { try fsync(fd, path: path) }
     }
 
     /// The crash points of one ``replaceAtomically(_:contents:temporary:sync:steps:)``.
@@ -506,47 +506,62 @@ final class ScratchFile: @unchecked Sendable {
 /// index run writes hundreds of small files, and fsyncs of several files at once share the file
 /// system's journal commits, where fsyncs one after another each wait for a commit of their own
 /// (15% of an index run's time on the benchmark's log of 1M records).
+///
+/// Each file is kept open (a duplicate of its writer's descriptor, so that an error of its
+/// writeback reaches the fsync), at most ``batch`` at a time: the one whose ``add(_:path:)``
+/// reaches it syncs them. After a failure, every later call fails with it.
 final class DeferredSyncs: @unchecked Sendable {
     private let lock = PThreadMutex()
-    private var paths: [String] = []
-    private var next = 0
+    private var pending: [(fd: FileDescriptor, path: String)] = []
+    private let failures = FailureBox()
     /// Threads that fsync at once.
     static let threads = 16
+    /// Files kept open before they are synced.
+    static let batch = 128
 
-    func add(_ path: String) { lock.withLock { paths.append(path) } }
+    deinit { for file in pending { FileSystem.close(file.fd) } }
 
-    private func take() -> String? {
-        lock.withLock {
-            guard next < paths.count else { return nil }
-            next += 1
-            return paths[next - 1]
+    /// Adds the file open on `fd` (which stays the caller's to close); syncs the files added so
+    /// far when they are ``batch``.
+    func add(_ fd: FileDescriptor, path: String) throws(SpendLogError) {
+        let copy = Glibc.dup(fd.rawValue)
+        guard copy >= 0 else {
+            // No descriptor to keep (too many open): synced now.
+            try FileSystem.fsync(fd, path: path)
+            return
         }
+        let full = lock.withLock { () -> Bool in
+            pending.append((FileDescriptor(rawValue: copy), path))
+            return pending.count >= DeferredSyncs.batch
+        }
+        if full { try syncAll() }
     }
 
-    /// Fsyncs every file added so far, on up to ``threads`` threads at once; the first failure
-    /// is thrown, once every thread has stopped.
+    private func take() -> (fd: FileDescriptor, path: String)? {
+        lock.withLock { pending.popLast() }
+    }
+
+    /// Fsyncs every file added so far, on up to ``threads`` threads at once, and closes them;
+    /// the first failure (of this call or an earlier one) is thrown once every thread stopped.
     func syncAll() throws(SpendLogError) {
-        let count = lock.withLock { paths.count - next }
-        guard count > 0 else { return }
-        let failures = FailureBox()
-        let work: @Sendable () -> Void = { [self] in
-            while failures.first == nil, let path = take() {
-                do throws(SpendLogError) {
-                    let fd = try FileSystem.open(path, O_RDONLY)
-                    defer { FileSystem.close(fd) }
-                    try FileSystem.fsync(fd, path: path)
-                } catch {
-                    failures.record(error)
+        let count = lock.withLock { pending.count }
+        if count > 0 {
+            let work: @Sendable () -> Void = { [self] in
+                while let file = take() {
+                    defer { FileSystem.close(file.fd) }
+                    guard failures.first == nil else { continue }
+                    do throws(SpendLogError) { try FileSystem.fsync(file.fd, path: file.path) } catch {
+                        failures.record(error)
+                    }
                 }
             }
+            var threads: [pthread_t] = []
+            for _ in 0..<(min(DeferredSyncs.threads, count) - 1) {
+                if let thread = startThread(work) { threads.append(thread) }
+            }
+            work()  // this thread too; and alone, if no thread could be started
+            for thread in threads { pthread_join(thread, nil) }
         }
-        let helpers = min(DeferredSyncs.threads, count) - 1
-        var threads: [pthread_t] = []
-        for _ in 0..<helpers {
-            if let thread = startThread(work) { threads.append(thread) }
-        }
-        work()  // this thread too; and alone, if no thread could be started
-        for thread in threads { pthread_join(thread, nil) }
         if let failure = failures.first { throw failure }
     }
 }

@@ -47,19 +47,20 @@ import Testing
     }
 }
 
-/// The files of a new generation are fsynced together at the end of the run, before its manifest
-/// and `CURRENT`: a failed fsync of any of them fails the run, the current generation stays, and
-/// the next run indexes what it did not.
+/// The files of a new generation are fsynced in batches, many at once, before its manifest and
+/// `CURRENT`: a failed fsync of any of them (whichever thread makes it) fails the run, the current
+/// generation stays, and the next run indexes what it did not.
 @Suite struct IndexSyncTests {
     @Test func aFailedFsyncOfAnyNewFileLeavesTheCurrentGeneration() throws {
-        for call in [1, 2, 5, 9] {
+        // 200 days: more files than a batch, so that some fsyncs are made by a worker's batch.
+        for call in [1, 2, 5, 9, 140, 190] {
             let temp = TemporaryDirectory()
             let log = try temp.log()
             let writer = LogWriter(directory: log, options: WriterOptions(fsync: .none))
             try writer.append(contentsOf: (0..<3).map { sampleRecord($0) })
             try writer.sealAll()
             let first = try Indexer(directory: log).run()
-            let records = (3..<40).map { i in
+            let records = (3..<203).map { i in
                 var record = sampleRecord(i)
                 record.timestamp = Timestamp(millisecondsSinceEpoch: record.timestamp.millisecondsSinceEpoch - Int64(i) * 86_400_000)
                 return record
@@ -75,7 +76,7 @@ import Testing
             #expect(error.message.contains(log.indexPath), "\(error.message)")
             #expect(try IndexGenerations(indexPath: log.indexPath).current() == first.generation, "fsync \(call)")
             let next = try Indexer(directory: log).run()
-            #expect(next.recordsCovered == 40, "fsync \(call)")
+            #expect(next.recordsCovered == 203, "fsync \(call)")
             let q = StatsQuery(groupBy: [.project, .day])
             #expect(try Query(directory: log).stats(q).rows == (try Query(directory: log).statsByScanning(q)).rows)
         }
