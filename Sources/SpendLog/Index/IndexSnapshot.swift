@@ -96,18 +96,18 @@ public struct IndexSnapshot: Sendable {
         var result: RollupFile? = nil
         for (name, month) in try dayFiles(cube: cube) {
             guard let file = try rollup(cube: cube, granularity: .day, month: month) else { continue }
-            guard var whole = result else {
+            guard result != nil else {
                 result = file
                 continue
             }
-            guard file.strings == whole.strings, file.dimensions == whole.dimensions else {
+            guard file.strings == result!.strings, file.dimensions == result!.dimensions else {
                 throw .indexDamage(
                     "Rollup file", path: path + "/" + name, offset: 0,
                     "its string table or dimensions differ from those of the other day files of its generation")
             }
-            whole.keys += file.keys
-            whole.metrics += file.metrics
-            result = whole
+            // Appended in place: a copy of the cells so far for each month would hold them twice.
+            result!.keys.append(contentsOf: file.keys)
+            result!.metrics.append(contentsOf: file.metrics)
         }
         return result
     }

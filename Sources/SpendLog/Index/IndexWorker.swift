@@ -155,12 +155,11 @@ final class IndexWorker: @unchecked Sendable {
     }
 
     /// Calls `body` with the ids of the day read so far, read again: every id of the day's
-    /// segments indexed before and of those this worker read, and, with `current`, of the lines
-    /// of that segment before the offset. For ``DayIDs`` when its filter cannot tell an id from
-    /// those before it.
-    private func readIDs(
-        before current: (segment: SegmentFile, offset: Int64)?, _ body: (RecordID) -> Void
-    ) throws(SpendLogError) {
+    /// segments indexed before and of those this worker read, and of the lines of `segment`
+    /// before `offset`. For ``DayIDs`` when its filter cannot tell an id from those before it.
+    private func readIDs(before offset: Int64, of segment: SegmentFile, _ body: (RecordID) -> Void)
+        throws(SpendLogError)
+    {
         func read(_ segment: SegmentFile, before: Int64) throws(SpendLogError) {
             let summary = try reader.readLines(segment) { line, offset throws(SpendLogError) in
                 if offset < before { body(try LogReader.recordID(of: line, in: segment, at: offset)) }
@@ -178,8 +177,8 @@ final class IndexWorker: @unchecked Sendable {
                     path: segment.path)
             }
         }
-        for segment in baseDaySegments + daySegmentsRead { try read(segment, before: .max) }
-        if let (segment, before) = current { try read(segment, before: before) }
+        for earlier in baseDaySegments + daySegmentsRead { try read(earlier, before: .max) }
+        try read(segment, before: offset)
     }
 
     /// Moves the day cells of the day just scanned into ``packed``.
@@ -235,7 +234,7 @@ final class IndexWorker: @unchecked Sendable {
                     let new = try ids.insert(
                         scanned.id,
                         readPrior: { (each: (RecordID) -> Void) throws(SpendLogError) in
-                            try readIDs(before: (segment, offset), each)
+                            try readIDs(before: offset, of: segment, each)
                         })
                     guard new else {
                         duplicates += 1
@@ -628,27 +627,6 @@ struct RecordIDSet {
         filled += 1
         if filled * 4 > slots.count * 3 { grow() }
         return true
-    }
-
-    func contains(_ id: RecordID) -> Bool {
-        if id == RecordIDSet.empty { return holdsZero }
-        var index = RecordIDSet.slot(id, capacity: slots.count)
-        while true {
-            let held = slots[index]
-            if held == RecordIDSet.empty { return false }
-            if held == id { return true }
-            index += 1
-            if index == slots.count { index = 0 }
-        }
-    }
-
-    /// Empties the set, keeping its storage.
-    mutating func removeAll() {
-        guard count > 0 else { return }
-        slots.withUnsafeMutableBufferPointer { $0.update(repeating: RecordIDSet.empty) }
-        holdsZero = false
-        count = 0
-        filled = 0
     }
 
     private mutating func grow() {

@@ -32,6 +32,19 @@ import Testing
         }
     }
 
+    /// A log of `count` records of the day in time order, in one active segment; that segment and its text.
+    static func activeLog(_ dir: TemporaryDirectory, count: Int, seed: UInt64) throws
+        -> (LogDirectory, SegmentFile, [UInt8])
+    {
+        let log = try dir.log()
+        var rng = SplitMix(state: seed)
+        let writer = LogWriter(directory: log, options: WriterOptions(fsync: .none))
+        _ = try writer.append(contentsOf: records(count: count, ordered: true, rng: &rng))
+        writer.close()
+        let active = try #require(try LogReader(directory: log).segments().first)
+        return (log, active, [UInt8](try #require(FileManager.default.contents(atPath: active.path))))
+    }
+
     /// A log of `count` records of the day in time order, sealed in frames of `frameBytes` and indexed.
     static func indexedLog(_ dir: TemporaryDirectory, count: Int, frameBytes: Int, seed: UInt64) throws -> LogDirectory {
         let log = try dir.log()
@@ -56,13 +69,7 @@ import Testing
 
     @Test func sealingEndsFramesAtLineEndsAndZstdReadsTheSameText() throws {
         let dir = TemporaryDirectory()
-        let log = try dir.log()
-        var rng = SplitMix(state: 15)
-        let writer = LogWriter(directory: log, options: WriterOptions(fsync: .none))
-        _ = try writer.append(contentsOf: Self.records(count: 3000, ordered: true, rng: &rng))
-        writer.close()
-        let active = try #require(try LogReader(directory: log).segments().first)
-        let text = try #require(FileManager.default.contents(atPath: active.path))
+        let (log, active, text) = try Self.activeLog(dir, count: 3000, seed: 15)
         try Self.sealAll(log, frameBytes: 16_384)
         let sealed = try #require(try LogReader(directory: log).segments().first)
         #expect(sealed.sealed)
@@ -84,10 +91,8 @@ import Testing
         #expect(zstd.status == 0 && zstd.stdout == String(decoding: text, as: UTF8.self))
 
         // A segment smaller than a frame is one frame, as before.
-        let small = try dir.log("small")
-        let smallWriter = LogWriter(directory: small, options: WriterOptions(fsync: .none))
-        _ = try smallWriter.append(contentsOf: Self.records(count: 10, ordered: true, rng: &rng))
-        smallWriter.close()
+        let smallDir = TemporaryDirectory()
+        let (small, _, _) = try Self.activeLog(smallDir, count: 10, seed: 16)
         try Self.sealAll(small, frameBytes: 16_384)
         #expect(try Self.boundaries(try #require(try LogReader(directory: small).segments().first), of: small).count == 1)
     }
@@ -183,13 +188,7 @@ import Testing
     /// tool): the frames a line runs across are read together, and the answers stay the scan's.
     @Test func framesThatCutLinesAreReadTogether() throws {
         let dir = TemporaryDirectory()
-        let log = try dir.log()
-        var rng = SplitMix(state: 18)
-        let writer = LogWriter(directory: log, options: WriterOptions(fsync: .none))
-        _ = try writer.append(contentsOf: Self.records(count: 1200, ordered: true, rng: &rng))
-        writer.close()
-        let active = try #require(try LogReader(directory: log).segments().first)
-        let text = [UInt8](try #require(FileManager.default.contents(atPath: active.path)))
+        let (log, active, text) = try Self.activeLog(dir, count: 1200, seed: 18)
         // Frames of 5,000 bytes each, cut wherever that falls, and every fourth frame at a line end.
         var sealed: [UInt8] = []
         var start = 0
