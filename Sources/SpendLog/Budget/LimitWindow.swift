@@ -149,7 +149,7 @@ public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
         case .day: next = (floorDiv(local, Timestamp.millisecondsPerDay) + 1) * Timestamp.millisecondsPerDay
         case .week:
             let day = floorDiv(local, Timestamp.millisecondsPerDay)
-            next = (day - mod7(day + 3) + 7) * Timestamp.millisecondsPerDay
+            next = (day - LimitWindow.mod7(day + 3) + 7) * Timestamp.millisecondsPerDay
         case .month:
             let (y, m, _) = Timestamp.civilFromDays(floorDiv(local, Timestamp.millisecondsPerDay))
             next = Timestamp.daysFromCivil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * Timestamp.millisecondsPerDay
@@ -160,8 +160,16 @@ public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
     /// The start (UTC ms) of the calendar window containing `ms`.
     func windowStart(at ms: Int64) -> Int64 {
         guard case .calendar(let unit, let zone) = self else { return 0 }
+        // UTC, the common case, without a zone's tables: local time is UTC time. (It is asked
+        // for several times per enforced append: per rule, to count, prune and check.)
+        if zone == "UTC" { return min(LimitWindow.start(of: unit, atLocal: ms), ms) }
         let info = zoneInfo(zone)
         let local = ms + info.offset(at: ms)
+        return min(utc(fromLocal: LimitWindow.start(of: unit, atLocal: local), info), ms)
+    }
+
+    /// The start of the `unit` containing the local time `local` (ms, as if it were UTC).
+    private static func start(of unit: CalendarUnit, atLocal local: Int64) -> Int64 {
         let start: Int64
         switch unit {
         case .hour: start = floorDiv(local, 3_600_000) * 3_600_000
@@ -174,7 +182,7 @@ public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
             let (y, m, _) = Timestamp.civilFromDays(floorDiv(local, Timestamp.millisecondsPerDay))
             start = Timestamp.daysFromCivil(y, m, 1) * Timestamp.millisecondsPerDay
         }
-        return min(utc(fromLocal: start, info), ms)
+        return start
     }
 
     /// The instant whose local time is `local` (the later offset wins across a DST change).
@@ -184,5 +192,5 @@ public enum LimitWindow: Hashable, Sendable, CustomStringConvertible {
         return guess
     }
 
-    private func mod7(_ value: Int64) -> Int64 { ((value % 7) + 7) % 7 }
+    private static func mod7(_ value: Int64) -> Int64 { ((value % 7) + 7) % 7 }
 }

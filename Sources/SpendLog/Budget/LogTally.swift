@@ -1,3 +1,9 @@
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Counts what the log holds past a budget state's coverage into it (docs/FORMAT.md,
 /// "Counters"): every whole line past the covered position of each active segment, each sealed
 /// segment once (the position is in its decompressed text), then marked done.
@@ -32,6 +38,76 @@ struct LogTally {
     /// How much older than the kernel's clock a folder's time must have been when it was listed
     /// for the listing to be trusted (``FileSystem/modificationTimeMarginMs(_:)``); read once.
     private var marginMs: Int64?
+    /// What reading keeps from one catch-up to the next: open active segments, the read buffer,
+    /// the scanner. Shared with a copy of the tally (``BudgetStore/peek(now:)``); the store uses
+    /// both under its mutex only.
+    private let reading = Reading()
+
+    /// Lets a catch-up that finds an active segment grown read the new lines without opening the
+    /// file, allocating a buffer, or making a scanner again: under the budget's lock, between one
+    /// enforced append and the next, that is most of what reading another writer's line costs.
+    final class Reading {
+        /// Active segments read before, open, by path, with the file's inode and device: read
+        /// from while a `stat` by path finds that same file. Closed when it is not found (sealed,
+        /// removed), and all of them past ``maximumOpen``.
+        private var open: [String: (inode: UInt64, device: UInt64, file: OwnedDescriptor)] = [:]
+        static let maximumOpen = 16
+        private(set) lazy var buffers = SegmentReadBuffers()
+        /// The scanner, and the rules' values as ids of its interner, for the rules they were made for.
+        private var scanning: Scanning?
+
+        final class Scanning {
+            let rules: [String: LimitRule]
+            var scanner = RecordScanner()
+            let ids: [String: [(Dimension, UInt32, String)]]
+
+            init(rules: [String: LimitRule], scopes: ScannedScopes) {
+                self.rules = rules
+                ids = scopes.interned(in: scanner.interner)
+            }
+        }
+
+        /// The open descriptor of the active segment at `path` whose `stat` found `status`,
+        /// opened now if it is not open yet; nil when it cannot be opened (gone since).
+        func descriptor(_ path: String, _ status: FileSystem.Status) throws(SpendLogError) -> FileDescriptor? {
+            if let kept = open[path] {
+                if kept.inode == status.inode && kept.device == status.device { return kept.file.fd }
+                open[path] = nil
+            }
+            guard let fd = try FileSystem.openIfExists(path, O_RDONLY) else { return nil }
+            let file = OwnedDescriptor(fd, path: path)
+            let opened = try FileSystem.status(fd, path: path)
+            // Replaced between the `stat` and the open: read it once, keep nothing.
+            guard opened.inode == status.inode && opened.device == status.device else { return nil }
+            if open.count >= Reading.maximumOpen { open = [:] }
+            open[path] = (opened.inode, opened.device, file)
+            return fd
+        }
+
+        /// Closes the active segment at `path`, if it is open (not found there any more).
+        func close(_ path: String) { open[path] = nil }
+
+        /// The status of the active segment open for `path`, by `fstat`, while it is still linked;
+        /// nil when it is not open, or is not linked any more (closed then). The caller knows the
+        /// name still refers to it: no entry of its folder was added, renamed or removed since it
+        /// was opened or last found there.
+        func status(ofOpen path: String) -> FileSystem.Status? {
+            guard let kept = open[path] else { return nil }
+            guard let status = try? FileSystem.status(kept.file.fd, path: path), status.linkCount > 0 else {
+                open[path] = nil
+                return nil
+            }
+            return status
+        }
+
+        /// The scanner for `rules`, nil when their scopes need the full parser. Made again for
+        /// other rules, and when its interner has kept many names (a long-lived process).
+        func scanning(for rules: [String: LimitRule]) -> Scanning? {
+            if let scanning, scanning.scanner.interner.count < 4096, scanning.rules == rules { return scanning }
+            scanning = ScannedScopes(rules).map { Scanning(rules: rules, scopes: $0) }
+            return scanning
+        }
+    }
 
     private struct Listing {
         var inode: UInt64
@@ -86,16 +162,18 @@ struct LogTally {
         var coverageByFolder: [String: [String]]?
         // Counts do not depend on the order segments are read in (see BudgetState.fold).
         let root = try FileSystem.status(path: directory.segmentsPath)
-        var folders: [(name: String, day: String?, path: String)] = []
+        var names: [String] = []
+        var days: [(day: String?, path: String)] = []
         if let root {
             var listing = try list(directory.segmentsPath, root, margin: margin)
             if listing.days == nil {
                 listing.days = listing.names.map { (SegmentName.day(fromFolder: $0), directory.segmentsPath + "/" + $0) }
                 listings[directory.segmentsPath]?.days = listing.days
             }
-            folders = zip(listing.names, listing.days ?? []).map { ($0, $1.day, $1.path) }
+            names = listing.names
+            days = listing.days ?? []
         }
-        for (folder, folderDay, folderPath) in folders {
+        for (folder, (folderDay, folderPath)) in zip(names, days) {
             let quiet = quietDays[folder]
             guard quiet != nil || folderDay != nil, let folderStatus = try FileSystem.status(path: folderPath) else {
                 quietDays[folder] = nil
@@ -115,12 +193,29 @@ struct LogTally {
                 listings[folderPath]?.segments = listing.segments
             }
             let segments = listing.segments ?? []
-            let keys = segments.map(\.key)
             for segment in segments where state.coverage[segment.key]?.sealed != true {
-                // A sealed segment counted once is done: no `stat` for it.
+                // A sealed segment counted once is done: no `stat` for it. An active one read
+                // before is looked at through its open file while the folder's listing is kept
+                // (the name still refers to that file): an `fstat`, without walking the path.
+                var active: FileSystem.Status?
+                if !segment.sealed {
+                    active = listing.kept ? reading.status(ofOpen: segment.path) : nil
+                    if active == nil {
+                        active = (try? FileSystem.status(path: segment.path)) ?? nil
+                        if let found = active {
+                            _ = try? reading.descriptor(segment.path, found)  // opened to be kept
+                        } else {
+                            reading.close(segment.path)
+                        }
+                    }
+                }
                 guard
-                    let file = reader.currentSegment(
-                        at: segment.path, inFolder: folder, segment.name, sealed: segment.sealed)
+                    let file = active.map({
+                        SegmentFile(
+                            name: segment.name, sealed: false, path: segment.path, size: $0.size, modifiedMs: $0.modifiedMs)
+                    })
+                        ?? reader.currentSegment(
+                            at: segment.path, inFolder: folder, segment.name, sealed: segment.sealed)
                 else {
                     // Gone: removed as empty (or by retention). If any of it was counted, its lines
                     // were taken back: count everything again.
@@ -129,17 +224,20 @@ struct LogTally {
                     continue
                 }
                 if file.sealed != segment.sealed { listings[folderPath] = nil }  // sealed since it was listed
-                if try !count(file, reader, into: &state) { return false }
+                if try !count(file, status: active, reader, into: &state) { return false }
             }
             // Sealed segments removed since they were counted (`spendlog retention`): their records
             // count no more once their buckets are dropped, which retention waits for, so the
             // position forgets them, as a rebuild from the log would. (A kept listing: none.)
             // An active segment counted but gone had its lines taken back to none, and was then
             // removed as empty by the next writer: what was counted of it must be counted again.
-            if !listing.kept, !forgetRemoved(folder, keys, &coverageByFolder, &state) { return false }
-            let settled = listing.trusted && keys.allSatisfy { state.coverage[$0]?.sealed == true }
-            quietDays[folder] =
-                settled ? QuietDays.Day(inode: listing.inode, modifiedMs: listing.modifiedMs, segments: keys) : nil
+            if !listing.kept, !forgetRemoved(folder, segments.map(\.key), &coverageByFolder, &state) { return false }
+            if listing.trusted && segments.allSatisfy({ state.coverage[$0.key]?.sealed == true }) {
+                quietDays[folder] = QuietDays.Day(
+                    inode: listing.inode, modifiedMs: listing.modifiedMs, segments: segments.map(\.key))
+            } else if quiet != nil {
+                quietDays[folder] = nil
+            }
         }
         state.prune()
         return true
@@ -207,9 +305,10 @@ struct LogTally {
     }
 
     /// Counts what `segment` holds past its coverage; false when it is shorter than that.
-    private mutating func count(_ segment: SegmentFile, _ reader: LogReader, into state: inout BudgetState) throws(SpendLogError)
-        -> Bool
-    {
+    /// `status` is what the `stat` of an active segment by path found (nil for a sealed one).
+    private mutating func count(
+        _ segment: SegmentFile, status: FileSystem.Status?, _ reader: LogReader, into state: inout BudgetState
+    ) throws(SpendLogError) -> Bool {
         let key = segment.name.description
         let covered = state.coverage[key] ?? SegmentCoverage(bytes: 0, sealed: false)
         if covered.sealed { return true }
@@ -217,15 +316,18 @@ struct LogTally {
         if !segment.sealed && segment.size == covered.bytes { return true }
         let summary: SegmentReadSummary
         let start = segment.sealed ? 0 : covered.bytes
-        do {
-            if scansRecords, let scopes = ScannedScopes(state.rules) {
+        do throws(SpendLogError) {
+            var opened: FileDescriptor?
+            if let status { opened = try reading.descriptor(segment.path, status) }
+            if scansRecords, let scanning = reading.scanning(for: state.rules) {
                 // Every line is read as the full parser would judge it (the scanner hands it any
                 // line it is not sure of), without building a record.
-                var scanner = RecordScanner()
-                let interner = scanner.interner
-                let ids = scopes.interned(in: interner)
-                summary = try reader.readLines(segment, startOffset: start) { line, offset throws(SpendLogError) in
-                    let record = try scanner.scan(line, of: segment, at: offset)
+                let interner = scanning.scanner.interner
+                let ids = scanning.ids
+                summary = try reader.readLines(
+                    segment, startOffset: start, fileBytes: nil, buffers: reading.buffers, opened: opened
+                ) { line, offset throws(SpendLogError) in
+                    let record = try scanning.scanner.scan(line, of: segment, at: offset)
                     guard offset >= covered.bytes else { return }
                     state.fold(
                         at: record.timestampMs,
@@ -233,7 +335,9 @@ struct LogTally {
                         amount: { ScannedScopes.amount($0, record.metrics) })
                 }
             } else {
-                summary = try reader.readSegment(segment, startOffset: start) { record, offset throws(SpendLogError) in
+                summary = try reader.readSegment(
+                    segment, startOffset: start, buffers: reading.buffers, opened: opened
+                ) { record, offset throws(SpendLogError) in
                     if offset >= covered.bytes { state.fold(record) }
                 }
             }

@@ -99,7 +99,17 @@ public struct LogReader: Sendable {
         _ segment: SegmentFile, startOffset: Int64 = 0,
         _ body: (UsageRecord, Int64) throws(SpendLogError) -> Void
     ) throws(SpendLogError) -> SegmentReadSummary {
-        try readLines(segment, startOffset: startOffset) { line, offset throws(SpendLogError) in
+        try readSegment(segment, startOffset: startOffset, buffers: nil, opened: nil, body)
+    }
+
+    /// ``readSegment(_:startOffset:_:)`` with the read buffers and the open active file of
+    /// ``readLines(_:startOffset:fileBytes:buffers:opened:frameEnded:_:)``.
+    func readSegment(
+        _ segment: SegmentFile, startOffset: Int64, buffers: SegmentReadBuffers?, opened: FileDescriptor?,
+        _ body: (UsageRecord, Int64) throws(SpendLogError) -> Void
+    ) throws(SpendLogError) -> SegmentReadSummary {
+        try readLines(segment, startOffset: startOffset, fileBytes: nil, buffers: buffers, opened: opened) {
+            line, offset throws(SpendLogError) in
             let parsed: RecordParser.Parsed
             do throws(RecordParseError) {
                 parsed = try RecordParser.parse(line, mode: .stored)
@@ -124,10 +134,13 @@ public struct LogReader: Sendable {
     /// `frameEnded` (sealed segments) is told where each zstd frame ends, once the lines it
     /// completes were given to `body`: the offset in the file, the offset in the decompressed
     /// text, the number of frames ended so far, and whether a line runs on into the next frame.
+    /// `opened` is the active segment's file, already open, for a caller that keeps it open
+    /// between reads (it is not closed).
     func readLines(
         _ segment: SegmentFile, startOffset: Int64 = 0,
         fileBytes: ((UnsafeRawBufferPointer) -> Void)?,
         buffers: SegmentReadBuffers? = nil,
+        opened: FileDescriptor? = nil,
         frameEnded: (_ fileOffset: Int64, _ textOffset: Int64, _ frames: Int, _ atLineStart: Bool) -> Void = {
             _, _, _, _ in
         },
@@ -135,7 +148,11 @@ public struct LogReader: Sendable {
     ) throws(SpendLogError) -> SegmentReadSummary {
         var file = segment
         var fd: FileDescriptor
-        if let opened = try FileSystem.openIfExists(file.path, O_RDONLY) {
+        var owned = true
+        if let opened, !file.sealed {
+            fd = opened
+            owned = false
+        } else if let opened = try FileSystem.openIfExists(file.path, O_RDONLY) {
             fd = opened
         } else if !file.sealed, let opened = try FileSystem.openIfExists(file.sealedPath, O_RDONLY) {
             // Sealed between listing and opening: read the sealed file instead.
@@ -145,7 +162,7 @@ public struct LogReader: Sendable {
         } else {
             return SegmentReadSummary(segment: file, records: 0, bytes: 0, tornTailBytes: 0)
         }
-        defer { FileSystem.close(fd) }
+        defer { if owned { FileSystem.close(fd) } }
         var splitter = LineSplitter(path: file.path)
         let buffers = buffers ?? SegmentReadBuffers()
         let buffer = buffers.chunk

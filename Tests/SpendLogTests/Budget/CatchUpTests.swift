@@ -371,6 +371,28 @@ import Testing
         #expect(try budget.status(now: time("2026-11-23T10:00:06Z"))[0].spent == 8_000_000_000)
     }
 
+    /// The catch-up keeps the active segments it read open and reads on from them while their
+    /// folder is unchanged. A segment replaced by hand with another file of the same name (the old
+    /// one moved out of the log, so still linked) is read from its name again: the new file's
+    /// lines are counted, not what the old one holds.
+    @Test func aSegmentReplacedByAnotherFileIsReadFromItsName() throws {
+        let temp = TemporaryDirectory()
+        let budget = try started(temp)
+        try LogWriter(directory: budget.directory, options: Self.otherHost).append(call("2", at: "2026-11-23T10:00:01Z"))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:02Z")))  // reads it, keeps it open
+        budget.store.countAhead()
+        let path = budget.directory.dayFolderPath("2026-11-23") + "/other-host-000000.jsonl"
+        let elsewhere = try temp.log("elsewhere")
+        try LogWriter(directory: elsewhere, options: Self.otherHost).append(call("4", at: "2026-11-23T10:00:03Z"))
+        let line = try #require(
+            FileManager.default.contents(atPath: elsewhere.dayFolderPath("2026-11-23") + "/other-host-000000.jsonl"))
+        let text = try #require(FileManager.default.contents(atPath: path))
+        try FileManager.default.moveItem(atPath: path, toPath: temp.path + "/moved.jsonl")
+        try (text + line).write(to: URL(fileURLWithPath: path))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:04Z")))
+        try expectCounted(budget, 9_000_000_000)  // 1 + 2 + 1 + 4 + 1
+    }
+
     /// A limit set by another process between counting ahead and the lock: the catch-up under
     /// the lock applies it and counts every record for it.
     @Test func aLimitSetAfterCountingAheadCountsEverything() throws {
