@@ -106,6 +106,9 @@ final class BudgetStore: @unchecked Sendable {
         cached = state
     }
 
+    /// The active segments the catch-up keeps open between operations (for tests).
+    var segmentsKeptOpen: [String] { mutex.withLock { tally.segmentsKeptOpen } }
+
     /// Runs `body` under the lock with the state brought up to date. A success is checkpointed
     /// per `checkpoint`; a refusal (`.failure`) wrote nothing and leaves the checkpoint alone. An
     /// error drops the cached state: the next operation reloads it.

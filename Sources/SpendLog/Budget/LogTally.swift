@@ -48,10 +48,10 @@ struct LogTally {
     /// enforced append and the next, that is most of what reading another writer's line costs.
     final class Reading {
         /// Active segments read before, open, by path, with the file's inode and device: read
-        /// from while a `stat` by path finds that same file. Closed when it is not found (sealed,
-        /// removed), and all of them past ``maximumOpen``.
+        /// from while a `stat` by path finds that same file. At most ``maximumOpen``; closed when
+        /// a catch-up that listed a folder again does not find them active (sealed, removed).
         private var open: [String: (inode: UInt64, device: UInt64, file: OwnedDescriptor)] = [:]
-        static let maximumOpen = 16
+        static let maximumOpen = 64
         private(set) lazy var buffers = SegmentReadBuffers()
         /// The scanner, and the rules' values as ids of its interner, for the rules they were made for.
         private var scanning: Scanning?
@@ -67,25 +67,35 @@ struct LogTally {
             }
         }
 
-        /// The open descriptor of the active segment at `path` whose `stat` found `status`,
-        /// opened now if it is not open yet; nil when it cannot be opened (gone since).
-        func descriptor(_ path: String, _ status: FileSystem.Status) throws(SpendLogError) -> FileDescriptor? {
+        /// The active segment at `path` whose `stat` found `status`, open: the one kept open, or
+        /// opened now (and kept, below ``maximumOpen``); nil when it cannot be opened (gone since)
+        /// or is not the file the `stat` found (replaced since).
+        func descriptor(_ path: String, _ status: FileSystem.Status) throws(SpendLogError) -> OwnedDescriptor? {
             if let kept = open[path] {
-                if kept.inode == status.inode && kept.device == status.device { return kept.file.fd }
+                if kept.inode == status.inode && kept.device == status.device { return kept.file }
                 open[path] = nil
             }
             guard let fd = try FileSystem.openIfExists(path, O_RDONLY) else { return nil }
             let file = OwnedDescriptor(fd, path: path)
             let opened = try FileSystem.status(fd, path: path)
-            // Replaced between the `stat` and the open: read it once, keep nothing.
             guard opened.inode == status.inode && opened.device == status.device else { return nil }
-            if open.count >= Reading.maximumOpen { open = [:] }
-            open[path] = (opened.inode, opened.device, file)
-            return fd
+            if open.count < Reading.maximumOpen { open[path] = (opened.inode, opened.device, file) }
+            return file
         }
+
+        /// Whether the active segment at `path` is kept open.
+        func isOpen(_ path: String) -> Bool { open[path] != nil }
+
+        /// The paths of the segments kept open (for tests).
+        var openPaths: [String] { Array(open.keys) }
 
         /// Closes the active segment at `path`, if it is open (not found there any more).
         func close(_ path: String) { open[path] = nil }
+
+        /// Closes every segment but the active ones a whole catch-up found, `active`.
+        func keepOnly(_ active: Set<String>) {
+            if open.keys.contains(where: { !active.contains($0) }) { open = open.filter { active.contains($0.key) } }
+        }
 
         /// The status of the active segment open for `path`, by `fstat`, while it is still linked;
         /// nil when it is not open, or is not linked any more (closed then). The caller knows the
@@ -136,9 +146,14 @@ struct LogTally {
             state.clearCounts()
             quietDays = [:]
             listings = [:]
-            _ = try catchUpOnce(&state)
+            // Shrunk again meanwhile: the listings of this run were not all followed by a look
+            // at each of their segments, so the next run lists again.
+            if try !catchUpOnce(&state) { listings = [:] }
         }
     }
+
+    /// The active segments kept open between catch-ups (for tests).
+    var segmentsKeptOpen: [String] { reading.openPaths }
 
     /// Drops the kept listings: the next catch-up lists every folder that is not quiet (a state
     /// loaded from the checkpoint, or a rebuild, must not rely on what an earlier state saw).
@@ -164,8 +179,13 @@ struct LogTally {
         let root = try FileSystem.status(path: directory.segmentsPath)
         var names: [String] = []
         var days: [(day: String?, path: String)] = []
+        // Whether a folder was listed again: then segments kept open that are no longer active
+        // (sealed, removed) are closed at the end, from the active segments found.
+        var relisted = root == nil
+        var activeSeen: [String] = []
         if let root {
             var listing = try list(directory.segmentsPath, root, margin: margin)
+            relisted = !listing.kept
             if listing.days == nil {
                 listing.days = listing.names.map { (SegmentName.day(fromFolder: $0), directory.segmentsPath + "/" + $0) }
                 listings[directory.segmentsPath]?.days = listing.days
@@ -186,6 +206,7 @@ struct LogTally {
             }
             guard let day = folderDay else { continue }
             var listing = try list(folderPath, folderStatus, margin: margin)
+            if !listing.kept { relisted = true }
             if listing.segments == nil {
                 listing.segments = LogReader.segmentNames(in: listing.names, day: day).map {
                     ($0.name, $0.sealed, $0.name.description, reader.path(inFolder: folder, $0.name, sealed: $0.sealed))
@@ -199,11 +220,16 @@ struct LogTally {
                 // (the name still refers to that file): an `fstat`, without walking the path.
                 var active: FileSystem.Status?
                 if !segment.sealed {
+                    activeSeen.append(segment.path)
                     active = listing.kept ? reading.status(ofOpen: segment.path) : nil
                     if active == nil {
                         active = (try? FileSystem.status(path: segment.path)) ?? nil
                         if let found = active {
-                            _ = try? reading.descriptor(segment.path, found)  // opened to be kept
+                            // A folder unchanged since its last listing (a process appending on):
+                            // opened to be kept, so that later catch-ups need only its `fstat`.
+                            if listing.kept && !reading.isOpen(segment.path) {
+                                _ = try? reading.descriptor(segment.path, found)
+                            }
                         } else {
                             reading.close(segment.path)
                         }
@@ -239,6 +265,7 @@ struct LogTally {
                 quietDays[folder] = nil
             }
         }
+        if relisted { reading.keepOnly(Set(activeSeen)) }
         state.prune()
         return true
     }
@@ -317,8 +344,9 @@ struct LogTally {
         let summary: SegmentReadSummary
         let start = segment.sealed ? 0 : covered.bytes
         do throws(SpendLogError) {
-            var opened: FileDescriptor?
-            if let status { opened = try reading.descriptor(segment.path, status) }
+            var file: OwnedDescriptor?
+            if let status { file = try reading.descriptor(segment.path, status) }
+            let opened = file?.fd
             if scansRecords, let scanning = reading.scanning(for: state.rules) {
                 // Every line is read as the full parser would judge it (the scanner hands it any
                 // line it is not sure of), without building a record.

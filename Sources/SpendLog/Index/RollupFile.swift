@@ -355,6 +355,18 @@ struct RollupFile {
                 let step = uncheckedVarint(&p, &bad)
                 bad = bad || step > UInt64(UInt32.max) - time
                 let next = time &+ step
+                if !bad, let keeping {
+                    if kept?.time != next { kept = (next, keeping(UInt32(next))) }
+                    // A cell of a time not kept: its ids and sums are passed over, not read (a
+                    // query of part of a month walks the whole month's day file). The checksum
+                    // vouched for the bytes; a cell that does not end where it may is read the
+                    // checked way below, which names the damage.
+                    if !kept!.keep, let past = skipNumbers(p, count: k + RollupMetrics.fieldCount) {
+                        time = next
+                        at = past - base
+                        continue
+                    }
+                }
                 key[0] = UInt32(truncatingIfNeeded: next)
                 for lane in 1...k {
                     let id = uncheckedVarint(&p, &bad)
@@ -396,6 +408,30 @@ struct RollupFile {
         }
         guard at == end else { throw corrupt(at, "bytes after the last cell") }
     }
+}
+
+/// Where the `count` LEB128 numbers from `start` end, without reading their values: a byte
+/// below 0x80 ends a number, and they are counted 8 bytes at a time. Nil when they take more than
+/// 10 bytes each on average (damage, for the checked reading to name). The caller knows that
+/// `10 * count + 7` bytes are there.
+@inline(__always)
+private func skipNumbers(_ start: UnsafePointer<UInt8>, count: Int) -> UnsafePointer<UInt8>? {
+    let limit = start + 10 * count
+    var p = start
+    var remaining = count
+    while p < limit {
+        var ends = ~UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)) & 0x8080_8080_8080_8080
+        let found = ends.nonzeroBitCount
+        if found < remaining {
+            remaining -= found
+            p += 8
+            continue
+        }
+        for _ in 1..<remaining { ends &= ends &- 1 }  // the remaining-th end of this word
+        let past = p + ends.trailingZeroBitCount / 8 + 1
+        return past <= limit ? past : nil
+    }
+    return nil
 }
 
 /// Reads the LEB128 number at `p` and moves `p` past it, without checking where the bytes end:

@@ -90,34 +90,64 @@ struct SegmentFrames: Equatable, Sendable {
         guard bytes.starts(with: headerLine) else { throw damaged(path, 0, "not a frames file") }
         let endStart = try EndLine.checked(bytes) { damaged(path, $0, $1) }
         guard endStart >= headerLine.count else { throw damaged(path, endStart, "the header line is cut short") }
+        let decoded = bytes.withUnsafeBufferPointer { all in
+            Result { () throws(SpendLogError) -> SegmentFrames in
+                try decodeLines(UnsafeBufferPointer(rebasing: all[0..<endStart]), from: headerLine.count, path: path)
+            }
+        }
+        return try decoded.get()
+    }
+
+    /// The segment lines of a frames file (`text`, up to its end line), from offset `at`. Numbers
+    /// are read from the bytes as they are, without making strings of them: a month's file holds
+    /// some 700 segments × 22 frames at 10M records, and a query reads one.
+    private static func decodeLines(_ text: UnsafeBufferPointer<UInt8>, from start: Int, path: String)
+        throws(SpendLogError) -> SegmentFrames
+    {
         var result = SegmentFrames()
-        var at = headerLine.count
-        while at < endStart {
-            let lineEnd = bytes[at..<endStart].firstIndex(of: 0x0A)!
-            let fields = bytes[at..<lineEnd].split(separator: 0x09, omittingEmptySubsequences: false)
-            guard fields.count == 3, let fileBytes = Int64(String(decoding: fields[1], as: UTF8.self)),
-                fileBytes > 0
-            else { throw damaged(path, at, "a line is not a segment, its size and its frames") }
+        var at = start
+        while at < text.count {
+            var cursor = NumberCursor(text: text, at: at)
+            let lineEnd = text[at...].firstIndex(of: 0x0A)!
+            let notASegment = damaged(path, at, "a line is not a segment, its size and its frames")
+            guard let keyEnd = text[at..<lineEnd].firstIndex(of: 0x09),
+                let sizeEnd = text[(keyEnd + 1)..<lineEnd].firstIndex(of: 0x09),
+                !text[(sizeEnd + 1)..<lineEnd].contains(0x09)
+            else { throw notASegment }
+            cursor.at = keyEnd + 1
+            guard let fileBytes = cursor.number(upTo: 0x09, end: sizeEnd), fileBytes > 0 else {
+                throw notASegment
+            }
+            cursor.at = sizeEnd + 1
             var frames: [Frame] = []
-            for text in fields[2].split(separator: 0x20) {
-                let parts = text.split(separator: 0x3A, omittingEmptySubsequences: false).map {
-                    String(decoding: $0, as: UTF8.self)
+            let notAFrame = damaged(path, at, "a frame is not number:offset:offset:earliest:latest")
+            while cursor.at < lineEnd {
+                let frameEnd = text[cursor.at..<lineEnd].firstIndex(of: 0x20) ?? lineEnd
+                if frameEnd == cursor.at {  // frames are split on runs of spaces
+                    cursor.at += 1
+                    continue
                 }
-                guard parts.count == 5, let number = Int(parts[0]), let fileOffset = Int64(parts[1]),
-                    let textOffset = Int64(parts[2]), number >= 1, fileOffset >= 0, fileOffset < fileBytes,
-                    textOffset >= 0, parts[3].isEmpty == parts[4].isEmpty
-                else { throw damaged(path, at, "a frame is not number:offset:offset:earliest:latest") }
-                var frame = Frame(number: number, fileOffset: fileOffset, textOffset: textOffset)
-                if !parts[3].isEmpty {
-                    guard let earliest = Int64(parts[3]), let latest = Int64(parts[4]), earliest <= latest else {
-                        throw damaged(path, at, "a frame's times are not numbers, earliest first")
-                    }
+                guard let number = cursor.number(upTo: 0x3A, end: frameEnd),
+                    let fileOffset = cursor.number(upTo: 0x3A, end: frameEnd),
+                    let textOffset = cursor.number(upTo: 0x3A, end: frameEnd),
+                    number >= 1, number <= Int64(Int.max), fileOffset >= 0, fileOffset < fileBytes, textOffset >= 0
+                else { throw notAFrame }
+                var frame = Frame(number: Int(number), fileOffset: fileOffset, textOffset: textOffset)
+                let earliestText = cursor.at..<(text[cursor.at..<frameEnd].firstIndex(of: 0x3A) ?? frameEnd)
+                guard earliestText.upperBound < frameEnd else { throw notAFrame }  // no fifth part
+                let latestText = (earliestText.upperBound + 1)..<frameEnd
+                guard !text[latestText].contains(0x3A), earliestText.isEmpty == latestText.isEmpty else { throw notAFrame }
+                if !earliestText.isEmpty {
+                    guard let earliest = cursor.number(upTo: 0x3A, end: frameEnd, signed: true),
+                        let latest = cursor.number(upTo: 0x20, end: frameEnd, signed: true), earliest <= latest
+                    else { throw damaged(path, at, "a frame's times are not numbers, earliest first") }
                     frame = Frame(
-                        number: number, fileOffset: fileOffset, textOffset: textOffset, earliestMs: earliest,
+                        number: Int(number), fileOffset: fileOffset, textOffset: textOffset, earliestMs: earliest,
                         latestMs: latest)
                 }
+                cursor.at = frameEnd + 1
                 if let previous = frames.last {
-                    guard number > previous.number, fileOffset > previous.fileOffset,
+                    guard frame.number > previous.number, fileOffset > previous.fileOffset,
                         textOffset > previous.textOffset
                     else { throw damaged(path, at, "the frames of a segment are not in file order") }
                 }
@@ -126,10 +156,43 @@ struct SegmentFrames: Equatable, Sendable {
             guard let first = frames.first, first.number == 1, first.fileOffset == 0, first.textOffset == 0 else {
                 throw damaged(path, at, "a segment's frames do not start at its first byte")
             }
-            result.segments[String(decoding: fields[0], as: UTF8.self)] = Segment(fileBytes: fileBytes, frames: frames)
+            result.segments[String(decoding: text[at..<keyEnd], as: UTF8.self)] = Segment(
+                fileBytes: fileBytes, frames: frames)
             at = lineEnd + 1
         }
         return result
+    }
+
+    /// Reads decimal numbers out of a frames file's bytes.
+    private struct NumberCursor {
+        let text: UnsafeBufferPointer<UInt8>
+        var at: Int
+
+        /// The number from `at` to the next `separator` (or `end`), moving past the separator; nil
+        /// when it is empty, holds anything but digits (and a leading `-`, when `signed`), or does
+        /// not fit 64 bits.
+        mutating func number(upTo separator: UInt8, end: Int, signed: Bool = false) -> Int64? {
+            var negative = false
+            if signed, at < end, text[at] == 0x2D {
+                negative = true
+                at += 1
+            }
+            var value: Int64 = 0
+            var digits = 0
+            while at < end, text[at] != separator {
+                let digit = text[at] &- 0x30
+                guard digit < 10 else { return nil }
+                let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times10.addingReportingOverflow(Int64(digit))
+                guard !overflow1, !overflow2 else { return nil }
+                value = sum
+                digits += 1
+                at += 1
+            }
+            guard digits > 0 else { return nil }
+            if at < end { at += 1 }  // the separator
+            return negative ? -value : value
+        }
     }
 
     /// The runs of frames of `segment` to read for the records whose times `wanted` may take: for

@@ -93,13 +93,13 @@ public struct Query: Sendable {
             trace.cube = cube.name
             // Cells are summed as each file is decoded. Damage found partway through a file throws
             // out of this call, and the answer is made again without the index (``stats(_:)``).
-            func sum(
-                _ granularity: Granularity, day: Int64? = nil, month: Int64? = nil,
-                keeping: ((UInt32) -> Bool)? = nil
-            ) throws(SpendLogError) {
+            // Cells of times the plan does not give to this granularity are passed over, not
+            // decoded (the adder would drop them).
+            func sum(_ granularity: Granularity, day: Int64? = nil, month: Int64? = nil) throws(SpendLogError) {
                 var adder: RowAccumulator.CellAdder? = nil
                 _ = try snapshot.forEachCell(
-                    cube: cube, granularity: granularity, day: day, month: month, keeping: keeping,
+                    cube: cube, granularity: granularity, day: day, month: month,
+                    keeping: { plan.owns(granularity, Int64($0)) },
                     header: { header, _ in adder = RowAccumulator.CellAdder(accumulator, header: header, plan: plan) },
                     cell: { key, metrics in adder!.add(key, metrics) })
                 trace.rollupCells += adder?.used ?? 0
@@ -108,7 +108,7 @@ public struct Query: Sendable {
             if plan.needsDayCells {
                 // Only the day files of the months that have days to take from day cells.
                 for (_, month) in try snapshot.dayFiles(cube: cube) where month.map(plan.needsDayCells(ofMonth:)) ?? true {
-                    try sum(.day, month: month, keeping: { plan.owns(.day, Int64($0)) })
+                    try sum(.day, month: month)
                 }
             }
             var hourDays = plan.hourFileDays

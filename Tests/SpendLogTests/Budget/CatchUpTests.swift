@@ -393,6 +393,52 @@ import Testing
         try expectCounted(budget, 9_000_000_000)  // 1 + 2 + 1 + 4 + 1
     }
 
+    /// Under a kept listing, another host's active segment is looked at through the descriptor
+    /// kept open: its growth and a take-back (cut shorter and marked retired, which leaves the
+    /// folder's time alone) are both seen. Once it is sealed, the descriptor is closed.
+    @Test func aSegmentKeptOpenIsFollowedUntilItIsSealed() throws {
+        let temp = TemporaryDirectory()
+        let budget = try started(temp)
+        let day = "2026-11-23"
+        let folder = budget.directory.segmentsPath + "/day=" + day
+        let path = folder + "/other-host-000000.jsonl"
+        let other = LogWriter(directory: budget.directory, options: Self.otherHost)
+        try other.append(call("2", at: day + "T10:00:01Z"))
+        try FileManager.default.setAttributes([.modificationDate: CatchUpTests.longAgo], ofItemAtPath: folder)
+        #expect(try enforced(budget, call("1", at: day + "T10:00:02Z")))  // listed, read, kept open
+        #expect(try enforced(budget, call("1", at: day + "T10:00:03Z")))  // the listing kept
+        #expect(budget.store.segmentsKeptOpen.contains(path))
+        let before = try #require(FileManager.default.contents(atPath: path))
+        try other.append(call("4", at: day + "T10:00:04Z"))
+        #expect(try enforced(budget, call("1", at: day + "T10:00:05Z")))
+        #expect(try budget.status(now: time(day + "T10:00:05Z"))[0].spent == 10_000_000_000)
+        try takeBack(path, keeping: before)
+        #expect(try enforced(budget, call("1", at: day + "T10:00:06Z")))
+        #expect(try budget.status(now: time(day + "T10:00:06Z"))[0].spent == 7_000_000_000)
+        try other.sealAll()
+        #expect(try enforced(budget, call("1", at: day + "T10:00:07Z")))
+        #expect(!budget.store.segmentsKeptOpen.contains(path))
+        try expectCounted(budget, 8_000_000_000)
+    }
+
+    /// More active segments than are kept open: every one is counted, and read again as it grows.
+    @Test func moreActiveSegmentsThanAreKeptOpenAreAllCounted() throws {
+        let temp = TemporaryDirectory()
+        let budget = try started(temp)
+        var writers: [LogWriter] = []
+        for host in 0..<70 {
+            var options = WriterOptions(fsync: .none)
+            options.host = "host-\(host)"
+            writers.append(LogWriter(directory: budget.directory, options: options))
+        }
+        for round in 0..<2 {
+            for writer in writers { try writer.append(call("0.5", at: "2026-11-23T10:0\(round):01Z")) }
+            #expect(try enforced(budget, call("1", at: "2026-11-23T10:0\(round):02Z")))
+        }
+        #expect(budget.store.segmentsKeptOpen.count <= LogTally.Reading.maximumOpen)
+        try expectCounted(budget, 73_000_000_000)  // 1 + 2 × (70 × 0.5 + 1)
+    }
+
     /// A limit set by another process between counting ahead and the lock: the catch-up under
     /// the lock applies it and counts every record for it.
     @Test func aLimitSetAfterCountingAheadCountsEverything() throws {

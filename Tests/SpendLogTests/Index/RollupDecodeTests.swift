@@ -106,6 +106,35 @@ import Testing
         }
     }
 
+    /// A reading that keeps only some times passes over the other cells without decoding them:
+    /// it gives exactly the kept cells of a whole reading, whatever the numbers' lengths. With
+    /// damage (the checksum made right), it fails or gives cells of kept times only.
+    @Test func keepingSomeTimesGivesTheKeptCellsOfAWholeReading() throws {
+        var generator = SplitMix(state: 9)
+        let bytes = Self.file(strings: ["a", "b", "c", "d", "e"], cells: Self.cells(&generator))
+        let whole = try RollupFile.decode(bytes, path: "x")
+        let keeps: [(String, (UInt32) -> Bool)] = [
+            ("none", { _ in false }), ("all", { _ in true }), ("from the 15th day", { $0 >= 20_415 }),
+            ("odd days", { $0 % 2 == 1 }), ("one day", { $0 == 20_422 }), ("before the 10th day", { $0 < 20_410 }),
+        ]
+        for (name, keep) in keeps {
+            let kept = try RollupFile.decode(bytes, path: "x", keeping: keep)
+            let expected = whole.keys.indices.filter { keep(whole.keys[$0][0]) }
+            #expect(kept.keys == expected.map { whole.keys[$0] }, "\(name)")
+            #expect(kept.metrics == expected.map { whole.metrics[$0] }, "\(name)")
+            #expect(kept.strings == whole.strings, "\(name)")
+        }
+        for round in 0..<2000 {
+            var damaged = bytes
+            damaged[Int.random(in: (bytes.count - 1500)..<(bytes.count - 8), using: &generator)] = UInt8.random(
+                in: 0...255, using: &generator)
+            let (name, keep) = keeps[round % keeps.count]
+            if let kept = try? RollupFile.decode(Self.resealed(damaged), path: "x", keeping: keep) {
+                #expect(kept.keys.allSatisfy { keep($0[0]) }, "round \(round), \(name)")
+            }
+        }
+    }
+
     /// A time step that would carry the time past 2^64 is refused as out of range, near the start
     /// of a file (read unchecked first) and at its end; it used to stop the process.
     @Test func aTimeStepNear2To64IsRefusedNotWrappedAround() {

@@ -313,10 +313,23 @@ import Testing
             "k\t10\t1:0:0:1:", "k\t10\t2:0:0:1:1", "k\t10\t1:5:0:1:1", "k\t10\t1:0:0:9:1", "k\t0\t1:0:0:1:1",
             "k\t10\t1:0:0:1:1 1:3:4:1:1", "k\t10\t1:0:0:1:1 2:0:4:1:1", "k\t10\t1:0:0:1:1 2:10:4:1:1",
             "k\t10", "k\t10\t", "k\tx\t1:0:0:1:1", "k\t10\t1:0:0:a:1",
+            // Each part of a frame read from the bytes: too many parts, too few, a sign, an
+            // overflow, a stray tab or byte.
+            "k\t10\t1:0:0:1:1:5", "k\t10\t1:0:0", "k\t10\t1:0:0:1", "k\t1a\t1:0:0:1:1", "k\t-10\t1:0:0:1:1",
+            "k\t10\t1:0:0:1:1\t", "k\t10\t1:0:0:-:1", "k\t99999999999999999999\t1:0:0:1:1",
+            "k\t10\t1:0:0:1:1-", "k\t10\t1:-0:0:1:1", "k\t10\t1:0:0::1", "k\t10\t1:0:0:1: ",
         ] {
             #expect(throws: SpendLogError.self, "\(line)") { try SegmentFrames.decode(resealed(head + line + "\n"), path: "f") }
         }
         #expect(try SegmentFrames.decode(resealed(head + "k\t10\t1:0:0:1:1\n"), path: "f").segments["k"]?.frames.count == 1)
+        #expect(
+            try SegmentFrames.decode(resealed(head + "k\t10\t1:0:0:-7:-2  2:4:9::\n"), path: "f").segments["k"]
+                == SegmentFrames.Segment(
+                    fileBytes: 10,
+                    frames: [
+                        SegmentFrames.Frame(number: 1, fileOffset: 0, textOffset: 0, earliestMs: -7, latestMs: -2),
+                        SegmentFrames.Frame(number: 2, fileOffset: 4, textOffset: 9),
+                    ]))
         // Any byte changed is caught by the checksum or the structure.
         for position in 0..<bytes.count {
             var damaged = bytes
