@@ -79,12 +79,15 @@ struct LogTally {
             let file = OwnedDescriptor(fd, path: path)
             let opened = try FileSystem.status(fd, path: path)
             guard opened.inode == status.inode && opened.device == status.device else { return nil }
-            if open.count < Reading.maximumOpen { open[path] = (opened.inode, opened.device, file) }
+            if hasRoom { open[path] = (opened.inode, opened.device, file) }
             return file
         }
 
         /// Whether the active segment at `path` is kept open.
         func isOpen(_ path: String) -> Bool { open[path] != nil }
+
+        /// Whether another segment would be kept open.
+        var hasRoom: Bool { open.count < Reading.maximumOpen }
 
         /// The paths of the segments kept open (for tests).
         var openPaths: [String] { Array(open.keys) }
@@ -227,7 +230,7 @@ struct LogTally {
                         if let found = active {
                             // A folder unchanged since its last listing (a process appending on):
                             // opened to be kept, so that later catch-ups need only its `fstat`.
-                            if listing.kept && !reading.isOpen(segment.path) {
+                            if listing.kept && reading.hasRoom && !reading.isOpen(segment.path) {
                                 _ = try? reading.descriptor(segment.path, found)
                             }
                         } else {
@@ -346,6 +349,8 @@ struct LogTally {
         do throws(SpendLogError) {
             var file: OwnedDescriptor?
             if let status { file = try reading.descriptor(segment.path, status) }
+            // Open until the lines are read: a file not kept is closed when it is released.
+            defer { withExtendedLifetime(file) {} }
             let opened = file?.fd
             if scansRecords, let scanning = reading.scanning(for: state.rules) {
                 // Every line is read as the full parser would judge it (the scanner hands it any

@@ -220,7 +220,8 @@ struct RollupFile {
 
     /// Decodes a file, checking its checksum and structure; errors name the file and offset.
     /// `keeping`: the time buckets whose cells are kept (asked once per bucket); the others are
-    /// checked as well, and left out of ``keys`` and ``metrics``.
+    /// passed over, their ids and sums not read (only where each ends), and left out of ``keys``
+    /// and ``metrics``.
     /// `checkedOnly` (for tests): every number is read the checked way, none first unchecked.
     static func decode(
         _ bytes: [UInt8], path: String, checkedOnly: Bool = false, keeping: ((UInt32) -> Bool)? = nil

@@ -109,7 +109,7 @@ struct SegmentFrames: Equatable, Sendable {
         while at < text.count {
             var cursor = NumberCursor(text: text, at: at)
             let lineEnd = text[at...].firstIndex(of: 0x0A)!
-            let notASegment = damaged(path, at, "a line is not a segment, its size and its frames")
+            var notASegment: SpendLogError { damaged(path, at, "a line is not a segment, its size and its frames") }
             guard let keyEnd = text[at..<lineEnd].firstIndex(of: 0x09),
                 let sizeEnd = text[(keyEnd + 1)..<lineEnd].firstIndex(of: 0x09),
                 !text[(sizeEnd + 1)..<lineEnd].contains(0x09)
@@ -120,7 +120,7 @@ struct SegmentFrames: Equatable, Sendable {
             }
             cursor.at = sizeEnd + 1
             var frames: [Frame] = []
-            let notAFrame = damaged(path, at, "a frame is not number:offset:offset:earliest:latest")
+            var notAFrame: SpendLogError { damaged(path, at, "a frame is not number:offset:offset:earliest:latest") }
             while cursor.at < lineEnd {
                 let frameEnd = text[cursor.at..<lineEnd].firstIndex(of: 0x20) ?? lineEnd
                 if frameEnd == cursor.at {  // frames are split on runs of spaces
