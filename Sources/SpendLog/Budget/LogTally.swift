@@ -95,6 +95,9 @@ struct LogTally {
         /// Closes the active segment at `path`, if it is open (not found there any more).
         func close(_ path: String) { open[path] = nil }
 
+        /// Closes every segment kept open.
+        func closeAll() { open = [:] }
+
         /// Closes every segment but the active ones a whole catch-up found, `active`.
         func keepOnly(_ active: Set<String>) {
             if open.keys.contains(where: { !active.contains($0) }) { open = open.filter { active.contains($0.key) } }
@@ -145,13 +148,20 @@ struct LogTally {
     /// its coverage had lines taken back after a failed write or fsync (docs/FORMAT.md, "What an
     /// error promises"), lines the counters may hold: then everything is counted again.
     mutating func catchUp(_ state: inout BudgetState) throws(SpendLogError) {
-        if try !catchUpOnce(&state) {
-            state.clearCounts()
-            quietDays = [:]
-            listings = [:]
-            // Shrunk again meanwhile: the listings of this run were not all followed by a look
-            // at each of their segments, so the next run lists again.
-            if try !catchUpOnce(&state) { listings = [:] }
+        do throws(SpendLogError) {
+            if try !catchUpOnce(&state) {
+                state.clearCounts()
+                quietDays = [:]
+                listings = [:]
+                // Shrunk again meanwhile: the listings of this run were not all followed by a look
+                // at each of their segments, so the next run lists again.
+                if try !catchUpOnce(&state) { listings = [:] }
+            }
+        } catch {
+            // A catch-up that fails (a segment that cannot be counted blocks enforcement until it
+            // is repaired) keeps no segment open: those sealed meanwhile would hold their space.
+            reading.closeAll()
+            throw error
         }
     }
 

@@ -421,6 +421,23 @@ import Testing
         try expectCounted(budget, 8_000_000_000)
     }
 
+    /// A segment that cannot be counted blocks enforcement, and the catch-up keeps no segment
+    /// open meanwhile (one sealed while it is blocked would hold its space).
+    @Test func aCatchUpThatFailsKeepsNoSegmentOpen() throws {
+        let temp = TemporaryDirectory()
+        let budget = try started(temp)
+        let path = budget.directory.dayFolderPath("2026-11-23") + "/other-host-000000.jsonl"
+        try LogWriter(directory: budget.directory, options: Self.otherHost).append(call("2", at: "2026-11-23T10:00:01Z"))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:02Z")))
+        #expect(budget.store.segmentsKeptOpen.contains(path))
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("not a record\n".utf8))
+        try handle.close()
+        #expect(throws: SpendLogError.self) { try enforced(budget, call("1", at: "2026-11-23T10:00:03Z")) }
+        #expect(budget.store.segmentsKeptOpen.isEmpty)
+    }
+
     /// More active segments than are kept open: every one is counted, and read again as it grows.
     @Test func moreActiveSegmentsThanAreKeptOpenAreAllCounted() throws {
         let temp = TemporaryDirectory()
