@@ -90,28 +90,6 @@ public struct IndexSnapshot: Sendable {
             .sorted { $0.1 < $1.1 }.map { (name: $0.0, month: Optional($0.1)) }
     }
 
-    /// Every day cell of `cube`, from its day files (``dayFiles(cube:)``) put together; nil when
-    /// it has none. The day files of one generation share one string table.
-    func dayCells(cube: RollupCube) throws(SpendLogError) -> RollupFile? {
-        var result: RollupFile? = nil
-        for (name, month) in try dayFiles(cube: cube) {
-            guard let file = try rollup(cube: cube, granularity: .day, month: month) else { continue }
-            guard result != nil else {
-                result = file
-                continue
-            }
-            guard file.strings == result!.strings, file.dimensions == result!.dimensions else {
-                throw .indexDamage(
-                    "Rollup file", path: path + "/" + name, offset: 0,
-                    "its string table or dimensions differ from those of the other day files of its generation")
-            }
-            // Appended in place: a copy of the cells so far for each month would hold them twice.
-            result!.keys.append(contentsOf: file.keys)
-            result!.metrics.append(contentsOf: file.metrics)
-        }
-        return result
-    }
-
     /// Where the records of the indexed segments of `day`'s (`YYYY-MM-DD`, or its `YYYY-MM`)
     /// month lie, frame by frame; nil when this generation has no frames file for the month (one
     /// written before frames were kept).
@@ -136,5 +114,94 @@ public struct IndexSnapshot: Sendable {
             message:
                 "The index generation '\(path)' was removed while it was read (a concurrent `spendlog index`); try again.",
             path: file)
+    }
+}
+
+/// The day cells of a cube in a generation (the previous one, in an index run), read one day file
+/// at a time (``IndexSnapshot/dayFiles(cube:)``), so that no more than a month's cells are held.
+/// The day files of one generation share one string table: ``header``'s.
+struct BaseDayCells {
+    let snapshot: IndexSnapshot
+    let cube: RollupCube
+    let files: [(name: String, month: Int64?)]
+    /// The first day file without its cells: its strings and dimensions.
+    let header: RollupFile
+
+    /// Nil when the generation has no day file of `cube`.
+    init?(_ snapshot: IndexSnapshot, cube: RollupCube) throws(SpendLogError) {
+        let files = try snapshot.dayFiles(cube: cube)
+        guard let first = files.first,
+            let header = try snapshot.rollup(cube: cube, granularity: .day, month: first.month, keeping: { _ in false })
+        else { return nil }
+        self.snapshot = snapshot
+        self.cube = cube
+        self.files = files
+        self.header = header
+    }
+
+    /// The `index`th day file, whole; damage when its string table or dimensions are not
+    /// ``header``'s.
+    func file(_ index: Int) throws(SpendLogError) -> RollupFile {
+        guard let file = try snapshot.rollup(cube: cube, granularity: .day, month: files[index].month) else {
+            return RollupFile(granularity: .day, dimensions: header.dimensions, strings: header.strings, keys: [], metrics: [])
+        }
+        try check(file, index)
+        return file
+    }
+
+    private func check(_ file: RollupFile, _ index: Int) throws(SpendLogError) {
+        guard file.strings == header.strings, file.dimensions == header.dimensions else {
+            throw .indexDamage(
+                "Rollup file", path: snapshot.path + "/" + files[index].name, offset: 0,
+                "its string table or dimensions differ from those of the other day files of its generation")
+        }
+    }
+
+    /// Calls `body` with the key of every cell, file by file, without keeping the cells.
+    func forEachKey(_ body: (SIMD8<UInt32>) -> Void) throws(SpendLogError) {
+        for index in files.indices {
+            var read: RollupFile? = nil
+            _ = try snapshot.forEachCell(
+                cube: cube, granularity: .day, month: files[index].month, header: { header, _ in read = header },
+                cell: { key, _ in body(key) })
+            if let read { try check(read, index) }
+        }
+    }
+
+    /// The cells in day order (each day in the order of its file), read a file at a time.
+    func inDayOrder() -> Cursor { Cursor(cells: self) }
+
+    struct Cursor {
+        let cells: BaseDayCells
+        private var nextFile = 0
+        private var file: RollupFile? = nil
+        private var order: [Int] = []
+        private var at = 0
+
+        init(cells: BaseDayCells) { self.cells = cells }
+
+        /// The day of the next cell; `UInt32.max` when none is left.
+        mutating func day() throws(SpendLogError) -> UInt32 {
+            while at >= order.count {
+                guard nextFile < cells.files.count else {
+                    file = nil
+                    return UInt32.max
+                }
+                let loaded = try cells.file(nextFile)
+                nextFile += 1
+                order = Array(loaded.keys.indices)
+                order.sort { (loaded.keys[$0][0], $0) < (loaded.keys[$1][0], $1) }
+                file = loaded
+                at = 0
+            }
+            return file!.keys[order[at]][0]
+        }
+
+        /// The next cell when it is of `day`, moved past; nil when the next is of a later day.
+        mutating func next(onDay day: UInt32) throws(SpendLogError) -> (key: SIMD8<UInt32>, metrics: RollupMetrics)? {
+            guard try self.day() == day else { return nil }
+            defer { at += 1 }
+            return (file!.keys[order[at]], file!.metrics[order[at]])
+        }
     }
 }

@@ -199,17 +199,19 @@ public final class Indexer: Sendable {
     {
         let cubes = RollupCube.all
         let global = StringInterner()
-        var baseDayFiles: [RollupFile?] = cubes.map { _ in nil }
+        // The previous generation's day cells are read a month file at a time (twice: for the
+        // strings they use, then to merge), not all at once: at 10M records they are 100 MB.
+        var baseDayFiles: [BaseDayCells?] = cubes.map { _ in nil }
         var baseMonthFiles: [RollupFile?] = cubes.map { _ in nil }
         if let base {
             for (c, cube) in cubes.enumerated() {
-                baseDayFiles[c] = try base.dayCells(cube: cube)
+                baseDayFiles[c] = try BaseDayCells(base, cube: cube)
                 baseMonthFiles[c] = try base.rollup(cube: cube, granularity: .month)
             }
         }
         let baseDays = baseDayFiles
         let baseMonths = baseMonthFiles
-        let baseDayTranslations = baseDays.map { file in file.map { translation(of: $0, into: global) } ?? [] }
+        let baseDayTranslations = baseDays.map { days in days.map { translation(of: $0.header, into: global) } ?? [] }
         let baseMonthTranslations = baseMonths.map { file in file.map { translation(of: $0, into: global) } ?? [] }
         let translations = workers.map { $0.translation(into: global) }
         // The interner is only read from here on: cubes are merged and written in parallel.
@@ -225,32 +227,28 @@ public final class Indexer: Sendable {
                 for run in worker.packed[c].runs { runs.append((run.day, w, run)) }
             }
             runs.sort { ($0.day, $0.worker, $0.run.start) < ($1.day, $1.worker, $1.run.start) }
-            // Base day cells in day order.
-            var baseOrder = Array(0..<(baseDay?.keys.count ?? 0))
-            if let baseDay { baseOrder.sort { (baseDay.keys[$0][0], $0) < (baseDay.keys[$1][0], $1) } }
-
-            // The string table: every value a day cell uses.
-            var used = [Bool](repeating: false, count: global.count)
-            for (w, worker) in workers.enumerated() {
-                let translate = translations[w]
-                for (id, isUsed) in worker.packed[c].usedStrings.enumerated() where isUsed {
-                    used[Int(translate[id])] = true
+            do throws(SpendLogError) {
+                // The string table: every value a day cell uses.
+                var used = [Bool](repeating: false, count: global.count)
+                for (w, worker) in workers.enumerated() {
+                    let translate = translations[w]
+                    for (id, isUsed) in worker.packed[c].usedStrings.enumerated() where isUsed {
+                        used[Int(translate[id])] = true
+                    }
                 }
-            }
-            if let baseDay {
-                for key in baseDay.keys {
+                try baseDay?.forEachKey { key in
                     for lane in 1...k where key[lane] != 0 { used[Int(baseDayTranslate[Int(key[lane])])] = true }
                 }
-            }
-            let sortedIDs = RollupFile.sortedByBytes(
-                (1..<global.count).lazy.filter { used[$0] }.map { UInt32($0) }, interner: global)
-            var remap = [UInt32](repeating: 0, count: global.count)
-            for (position, id) in sortedIDs.enumerated() { remap[Int(id)] = UInt32(position + 1) }
+                let sortedIDs = RollupFile.sortedByBytes(
+                    (1..<global.count).lazy.filter { used[$0] }.map { UInt32($0) }, interner: global)
+                var remap = [UInt32](repeating: 0, count: global.count)
+                for (position, id) in sortedIDs.enumerated() { remap[Int(id)] = UInt32(position + 1) }
 
-            let months = CellMap(capacity: 1024)
-            if let file = baseMonths[c] { add(file, into: months, translate: baseMonthTranslations[c]) }
-            let strings = sortedIDs.map { global.strings[Int($0)] }
-            do throws(SpendLogError) {
+                let months = CellMap(capacity: 1024)
+                if let file = baseMonths[c] { add(file, into: months, translate: baseMonthTranslations[c]) }
+                let strings = sortedIDs.map { global.strings[Int($0)] }
+                // Base day cells in day order, a month file at a time.
+                var baseCells = baseDay?.inDayOrder()
                 // One day file per month, each with the cube's whole string table, written as it is
                 // made, a mebibyte at a time: its size grows with the log, and memory must not.
                 var dayFile: (month: Int64, fd: FileDescriptor, path: String, encoder: RollupFile.Encoder)? = nil
@@ -264,11 +262,10 @@ public final class Indexer: Sendable {
                 let day = CellMap(capacity: 1024)
                 var mapped: [SIMD8<UInt32>] = []
                 var r = 0
-                var b = 0
-                while r < runs.count || b < baseOrder.count {
-                    let next = min(
-                        r < runs.count ? runs[r].day : UInt32.max,
-                        b < baseOrder.count ? baseDay!.keys[baseOrder[b]][0] : UInt32.max)
+                while true {
+                    let baseNext = try baseCells?.day() ?? UInt32.max
+                    guard r < runs.count || baseNext != UInt32.max else { break }
+                    let next = min(r < runs.count ? runs[r].day : UInt32.max, baseNext)
                     while r < runs.count && runs[r].day == next {
                         let translate = translations[runs[r].worker]
                         try workers[runs[r].worker].packed[c].forEachCell(of: runs[r].run) { key, metrics in
@@ -280,12 +277,10 @@ public final class Indexer: Sendable {
                         }
                         r += 1
                     }
-                    while b < baseOrder.count && baseDay!.keys[baseOrder[b]][0] == next {
-                        let key = baseDay!.keys[baseOrder[b]]
-                        var cell = key
-                        for lane in 1...k { cell[lane] = baseDayTranslate[Int(key[lane])] }
-                        day.add(cell, baseDay!.metrics[baseOrder[b]])
-                        b += 1
+                    while let base = try baseCells?.next(onDay: next) {
+                        var cell = base.key
+                        for lane in 1...k { cell[lane] = baseDayTranslate[Int(base.key[lane])] }
+                        day.add(cell, base.metrics)
                     }
                     let month = TimeBuckets.month(ofDay: Int64(next))
                     if dayFile?.month != month {

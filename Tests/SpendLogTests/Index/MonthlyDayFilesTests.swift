@@ -102,9 +102,14 @@ import Testing
         }
         #expect(try !snapshot.has(.model))
         for cube in RollupCube.all where cube != .model {
-            let whole = try #require(try snapshot.dayCells(cube: cube))
-            var encoder = RollupFile.Encoder(cube: cube, granularity: .day, strings: Array(whole.strings.dropFirst()), cells: whole.keys.count)
-            for (key, metrics) in zip(whole.keys, whole.metrics) { encoder.append(key, metrics) }
+            let days = try #require(try BaseDayCells(snapshot, cube: cube))
+            let files = try days.files.indices.map { (index: Int) throws(SpendLogError) in try days.file(index) }
+            var encoder = RollupFile.Encoder(
+                cube: cube, granularity: .day, strings: Array(days.header.strings.dropFirst()),
+                cells: files.reduce(0) { $0 + $1.keys.count })
+            for file in files {
+                for (key, metrics) in zip(file.keys, file.metrics) { encoder.append(key, metrics) }
+            }
             for (name, _) in try snapshot.dayFiles(cube: cube) { try FileManager.default.removeItem(atPath: snapshot.path + "/" + name) }
             FileManager.default.createFile(atPath: snapshot.path + "/\(cube.name).day.roll", contents: Data(encoder.finish()))
             #expect(try snapshot.dayFiles(cube: cube).map(\.name) == ["\(cube.name).day.roll"])
