@@ -142,29 +142,37 @@ struct BaseDayCells {
     /// The `index`th day file, whole; damage when its string table or dimensions are not
     /// ``header``'s.
     func file(_ index: Int) throws(SpendLogError) -> RollupFile {
+        // A day file is never optional: one removed meanwhile is an error, not a month of nothing.
         guard let file = try snapshot.rollup(cube: cube, granularity: .day, month: files[index].month) else {
-            return RollupFile(granularity: .day, dimensions: header.dimensions, strings: header.strings, keys: [], metrics: [])
+            throw damaged(index, "the file is missing")
         }
-        try check(file, index)
+        guard sameTable(file) else { throw differs(index) }
         return file
     }
 
-    private func check(_ file: RollupFile, _ index: Int) throws(SpendLogError) {
-        guard file.strings == header.strings, file.dimensions == header.dimensions else {
-            throw .indexDamage(
-                "Rollup file", path: snapshot.path + "/" + files[index].name, offset: 0,
-                "its string table or dimensions differ from those of the other day files of its generation")
-        }
+    private func sameTable(_ file: RollupFile) -> Bool {
+        file.strings == header.strings && file.dimensions == header.dimensions
     }
 
-    /// Calls `body` with the key of every cell, file by file, without keeping the cells.
+    fileprivate func damaged(_ index: Int, _ reason: String) -> SpendLogError {
+        .indexDamage("Rollup file", path: snapshot.path + "/" + files[index].name, offset: 0, reason)
+    }
+
+    private func differs(_ index: Int) -> SpendLogError {
+        damaged(index, "its string table or dimensions differ from those of the other day files of its generation")
+    }
+
+    /// Calls `body` with the key of every cell, file by file, without keeping the cells. A file
+    /// whose string table is not ``header``'s is refused before any of its cells is given.
     func forEachKey(_ body: (SIMD8<UInt32>) -> Void) throws(SpendLogError) {
         for index in files.indices {
-            var read: RollupFile? = nil
-            _ = try snapshot.forEachCell(
-                cube: cube, granularity: .day, month: files[index].month, header: { header, _ in read = header },
-                cell: { key, _ in body(key) })
-            if let read { try check(read, index) }
+            var same = false
+            guard
+                try snapshot.forEachCell(
+                    cube: cube, granularity: .day, month: files[index].month, keeping: { _ in same },
+                    header: { read, _ in same = sameTable(read) }, cell: { key, _ in body(key) })
+            else { throw damaged(index, "the file is missing") }
+            guard same else { throw differs(index) }
         }
     }
 
@@ -183,16 +191,23 @@ struct BaseDayCells {
         /// The day of the next cell; `UInt32.max` when none is left.
         mutating func day() throws(SpendLogError) -> UInt32 {
             while at >= order.count {
-                guard nextFile < cells.files.count else {
-                    file = nil
-                    return UInt32.max
-                }
+                file = nil  // the month read, let go before the next is read
+                order = []
+                at = 0
+                guard nextFile < cells.files.count else { return UInt32.max }
                 let loaded = try cells.file(nextFile)
-                nextFile += 1
                 order = Array(loaded.keys.indices)
                 order.sort { (loaded.keys[$0][0], $0) < (loaded.keys[$1][0], $1) }
+                // The merge takes the files in month order: a monthly file holds its month's days
+                // only (else a day could come after a later one).
+                if let month = cells.files[nextFile].month, let first = order.first, let last = order.last,
+                    TimeBuckets.month(ofDay: Int64(loaded.keys[first][0])) != month
+                        || TimeBuckets.month(ofDay: Int64(loaded.keys[last][0])) != month
+                {
+                    throw cells.damaged(nextFile, "it holds days of another month")
+                }
+                nextFile += 1
                 file = loaded
-                at = 0
             }
             return file!.keys[order[at]][0]
         }

@@ -33,6 +33,17 @@ import Testing
         return log
     }
 
+    /// One more record, in a sealed segment of its own: the next index run builds on the generation.
+    static func addSealedRecord(_ log: LogDirectory) throws {
+        let writer = LogWriter(directory: log, options: WriterOptions(fsync: .none))
+        _ = try writer.append(
+            UsageRecord(
+                timestamp: Timestamp.parse("2026-11-09T10:00:00Z")!, project: "etl", model: "o3", inputTokens: 5,
+                outputTokens: 5, cost: Money(nanos: 7)))
+        try writer.sealAll()
+        writer.close()
+    }
+
     /// The day files of a generation, by name, with their bytes.
     static func dayFiles(_ snapshot: IndexSnapshot) throws -> [(String, [UInt8])] {
         try FileManager.default.contentsOfDirectory(atPath: snapshot.path).filter { $0.contains(".day.") }.sorted()
@@ -87,6 +98,43 @@ import Testing
         }
     }
 
+    /// A later day file of the previous generation that does not fit it (put there by hand, its
+    /// checksum right): a string table longer than the first file's, with a cell using the added
+    /// string, or a day of an earlier month. The next run stops with index damage naming the
+    /// file, instead of a crash or a merge out of day order.
+    @Test(arguments: ["more strings", "another month's day"])
+    func aDayFileThatDoesNotFitItsGenerationIsNamed(damage: String) throws {
+        let dir = TemporaryDirectory()
+        var rng = SplitMix(state: 33)
+        let log = try Self.indexedLog(dir, &rng)
+        let snapshot = try #require(try IndexSnapshot.open(log))
+        let days = try #require(try BaseDayCells(snapshot, cube: .core))
+        #expect(days.files.count >= 3)
+        let index = days.files.count - 1
+        let original = try days.file(index)
+        var strings = Array(original.strings.dropFirst())
+        var keys = original.keys
+        if damage == "more strings" {
+            strings.append("zzz-added")
+            keys[0][1] = UInt32(strings.count)
+        } else {
+            keys[0][0] -= 40
+        }
+        var encoder = RollupFile.Encoder(cube: .core, granularity: .day, strings: strings, cells: keys.count)
+        for (key, metrics) in zip(keys, original.metrics) { encoder.append(key, metrics) }
+        let name = days.files[index].name
+        FileManager.default.createFile(atPath: snapshot.path + "/" + name, contents: Data(encoder.finish()))
+        try Self.addSealedRecord(log)
+        #expect {
+            _ = try Indexer(directory: log).run()
+        } throws: { error in
+            let reason = damage == "more strings" ? "string table or dimensions differ" : "holds days of another month"
+            return (error as? SpendLogError).map {
+                $0.code == .corruption && $0.message.contains(name) && $0.message.contains(reason)
+            } ?? false
+        }
+    }
+
     /// A generation written before day files were split (one `<cube>.day.roll`): read by queries,
     /// and built on by the next run, which writes monthly files with the same sums.
     @Test func aGenerationWithOneDayFilePerCubeIsReadAndBuiltOn() throws {
@@ -124,13 +172,7 @@ import Testing
             #expect(answer.rows == (try Query(directory: log).statsByScanning(q)).rows)
         }
         // The next run builds on it and writes the monthly files a rebuild writes.
-        let writer = LogWriter(directory: log, options: WriterOptions(fsync: .none))
-        _ = try writer.append(
-            UsageRecord(
-                timestamp: Timestamp.parse("2026-11-09T10:00:00Z")!, project: "etl", model: "o3", inputTokens: 5,
-                outputTokens: 5, cost: Money(nanos: 7)))
-        try writer.sealAll()
-        writer.close()
+        try Self.addSealedRecord(log)
         // The run reads every segment again: only that makes the model cube's sums.
         let report = try Indexer(directory: log).run()
         #expect(report.segmentsIndexed == (try LogReader(directory: log).segments().filter(\.sealed).count))
