@@ -83,17 +83,11 @@ struct LogTally {
             return file
         }
 
-        /// Whether the active segment at `path` is kept open.
-        func isOpen(_ path: String) -> Bool { open[path] != nil }
-
         /// Whether another segment would be kept open.
-        var hasRoom: Bool { open.count < Reading.maximumOpen }
+        private var hasRoom: Bool { open.count < Reading.maximumOpen }
 
         /// The paths of the segments kept open (for tests).
         var openPaths: [String] { Array(open.keys) }
-
-        /// Closes the active segment at `path`, if it is open (not found there any more).
-        func close(_ path: String) { open[path] = nil }
 
         /// Closes every segment kept open.
         func closeAll() { open = [:] }
@@ -103,17 +97,23 @@ struct LogTally {
             if open.keys.contains(where: { !active.contains($0) }) { open = open.filter { active.contains($0.key) } }
         }
 
-        /// The status of the active segment open for `path`, by `fstat`, while it is still linked;
-        /// nil when it is not open, or is not linked any more (closed then). The caller knows the
-        /// name still refers to it: no entry of its folder was added, renamed or removed since it
-        /// was opened or last found there.
-        func status(ofOpen path: String) -> FileSystem.Status? {
-            guard let kept = open[path] else { return nil }
-            guard let status = try? FileSystem.status(kept.file.fd, path: path), status.linkCount > 0 else {
+        /// The status of the active segment listed at `path`; nil when it is gone (sealed or
+        /// removed since it was listed). While its folder's listing is kept (`listingKept`: no
+        /// entry of the folder was added, renamed or removed since), the name still refers to the
+        /// file kept open for it: an `fstat` of that, while it is linked, instead of a `stat`
+        /// walking the path; such a segment not open yet is opened to be kept (a process
+        /// appending on). A segment not found is closed.
+        func status(ofActive path: String, listingKept: Bool) -> FileSystem.Status? {
+            if listingKept, let kept = open[path] {
+                if let status = try? FileSystem.status(kept.file.fd, path: path), status.linkCount > 0 { return status }
+                open[path] = nil
+            }
+            guard let found = (try? FileSystem.status(path: path)) ?? nil else {
                 open[path] = nil
                 return nil
             }
-            return status
+            if listingKept && hasRoom { _ = try? descriptor(path, found) }
+            return found
         }
 
         /// The scanner for `rules`, nil when their scopes need the full parser. Made again for
@@ -228,25 +228,11 @@ struct LogTally {
             }
             let segments = listing.segments ?? []
             for segment in segments where state.coverage[segment.key]?.sealed != true {
-                // A sealed segment counted once is done: no `stat` for it. An active one read
-                // before is looked at through its open file while the folder's listing is kept
-                // (the name still refers to that file): an `fstat`, without walking the path.
+                // A sealed segment counted once is done: no `stat` for it.
                 var active: FileSystem.Status?
                 if !segment.sealed {
                     activeSeen.append(segment.path)
-                    active = listing.kept ? reading.status(ofOpen: segment.path) : nil
-                    if active == nil {
-                        active = (try? FileSystem.status(path: segment.path)) ?? nil
-                        if let found = active {
-                            // A folder unchanged since its last listing (a process appending on):
-                            // opened to be kept, so that later catch-ups need only its `fstat`.
-                            if listing.kept && reading.hasRoom && !reading.isOpen(segment.path) {
-                                _ = try? reading.descriptor(segment.path, found)
-                            }
-                        } else {
-                            reading.close(segment.path)
-                        }
-                    }
+                    active = reading.status(ofActive: segment.path, listingKept: listing.kept)
                 }
                 guard
                     let file = active.map({

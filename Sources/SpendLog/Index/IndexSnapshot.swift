@@ -176,47 +176,43 @@ struct BaseDayCells {
         }
     }
 
-    /// The cells in day order (each day in the order of its file), read a file at a time.
+    /// The cells in day order, read a file at a time: the files come in month order, and a file's
+    /// cells are in day order already (their times are stored as steps forward).
     func inDayOrder() -> Cursor { Cursor(cells: self) }
 
     struct Cursor {
         let cells: BaseDayCells
         private var nextFile = 0
         private var file: RollupFile? = nil
-        private var order: [Int] = []
         private var at = 0
 
         init(cells: BaseDayCells) { self.cells = cells }
 
         /// The day of the next cell; `UInt32.max` when none is left.
         mutating func day() throws(SpendLogError) -> UInt32 {
-            while at >= order.count {
+            while at >= (file?.keys.count ?? 0) {
                 file = nil  // the month read, let go before the next is read
-                order = []
                 at = 0
                 guard nextFile < cells.files.count else { return UInt32.max }
                 let loaded = try cells.file(nextFile)
-                order = Array(loaded.keys.indices)
-                order.sort { (loaded.keys[$0][0], $0) < (loaded.keys[$1][0], $1) }
                 // The merge takes the files in month order: a monthly file holds its month's days
                 // only (else a day could come after a later one).
-                if let month = cells.files[nextFile].month, let first = order.first, let last = order.last,
-                    TimeBuckets.month(ofDay: Int64(loaded.keys[first][0])) != month
-                        || TimeBuckets.month(ofDay: Int64(loaded.keys[last][0])) != month
+                if let month = cells.files[nextFile].month, let first = loaded.keys.first, let last = loaded.keys.last,
+                    TimeBuckets.month(ofDay: Int64(first[0])) != month || TimeBuckets.month(ofDay: Int64(last[0])) != month
                 {
                     throw cells.damaged(nextFile, "it holds days of another month")
                 }
                 nextFile += 1
                 file = loaded
             }
-            return file!.keys[order[at]][0]
+            return file!.keys[at][0]
         }
 
         /// The next cell when it is of `day`, moved past; nil when the next is of a later day.
         mutating func next(onDay day: UInt32) throws(SpendLogError) -> (key: SIMD8<UInt32>, metrics: RollupMetrics)? {
             guard try self.day() == day else { return nil }
             defer { at += 1 }
-            return (file!.keys[order[at]], file!.metrics[order[at]])
+            return (file!.keys[at], file!.metrics[at])
         }
     }
 }

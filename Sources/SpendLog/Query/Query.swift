@@ -94,13 +94,13 @@ public struct Query: Sendable {
             // Cells are summed as each file is decoded. Damage found partway through a file throws
             // out of this call, and the answer is made again without the index (``stats(_:)``).
             // Cells of times the plan does not give to this granularity are passed over, not
-            // decoded (the adder would drop them).
+            // decoded: the adder sums every cell it is given.
             func sum(_ granularity: Granularity, day: Int64? = nil, month: Int64? = nil) throws(SpendLogError) {
                 var adder: RowAccumulator.CellAdder? = nil
                 _ = try snapshot.forEachCell(
                     cube: cube, granularity: granularity, day: day, month: month,
                     keeping: { plan.owns(granularity, Int64($0)) },
-                    header: { header, _ in adder = RowAccumulator.CellAdder(accumulator, header: header, plan: plan) },
+                    header: { header, _ in adder = RowAccumulator.CellAdder(accumulator, header: header) },
                     cell: { key, metrics in adder!.add(key, metrics) })
                 trace.rollupCells += adder?.used ?? 0
             }
@@ -330,11 +330,11 @@ final class RowAccumulator {
         }
     }
 
-    /// Sums the cells of a rollup file that `plan` gives to rollups, as they are decoded: `header`
-    /// is the file without its cells (``RollupFile/forEachCell(_:path:checkedOnly:keeping:header:cell:)``).
+    /// Sums the cells of a rollup file as they are decoded: `header` is the file without its cells
+    /// (``RollupFile/forEachCell(_:path:checkedOnly:keeping:header:cell:)``), whose `keeping` gives
+    /// it only the cells of times the plan takes from this file's granularity.
     final class CellAdder {
         private let rows: RowAccumulator
-        private let plan: TimePlan
         private let granularity: Granularity
         private let translate: [UInt32]
         private let filters: [(lane: Int, allowed: Set<UInt32>)]
@@ -342,12 +342,9 @@ final class RowAccumulator {
         private let sources: [Int]
         private(set) var used = 0
         private var timeCache: (Int64, [UInt32])? = nil
-        /// Cells come in time order: whether the plan owns a time is worked out once per time.
-        private var owned: (time: Int64, owns: Bool)? = nil
 
-        init(_ rows: RowAccumulator, header: RollupFile, plan: TimePlan) {
+        init(_ rows: RowAccumulator, header: RollupFile) {
             self.rows = rows
-            self.plan = plan
             granularity = header.granularity
             translate = header.strings.map { $0.isEmpty ? UInt32(0) : rows.interner.id(for: $0) }
             var lanes = [Int](repeating: 0, count: Dimension.allCases.count)  // dimension code → file lane
@@ -361,8 +358,6 @@ final class RowAccumulator {
         @inline(__always)
         func add(_ key: SIMD8<UInt32>, _ metrics: RollupMetrics) {
             let time = Int64(key[0])
-            if owned?.time != time { owned = (time, plan.owns(granularity, time)) }
-            guard owned!.owns else { return }
             for (lane, set) in filters where !set.contains(translate[Int(key.lane(lane))]) { return }
             if timeCache?.0 != time {
                 timeCache = (
