@@ -95,6 +95,9 @@ struct BudgetState: Equatable, Sendable {
     }
 
     /// Drops buckets that can no longer count (relative to the newest record, not the clock).
+    /// Only a newer record makes more prunable: ``fold(at:matching:amount:)`` adds no bucket below
+    /// the floor of the newest record time, so a state pruned at its ``highWater`` stays pruned
+    /// until that moves (counting prunes only then).
     mutating func prune() {
         for (id, rule) in rules {
             guard let buckets = counters[id] else { continue }

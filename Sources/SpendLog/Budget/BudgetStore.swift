@@ -181,6 +181,7 @@ final class BudgetStore: @unchecked Sendable {
         var state = BudgetState()
         if let bytes = try? BudgetSidecar.read(sidecarPath), !bytes.isEmpty, let decoded = try? BudgetState.decode(bytes) {
             state = decoded
+            state.prune()
         }
         var readOnly = tally
         readOnly.persistsQuietDays = false
@@ -300,7 +301,9 @@ final class BudgetStore: @unchecked Sendable {
             return BudgetState()
         }
         guard let bytes = read, !bytes.isEmpty else { return BudgetState() }
-        if let state = try? BudgetState.decode(bytes) {
+        if var state = try? BudgetState.decode(bytes) {
+            // Pruned as every count leaves it, so that counting prunes only when a newer record comes.
+            state.prune()
             lastWritten = state
             countedAtCheckpoint = tally.countedBytes
             return state

@@ -33,8 +33,12 @@ struct LogTally {
     /// Bytes of log counted by this tally so far (lines past a coverage, sealed segments' text):
     /// how far counting went since a checkpoint, without adding up every segment's position.
     private(set) var countedBytes: Int64 = 0
-    /// Folder path → its names when listed, kept while its inode and time say it is unchanged.
-    private var listings: [String: Listing] = [:]
+    /// The listing of `segments/`, the last one made: reused while it is ``Listing/trusted`` and
+    /// the folder's inode and modification time are those it was listed with. Each of its folders
+    /// carries its own kept listing (``ListedFolder/listing``), carried over to the next listing
+    /// of `segments/` by name.
+    private var rootListing: Listing?
+    private let reader: LogReader
     /// How much older than the kernel's clock a folder's time must have been when it was listed
     /// for the listing to be trusted (``FileSystem/modificationTimeMarginMs(_:)``); read once.
     private var marginMs: Int64?
@@ -53,6 +57,8 @@ struct LogTally {
         private var open: [String: (inode: UInt64, device: UInt64, file: OwnedDescriptor)] = [:]
         static let maximumOpen = 64
         private(set) lazy var buffers = SegmentReadBuffers()
+        /// The active segments a catch-up found (reused from one to the next).
+        var activeSeen: [String] = []
         /// The scanner, and the rules' values as ids of its interner, for the rules they were made for.
         private var scanning: Scanning?
 
@@ -125,23 +131,53 @@ struct LogTally {
         }
     }
 
-    private struct Listing {
-        var inode: UInt64
-        var modifiedMs: Int64
-        var names: [String]
+    /// A folder's names when listed, and what is made of them once: objects, so that a catch-up
+    /// that finds nothing changed walks them without copying names and paths.
+    private final class Listing {
+        let inode: UInt64
+        let modifiedMs: Int64
+        let names: [String]
         /// Taken long enough after the folder's last change for an unchanged time to prove it current.
-        var trusted: Bool
-        /// Kept from an earlier call: nothing was added, renamed or removed since.
-        var kept = false
-        /// Of `segments/`: the day of each folder name (nil: not a day folder), and its path.
-        var days: [(day: String?, path: String)]?
-        /// Of a day folder: its segments (``LogReader/segmentNames(in:day:)``), their keys and paths.
-        var segments: [(name: SegmentName, sealed: Bool, key: String, path: String)]?
+        let trusted: Bool
+        /// Of `segments/`: its folders, one per name.
+        var folders: [ListedFolder]?
+        /// Of a day folder: its segments (``LogReader/segmentNames(in:day:)``).
+        var segments: [ListedSegment]?
+
+        init(inode: UInt64, modifiedMs: Int64, names: [String], trusted: Bool) {
+            (self.inode, self.modifiedMs, self.names, self.trusted) = (inode, modifiedMs, names, trusted)
+        }
+    }
+
+    /// A name in `segments/`: its day (nil: not a day folder), its path, and its listing while
+    /// that is kept (trusted, from an earlier call).
+    private final class ListedFolder {
+        let name: String
+        let day: String?
+        let path: String
+        var listing: Listing?
+
+        init(name: String, day: String?, path: String, listing: Listing?) {
+            (self.name, self.day, self.path, self.listing) = (name, day, path, listing)
+        }
+    }
+
+    /// A segment listed in a day folder: its name, form, key (``SegmentName/description``) and path.
+    private final class ListedSegment {
+        let name: SegmentName
+        let sealed: Bool
+        let key: String
+        let path: String
+
+        init(name: SegmentName, sealed: Bool, key: String, path: String) {
+            (self.name, self.sealed, self.key, self.path) = (name, sealed, key, path)
+        }
     }
 
     init(directory: LogDirectory, quietDaysPath: String) {
         self.directory = directory
         self.quietDaysPath = quietDaysPath
+        reader = LogReader(directory: directory)
     }
 
     /// Counts every line past `state`'s coverage of every segment. An active segment shorter than
@@ -152,10 +188,10 @@ struct LogTally {
             if try !catchUpOnce(&state) {
                 state.clearCounts()
                 quietDays = [:]
-                listings = [:]
+                rootListing = nil
                 // Shrunk again meanwhile: the listings of this run were not all followed by a look
                 // at each of their segments, so the next run lists again.
-                if try !catchUpOnce(&state) { listings = [:] }
+                if try !catchUpOnce(&state) { rootListing = nil }
             }
         } catch {
             // A catch-up that fails (a segment that cannot be counted blocks enforcement until it
@@ -170,7 +206,7 @@ struct LogTally {
 
     /// Drops the kept listings: the next catch-up lists every folder that is not quiet (a state
     /// loaded from the checkpoint, or a rebuild, must not rely on what an earlier state saw).
-    mutating func forgetListings() { listings = [:] }
+    mutating func forgetListings() { rootListing = nil }
 
     /// False when a segment shrank below its coverage (the counts are then partly done).
     private mutating func catchUpOnce(_ state: inout BudgetState) throws(SpendLogError) -> Bool {
@@ -186,30 +222,37 @@ struct LogTally {
         }
         let margin = marginMs ?? FileSystem.modificationTimeMarginMs(directory.path)
         marginMs = margin
-        let reader = LogReader(directory: directory)
         var coverageByFolder: [String: [String]]?
         // Counts do not depend on the order segments are read in (see BudgetState.fold).
         let root = try FileSystem.status(path: directory.segmentsPath)
-        var names: [String] = []
-        var days: [(day: String?, path: String)] = []
+        var folders: [ListedFolder] = []
         // Whether a folder was listed again: then segments kept open that are no longer active
         // (sealed, removed) are closed at the end, from the active segments found.
         var relisted = root == nil
-        var activeSeen: [String] = []
+        reading.activeSeen.removeAll(keepingCapacity: true)
+        // Buckets are pruned when the newest record time moved (see BudgetState.prune).
+        let highWater = state.highWater
+        defer { if state.highWater != highWater { state.prune() } }
         if let root {
-            var listing = try list(directory.segmentsPath, root, margin: margin)
-            relisted = !listing.kept
-            if listing.days == nil {
-                listing.days = listing.names.map { (SegmentName.day(fromFolder: $0), directory.segmentsPath + "/" + $0) }
-                listings[directory.segmentsPath]?.days = listing.days
+            let (listing, kept) = try list(directory.segmentsPath, root, kept: rootListing, margin: margin)
+            if !kept {
+                relisted = true
+                // Each folder's kept listing goes on with its name (it proves itself by its own time).
+                var earlier: [String: Listing] = [:]
+                for folder in rootListing?.folders ?? [] { if let kept = folder.listing { earlier[folder.name] = kept } }
+                listing.folders = listing.names.map {
+                    ListedFolder(
+                        name: $0, day: SegmentName.day(fromFolder: $0), path: directory.segmentsPath + "/" + $0,
+                        listing: earlier[$0])
+                }
+                rootListing = listing
             }
-            names = listing.names
-            days = listing.days ?? []
+            folders = listing.folders ?? []
         }
-        for (folder, (folderDay, folderPath)) in zip(names, days) {
-            let quiet = quietDays[folder]
-            guard quiet != nil || folderDay != nil, let folderStatus = try FileSystem.status(path: folderPath) else {
-                quietDays[folder] = nil
+        for folder in folders {
+            let quiet = quietDays[folder.name]
+            guard quiet != nil || folder.day != nil, let folderStatus = try FileSystem.status(path: folder.path) else {
+                quietDays[folder.name] = nil
                 continue
             }
             if let quiet, quiet.inode == folderStatus.inode, quiet.modifiedMs == folderStatus.modifiedMs,
@@ -217,22 +260,30 @@ struct LogTally {
             {
                 continue
             }
-            guard let day = folderDay else { continue }
-            var listing = try list(folderPath, folderStatus, margin: margin)
-            if !listing.kept { relisted = true }
-            if listing.segments == nil {
+            guard let day = folder.day else { continue }
+            let (listing, kept) = try list(folder.path, folderStatus, kept: folder.listing, margin: margin)
+            if !kept {
+                relisted = true
                 listing.segments = LogReader.segmentNames(in: listing.names, day: day).map {
-                    ($0.name, $0.sealed, $0.name.description, reader.path(inFolder: folder, $0.name, sealed: $0.sealed))
+                    ListedSegment(
+                        name: $0.name, sealed: $0.sealed, key: $0.name.description,
+                        path: reader.path(inFolder: folder.name, $0.name, sealed: $0.sealed))
                 }
-                listings[folderPath]?.segments = listing.segments
+                folder.listing = listing.trusted ? listing : nil
             }
             let segments = listing.segments ?? []
-            for segment in segments where state.coverage[segment.key]?.sealed != true {
+            var sawActive = false
+            for segment in segments {
+                let covered = state.coverage[segment.key] ?? SegmentCoverage(bytes: 0, sealed: false)
                 // A sealed segment counted once is done: no `stat` for it.
+                if covered.sealed { continue }
                 var active: FileSystem.Status?
                 if !segment.sealed {
-                    activeSeen.append(segment.path)
-                    active = reading.status(ofActive: segment.path, listingKept: listing.kept)
+                    sawActive = true
+                    reading.activeSeen.append(segment.path)
+                    active = reading.status(ofActive: segment.path, listingKept: kept)
+                    // Unchanged since counted: the common case, with nothing made for it.
+                    if let active, active.size == covered.bytes { continue }
                 }
                 guard
                     let file = active.map({
@@ -240,32 +291,32 @@ struct LogTally {
                             name: segment.name, sealed: false, path: segment.path, size: $0.size, modifiedMs: $0.modifiedMs)
                     })
                         ?? reader.currentSegment(
-                            at: segment.path, inFolder: folder, segment.name, sealed: segment.sealed)
+                            at: segment.path, inFolder: folder.name, segment.name, sealed: segment.sealed)
                 else {
                     // Gone: removed as empty (or by retention). If any of it was counted, its lines
                     // were taken back: count everything again.
-                    listings[folderPath] = nil
-                    if (state.coverage[segment.key]?.bytes ?? 0) > 0 { return false }
+                    folder.listing = nil
+                    if covered.bytes > 0 { return false }
                     continue
                 }
-                if file.sealed != segment.sealed { listings[folderPath] = nil }  // sealed since it was listed
-                if try !count(file, status: active, reader, into: &state) { return false }
+                if file.sealed != segment.sealed { folder.listing = nil }  // sealed since it was listed
+                if try !count(file, covered: covered, status: active, into: &state) { return false }
             }
             // Sealed segments removed since they were counted (`spendlog retention`): their records
             // count no more once their buckets are dropped, which retention waits for, so the
             // position forgets them, as a rebuild from the log would. (A kept listing: none.)
             // An active segment counted but gone had its lines taken back to none, and was then
             // removed as empty by the next writer: what was counted of it must be counted again.
-            if !listing.kept, !forgetRemoved(folder, segments.map(\.key), &coverageByFolder, &state) { return false }
-            if listing.trusted && segments.allSatisfy({ state.coverage[$0.key]?.sealed == true }) {
-                quietDays[folder] = QuietDays.Day(
+            if !kept, !forgetRemoved(folder.name, segments.map(\.key), &coverageByFolder, &state) { return false }
+            // A folder with an active segment is not quiet (one sealed while it was read: next time).
+            if listing.trusted && !sawActive && segments.allSatisfy({ state.coverage[$0.key]?.sealed == true }) {
+                quietDays[folder.name] = QuietDays.Day(
                     inode: listing.inode, modifiedMs: listing.modifiedMs, segments: segments.map(\.key))
             } else if quiet != nil {
-                quietDays[folder] = nil
+                quietDays[folder.name] = nil
             }
         }
-        if relisted { reading.keepOnly(Set(activeSeen)) }
-        state.prune()
+        if relisted { reading.keepOnly(Set(reading.activeSeen)) }
         return true
     }
 
@@ -291,26 +342,24 @@ struct LogTally {
         return true
     }
 
-    /// The names in folder `path`, whose `stat` found `status`: the listing kept from an earlier
-    /// call while the folder's inode and modification time are those it was listed with, else a
-    /// new one. A listing is kept (and said to be `trusted`) when it was taken at least `margin`
-    /// after the folder's last change, by the kernel's clock read before its `stat`: an entry
-    /// added, renamed or removed later moves the time then, which a change in the same tick of the
-    /// file system's coarse clock might not.
-    private mutating func list(_ path: String, _ status: FileSystem.Status, margin: Int64) throws(SpendLogError)
-        -> Listing
+    /// The names in folder `path`, whose `stat` found `status`: `kept` (an earlier listing, trusted)
+    /// while the folder's inode and modification time are those it was listed with (then `kept` is
+    /// true), else a new one. A listing is trusted (fit to be kept) when it was taken at least
+    /// `margin` after the folder's last change, by the kernel's clock read before its `stat`: an
+    /// entry added, renamed or removed later moves the time then, which a change in the same tick of
+    /// the file system's coarse clock might not.
+    private func list(_ path: String, _ status: FileSystem.Status, kept: Listing?, margin: Int64)
+        throws(SpendLogError) -> (listing: Listing, kept: Bool)
     {
-        if var kept = listings[path], kept.inode == status.inode, kept.modifiedMs == status.modifiedMs {
-            kept.kept = true
-            return kept
+        if let kept, kept.trusted, kept.inode == status.inode, kept.modifiedMs == status.modifiedMs {
+            return (kept, true)
         }
         let listedAt = FileSystem.kernelTimeMs()
         let now = try FileSystem.status(path: path) ?? status
         let listing = Listing(
             inode: now.inode, modifiedMs: now.modifiedMs, names: try FileSystem.listDirectory(path) ?? [],
             trusted: FileSystem.listedLateEnough(modifiedMs: now.modifiedMs, listedAt: listedAt, marginMs: margin))
-        listings[path] = listing.trusted ? listing : nil
-        return listing
+        return (listing, false)
     }
 
     /// Counts a record just appended at `placement` directly when nothing else was appended to
@@ -321,22 +370,22 @@ struct LogTally {
         let key = placement.segment.description
         let covered = state.coverage[key] ?? SegmentCoverage(bytes: 0, sealed: false)
         if !covered.sealed && covered.bytes == placement.startOffset {
+            let highWater = state.highWater
             state.fold(record)
             state.coverage[key] = SegmentCoverage(bytes: placement.endOffset, sealed: false)
             countedBytes += placement.endOffset - placement.startOffset
-            state.prune()
+            if state.highWater != highWater { state.prune() }
         } else {
             try catchUp(&state)
         }
     }
 
-    /// Counts what `segment` holds past its coverage; false when it is shorter than that.
-    /// `status` is what the `stat` of an active segment by path found (nil for a sealed one).
+    /// Counts what `segment` holds past its coverage, `covered`; false when it is shorter than
+    /// that. `status` is what the `stat` of an active segment by path found (nil for a sealed one).
     private mutating func count(
-        _ segment: SegmentFile, status: FileSystem.Status?, _ reader: LogReader, into state: inout BudgetState
+        _ segment: SegmentFile, covered: SegmentCoverage, status: FileSystem.Status?, into state: inout BudgetState
     ) throws(SpendLogError) -> Bool {
         let key = segment.name.description
-        let covered = state.coverage[key] ?? SegmentCoverage(bytes: 0, sealed: false)
         if covered.sealed { return true }
         if !segment.sealed && segment.size < covered.bytes { return false }
         if !segment.sealed && segment.size == covered.bytes { return true }

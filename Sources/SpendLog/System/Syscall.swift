@@ -36,7 +36,7 @@ enum Syscall {
 
     /// The corresponding C function is `open`; the descriptor is always `O_CLOEXEC`.
     static func open(_ path: String, _ flags: Int32, mode: mode_t) -> Result<FileDescriptor, Errno> {
-        valueOrErrno(.open, path: path) { Glibc.open(path, flags | O_CLOEXEC, mode) }.map(
+        valueOrErrno(.open, path: path) { path.withCString { Glibc.open($0, flags | O_CLOEXEC, mode) } }.map(
             FileDescriptor.init(rawValue:))
     }
 
@@ -69,22 +69,22 @@ enum Syscall {
 
     /// The corresponding C function is `rename`.
     static func rename(_ from: String, _ to: String) -> Result<Void, Errno> {
-        valueOrErrno(.rename, path: to) { Glibc.rename(from, to) }.map { _ in () }
+        valueOrErrno(.rename, path: to) { from.withCString { from in to.withCString { Glibc.rename(from, $0) } } }.map { _ in () }
     }
 
     /// The corresponding C function is `unlink`.
     static func unlink(_ path: String) -> Result<Void, Errno> {
-        valueOrErrno(.unlink, path: path) { Glibc.unlink(path) }.map { _ in () }
+        valueOrErrno(.unlink, path: path) { path.withCString { Glibc.unlink($0) } }.map { _ in () }
     }
 
     /// The corresponding C function is `mkdir`.
     static func mkdir(_ path: String, mode: mode_t) -> Result<Void, Errno> {
-        valueOrErrno(.mkdir, path: path) { Glibc.mkdir(path, mode) }.map { _ in () }
+        valueOrErrno(.mkdir, path: path) { path.withCString { Glibc.mkdir($0, mode) } }.map { _ in () }
     }
 
     /// The corresponding C function is `rmdir`.
     static func rmdir(_ path: String) -> Result<Void, Errno> {
-        valueOrErrno(.rmdir, path: path) { Glibc.rmdir(path) }.map { _ in () }
+        valueOrErrno(.rmdir, path: path) { path.withCString { Glibc.rmdir($0) } }.map { _ in () }
     }
 
     /// `LOCK_EX`, `LOCK_SH`, `LOCK_UN`, optionally with `LOCK_NB`. The corresponding C function
@@ -104,7 +104,7 @@ enum Syscall {
         var st = Glibc.stat()
         return valueOrErrno(.stat, path: path) {
             if let fd { return fstat(fd.rawValue, &st) }
-            return followSymlinks ? systemStat(path, &st) : lstat(path, &st)
+            return path.withCString { followSymlinks ? systemStat($0, &st) : lstat($0, &st) }
         }.map { _ in st }
     }
 
@@ -113,15 +113,15 @@ enum Syscall {
     /// whole path, for the seam.
     static func stat(named name: String, in directory: FileDescriptor, path: String) -> Result<Glibc.stat, Errno> {
         var st = Glibc.stat()
-        return valueOrErrno(.stat, path: path) { fstatat(directory.rawValue, name, &st, 0) }.map { _ in st }
+        return valueOrErrno(.stat, path: path) { name.withCString { fstatat(directory.rawValue, $0, &st, 0) } }.map { _ in st }
     }
 
     /// The corresponding C function is `link`.
     static func link(_ from: String, _ to: String) -> Result<Void, Errno> {
-        valueOrErrno(.link, path: to) { Glibc.link(from, to) }.map { _ in () }
+        valueOrErrno(.link, path: to) { from.withCString { from in to.withCString { Glibc.link(from, $0) } } }.map { _ in () }
     }
 }
 
 // C functions whose names the enum's methods (and Glibc's structs of the same name) shadow.
 private func systemFlock(_ fd: Int32, _ operation: Int32) -> Int32 { flock(fd, operation) }
-private func systemStat(_ path: String, _ st: inout stat) -> Int32 { stat(path, &st) }
+private func systemStat(_ path: UnsafePointer<CChar>, _ st: inout stat) -> Int32 { stat(path, &st) }
