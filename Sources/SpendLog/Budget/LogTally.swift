@@ -141,6 +141,8 @@ struct LogTally {
         let trusted: Bool
         /// Of `segments/`: its folders, one per name.
         var folders: [ListedFolder]?
+        /// Of `segments/`: how many of its folders are kept open (``ListedFolder/handle``).
+        var foldersOpen = 0
         /// Of a day folder: its segments (``LogReader/segmentNames(in:day:)``).
         var segments: [ListedSegment]?
 
@@ -149,13 +151,15 @@ struct LogTally {
         }
     }
 
-    /// A name in `segments/`: its day (nil: not a day folder), its path, and its listing while
-    /// that is kept (trusted, from an earlier call).
+    /// A name in `segments/`: its day (nil: not a day folder), its path, its listing while that
+    /// is kept (trusted, from an earlier call), and the folder open, once a catch-up under the
+    /// kept listing of `segments/` looked into it (a folder with segments not all counted sealed).
     private final class ListedFolder {
         let name: String
         let day: String?
         let path: String
         var listing: Listing?
+        var handle: (inode: UInt64, device: UInt64, file: OwnedDescriptor)?
 
         init(name: String, day: String?, path: String, listing: Listing?) {
             (self.name, self.day, self.path, self.listing) = (name, day, path, listing)
@@ -204,6 +208,9 @@ struct LogTally {
     /// The active segments kept open between catch-ups (for tests).
     var segmentsKeptOpen: [String] { reading.openPaths }
 
+    /// The day folders kept open between catch-ups (for tests).
+    var foldersKeptOpen: [String] { rootListing?.folders?.filter { $0.handle != nil }.map(\.path) ?? [] }
+
     /// Drops the kept listings: the next catch-up lists every folder that is not quiet (a state
     /// loaded from the checkpoint, or a rebuild, must not rely on what an earlier state saw).
     mutating func forgetListings() { rootListing = nil }
@@ -229,12 +236,15 @@ struct LogTally {
         // Whether a folder was listed again: then segments kept open that are no longer active
         // (sealed, removed) are closed at the end, from the active segments found.
         var relisted = root == nil
+        // Whether the listing of `segments/` is kept: then its folders open are what their names name.
+        var rootKept = false
         reading.activeSeen.removeAll(keepingCapacity: true)
         // Buckets are pruned when the newest record time moved (see BudgetState.prune).
         let highWater = state.highWater
         defer { if state.highWater != highWater { state.prune() } }
         if let root {
             let (listing, kept) = try list(directory.segmentsPath, root, kept: rootListing, margin: margin)
+            rootKept = kept
             if !kept {
                 relisted = true
                 // Each folder's kept listing goes on with its name (it proves itself by its own time).
@@ -251,7 +261,9 @@ struct LogTally {
         }
         for folder in folders {
             let quiet = quietDays[folder.name]
-            guard quiet != nil || folder.day != nil, let folderStatus = try FileSystem.status(path: folder.path) else {
+            guard quiet != nil || folder.day != nil,
+                let folderStatus = try status(of: folder, rootKept: rootKept, keepOpen: quiet == nil)
+            else {
                 quietDays[folder.name] = nil
                 continue
             }
@@ -318,6 +330,51 @@ struct LogTally {
         }
         if relisted { reading.keepOnly(Set(reading.activeSeen)) }
         return true
+    }
+
+    /// Folders kept open at most (those whose segments are not all counted sealed: a day or two).
+    static let maximumFoldersOpen = 16
+
+    /// The status of `folder` (listed in ``rootListing``), nil when it is gone. While the listing of
+    /// `segments/` is kept (`rootKept`: no entry of it added, renamed or removed since), its name
+    /// still refers to the folder that was there when it was opened: an `fstat` of that, while it
+    /// is linked, instead of a `stat` walking the path. With `keepOpen`, a folder not open yet is
+    /// opened then (while fewer than ``maximumFoldersOpen`` are), and kept if it is the folder the
+    /// `stat` found.
+    private func status(of folder: ListedFolder, rootKept: Bool, keepOpen: Bool) throws(SpendLogError)
+        -> FileSystem.Status?
+    {
+        if rootKept, let handle = folder.handle {
+            if let status = try? FileSystem.status(handle.file.fd, path: folder.path), status.linkCount > 0 {
+                return status
+            }
+            closeHandle(of: folder)
+        }
+        guard let found = try FileSystem.status(path: folder.path) else {
+            closeHandle(of: folder)
+            return nil
+        }
+        if let handle = folder.handle, handle.inode != found.inode || handle.device != found.device {
+            closeHandle(of: folder)
+        }
+        if rootKept, keepOpen, folder.handle == nil, let root = rootListing, root.foldersOpen < LogTally.maximumFoldersOpen,
+            let fd = try? FileSystem.openIfExists(folder.path, O_RDONLY | O_DIRECTORY)
+        {
+            let file = OwnedDescriptor(fd, path: folder.path)
+            if let opened = try? FileSystem.status(fd, path: folder.path), opened.inode == found.inode,
+                opened.device == found.device
+            {
+                folder.handle = (opened.inode, opened.device, file)
+                root.foldersOpen += 1
+            }
+        }
+        return found
+    }
+
+    private func closeHandle(of folder: ListedFolder) {
+        guard folder.handle != nil else { return }
+        folder.handle = nil
+        rootListing?.foldersOpen -= 1
     }
 
     /// Forgets the coverage of sealed segments of `folder` that are not among `keys` (listed).

@@ -421,6 +421,40 @@ import Testing
         try expectCounted(budget, 8_000_000_000)
     }
 
+    /// Under a kept listing of `segments/`, a day folder is looked at through a descriptor kept
+    /// open: a segment added to it is seen (the folder's time moves, on the open folder too). A
+    /// day folder replaced by hand (the old one moved out of the log, so still there) is found by
+    /// its name again: `segments/` changed, so nothing kept from it is trusted.
+    @Test func aDayFolderKeptOpenIsFollowedUntilItIsReplaced() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1000", "month"))
+        let day = "2026-11-22"  // other hosts' day; this process appends on the 23rd
+        let folder = budget.directory.dayFolderPath(day)
+        let own = budget.directory.dayFolderPath("2026-11-23")
+        let other = LogWriter(directory: budget.directory, options: Self.otherHost)
+        try other.append(call("2", at: day + "T10:00:00Z"))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:00Z")))
+        for path in [budget.directory.segmentsPath, folder, own] {
+            try FileManager.default.setAttributes([.modificationDate: CatchUpTests.longAgo], ofItemAtPath: path)
+        }
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:01Z")))  // listed late enough: kept
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:02Z")))  // the listings kept: folders opened
+        #expect(Set(budget.store.foldersKeptOpen) == [folder, own])
+        try other.append(call("4", at: day + "T10:00:01Z"))
+        var third = WriterOptions(fsync: .none)
+        third.host = "third-host"
+        try LogWriter(directory: budget.directory, options: third).append(call("8", at: day + "T10:00:02Z"))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:03Z")))
+        #expect(try budget.status(now: time("2026-11-23T10:00:04Z"))[0].spent == 18_000_000_000)
+        try FileManager.default.moveItem(atPath: folder, toPath: temp.path + "/moved-day")
+        var fourth = WriterOptions(fsync: .none)
+        fourth.host = "fourth-host"  // segment names are never used twice
+        try LogWriter(directory: budget.directory, options: fourth).append(call("16", at: day + "T10:00:03Z"))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:05Z")))
+        #expect(!budget.store.foldersKeptOpen.contains(folder))
+        try expectCounted(budget, 21_000_000_000)  // five calls of 1 on the 23rd, 16 on the 22nd
+    }
+
     /// A segment that cannot be counted blocks enforcement, and the catch-up keeps no segment
     /// open meanwhile (one sealed while it is blocked would hold its space).
     @Test func aCatchUpThatFailsKeepsNoSegmentOpen() throws {
