@@ -43,6 +43,7 @@ struct BudgetState: Equatable, Sendable {
             rules[id] = nil
             counters[id] = nil
             softWarned[id] = nil
+            forgetUncountedDays()  // the rules left may count fewer days
             return false
         case .reset(let scope, let at):
             resets[scope.description] = max(resets[scope.description] ?? at, at)
@@ -94,11 +95,49 @@ struct BudgetState: Equatable, Sendable {
         resets.isEmpty ? nil : resets[scope.description]
     }
 
-    /// Drops buckets that can no longer count (relative to the newest record, not the clock).
-    /// Only a newer record makes more prunable: ``fold(at:matching:amount:)`` adds no bucket below
-    /// the floor of the newest record time, so a state pruned at its ``highWater`` stays pruned
-    /// until that moves (counting prunes only then).
+    /// Drops buckets that can no longer count (relative to the newest record, not the clock), and
+    /// the log positions of days none of whose records can (``forgetUncountedDays()``).
     mutating func prune() {
+        pruneBuckets()
+        forgetUncountedDays()
+    }
+
+    /// ``prune()`` after the high-water time moved from `earlier`, in a state pruned at that time.
+    /// Only a newer record makes more prunable: ``fold(at:matching:amount:)`` adds no bucket below
+    /// the floor of the newest record time, so a pruned state stays pruned until the high-water
+    /// time moves (counting prunes only then), and its log positions until the first counting day
+    /// does.
+    mutating func prune(since earlier: Int64) {
+        pruneBuckets()
+        if firstCountingDay(at: earlier) != firstCountingDay(at: highWater) { forgetUncountedDays() }
+    }
+
+    /// The first UTC day (days since 1970-01-01) whose records can still count once a record at
+    /// `highWater` exists: those of an earlier day fall below every rule's prune floor, so
+    /// ``fold(at:matching:amount:)`` skips them all, and a catch-up need not look at those days.
+    /// Nil while every day can count: no record yet, no rule, or a lifetime window.
+    func firstCountingDay(at highWater: Int64) -> Int64? {
+        guard highWater >= 0, !rules.isEmpty else { return nil }
+        var floor = Int64.max
+        for rule in rules.values {
+            let below = rule.window.pruneBelow(highWater: highWater)
+            if below == Int64.min { return nil }
+            floor = min(floor, below)
+        }
+        return floorDiv(floor, Timestamp.millisecondsPerDay)
+    }
+
+    /// Forgets the log positions of segments of days before the first counting day: their records
+    /// count no more, and a catch-up does not look at them again (so a rebuild, which reads them,
+    /// ends with the same positions).
+    mutating func forgetUncountedDays() {
+        guard let day = firstCountingDay(at: highWater) else { return }
+        // Keys are `day=YYYY-MM-DD/<segment>`: those of earlier days sort before this.
+        let first = SegmentName.dayFolderPrefix + Timestamp.dayString(utcDay: day)
+        if coverage.keys.contains(where: { $0 < first }) { coverage = coverage.filter { $0.key >= first } }
+    }
+
+    private mutating func pruneBuckets() {
         for (id, rule) in rules {
             guard let buckets = counters[id] else { continue }
             let floor = rule.window.pruneBelow(highWater: highWater)

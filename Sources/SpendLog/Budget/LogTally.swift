@@ -59,6 +59,16 @@ struct LogTally {
         private(set) lazy var buffers = SegmentReadBuffers()
         /// The active segments a catch-up found (reused from one to the next).
         var activeSeen: [String] = []
+        /// The last day ``folderName(ofDay:)`` named.
+        private var named: (day: Int64, folder: String)?
+
+        /// `day=YYYY-MM-DD` of the UTC day `day` (days since 1970-01-01).
+        func folderName(ofDay day: Int64) -> String {
+            if let named, named.day == day { return named.folder }
+            let folder = SegmentName.dayFolderPrefix + Timestamp.dayString(utcDay: day)
+            named = (day, folder)
+            return folder
+        }
         /// The scanner, and the rules' values as ids of its interner, for the rules they were made for.
         private var scanning: Scanning?
 
@@ -241,7 +251,10 @@ struct LogTally {
         reading.activeSeen.removeAll(keepingCapacity: true)
         // Buckets are pruned when the newest record time moved (see BudgetState.prune).
         let highWater = state.highWater
-        defer { if state.highWater != highWater { state.prune() } }
+        defer { if state.highWater != highWater { state.prune(since: highWater) } }
+        // Days none of whose records can count any more are not looked at (a lifetime window
+        // counts them all; the first counting day only moves later as records come).
+        let firstDay = state.firstCountingDay(at: highWater).map(reading.folderName(ofDay:))
         if let root {
             let (listing, kept) = try list(directory.segmentsPath, root, kept: rootListing, margin: margin)
             rootKept = kept
@@ -260,6 +273,7 @@ struct LogTally {
             folders = listing.folders ?? []
         }
         for folder in folders {
+            if let firstDay, folder.day != nil, folder.name < firstDay { continue }
             let quiet = quietDays[folder.name]
             guard quiet != nil || folder.day != nil,
                 let folderStatus = try status(of: folder, rootKept: rootKept, keepOpen: quiet == nil)
@@ -431,7 +445,7 @@ struct LogTally {
             state.fold(record)
             state.coverage[key] = SegmentCoverage(bytes: placement.endOffset, sealed: false)
             countedBytes += placement.endOffset - placement.startOffset
-            if state.highWater != highWater { state.prune() }
+            if state.highWater != highWater { state.prune(since: highWater) }
         } else {
             try catchUp(&state)
         }

@@ -455,6 +455,37 @@ import Testing
         try expectCounted(budget, 21_000_000_000)  // five calls of 1 on the 23rd, 16 on the 22nd
     }
 
+    /// Days none of whose records can count any more are not looked at: at a record of the 23rd,
+    /// a daily limit counts the 22nd (the previous window is kept) and on, so the log position in
+    /// the 20th is forgotten, as a rebuild forgets it, and damage there does not block the next
+    /// enforced append. A lifetime limit counts every day: there the same damage does.
+    @Test(arguments: ["day", "lifetime"])
+    func daysThatCanNoLongerCountAreNotLookedAt(window: String) throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1000", window), setAt: "2026-11-20T09:00:00Z")
+        let other = LogWriter(directory: budget.directory, options: Self.otherHost)
+        try other.append(call("2", at: "2026-11-20T10:00:00Z"))
+        #expect(try enforced(budget, call("1", at: "2026-11-20T11:00:00Z")))
+        try other.append(call("4", at: "2026-11-22T10:00:00Z"))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:00Z")))
+        let rebuilt = try budget.rebuild(now: time("2026-11-23T10:00:01Z"))
+        #expect(!rebuilt.differed)
+        let positions = String(decoding: rebuilt.sidecar, as: UTF8.self)
+        #expect(positions.contains("day=2026-11-20/") == (window == "lifetime"))
+        #expect(positions.contains("day=2026-11-22/other-host-000000"))
+        #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:02Z")))
+        let old = try #require(FileHandle(forWritingAtPath: budget.directory.dayFolderPath("2026-11-20") + "/other-host-000000.jsonl"))
+        try old.seekToEnd()
+        try old.write(contentsOf: Data("not a record\n".utf8))
+        try old.close()
+        if window == "day" {
+            #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:03Z")))
+            #expect(try budget.status(now: time("2026-11-23T10:00:04Z"))[0].spent == 3_000_000_000)
+        } else {
+            #expect(throws: SpendLogError.self) { try enforced(budget, call("1", at: "2026-11-23T10:00:03Z")) }
+        }
+    }
+
     /// A segment that cannot be counted blocks enforcement, and the catch-up keeps no segment
     /// open meanwhile (one sealed while it is blocked would hold its space).
     @Test func aCatchUpThatFailsKeepsNoSegmentOpen() throws {
