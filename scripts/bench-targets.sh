@@ -70,7 +70,26 @@ cli_appends() {  # CLI priced appends, one process each, as a script in another 
 }
 starts() { for _ in $(seq 1 $CLI); do /bin/true; done; }
 
-declare -a durable loop tasks crash tolllog enf1 toll1 enf8 toll8 cli floor
+# A log a year old: one record on each of the 365 days before the clock of the enforced runs,
+# sealed, so that every day folder is quiet; and the same clock on a log of no day. The enforced
+# appends then add to the last day.
+AT=2026-12-01T12:00:00Z
+YEARS=$((ENFORCED / 4))
+for i in $(seq 364 -1 0); do
+    printf '{"ts":"%sT08:00:00Z","project":"old","model":"gpt-4.1-mini","input_tokens":10,"output_tokens":1,"cost_usd":0.001}\n' \
+        "$(date -u -d "${AT%T*} - $i days" +%F)"
+done > "$WORK/year.jsonl"
+"$BIN" ingest --dir "$WORK/year" --fsync none "$WORK/year.jsonl" >/dev/null
+"$BIN" seal --dir "$WORK/year" >/dev/null
+aged() {  # aged DAYS WINDOW — YEARS enforced appends on a copy of the year's log (DAYS=365) or an empty one
+    rm -rf "$WORK/aged"
+    if [ "$1" = 365 ]; then cp -a "$WORK/year" "$WORK/aged"; fi
+    "$BIN" limit set --dir "$WORK/aged" --scope global --type cost --max 1000000 --window "$2" >/dev/null
+    ms "$HARNESS" enforce --dir "$WORK/aged" --count $YEARS --seed 1 --fsync none --min-nanos 1000 --max-nanos 2000 \
+        --quiet 1 --now $AT
+}
+
+declare -a durable loop tasks crash tolllog enf1 toll1 enf8 toll8 cli floor month1 month365 life1 life365
 for round in $(seq 1 "$ROUNDS"); do
     echo "round $round of $ROUNDS" >&2
     fresh; durable+=("$(ms "$HARNESS" append --dir "$WORK/log" --count $DURABLE --label a --fsync always)")
@@ -87,6 +106,8 @@ for round in $(seq 1 "$ROUNDS"); do
     toll8+=("$(ms procs 8 "$PY" "$WORK/toll.py" "$WORK/toll.db" enforce $((ENFORCED / 8)) NORMAL)")
     fresh; cli+=("$(ms cli_appends)")
     floor+=("$(ms starts)")
+    month1+=("$(aged 1 month)"); month365+=("$(aged 365 month)")
+    life1+=("$(aged 1 lifetime)"); life365+=("$(aged 365 lifetime)")
 done
 
 per_s() { echo $(( $1 * 1000 / $2 )); }  # per_s COUNT MS
@@ -110,6 +131,8 @@ r_crash=$(ratio "$(per_s $CRASH "$m_crash")" "$(per_s $TOLL_LOG "$m_tolllog")")
 r_enf1=$(ratio "$m_toll1" "$m_enf1"); r_enf8=$(ratio "$m_toll8" "$m_enf8")
 per_call() { awk -v ms="$1" -v n="$CLI" 'BEGIN { printf "%.1f", ms / n }'; }
 m_cli=$(per_call "$(median "${cli[@]}")"); m_true=$(per_call "$(median "${floor[@]}")")
+m_month1=$(median "${month1[@]}"); m_month365=$(median "${month365[@]}")
+m_life1=$(median "${life1[@]}"); m_life365=$(median "${life365[@]}")
 
 out=$WORK/section.md
 {
@@ -133,6 +156,10 @@ out=$WORK/section.md
         "$(per_s $ENFORCED "$m_enf1")/s" "$(per_s $ENFORCED "$m_toll1")/s" "$r_enf1" 3 min
     ratio_row "the same, 8 processes at once" \
         "$(per_s $ENFORCED "$m_enf8")/s" "$(per_s $ENFORCED "$m_toll8")/s" "$r_enf8" 3 min
+    row "enforced append, 1 process, a monthly limit, on a log of 365 sealed day folders vs on a new log ($YEARS calls): a catch-up looks only at the days the limit can still count (this month and the last)" \
+        "$(per_s $YEARS "$m_month365")/s" "$(per_s $YEARS "$m_month1")/s" "$(ratio "$m_month365" "$m_month1")× the time" "—" ""
+    row "the same with a lifetime limit: every day can count, so each day folder is \`stat\`ed on every call" \
+        "$(per_s $YEARS "$m_life365")/s" "$(per_s $YEARS "$m_life1")/s" "$(ratio "$m_life365" "$m_life1")× the time" "—" ""
     row "one CLI \`append\` priced from the built-in table (\`--fsync none\`), wall time per process started from bash" \
         "$m_cli ms" "$m_true ms (\`/bin/true\`)" "" "≤ 5 ms" "$(verdict "$m_cli" 5 max)"
     results=.build/bench-results

@@ -188,6 +188,9 @@ final class BudgetStore: @unchecked Sendable {
         }
         var readOnly = tally
         readOnly.persistsQuietDays = false
+        // Its own listings: the kept ones are objects the tally shares, which a catch-up of a
+        // state loaded from the checkpoint must not rely on, nor change under the tally.
+        readOnly.forgetListings()
         try catchUp(&state, with: &readOnly)
         // What expireHolds would end, ended in memory only (an expiry changes no counter).
         let at = now.millisecondsSinceEpoch

@@ -8,7 +8,9 @@ import SystemPackage
 /// "Counters"): every whole line past the covered position of each active segment, each sealed
 /// segment once (the position is in its decompressed text), then marked done.
 ///
-/// Every day folder is looked at, as writers that do not enforce may append to any day; but a
+/// Every day folder that can still count is looked at, as writers that do not enforce may append
+/// to any day (days before ``BudgetState/firstCountingDay(at:)`` cannot: every record of them
+/// would be skipped, so they are passed over, and the state forgets its positions in them); but a
 /// folder whose segments were all sealed and counted is only `stat`ed: while its inode and
 /// modification time are unchanged no segment was added, sealed or removed in it, and sealed
 /// segments do not change. So the work per catch-up grows with the number of days by one `stat`
@@ -18,13 +20,17 @@ import SystemPackage
 /// Within a process, the listings of `segments/` and of the folders that are not quiet are kept
 /// the same way: reused while the folder's inode and modification time are unchanged, so a
 /// catch-up in a long-lived process `stat`s the folders and the active segments, and lists
-/// nothing, until a segment is added, sealed or removed.
+/// nothing, until a segment is added, sealed or removed. While the listing of `segments/` is kept,
+/// the folders being written and their active segments are looked at through descriptors kept
+/// open (`fstat`, no path walked).
 struct LogTally {
     let directory: LogDirectory
     let quietDaysPath: String
     private var quietDays: [String: QuietDays.Day] = [:]
-    /// What the file holds, once read: written back only when it changed.
-    private var quietDaysOnDisk: [String: QuietDays.Day]?
+    /// Whether ``quietDays`` was read from its file yet.
+    private var quietDaysRead = false
+    /// Whether ``quietDays`` changed since it was read or written: then it is written back.
+    private var quietDaysChanged = false
     /// False for a read-only count (``BudgetStore/peek(now:)``): the hint is read, never written.
     var persistsQuietDays = true
     /// Whether lines are counted through ``RecordScanner`` when the rules allow it (a test turns it
@@ -201,6 +207,7 @@ struct LogTally {
         do throws(SpendLogError) {
             if try !catchUpOnce(&state) {
                 state.clearCounts()
+                if !quietDays.isEmpty { quietDaysChanged = true }
                 quietDays = [:]
                 rootListing = nil
                 // Shrunk again meanwhile: the listings of this run were not all followed by a look
@@ -227,14 +234,14 @@ struct LogTally {
 
     /// False when a segment shrank below its coverage (the counts are then partly done).
     private mutating func catchUpOnce(_ state: inout BudgetState) throws(SpendLogError) -> Bool {
-        if quietDaysOnDisk == nil {
+        if !quietDaysRead {
             quietDays = QuietDays.read(quietDaysPath)
-            quietDaysOnDisk = quietDays
+            quietDaysRead = true
         }
         defer {
-            if persistsQuietDays, quietDays != quietDaysOnDisk {
+            if persistsQuietDays, quietDaysChanged {
                 QuietDays.write(quietDays, to: quietDaysPath)
-                quietDaysOnDisk = quietDays
+                quietDaysChanged = false
             }
         }
         let margin = marginMs ?? FileSystem.modificationTimeMarginMs(directory.path)
@@ -263,7 +270,8 @@ struct LogTally {
                 // Each folder's kept listing goes on with its name (it proves itself by its own time).
                 var earlier: [String: Listing] = [:]
                 for folder in rootListing?.folders ?? [] { if let kept = folder.listing { earlier[folder.name] = kept } }
-                listing.folders = listing.names.map {
+                // In name order, so that the days before the first counting day are passed over at once.
+                listing.folders = listing.names.sorted().map {
                     ListedFolder(
                         name: $0, day: SegmentName.day(fromFolder: $0), path: directory.segmentsPath + "/" + $0,
                         listing: earlier[$0])
@@ -272,13 +280,22 @@ struct LogTally {
             }
             folders = listing.folders ?? []
         }
-        for folder in folders {
-            if let firstDay, folder.day != nil, folder.name < firstDay { continue }
+        // Folders named before the first counting day: day folders of days that cannot count, and
+        // names that are no day folder (never counted).
+        var start = 0
+        if let firstDay {
+            var end = folders.count
+            while start < end {
+                let middle = (start + end) / 2
+                if folders[middle].name < firstDay { start = middle + 1 } else { end = middle }
+            }
+        }
+        for folder in folders[start...] {
             let quiet = quietDays[folder.name]
             guard quiet != nil || folder.day != nil,
                 let folderStatus = try status(of: folder, rootKept: rootKept, keepOpen: quiet == nil)
             else {
-                quietDays[folder.name] = nil
+                setQuiet(folder.name, nil)
                 continue
             }
             if let quiet, quiet.inode == folderStatus.inode, quiet.modifiedMs == folderStatus.modifiedMs,
@@ -336,14 +353,22 @@ struct LogTally {
             if !kept, !forgetRemoved(folder.name, segments.map(\.key), &coverageByFolder, &state) { return false }
             // A folder with an active segment is not quiet (one sealed while it was read: next time).
             if listing.trusted && !sawActive && segments.allSatisfy({ state.coverage[$0.key]?.sealed == true }) {
-                quietDays[folder.name] = QuietDays.Day(
-                    inode: listing.inode, modifiedMs: listing.modifiedMs, segments: segments.map(\.key))
+                setQuiet(
+                    folder.name,
+                    QuietDays.Day(inode: listing.inode, modifiedMs: listing.modifiedMs, segments: segments.map(\.key)))
             } else if quiet != nil {
-                quietDays[folder.name] = nil
+                setQuiet(folder.name, nil)
             }
         }
         if relisted { reading.keepOnly(Set(reading.activeSeen)) }
         return true
+    }
+
+    /// Sets the quiet-days entry of folder `name`, noting a change.
+    private mutating func setQuiet(_ name: String, _ day: QuietDays.Day?) {
+        guard quietDays[name] != day else { return }
+        quietDays[name] = day
+        quietDaysChanged = true
     }
 
     /// Folders kept open at most (those whose segments are not all counted sealed: a day or two).
@@ -438,6 +463,9 @@ struct LogTally {
     mutating func count(
         _ record: UsageRecord, at placement: AppendReceipt.Placement, into state: inout BudgetState
     ) throws(SpendLogError) {
+        // A record of a day that can no longer count (back-dated): nothing to count, and no
+        // position kept in a day no catch-up looks at (a rebuild keeps none either).
+        if let first = state.firstCountingDay(at: state.highWater), record.timestamp.utcDay < first { return }
         let key = placement.segment.description
         let covered = state.coverage[key] ?? SegmentCoverage(bytes: 0, sealed: false)
         if !covered.sealed && covered.bytes == placement.startOffset {

@@ -473,6 +473,9 @@ import Testing
         let positions = String(decoding: rebuilt.sidecar, as: UTF8.self)
         #expect(positions.contains("day=2026-11-20/") == (window == "lifetime"))
         #expect(positions.contains("day=2026-11-22/other-host-000000"))
+        // Back-dated to a day that cannot count (with a daily limit): in the log, no position kept.
+        #expect(try enforced(budget, call("1", at: "2026-11-19T10:00:00Z")))
+        #expect(try !budget.rebuild(now: time("2026-11-23T10:00:01Z")).differed)
         #expect(try enforced(budget, call("1", at: "2026-11-23T10:00:02Z")))
         let old = try #require(FileHandle(forWritingAtPath: budget.directory.dayFolderPath("2026-11-20") + "/other-host-000000.jsonl"))
         try old.seekToEnd()
@@ -484,6 +487,33 @@ import Testing
         } else {
             #expect(throws: SpendLogError.self) { try enforced(budget, call("1", at: "2026-11-23T10:00:03Z")) }
         }
+    }
+
+    /// A read-only status (`peekStatus`), between enforced appends of a long-lived process, lists
+    /// what changed for itself: the enforced append after it still finds the folder changed, and
+    /// forgets the position in a sealed segment removed meanwhile (as retention removes those that
+    /// no longer count), as a rebuild does.
+    @Test func aStatusLeavesTheListingsOfEnforcementAlone() throws {
+        let temp = TemporaryDirectory()
+        let budget = try started(temp)
+        let day = "2026-11-23"
+        let folder = budget.directory.dayFolderPath(day)
+        let other = LogWriter(directory: budget.directory, options: Self.otherHost)
+        // Costs nothing, so the counters are the same with or without it: only its position differs.
+        try other.append(call("0", at: day + "T10:00:01Z"))
+        try other.sealAll()
+        for path in [budget.directory.segmentsPath, folder] {
+            try FileManager.default.setAttributes([.modificationDate: CatchUpTests.longAgo], ofItemAtPath: path)
+        }
+        #expect(try enforced(budget, call("1", at: day + "T10:00:02Z")))  // listed late enough: kept
+        #expect(try enforced(budget, call("1", at: day + "T10:00:03Z")))
+        try FileManager.default.removeItem(atPath: folder + "/other-host-000000.jsonl.zst")
+        // A time that differs from the listed one, and is old enough to be trusted.
+        try FileManager.default.setAttributes(
+            [.modificationDate: CatchUpTests.longAgo.addingTimeInterval(1)], ofItemAtPath: folder)
+        _ = try budget.peekStatus(now: time(day + "T10:00:04Z"))
+        #expect(try enforced(budget, call("1", at: day + "T10:00:05Z")))
+        try expectCounted(budget, 4_000_000_000)
     }
 
     /// A segment that cannot be counted blocks enforcement, and the catch-up keeps no segment
