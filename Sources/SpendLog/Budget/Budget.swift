@@ -118,7 +118,8 @@ public final class Budget: @unchecked Sendable {
             if let refusal = Budget.refusal(of: record, by: matching, state, now: now) { return .failure(refusal) }
             FaultInjection.reach("budget.afterCheck")
             guard try store.appendAndCount(line, once: once, into: &state) else { return .success(already) }
-            let warnings = softWarnings(for: record, state: &state, now: now.millisecondsSinceEpoch)
+            // The rules are those of the check: appending and counting changes none.
+            let warnings = softWarnings(for: record, among: matching, state: &state, now: now.millisecondsSinceEpoch)
             return .success(EnforcedAppend(record: record, warnings: warnings))
         }.get()
     }
@@ -234,7 +235,8 @@ public final class Budget: @unchecked Sendable {
                     throw failed
                 }
             }
-            let warnings = softWarnings(for: record, state: &state, now: now.millisecondsSinceEpoch)
+            let warnings = softWarnings(
+                for: record, among: state.sortedRules, state: &state, now: now.millisecondsSinceEpoch)
             return .success(EnforcedAppend(record: record, warnings: warnings))
         }
     }
@@ -304,10 +306,14 @@ public final class Budget: @unchecked Sendable {
 
     // MARK: - Policy
 
-    private func softWarnings(for record: UsageRecord, state: inout BudgetState, now: Int64) -> [SoftLimitWarning] {
+    /// The soft limits among `rules` that `record`'s append reached in their window, each told once
+    /// per window (remembered in the journal after the append).
+    private func softWarnings(for record: UsageRecord, among rules: [LimitRule], state: inout BudgetState, now: Int64)
+        -> [SoftLimitWarning]
+    {
         var warnings: [SoftLimitWarning] = []
         var events: [BudgetEvent] = []
-        for rule in state.sortedRules where rule.softPartsPerMillion != nil && rule.scope.matches(record) {
+        for rule in rules where rule.softPartsPerMillion != nil && rule.scope.matches(record) {
             let spent = state.spent(rule, now: now)
             let window = state.softWindow(rule, now: now)
             guard rule.softReached(spent), state.softWarned[rule.id] != window else { continue }
