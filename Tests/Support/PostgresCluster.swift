@@ -5,7 +5,8 @@ import Foundation
 /// on the same port, as a server restart.
 public final class PostgresCluster {
     public let folder: String
-    public let port: Int
+    /// Chosen when the cluster is made; a restart reuses it.
+    public private(set) var port: Int
     public let bin: String
     let asUser: [String]
 
@@ -18,23 +19,40 @@ public final class PostgresCluster {
         }
         bin = "/usr/lib/postgresql/\(version)/bin"
         asUser = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "nobody", "--"] : []
+        port = PostgresCluster.freePort()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         if getuid() == 0 { chown(folder, 65534, 65534) }
-        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, length) }
-        }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) }
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
-        close(probe)
         try run(bin + "/initdb", ["-D", folder + "/data", "-U", "spendlog", "--auth=trust", "-E", "UTF8", "--no-sync"])
-        try start()
+        // A port free when probed can be taken before the server binds it (initdb takes seconds,
+        // and other tests run servers and clients meanwhile): then the server tries another.
+        for attempt in 1... {
+            do {
+                try start()
+                return
+            } catch let failure as CommandFailure where attempt < 20 && failure.description.contains("already in use") {
+                port = PostgresCluster.freePort()
+            }
+        }
+    }
+
+    /// A loopback TCP port nothing listens on when probed, drawn below the kernel's range of
+    /// ephemeral ports (32768 and up by default), where client connections take theirs.
+    static func freePort() -> Int {
+        while true {
+            let candidate = Int.random(in: 10_000..<32_000)
+            let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(probe) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(candidate).bigEndian
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            if bound == 0 { return candidate }
+        }
     }
 
     /// Starts the server (again) on its port and waits until it accepts connections.
