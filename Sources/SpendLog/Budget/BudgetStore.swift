@@ -109,8 +109,9 @@ final class BudgetStore: @unchecked Sendable {
     /// The active segments the catch-up keeps open between operations (for tests).
     var segmentsKeptOpen: [String] { mutex.withLock { tally.segmentsKeptOpen } }
 
-    /// The day folders the catch-up keeps open between operations (for tests).
-    var foldersKeptOpen: [String] { mutex.withLock { tally.foldersKeptOpen } }
+    /// The day folders the catch-up keeps open between operations, by path, with the inode of the
+    /// folder open (for tests).
+    var foldersKeptOpen: [String: UInt64] { mutex.withLock { tally.foldersKeptOpen } }
 
     /// Runs `body` under the lock with the state brought up to date. A success is checkpointed
     /// per `checkpoint`; a refusal (`.failure`) wrote nothing and leaves the checkpoint alone. An

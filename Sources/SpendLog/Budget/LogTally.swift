@@ -48,6 +48,8 @@ struct LogTally {
     /// How much older than the kernel's clock a folder's time must have been when it was listed
     /// for the listing to be trusted (``FileSystem/modificationTimeMarginMs(_:)``); read once.
     private var marginMs: Int64?
+    /// The last day ``folderName(ofDay:)`` named.
+    private var dayFolderNamed: (day: Int64, folder: String)?
     /// What reading keeps from one catch-up to the next: open active segments, the read buffer,
     /// the scanner. Shared with a copy of the tally (``BudgetStore/peek(now:)``); the store uses
     /// both under its mutex only.
@@ -60,21 +62,11 @@ struct LogTally {
         /// Active segments read before, open, by path, with the file's inode and device: read
         /// from while a `stat` by path finds that same file. At most ``maximumOpen``; closed when
         /// a catch-up that listed a folder again does not find them active (sealed, removed).
-        private var open: [String: (inode: UInt64, device: UInt64, file: OwnedDescriptor)] = [:]
+        private var open: [String: KeptFile] = [:]
         static let maximumOpen = 64
         private(set) lazy var buffers = SegmentReadBuffers()
         /// The active segments a catch-up found (reused from one to the next).
         var activeSeen: [String] = []
-        /// The last day ``folderName(ofDay:)`` named.
-        private var named: (day: Int64, folder: String)?
-
-        /// `day=YYYY-MM-DD` of the UTC day `day` (days since 1970-01-01).
-        func folderName(ofDay day: Int64) -> String {
-            if let named, named.day == day { return named.folder }
-            let folder = SegmentName.dayFolderPrefix + Timestamp.dayString(utcDay: day)
-            named = (day, folder)
-            return folder
-        }
         /// The scanner, and the rules' values as ids of its interner, for the rules they were made for.
         private var scanning: Scanning?
 
@@ -94,15 +86,12 @@ struct LogTally {
         /// or is not the file the `stat` found (replaced since).
         func descriptor(_ path: String, _ status: FileSystem.Status) throws(SpendLogError) -> OwnedDescriptor? {
             if let kept = open[path] {
-                if kept.inode == status.inode && kept.device == status.device { return kept.file }
+                if kept.isFile(status) { return kept.file }
                 open[path] = nil
             }
-            guard let fd = try FileSystem.openIfExists(path, O_RDONLY) else { return nil }
-            let file = OwnedDescriptor(fd, path: path)
-            let opened = try FileSystem.status(fd, path: path)
-            guard opened.inode == status.inode && opened.device == status.device else { return nil }
-            if hasRoom { open[path] = (opened.inode, opened.device, file) }
-            return file
+            guard let opened = try KeptFile(opening: path, O_RDONLY, as: status) else { return nil }
+            if hasRoom { open[path] = opened }
+            return opened.file
         }
 
         /// Whether another segment would be kept open.
@@ -127,7 +116,7 @@ struct LogTally {
         /// appending on). A segment not found is closed.
         func status(ofActive path: String, listingKept: Bool) -> FileSystem.Status? {
             if listingKept, let kept = open[path] {
-                if let status = try? FileSystem.status(kept.file.fd, path: path), status.linkCount > 0 { return status }
+                if let status = kept.statusWhileLinked() { return status }
                 open[path] = nil
             }
             guard let found = (try? FileSystem.status(path: path)) ?? nil else {
@@ -144,6 +133,34 @@ struct LogTally {
             if let scanning, scanning.scanner.interner.count < 4096, scanning.rules == rules { return scanning }
             scanning = ScannedScopes(rules).map { Scanning(rules: rules, scopes: $0) }
             return scanning
+        }
+    }
+
+    /// A file kept open between catch-ups (an active segment, a day folder), with the inode and
+    /// device it had when opened. While the listing its name is in is kept (no entry of that
+    /// folder added, renamed or removed since), the name still refers to it: its status is then an
+    /// `fstat`, no path walked.
+    struct KeptFile {
+        let inode: UInt64
+        let device: UInt64
+        let file: OwnedDescriptor
+
+        /// `path` opened with `flags`, when it is the file a `stat` of it found, `status`; nil when
+        /// it is gone, or another file, since.
+        init?(opening path: String, _ flags: Int32, as status: FileSystem.Status) throws(SpendLogError) {
+            guard let fd = try FileSystem.openIfExists(path, flags) else { return nil }
+            file = OwnedDescriptor(fd, path: path)  // closed when released, kept or not
+            let opened = try FileSystem.status(fd, path: path)
+            guard opened.inode == status.inode && opened.device == status.device else { return nil }
+            (inode, device) = (opened.inode, opened.device)
+        }
+
+        func isFile(_ status: FileSystem.Status) -> Bool { inode == status.inode && device == status.device }
+
+        /// The file's status, nil once it is unlinked (removed, or replaced by a rename).
+        func statusWhileLinked() -> FileSystem.Status? {
+            guard let status = try? FileSystem.status(file.fd, path: file.path), status.linkCount > 0 else { return nil }
+            return status
         }
     }
 
@@ -168,14 +185,15 @@ struct LogTally {
     }
 
     /// A name in `segments/`: its day (nil: not a day folder), its path, its listing while that
-    /// is kept (trusted, from an earlier call), and the folder open, once a catch-up under the
-    /// kept listing of `segments/` looked into it (a folder with segments not all counted sealed).
+    /// is kept (trusted, from an earlier call), and the folder open once a catch-up looked into it
+    /// (a folder with segments not all counted sealed). It lives as long as the listing of
+    /// `segments/` it is in, which is kept only while no folder was added, renamed or removed.
     private final class ListedFolder {
         let name: String
         let day: String?
         let path: String
         var listing: Listing?
-        var handle: (inode: UInt64, device: UInt64, file: OwnedDescriptor)?
+        var handle: KeptFile?
 
         init(name: String, day: String?, path: String, listing: Listing?) {
             (self.name, self.day, self.path, self.listing) = (name, day, path, listing)
@@ -225,8 +243,12 @@ struct LogTally {
     /// The active segments kept open between catch-ups (for tests).
     var segmentsKeptOpen: [String] { reading.openPaths }
 
-    /// The day folders kept open between catch-ups (for tests).
-    var foldersKeptOpen: [String] { rootListing?.folders?.filter { $0.handle != nil }.map(\.path) ?? [] }
+    /// The day folders kept open between catch-ups, by path, with the inode of the folder open (for tests).
+    var foldersKeptOpen: [String: UInt64] {
+        var open: [String: UInt64] = [:]
+        for folder in rootListing?.folders ?? [] { if let handle = folder.handle { open[folder.path] = handle.inode } }
+        return open
+    }
 
     /// Drops the kept listings: the next catch-up lists every folder that is not quiet (a state
     /// loaded from the checkpoint, or a rebuild, must not rely on what an earlier state saw).
@@ -253,18 +275,16 @@ struct LogTally {
         // Whether a folder was listed again: then segments kept open that are no longer active
         // (sealed, removed) are closed at the end, from the active segments found.
         var relisted = root == nil
-        // Whether the listing of `segments/` is kept: then its folders open are what their names name.
-        var rootKept = false
         reading.activeSeen.removeAll(keepingCapacity: true)
         // Buckets are pruned when the newest record time moved (see BudgetState.prune).
         let highWater = state.highWater
         defer { if state.highWater != highWater { state.prune(since: highWater) } }
         // Days none of whose records can count any more are not looked at (a lifetime window
         // counts them all; the first counting day only moves later as records come).
-        let firstDay = state.firstCountingDay(at: highWater).map(reading.folderName(ofDay:))
+        var firstDay: String?
+        if let day = state.firstCountingDay(at: highWater) { firstDay = folderName(ofDay: day) }
         if let root {
             let (listing, kept) = try list(directory.segmentsPath, root, kept: rootListing, margin: margin)
-            rootKept = kept
             if !kept {
                 relisted = true
                 // Each folder's kept listing goes on with its name (it proves itself by its own time).
@@ -293,7 +313,7 @@ struct LogTally {
         for folder in folders[start...] {
             let quiet = quietDays[folder.name]
             guard quiet != nil || folder.day != nil,
-                let folderStatus = try status(of: folder, rootKept: rootKept, keepOpen: quiet == nil)
+                let folderStatus = try status(of: folder, keepOpen: quiet == nil)
             else {
                 setQuiet(folder.name, nil)
                 continue
@@ -364,6 +384,15 @@ struct LogTally {
         return true
     }
 
+    /// `day=YYYY-MM-DD` of the UTC day `day`, made again only when the day moved (every catch-up
+    /// asks for it: the first counting day).
+    private mutating func folderName(ofDay day: Int64) -> String {
+        if let named = dayFolderNamed, named.day == day { return named.folder }
+        let folder = SegmentName.dayFolderPrefix + Timestamp.dayString(utcDay: day)
+        dayFolderNamed = (day, folder)
+        return folder
+    }
+
     /// Sets the quiet-days entry of folder `name`, noting a change.
     private mutating func setQuiet(_ name: String, _ day: QuietDays.Day?) {
         guard quietDays[name] != day else { return }
@@ -374,44 +403,26 @@ struct LogTally {
     /// Folders kept open at most (those whose segments are not all counted sealed: a day or two).
     static let maximumFoldersOpen = 16
 
-    /// The status of `folder` (listed in ``rootListing``), nil when it is gone. While the listing of
-    /// `segments/` is kept (`rootKept`: no entry of it added, renamed or removed since), its name
-    /// still refers to the folder that was there when it was opened: an `fstat` of that, while it
-    /// is linked, instead of a `stat` walking the path. With `keepOpen`, a folder not open yet is
-    /// opened then (while fewer than ``maximumFoldersOpen`` are), and kept if it is the folder the
-    /// `stat` found.
-    private func status(of folder: ListedFolder, rootKept: Bool, keepOpen: Bool) throws(SpendLogError)
-        -> FileSystem.Status?
-    {
-        if rootKept, let handle = folder.handle {
-            if let status = try? FileSystem.status(handle.file.fd, path: folder.path), status.linkCount > 0 {
-                return status
-            }
+    /// The status of `folder` (listed in ``rootListing``), nil when it is gone: an `fstat` of the
+    /// folder kept open, while it is linked (the folder object lives only as long as the listing of
+    /// `segments/` is kept, so its name still refers to that folder), else a `stat` by path. With
+    /// `keepOpen`, a folder not open yet is opened then, while fewer than ``maximumFoldersOpen`` are.
+    private func status(of folder: ListedFolder, keepOpen: Bool) throws(SpendLogError) -> FileSystem.Status? {
+        if let handle = folder.handle {
+            if let status = handle.statusWhileLinked() { return status }
             closeHandle(of: folder)
         }
-        guard let found = try FileSystem.status(path: folder.path) else {
-            closeHandle(of: folder)
-            return nil
-        }
-        if let handle = folder.handle, handle.inode != found.inode || handle.device != found.device {
-            closeHandle(of: folder)
-        }
-        if rootKept, keepOpen, folder.handle == nil, let root = rootListing, root.foldersOpen < LogTally.maximumFoldersOpen,
-            let fd = try? FileSystem.openIfExists(folder.path, O_RDONLY | O_DIRECTORY)
+        guard let found = try FileSystem.status(path: folder.path) else { return nil }
+        if keepOpen, let root = rootListing, root.foldersOpen < LogTally.maximumFoldersOpen,
+            let opened = try? KeptFile(opening: folder.path, O_RDONLY | O_DIRECTORY, as: found)
         {
-            let file = OwnedDescriptor(fd, path: folder.path)
-            if let opened = try? FileSystem.status(fd, path: folder.path), opened.inode == found.inode,
-                opened.device == found.device
-            {
-                folder.handle = (opened.inode, opened.device, file)
-                root.foldersOpen += 1
-            }
+            folder.handle = opened
+            root.foldersOpen += 1
         }
         return found
     }
 
     private func closeHandle(of folder: ListedFolder) {
-        guard folder.handle != nil else { return }
         folder.handle = nil
         rootListing?.foldersOpen -= 1
     }
@@ -465,7 +476,11 @@ struct LogTally {
     ) throws(SpendLogError) {
         // A record of a day that can no longer count (back-dated): nothing to count, and no
         // position kept in a day no catch-up looks at (a rebuild keeps none either).
-        if let first = state.firstCountingDay(at: state.highWater), record.timestamp.utcDay < first { return }
+        if record.timestamp.millisecondsSinceEpoch < state.highWater,
+            let first = state.firstCountingDay(at: state.highWater), record.timestamp.utcDay < first
+        {
+            return
+        }
         let key = placement.segment.description
         let covered = state.coverage[key] ?? SegmentCoverage(bytes: 0, sealed: false)
         if !covered.sealed && covered.bytes == placement.startOffset {

@@ -60,6 +60,25 @@ public struct IndexSnapshot: Sendable {
         return try RollupFile.decode(bytes, path: file, keeping: keeping)
     }
 
+    /// A day file of `cube` (``dayFiles(cube:)``, `month` as it gives it): never optional, one
+    /// gone is an error (removed while read).
+    func dayRollup(cube: RollupCube, month: Int64?, keeping: ((UInt32) -> Bool)? = nil) throws(SpendLogError)
+        -> RollupFile
+    {
+        let file = path + "/" + RollupFile.fileName(cube: cube, granularity: .day, month: month)
+        return try RollupFile.decode(try requiredBytes(of: file), path: file, keeping: keeping)
+    }
+
+    /// ``forEachCell(cube:granularity:day:month:keeping:header:cell:)`` of a day file of `cube`,
+    /// which is never optional.
+    func forEachDayCell(
+        cube: RollupCube, month: Int64?, keeping: ((UInt32) -> Bool)? = nil,
+        header: (RollupFile, Int) -> Void, cell: (SIMD8<UInt32>, RollupMetrics) -> Void
+    ) throws(SpendLogError) {
+        let file = path + "/" + RollupFile.fileName(cube: cube, granularity: .day, month: month)
+        try RollupFile.forEachCell(try requiredBytes(of: file), path: file, keeping: keeping, header: header, cell: cell)
+    }
+
     /// The cells of a rollup file of this generation, as they are decoded
     /// (``RollupFile/forEachCell(_:path:checkedOnly:keeping:header:cell:)``); false for an hour
     /// file of a day without records.
@@ -108,6 +127,11 @@ public struct IndexSnapshot: Sendable {
         return bytes
     }
 
+    private func requiredBytes(of file: String) throws(SpendLogError) -> [UInt8] {
+        guard let bytes = try FileSystem.readWholeFile(file) else { throw removedWhileRead(file) }
+        return bytes
+    }
+
     private func removedWhileRead(_ file: String) -> SpendLogError {
         SpendLogError(
             code: .io,
@@ -130,22 +154,17 @@ struct BaseDayCells {
     /// Nil when the generation has no day file of `cube`.
     init?(_ snapshot: IndexSnapshot, cube: RollupCube) throws(SpendLogError) {
         let files = try snapshot.dayFiles(cube: cube)
-        guard let first = files.first,
-            let header = try snapshot.rollup(cube: cube, granularity: .day, month: first.month, keeping: { _ in false })
-        else { return nil }
+        guard let first = files.first else { return nil }
         self.snapshot = snapshot
         self.cube = cube
         self.files = files
-        self.header = header
+        header = try snapshot.dayRollup(cube: cube, month: first.month, keeping: { _ in false })
     }
 
     /// The `index`th day file, whole; damage when its string table or dimensions are not
     /// ``header``'s.
     func file(_ index: Int) throws(SpendLogError) -> RollupFile {
-        // A day file is never optional: one removed meanwhile is an error, not a month of nothing.
-        guard let file = try snapshot.rollup(cube: cube, granularity: .day, month: files[index].month) else {
-            throw damaged(index, "the file is missing")
-        }
+        let file = try snapshot.dayRollup(cube: cube, month: files[index].month)
         guard sameTable(file) else { throw differs(index) }
         return file
     }
@@ -167,11 +186,9 @@ struct BaseDayCells {
     func forEachKey(_ body: (SIMD8<UInt32>) -> Void) throws(SpendLogError) {
         for index in files.indices {
             var same = false
-            guard
-                try snapshot.forEachCell(
-                    cube: cube, granularity: .day, month: files[index].month, keeping: { _ in same },
-                    header: { read, _ in same = sameTable(read) }, cell: { key, _ in body(key) })
-            else { throw damaged(index, "the file is missing") }
+            try snapshot.forEachDayCell(
+                cube: cube, month: files[index].month, keeping: { _ in same },
+                header: { read, _ in same = sameTable(read) }, cell: { key, _ in body(key) })
             guard same else { throw differs(index) }
         }
     }

@@ -135,6 +135,28 @@ import Testing
         }
     }
 
+    /// A day file gone after the generation's files were listed (the generation removed by a
+    /// concurrent run) is an error naming it, whichever way it is read: never a month of no cells.
+    @Test func aDayFileGoneWhileReadIsAnError() throws {
+        let dir = TemporaryDirectory()
+        var rng = SplitMix(state: 34)
+        let log = try Self.indexedLog(dir, &rng)
+        let snapshot = try #require(try IndexSnapshot.open(log))
+        let days = try #require(try BaseDayCells(snapshot, cube: .core))
+        let last = days.files.count - 1
+        let name = days.files[last].name
+        try FileManager.default.removeItem(atPath: snapshot.path + "/" + name)
+        let named: (any Error) -> Bool = { error in
+            (error as? SpendLogError).map { $0.code == .io && $0.path?.hasSuffix("/" + name) == true } ?? false
+        }
+        #expect(performing: { _ = try days.file(last) }, throws: named)
+        #expect(performing: { try days.forEachKey { _ in } }, throws: named)
+        var cursor = days.inDayOrder()
+        #expect(
+            performing: { while try cursor.day() != UInt32.max { _ = try cursor.next(onDay: try cursor.day()) } },
+            throws: named)
+    }
+
     /// A generation written before day files were split (one `<cube>.day.roll`): read by queries,
     /// and built on by the next run, which writes monthly files with the same sums.
     @Test func aGenerationWithOneDayFilePerCubeIsReadAndBuiltOn() throws {
