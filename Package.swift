@@ -112,6 +112,38 @@ if Context.environment["SPENDLOG_FUZZ"] != nil {
     package.products.append(.executable(name: "spendlog-fuzz", targets: ["spendlog-fuzz"]))
 }
 
+// Release builds made by the Makefile and the bench scripts (SPENDLOG_FAST_START=1) start the CLI
+// in about half the time (docs/PERFORMANCE.md, "CLI start-up"). Start-up is most of a
+// `spendlog append`, which a script in another language runs once per LLM call. Off by default,
+// so that a package depending on the SpendLog library never sees these flags.
+if Context.environment["SPENDLOG_FAST_START"] != nil {
+    for target in package.targets where ["SpendLog", "spendlog", "spendlog-harness"].contains(target.name) {
+        // A generic type such as Set<String> gets its metadata from an accessor function, not by
+        // demangling its name at run time. Demangling also looks up each conformance the type
+        // needs (String: Hashable) by a scan of every conformance record the binary holds.
+        var settings = target.swiftSettings ?? []
+        settings.append(
+            .unsafeFlags(
+                ["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"], .when(configuration: .release)
+            ))
+        target.swiftSettings = settings
+    }
+    for target in package.targets where target.name == "spendlog" {
+        // - libstdc++ and libzstd linked in, from their static archives: scripts/link holds
+        //   linker scripts named like the shared libraries that point to the archives. The dynamic
+        //   loader then binds about 1,700 symbols fewer at every start.
+        // - A position-dependent executable: the loader has no relocations to apply to the
+        //   binary's own data, and its pages are not copied on write at start-up. ASLR still places
+        //   the stack, the heap and the shared libraries (libc) at random; the server, which takes
+        //   requests from the network, is not built this way.
+        target.linkerSettings = [
+            .unsafeFlags(
+                ["-L", Context.packageDirectory + "/scripts/link", "-Xclang-linker", "-no-pie"],
+                .when(platforms: [.linux], configuration: .release))
+        ]
+    }
+}
+
 for target in package.targets where target.type != .system {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))

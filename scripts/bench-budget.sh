@@ -4,6 +4,7 @@
 # the same durability. Writes the "budget" section of docs/PERFORMANCE.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export SPENDLOG_FAST_START=1  # the release build the Makefile makes (Package.swift)
 swift build -c release --static-swift-stdlib --product spendlog >/dev/null
 swift build -c release --static-swift-stdlib --product spendlog-harness >/dev/null
 BIN=.build/release/spendlog

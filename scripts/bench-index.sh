@@ -7,6 +7,7 @@
 #   peak memory), for a before/after table with ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export SPENDLOG_FAST_START=1  # the release build the Makefile makes (Package.swift)
 swift build -c release --static-swift-stdlib --product spendlog >/dev/null
 BIN=$PWD/.build/release/spendlog
 PY=$PWD/.venv/bin/python

@@ -10,6 +10,7 @@
 #   this tree's release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export SPENDLOG_FAST_START=1  # the release build the Makefile makes (Package.swift)
 if [ -z "${BIN:-}" ]; then
     swift build -c release --static-swift-stdlib --product spendlog >/dev/null
     BIN=$PWD/.build/release/spendlog

@@ -7,6 +7,7 @@
 #   scripts/bench-pg-budget.sh            (PROCS=8 CALLS=200 CLI_CALLS=20 ROUNDS=5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export SPENDLOG_FAST_START=1  # the release build the Makefile makes (Package.swift)
 PROCS=${PROCS:-8}
 CALLS=${CALLS:-200}
 CLI_CALLS=${CLI_CALLS:-20}

@@ -6,6 +6,7 @@
 # .build/bench-results/ (each row says when those were measured).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export SPENDLOG_FAST_START=1  # the release build the Makefile makes (Package.swift)
 ROUNDS=${ROUNDS:-3}
 swift build -c release --static-swift-stdlib --product spendlog >/dev/null
 swift build -c release --static-swift-stdlib --product spendlog-harness >/dev/null

@@ -33,7 +33,12 @@ struct DirectoryOptions: ParsableArguments {
 enum ProcessEnvironment {
     /// The environment, read once per process (a command looks several variables up).
     static let all: [String: String] = {
-        var result: [String: String] = [:]
+        var count = 0
+        while environ[count] != nil { count += 1 }
+        // Sized once: growing it would run the standard library's own copy of the resize for
+        // [String: String], which finds the dictionary's type by demangling its name, a scan of
+        // every conformance record of the binary (docs/PERFORMANCE.md, "CLI start-up").
+        var result = [String: String](minimumCapacity: count)
         var pointer = environ
         while let entry = pointer.pointee {
             let bytes = UnsafeBufferPointer(

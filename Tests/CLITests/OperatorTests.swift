@@ -185,6 +185,63 @@ import Testing
             #expect(debugImage.range(of: Data(variable.utf8)) != nil, "\(variable)")
         }
     }
+
+    /// The release build is compiled and linked otherwise than the debug build (Package.swift,
+    /// SPENDLOG_FAST_START: metadata by accessor, libstdc++ and libzstd from their archives, a
+    /// position-dependent executable). Given the same ids and times, it writes the same bytes,
+    /// prices as the debug build does (service tiers, long prompts, cache writes, dated and regional
+    /// names, an unpriced model), and each build reads and verifies what the other sealed.
+    @Test(.enabled(if: TestPaths.releaseBinary != nil, "make test builds the release binary and names it"))
+    func theReleaseBinaryRecordsWhatTheDebugBinaryRecords() throws {
+        let release = try #require(TestPaths.releaseBinary)
+        let calls: [[String]] = [
+            ["--model", "gpt-4.1-mini", "--input-tokens", "1200", "--output-tokens", "80"],
+            [
+                "--model", "gpt-5", "--service-tier", "priority", "--input-tokens", "5000", "--cached-input-tokens",
+                "1000",
+                "--output-tokens", "700", "--reasoning-tokens", "300",
+            ],
+            ["--model", "gpt-5-mini", "--service-tier", "batch", "--input-tokens", "900", "--output-tokens", "90"],
+            [
+                "--model", "claude-sonnet-4-5", "--input-tokens", "250000", "--cache-write-tokens", "4000",
+                "--cache-write-1h-tokens", "1000", "--output-tokens", "900",
+            ],
+            [
+                "--model", "eu.anthropic.claude-sonnet-4-5-20250929-v1:0", "--input-tokens", "100", "--output-tokens",
+                "10",
+            ],
+            ["--model", "gpt-4o-2024-05-13", "--input-tokens", "100", "--output-tokens", "10"],
+            ["--model", "in-house-llama", "--input-tokens", "100", "--output-tokens", "10"],
+        ]
+        let temp = TemporaryDirectory()
+        var texts: [String: String] = [:]
+        for (binary, name) in [(TestPaths.binary, "debug"), (release, "release")] {
+            let dir = temp.path + "/" + name
+            for (index, call) in calls.enumerated() {
+                let result = try runProcess(
+                    binary,
+                    [
+                        "append", "--dir", dir, "--project", "etl", "--ts", "2026-11-0\(index + 1)T10:00:00Z",
+                        "--id", "0190e6a0-0000-7000-8000-00000000000\(index)",
+                    ] + call)
+                #expect(result.status == 0, "\(name) \(call): \(result.stderr)")
+            }
+            let sealed = try runProcess(binary, ["seal", "--dir", dir])
+            #expect(sealed.status == 0, "\(name): \(sealed.stderr)")
+            // Read back by the other build.
+            let other = name == "debug" ? release : TestPaths.binary
+            let verified = try runProcess(other, ["verify", "--dir", dir])
+            #expect(verified.status == 0, "\(name): \(verified.stdout) \(verified.stderr)")
+            #expect(verified.stdout.contains("\(calls.count) records, 0 problems"), "\(verified.stdout)")
+            let tail = try runProcess(other, ["tail", "--dir", dir, "--json", "-n", "\(calls.count)"])
+            #expect(tail.status == 0, "\(tail.stderr)")
+            texts[name] = tail.stdout
+        }
+        let debugLines = try #require(texts["debug"]).split(separator: "\n")
+        #expect(debugLines.count == calls.count)
+        #expect(debugLines.filter { $0.contains(#""cost_source":"priced""#) }.count == calls.count - 1)
+        #expect(texts["release"] == texts["debug"])
+    }
 }
 
 /// Reads `--help` output the way a person does at a given width.

@@ -108,28 +108,30 @@ public enum CostCalculator {
         // another threshold than standard prices do.
         let standardAtSize = entry.standard.tier(forInputTokens: usage.inputTokens)
         let specialAtSize = special?.tier(forInputTokens: usage.inputTokens)
-        let crossed = [specialAtSize, standardAtSize].compactMap { $0 }.max { $0.aboveInputTokens < $1.aboveInputTokens }
+        let crossed = [specialAtSize, standardAtSize].compactMap { $0 }.max {
+            $0.aboveInputTokens < $1.aboveInputTokens
+        }
         // Off-peak prices replace standard ones (prompt tiers included) while a window is open.
         var offPeak: PriceComponents?
         if special == nil, let hours = entry.offPeak, let time, hours.contains(time) {
             offPeak = hours.prices
             notes.append("\(entry.model) is priced off-peak at this time (\(hours.windowsText))")
         }
-        func standardPrice(_ keyPath: KeyPath<PriceComponents, TokenPrice?>) -> TokenPrice? {
-            offPeak?[keyPath: keyPath] ?? standardAtSize?.prices[keyPath: keyPath]
-                ?? entry.standard.base[keyPath: keyPath]
+        func standardPrice(_ component: PriceComponents.Component) -> TokenPrice? {
+            offPeak?[component] ?? standardAtSize?.prices[component]
+                ?? entry.standard.base[component]
         }
         var scaledAtSize: [String] = []
         var scaledByInput: [String] = []
         /// A price of the service tier (docs/PRICING.md, "Which price applies"): its own price at
         /// this prompt size; its base price, scaled like standard's at this size when the tier
         /// has no price for a crossed threshold; else nil.
-        func specialPrice(_ keyPath: KeyPath<PriceComponents, TokenPrice?>, _ name: String) -> TokenPrice? {
+        func specialPrice(_ component: PriceComponents.Component, _ name: String) -> TokenPrice? {
             guard let special else { return nil }
-            if let own = specialAtSize?.prices[keyPath: keyPath] { return own }
-            guard let base = special.base[keyPath: keyPath] else { return nil }
-            if specialAtSize == nil, let atSize = standardAtSize?.prices[keyPath: keyPath],
-                let standardBase = entry.standard.base[keyPath: keyPath], standardBase != .zero,
+            if let own = specialAtSize?.prices[component] { return own }
+            guard let base = special.base[component] else { return nil }
+            if specialAtSize == nil, let atSize = standardAtSize?.prices[component],
+                let standardBase = entry.standard.base[component], standardBase != .zero,
                 let scaled = scale(atSize, by: base, over: standardBase)
             {
                 scaledAtSize.append(name)
@@ -137,16 +139,16 @@ public enum CostCalculator {
             }
             return base
         }
-        let input = specialPrice(\.input, "input") ?? standardPrice(\.input) ?? .zero
-        let tierOutput = specialPrice(\.output, "output")
-        let output = tierOutput ?? standardPrice(\.output) ?? .zero
+        let input = specialPrice(.input, "input") ?? standardPrice(.input) ?? .zero
+        let tierOutput = specialPrice(.output, "output")
+        let output = tierOutput ?? standardPrice(.output) ?? .zero
         /// A cache price: the service tier's own, else standard's (which falls back to the input
         /// price) scaled by the tier's input discount: providers discount every input token.
         func cachePrice(
-            _ keyPath: KeyPath<PriceComponents, TokenPrice?>, _ name: String, fallback: TokenPrice
+            _ component: PriceComponents.Component, _ name: String, fallback: TokenPrice
         ) -> TokenPrice {
-            if let own = specialPrice(keyPath, name) { return own }
-            guard let standard = standardPrice(keyPath) else { return fallback }
+            if let own = specialPrice(component, name) { return own }
+            guard let standard = standardPrice(component) else { return fallback }
             if special != nil, let tierInput = special?.base.input, let standardInput = entry.standard.base.input,
                 standardInput != .zero, let scaled = scale(standard, by: tierInput, over: standardInput)
             {
@@ -155,12 +157,12 @@ public enum CostCalculator {
             }
             return standard
         }
-        let cacheRead = cachePrice(\.cacheRead, "cache_read", fallback: input)
-        let cacheWrite = cachePrice(\.cacheWrite, "cache_write", fallback: input)
-        let cacheWrite1h = cachePrice(\.cacheWrite1h, "cache_write_1h", fallback: cacheWrite)
+        let cacheRead = cachePrice(.cacheRead, "cache_read", fallback: input)
+        let cacheWrite = cachePrice(.cacheWrite, "cache_write", fallback: input)
+        let cacheWrite1h = cachePrice(.cacheWrite1h, "cache_write_1h", fallback: cacheWrite)
         // Reasoning is output: under a service tier that prices output but not reasoning, it costs
         // the tier's output price, not standard's reasoning price (docs/PRICING.md).
-        let reasoning = specialPrice(\.reasoning, "reasoning") ?? tierOutput ?? standardPrice(\.reasoning) ?? output
+        let reasoning = specialPrice(.reasoning, "reasoning") ?? tierOutput ?? standardPrice(.reasoning) ?? output
         let threshold = crossed?.aboveInputTokens
 
         let parts: [(String, Int64, TokenPrice, Bool)] = [

@@ -51,6 +51,24 @@ public struct PriceComponents: Equatable, Sendable {
             && reasoning == nil
     }
 
+    /// One of the six components, for code that picks one by value (key paths are instantiated
+    /// at run time, a cost in every CLI append).
+    enum Component {
+        case input, output, cacheRead, cacheWrite, cacheWrite1h, reasoning
+    }
+
+    /// The price of `component`.
+    subscript(_ component: Component) -> TokenPrice? {
+        switch component {
+        case .input: input
+        case .output: output
+        case .cacheRead: cacheRead
+        case .cacheWrite: cacheWrite
+        case .cacheWrite1h: cacheWrite1h
+        case .reasoning: reasoning
+        }
+    }
+
     /// The component names as written in price files, in that order.
     static let names = ["input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning"]
 
