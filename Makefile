@@ -25,11 +25,12 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # The CLI is linked with the Swift runtime and Foundation inside (no shared Swift libraries to
-# load), and with SPENDLOG_FAST_START (Package.swift): metadata by accessor, libstdc++ and libzstd
+# load), and with SPENDLOG_FAST_START=1 (Package.swift): metadata by accessor, libstdc++ and libzstd
 # linked in, a position-dependent executable. One `spendlog append` starts in about half the time
-# (docs/PERFORMANCE.md, "CLI start-up"). Exported, so every build and script of the Makefile reads
-# the manifest the same way.
-export SPENDLOG_FAST_START := 1
+# of a plain release build (docs/PERFORMANCE.md, "CLI start-up"). Exported, so every build and
+# script of the Makefile reads the manifest the same way; SPENDLOG_FAST_START=0 turns it off.
+SPENDLOG_FAST_START ?= 1
+export SPENDLOG_FAST_START
 RELEASE_BUILD := $(SWIFT) build -c release --static-swift-stdlib --product spendlog
 VENV := .venv
 PEERS_VENV := .venv-peers

@@ -114,9 +114,11 @@ if Context.environment["SPENDLOG_FUZZ"] != nil {
 
 // Release builds made by the Makefile and the bench scripts (SPENDLOG_FAST_START=1) start the CLI
 // in about half the time (docs/PERFORMANCE.md, "CLI start-up"). Start-up is most of a
-// `spendlog append`, which a script in another language runs once per LLM call. Off by default,
-// so that a package depending on the SpendLog library never sees these flags.
-if Context.environment["SPENDLOG_FAST_START"] != nil {
+// `spendlog append`, which a script in another language runs once per LLM call. Off unless the
+// variable is 1, so a package that depends on the SpendLog library gets no unsafe flags unless
+// its own build sets it. The static archives come with the toolchain's C++ library package
+// (libstdc++-12-dev on Debian 12, which Swift's own install needs) and with libzstd-dev.
+if Context.environment["SPENDLOG_FAST_START"] == "1" {
     for target in package.targets where ["SpendLog", "spendlog", "spendlog-harness"].contains(target.name) {
         // A generic type such as Set<String> gets its metadata from an accessor function, not by
         // demangling its name at run time. Demangling also looks up each conformance the type
@@ -131,9 +133,9 @@ if Context.environment["SPENDLOG_FAST_START"] != nil {
     for target in package.targets where target.name == "spendlog" {
         // - libstdc++ and libzstd linked in, from their static archives: scripts/link holds
         //   linker scripts named like the shared libraries that point to the archives. The dynamic
-        //   loader then binds about 1,700 symbols fewer at every start.
-        // - A position-dependent executable: the loader has no relocations to apply to the
-        //   binary's own data, and its pages are not copied on write at start-up. ASLR still places
+        //   loader then neither maps them nor binds libstdc++'s symbols to itself at every start.
+        // - A position-dependent executable: the loader has no relative relocations to apply to
+        //   the binary's own data, and those pages are not copied on write at start-up. ASLR still places
         //   the stack, the heap and the shared libraries (libc) at random; the server, which takes
         //   requests from the network, is not built this way.
         target.linkerSettings = [

@@ -26,19 +26,21 @@ args = ["append", "--project", "bench", "--model", "gpt-4.1-mini", "--input-toke
 runs = {"true": ["/bin/true"], "plain": [plain], "fast": [fast]}
 figures = {name: {"wall": [], "cpu": [], "faults": []} for name in runs}
 null = os.open(os.devnull, os.O_WRONLY)
+# The built-in price table, whatever price file the person running the benchmark has.
+environment = dict(os.environ, SPENDLOG_PRICES="", XDG_CONFIG_HOME=os.path.join(work, "config"))
 for r in range(rounds):
     for name, command in runs.items():
         log = os.path.join(work, f"log-{name}")
         argv = command if name == "true" else command + ["append", "--dir", log] + args[1:]
         if name != "true":
-            subprocess.run(argv, stdout=null, check=True)  # the log exists before the timed calls
+            subprocess.run(argv, stdout=null, env=environment, check=True)  # the log exists before the timed calls
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         for _ in range(calls):
-            pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, null, 1)])
+            pid = os.posix_spawn(argv[0], argv, environment, file_actions=[(os.POSIX_SPAWN_DUP2, null, 1)])
             _, status = os.waitpid(pid, 0)
-            if status != 0:
-                sys.exit(f"{argv[0]} exited with status {status}")
+            if os.waitstatus_to_exitcode(status) != 0:
+                sys.exit(f"{argv[0]} ended with {os.waitstatus_to_exitcode(status)} (negative: killed by that signal)")
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         figures[name]["wall"].append(wall * 1000 / calls)
@@ -56,8 +58,12 @@ libs() { ldd "$1" | grep -c '=>' || true; }
 # What the loader and the runtime do at start, counted on the binaries themselves.
 size=$(readelf -S -W "$PLAIN" | grep -o 'swift5_protocol_conformances .*' | awk '{ print $5 }')
 conformances=$((16#$size / 4))
-stdcxx_bindings() { LD_DEBUG=bindings "$1" --version 2>&1 >/dev/null | grep -c 'libstdc++[^ ]* \[[0-9]*\] to .*libstdc++' || true; }
-relative_relocs() { LD_DEBUG=statistics "$1" --version 2>&1 >/dev/null | awk '/number of relative relocations/ { print $NF; exit }'; }
+one_append() {  # one_append VARIABLE BINARY — the timed command once, with the loader's debug output on
+    env "$1" "$2" append --dir "$WORK/loader" --project bench --model gpt-4.1-mini --input-tokens 1200 \
+        --output-tokens 80 --fsync none 2>&1 >/dev/null
+}
+stdcxx_bindings() { one_append LD_DEBUG=bindings "$1" | grep -c 'libstdc++[^ ]* \[[0-9]*\] to .*libstdc++' || true; }
+relative_relocs() { one_append LD_DEBUG=statistics "$1" | awk '/number of relative relocations/ { n = $NF } END { print n }'; }
 p_bind=$(stdcxx_bindings "$PLAIN"); f_bind=$(stdcxx_bindings "$FAST")
 p_rel=$(relative_relocs "$PLAIN"); f_rel=$(relative_relocs "$FAST")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }

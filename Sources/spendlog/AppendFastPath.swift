@@ -2,8 +2,8 @@
 /// `--flag value` pair (or a `--enforce` / `--require-price` switch) of the flags below, each
 /// given once (`--tag` as often as wanted), and every check the parser would make passing. The
 /// argument parser builds its model of the command by reflection on each run, about half of the
-/// CPU time of one append (docs/PERFORMANCE.md, "CLI start-up"); this reads the same flags into
-/// the same ``AppendInvocation`` directly.
+/// CPU time of one append when it was measured; this reads the same flags into the same
+/// ``AppendInvocation`` directly (docs/PERFORMANCE.md, "CLI start-up").
 ///
 /// Anything else — help, a flag it does not know, `--flag=value`, a value that starts with `-`,
 /// a repeated flag, a missing value, a positional argument, a value the checks refuse — returns
