@@ -49,46 +49,35 @@ public struct IndexSnapshot: Sendable {
         }.sorted()
     }
 
-    /// A rollup file of this generation; nil for an hour file of a day without records. `keeping`:
-    /// the time buckets whose cells are wanted (``RollupFile/decode(_:path:checkedOnly:keeping:)``).
+    /// A day or month file of this generation: never optional, one gone is an error (removed
+    /// while read). `month`: a day file's month, as ``dayFiles(cube:)`` gives it. `keeping`: the
+    /// time buckets whose cells are wanted (``RollupFile/decode(_:path:checkedOnly:keeping:)``).
     func rollup(
-        cube: RollupCube, granularity: Granularity, day: Int64? = nil, month: Int64? = nil,
-        keeping: ((UInt32) -> Bool)? = nil
-    ) throws(SpendLogError) -> RollupFile? {
-        let file = path + "/" + RollupFile.fileName(cube: cube, granularity: granularity, day: day, month: month)
-        guard let bytes = try bytes(of: file, optional: day != nil) else { return nil }
-        return try RollupFile.decode(bytes, path: file, keeping: keeping)
+        cube: RollupCube, granularity: Granularity, month: Int64? = nil, keeping: ((UInt32) -> Bool)? = nil
+    ) throws(SpendLogError) -> RollupFile {
+        precondition(granularity != .hour, "hour files are read with hourRollup")
+        let file = path + "/" + RollupFile.fileName(cube: cube, granularity: granularity, month: month)
+        return try RollupFile.decode(try bytes(of: file), path: file, keeping: keeping)
     }
 
-    /// A day file of `cube` (``dayFiles(cube:)``, `month` as it gives it): never optional, one
-    /// gone is an error (removed while read).
-    func dayRollup(cube: RollupCube, month: Int64?, keeping: ((UInt32) -> Bool)? = nil) throws(SpendLogError)
-        -> RollupFile
-    {
-        let file = path + "/" + RollupFile.fileName(cube: cube, granularity: .day, month: month)
-        return try RollupFile.decode(try requiredBytes(of: file), path: file, keeping: keeping)
-    }
-
-    /// ``forEachCell(cube:granularity:day:month:keeping:header:cell:)`` of a day file of `cube`,
-    /// which is never optional.
-    func forEachDayCell(
-        cube: RollupCube, month: Int64?, keeping: ((UInt32) -> Bool)? = nil,
-        header: (RollupFile, Int) -> Void, cell: (SIMD8<UInt32>, RollupMetrics) -> Void
-    ) throws(SpendLogError) {
-        let file = path + "/" + RollupFile.fileName(cube: cube, granularity: .day, month: month)
-        try RollupFile.forEachCell(try requiredBytes(of: file), path: file, keeping: keeping, header: header, cell: cell)
+    /// The hour file of `cube` for `day`; nil when the day has no records.
+    func hourRollup(cube: RollupCube, day: Int64) throws(SpendLogError) -> RollupFile? {
+        let file = path + "/" + RollupFile.fileName(cube: cube, granularity: .hour, day: day)
+        guard let bytes = try bytesIfPresent(of: file) else { return nil }
+        return try RollupFile.decode(bytes, path: file)
     }
 
     /// The cells of a rollup file of this generation, as they are decoded
     /// (``RollupFile/forEachCell(_:path:checkedOnly:keeping:header:cell:)``); false for an hour
-    /// file of a day without records.
+    /// file of a day without records. A day or month file gone is an error, as in ``rollup``.
+    @discardableResult
     func forEachCell(
         cube: RollupCube, granularity: Granularity, day: Int64? = nil, month: Int64? = nil,
         keeping: ((UInt32) -> Bool)? = nil,
         header: (RollupFile, Int) -> Void, cell: (SIMD8<UInt32>, RollupMetrics) -> Void
     ) throws(SpendLogError) -> Bool {
         let file = path + "/" + RollupFile.fileName(cube: cube, granularity: granularity, day: day, month: month)
-        guard let bytes = try bytes(of: file, optional: day != nil) else { return false }
+        guard let bytes = try day == nil ? bytes(of: file) : bytesIfPresent(of: file) else { return false }
         try RollupFile.forEachCell(bytes, path: file, keeping: keeping, header: header, cell: cell)
         return true
     }
@@ -114,21 +103,24 @@ public struct IndexSnapshot: Sendable {
     /// written before frames were kept).
     func frames(day: String) throws(SpendLogError) -> SegmentFrames? {
         let file = path + "/" + SegmentFrames.fileName(day: day)
-        guard let bytes = try bytes(of: file, optional: true) else { return nil }
+        guard let bytes = try bytesIfPresent(of: file) else { return nil }
         return try SegmentFrames.decode(bytes, path: file)
     }
 
-    /// The bytes of `file`; nil when it is `optional` and absent while the generation is there.
-    private func bytes(of file: String, optional: Bool) throws(SpendLogError) -> [UInt8]? {
-        guard let bytes = try FileSystem.readWholeFile(file) else {
-            if optional && FileSystem.isDirectory(path) { return nil }
-            throw removedWhileRead(file)
-        }
+    /// The bytes of `file`, which the generation holds; its absence means the generation was
+    /// removed while it was read.
+    private func bytes(of file: String) throws(SpendLogError) -> [UInt8] {
+        guard let bytes = try FileSystem.readWholeFile(file) else { throw removedWhileRead(file) }
         return bytes
     }
 
-    private func requiredBytes(of file: String) throws(SpendLogError) -> [UInt8] {
-        guard let bytes = try FileSystem.readWholeFile(file) else { throw removedWhileRead(file) }
+    /// The bytes of `file`, which the generation may lack (an hour file of a day without records,
+    /// a frames file of an earlier version): nil when it is absent while the generation is there.
+    private func bytesIfPresent(of file: String) throws(SpendLogError) -> [UInt8]? {
+        guard let bytes = try FileSystem.readWholeFile(file) else {
+            if FileSystem.isDirectory(path) { return nil }
+            throw removedWhileRead(file)
+        }
         return bytes
     }
 
@@ -158,13 +150,13 @@ struct BaseDayCells {
         self.snapshot = snapshot
         self.cube = cube
         self.files = files
-        header = try snapshot.dayRollup(cube: cube, month: first.month, keeping: { _ in false })
+        header = try snapshot.rollup(cube: cube, granularity: .day, month: first.month, keeping: { _ in false })
     }
 
     /// The `index`th day file, whole; damage when its string table or dimensions are not
     /// ``header``'s.
     func file(_ index: Int) throws(SpendLogError) -> RollupFile {
-        let file = try snapshot.dayRollup(cube: cube, month: files[index].month)
+        let file = try snapshot.rollup(cube: cube, granularity: .day, month: files[index].month)
         guard sameTable(file) else { throw differs(index) }
         return file
     }
@@ -186,8 +178,8 @@ struct BaseDayCells {
     func forEachKey(_ body: (SIMD8<UInt32>) -> Void) throws(SpendLogError) {
         for index in files.indices {
             var same = false
-            try snapshot.forEachDayCell(
-                cube: cube, month: files[index].month, keeping: { _ in same },
+            try snapshot.forEachCell(
+                cube: cube, granularity: .day, month: files[index].month, keeping: { _ in same },
                 header: { read, _ in same = sameTable(read) }, cell: { key, _ in body(key) })
             guard same else { throw differs(index) }
         }
@@ -215,7 +207,8 @@ struct BaseDayCells {
                 // The merge takes the files in month order: a monthly file holds its month's days
                 // only (else a day could come after a later one).
                 if let month = cells.files[nextFile].month, let first = loaded.keys.first, let last = loaded.keys.last,
-                    TimeBuckets.month(ofDay: Int64(first[0])) != month || TimeBuckets.month(ofDay: Int64(last[0])) != month
+                    TimeBuckets.month(ofDay: Int64(first[0])) != month
+                        || TimeBuckets.month(ofDay: Int64(last[0])) != month
                 {
                     throw cells.damaged(nextFile, "it holds days of another month")
                 }

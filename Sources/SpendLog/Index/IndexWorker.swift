@@ -135,7 +135,7 @@ final class IndexWorker: @unchecked Sendable {
                 key[0] /= 24
                 dayCells[c].add(key, cells.values[index])
             }
-            if let old = try base?.rollup(cube: cube, granularity: .hour, day: day) {
+            if let old = try base?.hourRollup(cube: cube, day: day) {
                 let translate = old.strings.map { $0.isEmpty ? UInt32(0) : scanner.interner.id(for: $0) }
                 for (index, key) in old.keys.enumerated() {
                     var cell = key

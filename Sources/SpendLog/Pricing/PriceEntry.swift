@@ -51,52 +51,62 @@ public struct PriceComponents: Equatable, Sendable {
             && reasoning == nil
     }
 
-    /// One of the six components, for code that picks one by value (key paths are instantiated
-    /// at run time, a cost in every CLI append).
-    enum Component {
+    /// One of the six components, for code that picks one by value: a switch, not key paths,
+    /// which are instantiated at run time, a cost in every CLI append.
+    enum Component: CaseIterable {
         case input, output, cacheRead, cacheWrite, cacheWrite1h, reasoning
+
+        /// The component's name in price files.
+        var name: String {
+            switch self {
+            case .input: "input"
+            case .output: "output"
+            case .cacheRead: "cache_read"
+            case .cacheWrite: "cache_write"
+            case .cacheWrite1h: "cache_write_1h"
+            case .reasoning: "reasoning"
+            }
+        }
     }
 
     /// The price of `component`.
     subscript(_ component: Component) -> TokenPrice? {
-        switch component {
-        case .input: input
-        case .output: output
-        case .cacheRead: cacheRead
-        case .cacheWrite: cacheWrite
-        case .cacheWrite1h: cacheWrite1h
-        case .reasoning: reasoning
+        get {
+            switch component {
+            case .input: input
+            case .output: output
+            case .cacheRead: cacheRead
+            case .cacheWrite: cacheWrite
+            case .cacheWrite1h: cacheWrite1h
+            case .reasoning: reasoning
+            }
+        }
+        set {
+            switch component {
+            case .input: input = newValue
+            case .output: output = newValue
+            case .cacheRead: cacheRead = newValue
+            case .cacheWrite: cacheWrite = newValue
+            case .cacheWrite1h: cacheWrite1h = newValue
+            case .reasoning: reasoning = newValue
+            }
         }
     }
 
     /// The component names as written in price files, in that order.
-    static let names = ["input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning"]
+    static let names = Component.allCases.map(\.name)
 
-    /// The component named `name` (one of ``names``) as written in price files. A switch rather
-    /// than key paths: key paths are instantiated at run time, a cost in every CLI append.
+    /// The component named `name` (one of ``names``) as written in price files.
     subscript(name name: String) -> TokenPrice? {
-        get {
-            switch name {
-            case "input": input
-            case "output": output
-            case "cache_read": cacheRead
-            case "cache_write": cacheWrite
-            case "cache_write_1h": cacheWrite1h
-            case "reasoning": reasoning
-            default: preconditionFailure("no price component \(name)")
-            }
+        get { self[component(named: name)] }
+        set { self[component(named: name)] = newValue }
+    }
+
+    private func component(named name: String) -> Component {
+        guard let component = Component.allCases.first(where: { $0.name == name }) else {
+            preconditionFailure("no price component \(name)")
         }
-        set {
-            switch name {
-            case "input": input = newValue
-            case "output": output = newValue
-            case "cache_read": cacheRead = newValue
-            case "cache_write": cacheWrite = newValue
-            case "cache_write_1h": cacheWrite1h = newValue
-            case "reasoning": reasoning = newValue
-            default: preconditionFailure("no price component \(name)")
-            }
-        }
+        return component
     }
 }
 
