@@ -26,8 +26,12 @@ final class BudgetStore: @unchecked Sendable {
     /// one (checked by catching up, which is cheap when nothing changed).
     private var cached: BudgetState?
     private var lastWritten: BudgetState?
-    /// ``LogTally/countedBytes`` when ``lastWritten`` was written or read.
+    /// ``LogTally/countedBytes`` when ``lastWritten`` was written or read, or when this process
+    /// last found the sidecar replaced by another (``checkpointDue(_:_:)``).
     private var countedAtCheckpoint: Int64 = 0
+    /// The sidecar as this process last wrote it, or last found it replaced by another process:
+    /// its inode, size and time. Nil until this process writes one.
+    private var sidecarSeen: FileSystem.Status?
     private var tally: LogTally
     /// Set when counting failed after a write this operation made: the state in memory may be
     /// partly counted, so it is neither checkpointed nor kept (the next operation counts again).
@@ -140,8 +144,7 @@ final class BudgetStore: @unchecked Sendable {
                     // The checkpoint is a cache: failing to write it fails nothing.
                     do throws(SpendLogError) {
                         try BudgetSidecar.replace(sidecarPath, contents: state.encode(), sync: syncsSidecar)
-                        lastWritten = state
-                        countedAtCheckpoint = tally.countedBytes
+                        wroteCheckpoint(state)
                     } catch {
                         onDerivedStateFailure(BudgetStore.checkpointFailed(error))
                     }
@@ -183,7 +186,9 @@ final class BudgetStore: @unchecked Sendable {
             }
         }
         var state = BudgetState()
-        if let bytes = try? BudgetSidecar.read(sidecarPath), !bytes.isEmpty, let decoded = try? BudgetState.decode(bytes) {
+        if let bytes = try? BudgetSidecar.read(sidecarPath), !bytes.isEmpty,
+            let decoded = try? BudgetState.decode(bytes)
+        {
             state = decoded
             state.prune()
         }
@@ -284,8 +289,7 @@ final class BudgetStore: @unchecked Sendable {
             let rebuilt = try rebuiltState()
             try BudgetSidecar.replace(sidecarPath, contents: rebuilt.encode(), sync: syncsSidecar)
             cached = rebuilt
-            lastWritten = rebuilt
-            countedAtCheckpoint = tally.countedBytes
+            wroteCheckpoint(rebuilt)
             return (rebuilt.encode(), rebuilt != live)
         }
     }
@@ -313,6 +317,7 @@ final class BudgetStore: @unchecked Sendable {
             state.prune()
             lastWritten = state
             countedAtCheckpoint = tally.countedBytes
+            sidecarSeen = nil
             return state
         }
         return BudgetState()  // a damaged checkpoint is only a cache: count again
@@ -370,6 +375,31 @@ final class BudgetStore: @unchecked Sendable {
         if policy == .whenChanged || checkpointIntervalBytes == 0 { return state != lastWritten }
         // Log bytes counted since: kept by the tally, instead of adding up every segment's
         // position on every call.
-        return tally.countedBytes - countedAtCheckpoint >= checkpointIntervalBytes
+        let countedSince = tally.countedBytes - countedAtCheckpoint
+        guard countedSince >= checkpointIntervalBytes else { return false }
+        // Every process that appends counts every other's lines, so each would replace the sidecar
+        // once per interval of the whole log: with 8 processes, 8 replacements where one does.
+        // A sidecar replaced since this process last looked was written by a process caught up
+        // to the end of the log (all are, under the lock), so it covers the log at least as far
+        // as this process had counted when it looked, fewer than two intervals ago: this process
+        // skips its own, and looks again one interval on. A replacement it cannot tell from its
+        // own (the same inode, size and millisecond) only makes it write one more.
+        if countedSince < 2 * checkpointIntervalBytes, let seen = sidecarSeen,
+            let found = try? FileSystem.status(path: sidecarPath),
+            found.inode != seen.inode || found.device != seen.device || found.size != seen.size
+                || found.modifiedMs != seen.modifiedMs
+        {
+            sidecarSeen = found
+            countedAtCheckpoint = tally.countedBytes
+            return false
+        }
+        return true
+    }
+
+    /// Notes a checkpoint this process just wrote (under the lock, so the sidecar is still it).
+    private func wroteCheckpoint(_ state: BudgetState) {
+        lastWritten = state
+        countedAtCheckpoint = tally.countedBytes
+        sidecarSeen = try? FileSystem.status(path: sidecarPath)
     }
 }

@@ -140,6 +140,65 @@ import Testing
     }
 }
 
+/// Every appender counts every other's lines, and a checkpoint written by one of them serves all:
+/// two appenders on one log replace the sidecar about once per interval of the log between them,
+/// not once each, and it never falls more than two intervals behind.
+@Suite struct SharedCheckpointTests {
+    /// The sidecar's inode, size and time, as a test sees them.
+    func identity(_ path: String) throws -> String {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        let inode = attributes[.systemFileNumber] as? UInt64 ?? 0
+        let size = attributes[.size] as? UInt64 ?? 0
+        let time = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return "\(inode) \(size) \(time)"
+    }
+
+    func logBytes(_ log: LogDirectory) throws -> Int {
+        var total = 0
+        for day in try FileManager.default.contentsOfDirectory(atPath: log.segmentsPath) {
+            let folder = log.segmentsPath + "/" + day
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name.hasSuffix(".jsonl") {
+                total += (try FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.size] as? Int) ?? 0
+            }
+        }
+        return total
+    }
+
+    @Test func appendersShareOneCheckpointPerInterval() throws {
+        let temp = TemporaryDirectory()
+        let first = try limitedBudget(temp, try rule("global", "cost", "1000", "day"))
+        let second = Budget(directory: first.directory)
+        let interval: Int64 = 4096
+        for budget in [first, second] { budget.checkpointIntervalBytes = interval }
+        // The limit set writes the first checkpoint; each append's line is under 400 bytes.
+        var writes: [Int] = []
+        var last = try identity(first.sidecarPath)
+        for i in 0..<600 {
+            let budget = i % 2 == 0 ? first : second
+            let at = String(format: "2026-11-23T10:%02d:%02dZ", i / 60, i % 60)
+            #expect(try enforced(budget, call("0.01", at: at)))
+            let now = try identity(first.sidecarPath)
+            if now != last {
+                writes.append(try logBytes(first.directory))
+                last = now
+            }
+        }
+        let total = try logBytes(first.directory)
+        // One appender alone would write total / interval checkpoints; each of two on its own,
+        // twice that.
+        #expect(total > 40 * Int(interval))
+        #expect(writes.count <= total / Int(interval) + 2, "\(writes.count) checkpoints for \(total) bytes")
+        var behind = writes.first ?? total
+        for (previous, next) in zip(writes, writes.dropFirst()) { behind = max(behind, next - previous) }
+        behind = max(behind, total - (writes.last ?? 0))
+        #expect(behind <= 2 * Int(interval) + 400, "the checkpoint fell \(behind) bytes behind")
+        // What the checkpoints say is what a recount finds.
+        let fresh = Budget(directory: first.directory)
+        #expect(try fresh.status(now: time("2026-11-23T11:00:00Z"))[0].spent == 6_000_000_000)
+        #expect(try fresh.rebuiltSidecar() == fresh.checkpoint(now: time("2026-11-23T11:00:01Z")))
+    }
+}
+
 /// Catching up reads the lines of other writers through the index's scanner, which hands any line
 /// it is not sure of to the full parser: the counts must be those of full records, for every
 /// metric and every kind of scope.
