@@ -13,7 +13,7 @@ import Testing
 
     /// One log for the suite (built once, read only): 50,000 generated records over 60 days with
     /// tags, sealed and indexed but for the last 10,000, plus unpriced calls of an in-house model,
-    /// cache writes, and names with markup. Left in the temp folder for the process's life.
+    /// cache writes, and names with markup. Kept for the process's life, removed when it exits.
     static let log: Result<String, any Error> = Result {
         let temp = TemporaryDirectory("spendlog-report")
         let dir = temp.path + "/log"
@@ -50,10 +50,9 @@ import Testing
                  "--window", "rolling:30d"])
         try run(["reserve", "--dir", dir, "--scope-fields", "project=research,model=o3", "--max-usd", "2.5",
                  "--ttl", "1d"])
-        keep.append(temp)
+        temp.keepUntilExit()
         return dir
     }
-    nonisolated(unsafe) static var keep: [TemporaryDirectory] = []
 
     static func jsonEscaped(_ text: String) -> String {
         text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")

@@ -35,10 +35,9 @@ import Testing
             "limit", "set", "--dir", dir, "--scope", "global", "--type", "requests", "--max", "3000",
             "--window", "rolling:30d",
         ])
-        keep.append(temp)
+        temp.keepUntilExit()
         return dir
     }
-    nonisolated(unsafe) static var keep: [TemporaryDirectory] = []
 
     /// A new log in `temp` holding `records` (JSON lines), for a test that changes its log.
     static func freshLog(_ temp: TemporaryDirectory, _ records: String) throws -> String {
@@ -318,8 +317,10 @@ import Testing
         let later = ["SPENDLOG_NOW": "2026-11-20T13:00:00.000Z"]
         if withLimits {
             let limit = try spendlog(
-                ["limit", "set", "--dir", dir, "--scope", "project=etl", "--type", "cost", "--max", "50", "--window",
-                 "month"], environment: Self.environment)
+                [
+                    "limit", "set", "--dir", dir, "--scope", "project=etl", "--type", "cost", "--max", "50", "--window",
+                    "month",
+                ], environment: Self.environment)
             #expect(limit.status == 0, "\(limit.stderr)")
             let hold = try spendlog(
                 ["reserve", "--dir", dir, "--scope-fields", "project=etl", "--max-usd", "2", "--ttl", "10m"],
@@ -604,62 +605,62 @@ final class ServeProcess: @unchecked Sendable {
 func httpRequest(
     _ base: String, _ path: String, method: String = "GET", headers: [String: String] = [:], body: Data? = nil
 ) throws -> ServeProcess.Answer {
-        let port = UInt16(base.split(separator: ":").last!)!
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ServeTestFailure("socket: errno \(errno)") }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
+    let port = UInt16(base.split(separator: ":").last!)!
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw ServeTestFailure("socket: errno \(errno)") }
+    defer { close(fd) }
+    var timeout = timeval(tv_sec: 60, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
         }
-        guard connected == 0 else { throw ServeTestFailure("connect to \(base): errno \(errno)") }
-        var request = "\(method) \(path) HTTP/1.1\r\nConnection: close\r\n"
-        if headers["Host"] == nil { request += "Host: 127.0.0.1:\(port)\r\n" }
-        for (name, value) in headers { request += "\(name): \(value)\r\n" }
-        request += method == "GET" ? "\r\n" : "Content-Length: \(body?.count ?? 0)\r\n\r\n"
-        let bytes = Array(request.utf8) + Array(body ?? Data())
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { throw ServeTestFailure("send: errno \(errno)") }
-            sent += n
+    }
+    guard connected == 0 else { throw ServeTestFailure("connect to \(base): errno \(errno)") }
+    var request = "\(method) \(path) HTTP/1.1\r\nConnection: close\r\n"
+    if headers["Host"] == nil { request += "Host: 127.0.0.1:\(port)\r\n" }
+    for (name, value) in headers { request += "\(name): \(value)\r\n" }
+    request += method == "GET" ? "\r\n" : "Content-Length: \(body?.count ?? 0)\r\n\r\n"
+    let bytes = Array(request.utf8) + Array(body ?? Data())
+    var sent = 0
+    while sent < bytes.count {
+        let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        guard n > 0 else { throw ServeTestFailure("send: errno \(errno)") }
+        sent += n
+    }
+    var response: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        guard n >= 0 else { throw ServeTestFailure("recv from \(base)\(path): errno \(errno)") }
+        if n == 0 { break }
+        response += buffer[..<n]
+    }
+    guard let end = response.indices.first(where: { response[$0...].starts(with: [13, 10, 13, 10]) }) else {
+        throw ServeTestFailure("no HTTP head from \(path): \(String(decoding: response, as: UTF8.self))")
+    }
+    let head = String(decoding: response[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+    let status = Int(head[0].split(separator: " ")[1])!
+    var fields: [String: String] = [:]
+    for line in head.dropFirst() {
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    var content = Array(response[(end + 4)...])
+    if fields["transfer-encoding"] == "chunked" {
+        var decoded: [UInt8] = []
+        var at = 0
+        while let lineEnd = content[at...].indices.first(where: { content[$0...].starts(with: [13, 10]) }),
+            let size = Int(String(decoding: content[at..<lineEnd], as: UTF8.self), radix: 16), size > 0
+        {
+            decoded += content[(lineEnd + 2)..<(lineEnd + 2 + size)]
+            at = lineEnd + 2 + size + 2
         }
-        var response: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            guard n >= 0 else { throw ServeTestFailure("recv from \(base)\(path): errno \(errno)") }
-            if n == 0 { break }
-            response += buffer[..<n]
-        }
-        guard let end = response.indices.first(where: { response[$0...].starts(with: [13, 10, 13, 10]) }) else {
-            throw ServeTestFailure("no HTTP head from \(path): \(String(decoding: response, as: UTF8.self))")
-        }
-        let head = String(decoding: response[..<end], as: UTF8.self).components(separatedBy: "\r\n")
-        let status = Int(head[0].split(separator: " ")[1])!
-        var fields: [String: String] = [:]
-        for line in head.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        var content = Array(response[(end + 4)...])
-        if fields["transfer-encoding"] == "chunked" {
-            var decoded: [UInt8] = []
-            var at = 0
-            while let lineEnd = content[at...].indices.first(where: { content[$0...].starts(with: [13, 10]) }),
-                let size = Int(String(decoding: content[at..<lineEnd], as: UTF8.self), radix: 16), size > 0
-            {
-                decoded += content[(lineEnd + 2)..<(lineEnd + 2 + size)]
-                at = lineEnd + 2 + size + 2
-            }
-            content = decoded
-        }
-        return ServeProcess.Answer(status: status, headers: fields, body: Data(content))
+        content = decoded
+    }
+    return ServeProcess.Answer(status: status, headers: fields, body: Data(content))
 }

@@ -17,6 +17,37 @@ public final class TemporaryDirectory {
 
     /// A log directory inside this folder.
     public func log(_ name: String = "log") throws -> LogDirectory { try LogDirectory.open(path + "/" + name) }
+
+    /// Keeps this folder for the rest of the test process (a log a whole suite reads, built
+    /// once), and removes it when the process exits: a static that holds it is never released.
+    public func keepUntilExit() {
+        TemporaryDirectory.kept.withLock { kept in
+            if kept.isEmpty { atexit { TemporaryDirectory.removeKept() } }
+            kept.append(self)
+        }
+    }
+
+    private static let kept = LockedFolders()
+
+    private static func removeKept() {
+        kept.withLock { kept in
+            for folder in kept { try? FileManager.default.removeItem(atPath: folder.path) }
+            kept.removeAll()
+        }
+    }
+}
+
+/// The folders kept until the test process exits, under a lock (suites build their logs in
+/// parallel).
+private final class LockedFolders: @unchecked Sendable {
+    private let lock = NSLock()
+    private var folders: [TemporaryDirectory] = []
+
+    func withLock<T>(_ body: (inout [TemporaryDirectory]) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&folders)
+    }
 }
 
 /// A small fast deterministic generator (SplitMix64), so a failing seed can be replayed.
