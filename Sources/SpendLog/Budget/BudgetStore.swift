@@ -17,7 +17,8 @@ final class BudgetStore: @unchecked Sendable {
     let directory: LogDirectory
     let writer: LogWriter
     /// The sidecar is rewritten after every journal change, and after appends once this many
-    /// bytes of log have been counted since the last checkpoint (0: after every append).
+    /// bytes of log have been counted since the last checkpoint (0: after every append), unless
+    /// another process replaced it meanwhile (``checkpointDue(_:_:)``).
     var checkpointIntervalBytes: Int64 = 64 << 10
 
     private let mutex = PThreadMutex()
@@ -30,7 +31,8 @@ final class BudgetStore: @unchecked Sendable {
     /// last found the sidecar replaced by another (``checkpointDue(_:_:)``).
     private var countedAtCheckpoint: Int64 = 0
     /// The sidecar as this process last wrote it, or last found it replaced by another process:
-    /// its inode, size and time. Nil until this process writes one.
+    /// its inode, device, size and time. Nil until this process writes one, and again when it
+    /// loads one (it then writes at its first due checkpoint).
     private var sidecarSeen: FileSystem.Status?
     private var tally: LogTally
     /// Set when counting failed after a write this operation made: the state in memory may be
@@ -368,6 +370,8 @@ final class BudgetStore: @unchecked Sendable {
         try record(events, into: &state)
     }
 
+    /// Whether to write a checkpoint now. When one is due but another process replaced the
+    /// sidecar since this one's last look, it notes that replacement instead (and answers no).
     private func checkpointDue(_ state: BudgetState, _ policy: Checkpoint) -> Bool {
         guard policy != .never else { return false }
         guard let lastWritten else { return true }
@@ -379,12 +383,13 @@ final class BudgetStore: @unchecked Sendable {
         guard countedSince >= checkpointIntervalBytes else { return false }
         // Every process that appends counts every other's lines, so each would replace the sidecar
         // once per interval of the whole log: with 8 processes, 8 replacements where one does.
-        // A sidecar replaced since this process last looked was written by a process caught up
-        // to the end of the log (all are, under the lock), so it covers the log at least as far
-        // as this process had counted when it looked, fewer than two intervals ago: this process
-        // skips its own, and looks again one interval on. A replacement it cannot tell from its
-        // own (the same inode, size and millisecond) only makes it write one more.
-        if countedSince < 2 * checkpointIntervalBytes, let seen = sidecarSeen,
+        // A sidecar replaced since this process last wrote one or found one replaced was written
+        // by a process caught up to the end of the log (all are, under the lock), so it covers the
+        // log at least as far as this process had counted then, fewer than two intervals ago:
+        // this process skips its own and looks again one interval on (so the sidecar stays fewer
+        // than three intervals behind). A replacement it cannot tell from its own (the same inode,
+        // size and millisecond) only makes it write one more.
+        if countedSince - checkpointIntervalBytes < checkpointIntervalBytes, let seen = sidecarSeen,
             let found = try? FileSystem.status(path: sidecarPath),
             found.inode != seen.inode || found.device != seen.device || found.size != seen.size
                 || found.modifiedMs != seen.modifiedMs
