@@ -95,7 +95,7 @@ final class GroupCommit: @unchecked Sendable {
             condition.unlock()
             var failedSync: SpendLogError?
             for file in batch where failedSync == nil {
-                do { try FileSystem.fsync(file.fd, path: file.path) } catch { failedSync = error }
+                do { try FileSystem.syncData(file.fd, path: file.path) } catch { failedSync = error }
             }
             condition.lock()
             syncing = false

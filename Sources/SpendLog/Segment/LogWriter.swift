@@ -399,7 +399,7 @@ public final class LogWriter: @unchecked Sendable {
             try FileSystem.writeAll(segment.file.fd, bytes, path: segment.file.path)
             FaultInjection.reach("append.afterWrite")
             if options.fsync == .always {
-                do { try FileSystem.fsync(segment.file.fd, path: segment.file.path) } catch {
+                do { try FileSystem.syncData(segment.file.fd, path: segment.file.path) } catch {
                     fsyncFailure = error
                     call.fsyncFailed = true
                     throw error

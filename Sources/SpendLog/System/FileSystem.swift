@@ -117,6 +117,18 @@ enum FileSystem {
         }
     }
 
+    /// Flushes the file's data to stable storage, with the metadata needed to read it back (its
+    /// size), but not its times: for appends to a segment, where a line is durable once this
+    /// returns. The size changes with every append, so the file system commits it as `fsync`
+    /// would; only the modification time is left to the next commit (nothing needs it after a
+    /// power cut: what changed in a segment is told by its size). The corresponding C function
+    /// is `fdatasync`.
+    static func syncData(_ fd: FileDescriptor, path: String) throws(SpendLogError) {
+        if case .failure(let errno) = Syscall.fdatasync(fd, path: path) {
+            throw .io("synchronize", path: path, errno: errno)
+        }
+    }
+
     /// Makes entries created, renamed or removed in `path` durable: without this a rename or a
     /// new file can vanish after a power cut even though the file's own data was fsynced.
     /// The folder may be a link: the log directory itself may be one (the operator's choice), and

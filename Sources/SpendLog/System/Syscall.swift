@@ -67,6 +67,12 @@ enum Syscall {
         valueOrErrno(.fsync, path: path) { Glibc.fsync(fd.rawValue) }.map { _ in () }
     }
 
+    /// The corresponding C function is `fdatasync`. A forced failure of `fsync` applies to it too:
+    /// both are the flush that makes an append durable, and tests name that flush `fsync`.
+    static func fdatasync(_ fd: FileDescriptor, path: String) -> Result<Void, Errno> {
+        valueOrErrno(.fsync, path: path) { Glibc.fdatasync(fd.rawValue) }.map { _ in () }
+    }
+
     /// The corresponding C function is `rename`.
     static func rename(_ from: String, _ to: String) -> Result<Void, Errno> {
         valueOrErrno(.rename, path: to) { from.withCString { from in to.withCString { Glibc.rename(from, $0) } } }.map { _ in () }
