@@ -34,6 +34,10 @@ final class BudgetStore: @unchecked Sendable {
     /// its inode, device, size and time. Nil until this process writes one, and again when it
     /// loads one (it then writes at its first due checkpoint).
     private var sidecarSeen: FileSystem.Status?
+    /// Whether this process recorded journal events since its last checkpoint: it then writes one
+    /// at the end of the operation. Events of other processes are theirs to checkpoint; this one
+    /// counts them from the journal, as any process that loads the sidecar does.
+    private var ownEventsUnwritten = false
     private var tally: LogTally
     /// Set when counting failed after a write this operation made: the state in memory may be
     /// partly counted, so it is neither checkpointed nor kept (the next operation counts again).
@@ -230,6 +234,7 @@ final class BudgetStore: @unchecked Sendable {
     func record(_ events: [BudgetEvent], into state: inout BudgetState) throws(SpendLogError) {
         guard !events.isEmpty else { return }
         state.journalBytes = try journal.append(events, end: state.journalBytes)
+        ownEventsUnwritten = true
         var recount = false
         for event in events where state.apply(event) { recount = true }
         if recount {
@@ -375,7 +380,7 @@ final class BudgetStore: @unchecked Sendable {
     private func checkpointDue(_ state: BudgetState, _ policy: Checkpoint) -> Bool {
         guard policy != .never else { return false }
         guard let lastWritten else { return true }
-        if state.journalBytes != lastWritten.journalBytes { return true }
+        if ownEventsUnwritten { return true }
         if policy == .whenChanged || checkpointIntervalBytes == 0 { return state != lastWritten }
         // Log bytes counted since: kept by the tally, instead of adding up every segment's
         // position on every call.
@@ -406,5 +411,6 @@ final class BudgetStore: @unchecked Sendable {
         lastWritten = state
         countedAtCheckpoint = tally.countedBytes
         sidecarSeen = try? FileSystem.status(path: sidecarPath)
+        ownEventsUnwritten = false
     }
 }

@@ -199,6 +199,26 @@ import Testing
         #expect(try fresh.rebuiltSidecar() == fresh.checkpoint(now: time("2026-11-23T11:00:01Z")))
     }
 
+    /// A journal event is checkpointed by the process that records it; another process counts it
+    /// from the journal and writes no checkpoint for it.
+    @Test func aJournalEventIsCheckpointedByItsOwnProcessOnly() throws {
+        let temp = TemporaryDirectory()
+        let holder = try limitedBudget(temp, try rule("global", "cost", "1000", "day"))
+        let appender = Budget(directory: holder.directory)
+        #expect(try enforced(appender, call("0.01", at: "2026-11-23T10:00:00Z")))
+        var before = try identity(holder.sidecarPath)
+        let hold = try holder.reserve(
+            fields: try LimitScope.parse("project=etl"), amount: dollars("1"), ttlMs: 600_000,
+            now: time("2026-11-23T10:00:01Z"))
+        #expect(try identity(holder.sidecarPath) != before, "the holder did not checkpoint its reservation")
+        before = try identity(holder.sidecarPath)
+        #expect(try enforced(appender, call("0.01", at: "2026-11-23T10:00:02Z")))
+        #expect(try identity(holder.sidecarPath) == before, "the appender checkpointed another's reservation")
+        #expect(try appender.status(now: time("2026-11-23T10:00:03Z"))[0].held == 1_000_000_000)
+        try holder.release(hold.id, now: time("2026-11-23T10:00:04Z"))
+        #expect(try appender.rebuiltSidecar() == appender.checkpoint(now: time("2026-11-23T10:00:05Z")))
+    }
+
     @Test func aSidecarReplacedByAnotherIsTrustedForLessThanTwoIntervals() throws {
         let temp = TemporaryDirectory()
         let appender = try limitedBudget(temp, try rule("global", "cost", "1000", "day"))
