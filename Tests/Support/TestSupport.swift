@@ -29,17 +29,19 @@ public final class TemporaryDirectory {
 
     private static let kept = LockedFolders()
 
+    /// Releases the kept folders, which removes them (``deinit``). Not in a child forked from the
+    /// test process that exits through `exit`: the folders are the test process's.
     private static func removeKept() {
-        kept.withLock { kept in
-            for folder in kept { try? FileManager.default.removeItem(atPath: folder.path) }
-            kept.removeAll()
-        }
+        guard getpid() == kept.owner else { return }
+        kept.withLock { $0.removeAll() }
     }
 }
 
 /// The folders kept until the test process exits, under a lock (suites build their logs in
 /// parallel).
 private final class LockedFolders: @unchecked Sendable {
+    /// The process that kept the first folder.
+    let owner = getpid()
     private let lock = NSLock()
     private var folders: [TemporaryDirectory] = []
 

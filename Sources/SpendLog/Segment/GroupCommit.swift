@@ -42,6 +42,17 @@ final class GroupCommit: @unchecked Sendable {
         return syncedGeneration
     }
 
+    /// Fails every write no fsync has covered yet, and every later one, with `error`: the failed
+    /// sync of one of the files elsewhere (the writer's take-back). The kernel reports a writeback
+    /// error to the first sync that asks, so the next sync of that file here could succeed with
+    /// pages lost. A sync running meanwhile fails too.
+    func fail(_ error: SpendLogError) {
+        condition.lock()
+        defer { condition.unlock() }
+        if failure == nil { failure = error }
+        condition.broadcast()
+    }
+
     /// Returns once an fsync covering `files` (written before this call) has succeeded; throws when
     /// the fsync that covered them failed, or an earlier one did.
     func commit(_ files: [OwnedDescriptor]) throws(SpendLogError) {
@@ -99,8 +110,9 @@ final class GroupCommit: @unchecked Sendable {
             }
             condition.lock()
             syncing = false
-            if let failedSync {
-                failure = failedSync
+            // A failure recorded meanwhile (``fail(_:)``) may be the error this sync did not see.
+            if let failedSync = failedSync ?? failure {
+                if failure == nil { failure = failedSync }
                 condition.broadcast()
                 throw failedSync
             }

@@ -408,7 +408,7 @@ public final class LogWriter: @unchecked Sendable {
         } catch {
             // Never leave part of a batch behind: cut back to where this write began.
             var failed = error
-            if !LogWriter.cutBack(segment.file, to: size) { failed.possiblyWritten += ids.map(\.description) }
+            if !cutBack(segment.file, to: size) { failed.possiblyWritten += ids.map(\.description) }
             throw failed
         }
         // The next append finds the file ending here with no need to look at its last byte.
@@ -426,14 +426,21 @@ public final class LogWriter: @unchecked Sendable {
     /// Takes lines back out of an active segment, with the writers' lock held: marks it retired,
     /// so that no writer appends to it again (a reader that counted the lines taken back then
     /// sees the segment shorter than what it counted, and counts again, rather than new lines at
-    /// the same offsets), truncates it to `size`, and syncs the truncation (a failed sync is not
-    /// a failed cut: the lines are out of the file for every reader). False when the lines stay.
-    private static func cutBack(_ file: OwnedDescriptor, to size: Int64) -> Bool {
+    /// the same offsets), truncates it to `size`, and syncs the truncation. False when the lines
+    /// stay. A failed sync is not a failed cut (the lines are out of the file for every reader),
+    /// but it stops the writer as a failed fsync of an append does: the kernel reports a
+    /// writeback error once, so the next sync of the file, by a group commit waiting to cover
+    /// earlier lines, could succeed with those lines' pages lost. Called with `mutex` held.
+    private func cutBack(_ file: OwnedDescriptor, to size: Int64) -> Bool {
         do {
             try FileSystem.retire(file.fd, path: file.path)
             try FileSystem.truncate(file.fd, to: size, path: file.path)
         } catch { return false }
-        try? FileSystem.fsync(file.fd, path: file.path)
+        // fsync, not syncData: the retired mark is a mode bit, metadata fdatasync may leave behind.
+        do { try FileSystem.fsync(file.fd, path: file.path) } catch {
+            if fsyncFailure == nil { fsyncFailure = error }
+            groupCommit.fail(error)
+        }
         return true
     }
 
@@ -501,7 +508,7 @@ public final class LogWriter: @unchecked Sendable {
                 cut = write.placement.startOffset
                 taken.append(write.key)
             }
-            if cut < status.size, LogWriter.cutBack(first.file, to: cut) { back.formUnion(taken) }
+            if cut < status.size, cutBack(first.file, to: cut) { back.formUnion(taken) }
         }
         return back
     }

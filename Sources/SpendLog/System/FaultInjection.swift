@@ -18,7 +18,8 @@ import SystemPackage
 /// a failure in its own process with `failing(_:with:onCall:times:under:_:)` (counted only for
 /// paths under its own folder, so tests running in parallel do not see each other's failures),
 /// or in a child process with `SPENDLOG_FAIL_AT=<call>[@N]=<ERRNO>[:<path part>]`, e.g.
-/// `fsync@2=EIO` or `rename=ENOSPC:/budget/sidecar`.
+/// `fsync@2=EIO` or `rename=ENOSPC:/budget/sidecar` (`fsync` names the `fdatasync` of segment
+/// appends too).
 ///
 /// Compiled only into debug builds (`SPENDLOG_FAULT_POINTS`, set in Package.swift): in a release
 /// build `reach` is empty, no system call asks, and the variables are never read.

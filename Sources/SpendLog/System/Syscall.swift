@@ -67,8 +67,8 @@ enum Syscall {
         valueOrErrno(.fsync, path: path) { Glibc.fsync(fd.rawValue) }.map { _ in () }
     }
 
-    /// The corresponding C function is `fdatasync`. A forced failure of `fsync` applies to it too:
-    /// both are the flush that makes an append durable, and tests name that flush `fsync`.
+    /// The corresponding C function is `fdatasync`. Counted and failed as `fsync` by the fault
+    /// seam: an armed `fsync` failure, and its `@N` count, include these calls.
     static func fdatasync(_ fd: FileDescriptor, path: String) -> Result<Void, Errno> {
         valueOrErrno(.fsync, path: path) { Glibc.fdatasync(fd.rawValue) }.map { _ in () }
     }

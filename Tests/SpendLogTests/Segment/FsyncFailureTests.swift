@@ -50,6 +50,45 @@ import Testing
         #expect(try readAll(writer.directory).map(\.task) == ["t0"])
     }
 
+    /// Batch: an append waits for its group commit while another fails to write and is taken
+    /// back, and the sync of that take-back fails. The kernel reports a writeback error once, so
+    /// the group commit's own sync of the same file could then succeed with the waiting append's
+    /// pages lost: the waiting append fails with the take-back's error instead of being
+    /// acknowledged, and the writer appends nothing more.
+    @Test func aFailedSyncOfATakeBackFailsTheAppendsWaitingOnTheSameFile() throws {
+        let temp = TemporaryDirectory()
+        var options = WriterOptions(fsync: .batch)
+        options.batchMaxDelayMs = 60_000  // the waiting append's own commit would come a minute on
+        options.batchMaxRecords = 512
+        let writer = LogWriter(directory: try temp.log(), options: options)
+        let outcomes = Outcomes()
+        let waiting = Thread {
+            do {
+                try writer.append(sampleRecord(1))
+                outcomes.add(nil)
+            } catch {
+                outcomes.add(error)
+            }
+        }
+        waiting.start()
+        // Once its line is in the segment, the other append fails to write, and the sync of its
+        // take-back fails.
+        let started = Date()
+        while (try? readAll(writer.directory).count) != 1 && Date().timeIntervalSince(started) < 30 { usleep(1000) }
+        #expect(try readAll(writer.directory).count == 1)
+        let syncs = FaultInjection.failing(.fsync, with: .ioError, under: temp.path) {
+            FaultInjection.failing(.write, with: .noSpace, under: temp.path) {
+                #expect(throws: SpendLogError.self) { try writer.append(sampleRecord(2)) }
+            }
+        }
+        #expect(syncs == 1)
+        while outcomes.all.isEmpty && Date().timeIntervalSince(started) < 120 { usleep(1000) }
+        let outcome = try #require(outcomes.all.first)
+        #expect(outcome?.errno == .ioError, "an append acknowledged after the sync of its file failed")
+        #expect(throws: SpendLogError.self) { try writer.append(sampleRecord(3)) }
+        #expect(try readAll(writer.directory).isEmpty)
+    }
+
     @Test func aWriterRefusesToAppendAfterAFailedFsyncAndANewOneAppends() throws {
         for policy in [FsyncPolicy.always, .batch] {
             let temp = TemporaryDirectory()
