@@ -22,6 +22,8 @@ final class GroupCommit: @unchecked Sendable {
     private var firstUnsyncedAtMs: Int64 = 0
     private var unsynced: [ObjectIdentifier: OwnedDescriptor] = [:]
     private var failure: SpendLogError?
+    /// Syncs of the same files running outside the group commit (``beginOutsideSync()``).
+    private var outsideSyncs = 0
 
     init(maxRecords: Int, maxDelayMs: Int) {
         self.maxRecords = max(1, maxRecords)
@@ -42,14 +44,23 @@ final class GroupCommit: @unchecked Sendable {
         return syncedGeneration
     }
 
-    /// Fails every write no fsync has covered yet, and every later one, with `error`: the failed
-    /// sync of one of the files elsewhere (the writer's take-back). The kernel reports a writeback
-    /// error to the first sync that asks, so the next sync of that file here could succeed with
-    /// pages lost. A sync running meanwhile fails too.
-    func fail(_ error: SpendLogError) {
+    /// Marks the start of a sync of one of the files outside the group commit (the writer's
+    /// take-back, or the cut of a torn tail). The kernel reports a writeback error to the first
+    /// sync that asks, so a sync of the group commit that ends while this one runs could succeed
+    /// with pages lost: it waits for ``endOutsideSync(failure:)`` before it counts.
+    func beginOutsideSync() {
         condition.lock()
         defer { condition.unlock() }
-        if failure == nil { failure = error }
+        outsideSyncs += 1
+    }
+
+    /// Marks the end of a sync begun with ``beginOutsideSync()``. A `failure` fails every write no
+    /// sync has covered yet, and every later one, as a failed sync of the group commit does.
+    func endOutsideSync(failure error: SpendLogError?) {
+        condition.lock()
+        defer { condition.unlock() }
+        outsideSyncs -= 1
+        if let error, failure == nil { failure = error }
         condition.broadcast()
     }
 
@@ -109,8 +120,10 @@ final class GroupCommit: @unchecked Sendable {
                 do { try FileSystem.syncData(file.fd, path: file.path) } catch { failedSync = error }
             }
             condition.lock()
+            // A sync of the same files outside (``beginOutsideSync()``) may have taken the error
+            // this one did not see: its outcome counts first.
+            while outsideSyncs > 0 { condition.wait() }
             syncing = false
-            // A failure recorded meanwhile (``fail(_:)``) may be the error this sync did not see.
             if let failedSync = failedSync ?? failure {
                 if failure == nil { failure = failedSync }
                 condition.broadcast()

@@ -426,22 +426,34 @@ public final class LogWriter: @unchecked Sendable {
     /// Takes lines back out of an active segment, with the writers' lock held: marks it retired,
     /// so that no writer appends to it again (a reader that counted the lines taken back then
     /// sees the segment shorter than what it counted, and counts again, rather than new lines at
-    /// the same offsets), truncates it to `size`, and syncs the truncation. False when the lines
-    /// stay. A failed sync is not a failed cut (the lines are out of the file for every reader),
-    /// but it stops the writer as a failed fsync of an append does: the kernel reports a
-    /// writeback error once, so the next sync of the file, by a group commit waiting to cover
-    /// earlier lines, could succeed with those lines' pages lost. Called with `mutex` held.
+    /// the same offsets), truncates it to `size`, and syncs the truncation
+    /// (``syncTruncation(_:)``). False when the lines stay; a failed sync is not a failed cut (the
+    /// lines are out of the file for every reader). Called with `mutex` held.
     private func cutBack(_ file: OwnedDescriptor, to size: Int64) -> Bool {
         do {
             try FileSystem.retire(file.fd, path: file.path)
             try FileSystem.truncate(file.fd, to: size, path: file.path)
         } catch { return false }
-        // fsync, not syncData: the retired mark is a mode bit, metadata fdatasync may leave behind.
-        do { try FileSystem.fsync(file.fd, path: file.path) } catch {
-            if fsyncFailure == nil { fsyncFailure = error }
-            groupCommit.fail(error)
-        }
+        try? syncTruncation(file)
         return true
+    }
+
+    /// Syncs a truncation of `file` with `fsync`, not `syncData`: a take-back's retired mark is a
+    /// mode bit, metadata `fdatasync` may leave behind. A failure stops the writer as a failed
+    /// fsync of an append does, and fails every append a group commit has not covered yet: the
+    /// kernel reports a writeback error once, so the next sync of the file could succeed with
+    /// their pages lost (the group commit's syncs wait for this one to count). Under the policy
+    /// `none` nothing is synced to be proven wrong, and the writer goes on. Called with `mutex`
+    /// held.
+    private func syncTruncation(_ file: OwnedDescriptor) throws(SpendLogError) {
+        groupCommit.beginOutsideSync()
+        do { try FileSystem.fsync(file.fd, path: file.path) } catch {
+            let stops = options.fsync != .none
+            if stops && fsyncFailure == nil { fsyncFailure = error }
+            groupCommit.endOutsideSync(failure: stops ? error : nil)
+            throw error
+        }
+        groupCommit.endOutsideSync(failure: nil)
     }
 
     /// Makes the written files durable per policy. `always` synced under the lock already.
@@ -693,7 +705,7 @@ public final class LogWriter: @unchecked Sendable {
         guard n == 1, last != 0x0A else { return size }
         let keep = try SegmentSealer.completeLength(file.fd, size: size, path: file.path)
         try FileSystem.truncate(file.fd, to: keep, path: file.path)
-        try FileSystem.fsync(file.fd, path: file.path)
+        try syncTruncation(file)
         return keep
     }
 

@@ -33,6 +33,35 @@ import Testing
         #expect(commit.failedSync == nil)
     }
 
+    /// A sync of the same file outside the group commit (a writer's take-back) that fails: a
+    /// commit whose own sync ended while it ran fails with its error, since the kernel reports a
+    /// writeback error to one sync only. (Its sync is given time to end first; the commit fails
+    /// whenever it ends.)
+    @Test func aCommitWaitsForASyncOutsideAndFailsWithIt() throws {
+        let temp = TemporaryDirectory()
+        let commit = GroupCommit(maxRecords: 1, maxDelayMs: 0)
+        let targets = try files(temp, 1)
+        let outcomes = Outcomes()
+        commit.beginOutsideSync()
+        let waiting = Thread {
+            do {
+                try commit.commit([targets[0]])
+                outcomes.add(nil)
+            } catch {
+                outcomes.add(error)
+            }
+        }
+        waiting.start()
+        usleep(200_000)
+        #expect(outcomes.all.isEmpty, "a commit counted while a sync of its file ran outside")
+        commit.endOutsideSync(failure: SpendLogError.io("synchronize", path: targets[0].path, errno: .ioError))
+        let started = Date()
+        while outcomes.all.isEmpty && Date().timeIntervalSince(started) < 60 { usleep(1000) }
+        #expect(outcomes.all.count == 1)
+        #expect(outcomes.all.first??.errno == .ioError)
+        #expect(commit.failedSync?.errno == .ioError)
+    }
+
     /// The fsync of the second file of a batch fails: every commit waiting on that batch fails,
     /// and so does every later one, although the next fsync would succeed.
     @Test func aFailedFsyncFailsTheBatchAndEveryLaterCommit() throws {
