@@ -3,7 +3,7 @@
 //
 //   spendlog-harness append --dir D --count N --label L [--threads T] [--fsync always|batch|none]
 //                           [--days K] [--max-segment-bytes B] [--acks 1] [--ack-file PATH]
-//                           [--project P] [--now T] [--via plain|enforce|settle]
+//                           [--project P] [--now T] [--via plain|enforce|settle] [--checkpoint-bytes C]
 //
 // Each record carries `task` = "<label>-<thread>-<i>" so a test can check that every
 // acknowledged append is present exactly once. With `--acks 1`, "acked <task>" goes to stdout
@@ -345,8 +345,12 @@ enum Harness {
         do {
             let log = try LogDirectory.open(dir)
             let writer = LogWriter(directory: log, options: writerOptions)
+            let budget = route == .plain ? nil : Budget(directory: log, writerOptions: writerOptions)
+            if let bytes = options["--checkpoint-bytes"], let value = Int64(bytes) {
+                budget?.checkpointIntervalBytes = value
+            }
             let job = HarnessJob(
-                writer: writer, budget: route == .plain ? nil : Budget(directory: log, writerOptions: writerOptions),
+                writer: writer, budget: budget,
                 route: route, label: label, project: options["--project"] ?? "harness", count: count,
                 days: Int64(options["--days"] ?? "1") ?? 1, printAcks: options["--acks"] == "1", ackFile: ackFile,
                 base: clock(options).millisecondsSinceEpoch)

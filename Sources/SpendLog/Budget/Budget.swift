@@ -14,10 +14,11 @@ public final class Budget: @unchecked Sendable {
 
     /// The writer enforced appends go through.
     public var writer: LogWriter { store.writer }
-    /// The sidecar is rewritten after every journal change, and after appends once this many
-    /// bytes of log have been counted since the last checkpoint (0: after every append), unless
-    /// another process replaced it meanwhile (docs/FORMAT.md, "Budgets"). Between checkpoints
-    /// the counters live in memory and the next process catches up from the log.
+    /// The sidecar is rewritten after every change of the rules this budget makes, and once this
+    /// many bytes of log and control journal (reservations, settlements) have been counted since
+    /// the last checkpoint (0: after every operation that changes the state), unless another
+    /// process replaced it meanwhile (docs/FORMAT.md, "Budgets"). Between checkpoints the
+    /// counters live in memory and the next process catches up from the log and the journal.
     public var checkpointIntervalBytes: Int64 {
         get { store.checkpointIntervalBytes }
         set { store.checkpointIntervalBytes = newValue }

@@ -10,6 +10,17 @@ enum BudgetEvent: Equatable, Sendable {
     case expire(id: String, reason: String, at: Int64)
     case softWarning(rule: String, window: Int64, at: Int64)
 
+    /// Whether the event changes what is counted or against what: a limit set or removed, a
+    /// counter reset. Its process checkpoints at once (a process loading an older checkpoint
+    /// would count the whole log again for a new rule); reservations and notes wait for the
+    /// checkpoint interval.
+    var changesRules: Bool {
+        switch self {
+        case .limitSet, .limitDelete, .reset: true
+        case .reserve, .settle, .release, .expire, .softWarning: false
+        }
+    }
+
     /// The JSON line, `\n`-terminated, keys in a fixed order.
     func jsonLine() -> [UInt8] {
         var out: [UInt8] = []

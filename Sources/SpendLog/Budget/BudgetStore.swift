@@ -16,9 +16,10 @@ import SystemPackage
 final class BudgetStore: @unchecked Sendable {
     let directory: LogDirectory
     let writer: LogWriter
-    /// The sidecar is rewritten after every journal change, and after appends once this many
-    /// bytes of log have been counted since the last checkpoint (0: after every append), unless
-    /// another process replaced it meanwhile (``checkpointDue(_:_:)``).
+    /// The sidecar is rewritten after every change of the rules this process makes, and once this
+    /// many bytes of log and journal have been read or written since the last checkpoint (0: after
+    /// every operation that changes the state), unless another process replaced it meanwhile
+    /// (``checkpointDue(_:_:)``).
     var checkpointIntervalBytes: Int64 = 64 << 10
 
     private let mutex = PThreadMutex()
@@ -34,10 +35,14 @@ final class BudgetStore: @unchecked Sendable {
     /// its inode, device, size and time. Nil until this process writes one, and again when it
     /// loads one (it then writes at its first due checkpoint).
     private var sidecarSeen: FileSystem.Status?
-    /// Whether this process recorded journal events since its last checkpoint: it then writes one
-    /// at the end of the operation. Events of other processes are theirs to checkpoint; this one
-    /// counts them from the journal, as any process that loads the sidecar does.
-    private var ownEventsUnwritten = false
+    /// Whether this process changed the rules (``BudgetEvent/changesRules``) since its last
+    /// checkpoint: it then writes one at the end of the operation, so that a process loading the
+    /// sidecar need not recount. Other journal events (reservations, notes), and the events of
+    /// other processes, count toward the interval like log bytes: a loader reads them from the
+    /// journal.
+    private var ownRuleChangeUnwritten = false
+    /// ``BudgetState/journalBytes`` when ``countedAtCheckpoint`` was last set.
+    private var journalAtCheckpoint: Int64 = 0
     private var tally: LogTally
     /// Set when counting failed after a write this operation made: the state in memory may be
     /// partly counted, so it is neither checkpointed nor kept (the next operation counts again).
@@ -124,8 +129,9 @@ final class BudgetStore: @unchecked Sendable {
     var foldersKeptOpen: [String: UInt64] { mutex.withLock { tally.foldersKeptOpen } }
 
     /// Runs `body` under the lock with the state brought up to date. A success is checkpointed
-    /// per `checkpoint`; a refusal (`.failure`) wrote nothing and leaves the checkpoint alone. An
-    /// error drops the cached state: the next operation reloads it.
+    /// per `checkpoint`; a refusal (`.failure`) recorded nothing of its own (expiries of holds it
+    /// found may be in the journal) and leaves the checkpoint alone. An error drops the cached
+    /// state: the next operation reloads it.
     func locked<T, Refusal: Error>(
         now: Timestamp, checkpoint: Checkpoint = .whenDue,
         _ body: (inout BudgetState) throws(SpendLogError) -> Result<T, Refusal>
@@ -233,8 +239,9 @@ final class BudgetStore: @unchecked Sendable {
     /// Writes events to the journal and applies them.
     func record(_ events: [BudgetEvent], into state: inout BudgetState) throws(SpendLogError) {
         guard !events.isEmpty else { return }
+        // Set first: events may be in the journal even when appending them fails.
+        if events.contains(where: \.changesRules) { ownRuleChangeUnwritten = true }
         state.journalBytes = try journal.append(events, end: state.journalBytes)
-        ownEventsUnwritten = true
         var recount = false
         for event in events where state.apply(event) { recount = true }
         if recount {
@@ -324,6 +331,7 @@ final class BudgetStore: @unchecked Sendable {
             state.prune()
             lastWritten = state
             countedAtCheckpoint = tally.countedBytes
+            journalAtCheckpoint = state.journalBytes
             sidecarSeen = nil
             return state
         }
@@ -380,11 +388,12 @@ final class BudgetStore: @unchecked Sendable {
     private func checkpointDue(_ state: BudgetState, _ policy: Checkpoint) -> Bool {
         guard policy != .never else { return false }
         guard let lastWritten else { return true }
-        if ownEventsUnwritten { return true }
+        if ownRuleChangeUnwritten { return true }
         if policy == .whenChanged || checkpointIntervalBytes == 0 { return state != lastWritten }
         // Log bytes counted since: kept by the tally, instead of adding up every segment's
         // position on every call.
-        let countedSince = tally.countedBytes - countedAtCheckpoint
+        // What a process loading the last checkpoint would read again: log and journal bytes.
+        let countedSince = tally.countedBytes - countedAtCheckpoint + state.journalBytes - journalAtCheckpoint
         guard countedSince >= checkpointIntervalBytes else { return false }
         // Every process that appends counts every other's lines, so each would replace the sidecar
         // once per interval of the whole log: with 8 processes, 8 replacements where one does.
@@ -401,6 +410,7 @@ final class BudgetStore: @unchecked Sendable {
         {
             sidecarSeen = found
             countedAtCheckpoint = tally.countedBytes
+            journalAtCheckpoint = state.journalBytes
             return false
         }
         return true
@@ -410,7 +420,8 @@ final class BudgetStore: @unchecked Sendable {
     private func wroteCheckpoint(_ state: BudgetState) {
         lastWritten = state
         countedAtCheckpoint = tally.countedBytes
+        journalAtCheckpoint = state.journalBytes
         sidecarSeen = try? FileSystem.status(path: sidecarPath)
-        ownEventsUnwritten = false
+        ownRuleChangeUnwritten = false
     }
 }

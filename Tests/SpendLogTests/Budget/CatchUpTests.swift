@@ -199,24 +199,45 @@ import Testing
         #expect(try fresh.rebuiltSidecar() == fresh.checkpoint(now: time("2026-11-23T11:00:01Z")))
     }
 
-    /// A journal event is checkpointed by the process that records it; another process counts it
-    /// from the journal and writes no checkpoint for it.
-    @Test func aJournalEventIsCheckpointedByItsOwnProcessOnly() throws {
+    /// A change of the rules is checkpointed at once by the process that makes it; another
+    /// process counts it from the journal and writes no checkpoint for it. Reservations wait for
+    /// the interval, their journal lines counted toward it, and a process that loads the older
+    /// checkpoint reads them from the journal.
+    @Test func ruleChangesAreCheckpointedByTheirProcessReservationsByTheInterval() throws {
         let temp = TemporaryDirectory()
         let holder = try limitedBudget(temp, try rule("global", "cost", "1000", "day"))
+        let interval: Int64 = 4096
+        holder.checkpointIntervalBytes = interval
         let appender = Budget(directory: holder.directory)
         #expect(try enforced(appender, call("0.01", at: "2026-11-23T10:00:00Z")))
         var before = try identity(holder.sidecarPath)
-        let hold = try holder.reserve(
-            fields: try LimitScope.parse("project=etl"), amount: dollars("1"), ttlMs: 600_000,
-            now: time("2026-11-23T10:00:01Z"))
-        #expect(try identity(holder.sidecarPath) != before, "the holder did not checkpoint its reservation")
+        try holder.setLimit(try rule("project=etl", "cost", "500", "day"), now: time("2026-11-23T10:00:01Z"))
+        #expect(try identity(holder.sidecarPath) != before, "the holder did not checkpoint its new rule")
         before = try identity(holder.sidecarPath)
         #expect(try enforced(appender, call("0.01", at: "2026-11-23T10:00:02Z")))
-        #expect(try identity(holder.sidecarPath) == before, "the appender checkpointed another's reservation")
-        #expect(try appender.status(now: time("2026-11-23T10:00:03Z"))[0].held == 1_000_000_000)
-        try holder.release(hold.id, now: time("2026-11-23T10:00:04Z"))
-        #expect(try appender.rebuiltSidecar() == appender.checkpoint(now: time("2026-11-23T10:00:05Z")))
+        #expect(try identity(holder.sidecarPath) == before, "the appender checkpointed another's rule")
+        // Reservations and releases: a checkpoint per interval of journal, not one per event.
+        let journal = holder.directory.budgetPath + "/journal.jsonl"
+        let journalStart = FileManager.default.bytes(journal).count
+        var checkpoints = 0
+        for i in 0..<120 {
+            let hold = try holder.reserve(
+                fields: try LimitScope.parse("project=etl"), amount: dollars("1"), ttlMs: 600_000,
+                now: time("2026-11-23T10:01:00Z"))
+            if try identity(holder.sidecarPath) != before { checkpoints += 1 }
+            before = try identity(holder.sidecarPath)
+            if i < 119 { try holder.release(hold.id, now: time("2026-11-23T10:01:00Z")) }
+            if try identity(holder.sidecarPath) != before { checkpoints += 1 }
+            before = try identity(holder.sidecarPath)
+        }
+        let journalGrowth = FileManager.default.bytes(journal).count - journalStart
+        #expect(journalGrowth > 8 * Int(interval))
+        #expect(checkpoints >= journalGrowth / (2 * Int(interval)), "\(checkpoints) checkpoints")
+        #expect(checkpoints <= journalGrowth / Int(interval) + 1, "\(checkpoints) checkpoints")
+        // The last reservation is held, checkpointed or not: a new process reads it.
+        let fresh = Budget(directory: holder.directory)
+        #expect(try fresh.status(now: time("2026-11-23T10:02:00Z")).map(\.held).max() == 1_000_000_000)
+        #expect(try fresh.rebuiltSidecar() == fresh.checkpoint(now: time("2026-11-23T10:02:01Z")))
     }
 
     @Test func aSidecarReplacedByAnotherIsTrustedForLessThanTwoIntervals() throws {
