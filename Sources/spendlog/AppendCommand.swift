@@ -284,7 +284,6 @@ struct AppendInvocation: Equatable {
                     return
                 }
                 let budget = makeBudget(log, writerOptions: options)
-                budget.checkpointIntervalBytes = 0
                 let result = try budget.appendIfWithinLimits(built, now: now, once: once)
                 if result.alreadyRecorded { noteAlreadyRecorded(built) }
                 printWarnings(result.warnings)

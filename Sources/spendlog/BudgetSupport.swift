@@ -60,6 +60,9 @@ extension ParsableCommand {
 /// never fail a command whose change is in the log or the journal.
 func makeBudget(_ log: LogDirectory, writerOptions: WriterOptions = WriterOptions()) -> Budget {
     let budget = Budget(directory: log, writerOptions: writerOptions)
+    // A command is a process of one operation: it checkpoints what it changed, so that the next
+    // one starts from there instead of reading it again from the log and the journal.
+    budget.checkpointIntervalBytes = 0
     budget.onDerivedStateFailure = { error in printError("Note: " + error.message) }
     return budget
 }

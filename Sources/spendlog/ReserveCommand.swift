@@ -116,7 +116,6 @@ struct SettleCommand: ParsableCommand {
                 return
             }
             let budget = makeBudget(log, writerOptions: options)
-            budget.checkpointIntervalBytes = 0
             let result = try budget.settle(id, record: built, now: now)
             printWarnings(result.warnings)
             print(result.record.id)

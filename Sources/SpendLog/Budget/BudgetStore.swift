@@ -43,6 +43,11 @@ final class BudgetStore: @unchecked Sendable {
     private var ownRuleChangeUnwritten = false
     /// ``BudgetState/journalBytes`` when ``countedAtCheckpoint`` was last set.
     private var journalAtCheckpoint: Int64 = 0
+    /// How far this process has read (or written) the control journal: its end may never come
+    /// before this.
+    /// The sidecar's position can be older (it is checkpointed per interval), so a journal cut
+    /// between the two would otherwise pass for a shorter, valid one.
+    private var journalSeen: Int64 = 0
     private var tally: LogTally
     /// Set when counting failed after a write this operation made: the state in memory may be
     /// partly counted, so it is neither checkpointed nor kept (the next operation counts again).
@@ -242,6 +247,7 @@ final class BudgetStore: @unchecked Sendable {
         // Set first: events may be in the journal even when appending them fails.
         if events.contains(where: \.changesRules) { ownRuleChangeUnwritten = true }
         state.journalBytes = try journal.append(events, end: state.journalBytes)
+        journalSeen = max(journalSeen, state.journalBytes)
         var recount = false
         for event in events where state.apply(event) { recount = true }
         if recount {
@@ -366,6 +372,19 @@ final class BudgetStore: @unchecked Sendable {
         state.journalBytes = try journal.read(from: state.journalBytes) { event in
             if state.apply(event) { recount = true }
         }
+        // Events are read under the lock, whole lines only, so no line read is ever taken back:
+        // a journal that now ends before what this process read lost events.
+        if state.journalBytes < journalSeen {
+            throw SpendLogError(
+                code: .corruption,
+                message:
+                    "'\(journalPath)' is corrupt at byte \(state.journalBytes): its complete lines end there, before the "
+                    + "\(journalSeen) bytes this process has read of it, so events were lost. Restore the journal from a "
+                    + "backup; or, to go on with the events that remain, remove budget/sidecar, recount "
+                    + "(`spendlog budget rebuild`) and restart the processes that use this budget.",
+                path: journalPath, offset: state.journalBytes)
+        }
+        journalSeen = state.journalBytes
         if recount { state.clearCounts() }
         try tally.catchUp(&state)
     }

@@ -443,14 +443,17 @@ public final class LogWriter: @unchecked Sendable {
     /// fsync of an append does, and fails every append a group commit has not covered yet: the
     /// kernel reports a writeback error once, so the next sync of the file could succeed with
     /// their pages lost (the group commit's syncs wait for this one to count). Under the policy
-    /// `none` nothing is synced to be proven wrong, and the writer goes on. Called with `mutex`
-    /// held.
+    /// `none` nothing is synced to be proven wrong: a failure there fails nothing, and the writer
+    /// goes on. Called with `mutex` held.
     private func syncTruncation(_ file: OwnedDescriptor) throws(SpendLogError) {
         groupCommit.beginOutsideSync()
         do { try FileSystem.fsync(file.fd, path: file.path) } catch {
-            let stops = options.fsync != .none
-            if stops && fsyncFailure == nil { fsyncFailure = error }
-            groupCommit.endOutsideSync(failure: stops ? error : nil)
+            guard options.fsync != .none else {
+                groupCommit.endOutsideSync(failure: nil)
+                return
+            }
+            if fsyncFailure == nil { fsyncFailure = error }
+            groupCommit.endOutsideSync(failure: error)
             throw error
         }
         groupCommit.endOutsideSync(failure: nil)

@@ -240,6 +240,30 @@ import Testing
         #expect(try fresh.rebuiltSidecar() == fresh.checkpoint(now: time("2026-11-23T10:02:01Z")))
     }
 
+    /// The checkpoint lags the journal by up to an interval (reservations wait for it), so a
+    /// journal cut back to the checkpoint's position reads as a valid, shorter one: a process
+    /// that read past the cut refuses it every time, not only while its state is cached.
+    @Test func aJournalCutBehindWhatAProcessReadIsCorruptionEveryTime() throws {
+        let temp = TemporaryDirectory()
+        let budget = try limitedBudget(temp, try rule("global", "cost", "1000", "day"))
+        let journal = budget.directory.budgetPath + "/journal.jsonl"
+        let checkpointed = FileManager.default.bytes(journal).count
+        _ = try budget.reserve(
+            fields: try LimitScope.parse("project=etl"), amount: dollars("1"), ttlMs: 600_000,
+            now: time("2026-11-23T10:00:00Z"))
+        #expect(FileManager.default.bytes(journal).count > checkpointed)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: journal))
+        try handle.truncate(atOffset: UInt64(checkpointed))
+        try handle.close()
+        for attempt in 0..<2 {
+            #expect("attempt \(attempt)") {
+                try enforced(budget, call("0.01", at: "2026-11-23T10:00:01Z"))
+            } throws: { error in
+                (error as? SpendLogError)?.code == .corruption
+            }
+        }
+    }
+
     @Test func aSidecarReplacedByAnotherIsTrustedForLessThanTwoIntervals() throws {
         let temp = TemporaryDirectory()
         let appender = try limitedBudget(temp, try rule("global", "cost", "1000", "day"))
