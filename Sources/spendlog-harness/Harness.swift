@@ -174,10 +174,7 @@ func enforce(_ options: [String: String]) {
     // `--quiet 1`: no line per call (benchmarks time the calls, not the printing).
     let quiet = options["--quiet"] == "1"
     do {
-        let budget = Budget(directory: try LogDirectory.open(dir), writerOptions: writerOptions)
-        if let bytes = options["--checkpoint-bytes"], let value = Int64(bytes) {
-            budget.checkpointIntervalBytes = value
-        }
+        let budget = harnessBudget(try LogDirectory.open(dir), writerOptions, options)
         for i in 0..<count {
             seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let nanos = low + Int64((seed >> 33) % UInt64(high - low + 1))
@@ -345,10 +342,7 @@ enum Harness {
         do {
             let log = try LogDirectory.open(dir)
             let writer = LogWriter(directory: log, options: writerOptions)
-            let budget = route == .plain ? nil : Budget(directory: log, writerOptions: writerOptions)
-            if let bytes = options["--checkpoint-bytes"], let value = Int64(bytes) {
-                budget?.checkpointIntervalBytes = value
-            }
+            let budget = route == .plain ? nil : harnessBudget(log, writerOptions, options)
             let job = HarnessJob(
                 writer: writer, budget: budget,
                 route: route, label: label, project: options["--project"] ?? "harness", count: count,
@@ -364,6 +358,13 @@ enum Harness {
             fail("\(error)")
         }
     }
+}
+
+/// A budget over `log`, with `--checkpoint-bytes` as its checkpoint interval when given.
+func harnessBudget(_ log: LogDirectory, _ writerOptions: WriterOptions, _ options: [String: String]) -> Budget {
+    let budget = Budget(directory: log, writerOptions: writerOptions)
+    if let bytes = options["--checkpoint-bytes"], let value = Int64(bytes) { budget.checkpointIntervalBytes = value }
+    return budget
 }
 
 /// `shared`: enforced appends through one `SharedBudget`, timed.

@@ -28,9 +28,9 @@ final class BudgetStore: @unchecked Sendable {
     /// one (checked by catching up, which is cheap when nothing changed).
     private var cached: BudgetState?
     private var lastWritten: BudgetState?
-    /// ``LogTally/countedBytes`` when ``lastWritten`` was written or read, or when this process
-    /// last found the sidecar replaced by another (``checkpointDue(_:_:)``).
-    private var countedAtCheckpoint: Int64 = 0
+    /// ``bytesRead(_:)`` when ``lastWritten`` was written or read, or when this process last found
+    /// the sidecar replaced by another (``checkpointDue(_:_:)``).
+    private var readAtCheckpoint: Int64 = 0
     /// The sidecar as this process last wrote it, or last found it replaced by another process:
     /// its inode, device, size and time. Nil until this process writes one, and again when it
     /// loads one (it then writes at its first due checkpoint).
@@ -41,12 +41,9 @@ final class BudgetStore: @unchecked Sendable {
     /// other processes, count toward the interval like log bytes: a loader reads them from the
     /// journal.
     private var ownRuleChangeUnwritten = false
-    /// ``BudgetState/journalBytes`` when ``countedAtCheckpoint`` was last set.
-    private var journalAtCheckpoint: Int64 = 0
     /// How far this process has read (or written) the control journal: its end may never come
-    /// before this.
-    /// The sidecar's position can be older (it is checkpointed per interval), so a journal cut
-    /// between the two would otherwise pass for a shorter, valid one.
+    /// before this. The sidecar's position can be older (reservations wait for the checkpoint
+    /// interval), so a journal cut between the two would otherwise pass for a shorter, valid one.
     private var journalSeen: Int64 = 0
     private var tally: LogTally
     /// Set when counting failed after a write this operation made: the state in memory may be
@@ -336,8 +333,7 @@ final class BudgetStore: @unchecked Sendable {
             // Pruned as every count leaves it, so that counting prunes only when a newer record comes.
             state.prune()
             lastWritten = state
-            countedAtCheckpoint = tally.countedBytes
-            journalAtCheckpoint = state.journalBytes
+            readAtCheckpoint = bytesRead(state)
             sidecarSeen = nil
             return state
         }
@@ -409,10 +405,8 @@ final class BudgetStore: @unchecked Sendable {
         guard let lastWritten else { return true }
         if ownRuleChangeUnwritten { return true }
         if policy == .whenChanged || checkpointIntervalBytes == 0 { return state != lastWritten }
-        // Log bytes counted since: kept by the tally, instead of adding up every segment's
-        // position on every call.
-        // What a process loading the last checkpoint would read again: log and journal bytes.
-        let countedSince = tally.countedBytes - countedAtCheckpoint + state.journalBytes - journalAtCheckpoint
+        // What a process loading the last checkpoint would read again.
+        let countedSince = bytesRead(state) - readAtCheckpoint
         guard countedSince >= checkpointIntervalBytes else { return false }
         // Every process that appends counts every other's lines, so each would replace the sidecar
         // once per interval of the whole log: with 8 processes, 8 replacements where one does.
@@ -428,19 +422,23 @@ final class BudgetStore: @unchecked Sendable {
                 || found.modifiedMs != seen.modifiedMs
         {
             sidecarSeen = found
-            countedAtCheckpoint = tally.countedBytes
-            journalAtCheckpoint = state.journalBytes
+            readAtCheckpoint = bytesRead(state)
             return false
         }
         return true
     }
 
     /// Notes a checkpoint this process just wrote (under the lock, so the sidecar is still it).
+    /// Its identity is looked at only where a checkpoint can be skipped (an interval is set): a
+    /// CLI command, which checkpoints every change, makes no `stat` for it.
     private func wroteCheckpoint(_ state: BudgetState) {
         lastWritten = state
-        countedAtCheckpoint = tally.countedBytes
-        journalAtCheckpoint = state.journalBytes
-        sidecarSeen = try? FileSystem.status(path: sidecarPath)
+        readAtCheckpoint = bytesRead(state)
+        sidecarSeen = checkpointIntervalBytes > 0 ? try? FileSystem.status(path: sidecarPath) : nil
         ownRuleChangeUnwritten = false
     }
+
+    /// Bytes of log this process has counted and of journal it has read or written, in all: the
+    /// log bytes kept by the tally, instead of adding up every segment's position on every call.
+    private func bytesRead(_ state: BudgetState) -> Int64 { tally.countedBytes + state.journalBytes }
 }

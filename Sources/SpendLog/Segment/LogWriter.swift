@@ -447,16 +447,12 @@ public final class LogWriter: @unchecked Sendable {
     /// goes on. Called with `mutex` held.
     private func syncTruncation(_ file: OwnedDescriptor) throws(SpendLogError) {
         groupCommit.beginOutsideSync()
-        do { try FileSystem.fsync(file.fd, path: file.path) } catch {
-            guard options.fsync != .none else {
-                groupCommit.endOutsideSync(failure: nil)
-                return
-            }
-            if fsyncFailure == nil { fsyncFailure = error }
-            groupCommit.endOutsideSync(failure: error)
-            throw error
-        }
-        groupCommit.endOutsideSync(failure: nil)
+        var failure: SpendLogError?
+        do { try FileSystem.fsync(file.fd, path: file.path) } catch { failure = error }
+        if options.fsync == .none { failure = nil }
+        if let failure, fsyncFailure == nil { fsyncFailure = failure }
+        groupCommit.endOutsideSync(failure: failure)
+        if let failure { throw failure }
     }
 
     /// Makes the written files durable per policy. `always` synced under the lock already.

@@ -154,6 +154,13 @@ import Testing
         return "\(inode) \(size) \(time)"
     }
 
+    /// A hold of $1 on `project=etl`.
+    @discardableResult
+    func hold(_ budget: Budget, at ts: String) throws -> Reservation {
+        try budget.reserve(
+            fields: try LimitScope.parse("project=etl"), amount: dollars("1"), ttlMs: 600_000, now: time(ts))
+    }
+
     func logBytes(_ log: LogDirectory) throws -> Int {
         var total = 0
         for day in try FileManager.default.contentsOfDirectory(atPath: log.segmentsPath) {
@@ -220,15 +227,16 @@ import Testing
         let journal = holder.directory.budgetPath + "/journal.jsonl"
         let journalStart = FileManager.default.bytes(journal).count
         var checkpoints = 0
+        func countCheckpoint() throws {
+            let now = try identity(holder.sidecarPath)
+            if now != before { checkpoints += 1 }
+            before = now
+        }
         for i in 0..<120 {
-            let hold = try holder.reserve(
-                fields: try LimitScope.parse("project=etl"), amount: dollars("1"), ttlMs: 600_000,
-                now: time("2026-11-23T10:01:00Z"))
-            if try identity(holder.sidecarPath) != before { checkpoints += 1 }
-            before = try identity(holder.sidecarPath)
-            if i < 119 { try holder.release(hold.id, now: time("2026-11-23T10:01:00Z")) }
-            if try identity(holder.sidecarPath) != before { checkpoints += 1 }
-            before = try identity(holder.sidecarPath)
+            let reservation = try hold(holder, at: "2026-11-23T10:01:00Z")
+            try countCheckpoint()
+            if i < 119 { try holder.release(reservation.id, now: time("2026-11-23T10:01:00Z")) }
+            try countCheckpoint()
         }
         let journalGrowth = FileManager.default.bytes(journal).count - journalStart
         #expect(journalGrowth > 8 * Int(interval))
@@ -242,22 +250,30 @@ import Testing
 
     /// The checkpoint lags the journal by up to an interval (reservations wait for it), so a
     /// journal cut back to the checkpoint's position reads as a valid, shorter one: a process
-    /// that read past the cut refuses it every time, not only while its state is cached.
-    @Test func aJournalCutBehindWhatAProcessReadIsCorruptionEveryTime() throws {
+    /// that read or wrote past the cut refuses it every time, not only while its state is cached.
+    /// Cut at a line's end or inside the line (a torn tail, which is not an event), after a hold
+    /// this process made or one it read from another's.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func aJournalCutBehindWhatAProcessReadIsCorruptionEveryTime(insideALine: Bool, heldByAnother: Bool) throws {
         let temp = TemporaryDirectory()
         let budget = try limitedBudget(temp, try rule("global", "cost", "1000", "day"))
         let journal = budget.directory.budgetPath + "/journal.jsonl"
         let checkpointed = FileManager.default.bytes(journal).count
-        _ = try budget.reserve(
-            fields: try LimitScope.parse("project=etl"), amount: dollars("1"), ttlMs: 600_000,
-            now: time("2026-11-23T10:00:00Z"))
-        #expect(FileManager.default.bytes(journal).count > checkpointed)
+        if heldByAnother {
+            #expect(try enforced(budget, call("0.01", at: "2026-11-23T10:00:00Z")))
+            try hold(Budget(directory: budget.directory), at: "2026-11-23T10:00:01Z")
+            #expect(try enforced(budget, call("0.01", at: "2026-11-23T10:00:02Z")))  // reads the hold
+        } else {
+            try hold(budget, at: "2026-11-23T10:00:01Z")
+        }
+        let written = FileManager.default.bytes(journal).count
+        #expect(written > checkpointed + 10)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: journal))
-        try handle.truncate(atOffset: UInt64(checkpointed))
+        try handle.truncate(atOffset: UInt64(insideALine ? written - 10 : checkpointed))
         try handle.close()
         for attempt in 0..<2 {
             #expect("attempt \(attempt)") {
-                try enforced(budget, call("0.01", at: "2026-11-23T10:00:01Z"))
+                try enforced(budget, call("0.01", at: "2026-11-23T10:00:03Z"))
             } throws: { error in
                 (error as? SpendLogError)?.code == .corruption
             }
